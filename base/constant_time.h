@@ -1,0 +1,38 @@
+// Comparisons whose running time does not depend on the contents compared, for codes, MACs and
+// password hashes. The lengths are treated as public.
+
+#ifndef OTPD_BASE_CONSTANT_TIME_H_
+#define OTPD_BASE_CONSTANT_TIME_H_
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace otpd::base {
+
+// True when both spans have the same length and the same bytes. Every byte is examined.
+bool ConstantTimeEquals(std::span<const uint8_t> a, std::span<const uint8_t> b);
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// All-ones when a == b, zero otherwise, without a branch on the values.
+inline uint64_t ConstantTimeEqMask(uint64_t a, uint64_t b) {
+  uint64_t x = a ^ b;
+  // (x | -x) has its top bit set exactly when x != 0.
+  return ((x | (0 - x)) >> 63) - 1;
+}
+
+// All-ones when a < b, zero otherwise (unsigned), without a branch on the values.
+inline uint64_t ConstantTimeLtMask(uint64_t a, uint64_t b) {
+  // Borrow of a - b computed bitwise (Hacker's Delight 2-12).
+  uint64_t borrow = ((~a & b) | ((~a | b) & (a - b))) >> 63;
+  return 0 - borrow;
+}
+
+// Returns `a` where mask is all-ones and `b` where it is zero.
+inline uint64_t ConstantTimeSelect(uint64_t mask, uint64_t a, uint64_t b) {
+  return (mask & a) | (~mask & b);
+}
+
+}  // namespace otpd::base
+
+#endif  // OTPD_BASE_CONSTANT_TIME_H_

@@ -1,0 +1,36 @@
+# Fails when a folder includes headers it may not depend on (ARCHITECTURE.md, "Layout").
+# Usage: cmake -DSOURCE_DIR=<repo> -P check_layering.cmake
+
+# folder -> regular expression of forbidden #include targets
+set(rules
+  "base|#include [<\"](engine|storage|tokenio|service|server|tools|rocksdb|boost/asio|boost/beast)/"
+  "engine|#include [<\"](storage|tokenio|service|server|tools|rocksdb|boost/asio|boost/beast)/"
+  "storage|#include [<\"](engine|tokenio|service|server|tools|rocksdb|boost/asio|boost/beast)/"
+  "tokenio|#include [<\"](storage|service|server|tools|rocksdb|boost/asio|boost/beast)/"
+  "service|#include [<\"](storage/rocksdb|server|tools|rocksdb|boost/asio|boost/beast)/"
+  "server|#include [<\"](storage/rocksdb|tools|rocksdb)/")
+
+set(violations "")
+foreach(rule IN LISTS rules)
+  string(FIND "${rule}" "|" bar)
+  string(SUBSTRING "${rule}" 0 ${bar} folder)
+  math(EXPR start "${bar} + 1")
+  string(SUBSTRING "${rule}" ${start} -1 pattern)
+  file(GLOB_RECURSE files "${SOURCE_DIR}/${folder}/*.h" "${SOURCE_DIR}/${folder}/*.cc")
+  foreach(f IN LISTS files)
+    # storage/rocksdb/ is the one place RocksDB may appear.
+    if(folder STREQUAL "storage" AND f MATCHES "/storage/rocksdb/")
+      continue()
+    endif()
+    file(STRINGS "${f}" lines REGEX "^[ \t]*#include")
+    foreach(line IN LISTS lines)
+      if(line MATCHES "${pattern}")
+        string(APPEND violations "  ${f}: ${line}\n")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+if(violations)
+  message(FATAL_ERROR "Layering violations (see ARCHITECTURE.md):\n${violations}")
+endif()

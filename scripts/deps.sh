@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages otpd needs to build, test and run. Quiet, non-interactive, and a
+# no-op when everything is already present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache
+  libssl-dev liboath-dev oathtool
+  libboost1.81-dev libboost-json1.81-dev
+  librocksdb-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libspdlog-dev libpugixml-dev libqrencode-dev libtomlplusplus-dev
+  openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
