@@ -10,7 +10,7 @@ packages=(
   librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libpugixml-dev libqrencode-dev libtomlplusplus-dev
-  openssl
+  openssl libexpat1-dev
 )
 
 missing=()
