@@ -71,9 +71,8 @@ StatusOr<SecretBytes> DecodeRadix(std::string_view text, const Table& table, int
       continue;
     }
     if (v == kInvalid) {
-      return InvalidArgumentError(PositionMessage(std::string("invalid ") + std::string(name) +
-                                                      " character",
-                                                  i));
+      return InvalidArgumentError(
+          PositionMessage(std::string("invalid ") + std::string(name) + " character", i));
     }
     if (padding) {
       return InvalidArgumentError(
@@ -89,7 +88,8 @@ StatusOr<SecretBytes> DecodeRadix(std::string_view text, const Table& table, int
     }
   }
   Wipe(&acc, sizeof(acc));
-  if (symbols == 0) return InvalidArgumentError(std::string("empty ") + std::string(name) + " value");
+  if (symbols == 0)
+    return InvalidArgumentError(std::string("empty ") + std::string(name) + " value");
   // A trailing group that cannot hold a whole byte is something no encoder writes.
   if (acc_bits >= bits) {
     return InvalidArgumentError(std::string(name) + " value has an impossible length (" +

@@ -111,9 +111,7 @@ inline bool IsUnimplemented(const Status& s) { return s.code() == StatusCode::kU
 inline bool IsInternal(const Status& s) { return s.code() == StatusCode::kInternal; }
 inline bool IsUnavailable(const Status& s) { return s.code() == StatusCode::kUnavailable; }
 inline bool IsDataLoss(const Status& s) { return s.code() == StatusCode::kDataLoss; }
-inline bool IsUnauthenticated(const Status& s) {
-  return s.code() == StatusCode::kUnauthenticated;
-}
+inline bool IsUnauthenticated(const Status& s) { return s.code() == StatusCode::kUnauthenticated; }
 
 std::ostream& operator<<(std::ostream& os, const Status& s);
 
@@ -121,10 +119,10 @@ std::ostream& operator<<(std::ostream& os, const Status& s);
 
 // Evaluates an expression yielding a Status and returns it from the enclosing function if it is
 // not OK.
-#define OTPD_RETURN_IF_ERROR(expr)                 \
-  do {                                             \
-    ::otpd::base::Status otpd_status_ = (expr);    \
-    if (!otpd_status_.ok()) return otpd_status_;   \
+#define OTPD_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::otpd::base::Status otpd_status_ = (expr);  \
+    if (!otpd_status_.ok()) return otpd_status_; \
   } while (0)
 
 #endif  // OTPD_BASE_STATUS_H_

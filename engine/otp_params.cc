@@ -47,9 +47,12 @@ base::StatusOr<OtpType> ParseOtpType(std::string_view name) {
 
 std::string_view HashAlgorithmName(HashAlgorithm algorithm) {
   switch (algorithm) {
-    case HashAlgorithm::kSha1: return "SHA1";
-    case HashAlgorithm::kSha256: return "SHA256";
-    case HashAlgorithm::kSha512: return "SHA512";
+    case HashAlgorithm::kSha1:
+      return "SHA1";
+    case HashAlgorithm::kSha256:
+      return "SHA256";
+    case HashAlgorithm::kSha512:
+      return "SHA512";
   }
   return "SHA1";
 }
@@ -65,9 +68,12 @@ base::StatusOr<HashAlgorithm> ParseHashAlgorithm(std::string_view name) {
 
 size_t HashOutputSize(HashAlgorithm algorithm) {
   switch (algorithm) {
-    case HashAlgorithm::kSha1: return 20;
-    case HashAlgorithm::kSha256: return 32;
-    case HashAlgorithm::kSha512: return 64;
+    case HashAlgorithm::kSha1:
+      return 20;
+    case HashAlgorithm::kSha256:
+      return 32;
+    case HashAlgorithm::kSha512:
+      return 64;
   }
   return 20;
 }

@@ -16,16 +16,16 @@ namespace otpd::service {
 // `reason=` values (docs/protocol.md).
 enum class Outcome : uint8_t {
   kAccepted,
-  kBadCode,                // wrong code; counts one failure toward the user's lockout
-  kReplayed,               // right code, already used (at or below the watermark)
-  kLocked,                 // too many failures; retry_after_seconds says when to try again
-  kDrift,                  // right code far outside the sign-in window; not accepted, no failure
-  kNotActivated,           // the token exists but is not activated (or was deactivated)
-  kRegistrationRequired,   // the user must register MFA again
-  kNoMethod,               // the user has no usable OATH method
-  kUnknownUser,            // no such user or token
-  kBadRequest,             // malformed request (e.g. a code of the wrong length or non-digits)
-  kUnavailable,            // could not decide (storage failure, overload); never "accepted"
+  kBadCode,               // wrong code; counts one failure toward the user's lockout
+  kReplayed,              // right code, already used (at or below the watermark)
+  kLocked,                // too many failures; retry_after_seconds says when to try again
+  kDrift,                 // right code far outside the sign-in window; not accepted, no failure
+  kNotActivated,          // the token exists but is not activated (or was deactivated)
+  kRegistrationRequired,  // the user must register MFA again
+  kNoMethod,              // the user has no usable OATH method
+  kUnknownUser,           // no such user or token
+  kBadRequest,            // malformed request (e.g. a code of the wrong length or non-digits)
+  kUnavailable,           // could not decide (storage failure, overload); never "accepted"
 };
 
 // "bad_code", "replayed", ... ; "ok" for kAccepted.
@@ -41,9 +41,9 @@ struct SignInResult {
   // Set when a credential matched (accepted, replayed, drift):
   std::string method_id;
   MethodKind method_kind = MethodKind::kHardwareOath;
-  std::string serial;       // hardware tokens only
-  uint64_t step = 0;        // matched TOTP step or HOTP counter
-  int64_t drift = 0;        // learnt (accepted) or observed (drift) offset in steps
+  std::string serial;               // hardware tokens only
+  uint64_t step = 0;                // matched TOTP step or HOTP counter
+  int64_t drift = 0;                // learnt (accepted) or observed (drift) offset in steps
   int64_t retry_after_seconds = 0;  // kLocked only
 };
 

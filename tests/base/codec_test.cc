@@ -24,16 +24,15 @@ TEST(HexTest, RejectsOddLengthAndBadDigits) {
   EXPECT_TRUE(IsInvalidArgument(HexDecode("abc").status()));
   auto bad = HexDecode("00g1");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("position 3"), std::string_view::npos)
-      << bad.status();
+  EXPECT_NE(bad.status().message().find("position 3"), std::string_view::npos) << bad.status();
   EXPECT_FALSE(HexDecode("").ok());
 }
 
 // RFC 4648 section 10 vectors.
 TEST(Base32Test, Rfc4648Vectors) {
   const std::pair<const char*, const char*> vectors[] = {
-      {"f", "MY======"},         {"fo", "MZXQ===="},         {"foo", "MZXW6==="},
-      {"foob", "MZXW6YQ="},      {"fooba", "MZXW6YTB"},      {"foobar", "MZXW6YTBOI======"},
+      {"f", "MY======"},    {"fo", "MZXQ===="},    {"foo", "MZXW6==="},
+      {"foob", "MZXW6YQ="}, {"fooba", "MZXW6YTB"}, {"foobar", "MZXW6YTBOI======"},
   };
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(Base32Encode(Bytes(plain)), encoded);
@@ -68,8 +67,8 @@ TEST(Base32Test, RejectsBadInputWithPosition) {
 
 TEST(Base64Test, Rfc4648Vectors) {
   const std::pair<const char*, const char*> vectors[] = {
-      {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
-      {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"f", "Zg=="},        {"fo", "Zm8="},        {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(Base64Encode(Bytes(plain)), encoded);
