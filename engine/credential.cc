@@ -14,6 +14,10 @@ uint32_t Credential::CodeAt(uint64_t counter_or_step) const {
   return key_.Truncated(counter_or_step) % DigitsModulus(params_.digits);
 }
 
+uint32_t Credential::CodeAt(uint64_t counter_or_step, PreparedKey::Scratch* scratch) const {
+  return key_.Truncated(counter_or_step, scratch) % DigitsModulus(params_.digits);
+}
+
 std::string Credential::FormatCodeAt(uint64_t counter_or_step) const {
   return FormatCode(CodeAt(counter_or_step), params_.digits);
 }

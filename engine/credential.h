@@ -30,6 +30,8 @@ class Credential {
 
   // The numeric code for a counter (HOTP) or time step (TOTP): Truncated mod 10^digits.
   uint32_t CodeAt(uint64_t counter_or_step) const;
+  // The same with caller-provided working memory, for computing many codes in a row.
+  uint32_t CodeAt(uint64_t counter_or_step, PreparedKey::Scratch* scratch) const;
 
   // The code for a counter or step as a zero-padded decimal string of `digits` characters.
   std::string FormatCodeAt(uint64_t counter_or_step) const;

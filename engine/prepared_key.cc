@@ -166,28 +166,39 @@ PreparedKey::~PreparedKey() {
   base::Wipe(outer_, sizeof(outer_));
 }
 
+PreparedKey::Scratch::Scratch(HashAlgorithm algorithm) : algorithm_(algorithm) {
+  const uint8_t zeros[64] = {};
+  PadFinalBlock(algorithm, zeros, 8, inner_block_);
+  PadFinalBlock(algorithm, zeros, HashOutputSize(algorithm), outer_block_);
+}
+
+PreparedKey::Scratch::~Scratch() {
+  base::Wipe(inner_block_, sizeof(inner_block_));
+  base::Wipe(outer_block_, sizeof(outer_block_));
+  base::Wipe(mac_, sizeof(mac_));
+}
+
 void PreparedKey::Mac(uint64_t counter, uint8_t* mac) const {
-  uint8_t message[8];
-  StoreBe64(message, counter);
-  uint8_t block[kMaxBlock];
-  uint8_t inner_digest[64];
-  PadFinalBlock(algorithm_, message, sizeof(message), block);
-  FinishBlock(algorithm_, inner_, block, inner_digest);
-  PadFinalBlock(algorithm_, inner_digest, HashOutputSize(algorithm_), block);
-  FinishBlock(algorithm_, outer_, block, mac);
-  base::Wipe(inner_digest, sizeof(inner_digest));
-  base::Wipe(block, sizeof(block));
+  Scratch scratch(algorithm_);
+  StoreBe64(scratch.inner_block_, counter);
+  FinishBlock(algorithm_, inner_, scratch.inner_block_, scratch.outer_block_);
+  FinishBlock(algorithm_, outer_, scratch.outer_block_, mac);
 }
 
 uint32_t PreparedKey::Truncated(uint64_t counter) const {
-  uint8_t mac[64];
-  Mac(counter, mac);
-  const size_t n = HashOutputSize(algorithm_);
-  const size_t offset = mac[n - 1] & 0x0f;
-  uint32_t value = (uint32_t(mac[offset] & 0x7f) << 24) | (uint32_t(mac[offset + 1]) << 16) |
-                   (uint32_t(mac[offset + 2]) << 8) | uint32_t(mac[offset + 3]);
-  base::Wipe(mac, sizeof(mac));
-  return value;
+  Scratch scratch(algorithm_);
+  return Truncated(counter, &scratch);
+}
+
+uint32_t PreparedKey::Truncated(uint64_t counter, Scratch* scratch) const {
+  // The inner digest lands directly in the outer block, in front of its prepared padding.
+  StoreBe64(scratch->inner_block_, counter);
+  FinishBlock(algorithm_, inner_, scratch->inner_block_, scratch->outer_block_);
+  uint8_t* mac = scratch->mac_;
+  FinishBlock(algorithm_, outer_, scratch->outer_block_, mac);
+  const size_t offset = mac[HashOutputSize(algorithm_) - 1] & 0x0f;
+  return (uint32_t(mac[offset] & 0x7f) << 24) | (uint32_t(mac[offset + 1]) << 16) |
+         (uint32_t(mac[offset + 2]) << 8) | uint32_t(mac[offset + 3]);
 }
 
 }  // namespace otpd::engine

@@ -32,12 +32,33 @@ class PreparedKey {
 
   HashAlgorithm algorithm() const { return algorithm_; }
 
+  // Working memory for computing many MACs in a row: the two final blocks with their padding
+  // already laid out, so each MAC only writes the counter and the inner digest into place. The
+  // scratch holds key-derived intermediate values and is wiped once, on destruction, rather than
+  // after every MAC. Not thread-safe: one per thread or per window scan.
+  class Scratch {
+   public:
+    explicit Scratch(HashAlgorithm algorithm);
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    ~Scratch();
+
+   private:
+    friend class PreparedKey;
+    HashAlgorithm algorithm_;
+    alignas(16) uint8_t inner_block_[128];
+    alignas(16) uint8_t outer_block_[128];
+    alignas(16) uint8_t mac_[64];
+  };
+
   // HMAC(secret, counter as 8 bytes big-endian) written to `mac`, which must hold
   // HashOutputSize(algorithm()) bytes.
   void Mac(uint64_t counter, uint8_t* mac) const;
 
   // RFC 4226 dynamic truncation of Mac(counter): the 31-bit value before reduction mod 10^digits.
   uint32_t Truncated(uint64_t counter) const;
+  // The same, using `scratch` (made for this key's algorithm) to avoid per-call set-up.
+  uint32_t Truncated(uint64_t counter, Scratch* scratch) const;
 
  private:
   PreparedKey() = default;

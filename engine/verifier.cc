@@ -49,10 +49,10 @@ struct Scan {
 void ScanRange(const Credential& credential, uint32_t code, uint64_t first, uint64_t last,
                uint64_t watermark, uint64_t centre, Scan* scan) {
   if (first > last) return;
-  const uint32_t modulus = DigitsModulus(credential.params().digits);
+  PreparedKey::Scratch scratch(credential.params().algorithm);
   uint64_t v = first;
   while (true) {
-    uint32_t candidate = credential.key().Truncated(v) % modulus;
+    uint32_t candidate = credential.CodeAt(v, &scratch);
     uint64_t match = ConstantTimeEqMask(candidate, code);
     uint64_t below = ConstantTimeLtMask(v, watermark);
     uint64_t before_centre = ConstantTimeLtMask(v, centre);
@@ -209,12 +209,12 @@ Verdict Resync(const Credential& credential, const TokenState& state, std::strin
 
   // Pair v with v + 1: keep the previous candidate's match mask as the loop advances, so every
   // value is hashed once and every pair is examined.
-  const uint32_t modulus = DigitsModulus(p.digits);
+  PreparedKey::Scratch scratch(p.algorithm);
   Scan scan;
-  uint64_t prev_first_match = ConstantTimeEqMask(credential.key().Truncated(lo) % modulus, *first);
+  uint64_t prev_first_match = ConstantTimeEqMask(credential.CodeAt(lo, &scratch), *first);
   scan.hashes = 1;
   for (uint64_t v = lo + 1;; ++v) {
-    uint32_t candidate = credential.key().Truncated(v) % modulus;
+    uint32_t candidate = credential.CodeAt(v, &scratch);
     ++scan.hashes;
     uint64_t pair = prev_first_match & ConstantTimeEqMask(candidate, *second);
     uint64_t start = v - 1;
