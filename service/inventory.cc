@@ -1,0 +1,314 @@
+#include "service/inventory.h"
+
+#include <utility>
+
+namespace otpd::service {
+
+using storage::Durability;
+using storage::Namespace;
+using storage::WriteBatch;
+
+base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
+                                                  const TokenRecord& token) {
+  auto seed = keys.OpenSecret(Namespace::kTokens, token.serial, token.sealed_seed);
+  if (!seed.ok()) return seed.status().WithContext("token " + token.serial);
+  return engine::Credential::Create(token.params, seed->span());
+}
+
+CredentialState InitialState(const TokenRecord& token) {
+  CredentialState s;
+  if (token.params.type == engine::OtpType::kHotp) {
+    s.token.watermark = token.initial_counter;
+  } else {
+    s.token.drift = token.initial_drift;
+  }
+  return s;
+}
+
+base::StatusOr<uint32_t> CountOathMethods(const storage::Store& store, std::string_view upn) {
+  uint32_t count = 0;
+  base::Status decode_error;
+  OTPD_RETURN_IF_ERROR(store.Scan(Namespace::kMethods, MethodPrefix(upn),
+                                  [&](std::string_view, const storage::Record& record) {
+                                    auto method = DecodeMethod(record.value);
+                                    if (!method.ok()) {
+                                      decode_error = method.status();
+                                      return false;
+                                    }
+                                    if (method->kind == MethodKind::kHardwareOath ||
+                                        method->kind == MethodKind::kSoftwareOath) {
+                                      ++count;
+                                    }
+                                    return true;
+                                  }));
+  OTPD_RETURN_IF_ERROR(decode_error);
+  return count;
+}
+
+TokenInventory::TokenInventory(storage::Store& store, const storage::KeyRing& keys,
+                               const base::Clock& clock, InventoryOptions options,
+                               CacheInvalidator* invalidator)
+    : store_(store),
+      keys_(keys),
+      clock_(clock),
+      options_(std::move(options)),
+      invalidator_(invalidator) {}
+
+base::StatusOr<TokenInventory::Loaded> TokenInventory::Load(std::string_view serial) const {
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> record,
+                        store_.Get(Namespace::kTokens, serial));
+  if (!record) return base::NotFoundError("no token with serial " + std::string(serial));
+  OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(record->value));
+  return Loaded{std::move(token), record->version};
+}
+
+base::StatusOr<TokenRecord> TokenInventory::Get(std::string_view serial) const {
+  OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
+  return std::move(loaded.token);
+}
+
+base::Status TokenInventory::List(const TokenFilter& filter,
+                                  const std::function<bool(const TokenRecord&)>& fn) const {
+  base::Status decode_error;
+  OTPD_RETURN_IF_ERROR(
+      store_.Scan(Namespace::kTokens, "", [&](std::string_view, const storage::Record& record) {
+        auto token = DecodeToken(record.value);
+        if (!token.ok()) {
+          decode_error = token.status();
+          return false;
+        }
+        if (filter.status && token->status != *filter.status) return true;
+        if (!filter.user.empty() && token->assigned_to != NormaliseUpn(filter.user)) return true;
+        if (!filter.batch.empty() && token->batch != filter.batch) return true;
+        return fn(*token);
+      }));
+  return decode_error;
+}
+
+base::Status TokenInventory::ListBatches(const std::function<bool(const BatchRecord&)>& fn) const {
+  base::Status decode_error;
+  OTPD_RETURN_IF_ERROR(store_.Scan(Namespace::kMeta, kBatchPrefix,
+                                   [&](std::string_view, const storage::Record& record) {
+                                     auto batch = DecodeBatch(record.value);
+                                     if (!batch.ok()) {
+                                       decode_error = batch.status();
+                                       return false;
+                                     }
+                                     return fn(*batch);
+                                   }));
+  return decode_error;
+}
+
+AuditRecord TokenInventory::Audit(std::string_view action, std::string_view serial,
+                                  std::string_view actor) const {
+  AuditRecord a;
+  a.time_micros = clock_.NowUnixMicros();
+  a.actor = std::string(actor);
+  a.action = std::string(action);
+  a.target = "token/" + std::string(serial);
+  a.result = "ok";
+  return a;
+}
+
+base::Status TokenInventory::CommitChange(WriteBatch batch, const AuditRecord& audit) {
+  batch.Put(Namespace::kAudit, AuditKey(audit.time_micros), EncodeAudit(audit));
+  base::Status s = store_.Commit(std::move(batch), Durability::kDurable);
+  if (base::IsAborted(s)) {
+    return base::AbortedError(audit.target + " changed while " + audit.action +
+                              " was in progress; try again");
+  }
+  return s;
+}
+
+base::Status TokenInventory::Refuse(std::string_view action, std::string_view serial,
+                                    std::string_view actor, base::Status why) {
+  AuditRecord a = Audit(action, serial, actor);
+  a.result = std::string(why.message());
+  WriteBatch batch;
+  batch.Put(Namespace::kAudit, AuditKey(a.time_micros), EncodeAudit(a));
+  // The refusal stands whether or not its audit record could be written.
+  (void)store_.Commit(std::move(batch), Durability::kRelaxed);
+  return why;
+}
+
+void TokenInventory::Invalidate(const TokenRecord& token) {
+  if (invalidator_ == nullptr) return;
+  invalidator_->InvalidateSerial(token.serial);
+  if (!token.assigned_to.empty()) invalidator_->InvalidateUser(token.assigned_to);
+}
+
+base::Status TokenInventory::Assign(std::string_view serial, std::string_view upn_in,
+                                    std::string_view actor) {
+  const std::string upn = NormaliseUpn(upn_in);
+  OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
+  TokenRecord& token = loaded.token;
+  if (token.status != TokenStatus::kAvailable) {
+    return Refuse("assign", serial, actor,
+                  base::FailedPreconditionError("token " + token.serial + " is " +
+                                                std::string(TokenStatusName(token.status)) +
+                                                " to " + token.assigned_to +
+                                                "; only available tokens can be assigned"));
+  }
+  OTPD_ASSIGN_OR_RETURN(uint32_t methods, CountOathMethods(store_, upn));
+  if (methods >= options_.max_oath_methods_per_user) {
+    return Refuse(
+        "assign", serial, actor,
+        base::ResourceExhaustedError("user " + upn + " already has " + std::to_string(methods) +
+                                     " OATH methods (the limit is " +
+                                     std::to_string(options_.max_oath_methods_per_user) + ")"));
+  }
+  const int64_t now = clock_.NowUnixSeconds();
+  WriteBatch batch;
+  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> user, store_.Get(Namespace::kUsers, upn));
+  if (!user) {
+    batch.RequireVersion(Namespace::kUsers, upn, 0);
+    batch.Put(Namespace::kUsers, upn,
+              EncodeUser(UserRecord{.upn = upn, .created = now, .updated = now}));
+  }
+  MethodRecord method{
+      .id = NewId(), .kind = MethodKind::kHardwareOath, .serial = token.serial, .created = now};
+  batch.Put(Namespace::kMethods, MethodKey(upn, method.id), EncodeMethod(method));
+  token.status = TokenStatus::kAssigned;
+  token.assigned_to = upn;
+  token.method_id = method.id;
+  token.activation_failures = 0;
+  token.updated = now;
+  batch.Put(Namespace::kTokens, token.serial, EncodeToken(token));
+  AuditRecord audit = Audit("assign", serial, actor);
+  audit.detail = "user " + upn;
+  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
+  Invalidate(token);
+  return base::OkStatus();
+}
+
+base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view serial,
+                                                          std::string_view code,
+                                                          std::string_view actor) {
+  OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
+  TokenRecord& token = loaded.token;
+  if (token.status == TokenStatus::kAvailable) {
+    return Refuse("activate", serial, actor,
+                  base::FailedPreconditionError("token " + token.serial +
+                                                " is not assigned to a user; assign it first"));
+  }
+  if (token.status == TokenStatus::kActivated) {
+    return Refuse("activate", serial, actor,
+                  base::FailedPreconditionError("token " + token.serial + " is already activated"));
+  }
+  if (token.activation_failures >= options_.max_activation_failures) {
+    return Refuse(
+        "activate", serial, actor,
+        base::ResourceExhaustedError(
+            "token " + token.serial + " has had " + std::to_string(token.activation_failures) +
+            " wrong activation codes; unassign and assign it again to retry"));
+  }
+  const int64_t now = clock_.NowUnixSeconds();
+  if (token.not_after && *token.not_after < now) {
+    return Refuse("activate", serial, actor,
+                  base::FailedPreconditionError("token " + token.serial + " has expired"));
+  }
+  OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token));
+
+  // A token that was activated before and then deactivated keeps its watermark: codes it showed
+  // before can never be accepted again.
+  CredentialState state = InitialState(token);
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state_record,
+                        store_.Get(Namespace::kState, TokenStateKey(token.serial)));
+  if (state_record) {
+    OTPD_ASSIGN_OR_RETURN(state, DecodeCredentialState(state_record->value));
+  }
+  engine::Verdict verdict = engine::Activate(credential, state.token, code, now, options_.windows);
+
+  WriteBatch batch;
+  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  ActivationResult result;
+  AuditRecord audit = Audit("activate", serial, actor);
+  token.updated = now;
+  if (verdict.accepted()) {
+    token.status = TokenStatus::kActivated;
+    token.activation_failures = 0;
+    state.token = verdict.new_state;
+    batch.Put(Namespace::kState, TokenStateKey(token.serial), EncodeCredentialState(state));
+    result.outcome = ActivationOutcome::kActivated;
+    result.drift = verdict.drift;
+    audit.detail = "drift " + std::to_string(verdict.drift) + " steps";
+  } else {
+    token.status = TokenStatus::kFailedActivation;
+    ++token.activation_failures;
+    result.outcome = ActivationOutcome::kWrongCode;
+    result.failures = token.activation_failures;
+    audit.result = verdict.kind == engine::VerdictKind::kReplayed    ? "code already used"
+                   : verdict.kind == engine::VerdictKind::kMalformed ? "malformed code"
+                                                                     : "wrong code";
+  }
+  batch.Put(Namespace::kTokens, token.serial, EncodeToken(token));
+  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
+  Invalidate(token);
+  return result;
+}
+
+base::Status TokenInventory::Deactivate(std::string_view serial, std::string_view actor) {
+  OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
+  TokenRecord& token = loaded.token;
+  if (token.status != TokenStatus::kActivated) {
+    return Refuse("deactivate", serial, actor,
+                  base::FailedPreconditionError("token " + token.serial + " is " +
+                                                std::string(TokenStatusName(token.status)) +
+                                                "; only activated tokens can be deactivated"));
+  }
+  token.status = TokenStatus::kAssigned;
+  token.updated = clock_.NowUnixSeconds();
+  WriteBatch batch;
+  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  batch.Put(Namespace::kTokens, token.serial, EncodeToken(token));
+  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("deactivate", serial, actor)));
+  Invalidate(token);
+  return base::OkStatus();
+}
+
+base::Status TokenInventory::Unassign(std::string_view serial, std::string_view actor) {
+  OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
+  TokenRecord token = loaded.token;
+  if (token.status == TokenStatus::kAvailable) {
+    return Refuse("unassign", serial, actor,
+                  base::FailedPreconditionError("token " + token.serial + " is not assigned"));
+  }
+  const TokenRecord before = token;
+  WriteBatch batch;
+  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  if (!token.method_id.empty()) {
+    batch.Delete(Namespace::kMethods, MethodKey(token.assigned_to, token.method_id));
+  }
+  batch.Delete(Namespace::kState, TokenStateKey(token.serial));
+  AuditRecord audit = Audit("unassign", serial, actor);
+  audit.detail = "user " + token.assigned_to;
+  token.status = TokenStatus::kAvailable;
+  token.assigned_to.clear();
+  token.method_id.clear();
+  token.activation_failures = 0;
+  token.updated = clock_.NowUnixSeconds();
+  batch.Put(Namespace::kTokens, token.serial, EncodeToken(token));
+  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
+  Invalidate(before);
+  return base::OkStatus();
+}
+
+base::Status TokenInventory::Delete(std::string_view serial, std::string_view actor) {
+  OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
+  const TokenRecord& token = loaded.token;
+  if (token.status != TokenStatus::kAvailable) {
+    return Refuse("delete", serial, actor,
+                  base::FailedPreconditionError("token " + token.serial + " is assigned to " +
+                                                token.assigned_to + "; unassign it first"));
+  }
+  WriteBatch batch;
+  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  batch.Delete(Namespace::kTokens, token.serial);
+  batch.Delete(Namespace::kState, TokenStateKey(token.serial));
+  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("delete", serial, actor)));
+  Invalidate(token);
+  return base::OkStatus();
+}
+
+}  // namespace otpd::service

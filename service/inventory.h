@@ -1,0 +1,130 @@
+// TokenInventory is the hardware-token inventory and lifecycle (SPEC.md section 2): list and show
+// tokens, assign a token to a user, activate it with the code it shows, deactivate, unassign and
+// delete. Every transition is one atomic, durable, audited Store batch, conditional on the token
+// record not having changed since it was read; a transition that is not allowed is refused with a
+// reason and changes nothing.
+//
+// Thread-safe: every method may be called concurrently (conflicting changes to the same token
+// fail with Aborted rather than overwrite each other).
+
+#ifndef OTPD_SERVICE_INVENTORY_H_
+#define OTPD_SERVICE_INVENTORY_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/clock.h"
+#include "base/statusor.h"
+#include "engine/credential.h"
+#include "engine/verifier.h"
+#include "service/records.h"
+#include "storage/keyring.h"
+#include "storage/store.h"
+
+namespace otpd::service {
+
+struct InventoryOptions {
+  // Windows for activation (the wide +/-2880-step search) and sign-in. Default: WindowPolicy{}.
+  engine::WindowPolicy windows;
+  // OATH methods (hardware tokens and authenticator apps) a user may have. Default 5 (Entra).
+  uint32_t max_oath_methods_per_user = 5;
+  // Wrong activation codes a token may receive before it must be unassigned and assigned again.
+  // Default 10.
+  uint32_t max_activation_failures = 10;
+};
+
+// Told about changes so that an in-memory sign-in cache (SignInVerifier) can drop what it holds
+// for a user. Called after the change is committed.
+class CacheInvalidator {
+ public:
+  virtual ~CacheInvalidator() = default;
+  virtual void InvalidateUser(std::string_view upn) = 0;
+  virtual void InvalidateSerial(std::string_view serial) = 0;
+};
+
+struct TokenFilter {
+  std::optional<TokenStatus> status;
+  std::string user;   // upn; empty = any
+  std::string batch;  // batch id; empty = any
+};
+
+enum class ActivationOutcome : uint8_t { kActivated, kWrongCode };
+
+struct ActivationResult {
+  ActivationOutcome outcome = ActivationOutcome::kWrongCode;
+  int64_t drift = 0;      // steps, when activated
+  uint32_t failures = 0;  // wrong activation codes so far, when refused
+};
+
+// Opens a token's sealed seed and prepares it. Shared by the inventory and the verifier.
+base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
+                                                  const TokenRecord& token);
+
+// The state a token starts from before its first activation.
+CredentialState InitialState(const TokenRecord& token);
+
+class TokenInventory {
+ public:
+  // `store`, `keys` and `clock` must outlive the inventory; `invalidator` may be null.
+  TokenInventory(storage::Store& store, const storage::KeyRing& keys, const base::Clock& clock,
+                 InventoryOptions options, CacheInvalidator* invalidator = nullptr);
+
+  // The token record (its sealed seed is never decrypted here). NotFound if absent.
+  base::StatusOr<TokenRecord> Get(std::string_view serial) const;
+
+  // Calls fn for every token matching `filter`, in serial order, until fn returns false.
+  base::Status List(const TokenFilter& filter,
+                    const std::function<bool(const TokenRecord&)>& fn) const;
+
+  // Every import batch, oldest id first.
+  base::Status ListBatches(const std::function<bool(const BatchRecord&)>& fn) const;
+
+  // Assigns an available token to `upn` (creating the user if needed). Refused unless the token
+  // is available, or when the user already has max_oath_methods_per_user OATH methods.
+  base::Status Assign(std::string_view serial, std::string_view upn, std::string_view actor);
+
+  // Checks `code` in the activation window. A right code activates the token, learns its drift
+  // and sets its replay watermark; a wrong one sets failedActivation and counts toward
+  // max_activation_failures. Refused for available tokens, activated tokens and tokens whose
+  // activation attempts are exhausted.
+  base::StatusOr<ActivationResult> Activate(std::string_view serial, std::string_view code,
+                                            std::string_view actor);
+
+  // An activated token stays assigned but can no longer sign in until activated again.
+  base::Status Deactivate(std::string_view serial, std::string_view actor);
+
+  // Returns an assigned (or activated) token to the inventory: the user's method and the token's
+  // sign-in state are deleted.
+  base::Status Unassign(std::string_view serial, std::string_view actor);
+
+  // Deletes an available token and its state. Refused while the token is assigned.
+  base::Status Delete(std::string_view serial, std::string_view actor);
+
+ private:
+  struct Loaded {
+    TokenRecord token;
+    uint64_t version = 0;
+  };
+  base::StatusOr<Loaded> Load(std::string_view serial) const;
+  // Commits `batch` (plus an audit record) durably; maps a lost race to Aborted.
+  base::Status CommitChange(storage::WriteBatch batch, const AuditRecord& audit);
+  base::Status Refuse(std::string_view action, std::string_view serial, std::string_view actor,
+                      base::Status why);
+  AuditRecord Audit(std::string_view action, std::string_view serial, std::string_view actor) const;
+  void Invalidate(const TokenRecord& token);
+
+  storage::Store& store_;
+  const storage::KeyRing& keys_;
+  const base::Clock& clock_;
+  const InventoryOptions options_;
+  CacheInvalidator* const invalidator_;
+};
+
+// Counts a user's OATH methods (hardware and software tokens).
+base::StatusOr<uint32_t> CountOathMethods(const storage::Store& store, std::string_view upn);
+
+}  // namespace otpd::service
+
+#endif  // OTPD_SERVICE_INVENTORY_H_

@@ -1,0 +1,132 @@
+// The records service/ keeps in the Store, and their encodings. Cold records (users, methods,
+// tokens, batches, audit) are JSON objects so that they can evolve field by field; the hot
+// per-credential and per-user sign-in state is a small fixed binary layout rewritten on every
+// sign-in.
+//
+// Keys: users/<upn>, methods/<upn>\0<method id>, tokens/<serial>, state/t/<serial> (a token's
+// sign-in state), state/u/<upn> (a user's lockout state), meta/batch/<batch id>, audit/<time
+// micros, big-endian><random>.
+
+#ifndef OTPD_SERVICE_RECORDS_H_
+#define OTPD_SERVICE_RECORDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/statusor.h"
+#include "engine/lockout.h"
+#include "engine/otp_params.h"
+#include "engine/verifier.h"
+#include "service/sign_in.h"
+
+namespace otpd::service {
+
+enum class TokenStatus : uint8_t { kAvailable, kAssigned, kActivated, kFailedActivation };
+
+// "available", "assigned", "activated", "failedActivation" (SPEC.md section 2).
+std::string_view TokenStatusName(TokenStatus status);
+base::StatusOr<TokenStatus> ParseTokenStatus(std::string_view name);
+
+struct UserRecord {
+  std::string upn;  // lower-case
+  bool mfa_registration_required = false;
+  int64_t created = 0;  // Unix seconds
+  int64_t updated = 0;
+};
+
+struct MethodRecord {
+  std::string id;
+  MethodKind kind = MethodKind::kHardwareOath;
+  std::string serial;  // hardware_oath: the token's serial
+  int64_t created = 0;
+};
+
+// A hardware token in the inventory. The seed is only ever held sealed (AES-256-GCM under the data
+// key, bound to tokens/<serial>).
+struct TokenRecord {
+  std::string serial;
+  std::string manufacturer;
+  std::string model;
+  engine::OtpParams params;
+  std::string sealed_seed;
+  TokenStatus status = TokenStatus::kAvailable;
+  std::string assigned_to;           // upn, empty when available
+  std::string method_id;             // the user's method that this token backs
+  std::string batch;                 // the import batch it came from
+  uint64_t initial_counter = 0;      // HOTP: the counter the token starts at
+  int64_t initial_drift = 0;         // TOTP: drift known from the vendor (PSKC TimeDrift)
+  std::optional<int64_t> not_after;  // the vendor's expiry date, if any
+  uint32_t activation_failures = 0;
+  int64_t created = 0;
+  int64_t updated = 0;
+};
+
+// Provenance of one import.
+struct BatchRecord {
+  std::string id;
+  std::string file;    // the file name as given
+  std::string sha256;  // of the file's bytes, hex
+  std::string format;
+  int64_t time = 0;
+  uint64_t imported = 0;
+  uint64_t updated = 0;
+  uint64_t unchanged = 0;
+  uint64_t failed = 0;
+  bool complete = false;
+};
+
+// The hot sign-in state of one token.
+struct CredentialState {
+  engine::TokenState token;
+  int64_t last_used = 0;  // Unix seconds of the last accepted code, 0 if never
+
+  friend bool operator==(const CredentialState&, const CredentialState&) = default;
+};
+
+struct AuditRecord {
+  int64_t time_micros = 0;
+  std::string actor;
+  std::string action;
+  std::string target;
+  std::string result;  // "ok" or the reason it was refused
+  std::string detail;  // never a secret
+};
+
+std::string EncodeUser(const UserRecord& r);
+base::StatusOr<UserRecord> DecodeUser(std::string_view data);
+std::string EncodeMethod(const MethodRecord& r);
+base::StatusOr<MethodRecord> DecodeMethod(std::string_view data);
+std::string EncodeToken(const TokenRecord& r);
+base::StatusOr<TokenRecord> DecodeToken(std::string_view data);
+std::string EncodeBatch(const BatchRecord& r);
+base::StatusOr<BatchRecord> DecodeBatch(std::string_view data);
+std::string EncodeAudit(const AuditRecord& r);
+base::StatusOr<AuditRecord> DecodeAudit(std::string_view data);
+
+std::string EncodeCredentialState(const CredentialState& s);
+base::StatusOr<CredentialState> DecodeCredentialState(std::string_view data);
+std::string EncodeLockout(const engine::LockoutState& s);
+base::StatusOr<engine::LockoutState> DecodeLockout(std::string_view data);
+
+// Keys.
+std::string MethodKey(std::string_view upn, std::string_view method_id);
+std::string MethodPrefix(std::string_view upn);  // all of a user's methods
+std::string TokenStateKey(std::string_view serial);
+std::string LockoutKey(std::string_view upn);
+std::string BatchKey(std::string_view batch_id);
+inline constexpr std::string_view kBatchPrefix = "batch/";
+// A time-ordered unique audit key: 8 bytes of big-endian micros then 8 random bytes.
+std::string AuditKey(int64_t time_micros);
+
+// A fresh random identifier: 16 lower-case hex characters (safe in protocol ids and paths).
+std::string NewId();
+
+// Lower-cases an UPN for use as a key.
+std::string NormaliseUpn(std::string_view upn);
+
+}  // namespace otpd::service
+
+#endif  // OTPD_SERVICE_RECORDS_H_

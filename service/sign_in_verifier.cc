@@ -1,0 +1,282 @@
+#include "service/sign_in_verifier.h"
+
+#include <functional>
+#include <utility>
+
+namespace otpd::service {
+
+using storage::Namespace;
+
+namespace {
+
+SignInResult Answer(Outcome outcome) {
+  SignInResult r;
+  r.outcome = outcome;
+  return r;
+}
+
+// Which verdict speaks for the user when several credentials were tried: an acceptance first,
+// then a near miss, then a replay. Returns the index, or -1 when none of those.
+int Pick(const std::vector<engine::Verdict>& verdicts, engine::VerdictKind kind) {
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    if (verdicts[i].kind == kind) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+}  // namespace
+
+SignInVerifier::SignInVerifier(storage::Store& store, const storage::KeyRing& keys,
+                               const base::Clock& clock, SignInOptions options)
+    : store_(store), keys_(keys), clock_(clock), options_(std::move(options)) {
+  const size_t n = options_.stripes == 0 ? 1 : options_.stripes;
+  stripes_.reserve(n);
+  for (size_t i = 0; i < n; ++i) stripes_.push_back(std::make_unique<Stripe>());
+}
+
+SignInVerifier::~SignInVerifier() = default;
+
+void SignInVerifier::Verify(const VerifyRequest& request, SignInCallback done) {
+  Handle(Mode::kVerify, request.user, request.serial, request.otp, {}, std::move(done));
+}
+
+void SignInVerifier::Resync(const ResyncRequest& request, SignInCallback done) {
+  Handle(Mode::kResync, request.user, request.serial, request.otp, request.otp2, std::move(done));
+}
+
+SignInVerifier::Stripe& SignInVerifier::StripeFor(std::string_view upn) {
+  return *stripes_[std::hash<std::string_view>{}(upn) % stripes_.size()];
+}
+
+void SignInVerifier::InvalidateUser(std::string_view upn) {
+  const std::string key = NormaliseUpn(upn);
+  Stripe& stripe = StripeFor(key);
+  std::lock_guard lock(stripe.mu);
+  stripe.users.erase(key);
+}
+
+void SignInVerifier::InvalidateSerial(std::string_view serial) {
+  std::lock_guard lock(owners_mu_);
+  owners_.erase(std::string(serial));
+}
+
+base::StatusOr<std::string> SignInVerifier::OwnerOf(std::string_view serial) {
+  {
+    std::lock_guard lock(owners_mu_);
+    auto it = owners_.find(std::string(serial));
+    if (it != owners_.end()) return it->second;
+  }
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> record,
+                        store_.Get(Namespace::kTokens, serial));
+  if (!record) return base::NotFoundError("unknown token");
+  OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(record->value));
+  if (!token.assigned_to.empty()) {
+    std::lock_guard lock(owners_mu_);
+    owners_.emplace(std::string(serial), token.assigned_to);
+  }
+  return token.assigned_to;
+}
+
+base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::LoadUser(
+    const std::string& upn) {
+  auto user = std::make_unique<CachedUser>();
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> user_record,
+                        store_.Get(Namespace::kUsers, upn));
+  if (!user_record) return user;  // exists == false
+  OTPD_ASSIGN_OR_RETURN(UserRecord record, DecodeUser(user_record->value));
+  user->exists = true;
+  user->registration_required = record.mfa_registration_required;
+
+  std::vector<MethodRecord> methods;
+  base::Status decode_error;
+  OTPD_RETURN_IF_ERROR(store_.Scan(Namespace::kMethods, MethodPrefix(upn),
+                                   [&](std::string_view, const storage::Record& r) {
+                                     auto m = DecodeMethod(r.value);
+                                     if (!m.ok()) {
+                                       decode_error = m.status();
+                                       return false;
+                                     }
+                                     methods.push_back(std::move(*m));
+                                     return true;
+                                   }));
+  OTPD_RETURN_IF_ERROR(decode_error);
+
+  for (const MethodRecord& method : methods) {
+    if (method.kind != MethodKind::kHardwareOath) continue;
+    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> token_record,
+                          store_.Get(Namespace::kTokens, method.serial));
+    if (!token_record) continue;  // the method outlived its token; nothing to verify against
+    OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(token_record->value));
+    if (token.assigned_to != upn) continue;
+    OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token));
+    CredentialState state = InitialState(token);
+    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state_record,
+                          store_.Get(Namespace::kState, TokenStateKey(token.serial)));
+    if (state_record) {
+      OTPD_ASSIGN_OR_RETURN(state, DecodeCredentialState(state_record->value));
+    }
+    user->credentials.push_back(CachedCredential{
+        .method_id = method.id,
+        .kind = method.kind,
+        .serial = token.serial,
+        .usable = token.status == TokenStatus::kActivated,
+        .credential = std::move(credential),
+        .state = state,
+    });
+  }
+
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> lockout_record,
+                        store_.Get(Namespace::kState, LockoutKey(upn)));
+  if (lockout_record) {
+    OTPD_ASSIGN_OR_RETURN(user->lockout, DecodeLockout(lockout_record->value));
+  }
+  counters_.cache_loads.fetch_add(1, std::memory_order_relaxed);
+  return user;
+}
+
+base::StatusOr<SignInVerifier::CachedUser*> SignInVerifier::Lookup(Stripe& stripe,
+                                                                   const std::string& upn) {
+  auto it = stripe.users.find(upn);
+  if (it != stripe.users.end()) return it->second.get();
+  OTPD_ASSIGN_OR_RETURN(std::unique_ptr<CachedUser> loaded, LoadUser(upn));
+  // Unknown users are not cached, so a spray of made-up names cannot fill memory.
+  if (!loaded->exists) {
+    static CachedUser unknown;
+    return &unknown;
+  }
+  CachedUser* raw = loaded.get();
+  stripe.users.emplace(upn, std::move(loaded));
+  return raw;
+}
+
+void SignInVerifier::Handle(Mode mode, std::string_view user, std::string_view serial,
+                            std::string_view otp, std::string_view otp2, SignInCallback done) {
+  counters_.requests.fetch_add(1, std::memory_order_relaxed);
+  auto reject = [&](SignInResult r) {
+    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+    done(std::move(r));
+  };
+  const int64_t now = clock_.NowUnixSeconds();
+
+  std::string upn;
+  if (!serial.empty()) {
+    auto owner = OwnerOf(serial);
+    if (!owner.ok()) {
+      return reject(
+          Answer(base::IsNotFound(owner.status()) ? Outcome::kUnknownUser : Outcome::kUnavailable));
+    }
+    if (owner->empty()) return reject(Answer(Outcome::kNotActivated));
+    upn = std::move(*owner);
+  } else {
+    upn = NormaliseUpn(user);
+  }
+
+  Stripe& stripe = StripeFor(upn);
+  std::unique_lock lock(stripe.mu);
+  auto looked_up = Lookup(stripe, upn);
+  if (!looked_up.ok()) {
+    lock.unlock();
+    return reject(Answer(Outcome::kUnavailable));
+  }
+  CachedUser& u = **looked_up;
+  SignInResult result;
+  if (!u.exists) {
+    result.outcome = Outcome::kUnknownUser;
+  } else if (u.registration_required) {
+    result.outcome = Outcome::kRegistrationRequired;
+  } else if (int64_t wait = engine::RetryAfter(u.lockout, now); wait > 0) {
+    result.outcome = Outcome::kLocked;
+    result.retry_after_seconds = wait;
+  } else {
+    std::vector<CachedCredential*> usable;
+    bool any = false;
+    for (CachedCredential& c : u.credentials) {
+      if (!serial.empty() && c.serial != serial) continue;
+      any = true;
+      if (c.usable) usable.push_back(&c);
+    }
+    if (!any) {
+      result.outcome = serial.empty() ? Outcome::kNoMethod : Outcome::kNotActivated;
+    } else if (usable.empty()) {
+      result.outcome = Outcome::kNotActivated;
+    }
+    if (!usable.empty()) {
+      std::vector<engine::Verdict> verdicts;
+      verdicts.reserve(usable.size());
+      uint64_t hashes = 0;
+      for (CachedCredential* c : usable) {
+        verdicts.push_back(
+            mode == Mode::kVerify
+                ? engine::Verify(c->credential, c->state.token, otp, now, options_.windows)
+                : engine::Resync(c->credential, c->state.token, otp, otp2, now, options_.windows));
+        hashes += verdicts.back().hashes;
+      }
+      counters_.hashes.fetch_add(hashes, std::memory_order_relaxed);
+
+      storage::WriteBatch batch;
+      storage::Durability durability = options_.failure_durability;
+      int chosen = Pick(verdicts, engine::VerdictKind::kAccepted);
+      if (chosen >= 0) {
+        CachedCredential& c = *usable[static_cast<size_t>(chosen)];
+        const engine::Verdict& v = verdicts[static_cast<size_t>(chosen)];
+        // The cache moves first: a concurrent replay of this code is refused from now on.
+        c.state.token = v.new_state;
+        c.state.last_used = now;
+        batch.Put(Namespace::kState, TokenStateKey(c.serial), EncodeCredentialState(c.state));
+        if (u.lockout != engine::LockoutState{}) {
+          u.lockout = engine::RecordSuccess();
+          batch.Put(Namespace::kState, LockoutKey(upn), EncodeLockout(u.lockout));
+        }
+        durability = options_.accept_durability;
+        result.outcome = Outcome::kAccepted;
+        result.method_id = c.method_id;
+        result.method_kind = c.kind;
+        result.serial = c.serial;
+        result.step = v.step;
+        result.drift = v.drift;
+      } else if ((chosen = Pick(verdicts, engine::VerdictKind::kDrift)) >= 0 ||
+                 (chosen = Pick(verdicts, engine::VerdictKind::kReplayed)) >= 0) {
+        const CachedCredential& c = *usable[static_cast<size_t>(chosen)];
+        const engine::Verdict& v = verdicts[static_cast<size_t>(chosen)];
+        result.outcome =
+            v.kind == engine::VerdictKind::kDrift ? Outcome::kDrift : Outcome::kReplayed;
+        result.method_id = c.method_id;
+        result.method_kind = c.kind;
+        result.serial = c.serial;
+        result.step = v.step;
+        result.drift = v.drift;
+      } else if (static_cast<size_t>(
+                     std::count_if(verdicts.begin(), verdicts.end(), [](const engine::Verdict& v) {
+                       return v.kind == engine::VerdictKind::kMalformed;
+                     })) == verdicts.size()) {
+        // Not a code any of the user's tokens could show: a malformed request, not a guess.
+        result.outcome = Outcome::kBadRequest;
+      } else {
+        u.lockout = engine::RecordFailure(u.lockout, now, options_.lockout);
+        batch.Put(Namespace::kState, LockoutKey(upn), EncodeLockout(u.lockout));
+        result.outcome = Outcome::kBadCode;
+      }
+
+      if (!batch.empty()) {
+        const bool accepted = result.outcome == Outcome::kAccepted;
+        // Submitted under the lock: this user's changes reach the pipeline in decision order.
+        store_.Submit(std::move(batch), durability,
+                      [this, accepted, result = std::move(result),
+                       done = std::move(done)](base::Status s) mutable {
+                        if (!s.ok()) {
+                          counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
+                          result = Answer(Outcome::kUnavailable);
+                        }
+                        (s.ok() && accepted ? counters_.accepted : counters_.rejected)
+                            .fetch_add(1, std::memory_order_relaxed);
+                        done(std::move(result));
+                      });
+        return;
+      }
+    }
+  }
+  lock.unlock();
+  reject(std::move(result));
+}
+
+}  // namespace otpd::service

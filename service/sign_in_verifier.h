@@ -1,0 +1,124 @@
+// SignInVerifier is the sign-in hot path (ARCHITECTURE.md, "The sign-in verify path"): it answers
+// "is this code right for this user?" from an in-memory cache of each user's OATH credentials
+// (prepared HMAC keys, never seeds) and hot state, loaded from the Store on first use.
+//
+// Per request: read the clock once; under the user's stripe lock, check lockout, run the engine
+// on every usable credential, apply the new state to the cache at once (so a concurrent replay of
+// the same code is already refused), and submit the state change to the Store's commit pipeline
+// while still holding the lock (so commits for one user reach the Store in the order they were
+// decided and a watermark never goes backwards on disk). The answer for an accepted code is
+// delivered only from the commit's completion, after the new watermark is durable; a failed
+// commit answers kUnavailable and the cache keeps the advanced watermark (stricter, safe).
+//
+// One wrong code counts one failure for the user, however many tokens the user has. Replays and
+// near misses (kDrift) are not failures.
+//
+// Thread-safe. Admin changes made through TokenInventory reach it through CacheInvalidator.
+
+#ifndef OTPD_SERVICE_SIGN_IN_VERIFIER_H_
+#define OTPD_SERVICE_SIGN_IN_VERIFIER_H_
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "engine/credential.h"
+#include "engine/lockout.h"
+#include "engine/verifier.h"
+#include "service/inventory.h"
+#include "service/records.h"
+#include "service/sign_in.h"
+#include "storage/keyring.h"
+#include "storage/store.h"
+
+namespace otpd::service {
+
+struct SignInOptions {
+  // Sign-in, near-miss and resync windows. Default: WindowPolicy{}.
+  engine::WindowPolicy windows;
+  // Failure throttling per user. Default: LockoutPolicy{} (5 failures, 30 s doubling, 15 min).
+  engine::LockoutPolicy lockout;
+  // Durability of an accepted code's new watermark. Default kDurable; kRelaxed trades the
+  // guarantee that an acknowledged code stays burnt across a machine crash for latency.
+  storage::Durability accept_durability = storage::Durability::kDurable;
+  // Durability of failure counters. Default kDurable.
+  storage::Durability failure_durability = storage::Durability::kDurable;
+  // Number of lock stripes (users hash onto them). Default 256.
+  size_t stripes = 256;
+};
+
+struct SignInCounters {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> hashes{0};
+  std::atomic<uint64_t> cache_loads{0};
+  std::atomic<uint64_t> commit_failures{0};
+};
+
+class SignInVerifier final : public SignInService, public CacheInvalidator {
+ public:
+  // `store`, `keys` and `clock` must outlive the verifier.
+  SignInVerifier(storage::Store& store, const storage::KeyRing& keys, const base::Clock& clock,
+                 SignInOptions options);
+  ~SignInVerifier() override;
+
+  void Verify(const VerifyRequest& request, SignInCallback done) override;
+  void Resync(const ResyncRequest& request, SignInCallback done) override;
+
+  void InvalidateUser(std::string_view upn) override;
+  void InvalidateSerial(std::string_view serial) override;
+
+  const SignInCounters& counters() const { return counters_; }
+
+ private:
+  struct CachedCredential {
+    std::string method_id;
+    MethodKind kind = MethodKind::kHardwareOath;
+    std::string serial;
+    bool usable = false;  // activated
+    engine::Credential credential;
+    CredentialState state;
+  };
+  struct CachedUser {
+    bool exists = false;
+    bool registration_required = false;
+    std::vector<CachedCredential> credentials;
+    engine::LockoutState lockout;
+  };
+  struct Stripe {
+    std::mutex mu;
+    std::unordered_map<std::string, std::unique_ptr<CachedUser>> users;  // guarded by mu
+  };
+
+  enum class Mode { kVerify, kResync };
+
+  void Handle(Mode mode, std::string_view user, std::string_view serial, std::string_view otp,
+              std::string_view otp2, SignInCallback done);
+  // The upn a serial is assigned to; empty when the token is not assigned, NotFound when unknown.
+  base::StatusOr<std::string> OwnerOf(std::string_view serial);
+  Stripe& StripeFor(std::string_view upn);
+  // The cached user, loading it under the stripe lock on a miss. Never null on success.
+  base::StatusOr<CachedUser*> Lookup(Stripe& stripe, const std::string& upn);
+  base::StatusOr<std::unique_ptr<CachedUser>> LoadUser(const std::string& upn);
+
+  storage::Store& store_;
+  const storage::KeyRing& keys_;
+  const base::Clock& clock_;
+  const SignInOptions options_;
+  std::vector<std::unique_ptr<Stripe>> stripes_;
+  SignInCounters counters_;
+
+  std::mutex owners_mu_;
+  std::unordered_map<std::string, std::string> owners_;  // serial -> upn, guarded by owners_mu_
+};
+
+}  // namespace otpd::service
+
+#endif  // OTPD_SERVICE_SIGN_IN_VERIFIER_H_

@@ -1,0 +1,207 @@
+#include "service/inventory.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/service/service_env.h"
+
+namespace otpd::service {
+namespace {
+
+using testing::ServiceEnv;
+
+class InventoryTest : public ::testing::Test {
+ protected:
+  TokenInventory Inventory(InventoryOptions options = {}) {
+    return TokenInventory(env_.store, *env_.keys, env_.clock, options);
+  }
+  TokenStatus StatusOf(const std::string& serial) {
+    auto t = Inventory().Get(serial);
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? t->status : TokenStatus::kAvailable;
+  }
+  size_t AuditCount() {
+    size_t n = 0;
+    EXPECT_TRUE(env_.store
+                    .Scan(storage::Namespace::kAudit, "",
+                          [&](std::string_view, const storage::Record&) {
+                            ++n;
+                            return true;
+                          })
+                    .ok());
+    return n;
+  }
+
+  ServiceEnv env_;
+};
+
+TEST_F(InventoryTest, ImportIsIdempotentAndRefusesChangedSeeds) {
+  ImportReport first =
+      env_.Import(ServiceEnv::List(env_.Token("S1", ""), env_.Token("S2", "Alice@Example.com")));
+  EXPECT_EQ(first.imported, 2u);
+  EXPECT_EQ(first.failed, 0u);
+  EXPECT_EQ(StatusOf("S1"), TokenStatus::kAvailable);
+  EXPECT_EQ(StatusOf("S2"), TokenStatus::kAssigned);
+  EXPECT_EQ(Inventory().Get("S2")->assigned_to, "alice@example.com");
+  EXPECT_EQ(Inventory().Get("S2")->batch, first.batch_id);
+
+  ImportReport again =
+      env_.Import(ServiceEnv::List(env_.Token("S1", ""), env_.Token("S2", "alice@example.com")));
+  EXPECT_EQ(again.imported, 0u);
+  EXPECT_EQ(again.unchanged, 2u);
+
+  ImportReport changed =
+      env_.Import(ServiceEnv::List(env_.Token("S1", "", "another seed of twenty b")));
+  EXPECT_EQ(changed.failed, 1u);
+  ASSERT_EQ(changed.failures.size(), 1u);
+  EXPECT_EQ(changed.failures[0].serial, "S1");
+  EXPECT_NE(changed.failures[0].reason.find("--replace"), std::string::npos);
+
+  ImportReport replaced = env_.Import(
+      ServiceEnv::List(env_.Token("S1", "", "another seed of twenty b")), {.replace = true});
+  EXPECT_EQ(replaced.updated, 1u);
+  auto token = Inventory().Get("S1");
+  auto seed = env_.keys->OpenSecret(storage::Namespace::kTokens, "S1", token->sealed_seed);
+  ASSERT_TRUE(seed.ok());
+  EXPECT_EQ(seed->view(), "another seed of twenty b");
+
+  int batches = 0;
+  ASSERT_TRUE(Inventory()
+                  .ListBatches([&](const BatchRecord& b) {
+                    EXPECT_TRUE(b.complete);
+                    ++batches;
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(batches, 4);
+}
+
+TEST_F(InventoryTest, DryRunWritesNothing) {
+  ImportReport report =
+      env_.Import(ServiceEnv::List(env_.Token("S1", "bob@example.com")), {.dry_run = true});
+  EXPECT_EQ(report.imported, 1u);
+  EXPECT_TRUE(IsNotFound(Inventory().Get("S1").status()));
+  auto user = env_.store.Get(storage::Namespace::kUsers, "bob@example.com");
+  ASSERT_TRUE(user.ok());
+  EXPECT_FALSE(user->has_value());
+}
+
+TEST_F(InventoryTest, SeedsAreNeverStoredInClear) {
+  env_.Import(ServiceEnv::List(env_.Token("S1", "", "a very recognisable seed!")));
+  auto record = env_.store.Get(storage::Namespace::kTokens, "S1");
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->value.find("recognisable"), std::string::npos);
+  // A sealed seed copied onto another serial does not open.
+  auto token = Inventory().Get("S1");
+  EXPECT_FALSE(env_.keys->OpenSecret(storage::Namespace::kTokens, "S2", token->sealed_seed).ok());
+}
+
+TEST_F(InventoryTest, AtMostFiveOathMethodsPerUser) {
+  std::vector<tokenio::TokenRecord> tokens;
+  for (int i = 0; i < 6; ++i) tokens.push_back(env_.Token("T" + std::to_string(i), "c@x.org"));
+  ImportReport report = env_.Import(std::move(tokens));
+  EXPECT_EQ(report.imported, 5u);
+  ASSERT_EQ(report.failures.size(), 1u);
+  EXPECT_EQ(report.failures[0].serial, "T5");
+  EXPECT_NE(report.failures[0].reason.find("limit is 5"), std::string::npos);
+  env_.Import(ServiceEnv::List(env_.Token("T9", "")));
+  base::Status s = Inventory().Assign("T9", "c@x.org", "admin");
+  EXPECT_TRUE(IsResourceExhausted(s)) << s;
+}
+
+TEST_F(InventoryTest, Lifecycle) {
+  env_.Import(ServiceEnv::List(env_.Token("S1", "")));
+  TokenInventory inv = Inventory();
+  const size_t audits = AuditCount();
+
+  EXPECT_TRUE(IsFailedPrecondition(inv.Deactivate("S1", "admin")));
+  auto not_assigned = inv.Activate("S1", "123456", "admin");
+  EXPECT_TRUE(IsFailedPrecondition(not_assigned.status()));
+  ASSERT_TRUE(inv.Assign("S1", "Dora@Example.com", "admin").ok());
+  EXPECT_EQ(StatusOf("S1"), TokenStatus::kAssigned);
+  EXPECT_TRUE(IsFailedPrecondition(inv.Assign("S1", "eve@example.com", "admin")));
+  EXPECT_TRUE(IsFailedPrecondition(inv.Delete("S1", "admin")));
+
+  // The token's clock is 3 hours fast: far outside sign-in, inside activation.
+  engine::Credential cred = ServiceEnv::Cred();
+  const int64_t now = env_.clock.NowUnixSeconds();
+  std::string wrong = cred.TotpAt(now + 3 * 3600) == "000000" ? "000001" : "000000";
+  auto bad = inv.Activate("S1", wrong, "admin");
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_EQ(bad->outcome, ActivationOutcome::kWrongCode);
+  EXPECT_EQ(bad->failures, 1u);
+  EXPECT_EQ(StatusOf("S1"), TokenStatus::kFailedActivation);
+
+  auto good = inv.Activate("S1", cred.TotpAt(now + 3 * 3600), "admin");
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(good->outcome, ActivationOutcome::kActivated);
+  EXPECT_EQ(good->drift, 3 * 120);
+  EXPECT_EQ(StatusOf("S1"), TokenStatus::kActivated);
+  auto state = env_.store.Get(storage::Namespace::kState, TokenStateKey("S1"));
+  ASSERT_TRUE(state.ok() && state->has_value());
+  auto decoded = DecodeCredentialState((*state)->value);
+  EXPECT_EQ(decoded->token.drift, 360);
+  EXPECT_EQ(decoded->token.watermark, engine::TimeStep(cred.params(), now) + 360 + 1);
+
+  EXPECT_TRUE(IsFailedPrecondition(inv.Activate("S1", "123456", "admin").status()));
+  ASSERT_TRUE(inv.Deactivate("S1", "admin").ok());
+  EXPECT_EQ(StatusOf("S1"), TokenStatus::kAssigned);
+  ASSERT_TRUE(inv.Unassign("S1", "admin").ok());
+  EXPECT_EQ(StatusOf("S1"), TokenStatus::kAvailable);
+  EXPECT_TRUE(Inventory().Get("S1")->assigned_to.empty());
+  state = env_.store.Get(storage::Namespace::kState, TokenStateKey("S1"));
+  EXPECT_FALSE(state->has_value());
+  auto methods = CountOathMethods(env_.store, "dora@example.com");
+  EXPECT_EQ(*methods, 0u);
+  ASSERT_TRUE(inv.Delete("S1", "admin").ok());
+  EXPECT_TRUE(IsNotFound(inv.Get("S1").status()));
+  // Every attempt, allowed or refused, left an audit record.
+  EXPECT_EQ(AuditCount(), audits + 11);
+}
+
+TEST_F(InventoryTest, ActivationAttemptsAreLimited) {
+  env_.Import(ServiceEnv::List(env_.Token("S1", "f@example.com")));
+  TokenInventory inv = Inventory(InventoryOptions{.max_activation_failures = 2});
+  engine::Credential cred = ServiceEnv::Cred();
+  const std::string right = cred.TotpAt(env_.clock.NowUnixSeconds());
+  const std::string wrong = right == "000000" ? "000001" : "000000";
+  EXPECT_EQ(inv.Activate("S1", wrong, "admin")->outcome, ActivationOutcome::kWrongCode);
+  EXPECT_EQ(inv.Activate("S1", wrong, "admin")->outcome, ActivationOutcome::kWrongCode);
+  auto exhausted = inv.Activate("S1", right, "admin");
+  EXPECT_TRUE(IsResourceExhausted(exhausted.status())) << exhausted.status();
+  // Unassign and assign again clears the count.
+  ASSERT_TRUE(inv.Unassign("S1", "admin").ok());
+  ASSERT_TRUE(inv.Assign("S1", "f@example.com", "admin").ok());
+  EXPECT_EQ(inv.Activate("S1", right, "admin")->outcome, ActivationOutcome::kActivated);
+}
+
+TEST_F(InventoryTest, ListFilters) {
+  env_.Import(ServiceEnv::List(env_.Token("A1", ""), env_.Token("A2", "g@example.com"),
+                               env_.Token("A3", "")));
+  auto collect = [&](TokenFilter f) {
+    std::vector<std::string> serials;
+    EXPECT_TRUE(Inventory()
+                    .List(f,
+                          [&](const TokenRecord& t) {
+                            serials.push_back(t.serial);
+                            return true;
+                          })
+                    .ok());
+    return serials;
+  };
+  EXPECT_EQ(collect({}), (std::vector<std::string>{"A1", "A2", "A3"}));
+  EXPECT_EQ(collect({.status = TokenStatus::kAvailable}), (std::vector<std::string>{"A1", "A3"}));
+  EXPECT_EQ(collect({.user = "G@example.com"}), (std::vector<std::string>{"A2"}));
+}
+
+TEST_F(InventoryTest, StorageFailureChangesNothing) {
+  env_.Import(ServiceEnv::List(env_.Token("S1", "")));
+  env_.store.SetFailSync(true);
+  EXPECT_FALSE(Inventory().Assign("S1", "h@example.com", "admin").ok());
+  env_.store.ClearFaults();
+  EXPECT_EQ(StatusOf("S1"), TokenStatus::kAvailable);
+  auto user = env_.store.Get(storage::Namespace::kUsers, "h@example.com");
+  EXPECT_FALSE(user->has_value());
+}
+
+}  // namespace
+}  // namespace otpd::service
