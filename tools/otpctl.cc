@@ -6,18 +6,34 @@
 #include <iostream>
 
 #include "tools/otpctl_code.h"
+#include "tools/otpctl_import.h"
+#include "tools/otpctl_token.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"otpd administration"};
   app.require_subcommand(1);
   otpd::tools::CodeOptions code;
   otpd::tools::AddCodeCommand(app, code);
+  otpd::tools::ImportCommandOptions import;
+  CLI::App* import_cmd = otpd::tools::AddImportCommand(app, import);
+  otpd::tools::TokenCommandOptions token;
+  auto [token_cmd, batch_cmd] = otpd::tools::AddTokenCommands(app, token);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (app.got_subcommand("code")) return otpd::tools::RunCodeCommand(code);
+  try {
+    if (app.got_subcommand("code")) return otpd::tools::RunCodeCommand(code);
+    if (import_cmd->parsed()) return otpd::tools::RunImportCommand(import);
+    if (token_cmd->parsed() || batch_cmd->parsed()) {
+      return otpd::tools::RunTokenCommand(token_cmd, batch_cmd, token);
+    }
+  } catch (const std::exception& e) {
+    // Third-party code (Boost, the standard library) may throw; report and fail cleanly.
+    std::cerr << "otpctl: " << e.what() << "\n";
+    return 1;
+  }
   return 2;
 }

@@ -1,0 +1,35 @@
+// `otpctl token ...` and `otpctl batch list`: the hardware-token inventory against a stopped
+// server's data directory. Exit codes: 0 done, 1 refused or failed (the reason on stderr).
+
+#ifndef OTPD_TOOLS_OTPCTL_TOKEN_H_
+#define OTPD_TOOLS_OTPCTL_TOKEN_H_
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace otpd::tools {
+
+struct TokenCommandOptions {
+  std::string data_dir = "data";
+  std::string key_file;
+  std::string actor = "otpctl";
+  // list filters
+  std::string status;
+  std::string user;
+  std::string batch;
+  bool json = false;
+  // arguments
+  std::string serial;
+  std::string upn;
+  std::string code;
+};
+
+// Adds `token` (with list, show, assign, activate, deactivate, unassign, delete) and `batch`
+// (with list). Returns the two parent commands.
+std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOptions& options);
+int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions& options);
+
+}  // namespace otpd::tools
+
+#endif  // OTPD_TOOLS_OTPCTL_TOKEN_H_
