@@ -1,0 +1,42 @@
+// Runs a program and captures its exit code, stdout and stderr, for tests of the command-line
+// tools and the daemon.
+
+#ifndef OTPD_TESTS_TESTING_SUBPROCESS_H_
+#define OTPD_TESTS_TESTING_SUBPROCESS_H_
+
+#include <string>
+#include <vector>
+
+namespace otpd::testing {
+
+struct RunResult {
+  int exit_code = -1;  // -1 when the program did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` (argv[0] is the program path) to completion, with `env` entries (NAME=VALUE) added
+// to the environment.
+RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Writes `contents` to `path`, replacing it.
+void WriteFile(const std::string& path, const std::string& contents);
+std::string ReadFile(const std::string& path);
+
+}  // namespace otpd::testing
+
+#endif  // OTPD_TESTS_TESTING_SUBPROCESS_H_

@@ -1,0 +1,134 @@
+// otpctl end to end: the real binary against a real data directory in a temp dir.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "base/clock.h"
+#include "base/codec.h"
+#include "engine/credential.h"
+#include "storage/rocksdb/rocksdb_store.h"
+#include "tests/testing/subprocess.h"
+
+namespace otpd::tools {
+namespace {
+
+using otpd::testing::RunResult;
+using otpd::testing::TempDir;
+
+constexpr char kAliceSeed[] = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+class OtpctlTest : public ::testing::Test {
+ protected:
+  RunResult Otpctl(std::vector<std::string> args) {
+    args.insert(args.begin(), OTPCTL_PATH);
+    args.push_back("--data-dir");
+    args.push_back(dir_.File("data"));
+    return otpd::testing::Run(args);
+  }
+
+  std::string AliceCode(int64_t offset_seconds = 0) {
+    auto seed = base::Base32Decode(kAliceSeed);
+    auto cred = engine::Credential::Create(engine::OtpParams{}, seed->span());
+    return cred->TotpAt(base::RealClock::Get()->NowUnixSeconds() + offset_seconds);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(OtpctlTest, ImportIsIdempotent) {
+  RunResult first = Otpctl({"import", "fixtures/demo/tokens.csv"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("3 imported, 0 updated, 0 unchanged, 0 failed"), std::string::npos)
+      << first.out;
+  RunResult again = Otpctl({"import", "fixtures/demo/tokens.csv"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("0 imported, 0 updated, 3 unchanged"), std::string::npos);
+  EXPECT_NE(again.out.find("nothing changed"), std::string::npos);
+  RunResult batches = Otpctl({"batch", "list"});
+  EXPECT_EQ(batches.exit_code, 0);
+  EXPECT_EQ(std::count(batches.out.begin(), batches.out.end(), '\n'), 2);
+}
+
+TEST_F(OtpctlTest, BrokenRowsAreReportedAndNothingElseIsLost) {
+  const std::string csv =
+      "upn,serial number,secret key,time interval,manufacturer,model\n"
+      "a@example.com,GOOD1,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP,30,Acme,K1\n"
+      "b@example.com,BAD1,JBSWY3DP!HPK3PXPJBSWY3DPEHPK3PXP,30,Acme,K1\n"
+      "c@example.com,BAD2,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,45,Acme,K1\n"
+      "c@example.com,GOOD2,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,60,Acme,K1\n";
+  otpd::testing::WriteFile(dir_.File("batch.csv"), csv);
+  RunResult r = Otpctl({"import", dir_.File("batch.csv"), "--failures", dir_.File("fail.csv")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("2 imported, 0 updated, 0 unchanged, 2 failed"), std::string::npos) << r.out;
+  std::string failures = otpd::testing::ReadFile(dir_.File("fail.csv"));
+  EXPECT_NE(failures.find("3,BAD1,"), std::string::npos) << failures;
+  EXPECT_NE(failures.find("4,BAD2,"), std::string::npos) << failures;
+  // No seed anywhere in what the administrator sees.
+  for (const std::string& text : {r.out, r.err, failures}) {
+    EXPECT_EQ(text.find("JBSWY3DP"), std::string::npos);
+    EXPECT_EQ(text.find("GEZDGNBV"), std::string::npos);
+  }
+  RunResult list = Otpctl({"token", "list"});
+  EXPECT_NE(list.out.find("GOOD1"), std::string::npos);
+  EXPECT_NE(list.out.find("GOOD2"), std::string::npos);
+  EXPECT_EQ(list.out.find("BAD"), std::string::npos);
+}
+
+TEST_F(OtpctlTest, DryRunWritesNothing) {
+  RunResult r = Otpctl({"import", "--dry-run", "fixtures/demo/tokens.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dry run"), std::string::npos);
+  RunResult list = Otpctl({"token", "list"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_EQ(list.out, "");
+}
+
+TEST_F(OtpctlTest, TokenLifecycleAndExitCodes) {
+  ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
+  const std::string right = AliceCode();
+  const std::string wrong = right == "000000" ? "000001" : "000000";
+  RunResult bad = Otpctl({"token", "activate", "DEMO0001", wrong});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("wrong code"), std::string::npos);
+  EXPECT_NE(Otpctl({"token", "show", "DEMO0001"}).out.find("failedActivation"), std::string::npos);
+  RunResult good = Otpctl({"token", "activate", "DEMO0001", right});
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(Otpctl({"token", "list", "--status", "activated"}).out.find("DEMO0001"),
+            std::string::npos);
+  RunResult del = Otpctl({"token", "delete", "DEMO0001"});
+  EXPECT_EQ(del.exit_code, 1);
+  EXPECT_NE(del.err.find("unassign it first"), std::string::npos);
+  EXPECT_EQ(Otpctl({"token", "deactivate", "DEMO0001"}).exit_code, 0);
+  EXPECT_EQ(Otpctl({"token", "unassign", "DEMO0001"}).exit_code, 0);
+  EXPECT_EQ(Otpctl({"token", "delete", "DEMO0001"}).exit_code, 0);
+  EXPECT_EQ(Otpctl({"token", "show", "DEMO0001"}).exit_code, 1);
+  EXPECT_EQ(Otpctl({"token", "assign", "DEMO0003", "zoe@example.com"}).exit_code, 0);
+  EXPECT_NE(Otpctl({"token", "list", "--user", "zoe@example.com"}).out.find("DEMO0003"),
+            std::string::npos);
+  // Usage errors exit 2.
+  EXPECT_EQ(Otpctl({"token", "frobnicate"}).exit_code, 2);
+  EXPECT_EQ(Otpctl({"token", "list", "--status", "gone"}).exit_code, 1);
+}
+
+TEST_F(OtpctlTest, RefusesADataDirInUse) {
+  storage::RocksDbOptions options;
+  options.path = dir_.File("data");
+  auto held = storage::RocksDbStore::Open(options);
+  ASSERT_TRUE(held.ok()) << held.status();
+  RunResult r = Otpctl({"import", "fixtures/demo/tokens.csv"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("in use"), std::string::npos) << r.err;
+}
+
+TEST_F(OtpctlTest, WrongMasterKeyIsAClearError) {
+  ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
+  otpd::testing::WriteFile(dir_.File("other.key"), std::string(64, 'a'));
+  chmod(dir_.File("other.key").c_str(), 0600);
+  RunResult r = Otpctl({"token", "list", "--key-file", dir_.File("other.key")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("master key does not match"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace otpd::tools
