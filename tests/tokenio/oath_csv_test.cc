@@ -1,0 +1,125 @@
+#include "tokenio/oath_csv.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "tests/tokenio/test_util.h"
+
+namespace otpd::tokenio {
+namespace {
+
+using testing::CollectingSink;
+using testing::kSeed20;
+using testing::kSeed32;
+using testing::ReadFixture;
+using testing::SeedIs;
+
+base::Status Parse(std::string_view text, CollectingSink* sink) {
+  std::istringstream in{std::string(text)};
+  return ParseOathCsv(in, sink);
+}
+
+TEST(OathCsvTest, GoodFileWithCommentHeaderAndDefaults) {
+  CollectingSink sink;
+  ASSERT_TRUE(Parse(ReadFixture("oath_good.csv"), &sink).ok());
+  EXPECT_TRUE(sink.errors.empty());
+  ASSERT_EQ(sink.tokens.size(), 4u);
+
+  const TokenRecord& hotp = sink.tokens[0];
+  EXPECT_EQ(hotp.position, 3u);
+  EXPECT_EQ(hotp.serial, "HOTP-1");
+  EXPECT_EQ(hotp.upn, "");
+  EXPECT_EQ(hotp.params.type, engine::OtpType::kHotp);
+  EXPECT_EQ(hotp.params.digits, 6);
+  EXPECT_EQ(hotp.counter, 5u);
+  EXPECT_TRUE(SeedIs(hotp.seed, kSeed20));
+
+  const TokenRecord& totp = sink.tokens[1];
+  EXPECT_EQ(totp.position, 4u);
+  EXPECT_EQ(totp.params.type, engine::OtpType::kTotp);
+  EXPECT_EQ(totp.params.digits, 8);
+  EXPECT_EQ(totp.params.period, 30u);
+  EXPECT_EQ(totp.params.algorithm, engine::HashAlgorithm::kSha256);
+  EXPECT_TRUE(SeedIs(totp.seed, kSeed32));
+
+  const TokenRecord& totp2 = sink.tokens[2];
+  EXPECT_EQ(totp2.params.type, engine::OtpType::kTotp);
+  EXPECT_EQ(totp2.params.period, 60u);
+  EXPECT_TRUE(SeedIs(totp2.seed, kSeed20));  // 0x prefix
+
+  const TokenRecord& defaults = sink.tokens[3];
+  EXPECT_EQ(defaults.position, 7u);
+  EXPECT_EQ(defaults.params.digits, 6);
+  EXPECT_EQ(defaults.counter, 0u);
+}
+
+TEST(OathCsvTest, SemicolonSeparatorWithoutHeader) {
+  CollectingSink sink;
+  ASSERT_TRUE(Parse(ReadFixture("oath_semicolon.csv"), &sink).ok());
+  EXPECT_TRUE(sink.errors.empty());
+  ASSERT_EQ(sink.tokens.size(), 2u);
+  EXPECT_EQ(sink.tokens[0].serial, "SC-1");
+  EXPECT_EQ(sink.tokens[0].position, 1u);
+  EXPECT_EQ(sink.tokens[1].params.type, engine::OtpType::kHotp);
+  EXPECT_EQ(sink.tokens[1].params.digits, 8);
+  EXPECT_EQ(sink.tokens[1].counter, 100u);
+}
+
+TEST(OathCsvTest, TabSeparatorWithHeader) {
+  CollectingSink sink;
+  ASSERT_TRUE(Parse(ReadFixture("oath_tab.tsv"), &sink).ok());
+  EXPECT_TRUE(sink.errors.empty());
+  ASSERT_EQ(sink.tokens.size(), 1u);
+  EXPECT_EQ(sink.tokens[0].serial, "TAB-1");
+  EXPECT_EQ(sink.tokens[0].position, 2u);
+  EXPECT_EQ(sink.tokens[0].params.digits, 7);
+  EXPECT_EQ(sink.tokens[0].params.period, 60u);
+}
+
+TEST(OathCsvTest, BrokenRowsAreReportedWithLineAndReason) {
+  CollectingSink sink;
+  base::Status status = Parse(ReadFixture("oath_broken.csv"), &sink);
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_EQ(sink.tokens.size(), 1u);
+  EXPECT_EQ(sink.tokens[0].serial, "OK-1");
+
+  struct Expected {
+    size_t line;
+    const char* reason;
+  };
+  const Expected expected[] = {
+      {2, "seed is not valid hex"},
+      {3, "type must be hotp or totp"},
+      {4, "digits must be 6..9"},
+      {5, "time step must be 1..86400 seconds"},
+      {6, "counter must be a non-negative integer"},
+      {7, "expected 3 to 6 columns, found 2"},
+      {8, "at least 128 bits"},
+      {9, "duplicate serial number; first seen at line 1"},
+      {10, "algorithm must be SHA1, SHA256 or SHA512"},
+      {11, "seed is not valid hex"},
+  };
+  ASSERT_EQ(sink.errors.size(), std::size(expected));
+  for (const Expected& e : expected) {
+    const RowError* error = sink.ErrorAt(e.line);
+    ASSERT_NE(error, nullptr) << "no error for line " << e.line;
+    EXPECT_NE(error->reason.find(e.reason), std::string::npos)
+        << "line " << e.line << ": " << error->reason;
+    EXPECT_FALSE(error->serial.empty());
+  }
+  testing::ExpectNoSecrets(sink, status);
+}
+
+TEST(OathCsvTest, CommentWithQuoteDoesNotSwallowLines) {
+  CollectingSink sink;
+  ASSERT_TRUE(Parse("# vendor's \"batch\n"
+                    "A,3132333435363738393031323334353637383930,totp,6,30\n",
+                    &sink)
+                  .ok());
+  ASSERT_EQ(sink.tokens.size(), 1u);
+  EXPECT_EQ(sink.tokens[0].position, 2u);
+}
+
+}  // namespace
+}  // namespace otpd::tokenio
