@@ -227,7 +227,7 @@ void SignInVerifier::Handle(Mode mode, std::string_view user, std::string_view s
           u.lockout = engine::RecordSuccess();
           batch.Put(Namespace::kState, LockoutKey(upn), EncodeLockout(u.lockout));
         }
-        durability = options_.accept_durability;
+        durability = storage::Durability::kDurable;
         result.outcome = Outcome::kAccepted;
         result.method_id = c.method_id;
         result.method_kind = c.kind;

@@ -44,10 +44,9 @@ struct SignInOptions {
   engine::WindowPolicy windows;
   // Failure throttling per user. Default: LockoutPolicy{} (5 failures, 30 s doubling, 15 min).
   engine::LockoutPolicy lockout;
-  // Durability of an accepted code's new watermark. Default kDurable; kRelaxed trades the
-  // guarantee that an acknowledged code stays burnt across a machine crash for latency.
-  storage::Durability accept_durability = storage::Durability::kDurable;
-  // Durability of failure counters. Default kDurable.
+  // Durability of failure counters. Default kDurable; kRelaxed lets a machine crash forget the
+  // last few failures. (An accepted code's new watermark is always durable before the answer:
+  // that is not configurable.)
   storage::Durability failure_durability = storage::Durability::kDurable;
   // Number of lock stripes (users hash onto them). Default 256.
   size_t stripes = 256;

@@ -1,0 +1,99 @@
+// otpd: the verification daemon. Opens the data directory, serves the verify socket (Unix and/or
+// TCP) until SIGTERM or SIGINT, reloads what is safe to reload on SIGHUP. Logs one line per start,
+// stop and error, never a code or a secret.
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "base/clock.h"
+#include "server/config.h"
+#include "server/verify_server.h"
+#include "service/sign_in_verifier.h"
+#include "tools/data_dir.h"
+
+namespace {
+
+int Run(int argc, char** argv) {
+  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto config = otpd::server::LoadServerConfig(argc, argv);
+  if (!config.ok()) {
+    if (otpd::base::IsCancelled(config.status())) {
+      std::cout << config.status().message();
+      return 0;
+    }
+    std::cerr << "otpd: " << config.status().message() << "\n";
+    return 2;
+  }
+  auto logger = spdlog::stderr_logger_mt("otpd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z otpd %l: %v");
+  spdlog::set_level(config->log_level);
+
+  auto dir = otpd::tools::OpenDataDir(config->data_dir, config->key_file);
+  if (!dir.ok()) {
+    spdlog::error("cannot open data directory: {}", dir.status().message());
+    return 1;
+  }
+  otpd::service::SignInOptions options;
+  options.failure_durability = config->durability == otpd::server::Durability::kSync
+                                   ? otpd::storage::Durability::kDurable
+                                   : otpd::storage::Durability::kRelaxed;
+  otpd::service::SignInVerifier verifier(*dir->store, *dir->keys, *otpd::base::RealClock::Get(),
+                                         options);
+  otpd::server::VerifyServer server(*config, &verifier);
+  if (otpd::base::Status s = server.Start(); !s.ok()) {
+    spdlog::error("cannot start the verify server: {}", s.message());
+    return 1;
+  }
+  spdlog::info("started: data_dir={} socket={} tcp_port={} durability={}", config->data_dir,
+               server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
+               server.tcp_port(), otpd::server::DurabilityName(config->durability));
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig != SIGHUP) {
+      spdlog::info("stopping on signal {}", sig);
+      break;
+    }
+    auto runtime = otpd::server::ReloadServerConfig(*config);
+    if (!runtime.ok()) {
+      spdlog::error("reload refused: {}", runtime.status().message());
+      continue;
+    }
+    for (const std::string& field : runtime->needs_restart) {
+      spdlog::warn("{} changed in the configuration; it takes effect at the next restart", field);
+    }
+    server.ApplyRuntimeConfig(*runtime);
+    spdlog::set_level(runtime->log_level);
+    spdlog::info("configuration reloaded");
+  }
+  server.Stop();
+  // Destroying the store drains the commit pipeline and closes RocksDB.
+  dir->store.reset();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "otpd: fatal: %s\n", e.what());
+    return 1;
+  }
+}
