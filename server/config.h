@@ -1,0 +1,131 @@
+// The daemon's configuration: a TOML file (--config) whose values command-line flags override.
+// LoadServerConfig is what otpd's main() calls; ReloadServerConfig re-reads the same sources on
+// SIGHUP and returns only what may change while running.
+//
+// TOML keys (all optional; flags in brackets):
+//   data_dir = "/var/lib/otpd"                  [--data-dir]      required (file or flag)
+//   key_file = "/etc/otpd/master.key"           [--key-file]
+//   socket = "/run/otpd/verify.sock"            [--socket]        default <data_dir>/verify.sock;
+//                                                                 "none" disables the Unix socket
+//   listen = "127.0.0.1:7733"                   [--listen]        TCP verify listener, default off
+//   admin_listen = "127.0.0.1:7734"             [--admin-listen]  stored for the admin plane
+//   durability = "sync" | "relaxed"             [--durability]    default sync
+//   io_threads = 2                              [--io-threads]
+//   log_level = "info"                          [--log-level]
+//   allow_unauthenticated_tcp = false           [--allow-unauthenticated-tcp]
+//   [limits]
+//   max_connections = 1024                      [--max-connections]
+//   max_in_flight = 4096                        [--max-in-flight]
+//   pipeline_depth = 64                         [--pipeline-depth]
+//   idle_timeout_seconds = 300                  [--idle-timeout]
+//   request_deadline_ms = 5000                  [--request-deadline]
+//   shutdown_grace_ms = 5000                    [--shutdown-grace]
+//   max_line = 4096                             [--max-line]
+//   [clients.NAME]                              TCP clients (HELLO client=NAME key=...)
+//   key_file = "/etc/otpd/clients/NAME.key"     the key is the file's first line; or
+//   key = "..."                                 inline (keep the config file 0600 then)
+//
+// Thread-safety: plain functions and value types.
+
+#ifndef OTPD_SERVER_CONFIG_H_
+#define OTPD_SERVER_CONFIG_H_
+
+#include <spdlog/common.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/secret_bytes.h"
+#include "base/statusor.h"
+
+namespace otpd::server {
+
+enum class Durability : uint8_t {
+  kSync,     // every accepted sign-in is fsynced before the reply (default)
+  kRelaxed,  // failure counters may be committed without fsync (ARCHITECTURE.md, hot path 5)
+};
+
+// Limits of the verify server. All may be changed at runtime (SIGHUP) except max_line.
+struct ServerLimits {
+  // Connections beyond this are closed as soon as they are accepted.
+  uint32_t max_connections = 1024;
+  // VERIFY/RESYNC calls in the SignInService at once, over all connections; beyond it requests
+  // answer `FAIL id reason=unavailable` at once.
+  uint32_t max_in_flight = 4096;
+  // Requests per connection read but not yet answered (reply written to the socket); at the
+  // cap the server stops reading that connection until replies drain (backpressure).
+  uint32_t pipeline_depth = 64;
+  // A connection with nothing in flight and no bytes received for this long is closed.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
+  // A VERIFY/RESYNC not answered by the service within this time answers
+  // `FAIL id reason=unavailable`; the late answer is dropped.
+  std::chrono::milliseconds request_deadline{5000};
+  // Stop() waits this long for in-flight requests before closing connections.
+  std::chrono::milliseconds shutdown_grace{5000};
+  // Longest request line, LF (and a CR before it) excluded. Fixed at start-up.
+  uint32_t max_line = 4096;
+};
+
+// The fields that may change while the daemon runs (ReloadServerConfig).
+struct RuntimeConfig {
+  ServerLimits limits;  // max_line is ignored on reload
+  std::map<std::string, base::SecretBytes, std::less<>> tcp_clients;
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  // Fields that differ from the running configuration but need a restart to take effect.
+  std::vector<std::string> needs_restart;
+};
+
+struct ServerConfig {
+  std::string config_file;  // "" when none was given
+  std::string data_dir;
+  std::string key_file;
+  // Unix verify socket path; "" when disabled (`socket = "none"`).
+  std::string socket_path;
+  // TCP verify listener, HOST:PORT (IPv6 as [addr]:port; port 0 = ephemeral); "" = none.
+  std::string listen;
+  std::string admin_listen;  // stored for the admin plane; unused by the verify server
+  Durability durability = Durability::kSync;
+  uint32_t io_threads = 2;
+  ServerLimits limits;
+  // TCP clients allowed to HELLO: name -> key.
+  std::map<std::string, base::SecretBytes, std::less<>> tcp_clients;
+  // Lets TCP clients skip HELLO authentication. Only for a listener on a trusted network.
+  bool allow_unauthenticated_tcp = false;
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  // The command line the config was loaded from, kept so that a reload applies the same
+  // overrides.
+  std::vector<std::string> args;
+
+  ServerConfig() = default;
+  ServerConfig(ServerConfig&&) = default;
+  ServerConfig& operator=(ServerConfig&&) = default;
+  // An explicit copy (the client keys are secrets).
+  ServerConfig Clone() const;
+};
+
+// Parses the command line (argv[0] is the program name), reads the TOML file named by --config if
+// any, applies the flags over it, fills in defaults and validates. Errors are InvalidArgument
+// naming the key or flag at fault (never its value). When --help was asked for, returns
+// Cancelled whose message is the help text: print it and exit 0.
+base::StatusOr<ServerConfig> LoadServerConfig(int argc, const char* const* argv);
+base::StatusOr<ServerConfig> LoadServerConfig(const std::vector<std::string>& args);
+
+// Re-reads `running.config_file` with the original command line and returns the runtime-safe
+// fields. An invalid file is an error and nothing should change.
+base::StatusOr<RuntimeConfig> ReloadServerConfig(const ServerConfig& running);
+
+// Parses "HOST:PORT" ("[v6]:PORT" for IPv6). Fails with InvalidArgument on anything else.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+base::StatusOr<HostPort> ParseHostPort(std::string_view text);
+
+std::string_view DurabilityName(Durability durability);
+
+}  // namespace otpd::server
+
+#endif  // OTPD_SERVER_CONFIG_H_

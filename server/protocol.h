@@ -1,0 +1,138 @@
+// Verify socket protocol v1 (docs/protocol.md): parsing request lines and formatting replies.
+// Pure functions over bytes; no I/O, no Asio, no allocation on the parse path.
+//
+// A request line is `VERB<TAB>id[<TAB>key=value]...`; values may carry the escapes `\\`, `\t`
+// and `\n`. A reply is `OK<TAB>id[<TAB>key=value]...` or `FAIL<TAB>id<TAB>reason=R[...]`.
+//
+// Thread-safety: everything here is a pure function or a value type.
+
+#ifndef OTPD_SERVER_PROTOCOL_H_
+#define OTPD_SERVER_PROTOCOL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "service/sign_in.h"
+
+namespace otpd::server {
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr std::string_view kProtocolVersionText = "1";
+// The id used in a reply when the request's own id is missing or invalid.
+inline constexpr std::string_view kNoId = "-";
+inline constexpr size_t kMaxIdLength = 64;
+// Default and upper bound of a request line's length, LF (and a CR before it) excluded.
+inline constexpr size_t kDefaultMaxLine = 4096;
+
+// `reason=` values that are not SignInService outcomes.
+inline constexpr std::string_view kReasonBadRequest = "bad_request";
+inline constexpr std::string_view kReasonUnauthorized = "unauthorized";
+inline constexpr std::string_view kReasonUnavailable = "unavailable";
+
+enum class Verb : uint8_t {
+  kHello,
+  kVerify,
+  kResync,
+  kPing,
+  kStats,
+  // Reserved for the admin-plane issue; the parser rejects them with bad_request for now.
+  kPassword,
+  kAppPassword,
+  kRemember,
+  kSession,
+  kSubscribe,
+};
+
+std::string_view VerbName(Verb verb);
+
+// One parsed request. The views point into the line given to ParseRequest (which unescapes
+// values in place) and are valid as long as that buffer is unchanged. Unused fields are empty;
+// a field that is set is never empty.
+struct Request {
+  Verb verb = Verb::kPing;
+  std::string_view id;
+  // HELLO
+  std::string_view version;
+  std::string_view client;
+  std::string_view key;  // a secret: never log it, wipe the line after use
+  // VERIFY and RESYNC: exactly one of user and serial.
+  std::string_view user;
+  std::string_view serial;
+  std::string_view otp;
+  std::string_view otp2;  // RESYNC only
+};
+
+struct ParseResult {
+  bool ok = false;
+  // The request's id when it is valid (also on failure, so the error can be correlated),
+  // otherwise kNoId.
+  std::string_view id = kNoId;
+  Request request;
+  // On failure, a short static description of what was wrong ("unknown verb", ...), for tests
+  // and debug logs. It never contains bytes of the request.
+  std::string_view error;
+};
+
+// Parses one request line: `line` holds the bytes before the LF; one trailing CR is ignored.
+// Values containing escapes are unescaped in place, so `line` is modified. Every malformed shape
+// (unknown or reserved verb, bad id, a field without `=`, an empty key or value, an unknown or
+// duplicate key for the verb, both user and serial, a missing required key, a bad escape, a raw
+// control character, an otp that is not 6..9 digits) yields ok == false.
+ParseResult ParseRequest(std::span<char> line);
+
+// 1..64 characters of [A-Za-z0-9._-].
+bool IsValidId(std::string_view id);
+
+// Appends `value` with `\`, TAB and LF escaped.
+void AppendEscaped(std::string* out, std::string_view value);
+
+// Unescapes `value` in place; returns the new length, or nullopt on a backslash not followed by
+// one of `\`, `t`, `n`.
+std::optional<size_t> UnescapeInPlace(std::span<char> value);
+
+// Builds one reply line. Keys are written as given (they are protocol constants); values are
+// escaped.
+class ReplyBuilder {
+ public:
+  static ReplyBuilder Ok(std::string_view id);
+  static ReplyBuilder Fail(std::string_view id, std::string_view reason);
+
+  ReplyBuilder& Add(std::string_view key, std::string_view value);
+  ReplyBuilder& Add(std::string_view key, int64_t value);
+  ReplyBuilder& AddUnsigned(std::string_view key, uint64_t value);
+
+  // The reply, LF-terminated; the builder is left empty.
+  std::string Finish();
+
+ private:
+  explicit ReplyBuilder(std::string_view head, std::string_view id);
+  std::string text_;
+};
+
+// `OK id version=1 server=otpd/VERSION`.
+std::string FormatHelloOk(std::string_view id, std::string_view server_version);
+
+// The reply to a VERIFY or RESYNC: `OK id method=.. type=.. [serial=..] step=.. drift=..` when
+// accepted, otherwise `FAIL id reason=..` with retry_after (locked) or drift (drift).
+std::string FormatSignInReply(std::string_view id, const service::SignInResult& result);
+
+// Client side (load generator, tests, tools): one reply line (without LF) split into its parts,
+// values unescaped. nullopt when the line is not a well-formed reply.
+struct ParsedReply {
+  bool ok = false;
+  std::string id;
+  std::map<std::string, std::string, std::less<>> fields;
+
+  // The `reason=` of a FAIL, "ok" for an OK.
+  std::string_view reason() const;
+};
+std::optional<ParsedReply> ParseReply(std::string_view line);
+
+}  // namespace otpd::server
+
+#endif  // OTPD_SERVER_PROTOCOL_H_

@@ -1,0 +1,41 @@
+// Shared set-up for end-to-end tests: a data directory prepared in-process (tokens imported and
+// activated through the service layer, then closed), and the real otpd started on it.
+
+#ifndef OTPD_TESTS_E2E_E2E_ENV_H_
+#define OTPD_TESTS_E2E_E2E_ENV_H_
+
+#include <string>
+#include <vector>
+
+#include "engine/credential.h"
+#include "tests/testing/daemon.h"
+#include "tests/testing/subprocess.h"
+
+namespace otpd::e2e {
+
+struct TestToken {
+  std::string serial;
+  std::string upn;
+  std::string seed;  // ASCII
+  engine::OtpParams params;
+
+  engine::Credential Credential() const;
+  // TOTP: the code `steps` steps from now. HOTP: the code at counter `steps`.
+  std::string Code(int64_t steps = 0) const;
+};
+
+// Imports `tokens` into `data_dir` and activates each with its current code (HOTP: counter 0).
+// Returns false and fills `error` when something failed.
+bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& tokens,
+                    std::string* error);
+
+// Standard daemon arguments: the data dir, a Unix socket in it, TCP on 127.0.0.1:0 without
+// authentication (tests only), plus `extra`.
+std::vector<std::string> DaemonArgs(const std::string& data_dir,
+                                    const std::vector<std::string>& extra = {});
+
+std::string VerifyLine(const std::string& id, const std::string& user, const std::string& otp);
+
+}  // namespace otpd::e2e
+
+#endif  // OTPD_TESTS_E2E_E2E_ENV_H_

@@ -1,0 +1,205 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace otpd::server {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("otpd-config-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  std::filesystem::path dir_;
+};
+
+base::StatusOr<ServerConfig> Load(std::vector<std::string> args) {
+  args.insert(args.begin(), "otpd");
+  return LoadServerConfig(args);
+}
+
+TEST_F(ConfigTest, DefaultsNeedOnlyADataDir) {
+  base::StatusOr<ServerConfig> c = Load({"--data-dir", "/var/lib/otpd"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->socket_path, "/var/lib/otpd/verify.sock");
+  EXPECT_EQ(c->listen, "");
+  EXPECT_EQ(c->durability, Durability::kSync);
+  EXPECT_EQ(c->io_threads, 2u);
+  EXPECT_EQ(c->limits.max_line, 4096u);
+  EXPECT_EQ(c->log_level, spdlog::level::info);
+}
+
+TEST_F(ConfigTest, MissingDataDirIsNamed) {
+  base::StatusOr<ServerConfig> c = Load({});
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(base::IsInvalidArgument(c.status()));
+  EXPECT_NE(c.status().message().find("--data-dir"), std::string_view::npos);
+}
+
+TEST_F(ConfigTest, FileValuesAndFlagOverrides) {
+  std::string key_file = Write("vpn.key", "0123456789abcdef0123\n");
+  std::string config = Write("otpd.toml", R"(
+data_dir = "/srv/otpd"
+key_file = "/etc/otpd/master.key"
+socket = "/run/otpd/verify.sock"
+listen = "127.0.0.1:7733"
+admin_listen = "127.0.0.1:7734"
+durability = "relaxed"
+io_threads = 4
+log_level = "debug"
+[limits]
+max_connections = 10
+max_in_flight = 20
+pipeline_depth = 5
+idle_timeout_seconds = 30
+request_deadline_ms = 250
+shutdown_grace_ms = 100
+max_line = 1024
+[clients.vpn]
+key_file = ")" + key_file + R"("
+[clients.web]
+key = "web-key-0123456789"
+)");
+  base::StatusOr<ServerConfig> c = Load({"--config", config, "--io-threads", "3", "--durability",
+                                         "sync", "--pipeline-depth", "7", "--listen", "[::1]:0"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config_file, config);
+  EXPECT_EQ(c->data_dir, "/srv/otpd");
+  EXPECT_EQ(c->key_file, "/etc/otpd/master.key");
+  EXPECT_EQ(c->socket_path, "/run/otpd/verify.sock");
+  EXPECT_EQ(c->listen, "[::1]:0");  // flag wins
+  EXPECT_EQ(c->admin_listen, "127.0.0.1:7734");
+  EXPECT_EQ(c->durability, Durability::kSync);  // flag wins
+  EXPECT_EQ(c->io_threads, 3u);                 // flag wins
+  EXPECT_EQ(c->log_level, spdlog::level::debug);
+  EXPECT_EQ(c->limits.max_connections, 10u);
+  EXPECT_EQ(c->limits.max_in_flight, 20u);
+  EXPECT_EQ(c->limits.pipeline_depth, 7u);  // flag wins
+  EXPECT_EQ(c->limits.idle_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c->limits.request_deadline, std::chrono::milliseconds(250));
+  EXPECT_EQ(c->limits.shutdown_grace, std::chrono::milliseconds(100));
+  EXPECT_EQ(c->limits.max_line, 1024u);
+  ASSERT_EQ(c->tcp_clients.size(), 2u);
+  EXPECT_EQ(c->tcp_clients.at("vpn").view(), "0123456789abcdef0123");
+  EXPECT_EQ(c->tcp_clients.at("web").view(), "web-key-0123456789");
+}
+
+TEST_F(ConfigTest, ErrorsNameTheKeyOrFlag) {
+  struct Case {
+    std::string toml;
+    std::vector<std::string> flags;
+    std::string expected;  // a substring of the message
+  };
+  const std::vector<Case> cases = {
+      {"data_dir = \"/d\"\ncolour = 1\n", {}, "colour"},
+      {"data_dir = \"/d\"\n[limits]\nmax_conections = 1\n", {}, "limits.max_conections"},
+      {"data_dir = \"/d\"\n[limits]\npipeline_depth = \"x\"\n", {}, "limits.pipeline_depth"},
+      {"data_dir = \"/d\"\n[limits]\nmax_in_flight = -1\n", {}, "limits.max_in_flight"},
+      {"data_dir = \"/d\"\ndurability = \"fast\"\n", {}, "durability"},
+      {"data_dir = \"/d\"\n", {"--durability", "fast"}, "--durability"},
+      {"data_dir = \"/d\"\n", {"--log-level", "loud"}, "--log-level"},
+      {"data_dir = \"/d\"\n", {"--io-threads", "0"}, "--io-threads"},
+      {"data_dir = \"/d\"\n", {"--pipeline-depth", "0"}, "--pipeline-depth"},
+      {"data_dir = \"/d\"\n", {"--listen", "nonsense"}, "--listen"},
+      {"data_dir = \"/d\"\n", {"--listen", "127.0.0.1:99999"}, "--listen"},
+      {"data_dir = \"/d\"\n", {"--listen", "127.0.0.1:7733"}, "clients"},
+      {"data_dir = \"/d\"\nsocket = \"none\"\n", {}, "--socket"},
+      {"data_dir = \"/d\"\n[clients.vpn]\nkey = \"short\"\n", {}, "clients.vpn"},
+      {"data_dir = \"/d\"\n[clients.vpn]\n", {}, "clients.vpn"},
+      {"data_dir = \"/d\"\n[clients.vpn]\nkey_file = \"/nonexistent/k\"\n", {}, "clients.vpn"},
+      {"data_dir = \"/d\"\n[clients.\"bad name\"]\nkey = \"0123456789abcdef\"\n", {}, "clients."},
+      {"data_dir = [\n", {}, "otpd.toml:"},
+      {"data_dir = \"/d\"\n", {"--no-such-flag"}, "command line"},
+  };
+  for (const Case& c : cases) {
+    std::string path = Write("otpd.toml", c.toml);
+    std::vector<std::string> args = {"--config", path};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    base::StatusOr<ServerConfig> config = Load(args);
+    ASSERT_FALSE(config.ok()) << c.toml << " " << c.expected;
+    EXPECT_TRUE(base::IsInvalidArgument(config.status())) << config.status();
+    EXPECT_NE(config.status().message().find(c.expected), std::string_view::npos)
+        << config.status() << " should mention " << c.expected;
+  }
+}
+
+TEST_F(ConfigTest, SecretsNeverAppearInErrors) {
+  std::string path = Write("otpd.toml", "data_dir = \"/d\"\n[clients.vpn]\nkey = \"hunter2\"\n");
+  base::StatusOr<ServerConfig> config = Load({"--config", path});
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message().find("hunter2"), std::string_view::npos);
+}
+
+TEST_F(ConfigTest, HelpIsCancelledWithTheText) {
+  base::StatusOr<ServerConfig> config = Load({"--help"});
+  ASSERT_FALSE(config.ok());
+  EXPECT_TRUE(base::IsCancelled(config.status()));
+  EXPECT_NE(config.status().message().find("--data-dir"), std::string_view::npos);
+}
+
+TEST_F(ConfigTest, NoneDisablesTheUnixSocketWhenTcpServes) {
+  base::StatusOr<ServerConfig> c = Load({"--data-dir", "/d", "--socket", "none", "--listen",
+                                         "127.0.0.1:0", "--allow-unauthenticated-tcp"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->socket_path, "");
+  EXPECT_TRUE(c->allow_unauthenticated_tcp);
+}
+
+TEST_F(ConfigTest, ReloadReturnsRuntimeFieldsAndNamesRestartOnes) {
+  std::string path = Write("otpd.toml",
+                           "data_dir = \"/d\"\n[limits]\nmax_in_flight = 10\n"
+                           "[clients.vpn]\nkey = \"0123456789abcdef\"\n");
+  base::StatusOr<ServerConfig> running = Load({"--config", path, "--pipeline-depth", "9"});
+  ASSERT_TRUE(running.ok()) << running.status();
+
+  Write("otpd.toml",
+        "data_dir = \"/elsewhere\"\nlog_level = \"warn\"\n[limits]\nmax_in_flight = 99\n"
+        "max_line = 2048\npipeline_depth = 3\n[clients.web]\nkey = \"fedcba9876543210\"\n");
+  base::StatusOr<RuntimeConfig> runtime = ReloadServerConfig(*running);
+  ASSERT_TRUE(runtime.ok()) << runtime.status();
+  EXPECT_EQ(runtime->limits.max_in_flight, 99u);
+  EXPECT_EQ(runtime->limits.pipeline_depth, 9u);  // the command line still overrides
+  EXPECT_EQ(runtime->limits.max_line, 4096u);     // fixed at start-up
+  EXPECT_EQ(runtime->log_level, spdlog::level::warn);
+  ASSERT_EQ(runtime->tcp_clients.size(), 1u);
+  EXPECT_EQ(runtime->tcp_clients.count("web"), 1u);
+  EXPECT_EQ(runtime->needs_restart,
+            (std::vector<std::string>{"data_dir", "socket", "limits.max_line"}));
+
+  Write("otpd.toml", "data_dir = \"/d\"\n[limits]\nmax_in_flight = \"many\"\n");
+  EXPECT_FALSE(ReloadServerConfig(*running).ok());
+}
+
+TEST(HostPortTest, Parses) {
+  base::StatusOr<HostPort> v4 = ParseHostPort("127.0.0.1:7733");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->host, "127.0.0.1");
+  EXPECT_EQ(v4->port, 7733);
+  base::StatusOr<HostPort> v6 = ParseHostPort("[::1]:0");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 0);
+  for (const char* bad : {"", ":80", "host", "host:", "host:x", "::1:80", "[::1:80", "h:65536"}) {
+    EXPECT_FALSE(ParseHostPort(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace otpd::server
