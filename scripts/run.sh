@@ -1,13 +1,46 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds otpd in Release and shows it working on the demo tokens.
-# Usage: bash scripts/run.sh             (build dir: build/release, data dir: ./data)
+# Installs what is missing, builds otpd in Release, and starts it on its embedded default: RocksDB
+# under ./data, the demo tokens imported, one demo token activated, and one sample verification
+# over the verify socket. otpd keeps running in the background; stop it with
+#   kill "$(cat data/otpd.pid)"
+# Usage: bash scripts/run.sh        (OTPD_BUILD_DIR and OTPD_DATA_DIR override the defaults)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/deps.sh"
 build=${OTPD_BUILD_DIR:-$root/build/release}
+data=${OTPD_DATA_DIR:-$root/data}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DOTPD_BUILD_TESTS=OFF \
   -DOTPD_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target otpctl
+cmake --build "$build" -j "$(nproc)" --target otpd otpctl
+otpctl="$build/tools/otpctl"
 
-echo "Current code of the demo token DEMO0001 (alice@example.com):"
-"$build/tools/otpctl" code --secret-file "$root/fixtures/demo/alice.b32"
+# A daemon from an earlier run holds the data directory: stop it first.
+if [ -f "$data/otpd.pid" ] && kill -0 "$(cat "$data/otpd.pid")" 2>/dev/null; then
+  kill "$(cat "$data/otpd.pid")"
+  for _ in $(seq 50); do kill -0 "$(cat "$data/otpd.pid")" 2>/dev/null || break; sleep 0.1; done
+fi
+
+echo "== importing the demo tokens (fixtures/demo/tokens.csv) into $data"
+"$otpctl" import "$root/fixtures/demo/tokens.csv" --data-dir "$data" || true
+if ! "$otpctl" token show DEMO0001 --data-dir "$data" | grep -q 'status: *activated'; then
+  echo "== activating DEMO0001 (alice@example.com) with the code it shows now"
+  "$otpctl" token activate DEMO0001 "$("$otpctl" code --secret-file "$root/fixtures/demo/alice.b32")" \
+    --data-dir "$data"
+fi
+"$otpctl" token list --data-dir "$data"
+
+echo "== starting otpd (log: $data/otpd.log)"
+setsid nohup "$build/tools/otpd" --data-dir "$data" >"$data/otpd.log" 2>&1 </dev/null &
+echo $! >"$data/otpd.pid"
+for _ in $(seq 100); do [ -S "$data/verify.sock" ] && break; sleep 0.1; done
+if ! kill -0 "$(cat "$data/otpd.pid")" 2>/dev/null; then
+  cat "$data/otpd.log"
+  exit 1
+fi
+
+code=$("$otpctl" code --secret-file "$root/fixtures/demo/alice.b32" --time $(($(date +%s) + 30)))
+echo "== VERIFY alice@example.com with the code her token shows next"
+"$otpctl" verify --socket "$data/verify.sock" --user alice@example.com "$code" || true
+echo "== the same code again (replay protection)"
+"$otpctl" verify --socket "$data/verify.sock" --user alice@example.com "$code" || true
+echo "otpd is running (pid $(cat "$data/otpd.pid")); stop it with: kill \$(cat $data/otpd.pid)"

@@ -8,6 +8,7 @@
 #include "tools/otpctl_code.h"
 #include "tools/otpctl_import.h"
 #include "tools/otpctl_token.h"
+#include "tools/otpctl_verify.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"otpd administration"};
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   CLI::App* import_cmd = otpd::tools::AddImportCommand(app, import);
   otpd::tools::TokenCommandOptions token;
   auto [token_cmd, batch_cmd] = otpd::tools::AddTokenCommands(app, token);
+  otpd::tools::VerifyCommandOptions verify;
+  CLI::App* verify_cmd = otpd::tools::AddVerifyCommand(app, verify);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -27,6 +30,7 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("code")) return otpd::tools::RunCodeCommand(code);
     if (import_cmd->parsed()) return otpd::tools::RunImportCommand(import);
+    if (verify_cmd->parsed()) return otpd::tools::RunVerifyCommand(verify);
     if (token_cmd->parsed() || batch_cmd->parsed()) {
       return otpd::tools::RunTokenCommand(token_cmd, batch_cmd, token);
     }

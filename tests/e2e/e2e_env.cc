@@ -58,8 +58,13 @@ bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& t
 
 std::vector<std::string> DaemonArgs(const std::string& data_dir,
                                     const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"--data-dir", data_dir, "--socket", data_dir + "/verify.sock",
-                                   "--listen", "127.0.0.1:0", "--allow-unauthenticated-tcp"};
+  std::vector<std::string> args = {"--data-dir",
+                                   data_dir,
+                                   "--socket",
+                                   data_dir + "/verify.sock",
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--allow-unauthenticated-tcp"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

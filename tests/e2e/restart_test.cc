@@ -22,7 +22,8 @@ TEST(RestartTest, AcceptedCodesStayBurntAcrossKillNine) {
   TempDir dir;
   std::vector<TestToken> tokens;
   for (int i = 0; i < 8; ++i) {
-    tokens.push_back({"L" + std::to_string(i), "load" + std::to_string(i) + "@example.com",
+    tokens.push_back({"L" + std::to_string(i),
+                      "load" + std::to_string(i) + "@example.com",
                       "restart seed 0000000" + std::to_string(i),
                       {.type = engine::OtpType::kHotp}});
   }
@@ -58,9 +59,9 @@ TEST(RestartTest, AcceptedCodesStayBurntAcrossKillNine) {
         LineClient c = LineClient::Tcp(daemon.tcp_port());
         while (!stop.load()) {
           uint64_t counter = next_counter[i];
-          if (!c.Send(VerifyLine("v", tokens[i].upn,
-                                 tokens[i].Code(static_cast<int64_t>(counter))) +
-                      "\n")) {
+          if (!c.Send(
+                  VerifyLine("v", tokens[i].upn, tokens[i].Code(static_cast<int64_t>(counter))) +
+                  "\n")) {
             return;
           }
           std::string reply = c.ReadLine(std::chrono::seconds(5));
@@ -88,8 +89,8 @@ TEST(RestartTest, AcceptedCodesStayBurntAcrossKillNine) {
   ASSERT_TRUE(daemon.Start(OTPD_PATH, DaemonArgs(dir.File("data")))) << daemon.log();
   LineClient c = LineClient::Unix(dir.File("data") + "/verify.sock");
   for (size_t i = 0; i < tokens.size(); ++i) {
-    std::string reply =
-        c.Call(VerifyLine("z", tokens[i].upn, tokens[i].Code(static_cast<int64_t>(next_counter[i] + 1))));
+    std::string reply = c.Call(
+        VerifyLine("z", tokens[i].upn, tokens[i].Code(static_cast<int64_t>(next_counter[i] + 1))));
     EXPECT_EQ(Fields(reply)[0], "OK") << reply;
   }
   EXPECT_EQ(daemon.Stop(SIGTERM), 0);

@@ -29,14 +29,19 @@ const char kSeed64[] = "12345678901234567890123456789012345678901234567890123456
 std::vector<TestToken> Tokens() {
   std::vector<TestToken> t = {
       {"TS1", "t1@example.com", kSeed20, {}},
-      {"TS256", "t256@example.com", kSeed32,
-       {.algorithm = HashAlgorithm::kSha256, .digits = 8}},
-      {"TS512", "t512@example.com", kSeed64,
+      {"TS256", "t256@example.com", kSeed32, {.algorithm = HashAlgorithm::kSha256, .digits = 8}},
+      {"TS512",
+       "t512@example.com",
+       kSeed64,
        {.algorithm = HashAlgorithm::kSha512, .digits = 8, .period = 60}},
       {"HS1", "h1@example.com", kSeed20, {.type = OtpType::kHotp}},
-      {"HS256", "h256@example.com", kSeed32,
+      {"HS256",
+       "h256@example.com",
+       kSeed32,
        {.type = OtpType::kHotp, .algorithm = HashAlgorithm::kSha256, .digits = 8}},
-      {"HS512", "h512@example.com", kSeed64,
+      {"HS512",
+       "h512@example.com",
+       kSeed64,
        {.type = OtpType::kHotp, .algorithm = HashAlgorithm::kSha512, .digits = 7}},
       {"CC1", "cc@example.com", "concurrency seed 001", {.type = OtpType::kHotp}},
       {"LK1", "lock@example.com", "lockout seed 0000001", {}},
@@ -45,8 +50,10 @@ std::vector<TestToken> Tokens() {
       {"RS1", "resync@example.com", "resync seed 00000001", {}},
   };
   for (int i = 0; i < 10; ++i) {
-    t.push_back({"P" + std::to_string(i), "p" + std::to_string(i) + "@example.com",
-                 "pipeline seed 0000" + std::to_string(i), {.type = OtpType::kHotp}});
+    t.push_back({"P" + std::to_string(i),
+                 "p" + std::to_string(i) + "@example.com",
+                 "pipeline seed 0000" + std::to_string(i),
+                 {.type = OtpType::kHotp}});
   }
   return t;
 }
@@ -125,29 +132,28 @@ TEST_F(VerifySocketTest, UnknownUserAndWrongLength) {
             "FAIL\tu\treason=unknown_user");
   EXPECT_EQ(c.Call("VERIFY\tv\tserial=NOPE\totp=123456"), "FAIL\tv\treason=unknown_user");
   // An 8-digit token never sees a 6-digit code: a bad request, not a guess.
-  EXPECT_EQ(c.Call(VerifyLine("w", "t256@example.com", "123456")),
-            "FAIL\tw\treason=bad_request");
+  EXPECT_EQ(c.Call(VerifyLine("w", "t256@example.com", "123456")), "FAIL\tw\treason=bad_request");
 }
 
 TEST_F(VerifySocketTest, MalformedLinesGetBadRequestAndTheConnectionStaysUsable) {
   LineClient c = Unix();
   const std::vector<std::string> bad = {
-      "VERIFY",                                            // no id
-      "VERIFY\t",                                          // empty id
-      "VERIFY\tbad id\tuser=t1@example.com\totp=123456",   // space in id
+      "VERIFY",                                                    // no id
+      "VERIFY\t",                                                  // empty id
+      "VERIFY\tbad id\tuser=t1@example.com\totp=123456",           // space in id
       "VERIFY\t" + std::string(65, 'a') + "\tuser=x\totp=123456",  // id too long
-      "VERIFY\tm1\tuser=t1@example.com",                   // no otp
-      "VERIFY\tm2\totp=123456",                            // no user or serial
-      "VERIFY\tm3\tuser=t1@example.com\tserial=TS1\totp=123456",  // both
-      "VERIFY\tm4\tuser=t1@example.com\totp=1\totp=2",     // duplicate key
-      "VERIFY\tm5\tuser=t1@example.com\totp=123456\tcolour=red",  // unknown key
-      "VERIFY\tm6\tuser=\totp=123456",                     // empty value
-      "VERIFY\tm7\tusert1@example.com\totp=123456",        // no '='
-      "VERIFY\tm8\tuser=t1@example.com\totp=12\\q456",     // bad escape
-      "FROB\tm9",                                          // unknown verb
-      "PASSWORD\tm10\tuser=t1@example.com",                // reserved for the admin plane
-      "verify\tm11\tuser=t1@example.com\totp=123456",      // verbs are upper case
-      "",                                                  // empty line
+      "VERIFY\tm1\tuser=t1@example.com",                           // no otp
+      "VERIFY\tm2\totp=123456",                                    // no user or serial
+      "VERIFY\tm3\tuser=t1@example.com\tserial=TS1\totp=123456",   // both
+      "VERIFY\tm4\tuser=t1@example.com\totp=1\totp=2",             // duplicate key
+      "VERIFY\tm5\tuser=t1@example.com\totp=123456\tcolour=red",   // unknown key
+      "VERIFY\tm6\tuser=\totp=123456",                             // empty value
+      "VERIFY\tm7\tusert1@example.com\totp=123456",                // no '='
+      "VERIFY\tm8\tuser=t1@example.com\totp=12\\q456",             // bad escape
+      "FROB\tm9",                                                  // unknown verb
+      "PASSWORD\tm10\tuser=t1@example.com",                        // reserved for the admin plane
+      "verify\tm11\tuser=t1@example.com\totp=123456",              // verbs are upper case
+      "",                                                          // empty line
   };
   for (const std::string& line : bad) {
     std::string reply = c.Call(line);
@@ -284,8 +290,7 @@ TEST(VerifySocketAuthTest, TcpClientsMustHello) {
   std::string error;
   ASSERT_TRUE(PrepareDataDir(dir.File("data"), {{"A1", "auth@example.com", kSeed20, {}}}, &error))
       << error;
-  otpd::testing::WriteFile(dir.File("otpd.toml"),
-                           "[clients.web]\nkey = \"s3cret-client-key\"\n");
+  otpd::testing::WriteFile(dir.File("otpd.toml"), "[clients.web]\nkey = \"s3cret-client-key\"\n");
   Daemon daemon;
   ASSERT_TRUE(daemon.Start(OTPD_PATH, {"--data-dir", dir.File("data"), "--config",
                                        dir.File("otpd.toml"), "--listen", "127.0.0.1:0"}))
