@@ -7,6 +7,7 @@
 
 #include "tools/otpctl_code.h"
 #include "tools/otpctl_import.h"
+#include "tools/otpctl_seed.h"
 #include "tools/otpctl_token.h"
 #include "tools/otpctl_verify.h"
 
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   auto [token_cmd, batch_cmd] = otpd::tools::AddTokenCommands(app, token);
   otpd::tools::VerifyCommandOptions verify;
   CLI::App* verify_cmd = otpd::tools::AddVerifyCommand(app, verify);
+  otpd::tools::SeedCommandOptions seed;
+  CLI::App* seed_cmd = otpd::tools::AddSeedCommand(app, seed);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -31,6 +34,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("code")) return otpd::tools::RunCodeCommand(code);
     if (import_cmd->parsed()) return otpd::tools::RunImportCommand(import);
     if (verify_cmd->parsed()) return otpd::tools::RunVerifyCommand(verify);
+    if (seed_cmd->parsed()) return otpd::tools::RunSeedCommand(seed);
     if (token_cmd->parsed() || batch_cmd->parsed()) {
       return otpd::tools::RunTokenCommand(token_cmd, batch_cmd, token);
     }

@@ -1,0 +1,226 @@
+#include "storage/commit_pipeline.h"
+
+#include <future>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace otpd::storage {
+namespace {
+
+// The key of (ns, key) in the per-group version overlay.
+std::string OverlayKey(Namespace ns, std::string_view key) {
+  std::string k;
+  k.reserve(key.size() + 1);
+  k.push_back(static_cast<char>(ns));
+  k.append(key);
+  return k;
+}
+
+// Versions as they will be once the batches accepted so far into the group are applied; 0 means
+// deleted. Lookups fall through to the backend for keys the group has not touched.
+class VersionView {
+ public:
+  explicit VersionView(const CommitBackend* backend) : backend_(backend) {}
+
+  base::StatusOr<uint64_t> Version(const std::unordered_map<std::string, uint64_t>& delta,
+                                   Namespace ns, std::string_view key) {
+    std::string k = OverlayKey(ns, key);
+    if (auto it = delta.find(k); it != delta.end()) return it->second;
+    if (auto it = overlay_.find(k); it != overlay_.end()) return it->second;
+    return backend_->ReadVersion(ns, key);
+  }
+
+  void Merge(std::unordered_map<std::string, uint64_t>&& delta) {
+    for (auto& [k, v] : delta) overlay_[k] = v;
+  }
+
+ private:
+  const CommitBackend* backend_;
+  std::unordered_map<std::string, uint64_t> overlay_;
+};
+
+base::Status ValidateBatch(const WriteBatch& batch) {
+  for (const auto& op : batch.ops()) {
+    if (!IsValidNamespace(op.ns))
+      return base::InvalidArgumentError("write batch names an invalid namespace");
+  }
+  for (const auto& c : batch.conditions()) {
+    if (!IsValidNamespace(c.ns))
+      return base::InvalidArgumentError("write batch names an invalid namespace");
+  }
+  return base::OkStatus();
+}
+
+// Checks `batch`'s conditions and turns its ops into mutations (appended to `out`) with the
+// versions they will have. On failure nothing is appended and `view` is unchanged.
+base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, std::vector<Mutation>* out) {
+  OTPD_RETURN_IF_ERROR(ValidateBatch(batch));
+  std::unordered_map<std::string, uint64_t> delta;
+  for (const auto& c : batch.conditions()) {
+    OTPD_ASSIGN_OR_RETURN(uint64_t current, view.Version(delta, c.ns, c.key));
+    if (current != c.version) {
+      return base::AbortedError("version conflict on " + std::string(NamespaceName(c.ns)) + "/" +
+                                c.key + ": expected " + std::to_string(c.version) + ", found " +
+                                std::to_string(current));
+    }
+  }
+  size_t first = out->size();
+  for (const auto& op : batch.ops()) {
+    if (op.kind == WriteBatch::OpKind::kDelete) {
+      delta[OverlayKey(op.ns, op.key)] = 0;
+      out->push_back(Mutation{op.ns, op.key, true, {}, 0});
+      continue;
+    }
+    auto current = view.Version(delta, op.ns, op.key);
+    if (!current.ok()) {
+      out->resize(first);
+      return current.status();
+    }
+    uint64_t version = *current + 1;
+    delta[OverlayKey(op.ns, op.key)] = version;
+    out->push_back(Mutation{op.ns, op.key, false, op.value, version});
+  }
+  view.Merge(std::move(delta));
+  return base::OkStatus();
+}
+
+}  // namespace
+
+base::StatusOr<uint64_t> CommitBackend::ReadVersion(Namespace ns, std::string_view key) const {
+  OTPD_ASSIGN_OR_RETURN(std::optional<Record> record, Read(ns, key));
+  return record.has_value() ? record->version : 0;
+}
+
+CommitPipeline::CommitPipeline(CommitBackend* backend, PipelineOptions options)
+    : backend_(backend), options_(options) {
+  if (options_.max_queue == 0) options_.max_queue = 1;
+  committer_ = std::thread([this] { Run(); });
+  committer_id_.store(committer_.get_id());
+}
+
+CommitPipeline::~CommitPipeline() { Close(); }
+
+void CommitPipeline::Submit(WriteBatch batch, Durability durability, CommitCallback done) {
+  std::unique_lock lock(mu_);
+  if (closing_) {
+    lock.unlock();
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    done(base::UnavailableError("store is shutting down"));
+    return;
+  }
+  if (queue_.size() >= options_.max_queue) {
+    lock.unlock();
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    done(base::ResourceExhaustedError("commit queue is full"));
+    return;
+  }
+  queue_.push_back(Pending{std::move(batch), durability, std::move(done)});
+  lock.unlock();
+  work_cv_.notify_one();
+}
+
+base::Status CommitPipeline::Commit(WriteBatch batch, Durability durability) {
+  if (OnCommitterThread()) {
+    return base::FailedPreconditionError("Store::Commit called from a commit callback");
+  }
+  std::promise<base::Status> result;
+  std::future<base::Status> future = result.get_future();
+  {
+    std::unique_lock lock(mu_);
+    space_cv_.wait(lock, [&] { return closing_ || queue_.size() < options_.max_queue; });
+    if (closing_) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      return base::UnavailableError("store is shutting down");
+    }
+    queue_.push_back(Pending{std::move(batch), durability,
+                             [&result](base::Status s) { result.set_value(std::move(s)); }});
+  }
+  work_cv_.notify_one();
+  return future.get();
+}
+
+void CommitPipeline::Close() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  work_cv_.notify_all();
+  space_cv_.notify_all();
+  if (OnCommitterThread()) return;  // the committer drains and exits by itself
+  std::call_once(join_once_, [this] {
+    if (committer_.joinable()) committer_.join();
+  });
+}
+
+CommitPipeline::Stats CommitPipeline::stats() const {
+  Stats s;
+  s.groups = groups_.load();
+  s.syncs = syncs_.load();
+  s.committed = committed_.load();
+  s.aborted = aborted_.load();
+  s.failed = failed_.load();
+  s.rejected = rejected_.load();
+  return s;
+}
+
+void CommitPipeline::Run() {
+  std::deque<Pending> group;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing_ and drained
+      size_t bytes = 0;
+      while (!queue_.empty()) {
+        const Pending& next = queue_.front();
+        if (!group.empty()) {
+          if (bytes + next.batch.ApproximateBytes() > options_.max_group_bytes) break;
+          if (options_.max_group_batches != 0 && group.size() >= options_.max_group_batches) break;
+        }
+        bytes += next.batch.ApproximateBytes();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    space_cv_.notify_all();
+    CommitGroup(group);
+    group.clear();
+  }
+}
+
+void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
+  VersionView view(backend_);
+  std::vector<Mutation> mutations;
+  std::vector<base::Status> results(group.size());
+  bool sync = false;
+  for (size_t i = 0; i < group.size(); ++i) {
+    results[i] = PrepareBatch(group[i].batch, view, &mutations);
+    if (results[i].ok() && group[i].durability == Durability::kDurable) sync = true;
+  }
+  // A durable batch with nothing to write still asks for an fsync: it acts as a barrier that makes
+  // earlier relaxed commits durable.
+  if (!mutations.empty() || sync) {
+    groups_.fetch_add(1, std::memory_order_relaxed);
+    if (sync) syncs_.fetch_add(1, std::memory_order_relaxed);
+    base::Status written = backend_->Apply(mutations, sync);
+    if (!written.ok()) {
+      for (auto& r : results) {
+        if (r.ok()) r = written;
+      }
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (results[i].ok()) {
+      committed_.fetch_add(1, std::memory_order_relaxed);
+    } else if (base::IsAborted(results[i])) {
+      aborted_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      failed_.fetch_add(1, std::memory_order_relaxed);
+    }
+    group[i].done(std::move(results[i]));
+  }
+}
+
+}  // namespace otpd::storage

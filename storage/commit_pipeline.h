@@ -1,0 +1,136 @@
+// The group-commit pipeline shared by every Store implementation.
+//
+// Callers submit WriteBatches; ONE committer thread takes everything pending (up to the group
+// limits), evaluates each batch's RequireVersion conditions against the committed state plus the
+// batches already accepted into the same group, assigns record versions, and hands the group to the
+// backend as one atomic write with one fsync (if any member asked for durability). A batch whose
+// conditions fail is dropped alone with AbortedError; a backend failure reaches every remaining
+// member of the group and nothing of the group is applied. Callbacks then run in submission order
+// on the committer thread.
+//
+// The queue is bounded: Submit() never blocks and fails with ResourceExhaustedError when full;
+// Commit() waits for space. Close() stops accepting batches (UnavailableError), drains what is
+// queued, and joins the committer.
+//
+// Thread-safety: Submit, Commit, Close and stats are safe from any thread.
+
+#ifndef OTPD_STORAGE_COMMIT_PIPELINE_H_
+#define OTPD_STORAGE_COMMIT_PIPELINE_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <thread>
+
+#include "storage/store.h"
+
+namespace otpd::storage {
+
+// One change of a group, as handed to a backend. The views point into the submitted batches and are
+// valid only for the duration of CommitBackend::Apply.
+struct Mutation {
+  Namespace ns;
+  std::string_view key;
+  bool is_delete = false;
+  std::string_view value;  // for a put
+  uint64_t version = 0;    // the record's new version, for a put
+};
+
+// What a Store keeps its bytes in. Reads may come from any thread; Apply only from the committer.
+class CommitBackend {
+ public:
+  virtual ~CommitBackend() = default;
+
+  // The committed record, nullopt when absent.
+  virtual base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const = 0;
+
+  // The committed version of (ns, key); 0 when absent. The default reads the whole record.
+  virtual base::StatusOr<uint64_t> ReadVersion(Namespace ns, std::string_view key) const;
+
+  // Records with key >= start and starting with prefix, in key order, until fn returns false.
+  virtual base::Status Scan(Namespace ns, std::string_view prefix, std::string_view start,
+                            const ScanFn& fn) const = 0;
+
+  // Applies every mutation atomically (all or nothing), in order; when `sync` is true the change,
+  // and every earlier one, is durable (fsynced) before this returns OK. `mutations` may be empty
+  // when only a sync is asked for.
+  virtual base::Status Apply(std::span<const Mutation> mutations, bool sync) = 0;
+};
+
+struct PipelineOptions {
+  // Batches that may wait for the committer. Submit() fails with ResourceExhaustedError when this
+  // many are queued. Default: 4096.
+  size_t max_queue = 4096;
+
+  // A group stops growing once its batches hold this many bytes of keys and values (a single
+  // larger batch still commits, alone). Default: 4 MiB.
+  size_t max_group_bytes = 4 << 20;
+
+  // A group holds at most this many batches; 0 means no limit. 1 disables group commit (one write
+  // and one fsync per batch), which is only useful to measure what group commit buys.
+  // Default: 0.
+  size_t max_group_batches = 0;
+};
+
+class CommitPipeline {
+ public:
+  struct Stats {
+    uint64_t groups = 0;     // backend writes attempted
+    uint64_t syncs = 0;      // of which durable (fsynced)
+    uint64_t committed = 0;  // batches applied
+    uint64_t aborted = 0;    // batches dropped because a RequireVersion did not hold
+    uint64_t failed = 0;     // batches failed by a backend error or invalid input
+    uint64_t rejected = 0;   // batches refused at Submit (queue full or shut down)
+  };
+
+  // `backend` must outlive the pipeline. Starts the committer thread.
+  CommitPipeline(CommitBackend* backend, PipelineOptions options);
+  ~CommitPipeline();  // Close()
+
+  CommitPipeline(const CommitPipeline&) = delete;
+  CommitPipeline& operator=(const CommitPipeline&) = delete;
+
+  // See Store::Submit.
+  void Submit(WriteBatch batch, Durability durability, CommitCallback done);
+  // See Store::Commit.
+  base::Status Commit(WriteBatch batch, Durability durability);
+
+  // Refuses new batches from now on, commits everything already queued, then stops the committer.
+  // Idempotent; must not be called from a commit callback.
+  void Close();
+
+  Stats stats() const;
+
+ private:
+  struct Pending {
+    WriteBatch batch;
+    Durability durability;
+    CommitCallback done;
+  };
+
+  void Run();
+  void CommitGroup(std::deque<Pending>& group);
+  bool OnCommitterThread() const { return std::this_thread::get_id() == committer_id_.load(); }
+
+  CommitBackend* const backend_;
+  PipelineOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;   // queue_ non-empty or closing_
+  std::condition_variable space_cv_;  // queue_ has room or closing_
+  std::deque<Pending> queue_;         // guarded by mu_
+  bool closing_ = false;              // guarded by mu_
+
+  std::atomic<std::thread::id> committer_id_;
+  std::atomic<uint64_t> groups_{0}, syncs_{0}, committed_{0}, aborted_{0}, failed_{0}, rejected_{0};
+  std::once_flag join_once_;
+  std::thread committer_;
+};
+
+}  // namespace otpd::storage
+
+#endif  // OTPD_STORAGE_COMMIT_PIPELINE_H_

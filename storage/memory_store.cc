@@ -1,0 +1,84 @@
+#include "storage/memory_store.h"
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace otpd::storage {
+namespace {
+
+class MemoryBackend final : public CommitBackend {
+ public:
+  base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const override {
+    std::shared_lock lock(mu_);
+    const auto& map = maps_[static_cast<size_t>(ns)];
+    auto it = map.find(key);
+    if (it == map.end()) return std::optional<Record>();
+    return std::optional<Record>(it->second);
+  }
+
+  base::StatusOr<uint64_t> ReadVersion(Namespace ns, std::string_view key) const override {
+    std::shared_lock lock(mu_);
+    const auto& map = maps_[static_cast<size_t>(ns)];
+    auto it = map.find(key);
+    return it == map.end() ? 0 : it->second.version;
+  }
+
+  // Copies records out in chunks so that fn runs without the lock held (fn may submit writes).
+  base::Status Scan(Namespace ns, std::string_view prefix, std::string_view start,
+                    const ScanFn& fn) const override {
+    constexpr size_t kChunk = 256;
+    std::string from(start);
+    bool inclusive = true;
+    std::vector<std::pair<std::string, Record>> chunk;
+    for (;;) {
+      chunk.clear();
+      {
+        std::shared_lock lock(mu_);
+        const auto& map = maps_[static_cast<size_t>(ns)];
+        auto it = inclusive ? map.lower_bound(from) : map.upper_bound(from);
+        for (; it != map.end() && chunk.size() < kChunk; ++it) {
+          if (!std::string_view(it->first).starts_with(prefix)) break;
+          chunk.emplace_back(it->first, it->second);
+        }
+      }
+      for (const auto& [key, record] : chunk) {
+        if (!fn(key, record)) return base::OkStatus();
+      }
+      if (chunk.size() < kChunk) return base::OkStatus();
+      from = chunk.back().first;
+      inclusive = false;
+    }
+  }
+
+  base::Status Apply(std::span<const Mutation> mutations, bool /*sync*/) override {
+    std::unique_lock lock(mu_);
+    for (const Mutation& m : mutations) {
+      auto& map = maps_[static_cast<size_t>(m.ns)];
+      if (m.is_delete) {
+        if (auto it = map.find(m.key); it != map.end()) map.erase(it);
+      } else {
+        Record& r = map[std::string(m.key)];
+        r.value.assign(m.value);
+        r.version = m.version;
+      }
+    }
+    return base::OkStatus();
+  }
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::array<std::map<std::string, Record, std::less<>>, kNamespaceCount> maps_;  // guarded by mu_
+};
+
+}  // namespace
+
+std::unique_ptr<CommitBackend> NewMemoryBackend() { return std::make_unique<MemoryBackend>(); }
+
+MemoryStore::MemoryStore(PipelineOptions options) : PipelinedStore(NewMemoryBackend(), options) {}
+
+}  // namespace otpd::storage

@@ -1,0 +1,56 @@
+#include "storage/rocksdb/rocksdb_store.h"
+
+#include <utility>
+
+#include "storage/rocksdb/rocksdb_backend.h"
+
+namespace otpd::storage {
+namespace {
+
+PipelineOptions ToPipelineOptions(const RocksDbOptions& o) {
+  PipelineOptions p;
+  p.max_queue = o.max_queue;
+  p.max_group_bytes = o.max_batch_bytes;
+  p.max_group_batches = o.max_group_batches;
+  return p;
+}
+
+}  // namespace
+
+RocksDbStore::RocksDbStore(std::unique_ptr<RocksDbBackend> backend, const RocksDbOptions& options)
+    : PipelinedStore(std::move(backend), ToPipelineOptions(options)), path_(options.path) {}
+
+RocksDbStore::~RocksDbStore() = default;
+
+base::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const RocksDbOptions& options) {
+  OTPD_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> backend, RocksDbBackend::Open(options));
+  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(backend), options));
+}
+
+RocksDbBackend* RocksDbStore::rocks() const { return static_cast<RocksDbBackend*>(backend()); }
+
+base::Status RocksDbStore::CreateCheckpoint(const std::string& dest_dir) const {
+  return rocks()->Checkpoint(dest_dir);
+}
+
+base::Status RocksDbStore::Flush() { return rocks()->Flush(); }
+
+base::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& options) {
+  OTPD_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbStore> store, RocksDbStore::Open(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+base::StatusOr<std::unique_ptr<CommitBackend>> OpenRocksDbBackend(const RocksDbOptions& options) {
+  OTPD_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> backend, RocksDbBackend::Open(options));
+  return std::unique_ptr<CommitBackend>(std::move(backend));
+}
+
+base::Status CreateCheckpoint(const Store& store, const std::string& dest_dir) {
+  const auto* rocks = dynamic_cast<const RocksDbStore*>(&store);
+  if (rocks == nullptr) {
+    return base::InvalidArgumentError("checkpoints need a RocksDB store");
+  }
+  return rocks->CreateCheckpoint(dest_dir);
+}
+
+}  // namespace otpd::storage

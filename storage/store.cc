@@ -1,0 +1,65 @@
+#include "storage/store.h"
+
+namespace otpd::storage {
+
+std::string_view NamespaceName(Namespace ns) {
+  switch (ns) {
+    case Namespace::kUsers:
+      return "users";
+    case Namespace::kMethods:
+      return "methods";
+    case Namespace::kTokens:
+      return "tokens";
+    case Namespace::kState:
+      return "state";
+    case Namespace::kSessions:
+      return "sessions";
+    case Namespace::kAppPasswords:
+      return "apppw";
+    case Namespace::kOutbox:
+      return "outbox";
+    case Namespace::kAudit:
+      return "audit";
+    case Namespace::kMeta:
+      return "meta";
+  }
+  return "invalid";
+}
+
+std::vector<Namespace> AllNamespaces() {
+  std::vector<Namespace> all;
+  all.reserve(kNamespaceCount);
+  for (int i = 0; i < kNamespaceCount; ++i) all.push_back(static_cast<Namespace>(i));
+  return all;
+}
+
+void WriteBatch::Put(Namespace ns, std::string_view key, std::string_view value) {
+  ops_.push_back(Op{OpKind::kPut, ns, std::string(key), std::string(value)});
+  bytes_ += key.size() + value.size() + 16;
+}
+
+void WriteBatch::Delete(Namespace ns, std::string_view key) {
+  ops_.push_back(Op{OpKind::kDelete, ns, std::string(key), {}});
+  bytes_ += key.size() + 16;
+}
+
+void WriteBatch::RequireVersion(Namespace ns, std::string_view key, uint64_t version) {
+  conditions_.push_back(Condition{ns, std::string(key), version});
+  bytes_ += key.size() + 16;
+}
+
+void WriteBatch::Clear() {
+  ops_.clear();
+  conditions_.clear();
+  bytes_ = 0;
+}
+
+base::Status Store::ScanFrom(Namespace ns, std::string_view prefix, std::string_view start,
+                             const ScanFn& fn) const {
+  return Scan(ns, prefix, [&](std::string_view key, const Record& record) {
+    if (key < start) return true;
+    return fn(key, record);
+  });
+}
+
+}  // namespace otpd::storage

@@ -1,0 +1,153 @@
+// The Store is where otpd keeps everything durable: users, methods, the token inventory, the hot
+// verification state, sessions, app passwords, the event outbox, the audit log and metadata.
+//
+// It is deliberately small — namespaced point reads, ordered prefix scans and atomic write batches
+// with a compare-and-set — so that backends other than the embedded RocksDB one (PostgreSQL, a
+// distributed SQL engine) can implement it. Every record carries a version that the Store
+// maintains: 1 after the first Put, +1 on every later Put of the same key. A Delete removes the
+// record and its version; a later Put starts again at 1.
+//
+// Writes go through a commit pipeline: one committer thread gathers every pending batch into one
+// atomic write and one fsync (group commit) and then completes each caller. Callbacks run on that
+// thread, so they must be short and must not block on the Store (Commit() from a callback fails).
+//
+// Thread-safety: Store implementations are safe to use from any number of threads. WriteBatch is a
+// plain value with no internal locking.
+
+#ifndef OTPD_STORAGE_STORE_H_
+#define OTPD_STORAGE_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/statusor.h"
+
+namespace otpd::storage {
+
+enum class Namespace : uint8_t {
+  kUsers,
+  kMethods,
+  kTokens,
+  kState,
+  kSessions,
+  kAppPasswords,
+  kOutbox,
+  kAudit,
+  kMeta,
+};
+inline constexpr int kNamespaceCount = 9;
+
+// "users", "methods", "tokens", "state", "sessions", "apppw", "outbox", "audit", "meta"; "invalid"
+// for a value outside the enumeration.
+std::string_view NamespaceName(Namespace ns);
+
+// True when `ns` is one of the enumerators above.
+inline bool IsValidNamespace(Namespace ns) { return static_cast<uint8_t>(ns) < kNamespaceCount; }
+
+// Every namespace, in enumeration order.
+std::vector<Namespace> AllNamespaces();
+
+struct Record {
+  std::string value;
+  uint64_t version = 0;  // 1 after the first Put, +1 on every Put
+
+  friend bool operator==(const Record& a, const Record& b) {
+    return a.value == b.value && a.version == b.version;
+  }
+};
+
+// A set of changes applied atomically, in the order they were added. Movable value type.
+class WriteBatch {
+ public:
+  enum class OpKind : uint8_t { kPut, kDelete };
+  struct Op {
+    OpKind kind;
+    Namespace ns;
+    std::string key;
+    std::string value;  // empty for kDelete
+  };
+  struct Condition {
+    Namespace ns;
+    std::string key;
+    uint64_t version;  // 0 = the record must not exist
+  };
+
+  WriteBatch() = default;
+  WriteBatch(WriteBatch&&) noexcept = default;
+  WriteBatch& operator=(WriteBatch&&) noexcept = default;
+  WriteBatch(const WriteBatch&) = default;
+  WriteBatch& operator=(const WriteBatch&) = default;
+
+  void Put(Namespace ns, std::string_view key, std::string_view value);
+  void Delete(Namespace ns, std::string_view key);
+
+  // Makes the whole batch conditional: it commits only if (ns, key) has exactly `version` at
+  // commit time (0 = must not exist); otherwise the batch fails with base::AbortedError and
+  // nothing of it is applied. Conditions are evaluated against the state before any of this
+  // batch's own changes, but after every batch committed (or grouped) before it.
+  void RequireVersion(Namespace ns, std::string_view key, uint64_t version);
+
+  // True when the batch has neither changes nor conditions.
+  bool empty() const { return ops_.empty() && conditions_.empty(); }
+  // Number of changes (Put and Delete) plus conditions.
+  size_t size() const { return ops_.size() + conditions_.size(); }
+  // Approximate bytes of keys and values, used for group sizing.
+  size_t ApproximateBytes() const { return bytes_; }
+  void Clear();
+
+  const std::vector<Op>& ops() const { return ops_; }
+  const std::vector<Condition>& conditions() const { return conditions_; }
+
+ private:
+  std::vector<Op> ops_;
+  std::vector<Condition> conditions_;
+  size_t bytes_ = 0;
+};
+
+enum class Durability {
+  kDurable,  // fsync (of the write-ahead log) before completion
+  kRelaxed,  // written, but not fsynced: may be lost if the machine (not just the process) crashes
+};
+
+using CommitCallback = std::function<void(base::Status)>;
+
+using ScanFn = std::function<bool(std::string_view key, const Record& record)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The committed record under (ns, key), nullopt when absent. Errors are I/O or corruption.
+  virtual base::StatusOr<std::optional<Record>> Get(Namespace ns, std::string_view key) const = 0;
+
+  // Calls fn for each record whose key starts with prefix, in key order; fn returns false to stop
+  // early. fn must not call Commit() (it may Submit()).
+  virtual base::Status Scan(Namespace ns, std::string_view prefix, const ScanFn& fn) const = 0;
+
+  // As Scan, but starts at the first key >= start (keys below `start` are skipped). Used to walk a
+  // namespace in pages. The default implementation filters Scan; backends seek directly.
+  virtual base::Status ScanFrom(Namespace ns, std::string_view prefix, std::string_view start,
+                                const ScanFn& fn) const;
+
+  // Asynchronous commit through the group-commit pipeline. `done` is called exactly once: on the
+  // committer thread after the batch is applied (and fsynced when kDurable), or failed; inline
+  // with ResourceExhaustedError when the pipeline queue is full (no blocking, ever); inline with
+  // UnavailableError after shutdown started. A batch whose RequireVersion conditions do not hold
+  // fails with AbortedError and nothing of it is applied. A write or fsync failure reaches every
+  // batch of the affected group; nothing of that group is applied.
+  virtual void Submit(WriteBatch batch, Durability durability, CommitCallback done) = 0;
+
+  // Blocking convenience for admin paths and tools: waits for queue space and for the result.
+  // Returns FailedPreconditionError when called from the committer thread (from a callback).
+  virtual base::Status Commit(WriteBatch batch, Durability durability) = 0;
+};
+
+}  // namespace otpd::storage
+
+#endif  // OTPD_STORAGE_STORE_H_

@@ -1,0 +1,29 @@
+// `otpctl seed-load`: fills a data directory with many activated HOTP tokens, one per user, for
+// load tests and benchmarks, and writes the token file otpd-loadgen reads
+// (`user,seed_hex,counter`). Seeds are random; the token file holds them in clear, so it is for
+// test data directories only.
+
+#ifndef OTPD_TOOLS_OTPCTL_SEED_H_
+#define OTPD_TOOLS_OTPCTL_SEED_H_
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace otpd::tools {
+
+struct SeedCommandOptions {
+  std::string data_dir = "data";
+  std::string key_file;
+  uint64_t count = 1000;
+  std::string prefix = "load";
+  std::string tokens_out;
+};
+
+CLI::App* AddSeedCommand(CLI::App& app, SeedCommandOptions& options);
+int RunSeedCommand(const SeedCommandOptions& options);
+
+}  // namespace otpd::tools
+
+#endif  // OTPD_TOOLS_OTPCTL_SEED_H_
