@@ -68,6 +68,7 @@ struct Options {
   uint64_t max_requests = 0;
   std::string hello;
   std::string tokens_file;
+  std::string save_tokens_file;
   double wrong_ratio = 0;
 };
 
@@ -122,6 +123,23 @@ std::optional<std::vector<Token>> LoadTokens(const std::string& path) {
     tokens.push_back(std::move(t));
   }
   return tokens;
+}
+
+// Writes `tokens` in the format LoadTokens reads, with the counters they reached.
+bool SaveTokens(const std::string& path, const std::string& source,
+                const std::vector<Token>& tokens) {
+  std::ifstream in(source);
+  std::string header;
+  std::getline(in, header);
+  if (!header.empty() && header.back() == '\r') header.pop_back();
+  std::ofstream out(path, std::ios::trunc);
+  out << header << "\n";
+  for (const Token& t : tokens) {
+    out << t.selector.substr(t.selector.find('=') + 1) << "," << base::HexEncode(t.seed.span())
+        << "," << t.counter << "," << t.digits << "\n";
+  }
+  out.flush();
+  return static_cast<bool>(out);
 }
 
 int Connect(const Options& o) {
@@ -388,6 +406,9 @@ int Main(int argc, char** argv) {
   app.add_option("--max-requests", o.max_requests, "stop after this many requests (0: none)");
   app.add_option("--hello", o.hello, "CLIENT:KEYFILE to authenticate on TCP");
   app.add_option("--tokens", o.tokens_file, "CSV of serial|user,seed_hex,counter[,digits]");
+  app.add_option("--save-tokens", o.save_tokens_file,
+                 "after the run, write the tokens with their next counters here, so that a "
+                 "following run starts where this one stopped");
   app.add_option("--wrong-ratio", o.wrong_ratio, "fraction of requests with a wrong code")
       ->check(CLI::Range(0.0, 1.0));
   try {
@@ -464,6 +485,11 @@ int Main(int argc, char** argv) {
     std::filesystem::remove_all(self_dir);
   }
   oath_done();
+
+  if (!o.save_tokens_file.empty() && !SaveTokens(o.save_tokens_file, o.tokens_file, tokens)) {
+    std::fprintf(stderr, "--save-tokens: cannot write %s\n", o.save_tokens_file.c_str());
+    return 1;
+  }
 
   uint64_t replies = g_latency.Count();
   std::printf("connections=%d depth=%d duration_s=%.2f replies=%llu throughput_rps=%.0f\n",
