@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/seal.h"
+
 namespace otpd::service {
 
 using storage::Durability;
@@ -43,6 +45,22 @@ base::StatusOr<uint32_t> CountOathMethods(const storage::Store& store, std::stri
                                   }));
   OTPD_RETURN_IF_ERROR(decode_error);
   return count;
+}
+
+base::Status ResealTokenSeeds(storage::KeyRing& keys, size_t batch_size,
+                              storage::ResealStats* stats) {
+  auto rewrite = [](std::string_view, std::string_view value,
+                    storage::KeyRing& ring) -> base::StatusOr<std::optional<std::string>> {
+    OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(value));
+    auto version = base::SealedKeyVersion(token.sealed_seed);
+    if (version.ok() && *version == ring.current_version()) return std::optional<std::string>();
+    OTPD_ASSIGN_OR_RETURN(base::SecretBytes seed,
+                          ring.OpenSecret(Namespace::kTokens, token.serial, token.sealed_seed));
+    OTPD_ASSIGN_OR_RETURN(token.sealed_seed,
+                          ring.SealSecret(Namespace::kTokens, token.serial, seed.span()));
+    return std::optional<std::string>(EncodeToken(token));
+  };
+  return keys.ResealAll(Namespace::kTokens, rewrite, batch_size, stats);
 }
 
 TokenInventory::TokenInventory(storage::Store& store, const storage::KeyRing& keys,

@@ -122,6 +122,12 @@ class TokenInventory {
   CacheInvalidator* const invalidator_;
 };
 
+// Re-seals every token seed that is not under the key ring's current data key, in batches of
+// `batch_size` (after KeyRing::RotateDataKey). Online and restartable: records already current are
+// skipped; a token changed meanwhile is re-read, never overwritten.
+base::Status ResealTokenSeeds(storage::KeyRing& keys, size_t batch_size,
+                              storage::ResealStats* stats = nullptr);
+
 // Counts a user's OATH methods (hardware and software tokens).
 base::StatusOr<uint32_t> CountOathMethods(const storage::Store& store, std::string_view upn);
 

@@ -7,6 +7,7 @@
 
 #include "tools/otpctl_code.h"
 #include "tools/otpctl_import.h"
+#include "tools/otpctl_keys.h"
 #include "tools/otpctl_seed.h"
 #include "tools/otpctl_token.h"
 #include "tools/otpctl_verify.h"
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
   CLI::App* verify_cmd = otpd::tools::AddVerifyCommand(app, verify);
   otpd::tools::SeedCommandOptions seed;
   CLI::App* seed_cmd = otpd::tools::AddSeedCommand(app, seed);
+  otpd::tools::KeysCommandOptions keys;
+  otpd::tools::KeysCommands keys_cmds = otpd::tools::AddKeysCommands(app, keys);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -35,6 +38,9 @@ int main(int argc, char** argv) {
     if (import_cmd->parsed()) return otpd::tools::RunImportCommand(import);
     if (verify_cmd->parsed()) return otpd::tools::RunVerifyCommand(verify);
     if (seed_cmd->parsed()) return otpd::tools::RunSeedCommand(seed);
+    if (keys_cmds.backup->parsed() || keys_cmds.key->parsed()) {
+      return otpd::tools::RunKeysCommand(keys_cmds, keys);
+    }
     if (token_cmd->parsed() || batch_cmd->parsed()) {
       return otpd::tools::RunTokenCommand(token_cmd, batch_cmd, token);
     }

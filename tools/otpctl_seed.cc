@@ -44,8 +44,12 @@ int RunSeedCommand(const SeedCommandOptions& o) {
 
   const auto started = std::chrono::steady_clock::now();
   const int64_t now = base::RealClock::Get()->NowUnixSeconds();
-  service::BatchRecord batch{.id = service::NewId(), .file = "seed-load", .format = "generated",
-                             .time = now, .imported = o.count, .complete = true};
+  service::BatchRecord batch{.id = service::NewId(),
+                             .file = "seed-load",
+                             .format = "generated",
+                             .time = now,
+                             .imported = o.count,
+                             .complete = true};
   storage::WriteBatch writes;
   writes.Put(storage::Namespace::kMeta, service::BatchKey(batch.id), service::EncodeBatch(batch));
   for (uint64_t i = 0; i < o.count; ++i) {
@@ -90,7 +94,8 @@ int RunSeedCommand(const SeedCommandOptions& o) {
   // One durable commit at the end makes everything before it durable too (the WAL is ordered).
   storage::WriteBatch done;
   done.Put(storage::Namespace::kMeta, service::BatchKey(batch.id), service::EncodeBatch(batch));
-  if (base::Status s = dir->store->Commit(std::move(done), storage::Durability::kDurable); !s.ok()) {
+  if (base::Status s = dir->store->Commit(std::move(done), storage::Durability::kDurable);
+      !s.ok()) {
     return Fail(s);
   }
   out.flush();

@@ -130,5 +130,39 @@ TEST_F(OtpctlTest, WrongMasterKeyIsAClearError) {
   EXPECT_NE(r.err.find("master key does not match"), std::string::npos) << r.err;
 }
 
+TEST_F(OtpctlTest, BackupIsAUsableDataDirectory) {
+  ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
+  RunResult backup = Otpctl({"backup", dir_.File("backup")});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  // A token activated after the backup is not in it; the backup opens with the same master key.
+  ASSERT_EQ(Otpctl({"token", "activate", "DEMO0001", AliceCode()}).exit_code, 0);
+  RunResult restored =
+      otpd::testing::Run({OTPCTL_PATH, "token", "list", "--data-dir", dir_.File("backup"),
+                          "--key-file", dir_.File("data") + "/master.key"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_NE(restored.out.find("DEMO0001\tassigned"), std::string::npos) << restored.out;
+  EXPECT_EQ(Otpctl({"backup", dir_.File("backup")}).exit_code, 1);  // never overwrites
+}
+
+TEST_F(OtpctlTest, KeyRotation) {
+  ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
+  RunResult data = Otpctl({"key", "rotate-data"});
+  ASSERT_EQ(data.exit_code, 0) << data.err;
+  EXPECT_NE(data.out.find("data key 2 is current"), std::string::npos) << data.out;
+  EXPECT_NE(data.out.find("re-sealed 3 of 3"), std::string::npos) << data.out;
+  EXPECT_NE(Otpctl({"key", "reseal"}).out.find("re-sealed 0 of 3"), std::string::npos);
+
+  RunResult master = Otpctl({"key", "rotate-master", "--new-key-file", dir_.File("new.key")});
+  ASSERT_EQ(master.exit_code, 0) << master.err;
+  // The old key no longer opens the directory; the new one does, and the seeds still open
+  // (activation computes with the re-sealed seed).
+  RunResult old_key = Otpctl({"token", "list"});
+  EXPECT_EQ(old_key.exit_code, 1);
+  EXPECT_NE(old_key.err.find("master key does not match"), std::string::npos) << old_key.err;
+  RunResult activate =
+      Otpctl({"token", "activate", "DEMO0001", AliceCode(), "--key-file", dir_.File("new.key")});
+  EXPECT_EQ(activate.exit_code, 0) << activate.err;
+}
+
 }  // namespace
 }  // namespace otpd::tools
