@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "tools/otpctl_code.h"
+#include "tools/otpctl_export.h"
 #include "tools/otpctl_import.h"
 #include "tools/otpctl_keys.h"
 #include "tools/otpctl_seed.h"
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
   CLI::App* verify_cmd = otpd::tools::AddVerifyCommand(app, verify);
   otpd::tools::SeedCommandOptions seed;
   CLI::App* seed_cmd = otpd::tools::AddSeedCommand(app, seed);
+  otpd::tools::ExportCommandOptions export_options;
+  CLI::App* export_cmd = otpd::tools::AddExportCommand(app, export_options);
   otpd::tools::KeysCommandOptions keys;
   otpd::tools::KeysCommands keys_cmds = otpd::tools::AddKeysCommands(app, keys);
   try {
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
     if (import_cmd->parsed()) return otpd::tools::RunImportCommand(import);
     if (verify_cmd->parsed()) return otpd::tools::RunVerifyCommand(verify);
     if (seed_cmd->parsed()) return otpd::tools::RunSeedCommand(seed);
+    if (export_cmd->parsed()) return otpd::tools::RunExportCommand(export_options);
     if (keys_cmds.backup->parsed() || keys_cmds.key->parsed()) {
       return otpd::tools::RunKeysCommand(keys_cmds, keys);
     }

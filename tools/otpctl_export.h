@@ -1,0 +1,31 @@
+// `otpctl export OUT.pskc`: writes tokens to a PSKC file encrypted with a pre-shared key or a
+// password, for migration to another system. HOTP tokens carry their next counter and TOTP tokens
+// their learnt drift, so codes already used stay used on the other side.
+
+#ifndef OTPD_TOOLS_OTPCTL_EXPORT_H_
+#define OTPD_TOOLS_OTPCTL_EXPORT_H_
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace otpd::tools {
+
+struct ExportCommandOptions {
+  std::string out;
+  std::string data_dir = "data";
+  std::string key_file;
+  std::string psk_file;
+  std::string password_file;
+  std::string status;
+  std::string user;
+  std::string batch;
+  uint32_t iterations = 100000;
+};
+
+CLI::App* AddExportCommand(CLI::App& app, ExportCommandOptions& options);
+int RunExportCommand(const ExportCommandOptions& options);
+
+}  // namespace otpd::tools
+
+#endif  // OTPD_TOOLS_OTPCTL_EXPORT_H_
