@@ -27,8 +27,17 @@ CredentialState InitialState(const TokenRecord& token) {
   return s;
 }
 
-base::StatusOr<uint32_t> CountOathMethods(const storage::Store& store, std::string_view upn) {
-  uint32_t count = 0;
+base::StatusOr<CredentialState> LoadCredentialState(const storage::Store& store,
+                                                    const TokenRecord& token) {
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> record,
+                        store.Get(Namespace::kState, TokenStateKey(token.serial)));
+  if (!record) return InitialState(token);
+  return DecodeCredentialState(record->value);
+}
+
+base::StatusOr<std::vector<MethodRecord>> ListMethods(const storage::Store& store,
+                                                      std::string_view upn) {
+  std::vector<MethodRecord> methods;
   base::Status decode_error;
   OTPD_RETURN_IF_ERROR(store.Scan(Namespace::kMethods, MethodPrefix(upn),
                                   [&](std::string_view, const storage::Record& record) {
@@ -37,13 +46,19 @@ base::StatusOr<uint32_t> CountOathMethods(const storage::Store& store, std::stri
                                       decode_error = method.status();
                                       return false;
                                     }
-                                    if (method->kind == MethodKind::kHardwareOath ||
-                                        method->kind == MethodKind::kSoftwareOath) {
-                                      ++count;
-                                    }
+                                    methods.push_back(std::move(*method));
                                     return true;
                                   }));
   OTPD_RETURN_IF_ERROR(decode_error);
+  return methods;
+}
+
+base::StatusOr<uint32_t> CountOathMethods(const storage::Store& store, std::string_view upn) {
+  OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, ListMethods(store, upn));
+  uint32_t count = 0;
+  for (const MethodRecord& m : methods) {
+    if (m.kind == MethodKind::kHardwareOath || m.kind == MethodKind::kSoftwareOath) ++count;
+  }
   return count;
 }
 
@@ -230,12 +245,7 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
 
   // A token that was activated before and then deactivated keeps its watermark: codes it showed
   // before can never be accepted again.
-  CredentialState state = InitialState(token);
-  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state_record,
-                        store_.Get(Namespace::kState, TokenStateKey(token.serial)));
-  if (state_record) {
-    OTPD_ASSIGN_OR_RETURN(state, DecodeCredentialState(state_record->value));
-  }
+  OTPD_ASSIGN_OR_RETURN(CredentialState state, LoadCredentialState(store_, token));
   engine::Verdict verdict = engine::Activate(credential, state.token, code, now, options_.windows);
 
   WriteBatch batch;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/statusor.h"
@@ -64,6 +65,14 @@ base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
 
 // The state a token starts from before its first activation.
 CredentialState InitialState(const TokenRecord& token);
+
+// The token's stored sign-in state, or InitialState() when it has none yet.
+base::StatusOr<CredentialState> LoadCredentialState(const storage::Store& store,
+                                                    const TokenRecord& token);
+
+// All of a user's methods, in method-id order.
+base::StatusOr<std::vector<MethodRecord>> ListMethods(const storage::Store& store,
+                                                      std::string_view upn);
 
 class TokenInventory {
  public:

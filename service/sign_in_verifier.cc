@@ -87,19 +87,7 @@ base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::Load
   user->exists = true;
   user->registration_required = record.mfa_registration_required;
 
-  std::vector<MethodRecord> methods;
-  base::Status decode_error;
-  OTPD_RETURN_IF_ERROR(store_.Scan(Namespace::kMethods, MethodPrefix(upn),
-                                   [&](std::string_view, const storage::Record& r) {
-                                     auto m = DecodeMethod(r.value);
-                                     if (!m.ok()) {
-                                       decode_error = m.status();
-                                       return false;
-                                     }
-                                     methods.push_back(std::move(*m));
-                                     return true;
-                                   }));
-  OTPD_RETURN_IF_ERROR(decode_error);
+  OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, ListMethods(store_, upn));
 
   for (const MethodRecord& method : methods) {
     if (method.kind != MethodKind::kHardwareOath) continue;
@@ -109,12 +97,7 @@ base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::Load
     OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(token_record->value));
     if (token.assigned_to != upn) continue;
     OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token));
-    CredentialState state = InitialState(token);
-    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state_record,
-                          store_.Get(Namespace::kState, TokenStateKey(token.serial)));
-    if (state_record) {
-      OTPD_ASSIGN_OR_RETURN(state, DecodeCredentialState(state_record->value));
-    }
+    OTPD_ASSIGN_OR_RETURN(CredentialState state, LoadCredentialState(store_, token));
     user->credentials.push_back(CachedCredential{
         .method_id = method.id,
         .kind = method.kind,

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "base/codec.h"
+
 namespace otpd::tools {
 
 std::string DefaultKeyFile(const std::string& data_dir) { return data_dir + "/master.key"; }
@@ -32,6 +34,18 @@ base::StatusOr<base::SecretBytes> ReadSecretFile(const std::string& path) {
   base::SecretBytes secret = base::SecretBytes::FromString(std::string_view(text).substr(0, size));
   base::Wipe(text.data(), text.size());
   return secret;
+}
+
+base::StatusOr<base::SecretBytes> ReadAesKeyFile(const std::string& path) {
+  OTPD_ASSIGN_OR_RETURN(base::SecretBytes text, ReadSecretFile(path));
+  auto sized = [](const base::SecretBytes& k) {
+    return k.size() == 16 || k.size() == 24 || k.size() == 32;
+  };
+  if (auto hex = base::HexDecode(text.view()); hex.ok() && sized(*hex)) return std::move(*hex);
+  if (auto b64 = base::Base64Decode(text.view()); b64.ok() && sized(*b64)) return std::move(*b64);
+  if (sized(text)) return text;
+  return base::InvalidArgumentError(path +
+                                    ": not a 128, 192 or 256-bit AES key (hex, base64 or raw)");
 }
 
 }  // namespace otpd::tools

@@ -33,6 +33,9 @@ base::StatusOr<DataDir> OpenDataDir(const std::string& data_dir, const std::stri
 // Reads a small secret file (a password, a pre-shared key), dropping one trailing newline.
 base::StatusOr<base::SecretBytes> ReadSecretFile(const std::string& path);
 
+// Reads an AES key file (a PSKC pre-shared key): hex, base64 or the raw 16, 24 or 32 bytes.
+base::StatusOr<base::SecretBytes> ReadAesKeyFile(const std::string& path);
+
 }  // namespace otpd::tools
 
 #endif  // OTPD_TOOLS_DATA_DIR_H_

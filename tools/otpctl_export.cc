@@ -19,15 +19,6 @@ int Fail(const base::Status& s) {
   return 1;
 }
 
-base::StatusOr<base::SecretBytes> ReadAesKeyFile(const std::string& path) {
-  OTPD_ASSIGN_OR_RETURN(base::SecretBytes text, ReadSecretFile(path));
-  auto key = base::HexDecode(text.view());
-  if (!key.ok() || (key->size() != 16 && key->size() != 24 && key->size() != 32)) {
-    return base::InvalidArgumentError(path + ": expected a 128, 192 or 256-bit AES key in hex");
-  }
-  return std::move(*key);
-}
-
 tokenio::PskcCipher CipherFor(size_t key_bytes) {
   return key_bytes == 32   ? tokenio::PskcCipher::kAes256Cbc
          : key_bytes == 24 ? tokenio::PskcCipher::kAes192Cbc
@@ -105,14 +96,13 @@ int RunExportCommand(const ExportCommandOptions& o) {
     r.seed = std::move(*seed);
     r.not_after = t.not_after;
     // The token's current position, so the other side continues where otpd stopped.
-    service::CredentialState state = service::InitialState(t);
-    auto stored = dir->store->Get(storage::Namespace::kState, service::TokenStateKey(t.serial));
-    if (stored.ok() && stored->has_value()) {
-      auto decoded = service::DecodeCredentialState((*stored)->value);
-      if (decoded.ok()) state = *decoded;
+    auto state = service::LoadCredentialState(*dir->store, t);
+    if (!state.ok()) {
+      failure = state.status().WithContext("token " + t.serial);
+      return false;
     }
-    r.counter = state.token.watermark;
-    r.time_drift = state.token.drift;
+    r.counter = state->token.watermark;
+    r.time_drift = state->token.drift;
     failure = (*writer)->Add(r);
     ++exported;
     return failure.ok();

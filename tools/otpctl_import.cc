@@ -48,19 +48,6 @@ base::Status HashFile(const std::string& path, std::string* sha256, std::string*
   return base::OkStatus();
 }
 
-// A pre-shared key file holds the AES key as hex, base64 or the raw 16/24/32 bytes.
-base::StatusOr<base::SecretBytes> ReadPskFile(const std::string& path) {
-  OTPD_ASSIGN_OR_RETURN(base::SecretBytes text, ReadSecretFile(path));
-  auto sized = [](const base::SecretBytes& k) {
-    return k.size() == 16 || k.size() == 24 || k.size() == 32;
-  };
-  if (auto hex = base::HexDecode(text.view()); hex.ok() && sized(*hex)) return std::move(*hex);
-  if (auto b64 = base::Base64Decode(text.view()); b64.ok() && sized(*b64)) return std::move(*b64);
-  if (sized(text)) return text;
-  return base::InvalidArgumentError(path +
-                                    ": not a 128, 192 or 256-bit AES key (hex, base64 or raw)");
-}
-
 std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
@@ -114,7 +101,7 @@ int RunImportCommand(const ImportCommandOptions& o) {
   tokenio::PskcSecrets secrets;
   secrets.now_unix = base::RealClock::Get()->NowUnixSeconds();
   if (!o.psk_file.empty()) {
-    auto psk = ReadPskFile(o.psk_file);
+    auto psk = ReadAesKeyFile(o.psk_file);
     if (!psk.ok()) return Fail(psk.status());
     secrets.pre_shared_key = std::move(*psk);
   }
