@@ -1,6 +1,5 @@
 #include "tools/otpctl_code.h"
 
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -8,24 +7,9 @@
 #include "base/clock.h"
 #include "base/codec.h"
 #include "engine/credential.h"
+#include "tools/data_dir.h"
 
 namespace otpd::tools {
-namespace {
-
-// Reads the whole file as a secret, dropping trailing whitespace.
-base::StatusOr<base::SecretBytes> ReadSecretFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return base::NotFoundError("cannot read secret file " + path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  base::SecretBytes secret = base::SecretBytes::FromString(text);
-  base::Wipe(text.data(), text.size());
-  return secret;
-}
-
-}  // namespace
 
 void AddCodeCommand(CLI::App& app, CodeOptions& options) {
   CLI::App* cmd = app.add_subcommand(
