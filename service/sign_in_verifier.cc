@@ -159,6 +159,7 @@ void SignInVerifier::Handle(Mode mode, std::string_view user, std::string_view s
   auto looked_up = Lookup(stripe, upn);
   if (!looked_up.ok()) {
     lock.unlock();
+    if (options_.on_storage_error) options_.on_storage_error(looked_up.status());
     return reject(Answer(Outcome::kUnavailable));
   }
   CachedUser& u = **looked_up;
@@ -248,6 +249,7 @@ void SignInVerifier::Handle(Mode mode, std::string_view user, std::string_view s
                        done = std::move(done)](base::Status s) mutable {
                         if (!s.ok()) {
                           counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
+                          if (options_.on_storage_error) options_.on_storage_error(s);
                           result = Answer(Outcome::kUnavailable);
                         }
                         (s.ok() && accepted ? counters_.accepted : counters_.rejected)

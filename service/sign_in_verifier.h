@@ -20,6 +20,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,10 @@ struct SignInOptions {
   storage::Durability failure_durability = storage::Durability::kDurable;
   // Number of lock stripes (users hash onto them). Default 256.
   size_t stripes = 256;
+  // Called (from any thread, possibly the committer's) with every storage
+  // error that made a request answer kUnavailable, for the daemon's log. The status never holds a
+  // code or a secret. Default: none.
+  std::function<void(const base::Status&)> on_storage_error;
 };
 
 struct SignInCounters {

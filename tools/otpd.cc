@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 
@@ -16,6 +17,27 @@
 #include "tools/data_dir.h"
 
 namespace {
+
+// Logs storage errors that turned sign-ins into `unavailable`, at most one line a second (a
+// failing disk fails every request), with the number of errors since the last line.
+class StorageErrorLog {
+ public:
+  void Report(const otpd::base::Status& status) {
+    const int64_t now = otpd::base::RealClock::Get()->NowUnixSeconds();
+    const uint64_t count = errors_.fetch_add(1) + 1;
+    int64_t last = last_logged_.load();
+    if (now > last && last_logged_.compare_exchange_strong(last, now)) {
+      const uint64_t since = count - logged_count_.exchange(count);
+      spdlog::error("storage error, sign-ins answered unavailable ({} since the last report): {}",
+                    since, status.message());
+    }
+  }
+
+ private:
+  std::atomic<uint64_t> errors_{0};
+  std::atomic<uint64_t> logged_count_{0};
+  std::atomic<int64_t> last_logged_{0};
+};
 
 int Run(int argc, char** argv) {
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.
@@ -46,7 +68,9 @@ int Run(int argc, char** argv) {
     spdlog::error("cannot open data directory: {}", dir.status().message());
     return 1;
   }
+  StorageErrorLog storage_errors;
   otpd::service::SignInOptions options;
+  options.on_storage_error = [&](const otpd::base::Status& s) { storage_errors.Report(s); };
   options.failure_durability = config->durability == otpd::server::Durability::kSync
                                    ? otpd::storage::Durability::kDurable
                                    : otpd::storage::Durability::kRelaxed;

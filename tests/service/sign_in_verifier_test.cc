@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <thread>
@@ -15,6 +16,10 @@ using testing::ServiceEnv;
 
 class SignInVerifierTest : public ::testing::Test {
  protected:
+  SignInVerifierTest() {
+    options_.on_storage_error = [this](const base::Status&) { ++storage_errors_; };
+  }
+
   void SetUp() override {
     verifier_ = std::make_unique<SignInVerifier>(env_.store, *env_.keys, env_.clock, options_);
   }
@@ -60,6 +65,7 @@ class SignInVerifierTest : public ::testing::Test {
 
   ServiceEnv env_;
   SignInOptions options_;
+  std::atomic<int> storage_errors_{0};
   std::unique_ptr<SignInVerifier> verifier_;
 };
 
@@ -215,6 +221,7 @@ TEST_F(SignInVerifierTest, StorageFailureAnswersUnavailableAndNeverRewinds) {
   EXPECT_EQ(StoredWatermark("S1"), before);
   EXPECT_EQ(Verify("jo@example.com", code).outcome, Outcome::kReplayed);
   EXPECT_EQ(Verify("jo@example.com", Wrong(cred)).outcome, Outcome::kUnavailable);
+  EXPECT_EQ(storage_errors_.load(), 2);  // both failed commits were reported for the log
   env_.store.ClearFaults();
   // Recovers when the fault clears.
   const std::string next = cred.TotpAt(Now() + 30);
