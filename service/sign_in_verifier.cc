@@ -1,5 +1,6 @@
 #include "service/sign_in_verifier.h"
 
+#include <algorithm>
 #include <functional>
 #include <utility>
 
@@ -28,7 +29,13 @@ int Pick(const std::vector<engine::Verdict>& verdicts, engine::VerdictKind kind)
 
 SignInVerifier::SignInVerifier(storage::Store& store, const storage::KeyRing& keys,
                                const base::Clock& clock, SignInOptions options)
-    : store_(store), keys_(keys), clock_(clock), options_(std::move(options)) {
+    : store_(store),
+      keys_(keys),
+      clock_(clock),
+      options_(std::move(options)),
+      loader_(options_.loader_threads,
+              std::max<size_t>(
+                  1, options_.max_pending_loads / std::max<size_t>(1, options_.loader_threads))) {
   const size_t n = options_.stripes == 0 ? 1 : options_.stripes;
   stripes_.reserve(n);
   for (size_t i = 0; i < n; ++i) stripes_.push_back(std::make_unique<Stripe>());
@@ -53,6 +60,7 @@ void SignInVerifier::InvalidateUser(std::string_view upn) {
   Stripe& stripe = StripeFor(key);
   std::lock_guard lock(stripe.mu);
   stripe.users.erase(key);
+  ++stripe.generation;
 }
 
 void SignInVerifier::InvalidateSerial(std::string_view serial) {
@@ -117,52 +125,111 @@ base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::Load
   return user;
 }
 
-base::StatusOr<SignInVerifier::CachedUser*> SignInVerifier::Lookup(Stripe& stripe,
-                                                                   const std::string& upn) {
-  auto it = stripe.users.find(upn);
-  if (it != stripe.users.end()) return it->second.get();
-  OTPD_ASSIGN_OR_RETURN(std::unique_ptr<CachedUser> loaded, LoadUser(upn));
-  // Unknown users are not cached, so a spray of made-up names cannot fill memory.
-  if (!loaded->exists) {
-    static CachedUser unknown;
-    return &unknown;
-  }
-  CachedUser* raw = loaded.get();
-  stripe.users.emplace(upn, std::move(loaded));
-  return raw;
-}
-
 void SignInVerifier::Handle(Mode mode, std::string_view user, std::string_view serial,
                             std::string_view otp, std::string_view otp2, SignInCallback done) {
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
+  // The fast path needs nothing but memory: the token's owner (for serial=) and the user's
+  // cached credentials. Anything else goes to the loader, off the caller's (io) thread.
+  std::string upn;
+  if (!serial.empty()) {
+    std::lock_guard owners_lock(owners_mu_);
+    auto it = owners_.find(std::string(serial));
+    if (it != owners_.end()) upn = it->second;
+  } else {
+    upn = NormaliseUpn(user);
+  }
+  if (!upn.empty()) {
+    Stripe& stripe = StripeFor(upn);
+    std::unique_lock lock(stripe.mu);
+    auto it = stripe.users.find(upn);
+    if (it != stripe.users.end()) {
+      Decide(mode, upn, serial, otp, otp2, *it->second, lock, std::move(done));
+      return;
+    }
+  }
+  // The request's views die with this call: the deferred task owns copies (wiped after use).
+  auto request = std::make_shared<DeferredRequest>();
+  request->mode = mode;
+  request->user = std::string(user);
+  request->serial = std::string(serial);
+  request->otp = std::string(otp);
+  request->otp2 = std::string(otp2);
+  request->done = std::move(done);
+  // Keyed by user (or by serial when the owner is not known yet): one user's requests are
+  // decided in arrival order.
+  const size_t key = std::hash<std::string_view>{}(upn.empty() ? serial : upn);
+  if (!loader_.TrySubmit(key, [this, request] { HandleOnLoader(*request); })) {
+    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+    request->done(Answer(Outcome::kUnavailable));
+  }
+}
+
+SignInVerifier::DeferredRequest::~DeferredRequest() {
+  base::Wipe(otp.data(), otp.size());
+  base::Wipe(otp2.data(), otp2.size());
+}
+
+void SignInVerifier::HandleOnLoader(DeferredRequest& request) {
+  auto unavailable = [&](const base::Status& why) {
+    if (options_.on_storage_error) options_.on_storage_error(why);
+    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+    request.done(Answer(Outcome::kUnavailable));
+  };
+  std::string upn;
+  if (!request.serial.empty()) {
+    auto owner = OwnerOf(request.serial);
+    if (!owner.ok()) {
+      if (!base::IsNotFound(owner.status())) return unavailable(owner.status());
+      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+      return request.done(Answer(Outcome::kUnknownUser));
+    }
+    if (owner->empty()) {
+      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+      return request.done(Answer(Outcome::kNotActivated));
+    }
+    upn = std::move(*owner);
+  } else {
+    upn = NormaliseUpn(request.user);
+  }
+
+  Stripe& stripe = StripeFor(upn);
+  // Load without holding the stripe lock. An administrator's change that lands while we load
+  // bumps the stripe's generation; then what we loaded may be stale, so load again.
+  for (int attempt = 0;; ++attempt) {
+    uint64_t generation;
+    {
+      std::unique_lock lock(stripe.mu);
+      auto it = stripe.users.find(upn);
+      if (it != stripe.users.end()) {
+        return Decide(request.mode, upn, request.serial, request.otp, request.otp2, *it->second,
+                      lock, std::move(request.done));
+      }
+      generation = stripe.generation;
+    }
+    auto loaded = LoadUser(upn);
+    if (!loaded.ok()) return unavailable(loaded.status());
+    std::unique_lock lock(stripe.mu);
+    if (stripe.generation != generation && attempt < 3) continue;
+    if (!(*loaded)->exists) {
+      // Unknown users are not cached, so a spray of made-up names cannot fill memory.
+      CachedUser unknown;
+      return Decide(request.mode, upn, request.serial, request.otp, request.otp2, unknown, lock,
+                    std::move(request.done));
+    }
+    auto [it, inserted] = stripe.users.emplace(upn, std::move(*loaded));
+    return Decide(request.mode, upn, request.serial, request.otp, request.otp2, *it->second, lock,
+                  std::move(request.done));
+  }
+}
+
+void SignInVerifier::Decide(Mode mode, const std::string& upn, std::string_view serial,
+                            std::string_view otp, std::string_view otp2, CachedUser& u,
+                            std::unique_lock<std::mutex>& lock, SignInCallback done) {
   auto reject = [&](SignInResult r) {
     counters_.rejected.fetch_add(1, std::memory_order_relaxed);
     done(std::move(r));
   };
   const int64_t now = clock_.NowUnixSeconds();
-
-  std::string upn;
-  if (!serial.empty()) {
-    auto owner = OwnerOf(serial);
-    if (!owner.ok()) {
-      return reject(
-          Answer(base::IsNotFound(owner.status()) ? Outcome::kUnknownUser : Outcome::kUnavailable));
-    }
-    if (owner->empty()) return reject(Answer(Outcome::kNotActivated));
-    upn = std::move(*owner);
-  } else {
-    upn = NormaliseUpn(user);
-  }
-
-  Stripe& stripe = StripeFor(upn);
-  std::unique_lock lock(stripe.mu);
-  auto looked_up = Lookup(stripe, upn);
-  if (!looked_up.ok()) {
-    lock.unlock();
-    if (options_.on_storage_error) options_.on_storage_error(looked_up.status());
-    return reject(Answer(Outcome::kUnavailable));
-  }
-  CachedUser& u = **looked_up;
   SignInResult result;
   if (!u.exists) {
     result.outcome = Outcome::kUnknownUser;

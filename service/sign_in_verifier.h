@@ -2,6 +2,9 @@
 // "is this code right for this user?" from an in-memory cache of each user's OATH credentials
 // (prepared HMAC keys, never seeds) and hot state, loaded from the Store on first use.
 //
+// A user not yet in the cache (or a serial whose owner is not) is loaded on a small loader pool,
+// never on the caller's thread, since a cold Store read may wait for the disk.
+//
 // Per request: read the clock once; under the user's stripe lock, check lockout, run the engine
 // on every usable credential, apply the new state to the cache at once (so a concurrent replay of
 // the same code is already refused), and submit the state change to the Store's commit pipeline
@@ -35,6 +38,7 @@
 #include "service/inventory.h"
 #include "service/records.h"
 #include "service/sign_in.h"
+#include "service/worker_pool.h"
 #include "storage/keyring.h"
 #include "storage/store.h"
 
@@ -51,6 +55,11 @@ struct SignInOptions {
   storage::Durability failure_durability = storage::Durability::kDurable;
   // Number of lock stripes (users hash onto them). Default 256.
   size_t stripes = 256;
+  // Threads that load users missing from the cache (Store reads, which may go to disk), so that
+  // the callers' io threads never block on storage. Default 4.
+  size_t loader_threads = 4;
+  // Requests that may wait for the loader; beyond that they answer kUnavailable. Default 4096.
+  size_t max_pending_loads = 4096;
   // Called (from any thread, possibly the committer's) with every storage
   // error that made a request answer kUnavailable, for the daemon's log. The status never holds a
   // code or a secret. Default: none.
@@ -99,17 +108,30 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
   struct Stripe {
     std::mutex mu;
     std::unordered_map<std::string, std::unique_ptr<CachedUser>> users;  // guarded by mu
+    uint64_t generation = 0;  // bumped by every invalidation; guarded by mu
   };
 
   enum class Mode { kVerify, kResync };
 
+  // A request that could not be decided from memory, owned by the loader task.
+  struct DeferredRequest {
+    Mode mode = Mode::kVerify;
+    std::string user, serial, otp, otp2;
+    SignInCallback done;
+    ~DeferredRequest();
+  };
+
   void Handle(Mode mode, std::string_view user, std::string_view serial, std::string_view otp,
               std::string_view otp2, SignInCallback done);
+  // On a loader thread: resolves the owner and loads the user, then decides.
+  void HandleOnLoader(DeferredRequest& request);
+  // Decides for the user `u` of stripe `lock` (held; released before any answer is delivered).
+  void Decide(Mode mode, const std::string& upn, std::string_view serial, std::string_view otp,
+              std::string_view otp2, CachedUser& u, std::unique_lock<std::mutex>& lock,
+              SignInCallback done);
   // The upn a serial is assigned to; empty when the token is not assigned, NotFound when unknown.
   base::StatusOr<std::string> OwnerOf(std::string_view serial);
   Stripe& StripeFor(std::string_view upn);
-  // The cached user, loading it under the stripe lock on a miss. Never null on success.
-  base::StatusOr<CachedUser*> Lookup(Stripe& stripe, const std::string& upn);
   base::StatusOr<std::unique_ptr<CachedUser>> LoadUser(const std::string& upn);
 
   storage::Store& store_;
@@ -121,6 +143,9 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
 
   std::mutex owners_mu_;
   std::unordered_map<std::string, std::string> owners_;  // serial -> upn, guarded by owners_mu_
+
+  // Last member: destroyed first, so queued loads finish while everything above still exists.
+  WorkerPool loader_;
 };
 
 }  // namespace otpd::service

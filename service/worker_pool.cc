@@ -1,0 +1,48 @@
+#include "service/worker_pool.h"
+
+namespace otpd::service {
+
+WorkerPool::WorkerPool(size_t threads, size_t max_queue_per_thread)
+    : max_queue_(max_queue_per_thread) {
+  if (threads == 0) threads = 1;
+  for (size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+  for (auto& w : workers_) w->thread = std::thread(Run, w.get());
+}
+
+WorkerPool::~WorkerPool() {
+  for (auto& w : workers_) {
+    {
+      std::lock_guard lock(w->mu);
+      w->stopping = true;
+    }
+    w->cv.notify_all();
+  }
+  for (auto& w : workers_) w->thread.join();
+}
+
+bool WorkerPool::TrySubmit(size_t key, std::function<void()> task) {
+  Worker& w = *workers_[key % workers_.size()];
+  {
+    std::lock_guard lock(w.mu);
+    if (w.stopping || w.queue.size() >= max_queue_) return false;
+    w.queue.push_back(std::move(task));
+  }
+  w.cv.notify_one();
+  return true;
+}
+
+void WorkerPool::Run(Worker* w) {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(w->mu);
+      w->cv.wait(lock, [w] { return w->stopping || !w->queue.empty(); });
+      if (w->queue.empty()) return;  // stopping and drained
+      task = std::move(w->queue.front());
+      w->queue.pop_front();
+    }
+    task();
+  }
+}
+
+}  // namespace otpd::service
