@@ -85,6 +85,11 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
   void Verify(const VerifyRequest& request, SignInCallback done) override;
   void Resync(const ResyncRequest& request, SignInCallback done) override;
 
+  // Finishes the loads already queued and refuses new ones (they answer kUnavailable). Call it
+  // after the server stopped and before the Store is closed: queued loads still read the Store
+  // and submit commits whose completions come back here.
+  void StopLoading() { loader_.Stop(); }
+
   void InvalidateUser(std::string_view upn) override;
   void InvalidateSerial(std::string_view serial) override;
 

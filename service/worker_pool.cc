@@ -9,7 +9,9 @@ WorkerPool::WorkerPool(size_t threads, size_t max_queue_per_thread)
   for (auto& w : workers_) w->thread = std::thread(Run, w.get());
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Stop() {
   for (auto& w : workers_) {
     {
       std::lock_guard lock(w->mu);
@@ -17,7 +19,9 @@ WorkerPool::~WorkerPool() {
     }
     w->cv.notify_all();
   }
-  for (auto& w : workers_) w->thread.join();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
 }
 
 bool WorkerPool::TrySubmit(size_t key, std::function<void()> task) {

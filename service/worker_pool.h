@@ -28,6 +28,10 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
+  // Runs every task already queued, then joins the threads; later TrySubmit calls fail.
+  // Idempotent; the destructor calls it.
+  void Stop();
+
   // Queues `task` on the thread for `key`; false (and `task` is dropped unrun) when that queue is
   // full or the pool is stopping.
   bool TrySubmit(size_t key, std::function<void()> task);

@@ -105,7 +105,10 @@ int Run(int argc, char** argv) {
     spdlog::info("configuration reloaded");
   }
   server.Stop();
-  // Destroying the store drains the commit pipeline and closes RocksDB.
+  // In this order: loads still queued finish (they read the Store and submit commits), then the
+  // commit pipeline drains (its completions call back into the verifier), then RocksDB closes.
+  verifier.StopLoading();
+  dir->store->Close();
   dir->store.reset();
   spdlog::info("stopped");
   return 0;
