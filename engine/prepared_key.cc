@@ -166,7 +166,7 @@ PreparedKey::~PreparedKey() {
   base::Wipe(outer_, sizeof(outer_));
 }
 
-PreparedKey::Scratch::Scratch(HashAlgorithm algorithm) : algorithm_(algorithm) {
+PreparedKey::Scratch::Scratch(HashAlgorithm algorithm) {
   const uint8_t zeros[64] = {};
   PadFinalBlock(algorithm, zeros, 8, inner_block_);
   PadFinalBlock(algorithm, zeros, HashOutputSize(algorithm), outer_block_);

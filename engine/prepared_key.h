@@ -45,7 +45,6 @@ class PreparedKey {
 
    private:
     friend class PreparedKey;
-    HashAlgorithm algorithm_;
     alignas(16) uint8_t inner_block_[128];
     alignas(16) uint8_t outer_block_[128];
     alignas(16) uint8_t mac_[64];
