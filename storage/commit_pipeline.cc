@@ -22,13 +22,16 @@ std::string OverlayKey(Namespace ns, std::string_view key) {
 // deleted. Lookups fall through to the backend for keys the group has not touched.
 class VersionView {
  public:
-  explicit VersionView(const CommitBackend* backend) : backend_(backend) {}
+  // `cache` holds versions known from earlier groups' successful writes.
+  VersionView(const CommitBackend* backend, const std::unordered_map<std::string, uint64_t>& cache)
+      : backend_(backend), cache_(cache) {}
 
   base::StatusOr<uint64_t> Version(const std::unordered_map<std::string, uint64_t>& delta,
                                    Namespace ns, std::string_view key) {
     std::string k = OverlayKey(ns, key);
     if (auto it = delta.find(k); it != delta.end()) return it->second;
     if (auto it = overlay_.find(k); it != overlay_.end()) return it->second;
+    if (auto it = cache_.find(k); it != cache_.end()) return it->second;
     return backend_->ReadVersion(ns, key);
   }
 
@@ -36,8 +39,12 @@ class VersionView {
     for (auto& [k, v] : delta) overlay_[k] = v;
   }
 
+  // The versions this group's accepted batches give their keys.
+  const std::unordered_map<std::string, uint64_t>& overlay() const { return overlay_; }
+
  private:
   const CommitBackend* backend_;
+  const std::unordered_map<std::string, uint64_t>& cache_;
   std::unordered_map<std::string, uint64_t> overlay_;
 };
 
@@ -191,7 +198,7 @@ void CommitPipeline::Run() {
 }
 
 void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
-  VersionView view(backend_);
+  VersionView view(backend_, version_cache_);
   std::vector<Mutation> mutations;
   std::vector<base::Status> results(group.size());
   bool sync = false;
@@ -209,6 +216,13 @@ void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
       for (auto& r : results) {
         if (r.ok()) r = written;
       }
+      // Whether a failed write reached the backend is not known: read these keys again next time.
+      for (const auto& [k, v] : view.overlay()) version_cache_.erase(k);
+    } else if (options_.version_cache_entries != 0) {
+      if (version_cache_.size() + view.overlay().size() > options_.version_cache_entries) {
+        version_cache_.clear();
+      }
+      for (const auto& [k, v] : view.overlay()) version_cache_[k] = v;
     }
   }
   for (size_t i = 0; i < group.size(); ++i) {

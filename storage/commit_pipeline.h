@@ -25,6 +25,7 @@
 #include <span>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "storage/store.h"
 
@@ -74,6 +75,13 @@ struct PipelineOptions {
   // and one fsync per batch), which is only useful to measure what group commit buys.
   // Default: 0.
   size_t max_group_batches = 0;
+
+  // Record versions the committer remembers from its own writes, so that a Put to a key it wrote
+  // before needs no backend read to learn the version it replaces (the hot sign-in state is
+  // rewritten over and over). The committer is the only writer, so what it remembers is exact; it
+  // forgets everything when the limit is reached, and forgets a group's keys when its write fails.
+  // 0 disables. Default: 1 << 19 (about 40 MiB at the most).
+  size_t version_cache_entries = 1 << 19;
 };
 
 class CommitPipeline {
@@ -118,6 +126,9 @@ class CommitPipeline {
 
   CommitBackend* const backend_;
   PipelineOptions options_;
+  // Versions of keys this pipeline wrote (see PipelineOptions::version_cache_entries). Only the
+  // committer thread touches it.
+  std::unordered_map<std::string, uint64_t> version_cache_;
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;   // queue_ non-empty or closing_
