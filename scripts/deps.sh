@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libpugixml-dev libqrencode-dev libtomlplusplus-dev
   openssl libexpat1-dev
+  clang libclang-rt-14-dev
 )
 
 missing=()

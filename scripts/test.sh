@@ -11,3 +11,10 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DOTPD_BUILD_TESTS=ON -DOT
   >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$jobs"
 ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 300
+# Each libFuzzer target for a bounded time on its committed corpus (docs/hardening.md).
+OTPD_FUZZ_SECONDS=${OTPD_FUZZ_SECONDS:-15} bash "$root/scripts/fuzz.sh"
+# The sanitizer builds take 30+ minutes cold on 2 cores, beyond the suite's time budget: they run
+# when asked for, e.g. OTPD_SANITIZE=asan (or tsan, or all) bash scripts/test.sh.
+if [ -n "${OTPD_SANITIZE:-}" ]; then
+  bash "$root/scripts/sanitize.sh" "$OTPD_SANITIZE"
+fi

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <rocksdb/cache.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -106,8 +109,24 @@ base::StatusOr<DirState> InspectDir(const std::string& dir) {
   return empty ? DirState::kEmpty : DirState::kOther;
 }
 
+// RocksDB's diagnostic log, sent to stderr (warnings and errors only) instead of a LOG file in
+// the data directory: on a full disk, writing LOG fails too, and Debian's librocksdb (built with
+// assertions) aborts on that failure instead of returning the write error to the committer.
+class StderrLogger final : public rocksdb::Logger {
+ public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    std::fprintf(stderr, "rocksdb: %s\n", line);
+  }
+};
+
 rocksdb::DBOptions MakeDbOptions(const RocksDbOptions& o) {
   rocksdb::DBOptions db;
+  static const std::shared_ptr<rocksdb::Logger> logger = std::make_shared<StderrLogger>();
+  db.info_log = logger;
   db.paranoid_checks = true;
   db.max_background_jobs = o.max_background_jobs;
   db.bytes_per_sync = 1 << 20;

@@ -394,19 +394,29 @@ TEST_P(StoreContractTest, CloseDrainsQueueThenRefuses) {
   }
   std::thread closer([&] { store_->Close(); });
   // Once shutdown has started, new work is refused at once, inline. Probe until it has.
-  base::Status late_status;
-  for (int i = 0; i < 5000; ++i) {
-    bool called = false;
+  // Probes accepted before the shutdown complete later, on the drain thread: each owns its
+  // result, so nothing here is touched after this loop.
+  struct Probe {
+    std::atomic<bool> called{false};
+    base::Status status;
+  };
+  std::shared_ptr<Probe> refused;
+  for (int i = 0; i < 5000 && !refused; ++i) {
+    auto probe = std::make_shared<Probe>();
     WriteBatch late;
     late.Put(Namespace::kOutbox, "late", "v");
-    store_->Submit(std::move(late), Durability::kDurable, [&](base::Status s) {
-      called = true;
-      late_status = std::move(s);
+    store_->Submit(std::move(late), Durability::kDurable, [probe](base::Status s) {
+      probe->status = std::move(s);
+      probe->called.store(true);
     });
-    if (called) break;  // refused inline; accepted probes are committed by the drain
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (probe->called.load()) {
+      refused = probe;  // refused inline; accepted probes are committed by the drain
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
-  EXPECT_TRUE(base::IsUnavailable(late_status)) << late_status;
+  ASSERT_TRUE(refused != nullptr);
+  EXPECT_TRUE(base::IsUnavailable(refused->status)) << refused->status;
   release->Open();
   closer.join();
   EXPECT_EQ(ok.load(), 50);
