@@ -240,7 +240,9 @@ class Worker {
 
   bool Budget() {
     if (o_.max_requests == 0) return true;
-    return g_sent.fetch_add(1, std::memory_order_relaxed) < o_.max_requests;
+    if (g_sent.fetch_add(1, std::memory_order_relaxed) < o_.max_requests) return true;
+    budget_spent_ = true;
+    return false;
   }
 
   // Appends one request to `out`; false when nothing can be sent now.
@@ -288,7 +290,7 @@ class Worker {
       if (!draining && Clock::now() >= end_) draining = true;
       while (!draining && in_flight_.size() < static_cast<size_t>(o_.depth)) {
         if (!NextRequest(&batch)) {
-          if (tokens_.empty()) draining = true;  // budget exhausted
+          if (tokens_.empty() || budget_spent_) draining = true;  // budget exhausted
           break;
         }
       }
@@ -375,6 +377,7 @@ class Worker {
   int fd_ = -1;
   uint64_t next_id_ = 1;
   size_t cursor_ = 0;
+  bool budget_spent_ = false;  // --max-requests reached
   std::map<uint64_t, InFlight> in_flight_;
   std::string buffer_;
   size_t scan_ = 0;
