@@ -128,7 +128,7 @@ TEST(FaultInjectionTest, ReadFaultsSurfaceAsErrors) {
 TEST(FaultInjectionTest, WatermarkNeverRewindsAcrossFailuresOnRocksDb) {
   TempDir dir;
   RocksDbOptions options;
-  options.path = dir.Sub("db");
+  options.path = dir.File("db");
   options.block_cache_bytes = 8 << 20;
   uint64_t acknowledged = 0;
   {

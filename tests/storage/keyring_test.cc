@@ -1,8 +1,10 @@
 #include "storage/keyring.h"
 
 #include <gtest/gtest.h>
+
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <filesystem>
 
 #include <atomic>
 #include <fstream>
@@ -71,7 +73,7 @@ TEST(KeyRingTest, SealsAndOpensBoundToTheRecord) {
 TEST(KeyRingTest, WrongMasterKeyIsAClearError) {
   TempDir dir;
   RocksDbOptions options;
-  options.path = dir.Sub("db");
+  options.path = dir.File("db");
   std::string blob;
   {
     auto store = RocksDbStore::Open(options);
@@ -95,7 +97,7 @@ TEST(KeyRingTest, WrongMasterKeyIsAClearError) {
 TEST(KeyRingTest, KeyFileIsCreatedPrivateAndRefusedWhenShared) {
   TempDir dir;
   MasterKeyOptions options;
-  options.key_file = dir.Sub("master.key");
+  options.key_file = dir.File("master.key");
   options.env_var = "";
   auto created = LoadMasterKey(options);
   ASSERT_TRUE(created.ok()) << created.status();
@@ -113,7 +115,7 @@ TEST(KeyRingTest, KeyFileIsCreatedPrivateAndRefusedWhenShared) {
   EXPECT_NE(refused.status().message().find("chmod 600"), std::string_view::npos);
   EXPECT_NE(refused.status().message().find(options.key_file), std::string_view::npos);
 
-  options.key_file = dir.Sub("absent.key");
+  options.key_file = dir.File("absent.key");
   options.create_key_file = false;
   EXPECT_TRUE(base::IsNotFound(LoadMasterKey(options).status()));
 }
@@ -123,7 +125,7 @@ TEST(KeyRingTest, MasterKeyFromTheEnvironmentWinsAndIsValidated) {
   base::SecretBytes key = FixedKey(7);
   MasterKeyOptions options;
   options.env_var = "OTPD_TEST_MASTER_KEY";
-  options.key_file = dir.Sub("unused.key");
+  options.key_file = dir.File("unused.key");
   {
     ScopedEnv env(options.env_var.c_str(), base::HexEncode(key.span()));
     auto loaded = LoadMasterKey(options);

@@ -4,9 +4,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <chrono>
 #include <fstream>
@@ -106,7 +108,7 @@ struct Child {
 TEST(RocksDbStoreTest, ReopenKeepsDataAndVersions) {
   TempDir dir;
   {
-    auto store = OpenOrDie(dir.Sub("db"));
+    auto store = OpenOrDie(dir.File("db"));
     PutOrDie(*store, Namespace::kTokens, "serial-1", "inventory");
     PutOrDie(*store, Namespace::kState, "cred-1", "w1");
     PutOrDie(*store, Namespace::kState, "cred-1", "w2");
@@ -114,7 +116,7 @@ TEST(RocksDbStoreTest, ReopenKeepsDataAndVersions) {
     relaxed.Put(Namespace::kAudit, "0001", "event");
     ASSERT_TRUE(store->Commit(std::move(relaxed), Durability::kRelaxed).ok());
   }
-  auto store = OpenOrDie(dir.Sub("db"));
+  auto store = OpenOrDie(dir.File("db"));
   EXPECT_EQ(*store->Get(Namespace::kTokens, "serial-1").value(), (Record{"inventory", 1}));
   EXPECT_EQ(*store->Get(Namespace::kState, "cred-1").value(), (Record{"w2", 2}));
   EXPECT_EQ(*store->Get(Namespace::kAudit, "0001").value(), (Record{"event", 1}));
@@ -124,105 +126,105 @@ TEST(RocksDbStoreTest, ReopenKeepsDataAndVersions) {
 
 TEST(RocksDbStoreTest, MissingDirectoryWithoutCreateIsNotFound) {
   TempDir dir;
-  RocksDbOptions o = Options(dir.Sub("absent"));
+  RocksDbOptions o = Options(dir.File("absent"));
   o.create_if_missing = false;
   auto store = RocksDbStore::Open(o);
   ASSERT_TRUE(base::IsNotFound(store.status())) << store.status();
-  EXPECT_NE(store.status().message().find(dir.Sub("absent")), std::string_view::npos);
+  EXPECT_NE(store.status().message().find(dir.File("absent")), std::string_view::npos);
 }
 
 TEST(RocksDbStoreTest, SecondOpenInTheSameProcessIsRefusedClearly) {
   TempDir dir;
-  auto first = OpenOrDie(dir.Sub("db"));
-  auto second = RocksDbStore::Open(Options(dir.Sub("db")));
+  auto first = OpenOrDie(dir.File("db"));
+  auto second = RocksDbStore::Open(Options(dir.File("db")));
   ASSERT_TRUE(base::IsFailedPrecondition(second.status())) << second.status();
-  EXPECT_EQ(second.status().message(),
-            "data directory " + dir.Sub("db") + " is in use by another process (is otpd running?)");
+  EXPECT_EQ(second.status().message(), "data directory " + dir.File("db") +
+                                           " is in use by another process (is otpd running?)");
   first.reset();
-  EXPECT_TRUE(RocksDbStore::Open(Options(dir.Sub("db"))).ok());  // released on close
+  EXPECT_TRUE(RocksDbStore::Open(Options(dir.File("db"))).ok());  // released on close
 }
 
 TEST(RocksDbStoreTest, OpenWhileAnotherProcessHoldsItIsRefusedClearly) {
   TempDir dir;
-  Child holder = Child::Spawn("hold", dir.Sub("db"));
+  Child holder = Child::Spawn("hold", dir.File("db"));
   ASSERT_EQ(holder.ReadLine(), "ready");
-  auto second = RocksDbStore::Open(Options(dir.Sub("db")));
+  auto second = RocksDbStore::Open(Options(dir.File("db")));
   ASSERT_TRUE(base::IsFailedPrecondition(second.status())) << second.status();
-  EXPECT_EQ(second.status().message(),
-            "data directory " + dir.Sub("db") + " is in use by another process (is otpd running?)");
+  EXPECT_EQ(second.status().message(), "data directory " + dir.File("db") +
+                                           " is in use by another process (is otpd running?)");
   int status = holder.Wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  EXPECT_TRUE(RocksDbStore::Open(Options(dir.Sub("db"))).ok());
+  EXPECT_TRUE(RocksDbStore::Open(Options(dir.File("db"))).ok());
 }
 
 TEST(RocksDbStoreTest, ForeignRocksDbIsRefusedAndLeftAlone) {
   TempDir dir;
-  testing::CreateForeignRocksDb(dir.Sub("foreign"));
-  auto files_before = std::distance(std::filesystem::directory_iterator(dir.Sub("foreign")), {});
-  auto store = RocksDbStore::Open(Options(dir.Sub("foreign")));
+  testing::CreateForeignRocksDb(dir.File("foreign"));
+  auto files_before = std::distance(std::filesystem::directory_iterator(dir.File("foreign")), {});
+  auto store = RocksDbStore::Open(Options(dir.File("foreign")));
   ASSERT_TRUE(base::IsFailedPrecondition(store.status())) << store.status();
-  EXPECT_NE(store.status().message().find("data directory " + dir.Sub("foreign") +
+  EXPECT_NE(store.status().message().find("data directory " + dir.File("foreign") +
                                           " is not an otpd data directory"),
             std::string_view::npos)
       << store.status();
-  auto files_after = std::distance(std::filesystem::directory_iterator(dir.Sub("foreign")), {});
+  auto files_after = std::distance(std::filesystem::directory_iterator(dir.File("foreign")), {});
   EXPECT_EQ(files_before, files_after);
 }
 
 TEST(RocksDbStoreTest, NonEmptyDirectoryWithoutDatabaseIsRefused) {
   TempDir dir;
-  std::filesystem::create_directory(dir.Sub("home"));
-  std::ofstream(dir.Sub("home") + "/notes.txt") << "not a database";
-  auto store = RocksDbStore::Open(Options(dir.Sub("home")));
+  std::filesystem::create_directory(dir.File("home"));
+  std::ofstream(dir.File("home") + "/notes.txt") << "not a database";
+  auto store = RocksDbStore::Open(Options(dir.File("home")));
   ASSERT_TRUE(base::IsFailedPrecondition(store.status())) << store.status();
   EXPECT_NE(store.status().message().find("is not an otpd data directory"), std::string_view::npos);
 
   // A key file next to the database does not make the directory foreign.
-  std::filesystem::create_directory(dir.Sub("with-key"));
-  std::ofstream(dir.Sub("with-key") + "/master.key") << "k";
-  EXPECT_TRUE(RocksDbStore::Open(Options(dir.Sub("with-key"))).ok());
+  std::filesystem::create_directory(dir.File("with-key"));
+  std::ofstream(dir.File("with-key") + "/master.key") << "k";
+  EXPECT_TRUE(RocksDbStore::Open(Options(dir.File("with-key"))).ok());
 }
 
 TEST(RocksDbStoreTest, NewerSchemaIsRefused) {
   TempDir dir;
-  { OpenOrDie(dir.Sub("db")); }
-  testing::SetSchemaVersion(dir.Sub("db"), "2");
-  auto store = RocksDbStore::Open(Options(dir.Sub("db")));
+  { OpenOrDie(dir.File("db")); }
+  testing::SetSchemaVersion(dir.File("db"), "2");
+  auto store = RocksDbStore::Open(Options(dir.File("db")));
   ASSERT_TRUE(base::IsFailedPrecondition(store.status())) << store.status();
   EXPECT_NE(
       store.status().message().find("has schema version 2, newer than this otpd supports (1)"),
       std::string_view::npos)
       << store.status();
-  testing::SetSchemaVersion(dir.Sub("db"), "1");
-  EXPECT_TRUE(RocksDbStore::Open(Options(dir.Sub("db"))).ok());
+  testing::SetSchemaVersion(dir.File("db"), "1");
+  EXPECT_TRUE(RocksDbStore::Open(Options(dir.File("db"))).ok());
 }
 
 TEST(RocksDbStoreTest, CorruptDirectoryIsDataLoss) {
   TempDir dir;
   {
-    auto store = OpenOrDie(dir.Sub("db"));
+    auto store = OpenOrDie(dir.File("db"));
     PutOrDie(*store, Namespace::kUsers, "u", "v");
   }
   // Damaged metadata: the MANIFEST overwritten with garbage.
-  for (const auto& entry : std::filesystem::directory_iterator(dir.Sub("db"))) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir.File("db"))) {
     if (entry.path().filename().string().rfind("MANIFEST-", 0) == 0) {
       std::ofstream(entry.path(), std::ios::trunc) << std::string(300, '\x5a');
     }
   }
-  auto damaged = RocksDbStore::Open(Options(dir.Sub("db")));
+  auto damaged = RocksDbStore::Open(Options(dir.File("db")));
   ASSERT_TRUE(base::IsDataLoss(damaged.status())) << damaged.status();
-  EXPECT_NE(damaged.status().message().find("data directory " + dir.Sub("db") + " is corrupt"),
+  EXPECT_NE(damaged.status().message().find("data directory " + dir.File("db") + " is corrupt"),
             std::string_view::npos);
   // Missing metadata: CURRENT names a MANIFEST that does not exist.
-  std::ofstream(dir.Sub("db") + "/CURRENT", std::ios::trunc) << "MANIFEST-999999\n";
-  auto missing = RocksDbStore::Open(Options(dir.Sub("db")));
+  std::ofstream(dir.File("db") + "/CURRENT", std::ios::trunc) << "MANIFEST-999999\n";
+  auto missing = RocksDbStore::Open(Options(dir.File("db")));
   ASSERT_TRUE(base::IsDataLoss(missing.status())) << missing.status();
-  EXPECT_NE(missing.status().message().find(dir.Sub("db")), std::string_view::npos);
+  EXPECT_NE(missing.status().message().find(dir.File("db")), std::string_view::npos);
 }
 
 TEST(RocksDbStoreTest, CheckpointRestoresAnEqualStore) {
   TempDir dir;
-  auto store = OpenOrDie(dir.Sub("db"));
+  auto store = OpenOrDie(dir.File("db"));
   for (int i = 0; i < 300; ++i) {
     WriteBatch b;
     b.Put(Namespace::kTokens, "serial-" + std::to_string(i), std::string(100, 'x'));
@@ -232,12 +234,12 @@ TEST(RocksDbStoreTest, CheckpointRestoresAnEqualStore) {
         store->Commit(std::move(b), i % 3 ? Durability::kRelaxed : Durability::kDurable).ok());
   }
   auto before = Dump(*store);
-  ASSERT_TRUE(CreateCheckpoint(*store, dir.Sub("backup")).ok());
+  ASSERT_TRUE(CreateCheckpoint(*store, dir.File("backup")).ok());
   PutOrDie(*store, Namespace::kState, "cred-1", "after-backup");
-  EXPECT_TRUE(base::IsAlreadyExists(store->CreateCheckpoint(dir.Sub("backup"))));
+  EXPECT_TRUE(base::IsAlreadyExists(store->CreateCheckpoint(dir.File("backup"))));
   store.reset();
 
-  auto restored = OpenOrDie(dir.Sub("backup"));
+  auto restored = OpenOrDie(dir.File("backup"));
   EXPECT_EQ(Dump(*restored), before);
   EXPECT_EQ(before.size(), 300u + 17u + 1u);
   // The restored copy is a full data directory: it takes writes and keeps versions going.
@@ -245,7 +247,7 @@ TEST(RocksDbStoreTest, CheckpointRestoresAnEqualStore) {
   EXPECT_EQ(restored->Get(Namespace::kMeta, "cursor").value()->version, 301u);
 
   MemoryStore memory;
-  EXPECT_TRUE(base::IsInvalidArgument(CreateCheckpoint(memory, dir.Sub("nope"))));
+  EXPECT_TRUE(base::IsInvalidArgument(CreateCheckpoint(memory, dir.File("nope"))));
 }
 
 // A child commits durable watermarks in a loop and reports each acknowledged one; it is killed
@@ -259,7 +261,7 @@ TEST(RocksDbStoreTest, AcknowledgedDurableCommitsSurviveSigkill) {
   int iterations_with_acks = 0;
   constexpr int kIterations = 25;
   for (int iter = 0; iter < kIterations; ++iter) {
-    Child child = Child::Spawn("run", dir.Sub("db"));
+    Child child = Child::Spawn("run", dir.File("db"));
     std::string start = child.ReadLine();
     ASSERT_EQ(start.rfind("start ", 0), 0u) << "child failed to start: " << start;
     EXPECT_EQ(std::stoull(start.substr(6)), previous);
@@ -275,7 +277,7 @@ TEST(RocksDbStoreTest, AcknowledgedDurableCommitsSurviveSigkill) {
     int status = child.Wait();
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child exited early";
 
-    auto store = OpenOrDie(dir.Sub("db"));
+    auto store = OpenOrDie(dir.File("db"));
     ASSERT_NE(store, nullptr);
     std::string wm0;
     for (int k = 0; k < 4; ++k) {

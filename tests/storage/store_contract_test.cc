@@ -33,7 +33,7 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
     store_.reset();  // releases the directory's lock before reopening
     if (!GetParam().rocksdb) return std::make_unique<MemoryStore>(p);
     RocksDbOptions o;
-    o.path = dir_.Sub("db");
+    o.path = dir_.File("db");
     o.max_queue = p.max_queue;
     o.max_batch_bytes = p.max_group_bytes;
     o.max_group_batches = p.max_group_batches;

@@ -1,44 +1,19 @@
-// Helpers shared by the storage tests: temporary directories, latches, raw RocksDB access for
-// building foreign or future data directories.
+// Helpers shared by the storage tests (temporary directories come from tests/testing/): latches,
+// raw RocksDB access for building foreign or future data directories.
 
 #ifndef OTPD_TESTS_STORAGE_TEST_UTIL_H_
 #define OTPD_TESTS_STORAGE_TEST_UTIL_H_
 
 #include <condition_variable>
-#include <cstdlib>
-#include <filesystem>
 #include <mutex>
 #include <string>
 #include <utility>
-#include <vector>
+
+#include "tests/testing/subprocess.h"
 
 namespace otpd::storage::testing {
 
-// A fresh directory from mkdtemp, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") + "/otpd-storage-XXXXXX";
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    char* made = mkdtemp(buf.data());
-    if (made == nullptr) std::abort();
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ::otpd::testing::TempDir;
 
 // A one-shot gate: Wait() blocks until Open() has been called.
 class Gate {
