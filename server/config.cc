@@ -23,7 +23,7 @@ struct Flags {
   std::string config, data_dir, key_file, socket, listen, admin_listen, durability, log_level;
   uint32_t io_threads = 0, max_connections = 0, max_in_flight = 0, pipeline_depth = 0;
   uint32_t max_line = 0;
-  uint64_t idle_timeout_s = 0, request_deadline_ms = 0, shutdown_grace_ms = 0;
+  uint64_t idle_timeout_s = 0, line_timeout_ms = 0, request_deadline_ms = 0, shutdown_grace_ms = 0;
   bool allow_unauthenticated_tcp = false;
 };
 
@@ -153,6 +153,8 @@ Status ParseLimits(const toml::table& table, ServerLimits* limits) {
       OTPD_RETURN_IF_ERROR(TomlUintField(v, where, &limits->max_line));
     } else if (key == "idle_timeout_seconds") {
       OTPD_RETURN_IF_ERROR(TomlMillis(v, where, 1000, &limits->idle_timeout));
+    } else if (key == "line_timeout_ms") {
+      OTPD_RETURN_IF_ERROR(TomlMillis(v, where, 1, &limits->line_timeout));
     } else if (key == "request_deadline_ms") {
       OTPD_RETURN_IF_ERROR(TomlMillis(v, where, 1, &limits->request_deadline));
     } else if (key == "shutdown_grace_ms") {
@@ -245,6 +247,7 @@ void DefineFlags(FlagSet* set) {
   add("--pipeline-depth", app.add_option("--pipeline-depth", f.pipeline_depth));
   add("--max-line", app.add_option("--max-line", f.max_line));
   add("--idle-timeout", app.add_option("--idle-timeout", f.idle_timeout_s, "seconds"));
+  add("--line-timeout", app.add_option("--line-timeout", f.line_timeout_ms, "ms"));
   add("--request-deadline", app.add_option("--request-deadline", f.request_deadline_ms, "ms"));
   add("--shutdown-grace", app.add_option("--shutdown-grace", f.shutdown_grace_ms, "ms"));
   add("--allow-unauthenticated-tcp",
@@ -274,6 +277,7 @@ Status ApplyFlags(const FlagSet& set, ServerConfig* config) {
                                      scale);
   };
   if (given("--idle-timeout")) l.idle_timeout = ms(f.idle_timeout_s, 1000);
+  if (given("--line-timeout")) l.line_timeout = ms(f.line_timeout_ms, 1);
   if (given("--request-deadline")) l.request_deadline = ms(f.request_deadline_ms, 1);
   if (given("--shutdown-grace")) l.shutdown_grace = ms(f.shutdown_grace_ms, 1);
   if (given("--allow-unauthenticated-tcp")) config->allow_unauthenticated_tcp = true;
@@ -317,6 +321,8 @@ Status Validate(ServerConfig* config) {
   OTPD_RETURN_IF_ERROR(CheckRange("limits.max_line (--max-line)", l.max_line, 128, 65536));
   OTPD_RETURN_IF_ERROR(CheckRange("limits.idle_timeout_seconds (--idle-timeout)",
                                   l.idle_timeout.count(), 1000, 86'400'000));
+  OTPD_RETURN_IF_ERROR(
+      CheckRange("limits.line_timeout_ms (--line-timeout)", l.line_timeout.count(), 10, 600'000));
   OTPD_RETURN_IF_ERROR(CheckRange("limits.request_deadline_ms (--request-deadline)",
                                   l.request_deadline.count(), 1, 600'000));
   OTPD_RETURN_IF_ERROR(CheckRange("limits.shutdown_grace_ms (--shutdown-grace)",

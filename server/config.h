@@ -18,6 +18,7 @@
 //   max_in_flight = 4096                        [--max-in-flight]
 //   pipeline_depth = 64                         [--pipeline-depth]
 //   idle_timeout_seconds = 300                  [--idle-timeout]
+//   line_timeout_ms = 10000                     [--line-timeout]
 //   request_deadline_ms = 5000                  [--request-deadline]
 //   shutdown_grace_ms = 5000                    [--shutdown-grace]
 //   max_line = 4096                             [--max-line]
@@ -60,6 +61,10 @@ struct ServerLimits {
   uint32_t pipeline_depth = 64;
   // A connection with nothing in flight and no bytes received for this long is closed.
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
+  // A request line must be complete (its LF received) within this time of its first byte;
+  // otherwise the connection gets `FAIL - reason=bad_request` and is closed. It bounds clients
+  // that trickle bytes slowly enough to dodge idle_timeout.
+  std::chrono::milliseconds line_timeout{10000};
   // A VERIFY/RESYNC not answered by the service within this time answers
   // `FAIL id reason=unavailable`; the late answer is dropped.
   std::chrono::milliseconds request_deadline{5000};

@@ -22,6 +22,7 @@ void Core::ApplyLimits(const ServerLimits& limits) {
   max_in_flight_.store(limits.max_in_flight, kRelaxed);
   pipeline_depth_.store(limits.pipeline_depth, kRelaxed);
   idle_timeout_ms_.store(limits.idle_timeout.count(), kRelaxed);
+  line_timeout_ms_.store(limits.line_timeout.count(), kRelaxed);
   request_deadline_ms_.store(limits.request_deadline.count(), kRelaxed);
 }
 

@@ -50,6 +50,9 @@ class Core : public std::enable_shared_from_this<Core> {
   std::chrono::milliseconds idle_timeout() const {
     return std::chrono::milliseconds(idle_timeout_ms_.load(std::memory_order_relaxed));
   }
+  std::chrono::milliseconds line_timeout() const {
+    return std::chrono::milliseconds(line_timeout_ms_.load(std::memory_order_relaxed));
+  }
   std::chrono::milliseconds request_deadline() const {
     return std::chrono::milliseconds(request_deadline_ms_.load(std::memory_order_relaxed));
   }
@@ -78,6 +81,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::atomic<uint32_t> max_in_flight_;
   std::atomic<uint32_t> pipeline_depth_;
   std::atomic<int64_t> idle_timeout_ms_;
+  std::atomic<int64_t> line_timeout_ms_;
   std::atomic<int64_t> request_deadline_ms_;
 
   mutable std::mutex clients_mu_;

@@ -107,6 +107,7 @@ void Session::OnRead(const error_code& ec, size_t n) {
 
 void Session::ProcessLines() {
   const size_t max_line = core_.max_line();
+  bool lines_done = false;
   while (!closing_ && outstanding_ < core_.pipeline_depth()) {
     char* start = buf_.data() + begin_;
     size_t avail = end_ - begin_;
@@ -125,6 +126,7 @@ void Session::ProcessLines() {
     }
     if (lf == nullptr) break;
     begin_ += len + 1;
+    lines_done = true;
     HandleLine(std::span<char>(start, len));
   }
   if (begin_ == end_) {
@@ -134,12 +136,25 @@ void Session::ProcessLines() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (closing_ || outstanding_ >= core_.pipeline_depth()) return;
+  if (closing_ || outstanding_ >= core_.pipeline_depth()) {
+    partial_line_ = false;  // not reading: the time waiting for replies is not the client's
+    return;
+  }
   if (peer_eof_) {
     CloseAfterReplies();  // a partial last line is ignored
-  } else {
-    DoRead();
+    return;
   }
+  // What is left is the start of a line without its LF: it must be complete within the line
+  // timeout of its first byte (approximately, of the read that brought it).
+  if (end_ == 0) {
+    partial_line_ = false;
+  } else if (!partial_line_ || lines_done) {
+    partial_line_ = true;
+    partial_since_ = SteadyClock::now();
+    SteadyClock::time_point line_deadline = partial_since_ + core_.line_timeout();
+    if (line_deadline < idle_timer_at_) ArmIdleTimer(line_deadline);
+  }
+  DoRead();
 }
 
 void Session::HandleLine(std::span<char> line) {
@@ -333,6 +348,7 @@ void Session::OnDeadlineTimer(const error_code& ec) {
 }
 
 void Session::ArmIdleTimer(SteadyClock::time_point at) {
+  idle_timer_at_ = at;
   idle_timer_.expires_at(at);
   idle_timer_.async_wait(
       [self = shared_from_this()](const error_code& ec) { self->OnIdleTimer(ec); });
@@ -353,7 +369,23 @@ void Session::OnIdleTimer(const error_code& ec) {
     Close();
     return;
   }
-  ArmIdleTimer(std::max(last_activity_, pending_.empty() ? last_activity_ : now) + idle);
+  // A line trickling in (a byte now and then keeps the connection from being idle) gets a
+  // bad_request once the line timeout passes, like an oversized line, and the connection closes.
+  std::chrono::milliseconds line_timeout = core_.line_timeout();
+  if (partial_line_ && !closing_ && now - partial_since_ >= line_timeout) {
+    SPDLOG_DEBUG("verify: closing a connection whose request line did not complete in time");
+    partial_line_ = false;
+    core_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+    ++outstanding_;
+    ReplyFail(kNoId, FailReason::kBadRequest);
+    begin_ = end_ = 0;
+    CloseAfterReplies();
+    return;
+  }
+  SteadyClock::time_point next =
+      std::max(last_activity_, pending_.empty() ? last_activity_ : now) + idle;
+  if (partial_line_) next = std::min(next, partial_since_ + line_timeout);
+  ArmIdleTimer(next);
 }
 
 // ---- closing ---------------------------------------------------------------------------------

@@ -112,6 +112,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool write_in_progress_ = false;
 
   SteadyClock::time_point last_activity_;
+  SteadyClock::time_point idle_timer_at_;  // when the idle timer fires next
+  // The buffer ends with an incomplete line, whose first bytes arrived at partial_since_.
+  bool partial_line_ = false;
+  SteadyClock::time_point partial_since_;
 };
 
 }  // namespace otpd::server::internal

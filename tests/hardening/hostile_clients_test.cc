@@ -163,6 +163,57 @@ TEST_F(HostileClientsTest, ByteASecondClientsDoNotSlowOthers) {
   ExpectBounded("byte-a-second clients", 16 * 1024);
 }
 
+// Clients that trickle a long line, a byte every 200 ms, so that they are never idle: the line
+// timeout cuts each off with bad_request and frees its slot, and nobody else notices.
+TEST_F(HostileClientsTest, LinesTricklingPastTheLineTimeoutAreCutOff) {
+  StartDaemon({"--line-timeout", "1500"});
+  constexpr int kClients = 50;
+  const std::string line = "PING\t" + std::string(60, 't') + "\n";  // 66 bytes: 13 s
+  std::vector<int> fds;
+  for (int i = 0; i < kClients; ++i) {
+    int fd = ConnectUnix(SocketPath());
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+  }
+  Latencies lat;
+  LineClient probe = LineClient::Unix(SocketPath());
+  auto start = Clock::now();
+  std::vector<bool> open(kClients, true);
+  int still_open = kClients;
+  for (size_t b = 0; b < line.size() && still_open > 0; ++b) {
+    for (int i = 0; i < kClients; ++i) {
+      if (open[i] && send(fds[i], &line[b], 1, MSG_NOSIGNAL) != 1) {
+        open[i] = false;  // the daemon closed it
+        --still_open;
+      }
+    }
+    auto next = Clock::now() + std::chrono::milliseconds(200);
+    while (Clock::now() < next) {
+      ASSERT_TRUE(ProbePings(probe, 1, &lat));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  EXPECT_EQ(still_open, 0) << "clients still connected after " << took.count() << " ms";
+  EXPECT_LT(took, std::chrono::seconds(6));
+  // Each got the bad_request that says why, then EOF.
+  for (int fd : fds) {
+    char buf[64];
+    timeval tv{2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    EXPECT_EQ(std::string(buf, static_cast<size_t>(std::max<ssize_t>(n, 0))),
+              "FAIL\t-\treason=bad_request\n");
+    close(fd);
+  }
+  Figure("line timeout 1.5 s: trickling clients cut off after",
+         std::to_string(took.count()) + " ms");
+  Figure("line timeout: well-behaved PING latency", lat.Summary());
+  EXPECT_LT(lat.Percentile(0.99), 200'000);
+  ExpectSignInWorks();
+  ExpectBounded("trickling clients cut off", 16 * 1024);
+}
+
 // 10 000 connections that send nothing. The soft open-file limit is raised for this process and
 // the daemon it starts, and --max-connections lets them all in.
 TEST_F(HostileClientsTest, TenThousandIdleConnections) {

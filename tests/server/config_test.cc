@@ -69,6 +69,7 @@ max_connections = 10
 max_in_flight = 20
 pipeline_depth = 5
 idle_timeout_seconds = 30
+line_timeout_ms = 1500
 request_deadline_ms = 250
 shutdown_grace_ms = 100
 max_line = 1024
@@ -93,6 +94,7 @@ key = "web-key-0123456789"
   EXPECT_EQ(c->limits.max_in_flight, 20u);
   EXPECT_EQ(c->limits.pipeline_depth, 7u);  // flag wins
   EXPECT_EQ(c->limits.idle_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c->limits.line_timeout, std::chrono::milliseconds(1500));
   EXPECT_EQ(c->limits.request_deadline, std::chrono::milliseconds(250));
   EXPECT_EQ(c->limits.shutdown_grace, std::chrono::milliseconds(100));
   EXPECT_EQ(c->limits.max_line, 1024u);

@@ -383,6 +383,42 @@ TEST_F(VerifyServerTest, IdleConnectionsAreClosed) {
   EXPECT_EQ(busy.Call("PING\t3"), "OK\t3");
 }
 
+TEST_F(VerifyServerTest, LineTricklingPastTheLineTimeoutIsCutOff) {
+  config_.limits.line_timeout = 400ms;
+  StartServer();
+  TestClient slow = Unix();
+  TestClient busy = Unix();
+  // A line completed within the timeout, a byte at a time, is answered.
+  for (char ch : std::string("PING\tquick\n")) {
+    ASSERT_TRUE(slow.Send(std::string(1, ch)));
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(slow.ReadLine(), "OK\tquick");
+  // A line still incomplete when the timeout passes is not, although bytes keep arriving (which
+  // keeps the connection from being idle).
+  auto start = std::chrono::steady_clock::now();
+  const std::string line = "PING\tslow-trickle-of-a-request-id\n";
+  std::optional<std::string> reply;
+  for (size_t i = 0; i < line.size() && !reply; ++i) {
+    if (!slow.Send(line.substr(i, 1))) break;
+    EXPECT_EQ(busy.Call("PING\tb"), "OK\tb");
+    reply = slow.ReadLine(100ms);
+  }
+  EXPECT_EQ(reply, "FAIL\t-\treason=bad_request");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 380ms);
+  EXPECT_TRUE(slow.WaitClosed(2s));
+  // The timeout is per line: a connection that always has part of a line buffered, but whose
+  // lines each complete in time, is never cut.
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(busy.Send("PING\tp"));
+    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(busy.Send(std::to_string(i) + "\nPI"));
+    EXPECT_EQ(busy.ReadLine(), "OK\tp" + std::to_string(i));
+    ASSERT_TRUE(busy.Send("NG\tq\n"));
+    EXPECT_EQ(busy.ReadLine(), "OK\tq");
+  }
+}
+
 TEST_F(VerifyServerTest, RequestDeadlineAnswersUnavailableAndDropsTheLateAnswer) {
   config_.limits.request_deadline = 200ms;
   service_.Script("999999", Hold());
