@@ -5,24 +5,41 @@
 //   otpd-loadgen --unix /var/lib/otpd/verify.sock --connections 8 --depth 16 --duration 10
 //   otpd-loadgen --tcp 127.0.0.1:7733 --hello vpn:/etc/otpd/clients/vpn.key --tokens t.csv
 //   otpd-loadgen --self --connections 4 --depth 32 --duration 5   (in-process fake server)
+//   otpd-loadgen --self --connections 64 --depth 16 --threads 2   (two event loops)
 //
 // --tokens FILE is a CSV whose header is `serial,seed_hex,counter[,digits]` or
 // `user,seed_hex,counter[,digits]`, one HOTP token per row. Connections take disjoint slices of
 // the tokens, keep at most one request in flight per token and walk each counter forward, so
 // every valid code is accepted exactly once. Without --tokens every request is
 // `VERIFY id user=loadgen-<conn>-<n> otp=123456`.
+//
+// At the end of --duration, or once --max-requests requests (all connections together) are
+// sent, connections stop issuing and wait for their replies in flight, at most 10 s; a
+// connection that closes or stays silent that long counts `error:connection closed or timed
+// out`. The exit code is 1 when any reason counted starts with `error:`.
+//
+// The generator shares the machine with the daemon it measures, so it is kept cheap: one
+// thread runs an epoll loop over non-blocking sockets for all connections (--threads N splits
+// them across N such loops). In steady state a wakeup costs one recv and at most one send per
+// ready connection, and a request costs no lock and no heap allocation: in-flight requests live
+// in a fixed array of slots per connection, found again from the reply's id, and reasons are
+// counted per loop and merged at the end. Latency runs from appending a request to the
+// connection's output buffer to parsing its reply.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <liboath/oath.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -30,11 +47,12 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/codec.h"
@@ -49,6 +67,18 @@ namespace otpd::loadgen {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A connection waits this long for the reply to its HELLO.
+constexpr auto kHelloTimeout = std::chrono::seconds(5);
+// A connection with requests in flight and no progress for this long is given up. Progress
+// stops counting when the connection stops issuing, so this also bounds the final drain.
+constexpr auto kReplyTimeout = std::chrono::seconds(10);
+// How often a loop looks for connections past their deadline.
+constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+// Per-connection receive buffer; a reply line longer than this is unparsable.
+constexpr size_t kReadBufferSize = 16384;
+
+constexpr std::string_view kClosedError = "error:connection closed or timed out";
 
 struct Token {
   std::string selector;  // "serial=..." or "user=..."
@@ -66,21 +96,12 @@ struct Options {
   int depth = 8;
   double duration = 5;
   uint64_t max_requests = 0;
+  int threads = 1;
   std::string hello;
   std::string tokens_file;
   std::string save_tokens_file;
   double wrong_ratio = 0;
 };
-
-struct Results {
-  std::mutex mu;
-  std::map<std::string, uint64_t> by_reason;
-  uint64_t sent = 0;
-  uint64_t errors = 0;
-};
-
-server::LatencyHistogram g_latency;
-std::atomic<uint64_t> g_sent{0};
 
 std::optional<std::vector<Token>> LoadTokens(const std::string& path) {
   std::ifstream in(path);
@@ -142,245 +163,469 @@ bool SaveTokens(const std::string& path, const std::string& source,
   return static_cast<bool>(out);
 }
 
+// Connects (blocking, loopback is quick) and returns a non-blocking socket; -1 when the
+// connection fails, -2 when --tcp names an address that is not loopback.
 int Connect(const Options& o) {
+  int fd = -1;
   if (!o.unix_path.empty()) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, o.unix_path.c_str(), sizeof(addr.sun_path) - 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return fd;
-    ::close(fd);
-    return -1;
-  }
-  base::StatusOr<server::HostPort> hp = server::ParseHostPort(o.tcp);
-  if (!hp.ok()) return -1;
-  std::string host = hp->host == "localhost" ? "127.0.0.1" : hp->host;
-  sockaddr_storage storage{};
-  socklen_t len = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    // Loopback only: 127.0.0.0/8.
-    if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127) return -2;
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(hp->port);
-    len = sizeof(*v4);
-  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) return -2;
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(hp->port);
-    len = sizeof(*v6);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
   } else {
-    return -1;
+    base::StatusOr<server::HostPort> hp = server::ParseHostPort(o.tcp);
+    if (!hp.ok()) return -1;
+    std::string host = hp->host == "localhost" ? "127.0.0.1" : hp->host;
+    sockaddr_storage storage{};
+    socklen_t len = 0;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+      // Loopback only: 127.0.0.0/8.
+      if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127) return -2;
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(hp->port);
+      len = sizeof(*v4);
+    } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+      if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) return -2;
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(hp->port);
+      len = sizeof(*v6);
+    } else {
+      return -1;
+    }
+    fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&storage), len) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
   }
-  int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), len) == 0) return fd;
-  ::close(fd);
-  return -1;
+  if (fd >= 0 && ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+    ::close(fd);
+    fd = -1;
+  }
+  return fd;
 }
 
-bool SendAll(int fd, const std::string& data) {
-  size_t sent = 0;
-  while (sent < data.size()) {
-    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    sent += static_cast<size_t>(n);
+// The parts of a reply line the generator needs, pointing into the line. server::ParseReply
+// unescapes every field into a map, which costs allocations per reply; this only splits.
+// Reasons are plain words and never escaped.
+struct ReplyView {
+  bool ok = false;
+  std::string_view id;
+  std::string_view reason;  // "ok" for an OK
+};
+
+// `OK<TAB>id[<TAB>key=value...]` or `FAIL<TAB>id<TAB>...reason=R...` (docs/protocol.md), without
+// the LF; nullopt for anything else.
+std::optional<ReplyView> SplitReply(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  ReplyView reply;
+  if (line.starts_with("OK\t")) {
+    reply.ok = true;
+    reply.reason = "ok";
+    line.remove_prefix(3);
+  } else if (line.starts_with("FAIL\t")) {
+    line.remove_prefix(5);
+  } else {
+    return std::nullopt;
   }
-  return true;
+  size_t tab = line.find('\t');
+  reply.id = line.substr(0, tab);
+  while (reply.reason.empty() && tab != std::string_view::npos) {
+    line.remove_prefix(tab + 1);
+    tab = line.find('\t');
+    std::string_view field = line.substr(0, tab);
+    if (field.starts_with("reason=")) reply.reason = field.substr(7);
+  }
+  if (reply.id.empty() || reply.reason.empty()) return std::nullopt;
+  return reply;
 }
 
-// One connection: keeps `depth` requests in flight until the deadline or the request budget.
-class Worker {
+void AppendNumber(std::string* out, uint64_t value) {
+  char digits[20];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  out->append(digits, static_cast<size_t>(end - digits));
+}
+
+// Replies and errors by reason, for one loop: a flat list searched in order, as cheap as any
+// map for the dozen reasons there are. Not thread-safe; loops merge theirs at the end.
+class ReasonCounts {
  public:
-  Worker(const Options& o, int index, std::vector<Token*> tokens, Clock::time_point end,
-         Results* results, const std::string& hello_line)
-      : o_(o),
-        index_(index),
-        tokens_(std::move(tokens)),
-        end_(end),
-        results_(results),
-        hello_(hello_line),
-        rng_(static_cast<uint32_t>(index) * 7919u + 1) {}
-
-  void Run() {
-    int fd = Connect(o_);
-    if (fd < 0) {
-      Count(fd == -2 ? "error:not_loopback" : "error:connect");
-      return;
+  void Add(std::string_view reason, uint64_t n = 1) {
+    for (auto& [name, count] : counts_) {
+      if (name == reason) {
+        count += n;
+        return;
+      }
     }
-    fd_ = fd;
-    if (!hello_.empty() && !Hello()) {
-      ::close(fd_);
-      return;
-    }
-    Loop();
-    ::close(fd_);
+    counts_.emplace_back(std::string(reason), n);
   }
+  const std::vector<std::pair<std::string, uint64_t>>& counts() const { return counts_; }
 
  private:
-  struct InFlight {
-    Clock::time_point sent;
-    Token* token;
-    bool valid;
-  };
+  std::vector<std::pair<std::string, uint64_t>> counts_;
+};
 
-  bool Hello() {
-    if (!SendAll(fd_, hello_)) return false;
-    std::optional<std::string> line = ReadLine(Clock::now() + std::chrono::seconds(5));
-    std::optional<server::ParsedReply> reply = server::ParseReply(line.value_or(""));
-    if (!reply || !reply->ok) {
-      Count("error:hello " + std::string(reply ? reply->reason() : "no reply"));
-      return false;
+// What all loops share. Everything is read-only during the run except the request budget and
+// the latency histogram: both are relaxed atomics, uncontended with the default single loop.
+struct Shared {
+  Options options;
+  std::string hello_line;  // empty: no HELLO
+  Clock::time_point end;   // stop issuing here
+  std::atomic<uint64_t> requests{0};
+  server::LatencyHistogram latency;
+
+  // Takes one request from --max-requests; false once the budget is spent.
+  bool TakeBudget() {
+    return options.max_requests == 0 ||
+           requests.fetch_add(1, std::memory_order_relaxed) < options.max_requests;
+  }
+};
+
+// One request in flight. A slot is free when id is 0.
+struct Slot {
+  uint64_t id = 0;
+  Clock::time_point sent;
+  Token* token = nullptr;  // nullptr without --tokens
+  bool valid = false;      // the code was not deliberately made wrong
+};
+
+// One connection, owned and touched by exactly one loop.
+struct Connection {
+  enum class State { kHello, kRunning, kClosed };
+
+  Connection(int index, int depth)
+      : index(index),
+        slots(static_cast<size_t>(depth)),
+        rng(static_cast<uint32_t>(index) * 7919u + 1),
+        in(new char[kReadBufferSize]) {
+    free_slots.reserve(slots.size());
+    for (size_t i = slots.size(); i > 0; --i) free_slots.push_back(static_cast<uint32_t>(i - 1));
+  }
+
+  const int index;
+  int fd = -1;
+  State state = State::kClosed;
+  bool stopped = false;        // issues no more (budget spent, or no code): drain and close
+  std::vector<Token*> tokens;  // this connection's slice
+  size_t cursor = 0;           // where the search for an idle token starts
+  std::vector<Slot> slots;     // `depth` of them; a request's id is sequence * depth + slot
+  std::vector<uint32_t> free_slots;
+  uint64_t sequence = 1;  // requests issued + 1; also names the users without --tokens
+  std::mt19937 rng;
+  std::string out;  // requests not yet sent start at out[out_sent]
+  size_t out_sent = 0;
+  bool want_write = false;  // registered for EPOLLOUT: the socket buffer was full
+  std::unique_ptr<char[]> in;
+  size_t in_size = 0;
+  Clock::time_point deadline;  // given up when reached with something outstanding
+
+  size_t in_flight() const { return slots.size() - free_slots.size(); }
+};
+
+// An epoll loop over a set of connections: opens them, keeps each one `depth` requests deep
+// until the end of the run or of the budget, then drains them. Runs on one thread; shares only
+// `shared` with the other loops.
+class EventLoop {
+ public:
+  EventLoop(Shared* shared, std::vector<Connection*> connections)
+      : shared_(shared), o_(shared->options), connections_(std::move(connections)) {}
+
+  // Returns when every connection is closed.
+  void Run() {
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) {
+      counts_.Add("error:epoll");
+      return;
     }
-    return true;
-  }
-
-  bool Budget() {
-    if (o_.max_requests == 0) return true;
-    if (g_sent.fetch_add(1, std::memory_order_relaxed) < o_.max_requests) return true;
-    budget_spent_ = true;
-    return false;
-  }
-
-  // Appends one request to `out`; false when nothing can be sent now.
-  bool NextRequest(std::string* out) {
-    std::string id = std::to_string(next_id_);
-    InFlight f{Clock::now(), nullptr, false};
-    if (tokens_.empty()) {
-      if (!Budget()) return false;
-      out->append("VERIFY\t" + id + "\tuser=loadgen-" + std::to_string(index_) + "-" +
-                  std::to_string(next_id_ % 1000) + "\totp=123456\n");
-    } else {
-      Token* t = nullptr;
-      for (size_t i = 0; i < tokens_.size(); ++i) {
-        Token* c = tokens_[(cursor_ + i) % tokens_.size()];
-        if (!c->busy) {
-          t = c;
-          cursor_ = (cursor_ + i + 1) % tokens_.size();
-          break;
+    for (Connection* c : connections_) Open(*c);
+    epoll_event events[64];
+    Clock::time_point now = Clock::now();
+    Clock::time_point next_sweep = now + kSweepInterval;
+    while (open_ > 0) {
+      int n = ::epoll_wait(epoll_, events, 64, TimeoutMs(now));
+      if (n < 0 && errno != EINTR) {
+        counts_.Add("error:epoll");
+        for (Connection* c : connections_) {
+          if (c->state != Connection::State::kClosed) Close(*c, {});
         }
+        break;
       }
-      if (t == nullptr || !Budget()) return false;
-      char code[16];
-      if (oath_hotp_generate(reinterpret_cast<const char*>(t->seed.data()), t->seed.size(),
-                             t->counter, t->digits, false, OATH_HOTP_DYNAMIC_TRUNCATION,
-                             code) != OATH_OK) {
-        return false;
+      for (int i = 0; i < n; ++i) {
+        Service(*static_cast<Connection*>(events[i].data.ptr), events[i].events);
       }
-      bool wrong = std::uniform_real_distribution<double>(0, 1)(rng_) < o_.wrong_ratio;
-      if (wrong)
-        code[t->digits - 1] = static_cast<char>('0' + (code[t->digits - 1] - '0' + 1) % 10);
-      out->append("VERIFY\t" + id + "\t" + t->selector + "\totp=" + code + "\n");
-      base::Wipe(code, sizeof(code));
-      t->busy = true;
-      f.token = t;
-      f.valid = !wrong;
+      now = Clock::now();
+      if (issuing_ && now >= shared_->end) StopIssuing();
+      if (now >= next_sweep) {
+        Sweep(now);
+        next_sweep = now + kSweepInterval;
+      }
     }
-    in_flight_.emplace(next_id_++, f);
-    return true;
+    ::close(epoll_);
   }
 
-  void Loop() {
-    bool draining = false;
-    while (true) {
-      std::string batch;
-      if (!draining && Clock::now() >= end_) draining = true;
-      while (!draining && in_flight_.size() < static_cast<size_t>(o_.depth)) {
-        if (!NextRequest(&batch)) {
-          if (tokens_.empty() || budget_spent_) draining = true;  // budget exhausted
-          break;
-        }
-      }
-      if (!batch.empty() && !SendAll(fd_, batch)) {
-        Count("error:send");
+  ReasonCounts& counts() { return counts_; }
+
+ private:
+  // Until the end of the run (rounded up, so the loop does not wake just before it and spin),
+  // at most until the next sweep.
+  int TimeoutMs(Clock::time_point now) const {
+    Clock::duration wait = kSweepInterval;
+    if (issuing_) wait = std::min(wait, shared_->end - now);
+    return static_cast<int>(
+        std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(wait).count()));
+  }
+
+  bool Issuing(const Connection& c) const { return issuing_ && !c.stopped; }
+
+  void Open(Connection& c) {
+    int fd = Connect(o_);
+    if (fd < 0) {
+      counts_.Add(fd == -2 ? "error:not_loopback" : "error:connect");
+      return;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &c;
+    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      ::close(fd);
+      counts_.Add("error:epoll");
+      return;
+    }
+    c.fd = fd;
+    ++open_;
+    if (shared_->hello_line.empty()) {
+      c.state = Connection::State::kRunning;
+      Progress(c);
+      return;
+    }
+    // Sent straight from the shared line, so that the key is not copied into c.out. A fresh
+    // socket's buffer takes a line of at most a few KiB whole.
+    c.state = Connection::State::kHello;
+    c.deadline = Clock::now() + kHelloTimeout;
+    const std::string& hello = shared_->hello_line;
+    if (::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(hello.size())) {
+      Close(c, "error:send");
+    }
+  }
+
+  void Service(Connection& c, uint32_t events) {
+    // An earlier event of the same batch may have closed the connection.
+    if (c.state == Connection::State::kClosed) return;
+    if ((events & EPOLLOUT) != 0) Flush(c);
+    if (c.state != Connection::State::kClosed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+      Read(c);
+    }
+  }
+
+  // One recv, then every complete line in the buffer; the incomplete rest moves to the front.
+  void Read(Connection& c) {
+    ssize_t n = ::recv(c.fd, c.in.get() + c.in_size, kReadBufferSize - c.in_size, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n <= 0) {
+      Close(c, c.state == Connection::State::kHello ? "error:hello no reply" : kClosedError);
+      return;
+    }
+    c.in_size += static_cast<size_t>(n);
+    const Clock::time_point now = Clock::now();
+    char* line = c.in.get();
+    char* const end = line + c.in_size;
+    while (char* lf =
+               static_cast<char*>(std::memchr(line, '\n', static_cast<size_t>(end - line)))) {
+      OnLine(c, std::string_view(line, static_cast<size_t>(lf - line)), now);
+      if (c.state == Connection::State::kClosed) return;
+      line = lf + 1;
+    }
+    c.in_size = static_cast<size_t>(end - line);
+    if (c.in_size == kReadBufferSize) {
+      Close(c, "error:unparsable reply");
+      return;
+    }
+    std::memmove(c.in.get(), line, c.in_size);
+    Progress(c);
+  }
+
+  void OnLine(Connection& c, std::string_view line, Clock::time_point now) {
+    if (c.state == Connection::State::kHello) {
+      // Once per connection: the full parser is fine here.
+      std::optional<server::ParsedReply> reply = server::ParseReply(line);
+      if (!reply || !reply->ok) {
+        Close(c, "error:hello " + std::string(reply ? reply->reason() : "no reply"));
         return;
       }
-      if (in_flight_.empty()) {
-        if (draining) return;
-        continue;
-      }
-      std::optional<std::string> line = ReadLine(Clock::now() + std::chrono::seconds(10));
-      if (!line) {
-        Count("error:connection closed or timed out");
-        return;
-      }
-      HandleReply(*line);
+      c.state = Connection::State::kRunning;
+      return;
     }
-  }
-
-  void HandleReply(const std::string& line) {
-    std::optional<server::ParsedReply> reply = server::ParseReply(line);
+    std::optional<ReplyView> reply = SplitReply(line);
     if (!reply) {
-      Count("error:unparsable reply");
+      counts_.Add("error:unparsable reply");
       return;
     }
-    auto it = in_flight_.end();
-    if (reply->id != server::kNoId) it = in_flight_.find(std::stoull(reply->id));
-    if (it == in_flight_.end()) {
-      Count("error:unknown id");
+    uint64_t id = 0;
+    const char* id_end = reply->id.data() + reply->id.size();
+    auto [parsed_end, ec] = std::from_chars(reply->id.data(), id_end, id);
+    const size_t index = static_cast<size_t>(id % c.slots.size());
+    if (ec != std::errc() || parsed_end != id_end || id == 0 || c.slots[index].id != id) {
+      counts_.Add("error:unknown id");
       return;
     }
-    auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - it->second.sent);
-    g_latency.Record(static_cast<uint64_t>(micros.count()));
-    if (Token* t = it->second.token) {
+    Slot& slot = c.slots[index];
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - slot.sent);
+    shared_->latency.Record(static_cast<uint64_t>(micros.count()));
+    if (Token* t = slot.token) {
       t->busy = false;
       // The code was consumed (accepted) or burnt (replayed): move on to the next counter.
-      if (reply->ok || reply->reason() == "replayed") ++t->counter;
-      if (reply->ok && !it->second.valid) Count("note:wrong code accepted");
+      if (reply->ok || reply->reason == "replayed") ++t->counter;
+      if (reply->ok && !slot.valid) counts_.Add("note:wrong code accepted");
     }
-    in_flight_.erase(it);
-    Count(std::string(reply->reason()));
+    slot.id = 0;
+    c.free_slots.push_back(static_cast<uint32_t>(index));
+    counts_.Add(reply->reason);
   }
 
-  std::optional<std::string> ReadLine(Clock::time_point deadline) {
-    while (true) {
-      size_t lf = buffer_.find('\n', scan_);
-      if (lf != std::string::npos) {
-        std::string line = buffer_.substr(scan_, lf - scan_);
-        scan_ = lf + 1;
-        if (scan_ > 65536) {
-          buffer_.erase(0, scan_);
-          scan_ = 0;
-        }
-        return line;
+  // Refills the connection's pipeline and sends what was added; closes the connection once it
+  // issues no more and every reply is in.
+  void Progress(Connection& c) {
+    if (c.state != Connection::State::kRunning) return;  // HELLO not answered yet
+    if (Issuing(c)) {
+      const Clock::time_point now = Clock::now();
+      while (!c.free_slots.empty() && Issue(c, now)) {
       }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{fd_, POLLIN, 0};
-      int rc = ::poll(&p, 1, static_cast<int>(left.count()));
-      if (rc < 0 && errno == EINTR) continue;
-      if (rc <= 0) return std::nullopt;
-      char chunk[65536];
-      ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return std::nullopt;
-      buffer_.append(chunk, static_cast<size_t>(n));
+      // Progress while draining does not move the deadline: the last one bounds the drain.
+      c.deadline = now + kReplyTimeout;
+    }
+    Flush(c);
+    if (c.state == Connection::State::kRunning && !Issuing(c) && c.in_flight() == 0) Close(c, {});
+  }
+
+  // Appends one request to c.out in a free slot; false when nothing can be sent now (every
+  // token of the connection busy, the budget spent, or no code could be made).
+  bool Issue(Connection& c, Clock::time_point now) {
+    Token* token = nullptr;
+    if (!c.tokens.empty() && (token = NextIdleToken(c)) == nullptr) return false;
+    if (!shared_->TakeBudget()) {
+      c.stopped = true;
+      return false;
+    }
+    char code[16];
+    bool valid = true;
+    if (token != nullptr) {
+      if (oath_hotp_generate(reinterpret_cast<const char*>(token->seed.data()), token->seed.size(),
+                             token->counter, token->digits, false, OATH_HOTP_DYNAMIC_TRUNCATION,
+                             code) != OATH_OK) {
+        base::Wipe(code, sizeof(code));
+        counts_.Add("error:oath_hotp_generate");
+        c.stopped = true;
+        return false;
+      }
+      valid = !(o_.wrong_ratio > 0 &&
+                std::uniform_real_distribution<double>(0, 1)(c.rng) < o_.wrong_ratio);
+      char& last = code[token->digits - 1];
+      if (!valid) last = static_cast<char>('0' + (last - '0' + 1) % 10);
+    }
+    const uint32_t index = c.free_slots.back();
+    const uint64_t id = c.sequence * c.slots.size() + index;
+    c.out.append("VERIFY\t");
+    AppendNumber(&c.out, id);
+    if (token == nullptr) {
+      c.out.append("\tuser=loadgen-");
+      AppendNumber(&c.out, static_cast<uint64_t>(c.index));
+      c.out.push_back('-');
+      AppendNumber(&c.out, c.sequence % 1000);
+      c.out.append("\totp=123456\n");
+    } else {
+      c.out.push_back('\t');
+      c.out.append(token->selector);
+      c.out.append("\totp=");
+      c.out.append(code, token->digits);
+      c.out.push_back('\n');
+      base::Wipe(code, sizeof(code));
+      token->busy = true;
+    }
+    c.free_slots.pop_back();
+    c.slots[index] = Slot{id, now, token, valid};
+    ++c.sequence;
+    return true;
+  }
+
+  // The connection's next token without a request in flight, round robin; nullptr if none.
+  static Token* NextIdleToken(Connection& c) {
+    const size_t n = c.tokens.size();
+    for (size_t i = 0, at = c.cursor; i < n; ++i, at = at + 1 == n ? 0 : at + 1) {
+      if (!c.tokens[at]->busy) {
+        c.cursor = at + 1 == n ? 0 : at + 1;
+        return c.tokens[at];
+      }
+    }
+    return nullptr;
+  }
+
+  // One send of what c.out holds beyond out_sent. What the socket does not take waits for
+  // EPOLLOUT, which is watched only then.
+  void Flush(Connection& c) {
+    const size_t pending = c.out.size() - c.out_sent;
+    if (pending == 0) return;
+    ssize_t n = ::send(c.fd, c.out.data() + c.out_sent, pending, MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      Close(c, "error:send");
+      return;
+    }
+    if (n > 0) c.out_sent += static_cast<size_t>(n);
+    const bool rest = c.out_sent < c.out.size();
+    if (!rest) {
+      c.out.clear();  // keeps the capacity: no allocation in steady state
+      c.out_sent = 0;
+    }
+    if (rest != c.want_write) {
+      c.want_write = rest;
+      epoll_event ev{};
+      ev.events = EPOLLIN | (rest ? EPOLLOUT : 0u);
+      ev.data.ptr = &c;
+      ::epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
     }
   }
 
-  void Count(const std::string& reason) {
-    std::lock_guard<std::mutex> lock(results_->mu);
-    ++results_->by_reason[reason];
+  // The end of the run: connections with nothing in flight close now, the others as their
+  // last reply comes in (Progress) or at their deadline (Sweep).
+  void StopIssuing() {
+    issuing_ = false;
+    for (Connection* c : connections_) {
+      if (c->state == Connection::State::kRunning && c->in_flight() == 0) Close(*c, {});
+    }
   }
 
+  void Sweep(Clock::time_point now) {
+    for (Connection* c : connections_) {
+      if (c->state == Connection::State::kClosed || now < c->deadline) continue;
+      Close(*c, c->state == Connection::State::kHello ? "error:hello no reply" : kClosedError);
+    }
+  }
+
+  // Closes the connection, counting `error` unless it is empty. Requests still in flight keep
+  // their tokens busy, so their counters do not advance.
+  void Close(Connection& c, std::string_view error) {
+    if (!error.empty()) counts_.Add(error);
+    ::close(c.fd);  // also leaves the epoll set
+    c.fd = -1;
+    c.state = Connection::State::kClosed;
+    --open_;
+  }
+
+  Shared* const shared_;
   const Options& o_;
-  const int index_;
-  std::vector<Token*> tokens_;
-  const Clock::time_point end_;
-  Results* results_;
-  const std::string& hello_;
-  std::mt19937 rng_;
-  int fd_ = -1;
-  uint64_t next_id_ = 1;
-  size_t cursor_ = 0;
-  bool budget_spent_ = false;  // --max-requests reached
-  std::map<uint64_t, InFlight> in_flight_;
-  std::string buffer_;
-  size_t scan_ = 0;
+  const std::vector<Connection*> connections_;
+  ReasonCounts counts_;
+  int epoll_ = -1;
+  int open_ = 0;  // connections not closed
+  bool issuing_ = true;
 };
 
 std::optional<std::string> HelloLine(const std::string& spec) {
@@ -396,6 +641,75 @@ std::optional<std::string> HelloLine(const std::string& spec) {
   return line + "\n";
 }
 
+struct Outcome {
+  double seconds = 0;  // from the first connect to the last close
+  std::map<std::string, uint64_t> by_reason;
+};
+
+// Splits the connections and `tokens` across shared->options.threads event loops, runs them on
+// as many threads and merges their counts. Connection i takes tokens i, i + connections, ...
+// and runs on loop i % threads.
+Outcome RunLoops(Shared* shared, std::vector<Token>* tokens) {
+  const Options& o = shared->options;
+  std::vector<std::unique_ptr<Connection>> connections;
+  std::vector<std::vector<Connection*>> per_loop(static_cast<size_t>(o.threads));
+  for (int i = 0; i < o.connections; ++i) {
+    auto c = std::make_unique<Connection>(i, o.depth);
+    for (size_t t = static_cast<size_t>(i); t < tokens->size(); t += o.connections) {
+      c->tokens.push_back(&(*tokens)[t]);
+    }
+    per_loop[static_cast<size_t>(i % o.threads)].push_back(c.get());
+    connections.push_back(std::move(c));
+  }
+  std::vector<std::unique_ptr<EventLoop>> loops;
+  for (auto& list : per_loop) loops.push_back(std::make_unique<EventLoop>(shared, list));
+
+  const Clock::time_point start = Clock::now();
+  shared->end = start + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(o.duration));
+  std::vector<std::thread> threads;
+  for (auto& loop : loops) {
+    threads.emplace_back([&loop] {
+      try {
+        loop->Run();
+      } catch (const std::exception&) {
+        loop->counts().Add("error:exception");
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  Outcome outcome;
+  outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (auto& loop : loops) {
+    for (const auto& [reason, count] : loop->counts().counts()) {
+      outcome.by_reason[reason] += count;
+    }
+  }
+  return outcome;
+}
+
+// Prints the results in the format scripts parse; returns the exit code: 1 if any reason is an
+// error, else 0.
+int Report(const Options& o, double seconds, const server::LatencyHistogram& latency,
+           const std::map<std::string, uint64_t>& by_reason) {
+  uint64_t replies = latency.Count();
+  std::printf(
+      "connections=%d depth=%d duration_s=%.2f replies=%llu throughput_rps=%.0f threads=%d\n",
+      o.connections, o.depth, seconds, static_cast<unsigned long long>(replies),
+      static_cast<double>(replies) / seconds, o.threads);
+  std::printf("latency_us p50=%llu p90=%llu p99=%llu max=%llu\n",
+              static_cast<unsigned long long>(latency.Percentile(0.5)),
+              static_cast<unsigned long long>(latency.Percentile(0.9)),
+              static_cast<unsigned long long>(latency.Percentile(0.99)),
+              static_cast<unsigned long long>(latency.Max()));
+  bool errors = false;
+  for (const auto& [reason, count] : by_reason) {
+    std::printf("reason %s=%llu\n", reason.c_str(), static_cast<unsigned long long>(count));
+    errors |= reason.rfind("error:", 0) == 0;
+  }
+  return errors ? 1 : 0;
+}
+
 int Main(int argc, char** argv) {
   Options o;
   CLI::App app{"otpd-loadgen: load generator for the otpd verify socket (loopback only)"};
@@ -407,6 +721,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   app.add_option("--duration", o.duration, "seconds")->check(CLI::Range(0.1, 600.0));
   app.add_option("--max-requests", o.max_requests, "stop after this many requests (0: none)");
+  app.add_option("--threads", o.threads, "event-loop threads the connections are split across")
+      ->check(CLI::Range(1, 16));
   app.add_option("--hello", o.hello, "CLIENT:KEYFILE to authenticate on TCP");
   app.add_option("--tokens", o.tokens_file, "CSV of serial|user,seed_hex,counter[,digits]");
   app.add_option("--save-tokens", o.save_tokens_file,
@@ -425,6 +741,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "give exactly one of --unix, --tcp, --self\n");
     return 2;
   }
+  o.threads = std::min(o.threads, o.connections);
   std::string hello;
   if (!o.hello.empty()) {
     std::optional<std::string> line = HelloLine(o.hello);
@@ -433,6 +750,7 @@ int Main(int argc, char** argv) {
       return 2;
     }
     hello = *line;
+    base::Wipe(line->data(), line->size());
   }
   std::vector<Token> tokens;
   if (!o.tokens_file.empty()) {
@@ -466,22 +784,9 @@ int Main(int argc, char** argv) {
     o.unix_path = config.socket_path;
   }
 
-  Results results;
-  auto start = Clock::now();
-  auto end = start +
-             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < o.connections; ++i) {
-    std::vector<Token*> slice;
-    for (size_t t = static_cast<size_t>(i); t < tokens.size(); t += o.connections) {
-      slice.push_back(&tokens[t]);
-    }
-    workers.push_back(std::make_unique<Worker>(o, i, std::move(slice), end, &results, hello));
-  }
-  std::vector<std::thread> threads;
-  for (auto& w : workers) threads.emplace_back([&w] { w->Run(); });
-  for (auto& t : threads) t.join();
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  Shared shared{o, std::move(hello)};
+  auto [seconds, by_reason] = RunLoops(&shared, &tokens);
+  base::Wipe(shared.hello_line.data(), shared.hello_line.size());
   if (self_server) {
     self_server->Stop();
     self_server.reset();
@@ -493,22 +798,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "--save-tokens: cannot write %s\n", o.save_tokens_file.c_str());
     return 1;
   }
-
-  uint64_t replies = g_latency.Count();
-  std::printf("connections=%d depth=%d duration_s=%.2f replies=%llu throughput_rps=%.0f\n",
-              o.connections, o.depth, seconds, static_cast<unsigned long long>(replies),
-              static_cast<double>(replies) / seconds);
-  std::printf("latency_us p50=%llu p90=%llu p99=%llu max=%llu\n",
-              static_cast<unsigned long long>(g_latency.Percentile(0.5)),
-              static_cast<unsigned long long>(g_latency.Percentile(0.9)),
-              static_cast<unsigned long long>(g_latency.Percentile(0.99)),
-              static_cast<unsigned long long>(g_latency.Max()));
-  bool errors = false;
-  for (const auto& [reason, count] : results.by_reason) {
-    std::printf("reason %s=%llu\n", reason.c_str(), static_cast<unsigned long long>(count));
-    errors |= reason.rfind("error:", 0) == 0;
-  }
-  return errors ? 1 : 0;
+  return Report(o, seconds, shared.latency, by_reason);
 }
 
 }  // namespace
