@@ -12,23 +12,11 @@
 #include <vector>
 
 #include "tests/testing/daemon.h"
+#include "tests/testing/sanitized.h"
 
 namespace otpd::hardening {
 
-// True in sanitizer builds (scripts/sanitize.sh builds the daemon the same way): there RSS
-// measures shadow memory, redzones and ASan's quarantine of freed blocks, so memory bounds are
-// reported but not asserted.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-inline constexpr bool kSanitized = true;
-#else
-inline constexpr bool kSanitized = false;
-#endif
-#else
-inline constexpr bool kSanitized = false;
-#endif
+using otpd::testing::kSanitized;
 
 // The pid of this process's child whose command name is `comm` (as in /proc/PID/comm), or -1.
 pid_t FindChild(const std::string& comm);

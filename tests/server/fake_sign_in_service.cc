@@ -113,7 +113,10 @@ void FakeSignInService::Run() {
     auto earliest = std::min_element(queue_.begin(), queue_.end(),
                                      [](const Due& a, const Due& b) { return a.at < b.at; });
     if (earliest->at > std::chrono::steady_clock::now() && !stop_) {
-      cv_.wait_until(lock, earliest->at);
+      // A copy: wait_until reads its deadline again after waking, and an Enqueue meanwhile may
+      // have moved the queue's elements.
+      const std::chrono::steady_clock::time_point at = earliest->at;
+      cv_.wait_until(lock, at);
       continue;
     }
     Due due = std::move(*earliest);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/codec.h"
+#include "tests/testing/sanitized.h"
 #include "tests/tokenio/test_util.h"
 #include "tokenio/pskc.h"
 
@@ -269,10 +270,11 @@ TEST(PskcStreamingTest, HundredThousandEncryptedKeysInBoundedMemory) {
   EXPECT_EQ(sink.errors, 0u);
   EXPECT_TRUE(sink.ok);
   // Reading the whole file would raise the peak by at least its size; streaming keeps to the
-  // parser's buffers plus the serial set used for the duplicate check.
+  // parser's buffers plus the serial set used for the duplicate check. (Under a sanitizer RSS
+  // says little: the figures are recorded, not checked.)
   ::testing::Test::RecordProperty("file_kib", static_cast<int>(file_kib));
   ::testing::Test::RecordProperty("peak_rss_growth_kib", static_cast<int>(after - before));
-  if (before > 0) {
+  if (before > 0 && !otpd::testing::kSanitized) {
     EXPECT_LT(after - before, file_kib / 4) << "file " << file_kib << " KiB";
   }
 }
