@@ -9,43 +9,35 @@
 namespace otpd::storage {
 namespace {
 
-// The key of (ns, key) in the per-group version overlay.
-std::string OverlayKey(Namespace ns, std::string_view key) {
-  std::string k;
-  k.reserve(key.size() + 1);
-  k.push_back(static_cast<char>(ns));
-  k.append(key);
-  return k;
-}
+using VersionMap = std::unordered_map<KeyPrint, uint64_t, KeyPrintHash>;
 
 // Versions as they will be once the batches accepted so far into the group are applied; 0 means
 // deleted. Lookups fall through to the backend for keys the group has not touched.
 class VersionView {
  public:
   // `cache` holds versions known from earlier groups' successful writes.
-  VersionView(const CommitBackend* backend, const std::unordered_map<std::string, uint64_t>& cache)
+  VersionView(const CommitBackend* backend, const VersionCache& cache)
       : backend_(backend), cache_(cache) {}
 
-  base::StatusOr<uint64_t> Version(const std::unordered_map<std::string, uint64_t>& delta,
-                                   Namespace ns, std::string_view key) {
-    std::string k = OverlayKey(ns, key);
+  base::StatusOr<uint64_t> Version(const VersionMap& delta, const KeyPrint& k, Namespace ns,
+                                   std::string_view key) {
     if (auto it = delta.find(k); it != delta.end()) return it->second;
     if (auto it = overlay_.find(k); it != overlay_.end()) return it->second;
-    if (auto it = cache_.find(k); it != cache_.end()) return it->second;
+    if (std::optional<uint64_t> v = cache_.Find(k)) return *v;
     return backend_->ReadVersion(ns, key);
   }
 
-  void Merge(std::unordered_map<std::string, uint64_t>&& delta) {
-    for (auto& [k, v] : delta) overlay_[k] = v;
+  void Merge(const VersionMap& delta) {
+    for (const auto& [k, v] : delta) overlay_[k] = v;
   }
 
   // The versions this group's accepted batches give their keys.
-  const std::unordered_map<std::string, uint64_t>& overlay() const { return overlay_; }
+  const VersionMap& overlay() const { return overlay_; }
 
  private:
   const CommitBackend* backend_;
-  const std::unordered_map<std::string, uint64_t>& cache_;
-  std::unordered_map<std::string, uint64_t> overlay_;
+  const VersionCache& cache_;
+  VersionMap overlay_;
 };
 
 base::Status ValidateBatch(const WriteBatch& batch) {
@@ -62,11 +54,13 @@ base::Status ValidateBatch(const WriteBatch& batch) {
 
 // Checks `batch`'s conditions and turns its ops into mutations (appended to `out`) with the
 // versions they will have. On failure nothing is appended and `view` is unchanged.
-base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, std::vector<Mutation>* out) {
+base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, VersionMap& delta,
+                          std::vector<Mutation>* out) {
   OTPD_RETURN_IF_ERROR(ValidateBatch(batch));
-  std::unordered_map<std::string, uint64_t> delta;
+  delta.clear();
   for (const auto& c : batch.conditions()) {
-    OTPD_ASSIGN_OR_RETURN(uint64_t current, view.Version(delta, c.ns, c.key));
+    OTPD_ASSIGN_OR_RETURN(uint64_t current,
+                          view.Version(delta, Fingerprint(c.ns, c.key), c.ns, c.key));
     if (current != c.version) {
       return base::AbortedError("version conflict on " + std::string(NamespaceName(c.ns)) + "/" +
                                 c.key + ": expected " + std::to_string(c.version) + ", found " +
@@ -75,21 +69,22 @@ base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, std::vecto
   }
   size_t first = out->size();
   for (const auto& op : batch.ops()) {
+    const KeyPrint k = Fingerprint(op.ns, op.key);
     if (op.kind == WriteBatch::OpKind::kDelete) {
-      delta[OverlayKey(op.ns, op.key)] = 0;
+      delta[k] = 0;
       out->push_back(Mutation{op.ns, op.key, true, {}, 0});
       continue;
     }
-    auto current = view.Version(delta, op.ns, op.key);
+    auto current = view.Version(delta, k, op.ns, op.key);
     if (!current.ok()) {
       out->resize(first);
       return current.status();
     }
     uint64_t version = *current + 1;
-    delta[OverlayKey(op.ns, op.key)] = version;
+    delta[k] = version;
     out->push_back(Mutation{op.ns, op.key, false, op.value, version});
   }
-  view.Merge(std::move(delta));
+  view.Merge(delta);
   return base::OkStatus();
 }
 
@@ -101,7 +96,7 @@ base::StatusOr<uint64_t> CommitBackend::ReadVersion(Namespace ns, std::string_vi
 }
 
 CommitPipeline::CommitPipeline(CommitBackend* backend, PipelineOptions options)
-    : backend_(backend), options_(options) {
+    : backend_(backend), options_(options), version_cache_(options.version_cache_entries) {
   if (options_.max_queue == 0) options_.max_queue = 1;
   committer_ = std::thread([this] { Run(); });
   committer_id_.store(committer_.get_id());
@@ -199,11 +194,12 @@ void CommitPipeline::Run() {
 
 void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
   VersionView view(backend_, version_cache_);
+  VersionMap delta;
   std::vector<Mutation> mutations;
   std::vector<base::Status> results(group.size());
   bool sync = false;
   for (size_t i = 0; i < group.size(); ++i) {
-    results[i] = PrepareBatch(group[i].batch, view, &mutations);
+    results[i] = PrepareBatch(group[i].batch, view, delta, &mutations);
     if (results[i].ok() && group[i].durability == Durability::kDurable) sync = true;
   }
   // A durable batch with nothing to write still asks for an fsync: it acts as a barrier that makes
@@ -217,12 +213,9 @@ void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
         if (r.ok()) r = written;
       }
       // Whether a failed write reached the backend is not known: read these keys again next time.
-      for (const auto& [k, v] : view.overlay()) version_cache_.erase(k);
-    } else if (options_.version_cache_entries != 0) {
-      if (version_cache_.size() + view.overlay().size() > options_.version_cache_entries) {
-        version_cache_.clear();
-      }
-      for (const auto& [k, v] : view.overlay()) version_cache_[k] = v;
+      for (const auto& [k, v] : view.overlay()) version_cache_.Erase(k);
+    } else {
+      for (const auto& [k, v] : view.overlay()) version_cache_.Put(k, v);
     }
   }
   for (size_t i = 0; i < group.size(); ++i) {

@@ -2,8 +2,10 @@
 # Verify-socket benchmark against the real daemon: seeds N activated HOTP tokens (default
 # 1 000 000) into a fresh data directory, starts otpd (durability sync), loads every user into
 # its cache once, then runs otpd-loadgen over the Unix socket:
-#   64 connections, depth 1 and 16, valid codes (accepted) and wrong codes (rejected);
+#   64 connections, depth 1, 2 and 16, valid codes (accepted) and wrong codes (rejected);
 #   1 connection, strict request/response.
+# The valid-code runs come first: wrong codes count failures, and a user with five is locked out
+# (a cheap answer that would flatter the later runs).
 # Prints each run, the daemon's RSS, and the disk's fdatasync latency measured right after.
 # Usage: bash bench/server/daemon_bench.sh [N] [SECONDS_PER_RUN] [BUILD_DIR]
 set -euo pipefail
@@ -38,7 +40,7 @@ warm=$((n / 20000 + 5))
 echo "== warm-up: loading every user (${warm} s budget)"
 loadgen 64 16 0 "$warm"
 echo "RSS after warm-up: $(rss)"
-for run in "64 1 0" "64 16 0" "64 1 1" "64 16 1" "1 1 0"; do
+for run in "64 1 0" "64 2 0" "64 16 0" "1 1 0" "64 1 1" "64 2 1" "64 16 1"; do
   set -- $run
   echo "== connections=$1 depth=$2 wrong_ratio=$3"
   loadgen "$1" "$2" "$3" "$seconds"

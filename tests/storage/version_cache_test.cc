@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
 #include <string>
+#include <unordered_map>
 
 #include "storage/fault_injection_store.h"
 #include "storage/memory_store.h"
+#include "storage/version_cache.h"
 
 namespace otpd::storage {
 namespace {
@@ -56,6 +60,108 @@ TEST(VersionCacheTest, FailedWritesAreForgotten) {
   auto record = store.Get(Namespace::kState, "k0");
   EXPECT_EQ((*record)->version, 3u);
   EXPECT_EQ((*record)->value, "after");
+}
+
+TEST(VersionCacheTest, WorkingSetBeyondTheInitialTable) {
+  // 5000 keys grow the table past its initial 1024 slots; every version stays right.
+  MemoryStore store(PipelineOptions{.version_cache_entries = 8000});
+  Rewrite(store, 5000, 3);
+}
+
+// ---- the table itself ------------------------------------------------------------------------
+
+// A print whose home slot is `home` modulo the table size (for tables up to 2^20 slots).
+KeyPrint Print(uint64_t home, uint64_t id) { return KeyPrint{home | (id << 20), id + 1}; }
+
+TEST(VersionTableTest, PutFindUpdateErase) {
+  VersionCache cache(100);
+  EXPECT_EQ(cache.Find(Print(1, 1)), std::nullopt);
+  cache.Put(Print(1, 1), 7);
+  cache.Put(Print(1, 2), 8);  // same home slot
+  EXPECT_EQ(cache.Find(Print(1, 1)), 7u);
+  EXPECT_EQ(cache.Find(Print(1, 2)), 8u);
+  cache.Put(Print(1, 1), 9);
+  EXPECT_EQ(cache.Find(Print(1, 1)), 9u);
+  EXPECT_EQ(cache.size(), 2u);
+  cache.Erase(Print(1, 1));
+  EXPECT_EQ(cache.Find(Print(1, 1)), std::nullopt);
+  EXPECT_EQ(cache.Find(Print(1, 2)), 8u);  // moved back into the freed slot, still found
+  cache.Erase(Print(1, 3));                // absent: nothing happens
+  EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(VersionTableTest, DisabledRemembersNothing) {
+  VersionCache cache(0);
+  cache.Put(Print(1, 1), 7);
+  EXPECT_EQ(cache.Find(Print(1, 1)), std::nullopt);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(VersionTableTest, ForgetsEverythingBeyondItsLimit) {
+  VersionCache cache(3);
+  for (uint64_t i = 0; i < 3; ++i) cache.Put(Print(i, i), i);
+  EXPECT_EQ(cache.size(), 3u);
+  cache.Put(Print(9, 9), 9);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.Find(Print(0, 0)), std::nullopt);
+  EXPECT_EQ(cache.Find(Print(9, 9)), 9u);
+}
+
+TEST(VersionTableTest, MaximumTableKeepsItsLimitAtThreeQuartersLoad) {
+  VersionCache cache(3 << 20);
+  for (uint64_t i = 0; i < 5000; ++i)
+    cache.Put(Fingerprint(Namespace::kState, std::to_string(i)), i);
+  EXPECT_EQ(cache.size(), 5000u);
+  EXPECT_EQ(cache.capacity(), 8192u);  // grown from 1024 by doubling
+  VersionCache small(3);
+  small.Put(Print(1, 1), 1);
+  EXPECT_EQ(small.capacity(), 4u);
+}
+
+// Random puts and erases on clustered home slots (long probe runs that wrap around the table's
+// end), checked against a map after every step.
+TEST(VersionTableTest, AgreesWithAMapUnderRandomPutsAndErases) {
+  std::mt19937_64 rng(20261128);
+  VersionCache cache(700);  // at most 1024 slots: never grows past them, clears beyond 700
+  std::unordered_map<KeyPrint, uint64_t, KeyPrintHash> model;
+  for (int step = 0; step < 30000; ++step) {
+    // Homes near the end of a 1024-slot table, so runs wrap to the start.
+    KeyPrint k = Print(1000 + rng() % 40, rng() % 900);
+    if (rng() % 3 == 0) {
+      cache.Erase(k);
+      model.erase(k);
+    } else {
+      uint64_t v = rng();
+      if (model.size() == 700 && !model.contains(k)) model.clear();
+      cache.Put(k, v);
+      model[k] = v;
+    }
+    ASSERT_EQ(cache.size(), model.size()) << "step " << step;
+    if (step % 251 == 0) {
+      for (uint64_t id = 0; id < 900; ++id) {
+        for (uint64_t home = 1000; home < 1040; home += 13) {
+          KeyPrint probe = Print(home, id);
+          auto it = model.find(probe);
+          ASSERT_EQ(cache.Find(probe),
+                    it == model.end() ? std::nullopt : std::optional<uint64_t>(it->second))
+              << "step " << step;
+        }
+      }
+    }
+  }
+}
+
+TEST(VersionTableTest, FingerprintsSeparateNamespacesAndKeys) {
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  for (Namespace ns : {Namespace::kState, Namespace::kTokens, Namespace::kUsers}) {
+    for (int i = 0; i < 20000; ++i) {
+      KeyPrint p = Fingerprint(ns, "user" + std::to_string(i) + "@example.com");
+      EXPECT_FALSE(p == KeyPrint{});
+      EXPECT_TRUE(seen.insert({p.a, p.b}).second);
+    }
+  }
+  EXPECT_FALSE(Fingerprint(Namespace::kState, "") == KeyPrint{});
+  EXPECT_FALSE(Fingerprint(Namespace::kState, "ab") == Fingerprint(Namespace::kState, "ba"));
 }
 
 }  // namespace
