@@ -6,6 +6,7 @@
 //   otpd-loadgen --tcp 127.0.0.1:7733 --hello vpn:/etc/otpd/clients/vpn.key --tokens t.csv
 //   otpd-loadgen --self --connections 4 --depth 32 --duration 5   (in-process fake server)
 //   otpd-loadgen --self --connections 64 --depth 16 --threads 2   (two event loops)
+//   otpd-loadgen --unix data/verify.sock --tokens t.csv --connections 64 --depth 16 --rate 60000
 //
 // --tokens FILE is a CSV whose header is `serial,seed_hex,counter[,digits]` or
 // `user,seed_hex,counter[,digits]`, one HOTP token per row. Connections take disjoint slices of
@@ -25,6 +26,13 @@
 // in a fixed array of slots per connection, found again from the reply's id, and reasons are
 // counted per loop and merged at the end. Latency runs from appending a request to the
 // connection's output buffer to parsing its reply.
+//
+// --rate R paces the requests instead (open loop): R requests a second over all connections,
+// each sent on the first connection with a free slot, --connections x --depth bounding what is in
+// flight. A request's latency then runs from the moment it was due, not from when a slot freed
+// up for it, so a server that falls behind shows its backlog in the percentiles rather than
+// slowing the generator down with it (the "coordinated omission" of closed-loop generators).
+// Loops wake at least every 200 us to send what is due.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -75,6 +83,8 @@ constexpr auto kHelloTimeout = std::chrono::seconds(5);
 constexpr auto kReplyTimeout = std::chrono::seconds(10);
 // How often a loop looks for connections past their deadline.
 constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+// With --rate, the longest a loop sleeps before sending the requests that fell due meanwhile.
+constexpr auto kPaceInterval = std::chrono::microseconds(200);
 // Per-connection receive buffer; a reply line longer than this is unparsable.
 constexpr size_t kReadBufferSize = 16384;
 
@@ -101,6 +111,7 @@ struct Options {
   std::string tokens_file;
   std::string save_tokens_file;
   double wrong_ratio = 0;
+  double rate = 0;  // requests per second over all loops; 0: as fast as the slots allow
 };
 
 std::optional<std::vector<Token>> LoadTokens(const std::string& path) {
@@ -277,8 +288,9 @@ class ReasonCounts {
 // the latency histogram: both are relaxed atomics, uncontended with the default single loop.
 struct Shared {
   Options options;
-  std::string hello_line;  // empty: no HELLO
-  Clock::time_point end;   // stop issuing here
+  std::string hello_line;   // empty: no HELLO
+  Clock::time_point start;  // the run's start, when --rate's schedule begins
+  Clock::time_point end;    // stop issuing here
   std::atomic<uint64_t> requests{0};
   server::LatencyHistogram latency;
 
@@ -314,6 +326,7 @@ struct Connection {
   int fd = -1;
   State state = State::kClosed;
   bool stopped = false;        // issues no more (budget spent, or no code): drain and close
+  bool pace_dirty = false;     // --rate: has requests appended by the current Pace, not sent
   std::vector<Token*> tokens;  // this connection's slice
   size_t cursor = 0;           // where the search for an idle token starts
   std::vector<Slot> slots;     // `depth` of them; a request's id is sequence * depth + slot
@@ -350,7 +363,7 @@ class EventLoop {
     Clock::time_point now = Clock::now();
     Clock::time_point next_sweep = now + kSweepInterval;
     while (open_ > 0) {
-      int n = ::epoll_wait(epoll_, events, 64, TimeoutMs(now));
+      int n = Wait(events, 64, now);
       if (n < 0 && errno != EINTR) {
         counts_.Add("error:epoll");
         for (Connection* c : connections_) {
@@ -363,6 +376,7 @@ class EventLoop {
       }
       now = Clock::now();
       if (issuing_ && now >= shared_->end) StopIssuing();
+      if (pacing_ && issuing_) Pace(now);
       if (now >= next_sweep) {
         Sweep(now);
         next_sweep = now + kSweepInterval;
@@ -374,6 +388,14 @@ class EventLoop {
   ReasonCounts& counts() { return counts_; }
 
  private:
+  // epoll_wait, sleeping TimeoutMs; with --rate at most kPaceInterval (epoll_pwait2 takes a
+  // timeout finer than a millisecond).
+  int Wait(epoll_event* events, int max, Clock::time_point now) {
+    if (!pacing_ || !issuing_) return ::epoll_wait(epoll_, events, max, TimeoutMs(now));
+    timespec pace{0, std::chrono::nanoseconds(kPaceInterval).count()};
+    return ::epoll_pwait2(epoll_, events, max, &pace, nullptr);
+  }
+
   // Until the end of the run (rounded up, so the loop does not wake just before it and spin),
   // at most until the next sweep.
   int TimeoutMs(Clock::time_point now) const {
@@ -384,6 +406,44 @@ class EventLoop {
   }
 
   bool Issuing(const Connection& c) const { return issuing_ && !c.stopped; }
+
+  // --rate: sends the requests due by `now` (this loop's share of the rate), each on the next
+  // connection, round robin, with a free slot; stamped with the time it was due. What finds no
+  // free slot stays due and goes out as slots free up, late, which its latency shows.
+  void Pace(Clock::time_point now) {
+    const double elapsed = std::chrono::duration<double>(now - shared_->start).count();
+    const auto due = static_cast<uint64_t>(elapsed * loop_rate_);
+    const size_t n = connections_.size();
+    size_t tried = 0;
+    while (paced_ < due && tried < n) {
+      Connection& c = *connections_[pace_cursor_];
+      pace_cursor_ = pace_cursor_ + 1 == n ? 0 : pace_cursor_ + 1;
+      if (c.state != Connection::State::kRunning || !Issuing(c) || c.free_slots.empty()) {
+        ++tried;
+        continue;
+      }
+      const Clock::time_point at =
+          shared_->start +
+          std::chrono::duration_cast<Clock::duration>(
+              std::chrono::duration<double>(static_cast<double>(paced_) / loop_rate_));
+      if (!Issue(c, at)) {
+        ++tried;
+        continue;
+      }
+      ++paced_;
+      tried = 0;
+      c.deadline = now + kReplyTimeout;
+      if (!c.pace_dirty) {
+        c.pace_dirty = true;
+        dirty_.push_back(&c);
+      }
+    }
+    for (Connection* c : dirty_) {
+      c->pace_dirty = false;
+      if (c->state != Connection::State::kClosed) Flush(*c);
+    }
+    dirty_.clear();
+  }
 
   void Open(Connection& c) {
     int fd = Connect(o_);
@@ -495,7 +555,7 @@ class EventLoop {
   // issues no more and every reply is in.
   void Progress(Connection& c) {
     if (c.state != Connection::State::kRunning) return;  // HELLO not answered yet
-    if (Issuing(c)) {
+    if (Issuing(c) && !pacing_) {
       const Clock::time_point now = Clock::now();
       while (!c.free_slots.empty() && Issue(c, now)) {
       }
@@ -626,6 +686,12 @@ class EventLoop {
   int epoll_ = -1;
   int open_ = 0;  // connections not closed
   bool issuing_ = true;
+  // --rate: this loop's share, the requests sent on its schedule, and where the next one goes.
+  const bool pacing_ = o_.rate > 0;
+  const double loop_rate_ = o_.rate / o_.threads;
+  uint64_t paced_ = 0;
+  size_t pace_cursor_ = 0;
+  std::vector<Connection*> dirty_;  // connections given requests by the current Pace
 };
 
 std::optional<std::string> HelloLine(const std::string& spec) {
@@ -665,6 +731,7 @@ Outcome RunLoops(Shared* shared, std::vector<Token>* tokens) {
   for (auto& list : per_loop) loops.push_back(std::make_unique<EventLoop>(shared, list));
 
   const Clock::time_point start = Clock::now();
+  shared->start = start;
   shared->end = start + std::chrono::duration_cast<Clock::duration>(
                             std::chrono::duration<double>(o.duration));
   std::vector<std::thread> threads;
@@ -693,10 +760,11 @@ Outcome RunLoops(Shared* shared, std::vector<Token>* tokens) {
 int Report(const Options& o, double seconds, const server::LatencyHistogram& latency,
            const std::map<std::string, uint64_t>& by_reason) {
   uint64_t replies = latency.Count();
-  std::printf(
-      "connections=%d depth=%d duration_s=%.2f replies=%llu throughput_rps=%.0f threads=%d\n",
-      o.connections, o.depth, seconds, static_cast<unsigned long long>(replies),
-      static_cast<double>(replies) / seconds, o.threads);
+  std::printf("connections=%d depth=%d duration_s=%.2f replies=%llu throughput_rps=%.0f threads=%d",
+              o.connections, o.depth, seconds, static_cast<unsigned long long>(replies),
+              static_cast<double>(replies) / seconds, o.threads);
+  if (o.rate > 0) std::printf(" target_rps=%.0f", o.rate);
+  std::printf("\n");
   std::printf("latency_us p50=%llu p90=%llu p99=%llu max=%llu\n",
               static_cast<unsigned long long>(latency.Percentile(0.5)),
               static_cast<unsigned long long>(latency.Percentile(0.9)),
@@ -728,6 +796,10 @@ int Main(int argc, char** argv) {
   app.add_option("--save-tokens", o.save_tokens_file,
                  "after the run, write the tokens with their next counters here, so that a "
                  "following run starts where this one stopped");
+  app.add_option("--rate", o.rate,
+                 "requests per second over all connections, paced (open loop); latency counts "
+                 "from when each request was due. 0: as fast as the pipelines allow")
+      ->check(CLI::Range(0.0, 1e7));
   app.add_option("--wrong-ratio", o.wrong_ratio, "fraction of requests with a wrong code")
       ->check(CLI::Range(0.0, 1.0));
   try {
