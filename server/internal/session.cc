@@ -282,7 +282,14 @@ void Session::Reply(std::string text) {
     queued_.append(text);
   }
   ++queued_count_;
-  if (!write_in_progress_) DoWrite();
+  if (write_in_progress_ || flush_posted_) return;
+  // Write once the handlers already queued on this strand have run: the other answers of the
+  // same group commit usually are, and they then leave in the same write.
+  flush_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    if (!self->write_in_progress_ && !self->queued_.empty() && !self->closed_) self->DoWrite();
+  });
 }
 
 void Session::DoWrite() {

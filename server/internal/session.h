@@ -110,6 +110,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string writing_;
   uint32_t writing_count_ = 0;
   bool write_in_progress_ = false;
+  bool flush_posted_ = false;  // a DoWrite of queued_ is posted to the strand
 
   SteadyClock::time_point last_activity_;
   SteadyClock::time_point idle_timer_at_;  // when the idle timer fires next
