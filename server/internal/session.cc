@@ -117,11 +117,7 @@ void Session::ProcessLines() {
     // Without an LF the line may still be missing its CR and LF.
     bool oversized = lf == nullptr ? len > max_line + 1 : content > max_line;
     if (oversized) {
-      core_.stats().requests.fetch_add(1, std::memory_order_relaxed);
-      ++outstanding_;
-      ReplyFail(kNoId, FailReason::kBadRequest);
-      begin_ = end_ = 0;
-      CloseAfterReplies();
+      RejectLineAndClose();
       return;
     }
     if (lf == nullptr) break;
@@ -155,6 +151,14 @@ void Session::ProcessLines() {
     if (line_deadline < idle_timer_at_) ArmIdleTimer(line_deadline);
   }
   DoRead();
+}
+
+void Session::RejectLineAndClose() {
+  core_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+  ++outstanding_;
+  ReplyFail(kNoId, FailReason::kBadRequest);
+  begin_ = end_ = 0;
+  CloseAfterReplies();
 }
 
 void Session::HandleLine(std::span<char> line) {
@@ -382,11 +386,7 @@ void Session::OnIdleTimer(const error_code& ec) {
   if (partial_line_ && !closing_ && now - partial_since_ >= line_timeout) {
     SPDLOG_DEBUG("verify: closing a connection whose request line did not complete in time");
     partial_line_ = false;
-    core_.stats().requests.fetch_add(1, std::memory_order_relaxed);
-    ++outstanding_;
-    ReplyFail(kNoId, FailReason::kBadRequest);
-    begin_ = end_ = 0;
-    CloseAfterReplies();
+    RejectLineAndClose();
     return;
   }
   SteadyClock::time_point next =

@@ -58,6 +58,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(const boost::system::error_code& ec, size_t n);
   void ProcessLines();
   void HandleLine(std::span<char> line);
+  // The line being read is refused (too long, or not complete in time): `FAIL - bad_request`,
+  // the unread input dropped, and the connection closes once earlier replies are written.
+  void RejectLineAndClose();
   void HandleHello(const Request& request);
   void StartServiceCall(const Request& request);
   void OnServiceResult(uint64_t seq, service::SignInResult result);

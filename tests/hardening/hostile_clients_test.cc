@@ -30,6 +30,20 @@ using Clock = std::chrono::steady_clock;
 
 class HostileClientsTest : public ::testing::Test {
  protected:
+  // `n` connections to the daemon's Unix socket (fewer, with a failure recorded, if some fail).
+  std::vector<int> ConnectClients(int n) {
+    std::vector<int> fds;
+    for (int i = 0; i < n; ++i) {
+      int fd = ConnectUnix(SocketPath());
+      if (fd < 0) {
+        ADD_FAILURE() << "connection " << i << " to the daemon failed";
+        break;
+      }
+      fds.push_back(fd);
+    }
+    return fds;
+  }
+
   void StartDaemon(const std::vector<std::string>& extra = {}) {
     std::string error;
     ASSERT_TRUE(e2e::PrepareDataDir(dir_.File("data"), {token_}, &error)) << error;
@@ -127,12 +141,8 @@ TEST_F(HostileClientsTest, ByteASecondClientsDoNotSlowOthers) {
   StartDaemon();
   constexpr int kClients = 50;
   const std::string line = "PING\ts\n";  // 7 bytes: the last arrives after 6 s
-  std::vector<int> fds;
-  for (int i = 0; i < kClients; ++i) {
-    int fd = ConnectUnix(SocketPath());
-    ASSERT_GE(fd, 0);
-    fds.push_back(fd);
-  }
+  std::vector<int> fds = ConnectClients(kClients);
+  ASSERT_EQ(fds.size(), static_cast<size_t>(kClients));
   Latencies lat;
   LineClient probe = LineClient::Unix(SocketPath());
   for (size_t b = 0; b < line.size(); ++b) {
@@ -169,12 +179,8 @@ TEST_F(HostileClientsTest, LinesTricklingPastTheLineTimeoutAreCutOff) {
   StartDaemon({"--line-timeout", "1500"});
   constexpr int kClients = 50;
   const std::string line = "PING\t" + std::string(60, 't') + "\n";  // 66 bytes: 13 s
-  std::vector<int> fds;
-  for (int i = 0; i < kClients; ++i) {
-    int fd = ConnectUnix(SocketPath());
-    ASSERT_GE(fd, 0);
-    fds.push_back(fd);
-  }
+  std::vector<int> fds = ConnectClients(kClients);
+  ASSERT_EQ(fds.size(), static_cast<size_t>(kClients));
   Latencies lat;
   LineClient probe = LineClient::Unix(SocketPath());
   auto start = Clock::now();
