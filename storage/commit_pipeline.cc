@@ -167,6 +167,33 @@ CommitPipeline::Stats CommitPipeline::stats() const {
   return s;
 }
 
+bool CommitPipeline::Learns(Namespace ns) const {
+  return IsValidNamespace(ns) && options_.version_cache_entries != 0 &&
+         (options_.learn_from_reads >> static_cast<unsigned>(ns) & 1) != 0;
+}
+
+void CommitPipeline::Learn(Namespace ns, std::string_view key, uint64_t version,
+                           uint64_t ticket) const {
+  if (!Learns(ns)) return;
+  constexpr size_t kMaxOffers = 1 << 16;
+  const KeyPrint k = Fingerprint(ns, key);
+  std::lock_guard lock(offers_mu_);
+  if (offers_.size() < kMaxOffers) offers_.push_back(Offer{k, version, ticket});
+}
+
+void CommitPipeline::TakeOffers() {
+  std::vector<Offer> offers;
+  {
+    std::lock_guard lock(offers_mu_);
+    offers.swap(offers_);
+  }
+  for (const Offer& o : offers) {
+    if (o.ticket != version_cache_.forgets()) continue;
+    if (!version_cache_.Find(o.key)) version_cache_.Put(o.key, o.version);
+  }
+  published_forgets_.store(version_cache_.forgets(), std::memory_order_release);
+}
+
 void CommitPipeline::Run() {
   std::deque<Pending> group;
   for (;;) {
@@ -193,6 +220,7 @@ void CommitPipeline::Run() {
 }
 
 void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
+  TakeOffers();
   VersionView view(backend_, version_cache_);
   VersionMap delta;
   std::vector<Mutation> mutations;
@@ -217,6 +245,7 @@ void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
     } else {
       for (const auto& [k, v] : view.overlay()) version_cache_.Put(k, v);
     }
+    published_forgets_.store(version_cache_.forgets(), std::memory_order_release);
   }
   for (size_t i = 0; i < group.size(); ++i) {
     if (results[i].ok()) {

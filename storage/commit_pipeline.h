@@ -85,6 +85,13 @@ struct PipelineOptions {
   // 0 disables. Default: 3 << 20, enough for 1.5 million users' sign-in state; the table grows
   // with use, to 96 MiB at the most.
   size_t version_cache_entries = 3 << 20;
+
+  // Namespaces whose reads also teach the version cache, as a mask of 1 << Namespace: the first
+  // rewrite of a record read since the start then needs no backend read on the committer thread
+  // either (a sign-in loads the user's state before it rewrites it). Default: the state
+  // namespace, whose records every sign-in rewrites; learning every record read would crowd them
+  // out of the cache.
+  uint32_t learn_from_reads = 1u << static_cast<unsigned>(Namespace::kState);
 };
 
 class CommitPipeline {
@@ -116,7 +123,22 @@ class CommitPipeline {
 
   Stats stats() const;
 
+  // Learning versions from reads (PipelineOptions::learn_from_reads). A reader takes a ticket
+  // before it reads (ns, key) from the backend, then offers what it found. The committer takes
+  // the offer before its next group, unless its cache has forgotten anything since the ticket (a
+  // failed write, or the reset at the limit) or already knows the key (then it wrote the key
+  // since, and knows better). At most 65 536 offers wait; more are dropped. Thread-safe.
+  bool Learns(Namespace ns) const;
+  uint64_t LearnTicket() const { return published_forgets_.load(std::memory_order_acquire); }
+  void Learn(Namespace ns, std::string_view key, uint64_t version, uint64_t ticket) const;
+
  private:
+  struct Offer {
+    KeyPrint key;
+    uint64_t version;
+    uint64_t ticket;
+  };
+
   struct Pending {
     WriteBatch batch;
     Durability durability;
@@ -125,6 +147,8 @@ class CommitPipeline {
 
   void Run();
   void CommitGroup(std::deque<Pending>& group);
+  // On the committer: moves the offers into the version cache, then publishes its forgets.
+  void TakeOffers();
   bool OnCommitterThread() const { return std::this_thread::get_id() == committer_id_.load(); }
 
   CommitBackend* const backend_;
@@ -132,6 +156,11 @@ class CommitPipeline {
   // Versions of keys this pipeline wrote (see PipelineOptions::version_cache_entries). Only the
   // committer thread touches it.
   VersionCache version_cache_;
+  // version_cache_.forgets() as of the last group: the learning tickets.
+  std::atomic<uint64_t> published_forgets_{0};
+
+  mutable std::mutex offers_mu_;
+  mutable std::vector<Offer> offers_;  // guarded by offers_mu_
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;   // queue_ non-empty or closing_

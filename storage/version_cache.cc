@@ -77,6 +77,7 @@ void VersionCache::Put(const KeyPrint& key, uint64_t version) {
 }
 
 void VersionCache::Erase(const KeyPrint& key) {
+  ++forgets_;
   if (size_ == 0) return;
   const size_t mask = slots_.size() - 1;
   size_t hole = Probe(key);
@@ -96,6 +97,7 @@ void VersionCache::Erase(const KeyPrint& key) {
 }
 
 void VersionCache::Clear() {
+  ++forgets_;
   for (Slot& s : slots_) s = Slot{};
   size_ = 0;
 }

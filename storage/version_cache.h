@@ -49,6 +49,10 @@ class VersionCache {
 
   size_t size() const { return size_; }
   size_t capacity() const { return slots_.size(); }
+  // Counts the calls that may have forgotten a version (Erase, Clear, and the Put that clears at
+  // the limit). A version learned elsewhere while this stayed the same is still current unless
+  // the key was written meanwhile (see CommitPipeline::Learn).
+  uint64_t forgets() const { return forgets_; }
 
  private:
   struct Slot {
@@ -67,6 +71,7 @@ class VersionCache {
   size_t max_slots_;
   std::vector<Slot> slots_;  // a power of two in size, or empty
   size_t size_ = 0;
+  uint64_t forgets_ = 0;
 };
 
 }  // namespace otpd::storage

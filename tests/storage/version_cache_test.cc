@@ -4,13 +4,19 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
+#include "storage/commit_pipeline.h"
 #include "storage/fault_injection_store.h"
 #include "storage/memory_store.h"
+#include "storage/pipelined_store.h"
 #include "storage/version_cache.h"
 
 namespace otpd::storage {
@@ -66,6 +72,133 @@ TEST(VersionCacheTest, WorkingSetBeyondTheInitialTable) {
   // 5000 keys grow the table past its initial 1024 slots; every version stays right.
   MemoryStore store(PipelineOptions{.version_cache_entries = 8000});
   Rewrite(store, 5000, 3);
+}
+
+// ---- versions learned from reads --------------------------------------------------------------
+
+// A backend that counts the version reads the committer makes, and can fail its next write.
+class CountingBackend final : public CommitBackend {
+ public:
+  base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const override {
+    ++reads;
+    auto it = records.find({ns, std::string(key)});
+    if (it == records.end()) return std::optional<Record>();
+    return std::optional<Record>(it->second);
+  }
+  base::Status Scan(Namespace, std::string_view, std::string_view, const ScanFn&) const override {
+    return base::OkStatus();
+  }
+  base::Status Apply(std::span<const Mutation> mutations, bool) override {
+    if (fail_next_write) {
+      fail_next_write = false;
+      return base::UnavailableError("injected write failure");
+    }
+    for (const Mutation& m : mutations) {
+      if (m.is_delete) {
+        records.erase({m.ns, std::string(m.key)});
+      } else {
+        records[{m.ns, std::string(m.key)}] = Record{std::string(m.value), m.version};
+      }
+    }
+    return base::OkStatus();
+  }
+
+  mutable std::atomic<int> reads{0};
+  bool fail_next_write = false;
+  std::map<std::pair<Namespace, std::string>, Record> records;
+};
+
+base::Status PutState(CommitPipeline& pipeline, std::string_view key) {
+  WriteBatch batch;
+  batch.Put(Namespace::kState, key, "v");
+  return pipeline.Commit(std::move(batch), Durability::kDurable);
+}
+
+TEST(LearnedVersionTest, ARecordReadBeforeItsFirstRewriteNeedsNoBackendRead) {
+  CountingBackend backend;
+  backend.records[{Namespace::kState, "hot"}] = Record{"old", 7};
+  CommitPipeline pipeline(&backend, PipelineOptions{});
+  ASSERT_TRUE(pipeline.Learns(Namespace::kState));
+  pipeline.Learn(Namespace::kState, "hot", 7, pipeline.LearnTicket());
+  pipeline.Learn(Namespace::kState, "absent", 0, pipeline.LearnTicket());
+  ASSERT_TRUE(PutState(pipeline, "hot").ok());
+  ASSERT_TRUE(PutState(pipeline, "absent").ok());
+  pipeline.Close();
+  EXPECT_EQ(backend.reads, 0);
+  EXPECT_EQ((backend.records[{Namespace::kState, "hot"}].version), 8u);
+  EXPECT_EQ((backend.records[{Namespace::kState, "absent"}].version), 1u);
+}
+
+TEST(LearnedVersionTest, OnlyTheChosenNamespacesAreLearned) {
+  CountingBackend backend;
+  CommitPipeline pipeline(&backend, PipelineOptions{});
+  EXPECT_FALSE(pipeline.Learns(Namespace::kUsers));
+  pipeline.Learn(Namespace::kUsers, "u", 0, pipeline.LearnTicket());
+  WriteBatch batch;
+  batch.Put(Namespace::kUsers, "u", "v");
+  ASSERT_TRUE(pipeline.Commit(std::move(batch), Durability::kDurable).ok());
+  EXPECT_EQ(backend.reads, 1);
+
+  CountingBackend quiet;
+  CommitPipeline none(&quiet, PipelineOptions{.learn_from_reads = 0});
+  EXPECT_FALSE(none.Learns(Namespace::kState));
+  CommitPipeline uncached(&quiet, PipelineOptions{.version_cache_entries = 0});
+  EXPECT_FALSE(uncached.Learns(Namespace::kState));
+}
+
+TEST(LearnedVersionTest, AnOfferOlderThanAForgetIsDropped) {
+  CountingBackend backend;
+  CommitPipeline pipeline(&backend, PipelineOptions{});
+  const uint64_t ticket = pipeline.LearnTicket();
+  // A write that fails makes the committer forget what it wrote (here "other"): a version read
+  // before that may describe what the failed write changed, so it must not be trusted.
+  backend.fail_next_write = true;
+  ASSERT_FALSE(PutState(pipeline, "other").ok());
+  EXPECT_NE(pipeline.LearnTicket(), ticket);
+  backend.records[{Namespace::kState, "hot"}] = Record{"old", 4};
+  pipeline.Learn(Namespace::kState, "hot", 3, ticket);  // stale
+  const int before = backend.reads;
+  ASSERT_TRUE(PutState(pipeline, "hot").ok());
+  pipeline.Close();
+  EXPECT_EQ(backend.reads, before + 1);
+  EXPECT_EQ((backend.records[{Namespace::kState, "hot"}].version), 5u);
+}
+
+TEST(LearnedVersionTest, WhatTheCommitterWroteOutranksAnOffer) {
+  CountingBackend backend;
+  CommitPipeline pipeline(&backend, PipelineOptions{});
+  const uint64_t ticket = pipeline.LearnTicket();
+  ASSERT_TRUE(PutState(pipeline, "hot").ok());  // version 1, remembered
+  ASSERT_TRUE(PutState(pipeline, "hot").ok());  // version 2
+  // A read that raced the writes above and saw version 1 arrives late.
+  pipeline.Learn(Namespace::kState, "hot", 1, ticket);
+  ASSERT_TRUE(PutState(pipeline, "hot").ok());
+  pipeline.Close();
+  EXPECT_EQ((backend.records[{Namespace::kState, "hot"}].version), 3u);
+  EXPECT_EQ(backend.reads, 1);  // the first write only
+}
+
+// Through a Store: Get teaches the committer, so the first rewrite of a record read after a
+// restart (a fresh pipeline over a filled backend) needs no read of its own.
+TEST(LearnedVersionTest, StoreGetTeachesTheCommitter) {
+  auto owned = std::make_unique<CountingBackend>();
+  CountingBackend& backend = *owned;
+  backend.records[{Namespace::kState, "hot"}] = Record{"old", 3};
+  backend.records[{Namespace::kUsers, "u"}] = Record{"old", 5};
+  PipelinedStore store(std::move(owned), PipelineOptions{});
+  ASSERT_TRUE(store.Get(Namespace::kState, "hot").ok());
+  ASSERT_TRUE(store.Get(Namespace::kState, "new").ok());
+  ASSERT_TRUE(store.Get(Namespace::kUsers, "u").ok());
+  const int reads = backend.reads;  // the three Gets
+  WriteBatch batch;
+  batch.Put(Namespace::kState, "hot", "after");
+  batch.Put(Namespace::kState, "new", "after");
+  batch.Put(Namespace::kUsers, "u", "after");
+  ASSERT_TRUE(store.Commit(std::move(batch), Durability::kDurable).ok());
+  EXPECT_EQ(backend.reads, reads + 1);  // users are not learned
+  EXPECT_EQ((*store.Get(Namespace::kState, "hot"))->version, 4u);
+  EXPECT_EQ((*store.Get(Namespace::kState, "new"))->version, 1u);
+  EXPECT_EQ((*store.Get(Namespace::kUsers, "u"))->version, 6u);
 }
 
 // ---- the table itself ------------------------------------------------------------------------
