@@ -2,8 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -368,10 +368,20 @@ std::string NewId() {
   return base::HexEncode(random);
 }
 
+namespace {
+bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
+}  // namespace
+
 std::string NormaliseUpn(std::string_view upn) {
   std::string out(upn);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) {
+    if (IsAsciiUpper(c)) c = static_cast<char>(c - 'A' + 'a');
+  }
   return out;
+}
+
+bool IsNormalisedUpn(std::string_view upn) {
+  return std::none_of(upn.begin(), upn.end(), IsAsciiUpper);
 }
 
 }  // namespace otpd::service

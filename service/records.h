@@ -124,8 +124,10 @@ std::string AuditKey(int64_t time_micros);
 // A fresh random identifier: 16 lower-case hex characters (safe in protocol ids and paths).
 std::string NewId();
 
-// Lower-cases an UPN for use as a key.
+// Lower-cases an UPN (ASCII letters) for use as a key.
 std::string NormaliseUpn(std::string_view upn);
+// True when NormaliseUpn(upn) == upn.
+bool IsNormalisedUpn(std::string_view upn);
 
 }  // namespace otpd::service
 

@@ -16,15 +16,6 @@ SignInResult Answer(Outcome outcome) {
   return r;
 }
 
-// Which verdict speaks for the user when several credentials were tried: an acceptance first,
-// then a near miss, then a replay. Returns the index, or -1 when none of those.
-int Pick(const std::vector<engine::Verdict>& verdicts, engine::VerdictKind kind) {
-  for (size_t i = 0; i < verdicts.size(); ++i) {
-    if (verdicts[i].kind == kind) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 }  // namespace
 
 SignInVerifier::SignInVerifier(storage::Store& store, const storage::KeyRing& keys,
@@ -59,7 +50,7 @@ void SignInVerifier::InvalidateUser(std::string_view upn) {
   const std::string key = NormaliseUpn(upn);
   Stripe& stripe = StripeFor(key);
   std::lock_guard lock(stripe.mu);
-  stripe.users.erase(key);
+  if (auto it = stripe.users.find(key); it != stripe.users.end()) stripe.users.erase(it);
   ++stripe.generation;
 }
 
@@ -130,20 +121,23 @@ void SignInVerifier::Handle(Mode mode, std::string_view user, std::string_view s
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   // The fast path needs nothing but memory: the token's owner (for serial=) and the user's
   // cached credentials. Anything else goes to the loader, off the caller's (io) thread.
-  std::string upn;
+  std::string owner_or_lowered;
+  std::string_view upn;
   if (!serial.empty()) {
     std::lock_guard owners_lock(owners_mu_);
     auto it = owners_.find(std::string(serial));
-    if (it != owners_.end()) upn = it->second;
+    if (it != owners_.end()) upn = owner_or_lowered = it->second;
+  } else if (IsNormalisedUpn(user)) {
+    upn = user;
   } else {
-    upn = NormaliseUpn(user);
+    upn = owner_or_lowered = NormaliseUpn(user);
   }
   if (!upn.empty()) {
     Stripe& stripe = StripeFor(upn);
     std::unique_lock lock(stripe.mu);
     auto it = stripe.users.find(upn);
     if (it != stripe.users.end()) {
-      Decide(mode, upn, serial, otp, otp2, *it->second, lock, std::move(done));
+      Decide(mode, upn, serial, otp, otp2, it->second, lock, std::move(done));
       return;
     }
   }
@@ -201,7 +195,7 @@ void SignInVerifier::HandleOnLoader(DeferredRequest& request) {
       std::unique_lock lock(stripe.mu);
       auto it = stripe.users.find(upn);
       if (it != stripe.users.end()) {
-        return Decide(request.mode, upn, request.serial, request.otp, request.otp2, *it->second,
+        return Decide(request.mode, upn, request.serial, request.otp, request.otp2, it->second,
                       lock, std::move(request.done));
       }
       generation = stripe.generation;
@@ -216,13 +210,13 @@ void SignInVerifier::HandleOnLoader(DeferredRequest& request) {
       return Decide(request.mode, upn, request.serial, request.otp, request.otp2, unknown, lock,
                     std::move(request.done));
     }
-    auto [it, inserted] = stripe.users.emplace(upn, std::move(*loaded));
-    return Decide(request.mode, upn, request.serial, request.otp, request.otp2, *it->second, lock,
+    auto [it, inserted] = stripe.users.emplace(upn, std::move(**loaded));
+    return Decide(request.mode, upn, request.serial, request.otp, request.otp2, it->second, lock,
                   std::move(request.done));
   }
 }
 
-void SignInVerifier::Decide(Mode mode, const std::string& upn, std::string_view serial,
+void SignInVerifier::Decide(Mode mode, std::string_view upn, std::string_view serial,
                             std::string_view otp, std::string_view otp2, CachedUser& u,
                             std::unique_lock<std::mutex>& lock, SignInCallback done) {
   auto reject = [&](SignInResult r) {
@@ -239,37 +233,46 @@ void SignInVerifier::Decide(Mode mode, const std::string& upn, std::string_view 
     result.outcome = Outcome::kLocked;
     result.retry_after_seconds = wait;
   } else {
-    std::vector<CachedCredential*> usable;
-    bool any = false;
+    // Every usable credential is tried (so the work done does not depend on which one matches).
+    // An acceptance speaks for the user first, then a near miss, then a replay; the first of
+    // each kind counts.
+    struct Match {
+      CachedCredential* credential = nullptr;
+      engine::Verdict verdict;
+    };
+    Match accepted, drift, replayed;
+    size_t matching = 0, tried = 0, malformed = 0;
+    uint64_t hashes = 0;
     for (CachedCredential& c : u.credentials) {
       if (!serial.empty() && c.serial != serial) continue;
-      any = true;
-      if (c.usable) usable.push_back(&c);
+      ++matching;
+      if (!c.usable) continue;
+      ++tried;
+      engine::Verdict v =
+          mode == Mode::kVerify
+              ? engine::Verify(c.credential, c.state.token, otp, now, options_.windows)
+              : engine::Resync(c.credential, c.state.token, otp, otp2, now, options_.windows);
+      hashes += v.hashes;
+      Match* slot = v.kind == engine::VerdictKind::kAccepted   ? &accepted
+                    : v.kind == engine::VerdictKind::kDrift    ? &drift
+                    : v.kind == engine::VerdictKind::kReplayed ? &replayed
+                                                               : nullptr;
+      if (slot != nullptr && slot->credential == nullptr) *slot = Match{&c, v};
+      if (v.kind == engine::VerdictKind::kMalformed) ++malformed;
     }
-    if (!any) {
+    if (matching == 0) {
       result.outcome = serial.empty() ? Outcome::kNoMethod : Outcome::kNotActivated;
-    } else if (usable.empty()) {
+    } else if (tried == 0) {
       result.outcome = Outcome::kNotActivated;
     }
-    if (!usable.empty()) {
-      std::vector<engine::Verdict> verdicts;
-      verdicts.reserve(usable.size());
-      uint64_t hashes = 0;
-      for (CachedCredential* c : usable) {
-        verdicts.push_back(
-            mode == Mode::kVerify
-                ? engine::Verify(c->credential, c->state.token, otp, now, options_.windows)
-                : engine::Resync(c->credential, c->state.token, otp, otp2, now, options_.windows));
-        hashes += verdicts.back().hashes;
-      }
+    if (tried != 0) {
       counters_.hashes.fetch_add(hashes, std::memory_order_relaxed);
 
       storage::WriteBatch batch;
       storage::Durability durability = options_.failure_durability;
-      int chosen = Pick(verdicts, engine::VerdictKind::kAccepted);
-      if (chosen >= 0) {
-        CachedCredential& c = *usable[static_cast<size_t>(chosen)];
-        const engine::Verdict& v = verdicts[static_cast<size_t>(chosen)];
+      if (accepted.credential != nullptr) {
+        CachedCredential& c = *accepted.credential;
+        const engine::Verdict& v = accepted.verdict;
         // The cache moves first: a concurrent replay of this code is refused from now on.
         c.state.token = v.new_state;
         c.state.last_used = now;
@@ -285,21 +288,17 @@ void SignInVerifier::Decide(Mode mode, const std::string& upn, std::string_view 
         result.serial = c.serial;
         result.step = v.step;
         result.drift = v.drift;
-      } else if ((chosen = Pick(verdicts, engine::VerdictKind::kDrift)) >= 0 ||
-                 (chosen = Pick(verdicts, engine::VerdictKind::kReplayed)) >= 0) {
-        const CachedCredential& c = *usable[static_cast<size_t>(chosen)];
-        const engine::Verdict& v = verdicts[static_cast<size_t>(chosen)];
+      } else if (const Match& m = drift.credential != nullptr ? drift : replayed;
+                 m.credential != nullptr) {
+        const CachedCredential& c = *m.credential;
         result.outcome =
-            v.kind == engine::VerdictKind::kDrift ? Outcome::kDrift : Outcome::kReplayed;
+            m.verdict.kind == engine::VerdictKind::kDrift ? Outcome::kDrift : Outcome::kReplayed;
         result.method_id = c.method_id;
         result.method_kind = c.kind;
         result.serial = c.serial;
-        result.step = v.step;
-        result.drift = v.drift;
-      } else if (static_cast<size_t>(
-                     std::count_if(verdicts.begin(), verdicts.end(), [](const engine::Verdict& v) {
-                       return v.kind == engine::VerdictKind::kMalformed;
-                     })) == verdicts.size()) {
+        result.step = m.verdict.step;
+        result.drift = m.verdict.drift;
+      } else if (malformed == tried) {
         // Not a code any of the user's tokens could show: a malformed request, not a guess.
         result.outcome = Outcome::kBadRequest;
       } else {

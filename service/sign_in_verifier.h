@@ -110,9 +110,15 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
     std::vector<CachedCredential> credentials;
     engine::LockoutState lockout;
   };
+  // Looks users up by string_view, so that a request for an already lower-case UPN allocates no
+  // key.
+  struct UpnHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view upn) const { return std::hash<std::string_view>{}(upn); }
+  };
   struct Stripe {
     std::mutex mu;
-    std::unordered_map<std::string, std::unique_ptr<CachedUser>> users;  // guarded by mu
+    std::unordered_map<std::string, CachedUser, UpnHash, std::equal_to<>> users;  // guarded by mu
     uint64_t generation = 0;  // bumped by every invalidation; guarded by mu
   };
 
@@ -131,7 +137,7 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
   // On a loader thread: resolves the owner and loads the user, then decides.
   void HandleOnLoader(DeferredRequest& request);
   // Decides for the user `u` of stripe `lock` (held; released before any answer is delivered).
-  void Decide(Mode mode, const std::string& upn, std::string_view serial, std::string_view otp,
+  void Decide(Mode mode, std::string_view upn, std::string_view serial, std::string_view otp,
               std::string_view otp2, CachedUser& u, std::unique_lock<std::mutex>& lock,
               SignInCallback done);
   // The upn a serial is assigned to; empty when the token is not assigned, NotFound when unknown.

@@ -150,6 +150,21 @@ TEST_F(SignInVerifierTest, OneWrongCodeCountsOnceForManyTokens) {
   EXPECT_EQ(r.serial, "S2");
 }
 
+// Two tokens with the same seed (a re-issued token, say) each take a code once: a replay on one
+// does not hide an acceptance on the other. The UPN's case does not matter.
+TEST_F(SignInVerifierTest, AnAcceptanceOutranksAReplayOnAnotherToken) {
+  Activated("S1", "hal@example.com");
+  Activated("S2", "hal@example.com");
+  const std::string code = ServiceEnv::Cred().TotpAt(Now() + 30);
+  SignInResult first = Verify("hal@example.com", code);
+  ASSERT_EQ(first.outcome, Outcome::kAccepted);
+  SignInResult second = Verify("Hal@Example.COM", code);
+  ASSERT_EQ(second.outcome, Outcome::kAccepted);
+  EXPECT_NE(second.serial, first.serial);
+  SignInResult third = Verify("HAL@example.com", code);
+  EXPECT_EQ(third.outcome, Outcome::kReplayed);
+}
+
 TEST_F(SignInVerifierTest, NearMissReportsDrift) {
   Activated("S1", "fay@example.com");
   engine::Credential cred = ServiceEnv::Cred();
