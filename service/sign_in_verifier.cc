@@ -42,15 +42,12 @@ void SignInVerifier::Resync(const ResyncRequest& request, SignInCallback done) {
   Handle(Mode::kResync, request.user, request.serial, request.otp, request.otp2, std::move(done));
 }
 
-SignInVerifier::Stripe& SignInVerifier::StripeFor(std::string_view upn) {
-  return *stripes_[std::hash<std::string_view>{}(upn) % stripes_.size()];
-}
-
 void SignInVerifier::InvalidateUser(std::string_view upn) {
   const std::string key = NormaliseUpn(upn);
-  Stripe& stripe = StripeFor(key);
+  const uint64_t hash = UpnHash(key);
+  Stripe& stripe = StripeFor(hash);
   std::lock_guard lock(stripe.mu);
-  if (auto it = stripe.users.find(key); it != stripe.users.end()) stripe.users.erase(it);
+  stripe.users.Erase(key, hash);
   ++stripe.generation;
 }
 
@@ -133,11 +130,11 @@ void SignInVerifier::Handle(Mode mode, std::string_view user, std::string_view s
     upn = owner_or_lowered = NormaliseUpn(user);
   }
   if (!upn.empty()) {
-    Stripe& stripe = StripeFor(upn);
+    const uint64_t hash = UpnHash(upn);
+    Stripe& stripe = StripeFor(hash);
     std::unique_lock lock(stripe.mu);
-    auto it = stripe.users.find(upn);
-    if (it != stripe.users.end()) {
-      Decide(mode, upn, serial, otp, otp2, it->second, lock, std::move(done));
+    if (CachedUser* cached = stripe.users.Find(upn, hash)) {
+      Decide(mode, upn, serial, otp, otp2, *cached, lock, std::move(done));
       return;
     }
   }
@@ -186,17 +183,17 @@ void SignInVerifier::HandleOnLoader(DeferredRequest& request) {
     upn = NormaliseUpn(request.user);
   }
 
-  Stripe& stripe = StripeFor(upn);
+  const uint64_t hash = UpnHash(upn);
+  Stripe& stripe = StripeFor(hash);
   // Load without holding the stripe lock. An administrator's change that lands while we load
   // bumps the stripe's generation; then what we loaded may be stale, so load again.
   for (int attempt = 0;; ++attempt) {
     uint64_t generation;
     {
       std::unique_lock lock(stripe.mu);
-      auto it = stripe.users.find(upn);
-      if (it != stripe.users.end()) {
-        return Decide(request.mode, upn, request.serial, request.otp, request.otp2, it->second,
-                      lock, std::move(request.done));
+      if (CachedUser* cached = stripe.users.Find(upn, hash)) {
+        return Decide(request.mode, upn, request.serial, request.otp, request.otp2, *cached, lock,
+                      std::move(request.done));
       }
       generation = stripe.generation;
     }
@@ -210,8 +207,8 @@ void SignInVerifier::HandleOnLoader(DeferredRequest& request) {
       return Decide(request.mode, upn, request.serial, request.otp, request.otp2, unknown, lock,
                     std::move(request.done));
     }
-    auto [it, inserted] = stripe.users.emplace(upn, std::move(**loaded));
-    return Decide(request.mode, upn, request.serial, request.otp, request.otp2, it->second, lock,
+    CachedUser& cached = stripe.users.Insert(upn, hash, std::move(**loaded));
+    return Decide(request.mode, upn, request.serial, request.otp, request.otp2, cached, lock,
                   std::move(request.done));
   }
 }

@@ -36,6 +36,7 @@
 #include "engine/lockout.h"
 #include "engine/verifier.h"
 #include "service/inventory.h"
+#include "service/keyed_table.h"
 #include "service/records.h"
 #include "service/sign_in.h"
 #include "service/worker_pool.h"
@@ -110,16 +111,10 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
     std::vector<CachedCredential> credentials;
     engine::LockoutState lockout;
   };
-  // Looks users up by string_view, so that a request for an already lower-case UPN allocates no
-  // key.
-  struct UpnHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view upn) const { return std::hash<std::string_view>{}(upn); }
-  };
   struct Stripe {
     std::mutex mu;
-    std::unordered_map<std::string, CachedUser, UpnHash, std::equal_to<>> users;  // guarded by mu
-    uint64_t generation = 0;  // bumped by every invalidation; guarded by mu
+    KeyedTable<CachedUser> users;  // by normalised UPN and UpnHash; guarded by mu
+    uint64_t generation = 0;       // bumped by every invalidation; guarded by mu
   };
 
   enum class Mode { kVerify, kResync };
@@ -142,7 +137,8 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
               SignInCallback done);
   // The upn a serial is assigned to; empty when the token is not assigned, NotFound when unknown.
   base::StatusOr<std::string> OwnerOf(std::string_view serial);
-  Stripe& StripeFor(std::string_view upn);
+  static uint64_t UpnHash(std::string_view upn) { return std::hash<std::string_view>{}(upn); }
+  Stripe& StripeFor(uint64_t upn_hash) { return *stripes_[upn_hash % stripes_.size()]; }
   base::StatusOr<std::unique_ptr<CachedUser>> LoadUser(const std::string& upn);
 
   storage::Store& store_;
