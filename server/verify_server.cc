@@ -4,7 +4,9 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <exception>
+#include <string>
 
+#include "base/thread_name.h"
 #include "server/internal/core.h"
 #include "server/internal/listeners.h"
 #include "server/internal/session.h"
@@ -52,7 +54,8 @@ base::Status VerifyServer::Start() {
   }
   for (auto& listener : listeners_) listener->Start();
   for (uint32_t i = 0; i < io_threads_; ++i) {
-    threads_.emplace_back([core = core_] {
+    threads_.emplace_back([core = core_, i] {
+      base::SetCurrentThreadName("otpd-io-" + std::to_string(i));
       auto guard = boost::asio::make_work_guard(core->io());
       while (true) {
         try {

@@ -26,7 +26,8 @@ SignInVerifier::SignInVerifier(storage::Store& store, const storage::KeyRing& ke
       options_(std::move(options)),
       loader_(options_.loader_threads,
               std::max<size_t>(
-                  1, options_.max_pending_loads / std::max<size_t>(1, options_.loader_threads))) {
+                  1, options_.max_pending_loads / std::max<size_t>(1, options_.loader_threads)),
+              "otpd-load") {
   const size_t n = options_.stripes == 0 ? 1 : options_.stripes;
   stripes_.reserve(n);
   for (size_t i = 0; i < n; ++i) stripes_.push_back(std::make_unique<Stripe>());

@@ -1,12 +1,22 @@
 #include "service/worker_pool.h"
 
+#include <string>
+
+#include "base/thread_name.h"
+
 namespace otpd::service {
 
-WorkerPool::WorkerPool(size_t threads, size_t max_queue_per_thread)
+WorkerPool::WorkerPool(size_t threads, size_t max_queue_per_thread, std::string_view name)
     : max_queue_(max_queue_per_thread) {
   if (threads == 0) threads = 1;
   for (size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
-  for (auto& w : workers_) w->thread = std::thread(Run, w.get());
+  for (size_t i = 0; i < threads; ++i) {
+    std::string thread_name = std::string(name) + "-" + std::to_string(i);
+    workers_[i]->thread = std::thread([w = workers_[i].get(), thread_name] {
+      base::SetCurrentThreadName(thread_name);
+      Run(w);
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -22,8 +23,9 @@ namespace otpd::service {
 
 class WorkerPool {
  public:
-  // `threads` >= 1; each thread's queue holds at most `max_queue_per_thread` waiting tasks.
-  WorkerPool(size_t threads, size_t max_queue_per_thread);
+  // `threads` >= 1; each thread's queue holds at most `max_queue_per_thread` waiting tasks. The
+  // threads are named `name`-0, `name`-1, ... (see base/thread_name.h).
+  WorkerPool(size_t threads, size_t max_queue_per_thread, std::string_view name = "otpd-worker");
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/thread_name.h"
+
 namespace otpd::storage {
 namespace {
 
@@ -98,7 +100,10 @@ base::StatusOr<uint64_t> CommitBackend::ReadVersion(Namespace ns, std::string_vi
 CommitPipeline::CommitPipeline(CommitBackend* backend, PipelineOptions options)
     : backend_(backend), options_(options), version_cache_(options.version_cache_entries) {
   if (options_.max_queue == 0) options_.max_queue = 1;
-  committer_ = std::thread([this] { Run(); });
+  committer_ = std::thread([this] {
+    base::SetCurrentThreadName("otpd-commit");
+    Run();
+  });
   committer_id_.store(committer_.get_id());
 }
 

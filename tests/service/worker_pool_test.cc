@@ -1,14 +1,29 @@
 #include "service/worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace otpd::service {
 namespace {
+
+TEST(WorkerPoolTest, ThreadsCarryThePoolsName) {
+  WorkerPool pool(2, 10, "otpd-load");
+  for (size_t key : {0, 1}) {
+    std::promise<std::string> name;
+    ASSERT_TRUE(pool.TrySubmit(key, [&] {
+      char buf[16] = {};
+      pthread_getname_np(pthread_self(), buf, sizeof(buf));
+      name.set_value(buf);
+    }));
+    EXPECT_EQ(name.get_future().get(), "otpd-load-" + std::to_string(key));
+  }
+}
 
 TEST(WorkerPoolTest, SameKeyRunsInOrder) {
   std::mutex mu;
