@@ -4,7 +4,9 @@
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "storage/internal/record_codec.h"
 
@@ -105,8 +107,18 @@ base::Status RocksDbBackend::Apply(std::span<const Mutation> mutations, bool syn
   if (mutations.empty()) {
     s = sync ? db_->FlushWAL(/*sync=*/true) : rocksdb::Status::OK();
   } else {
+    // In key order: RocksDB's memtable skiplist keeps where its last insert went, and a key near
+    // the previous one reuses most of that search, where a random order repeats all of it (about
+    // 20 cache-missing comparisons per key with a million users). The sort is stable, so two
+    // changes of one key keep their order and the later one wins, as before.
+    std::vector<const Mutation*> order(mutations.size());
+    for (size_t i = 0; i < mutations.size(); ++i) order[i] = &mutations[i];
+    std::stable_sort(order.begin(), order.end(), [](const Mutation* a, const Mutation* b) {
+      return a->ns != b->ns ? a->ns < b->ns : a->key < b->key;
+    });
     rocksdb::WriteBatch batch;
-    for (const Mutation& m : mutations) {
+    for (const Mutation* mutation : order) {
+      const Mutation& m = *mutation;
       rocksdb::Slice key(m.key.data(), m.key.size());
       if (m.is_delete) {
         s = batch.Delete(cf(m.ns), key);

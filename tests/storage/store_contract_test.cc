@@ -110,6 +110,23 @@ TEST_P(StoreContractTest, PutsInOneBatchApplyInOrder) {
   b.Delete(Namespace::kState, "gone");
   ASSERT_TRUE(store_->Commit(std::move(b), Durability::kDurable).ok());
   EXPECT_EQ(GetOrDie(Namespace::kState, "c"), (Record{"second", 2}));
+
+  // Changes of one key interleaved with others (which a backend may reorder among themselves).
+  WriteBatch mixed;
+  mixed.Put(Namespace::kState, "m", "1");
+  mixed.Put(Namespace::kUsers, "a", "x");
+  mixed.Delete(Namespace::kState, "m");
+  mixed.Put(Namespace::kState, "b", "y");
+  mixed.Put(Namespace::kState, "m", "3");
+  mixed.Put(Namespace::kState, "z", "1");
+  mixed.Delete(Namespace::kState, "z");
+  ASSERT_TRUE(store_->Commit(std::move(mixed), Durability::kDurable).ok());
+  EXPECT_EQ(GetOrDie(Namespace::kState, "m"), (Record{"3", 1}));
+  EXPECT_EQ(GetOrDie(Namespace::kState, "b"), (Record{"y", 1}));
+  EXPECT_EQ(GetOrDie(Namespace::kUsers, "a"), (Record{"x", 1}));
+  auto z = store_->Get(Namespace::kState, "z");
+  ASSERT_TRUE(z.ok());
+  EXPECT_FALSE(z->has_value());
 }
 
 TEST_P(StoreContractTest, DeleteRemovesRecordAndVersionRestarts) {
