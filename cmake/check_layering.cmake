@@ -1,4 +1,4 @@
-# Fails when a folder includes headers it may not depend on (ARCHITECTURE.md, "Layout").
+# Fails when a folder includes headers it may not depend on (docs/architecture.md, "Layers").
 # Usage: cmake -DSOURCE_DIR=<repo> -P check_layering.cmake
 
 # folder -> regular expression of forbidden #include targets
@@ -32,5 +32,5 @@ foreach(rule IN LISTS rules)
 endforeach()
 
 if(violations)
-  message(FATAL_ERROR "Layering violations (see ARCHITECTURE.md):\n${violations}")
+  message(FATAL_ERROR "Layering violations (see docs/architecture.md, Layers):\n${violations}")
 endif()

@@ -8,8 +8,12 @@
 #      build).
 #   3. A clang build with ThreadSanitizer of the server and commit-pipeline tests (build/tsan):
 #      server_test and storage_test; OTPD_TSAN=all adds service_test, e2e_test and tools_test.
+#   4. A GCC build of everything in Release (build/gcc-release), the way a packager builds, so
+#      that GCC-only warnings cannot creep in.
+# Every build here treats warnings as errors (OTPD_WERROR); a plain cmake build does not.
 # Usage: bash scripts/test.sh
 #   OTPD_BUILD_DIR, OTPD_TSAN_BUILD_DIR  build directories (default build/test, build/tsan)
+#   OTPD_GCC_BUILD_DIR                   (default build/gcc-release)
 #   OTPD_FUZZ_SECONDS                    seconds per fuzz target (default 15)
 #   OTPD_TSAN                            "all" for the wider ThreadSanitizer set
 set -euo pipefail
@@ -18,6 +22,7 @@ bash "$root/scripts/deps.sh"
 jobs=$(nproc)
 build=${OTPD_BUILD_DIR:-$root/build/test}
 tsan_build=${OTPD_TSAN_BUILD_DIR:-$root/build/tsan}
+gcc_build=${OTPD_GCC_BUILD_DIR:-$root/build/gcc-release}
 start=$SECONDS
 # Let ccache reuse objects built in another checkout of the same sources (CI clones into a fresh
 # folder): paths are hashed relative to the tree, and the working directory is not hashed.
@@ -34,7 +39,7 @@ stage() { echo "== test.sh: $1 ($((SECONDS - start)) s)"; }
 # -O0 (Debug): with the sanitizers, -O1 doubles the compile time and gains less at run time.
 stage "ASan + UBSan build"
 configure "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
-  -DOTPD_BUILD_FUZZ=ON -DOTPD_BUILD_TESTS=ON -DOTPD_BUILD_BENCH=ON
+  -DOTPD_BUILD_FUZZ=ON -DOTPD_BUILD_TESTS=ON -DOTPD_BUILD_BENCH=ON -DOTPD_WERROR=ON
 cmake --build "$build" -j "$jobs"
 
 # halt_on_error: the first report fails the test, also inside the otpd children of the e2e tests
@@ -60,7 +65,7 @@ if [ "${OTPD_TSAN:-}" = all ]; then
 fi
 configure "$tsan_build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 -DCMAKE_CXX_FLAGS=-O1 \
-  -DOTPD_SANITIZE=thread -DOTPD_BUILD_TESTS=ON -DOTPD_BUILD_BENCH=OFF \
+  -DOTPD_SANITIZE=thread -DOTPD_BUILD_TESTS=ON -DOTPD_BUILD_BENCH=OFF -DOTPD_WERROR=ON \
   -DOTPD_SKIP_TEST_DIRS="$skip"
 cmake --build "$tsan_build" -j "$jobs" --target "${tsan_tests[@]}"
 
@@ -69,4 +74,8 @@ cmake --build "$tsan_build" -j "$jobs" --target "${tsan_tests[@]}"
 stage "server and commit-pipeline tests under TSan"
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/tsan.supp" \
   ctest --test-dir "$tsan_build" -j "$jobs" --output-on-failure --timeout 300
+stage "GCC Release build"
+configure "$gcc_build" -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
+  -DOTPD_BUILD_TESTS=ON -DOTPD_BUILD_BENCH=ON -DOTPD_WERROR=ON
+cmake --build "$gcc_build" -j "$jobs"
 stage "all passed"
