@@ -3,6 +3,7 @@
 #include <future>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace otpd::storage {
 namespace {
 
 using VersionMap = std::unordered_map<KeyPrint, uint64_t, KeyPrintHash>;
+using KeySet = std::unordered_set<KeyPrint, KeyPrintHash>;
 
 // Versions as they will be once the batches accepted so far into the group are applied; 0 means
 // deleted. Lookups fall through to the backend for keys the group has not touched.
@@ -55,9 +57,10 @@ base::Status ValidateBatch(const WriteBatch& batch) {
 }
 
 // Checks `batch`'s conditions and turns its ops into mutations (appended to `out`) with the
-// versions they will have. On failure nothing is appended and `view` is unchanged.
+// versions they will have; the keys of its inserts are added to `inserted`. On failure nothing is
+// appended and `view` is unchanged.
 base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, VersionMap& delta,
-                          std::vector<Mutation>* out) {
+                          std::vector<Mutation>* out, KeySet* inserted) {
   OTPD_RETURN_IF_ERROR(ValidateBatch(batch));
   delta.clear();
   for (const auto& c : batch.conditions()) {
@@ -75,6 +78,13 @@ base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, VersionMap
     if (op.kind == WriteBatch::OpKind::kDelete) {
       delta[k] = 0;
       out->push_back(Mutation{op.ns, op.key, true, {}, 0});
+      continue;
+    }
+    if (op.kind == WriteBatch::OpKind::kInsert) {
+      // Write-once keys need no version read, and are kept out of the version cache.
+      delta[k] = 1;
+      inserted->insert(k);
+      out->push_back(Mutation{op.ns, op.key, false, op.value, 1});
       continue;
     }
     auto current = view.Version(delta, k, op.ns, op.key);
@@ -109,23 +119,19 @@ CommitPipeline::CommitPipeline(CommitBackend* backend, PipelineOptions options)
 
 CommitPipeline::~CommitPipeline() { Close(); }
 
-void CommitPipeline::Submit(WriteBatch batch, Durability durability, CommitCallback done) {
-  std::unique_lock lock(mu_);
-  if (closing_) {
-    lock.unlock();
-    rejected_.fetch_add(1, std::memory_order_relaxed);
-    done(base::UnavailableError("store is shutting down"));
-    return;
+base::Status CommitPipeline::Submit(WriteBatch batch, Durability durability, CommitCallback done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_ && queue_.size() < options_.max_queue) {
+      queue_.push_back(Pending{std::move(batch), durability, std::move(done)});
+      work_cv_.notify_one();
+      return base::OkStatus();
+    }
   }
-  if (queue_.size() >= options_.max_queue) {
-    lock.unlock();
-    rejected_.fetch_add(1, std::memory_order_relaxed);
-    done(base::ResourceExhaustedError("commit queue is full"));
-    return;
-  }
-  queue_.push_back(Pending{std::move(batch), durability, std::move(done)});
-  lock.unlock();
-  work_cv_.notify_one();
+  rejected_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mu_);
+  return closing_ ? base::UnavailableError("store is shutting down")
+                  : base::ResourceExhaustedError("commit queue is full");
 }
 
 base::Status CommitPipeline::Commit(WriteBatch batch, Durability durability) {
@@ -229,10 +235,11 @@ void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
   VersionView view(backend_, version_cache_);
   VersionMap delta;
   std::vector<Mutation> mutations;
+  KeySet inserted;
   std::vector<base::Status> results(group.size());
   bool sync = false;
   for (size_t i = 0; i < group.size(); ++i) {
-    results[i] = PrepareBatch(group[i].batch, view, delta, &mutations);
+    results[i] = PrepareBatch(group[i].batch, view, delta, &mutations, &inserted);
     if (results[i].ok() && group[i].durability == Durability::kDurable) sync = true;
   }
   // A durable batch with nothing to write still asks for an fsync: it acts as a barrier that makes
@@ -248,7 +255,9 @@ void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
       // Whether a failed write reached the backend is not known: read these keys again next time.
       for (const auto& [k, v] : view.overlay()) version_cache_.Erase(k);
     } else {
-      for (const auto& [k, v] : view.overlay()) version_cache_.Put(k, v);
+      for (const auto& [k, v] : view.overlay()) {
+        if (inserted.empty() || !inserted.contains(k)) version_cache_.Put(k, v);
+      }
     }
     published_forgets_.store(version_cache_.forgets(), std::memory_order_release);
   }

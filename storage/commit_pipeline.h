@@ -113,7 +113,7 @@ class CommitPipeline {
   CommitPipeline& operator=(const CommitPipeline&) = delete;
 
   // See Store::Submit.
-  void Submit(WriteBatch batch, Durability durability, CommitCallback done);
+  [[nodiscard]] base::Status Submit(WriteBatch batch, Durability durability, CommitCallback done);
   // See Store::Commit.
   base::Status Commit(WriteBatch batch, Durability durability);
 

@@ -47,7 +47,8 @@ class MemoryBackend final : public CommitBackend {
         }
       }
       for (const auto& [key, record] : chunk) {
-        if (!fn(key, record)) return base::OkStatus();
+        OTPD_ASSIGN_OR_RETURN(bool more, fn(key, record));
+        if (!more) return base::OkStatus();
       }
       if (chunk.size() < kChunk) return base::OkStatus();
       from = chunk.back().first;

@@ -29,8 +29,8 @@ base::Status PipelinedStore::ScanFrom(Namespace ns, std::string_view prefix, std
   return backend_->Scan(ns, prefix, start < prefix ? prefix : start, fn);
 }
 
-void PipelinedStore::Submit(WriteBatch batch, Durability durability, CommitCallback done) {
-  pipeline_.Submit(std::move(batch), durability, std::move(done));
+base::Status PipelinedStore::Submit(WriteBatch batch, Durability durability, CommitCallback done) {
+  return pipeline_.Submit(std::move(batch), durability, std::move(done));
 }
 
 base::Status PipelinedStore::Commit(WriteBatch batch, Durability durability) {

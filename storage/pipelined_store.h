@@ -24,7 +24,7 @@ class PipelinedStore : public Store {
   base::Status Scan(Namespace ns, std::string_view prefix, const ScanFn& fn) const override;
   base::Status ScanFrom(Namespace ns, std::string_view prefix, std::string_view start,
                         const ScanFn& fn) const override;
-  void Submit(WriteBatch batch, Durability durability, CommitCallback done) override;
+  base::Status Submit(WriteBatch batch, Durability durability, CommitCallback done) override;
   base::Status Commit(WriteBatch batch, Durability durability) override;
 
   // Starts shutdown: new batches fail with UnavailableError, queued ones are committed, then the

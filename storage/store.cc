@@ -43,6 +43,23 @@ void WriteBatch::Delete(Namespace ns, std::string_view key) {
   bytes_ += key.size() + 16;
 }
 
+void WriteBatch::Insert(Namespace ns, std::string_view key, std::string_view value) {
+  ops_.push_back(Op{OpKind::kInsert, ns, std::string(key), std::string(value)});
+  bytes_ += key.size() + value.size() + 16;
+}
+
+void WriteBatch::Append(WriteBatch&& other) {
+  if (ops_.empty() && conditions_.empty()) {
+    *this = std::move(other);
+  } else {
+    ops_.reserve(ops_.size() + other.ops_.size());
+    for (Op& op : other.ops_) ops_.push_back(std::move(op));
+    for (Condition& c : other.conditions_) conditions_.push_back(std::move(c));
+    bytes_ += other.bytes_;
+  }
+  other.Clear();
+}
+
 void WriteBatch::RequireVersion(Namespace ns, std::string_view key, uint64_t version) {
   conditions_.push_back(Condition{ns, std::string(key), version});
   bytes_ += key.size() + 16;
@@ -56,7 +73,7 @@ void WriteBatch::Clear() {
 
 base::Status Store::ScanFrom(Namespace ns, std::string_view prefix, std::string_view start,
                              const ScanFn& fn) const {
-  return Scan(ns, prefix, [&](std::string_view key, const Record& record) {
+  return Scan(ns, prefix, [&](std::string_view key, const Record& record) -> base::StatusOr<bool> {
     if (key < start) return true;
     return fn(key, record);
   });

@@ -9,7 +9,8 @@
 //
 // Writes go through a commit pipeline: one committer thread gathers every pending batch into one
 // atomic write and one fsync (group commit) and then completes each caller. Callbacks run on that
-// thread, so they must be short and must not block on the Store (Commit() from a callback fails).
+// thread, never on the caller's, so they must be short and must not block on the Store (Commit()
+// from a callback fails).
 //
 // Thread-safety: Store implementations are safe to use from any number of threads. WriteBatch is a
 // plain value with no internal locking.
@@ -65,7 +66,11 @@ struct Record {
 // A set of changes applied atomically, in the order they were added. Movable value type.
 class WriteBatch {
  public:
-  enum class OpKind : uint8_t { kPut, kDelete };
+  // kInsert is a put of a key that is written exactly once (audit records, outbox events): the
+  // store gives it version 1 without looking up the version it would replace, and does not keep
+  // it among the versions it remembers for hot records. The caller guarantees the key is new
+  // (time-ordered or random keys); inserting a key that exists replaces it with version 1.
+  enum class OpKind : uint8_t { kPut, kDelete, kInsert };
   struct Op {
     OpKind kind;
     Namespace ns;
@@ -86,6 +91,11 @@ class WriteBatch {
 
   void Put(Namespace ns, std::string_view key, std::string_view value);
   void Delete(Namespace ns, std::string_view key);
+  // A put of a write-once key (see OpKind::kInsert).
+  void Insert(Namespace ns, std::string_view key, std::string_view value);
+
+  // Moves every change and condition of `other` to the end of this batch.
+  void Append(WriteBatch&& other);
 
   // Makes the whole batch conditional: it commits only if (ns, key) has exactly `version` at
   // commit time (0 = must not exist); otherwise the batch fails with base::AbortedError and
@@ -117,7 +127,9 @@ enum class Durability {
 
 using CommitCallback = std::function<void(base::Status)>;
 
-using ScanFn = std::function<bool(std::string_view key, const Record& record)>;
+// Called for each record of a scan: true to go on, false to stop, or an error to stop the scan and
+// make it return that error.
+using ScanFn = std::function<base::StatusOr<bool>(std::string_view key, const Record& record)>;
 
 class Store {
  public:
@@ -126,8 +138,8 @@ class Store {
   // The committed record under (ns, key), nullopt when absent. Errors are I/O or corruption.
   virtual base::StatusOr<std::optional<Record>> Get(Namespace ns, std::string_view key) const = 0;
 
-  // Calls fn for each record whose key starts with prefix, in key order; fn returns false to stop
-  // early. fn must not call Commit() (it may Submit()).
+  // Calls fn for each record whose key starts with prefix, in key order, until fn returns false
+  // (OK) or an error (returned). fn must not call Commit() (it may Submit()).
   virtual base::Status Scan(Namespace ns, std::string_view prefix, const ScanFn& fn) const = 0;
 
   // As Scan, but starts at the first key >= start (keys below `start` are skipped). Used to walk a
@@ -135,13 +147,16 @@ class Store {
   virtual base::Status ScanFrom(Namespace ns, std::string_view prefix, std::string_view start,
                                 const ScanFn& fn) const;
 
-  // Asynchronous commit through the group-commit pipeline. `done` is called exactly once: on the
-  // committer thread after the batch is applied (and fsynced when kDurable), or failed; inline
-  // with ResourceExhaustedError when the pipeline queue is full (no blocking, ever); inline with
-  // UnavailableError after shutdown started. A batch whose RequireVersion conditions do not hold
-  // fails with AbortedError and nothing of it is applied. A write or fsync failure reaches every
-  // batch of the affected group; nothing of that group is applied.
-  virtual void Submit(WriteBatch batch, Durability durability, CommitCallback done) = 0;
+  // Asynchronous commit through the group-commit pipeline; never blocks. Returns OK when the batch
+  // is queued: `done` is then called exactly once, on the committer thread, after the batch is
+  // applied (and fsynced when kDurable) or failed. A batch whose RequireVersion conditions do not
+  // hold fails with AbortedError and nothing of it is applied; a write or fsync failure reaches
+  // every batch of the affected group and nothing of that group is applied. Returns
+  // ResourceExhaustedError when the queue is full and UnavailableError after shutdown started:
+  // the batch is refused and `done` is never called, so a caller may submit under a lock and
+  // answer after releasing it.
+  [[nodiscard]] virtual base::Status Submit(WriteBatch batch, Durability durability,
+                                            CommitCallback done) = 0;
 
   // Blocking convenience for admin paths and tools: waits for queue space and for the result.
   // Returns FailedPreconditionError when called from the committer thread (from a callback).

@@ -91,7 +91,8 @@ base::Status RocksDbBackend::Scan(Namespace ns, std::string_view prefix, std::st
       return base::DataLossError("record in namespace " + std::string(NamespaceName(ns)) +
                                  " is shorter than its version prefix");
     }
-    if (!fn(key, *record)) return base::OkStatus();
+    OTPD_ASSIGN_OR_RETURN(bool more, fn(key, *record));
+    if (!more) return base::OkStatus();
   }
   return FromRocksDb(it->status(), "scan of " + path_);
 }

@@ -66,14 +66,18 @@ int main(int argc, char** argv) {
       batch.Put(Namespace::kState, "wm/" + std::to_string(k), std::to_string(next));
     }
     in_flight.fetch_add(1);
-    (*store)->Submit(std::move(batch), Durability::kDurable,
-                     [next, &in_flight](otpd::base::Status s) {
-                       if (!s.ok()) {
-                         std::fprintf(stderr, "commit failed: %s\n", s.ToString().c_str());
-                         _exit(5);
-                       }
-                       WriteLine(std::to_string(next));
-                       in_flight.fetch_sub(1);
-                     });
+    otpd::base::Status queued = (*store)->Submit(
+        std::move(batch), Durability::kDurable, [next, &in_flight](otpd::base::Status s) {
+          if (!s.ok()) {
+            std::fprintf(stderr, "commit failed: %s\n", s.ToString().c_str());
+            _exit(5);
+          }
+          WriteLine(std::to_string(next));
+          in_flight.fetch_sub(1);
+        });
+    if (!queued.ok()) {
+      std::fprintf(stderr, "submit refused: %s\n", queued.ToString().c_str());
+      _exit(5);
+    }
   }
 }

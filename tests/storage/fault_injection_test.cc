@@ -21,10 +21,13 @@ using testing::TempDir;
 std::shared_ptr<Gate> BlockCommitter(Store& store) {
   auto release = std::make_shared<Gate>();
   auto entered = std::make_shared<Gate>();
-  store.Submit(WriteBatch(), Durability::kRelaxed, [release, entered](base::Status) {
-    entered->Open();
-    release->Wait();
-  });
+  EXPECT_TRUE(store
+                  .Submit(WriteBatch(), Durability::kRelaxed,
+                          [release, entered](base::Status) {
+                            entered->Open();
+                            release->Wait();
+                          })
+                  .ok());
   entered->Wait();
   return release;
 }
@@ -47,10 +50,13 @@ std::vector<base::Status> SubmitGroup(FaultInjectionStore& store,
     WriteBatch b;
     b.Put(Namespace::kState, puts[i].first, value);
     b.Put(Namespace::kOutbox, "event-" + puts[i].first + "-" + value, "e");
-    store.Submit(std::move(b), puts[i].second, [&results, &completed, i](base::Status s) {
-      results[i] = std::move(s);
-      completed.count_down();
-    });
+    EXPECT_TRUE(store
+                    .Submit(std::move(b), puts[i].second,
+                            [&results, &completed, i](base::Status s) {
+                              results[i] = std::move(s);
+                              completed.count_down();
+                            })
+                    .ok());
   }
   uint64_t groups_before = store.pipeline_stats().groups;
   release->Open();

@@ -72,10 +72,13 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
   std::shared_ptr<Gate> BlockCommitter() {
     auto release = std::make_shared<Gate>();
     auto entered = std::make_shared<Gate>();
-    store_->Submit(WriteBatch(), Durability::kRelaxed, [release, entered](base::Status) {
-      entered->Open();
-      release->Wait();
-    });
+    EXPECT_TRUE(store_
+                    ->Submit(WriteBatch(), Durability::kRelaxed,
+                             [release, entered](base::Status) {
+                               entered->Open();
+                               release->Wait();
+                             })
+                    .ok());
     entered->Wait();
     return release;
   }
@@ -194,10 +197,13 @@ TEST_P(StoreContractTest, ScanCallbackMaySubmitWrites) {
                            ++visited;
                            WriteBatch b;
                            b.Delete(Namespace::kOutbox, key);
-                           store_->Submit(std::move(b), Durability::kRelaxed, [&](base::Status s) {
-                             EXPECT_TRUE(s.ok()) << s;
-                             done.fetch_add(1);
-                           });
+                           EXPECT_TRUE(store_
+                                           ->Submit(std::move(b), Durability::kRelaxed,
+                                                    [&](base::Status s) {
+                                                      EXPECT_TRUE(s.ok()) << s;
+                                                      done.fetch_add(1);
+                                                    })
+                                           .ok());
                            return true;
                          })
                   .ok());
@@ -243,8 +249,10 @@ TEST_P(StoreContractTest, ConditionsSeeEarlierBatchesOfTheSameGroup) {
   auto release = BlockCommitter();
   std::vector<base::Status> results(4, base::UnknownError("not called"));
   auto submit = [&](int i, WriteBatch b) {
-    store_->Submit(std::move(b), i % 2 ? Durability::kDurable : Durability::kRelaxed,
-                   [&results, i](base::Status s) { results[i] = std::move(s); });
+    EXPECT_TRUE(store_
+                    ->Submit(std::move(b), i % 2 ? Durability::kDurable : Durability::kRelaxed,
+                             [&results, i](base::Status s) { results[i] = std::move(s); })
+                    .ok());
   };
   WriteBatch create;  // creates k (version 1)
   create.RequireVersion(Namespace::kState, "k", 0);
@@ -263,8 +271,10 @@ TEST_P(StoreContractTest, ConditionsSeeEarlierBatchesOfTheSameGroup) {
   unrelated.Put(Namespace::kUsers, "bob", "b");
   submit(3, std::move(unrelated));
   std::promise<base::Status> barrier;  // an empty durable batch: in the same group
-  store_->Submit(WriteBatch(), Durability::kDurable,
-                 [&](base::Status s) { barrier.set_value(std::move(s)); });
+  ASSERT_TRUE(store_
+                  ->Submit(WriteBatch(), Durability::kDurable,
+                           [&](base::Status s) { barrier.set_value(std::move(s)); })
+                  .ok());
   release->Open();
   ASSERT_TRUE(barrier.get_future().get().ok());
 
@@ -287,16 +297,19 @@ TEST_P(StoreContractTest, SubmitCompletesOnTheCommitterThread) {
   std::promise<std::thread::id> where;
   WriteBatch b;
   b.Put(Namespace::kState, "x", "1");
-  store_->Submit(std::move(b), Durability::kDurable, [&](base::Status s) {
-    EXPECT_TRUE(s.ok()) << s;
-    where.set_value(std::this_thread::get_id());
-  });
+  ASSERT_TRUE(store_
+                  ->Submit(std::move(b), Durability::kDurable,
+                           [&](base::Status s) {
+                             EXPECT_TRUE(s.ok()) << s;
+                             where.set_value(std::this_thread::get_id());
+                           })
+                  .ok());
   auto id = where.get_future().get();
   EXPECT_NE(id, std::this_thread::get_id());
   EXPECT_EQ(GetOrDie(Namespace::kState, "x"), (Record{"1", 1}));
 }
 
-TEST_P(StoreContractTest, FullQueueFailsInlineWithoutBlocking) {
+TEST_P(StoreContractTest, FullQueueRefusesWithoutBlockingOrCallingBack) {
   PipelineOptions p;
   p.max_queue = 4;
   store_ = Make(p);
@@ -305,23 +318,22 @@ TEST_P(StoreContractTest, FullQueueFailsInlineWithoutBlocking) {
   for (int i = 0; i < 4; ++i) {
     WriteBatch b;
     b.Put(Namespace::kState, "q" + std::to_string(i), "v");
-    store_->Submit(std::move(b), Durability::kDurable, [&](base::Status s) {
-      EXPECT_TRUE(s.ok()) << s;
-      ok.fetch_add(1);
-    });
+    EXPECT_TRUE(store_
+                    ->Submit(std::move(b), Durability::kDurable,
+                             [&](base::Status s) {
+                               EXPECT_TRUE(s.ok()) << s;
+                               ok.fetch_add(1);
+                             })
+                    .ok());
   }
   EXPECT_EQ(ok.load(), 0);  // queued behind the blocked committer
 
-  bool called = false;
-  base::Status rejected;
+  std::atomic<bool> called{false};
   auto start = std::chrono::steady_clock::now();
   WriteBatch extra;
   extra.Put(Namespace::kState, "overflow", "v");
-  store_->Submit(std::move(extra), Durability::kDurable, [&](base::Status s) {
-    called = true;
-    rejected = std::move(s);
-  });
-  EXPECT_TRUE(called) << "the callback must run before Submit returns";
+  base::Status rejected =
+      store_->Submit(std::move(extra), Durability::kDurable, [&](base::Status) { called = true; });
   EXPECT_TRUE(base::IsResourceExhausted(rejected)) << rejected;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
 
@@ -337,6 +349,88 @@ TEST_P(StoreContractTest, FullQueueFailsInlineWithoutBlocking) {
   EXPECT_EQ(ok.load(), 4);
   EXPECT_FALSE(GetOrDie(Namespace::kState, "overflow").has_value());
   EXPECT_TRUE(GetOrDie(Namespace::kState, "waited").has_value());
+  EXPECT_FALSE(called.load()) << "a refused batch's callback must never run";
+}
+
+TEST_P(StoreContractTest, InsertWritesVersionOneAndMixesWithPuts) {
+  WriteBatch b;
+  b.Insert(Namespace::kAudit, "a1", "first");
+  b.Put(Namespace::kState, "hot", "h1");
+  b.Insert(Namespace::kOutbox, "e1", "event");
+  ASSERT_TRUE(store_->Commit(std::move(b), Durability::kDurable).ok());
+  EXPECT_EQ(GetOrDie(Namespace::kAudit, "a1"), (Record{"first", 1}));
+  EXPECT_EQ(GetOrDie(Namespace::kOutbox, "e1"), (Record{"event", 1}));
+  // A later ordinary put of an inserted key still sees its version.
+  WriteBatch update;
+  update.RequireVersion(Namespace::kOutbox, "e1", 1);
+  update.Put(Namespace::kOutbox, "e1", "delivered");
+  ASSERT_TRUE(store_->Commit(std::move(update), Durability::kDurable).ok());
+  EXPECT_EQ(GetOrDie(Namespace::kOutbox, "e1"), (Record{"delivered", 2}));
+  // Inside one group too: a condition on a key inserted by an earlier batch of the group holds.
+  auto release = BlockCommitter();
+  std::vector<base::Status> results(2, base::UnknownError("not called"));
+  WriteBatch insert;
+  insert.Insert(Namespace::kOutbox, "e2", "x");
+  ASSERT_TRUE(store_
+                  ->Submit(std::move(insert), Durability::kRelaxed,
+                           [&results](base::Status s) { results[0] = std::move(s); })
+                  .ok());
+  WriteBatch follow;
+  follow.RequireVersion(Namespace::kOutbox, "e2", 1);
+  follow.Put(Namespace::kOutbox, "e2", "y");
+  ASSERT_TRUE(store_
+                  ->Submit(std::move(follow), Durability::kRelaxed,
+                           [&results](base::Status s) { results[1] = std::move(s); })
+                  .ok());
+  release->Open();
+  ASSERT_TRUE(store_->Commit(WriteBatch(), Durability::kDurable).ok());
+  EXPECT_TRUE(results[0].ok()) << results[0];
+  EXPECT_TRUE(results[1].ok()) << results[1];
+  EXPECT_EQ(GetOrDie(Namespace::kOutbox, "e2"), (Record{"y", 2}));
+}
+
+TEST_P(StoreContractTest, AppendKeepsOrderAndConditions) {
+  ASSERT_TRUE(Put(Namespace::kUsers, "u", "1").ok());
+  WriteBatch first;
+  first.Put(Namespace::kState, "k", "a");
+  WriteBatch second;
+  second.RequireVersion(Namespace::kUsers, "u", 2);  // does not hold: the whole batch aborts
+  second.Put(Namespace::kState, "k", "b");
+  first.Append(std::move(second));
+  EXPECT_TRUE(second.empty());
+  EXPECT_EQ(first.size(), 3u);
+  EXPECT_TRUE(base::IsAborted(store_->Commit(first, Durability::kDurable)));
+  EXPECT_FALSE(GetOrDie(Namespace::kState, "k").has_value());
+
+  WriteBatch ok;
+  ok.Put(Namespace::kState, "k", "a");
+  WriteBatch later;
+  later.RequireVersion(Namespace::kUsers, "u", 1);
+  later.Put(Namespace::kState, "k", "b");
+  ok.Append(std::move(later));
+  ASSERT_TRUE(store_->Commit(std::move(ok), Durability::kDurable).ok());
+  EXPECT_EQ(GetOrDie(Namespace::kState, "k"), (Record{"b", 2}));
+}
+
+TEST_P(StoreContractTest, ScanReturnsTheCallbacksError) {
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(Put(Namespace::kMeta, "s/" + std::to_string(i), "v").ok());
+  int visited = 0;
+  base::Status s = store_->Scan(Namespace::kMeta, "s/",
+                                [&](std::string_view, const Record&) -> base::StatusOr<bool> {
+                                  if (++visited == 3) return base::DataLossError("bad record");
+                                  return true;
+                                });
+  EXPECT_TRUE(base::IsDataLoss(s)) << s;
+  EXPECT_EQ(visited, 3);
+  visited = 0;
+  s = store_->ScanFrom(Namespace::kMeta, "s/", "s/5",
+                       [&](std::string_view, const Record&) -> base::StatusOr<bool> {
+                         ++visited;
+                         return base::NotFoundError("stop");
+                       });
+  EXPECT_TRUE(base::IsNotFound(s)) << s;
+  EXPECT_EQ(visited, 1);
 }
 
 TEST_P(StoreContractTest, ConcurrentCompareAndSetLosesNoUpdate) {
@@ -382,8 +476,11 @@ TEST_P(StoreContractTest, ConcurrentAsyncSubmittersAllComplete) {
       for (int i = 0; i < kPerThread; ++i) {
         WriteBatch b;
         b.Put(Namespace::kState, "t" + std::to_string(t), std::to_string(i));
-        store_->Submit(std::move(b), Durability::kDurable,
-                       [&](base::Status s) { (s.ok() ? completed : failed).fetch_add(1); });
+        EXPECT_TRUE(
+            store_
+                ->Submit(std::move(b), Durability::kDurable,
+                         [&](base::Status s) { (s.ok() ? completed : failed).fetch_add(1); })
+                .ok());
       }
     });
   }
@@ -405,37 +502,35 @@ TEST_P(StoreContractTest, CloseDrainsQueueThenRefuses) {
   for (int i = 0; i < 50; ++i) {
     WriteBatch b;
     b.Put(Namespace::kOutbox, "e" + std::to_string(i), "v");
-    store_->Submit(std::move(b), Durability::kDurable, [&](base::Status s) {
-      if (s.ok()) ok.fetch_add(1);
-    });
+    EXPECT_TRUE(store_
+                    ->Submit(std::move(b), Durability::kDurable,
+                             [&](base::Status s) {
+                               if (s.ok()) ok.fetch_add(1);
+                             })
+                    .ok());
   }
   std::thread closer([&] { store_->Close(); });
-  // Once shutdown has started, new work is refused at once, inline. Probe until it has.
-  // Probes accepted before the shutdown complete later, on the drain thread: each owns its
-  // result, so nothing here is touched after this loop.
-  struct Probe {
-    std::atomic<bool> called{false};
-    base::Status status;
-  };
-  std::shared_ptr<Probe> refused;
-  for (int i = 0; i < 5000 && !refused; ++i) {
-    auto probe = std::make_shared<Probe>();
+  // Once shutdown has started, new work is refused at once, without a callback. Probe until it
+  // has. Probes accepted before the shutdown complete later, on the drain thread: each owns its
+  // flag, so nothing here is touched after this loop.
+  base::Status refused;
+  auto refused_called = std::make_shared<std::atomic<bool>>(false);
+  for (int i = 0; i < 5000 && refused.ok(); ++i) {
     WriteBatch late;
     late.Put(Namespace::kOutbox, "late", "v");
-    store_->Submit(std::move(late), Durability::kDurable, [probe](base::Status s) {
-      probe->status = std::move(s);
-      probe->called.store(true);
-    });
-    if (probe->called.load()) {
-      refused = probe;  // refused inline; accepted probes are committed by the drain
-    } else {
+    auto called = std::make_shared<std::atomic<bool>>(false);
+    refused = store_->Submit(std::move(late), Durability::kDurable,
+                             [called](base::Status) { called->store(true); });
+    if (refused.ok()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    } else {
+      refused_called = called;
     }
   }
-  ASSERT_TRUE(refused != nullptr);
-  EXPECT_TRUE(base::IsUnavailable(refused->status)) << refused->status;
+  EXPECT_TRUE(base::IsUnavailable(refused)) << refused;
   release->Open();
   closer.join();
+  EXPECT_FALSE(refused_called->load()) << "a refused batch's callback must never run";
   EXPECT_EQ(ok.load(), 50);
   WriteBatch after;
   after.Put(Namespace::kOutbox, "after", "v");
@@ -446,9 +541,12 @@ TEST_P(StoreContractTest, CloseDrainsQueueThenRefuses) {
 
 TEST_P(StoreContractTest, CommitFromACallbackIsRefused) {
   std::promise<base::Status> inner;
-  store_->Submit(WriteBatch(), Durability::kRelaxed, [&](base::Status) {
-    inner.set_value(store_->Commit(WriteBatch(), Durability::kRelaxed));
-  });
+  ASSERT_TRUE(store_
+                  ->Submit(WriteBatch(), Durability::kRelaxed,
+                           [&](base::Status) {
+                             inner.set_value(store_->Commit(WriteBatch(), Durability::kRelaxed));
+                           })
+                  .ok());
   base::Status s = inner.get_future().get();
   EXPECT_TRUE(base::IsFailedPrecondition(s)) << s;
 }

@@ -201,6 +201,27 @@ TEST(LearnedVersionTest, StoreGetTeachesTheCommitter) {
   EXPECT_EQ((*store.Get(Namespace::kUsers, "u"))->version, 6u);
 }
 
+// Write-once records (audit, outbox) need no version read, and are not remembered: a stream of
+// them must not push the hot state out of the cache.
+TEST(InsertTest, NeedsNoVersionReadAndIsNotRemembered) {
+  CountingBackend backend;
+  CommitPipeline pipeline(&backend, PipelineOptions{.version_cache_entries = 4});
+  ASSERT_TRUE(PutState(pipeline, "hot").ok());  // one read, then remembered
+  const int reads = backend.reads;
+  for (int i = 0; i < 50; ++i) {
+    WriteBatch batch;
+    batch.Insert(Namespace::kAudit, "a" + std::to_string(i), "x");
+    batch.Put(Namespace::kState, "hot", "v");
+    ASSERT_TRUE(pipeline.Commit(std::move(batch), Durability::kDurable).ok());
+  }
+  pipeline.Close();
+  // Had the 50 inserts been remembered, the 4-entry cache would have been reset and "hot" read
+  // again.
+  EXPECT_EQ(backend.reads, reads);
+  EXPECT_EQ((backend.records[{Namespace::kState, "hot"}].version), 51u);
+  EXPECT_EQ((backend.records[{Namespace::kAudit, "a7"}].version), 1u);
+}
+
 // ---- the table itself ------------------------------------------------------------------------
 
 // A print whose home slot is `home` modulo the table size (for tables up to 2^20 slots).
