@@ -1,5 +1,5 @@
-// Comparisons whose running time does not depend on the contents compared, for codes, MACs and
-// password hashes. The lengths are treated as public.
+// Comparisons whose running time does not depend on the contents compared, for codes, MACs,
+// client keys and password hashes.
 
 #ifndef OTPD_BASE_CONSTANT_TIME_H_
 #define OTPD_BASE_CONSTANT_TIME_H_
@@ -10,7 +10,9 @@
 
 namespace otpd::base {
 
-// True when both spans have the same length and the same bytes. Every byte is examined.
+// True when both have the same length and the same bytes. Both are hashed (SHA-256) and the
+// fixed-length digests compared, so a length mismatch is not answered any sooner than a content
+// mismatch, and no byte position is revealed.
 bool ConstantTimeEquals(std::span<const uint8_t> a, std::span<const uint8_t> b);
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
