@@ -39,10 +39,17 @@ struct Best {
 };
 
 struct Scan {
-  Best fresh;     // matches at or above the watermark
-  Best replayed;  // matches below it
+  Best fresh;     // matches at or above the watermark (and below the last value)
+  Best replayed;  // matches below it, or at the last value
   uint32_t hashes = 0;
 };
+
+// All-ones for values that may be accepted at `watermark`: at or above it, and below the last
+// value of the range. Accepting v moves the watermark to v + 1, so the last value can never be
+// accepted: its watermark would not fit, and a saturated one would leave it fresh for ever.
+uint64_t AcceptableMask(uint64_t v, uint64_t watermark) {
+  return ~ConstantTimeLtMask(v, watermark) & ~ConstantTimeEqMask(v, kMax);
+}
 
 // Computes the code for every value in [first, last] and offers each match to `scan`. The loop
 // runs the same number of times and does the same work whatever the code.
@@ -54,11 +61,11 @@ void ScanRange(const Credential& credential, uint32_t code, uint64_t first, uint
   while (true) {
     uint32_t candidate = credential.CodeAt(v, &scratch);
     uint64_t match = ConstantTimeEqMask(candidate, code);
-    uint64_t below = ConstantTimeLtMask(v, watermark);
+    uint64_t acceptable = AcceptableMask(v, watermark);
     uint64_t before_centre = ConstantTimeLtMask(v, centre);
     uint64_t dist = ConstantTimeSelect(before_centre, centre - v, v - centre);
-    scan->fresh.Offer(match & ~below, v, dist);
-    scan->replayed.Offer(match & below, v, dist);
+    scan->fresh.Offer(match & acceptable, v, dist);
+    scan->replayed.Offer(match & ~acceptable, v, dist);
     ++scan->hashes;
     if (v == last) break;
     ++v;
@@ -89,7 +96,7 @@ Verdict Decide(const Credential& credential, const TokenState& state, const Scan
     v.kind = VerdictKind::kAccepted;
     v.step = scan.fresh.at;
     v.drift = SignedDiff(v.step, reference);
-    v.new_state.watermark = SaturatingAdd(v.step, 1);
+    v.new_state.watermark = v.step + 1;  // step < kMax (AcceptableMask)
     if (credential.params().type == OtpType::kTotp) v.new_state.drift = v.drift;
   } else if (scan.replayed.found) {
     v.kind = VerdictKind::kReplayed;
@@ -218,11 +225,11 @@ Verdict Resync(const Credential& credential, const TokenState& state, std::strin
     ++scan.hashes;
     uint64_t pair = prev_first_match & ConstantTimeEqMask(candidate, *second);
     uint64_t start = v - 1;
-    uint64_t below = ConstantTimeLtMask(start, state.watermark);
+    uint64_t fresh = ~ConstantTimeLtMask(start, state.watermark) & AcceptableMask(v, 0);
     uint64_t before = ConstantTimeLtMask(v, reference);
     uint64_t dist = ConstantTimeSelect(before, reference - v, v - reference);
     // Record the second code's position: that is where the token is now.
-    scan.fresh.Offer(pair & ~below, v, dist);
+    scan.fresh.Offer(pair & fresh, v, dist);
     prev_first_match = ConstantTimeEqMask(candidate, *first);
     if (v == hi) break;
   }

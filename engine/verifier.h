@@ -3,7 +3,7 @@
 // state and `now`, and gets back a Verdict that carries the new state to persist.
 //
 // Every function computes every candidate in its window and selects the match without an early
-// exit, so the time taken does not reveal where in the window a code matched (STYLE.md).
+// exit, so the time taken does not reveal where in the window a code matched.
 
 #ifndef OTPD_ENGINE_VERIFIER_H_
 #define OTPD_ENGINE_VERIFIER_H_
@@ -20,7 +20,9 @@ namespace otpd::engine {
 struct TokenState {
   // The lowest TOTP step or HOTP counter that may still be accepted. Every value below it has been
   // used (or skipped over by a later accepted code): a match below it is a replay. Accepting a
-  // code at value v moves the watermark to v + 1; it never moves backwards.
+  // code at value v moves the watermark to v + 1; it never moves backwards. The last value of
+  // the range, 2^64-1, is never accepted (its watermark would not fit), so no code can be
+  // accepted twice even there.
   uint64_t watermark = 0;
   // TOTP: the token's learnt clock offset in steps (token step - server step); the sign-in
   // window is centred on current step + drift. HOTP: unused (the watermark is the expected
@@ -30,7 +32,7 @@ struct TokenState {
   friend bool operator==(const TokenState&, const TokenState&) = default;
 };
 
-// Window sizes. The defaults follow Microsoft Entra for hardware tokens (SPEC.md section 2):
+// Window sizes. The defaults follow Microsoft Entra for hardware tokens (docs/engine.md):
 // +/-2 steps is +/-1 minute for 30 s tokens and +/-2 minutes for 60 s tokens; the activation
 // window of +/-2880 steps is +/-1 day for 30 s tokens and +/-2 days for 60 s tokens.
 struct WindowPolicy {

@@ -40,10 +40,40 @@ TEST(LockoutTest, ManyFailuresNeverOverflow) {
   EXPECT_EQ(RetryAfter(s, 100), 900);
 }
 
+// A failure that comes more than forget_after_seconds after the previous one starts the count
+// again: one wrong code every 15 minutes must not keep a user locked for ever.
+TEST(LockoutTest, SlowFailuresAreForgotten) {
+  LockoutPolicy policy;  // 5 failures, 30 s doubling, 15 min cap, forgotten after 15 min
+  int64_t now = 1'700'000'000;
+  LockoutState s;
+  for (int i = 0; i < 100; ++i) {
+    s = RecordFailure(s, now, policy);
+    EXPECT_EQ(s.failures, 1u) << i;
+    EXPECT_EQ(RetryAfter(s, now), 0) << i;
+    now += 901;
+  }
+  // Faster than that, they add up and lock.
+  for (int i = 0; i < 5; ++i) {
+    s = RecordFailure(s, now, policy);
+    now += 60;
+  }
+  EXPECT_EQ(s.failures, 5u);
+  EXPECT_GT(RetryAfter(s, now - 60), 0);
+  // A user locked at the longest delay is free again, and counts from zero, once the lock and
+  // the forgetting time have both passed.
+  LockoutState locked{.failures = 50, .locked_until = now + 900, .last_failure = now};
+  EXPECT_EQ(EffectiveFailures(locked, now + 1000, policy), 50u);
+  EXPECT_EQ(EffectiveFailures(locked, now + 1801, policy), 0u);
+  locked = RecordFailure(locked, now + 1801, policy);
+  EXPECT_EQ(locked.failures, 1u);
+  EXPECT_EQ(RetryAfter(locked, now + 1801), 0);
+}
+
 TEST(LockoutTest, PolicyValidation) {
   EXPECT_TRUE(LockoutPolicy{}.Validate().ok());
   EXPECT_FALSE((LockoutPolicy{.threshold = 0}).Validate().ok());
   EXPECT_FALSE((LockoutPolicy{.base_delay_seconds = 60, .max_delay_seconds = 30}).Validate().ok());
+  EXPECT_FALSE((LockoutPolicy{.forget_after_seconds = 0}).Validate().ok());
 }
 
 }  // namespace

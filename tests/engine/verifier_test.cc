@@ -258,13 +258,39 @@ TEST(VerifierTest, FarFutureAndZeroTime) {
   EXPECT_TRUE(Verify(c, TokenState{}, c.TotpAt(y2040), y2040, WindowPolicy{}).accepted());
 }
 
-TEST(VerifierTest, WatermarkNearTheTopDoesNotWrap) {
+// At the top of the counter range a code must still be accepted at most once. The last value,
+// 2^64-1, can never be accepted: the watermark would have to move past the end of the range.
+TEST(VerifierTest, TheTopOfTheCounterRangeAcceptsNothingTwice) {
   Credential c = Hotp();
-  const uint64_t top = UINT64_MAX - 3;
-  Verdict v =
-      Verify(c, TokenState{.watermark = top}, c.FormatCodeAt(UINT64_MAX), 0, WindowPolicy{});
+  const uint64_t last = UINT64_MAX;
+  for (uint64_t a = last - 20; a != last; ++a) {  // the RFC seed's codes up there are distinct
+    ASSERT_NE(c.CodeAt(a), c.CodeAt(last)) << a;
+    if (a != last - 1) ASSERT_NE(c.CodeAt(a), c.CodeAt(last - 1)) << a;
+  }
+  TokenState state{.watermark = last - 3};
+  for (int i = 0; i < 3; ++i) {
+    Verdict v = Verify(c, state, c.FormatCodeAt(last), 0, WindowPolicy{});
+    EXPECT_FALSE(v.accepted()) << i;
+    state = v.new_state;
+  }
+  Verdict v = Verify(c, state, c.FormatCodeAt(last - 1), 0, WindowPolicy{});
   ASSERT_TRUE(v.accepted());
-  EXPECT_EQ(v.new_state.watermark, UINT64_MAX);
+  EXPECT_EQ(v.new_state.watermark, last);
+  state = v.new_state;
+  EXPECT_EQ(Verify(c, state, c.FormatCodeAt(last - 1), 0, WindowPolicy{}).kind,
+            VerdictKind::kReplayed);
+  EXPECT_EQ(Verify(c, state, c.FormatCodeAt(last), 0, WindowPolicy{}).kind, VerdictKind::kReplayed);
+  // Neither activation nor resync can land on the last value either.
+  EXPECT_FALSE(
+      Activate(c, TokenState{.watermark = last - 5}, c.FormatCodeAt(last), 0, WindowPolicy{})
+          .accepted());
+  EXPECT_FALSE(Resync(c, TokenState{.watermark = last - 5}, c.FormatCodeAt(last - 1),
+                      c.FormatCodeAt(last), 0, WindowPolicy{})
+                   .accepted());
+  // A TOTP token's drift cannot push its window past the end and wrap.
+  Credential t = Totp();
+  TokenState far{.watermark = 0, .drift = INT64_MAX};
+  EXPECT_FALSE(Verify(t, far, t.FormatCodeAt(last), kNow, WindowPolicy{}).accepted());
 }
 
 TEST(VerifierTest, PolicyBudget) {
