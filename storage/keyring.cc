@@ -4,12 +4,34 @@
 #include <utility>
 #include <vector>
 
+#include <openssl/crypto.h>
+
+#include "base/codec.h"
+#include "base/mac.h"
+
 namespace otpd::storage {
 namespace {
 
 constexpr std::string_view kCurrentKey = "keyring/current";
 constexpr std::string_view kDataKeyPrefix = "keyring/dk/";
 constexpr int kMaxResealAttempts = 16;
+
+// Record trailer: format byte, data-key version (big-endian), HMAC-SHA256.
+constexpr uint8_t kRecordMacFormat = 0xA1;
+constexpr size_t kRecordTrailerBytes = 1 + 4 + base::kSha256Bytes;
+constexpr std::string_view kRecordMacLabel = "otpd/record-mac/v1";
+constexpr std::string_view kFingerprintLabel = "otpd/fingerprint/v1";
+
+// What a record's MAC covers: namespace, key (length-prefixed, so the boundary between key and
+// payload is unambiguous) and payload.
+base::StatusOr<base::Sha256Digest> RecordMac(const base::SecretBytes& mac_key, Namespace ns,
+                                             std::string_view record_key,
+                                             std::string_view payload) {
+  const std::string key_length = std::to_string(record_key.size());
+  return base::HmacSha256(mac_key.span(),
+                          {"otpd/record/", NamespaceName(ns), std::string_view("\0", 1), key_length,
+                           std::string_view("\0", 1), record_key, payload});
+}
 
 std::string DataKeyRecordKey(uint32_t version) {
   char buf[16];
@@ -82,29 +104,24 @@ base::StatusOr<std::string> KeyRing::Wrap(const base::SecretBytes& master, uint3
 base::Status KeyRing::Load() {
   for (int attempt = 0; attempt < 2; ++attempt) {
     OTPD_ASSIGN_OR_RETURN(std::optional<Record> current, store_.Get(Namespace::kMeta, kCurrentKey));
-    std::map<uint32_t, std::shared_ptr<const base::Sealer>> sealers;
-    base::Status scan_error;
+    std::map<uint32_t, std::shared_ptr<const DataKey>> sealers;
+    base::SecretBytes fingerprint_key;
     OTPD_RETURN_IF_ERROR(store_.Scan(
-        Namespace::kMeta, kDataKeyPrefix, [&](std::string_view key, const Record& record) {
+        Namespace::kMeta, kDataKeyPrefix,
+        [&](std::string_view key, const Record& record) -> base::StatusOr<bool> {
           auto version = ParseVersion(key.substr(kDataKeyPrefix.size()));
-          if (!version) {
-            scan_error = base::DataLossError("malformed key ring record name");
-            return false;
+          if (!version) return base::DataLossError("malformed key ring record name");
+          OTPD_ASSIGN_OR_RETURN(base::SecretBytes data_key,
+                                Unwrap(master_key_, *version, record.value));
+          if (*version == 1) {
+            OTPD_ASSIGN_OR_RETURN(base::Sha256Digest fp,
+                                  base::HmacSha256(data_key.span(), {kFingerprintLabel}));
+            fingerprint_key = base::SecretBytes(std::span<const uint8_t>(fp));
+            base::Wipe(fp.data(), fp.size());
           }
-          auto data_key = Unwrap(master_key_, *version, record.value);
-          if (!data_key.ok()) {
-            scan_error = data_key.status();
-            return false;
-          }
-          auto sealer = base::Sealer::Create(std::move(data_key).value(), *version);
-          if (!sealer.ok()) {
-            scan_error = sealer.status();
-            return false;
-          }
-          sealers[*version] = std::make_shared<const base::Sealer>(std::move(sealer).value());
+          OTPD_ASSIGN_OR_RETURN(sealers[*version], MakeDataKey(std::move(data_key), *version));
           return true;
         }));
-    OTPD_RETURN_IF_ERROR(scan_error);
     if (!current.has_value() && sealers.empty()) {
       base::Status created = CreateFirstDataKey();
       if (base::IsAborted(created)) continue;  // someone else created it: load theirs
@@ -117,9 +134,11 @@ base::Status KeyRing::Load() {
     if (!version || sealers.count(*version) == 0) {
       return base::DataLossError("key ring's current data key is missing");
     }
+    if (fingerprint_key.empty()) return base::DataLossError("key ring's first data key is missing");
     std::unique_lock lock(mu_);
-    sealers_ = std::move(sealers);
+    keys_ = std::move(sealers);
     current_ = *version;
+    fingerprint_key_ = std::move(fingerprint_key);
     return base::OkStatus();
   }
   return base::AbortedError("key ring changed concurrently while loading");
@@ -141,32 +160,90 @@ uint32_t KeyRing::current_version() const {
   return current_;
 }
 
+base::StatusOr<std::shared_ptr<const KeyRing::DataKey>> KeyRing::MakeDataKey(
+    base::SecretBytes data_key, uint32_t version) {
+  OTPD_ASSIGN_OR_RETURN(base::Sha256Digest mac,
+                        base::HmacSha256(data_key.span(), {kRecordMacLabel}));
+  base::SecretBytes mac_key{std::span<const uint8_t>(mac)};
+  base::Wipe(mac.data(), mac.size());
+  OTPD_ASSIGN_OR_RETURN(base::Sealer sealer, base::Sealer::Create(std::move(data_key), version));
+  return std::make_shared<const DataKey>(DataKey{std::move(sealer), std::move(mac_key)});
+}
+
+std::shared_ptr<const KeyRing::DataKey> KeyRing::Find(uint32_t version) const {
+  std::shared_lock lock(mu_);
+  auto it = keys_.find(version);
+  return it == keys_.end() ? nullptr : it->second;
+}
+
 base::StatusOr<std::string> KeyRing::SealSecret(Namespace ns, std::string_view record_key,
                                                 std::span<const uint8_t> plaintext) const {
-  std::shared_ptr<const base::Sealer> sealer;
-  {
-    std::shared_lock lock(mu_);
-    auto it = sealers_.find(current_);
-    if (it == sealers_.end()) return base::InternalError("key ring has no current data key");
-    sealer = it->second;
-  }
-  return sealer->Seal(plaintext, SecretAad(ns, record_key));
+  std::shared_ptr<const DataKey> key = Find(current_version());
+  if (key == nullptr) return base::InternalError("key ring has no current data key");
+  return key->sealer.Seal(plaintext, SecretAad(ns, record_key));
 }
 
 base::StatusOr<base::SecretBytes> KeyRing::OpenSecret(Namespace ns, std::string_view record_key,
                                                       std::string_view blob) const {
   OTPD_ASSIGN_OR_RETURN(uint32_t version, base::SealedKeyVersion(blob));
-  std::shared_ptr<const base::Sealer> sealer;
+  std::shared_ptr<const DataKey> key = Find(version);
+  if (key == nullptr) {
+    return base::FailedPreconditionError("secret sealed under unknown data key version " +
+                                         std::to_string(version));
+  }
+  return key->sealer.Open(blob, SecretAad(ns, record_key));
+}
+
+base::StatusOr<std::string> KeyRing::SignRecord(Namespace ns, std::string_view record_key,
+                                                std::string_view payload) const {
+  const uint32_t version = current_version();
+  std::shared_ptr<const DataKey> key = Find(version);
+  if (key == nullptr) return base::InternalError("key ring has no current data key");
+  OTPD_ASSIGN_OR_RETURN(base::Sha256Digest mac, RecordMac(key->mac_key, ns, record_key, payload));
+  std::string out;
+  out.reserve(payload.size() + kRecordTrailerBytes);
+  out.append(payload);
+  out.push_back(static_cast<char>(kRecordMacFormat));
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(version >> shift));
+  out.append(reinterpret_cast<const char*>(mac.data()), mac.size());
+  return out;
+}
+
+base::StatusOr<std::string_view> KeyRing::OpenRecord(Namespace ns, std::string_view record_key,
+                                                     std::string_view stored) const {
+  auto tampered = [&] {
+    return base::DataLossError("record " + std::string(NamespaceName(ns)) +
+                               " fails its integrity check (not written by otpd with this key)");
+  };
+  if (stored.size() < kRecordTrailerBytes) return tampered();
+  const std::string_view payload = stored.substr(0, stored.size() - kRecordTrailerBytes);
+  const auto* trailer = reinterpret_cast<const uint8_t*>(stored.data() + payload.size());
+  if (trailer[0] != kRecordMacFormat) return tampered();
+  const uint32_t version = (uint32_t{trailer[1]} << 24) | (uint32_t{trailer[2]} << 16) |
+                           (uint32_t{trailer[3]} << 8) | uint32_t{trailer[4]};
+  std::shared_ptr<const DataKey> key = Find(version);
+  if (key == nullptr) {
+    return base::FailedPreconditionError("record signed under unknown data key version " +
+                                         std::to_string(version));
+  }
+  OTPD_ASSIGN_OR_RETURN(base::Sha256Digest mac, RecordMac(key->mac_key, ns, record_key, payload));
+  if (CRYPTO_memcmp(mac.data(), trailer + 5, mac.size()) != 0) return tampered();
+  return payload;
+}
+
+base::StatusOr<std::string> KeyRing::Fingerprint(std::string_view purpose,
+                                                 std::span<const uint8_t> data) const {
+  base::SecretBytes key;
   {
     std::shared_lock lock(mu_);
-    auto it = sealers_.find(version);
-    if (it == sealers_.end()) {
-      return base::FailedPreconditionError("secret sealed under unknown data key version " +
-                                           std::to_string(version));
-    }
-    sealer = it->second;
+    key = fingerprint_key_.Clone();
   }
-  return sealer->Open(blob, SecretAad(ns, record_key));
+  OTPD_ASSIGN_OR_RETURN(
+      base::Sha256Digest fp,
+      base::HmacSha256(
+          key.span(), {purpose, std::string_view("\0", 1),
+                       std::string_view(reinterpret_cast<const char*>(data.data()), data.size())}));
+  return base::HexEncode(std::span<const uint8_t>(fp.data(), 16));
 }
 
 base::Status KeyRing::RotateMasterKey(base::SecretBytes new_master_key) {
@@ -178,29 +255,18 @@ base::Status KeyRing::RotateMasterKey(base::SecretBytes new_master_key) {
   OTPD_ASSIGN_OR_RETURN(std::optional<Record> current, store_.Get(Namespace::kMeta, kCurrentKey));
   if (!current) return base::DataLossError("key ring's current data key record is missing");
   batch.RequireVersion(Namespace::kMeta, kCurrentKey, current->version);
-  base::Status error;
   OTPD_RETURN_IF_ERROR(store_.Scan(
-      Namespace::kMeta, kDataKeyPrefix, [&](std::string_view key, const Record& record) {
+      Namespace::kMeta, kDataKeyPrefix,
+      [&](std::string_view key, const Record& record) -> base::StatusOr<bool> {
         auto version = ParseVersion(key.substr(kDataKeyPrefix.size()));
-        if (!version) {
-          error = base::DataLossError("malformed key ring record name");
-          return false;
-        }
-        auto data_key = Unwrap(master_key_, *version, record.value);
-        if (!data_key.ok()) {
-          error = data_key.status();
-          return false;
-        }
-        auto wrapped = Wrap(new_master_key, *version, *data_key);
-        if (!wrapped.ok()) {
-          error = wrapped.status();
-          return false;
-        }
+        if (!version) return base::DataLossError("malformed key ring record name");
+        OTPD_ASSIGN_OR_RETURN(base::SecretBytes data_key,
+                              Unwrap(master_key_, *version, record.value));
+        OTPD_ASSIGN_OR_RETURN(std::string wrapped, Wrap(new_master_key, *version, data_key));
         batch.RequireVersion(Namespace::kMeta, key, record.version);
-        batch.Put(Namespace::kMeta, key, *wrapped);
+        batch.Put(Namespace::kMeta, key, wrapped);
         return true;
       }));
-  OTPD_RETURN_IF_ERROR(error);
   OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), Durability::kDurable));
   master_key_ = std::move(new_master_key);
   return base::OkStatus();
@@ -213,7 +279,7 @@ base::StatusOr<uint32_t> KeyRing::RotateDataKey() {
   uint32_t next;
   {
     std::shared_lock lock(mu_);
-    next = sealers_.empty() ? 1 : sealers_.rbegin()->first + 1;
+    next = keys_.empty() ? 1 : keys_.rbegin()->first + 1;
   }
   if (next == 0) return base::OutOfRangeError("data key versions exhausted");
   OTPD_ASSIGN_OR_RETURN(base::SecretBytes data_key, GenerateMasterKey());
@@ -224,9 +290,9 @@ base::StatusOr<uint32_t> KeyRing::RotateDataKey() {
   batch.Put(Namespace::kMeta, DataKeyRecordKey(next), wrapped);
   batch.Put(Namespace::kMeta, kCurrentKey, std::to_string(next));
   OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), Durability::kDurable));
-  OTPD_ASSIGN_OR_RETURN(base::Sealer sealer, base::Sealer::Create(std::move(data_key), next));
+  OTPD_ASSIGN_OR_RETURN(std::shared_ptr<const DataKey> key, MakeDataKey(std::move(data_key), next));
   std::unique_lock lock(mu_);
-  sealers_[next] = std::make_shared<const base::Sealer>(std::move(sealer));
+  keys_[next] = std::move(key);
   current_ = next;
   return next;
 }
@@ -247,24 +313,19 @@ base::Status KeyRing::ResealAll(Namespace ns, const RewriteFn& rewrite, size_t b
       }
       WriteBatch batch;
       size_t seen = 0;
-      base::Status error;
       std::string last_key;
-      OTPD_RETURN_IF_ERROR(
-          store_.ScanFrom(ns, "", start, [&](std::string_view key, const Record& record) {
+      OTPD_RETURN_IF_ERROR(store_.ScanFrom(
+          ns, "", start, [&](std::string_view key, const Record& record) -> base::StatusOr<bool> {
             ++seen;
             last_key.assign(key);
-            auto rewritten = rewrite(key, record.value, *this);
-            if (!rewritten.ok()) {
-              error = rewritten.status();
-              return false;
-            }
-            if (rewritten->has_value()) {
+            OTPD_ASSIGN_OR_RETURN(std::optional<std::string> rewritten,
+                                  rewrite(key, record.value, *this));
+            if (rewritten.has_value()) {
               batch.RequireVersion(ns, key, record.version);
-              batch.Put(ns, key, **rewritten);
+              batch.Put(ns, key, *rewritten);
             }
             return seen < batch_size;
           }));
-      OTPD_RETURN_IF_ERROR(error);
       local.scanned += seen;
       done = seen < batch_size;
       next_start = last_key;

@@ -13,6 +13,13 @@
 // record does not open. Old data keys stay, so old blobs (and backups) remain readable;
 // RotateDataKey plus ResealAll moves records to the new key online.
 //
+// Records that decide who may sign in with what (users, methods, tokens) are also signed: an
+// HMAC-SHA256 under a key derived from the data key binds the record's bytes to its namespace
+// and key, so whoever can write the database but does not hold the master key cannot change an
+// assignment, move a record to another key, or forge one. The same derivation gives a keyed
+// fingerprint for recognising a seed that is already stored, without storing anything that
+// reveals it.
+//
 // Thread-safety: SealSecret, OpenSecret and current_version may be called concurrently from any
 // thread, also during rotations. Rotations are serialised internally.
 
@@ -103,6 +110,23 @@ class KeyRing {
   // The version SealSecret uses.
   uint32_t current_version() const;
 
+  // `payload` followed by a 37-byte trailer (format byte, data-key version, HMAC-SHA256) that
+  // binds it to the record (ns, record_key) under the current data key.
+  base::StatusOr<std::string> SignRecord(Namespace ns, std::string_view record_key,
+                                         std::string_view payload) const;
+
+  // The payload of a record made by SignRecord for (ns, record_key): a view into `stored`.
+  // DataLoss when the trailer is missing or does not match (edited, moved to another key, or
+  // never signed); FailedPrecondition for an unknown data-key version.
+  base::StatusOr<std::string_view> OpenRecord(Namespace ns, std::string_view record_key,
+                                              std::string_view stored) const;
+
+  // A fingerprint of `data` for `purpose` (32 hex characters): equal inputs give equal
+  // fingerprints for the lifetime of the data directory (it is keyed by the first data key, which
+  // rotation never removes); without the master key it reveals nothing about `data`.
+  base::StatusOr<std::string> Fingerprint(std::string_view purpose,
+                                          std::span<const uint8_t> data) const;
+
   // Re-wraps every data key under `new_master_key` in one durable atomic batch. On success the
   // old master key no longer opens this data directory: persist the new key BEFORE calling this
   // (see docs/operations.md). On failure nothing changed.
@@ -129,13 +153,23 @@ class KeyRing {
   base::StatusOr<std::string> Wrap(const base::SecretBytes& master, uint32_t version,
                                    const base::SecretBytes& data_key) const;
 
+  // One data key, ready for use.
+  struct DataKey {
+    base::Sealer sealer;
+    base::SecretBytes mac_key;  // derived from the data key, for SignRecord / OpenRecord
+  };
+  static base::StatusOr<std::shared_ptr<const DataKey>> MakeDataKey(base::SecretBytes data_key,
+                                                                    uint32_t version);
+  std::shared_ptr<const DataKey> Find(uint32_t version) const;
+
   Store& store_;
   std::mutex rotate_mu_;          // serialises Load and rotations
   base::SecretBytes master_key_;  // guarded by rotate_mu_
 
   mutable std::shared_mutex mu_;
-  std::map<uint32_t, std::shared_ptr<const base::Sealer>> sealers_;  // guarded by mu_
-  uint32_t current_ = 0;                                             // guarded by mu_
+  std::map<uint32_t, std::shared_ptr<const DataKey>> keys_;  // guarded by mu_
+  uint32_t current_ = 0;                                     // guarded by mu_
+  base::SecretBytes fingerprint_key_;                        // guarded by mu_; from data key 1
 };
 
 }  // namespace otpd::storage
