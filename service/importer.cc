@@ -9,13 +9,24 @@ namespace otpd::service {
 using storage::Durability;
 using storage::Namespace;
 
+namespace {
+
+// An HOTP counter at or beyond this cannot be trusted to advance: no real token counts that far,
+// and the top of the range is where arithmetic would wrap.
+constexpr uint64_t kMaxHotpCounter = (uint64_t{1} << 63) - 1;
+
+}  // namespace
+
 Importer::Importer(storage::Store& store, const storage::KeyRing& keys, const base::Clock& clock,
-                   const InventoryOptions& inventory, ImportOptions options)
+                   const InventoryOptions& inventory, ImportOptions options,
+                   CacheInvalidator* invalidator)
     : store_(store),
       keys_(keys),
+      directory_(store, keys),
       clock_(clock),
       inventory_(inventory),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      invalidator_(invalidator) {
   batch_record_.id = NewId();
   batch_record_.file = options_.file_name;
   batch_record_.sha256 = options_.file_sha256;
@@ -45,47 +56,60 @@ base::Status Importer::OnToken(tokenio::TokenRecord token) {
   return base::OkStatus();
 }
 
-base::Status Importer::ReserveMethod(const std::string& upn, int64_t now,
-                                     storage::WriteBatch* batch) {
-  if (!known_users_.contains(upn)) {
-    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> user, store_.Get(Namespace::kUsers, upn));
-    if (!user) {
-      batch->RequireVersion(Namespace::kUsers, upn, 0);
-      batch->Put(Namespace::kUsers, upn,
-                 EncodeUser(UserRecord{.upn = upn, .created = now, .updated = now}));
-    }
-    known_users_.insert(upn);
-    OTPD_ASSIGN_OR_RETURN(method_counts_[upn], CountOathMethods(store_, upn));
+base::StatusOr<UserChange*> Importer::ChangeOf(const std::string& upn, int64_t now) {
+  auto it = users_.find(upn);
+  if (it == users_.end()) {
+    OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, true));
+    it = users_.emplace(upn, std::move(change)).first;
   }
-  uint32_t& count = method_counts_[upn];
-  if (count >= inventory_.max_oath_methods_per_user) {
-    return base::ResourceExhaustedError("user " + upn + " already has " + std::to_string(count) +
-                                        " OATH methods (the limit is " +
-                                        std::to_string(inventory_.max_oath_methods_per_user) + ")");
+  return &it->second;
+}
+
+base::StatusOr<bool> Importer::CheckSeed(const tokenio::TokenRecord& in,
+                                         const std::string& fingerprint) {
+  std::string other;
+  if (auto staged = seeds_.find(fingerprint); staged != seeds_.end()) {
+    other = staged->second;
+  } else {
+    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
+                          store_.Get(Namespace::kMeta, SeedIndexKey(fingerprint)));
+    if (entry) other = entry->value;
   }
-  ++count;
-  return base::OkStatus();
+  if (other.empty() || other == in.serial) return true;
+  if (options_.allow_duplicate_seeds) {
+    report_.warnings.push_back(tokenio::RowError{
+        in.position, in.serial, "the same seed is also stored under serial " + other});
+    return true;
+  }
+  Fail(in, "the same seed is already stored under serial " + other +
+               " (two tokens would show the same codes; use --allow-duplicate-seeds to import "
+               "it anyway)");
+  return false;
 }
 
 // Returns a non-OK status only when the import as a whole cannot go on (storage failure); a
 // problem with this token is recorded as a failure row.
 base::Status Importer::Stage(tokenio::TokenRecord& in) {
   const int64_t now = clock_.NowUnixSeconds();
-  // This token's changes are gathered apart and joined to the chunk only if the row succeeds.
-  storage::WriteBatch staged;
   in.upn = NormaliseUpn(in.upn);
-  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> existing_record,
-                        store_.Get(Namespace::kTokens, in.serial));
+  if (in.params.type == engine::OtpType::kHotp && in.counter > kMaxHotpCounter) {
+    Fail(in, "HOTP counter is beyond 2^63-1; a token this far along cannot be trusted to advance");
+    return base::OkStatus();
+  }
+  OTPD_ASSIGN_OR_RETURN(std::string fingerprint,
+                        keys_.Fingerprint(kSeedFingerprintPurpose, in.seed.span()));
+  OTPD_ASSIGN_OR_RETURN(std::optional<Versioned<TokenRecord>> existing,
+                        directory_.GetToken(in.serial));
+  // This token's changes are gathered apart and joined to the chunk only if the row succeeds.
+  Staged staged;
   TokenRecord token;
-  bool replacing = false;
-  if (existing_record) {
-    OTPD_ASSIGN_OR_RETURN(TokenRecord existing, DecodeToken(existing_record->value));
-    auto seed = keys_.OpenSecret(Namespace::kTokens, existing.serial, existing.sealed_seed);
-    if (!seed.ok()) return seed.status().WithContext("token " + existing.serial);
-    const bool same = base::ConstantTimeEquals(seed->span(), in.seed.span()) &&
-                      existing.params == in.params &&
-                      (in.upn.empty() || in.upn == existing.assigned_to);
-    if (same) {
+  bool same_seed = false;
+  if (existing) {
+    TokenRecord& old = existing->record;
+    auto seed = keys_.OpenSecret(Namespace::kTokens, old.serial, old.sealed_seed);
+    if (!seed.ok()) return seed.status().WithContext("token " + old.serial);
+    same_seed = base::ConstantTimeEquals(seed->span(), in.seed.span());
+    if (same_seed && old.params == in.params && (in.upn.empty() || in.upn == old.assigned_to)) {
       ++report_.unchanged;
       return base::OkStatus();
     }
@@ -93,24 +117,32 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
       Fail(in, "serial already exists with a different seed, parameters or user (use --replace)");
       return base::OkStatus();
     }
-    if (existing.status != TokenStatus::kAvailable && existing.assigned_to != in.upn) {
-      Fail(in, "serial exists and is assigned to " + existing.assigned_to +
+    if (old.status != TokenStatus::kAvailable && old.assigned_to != in.upn) {
+      Fail(in, "serial exists and is assigned to " + old.assigned_to +
                    "; unassign it before replacing");
       return base::OkStatus();
     }
-    token = std::move(existing);
-    replacing = true;
-    // A new seed makes the old watermark and drift meaningless: start over, inactive.
-    if (token.status == TokenStatus::kActivated || token.status == TokenStatus::kFailedActivation) {
-      token.status = TokenStatus::kAssigned;
+    token = std::move(old);
+    staged.replacing = true;
+    if (!same_seed) {
+      // A new seed is a new credential: the old watermark and drift mean nothing for it, and the
+      // old seed's index entry goes.
+      OTPD_RETURN_IF_ERROR(UnindexSeed(directory_, staged.batch, token));
+      staged.batch.Delete(Namespace::kState, TokenStateKey(token.serial));
     }
-    staged.Delete(Namespace::kState, TokenStateKey(token.serial));
+    if (token.status == TokenStatus::kActivated || token.status == TokenStatus::kFailedActivation) {
+      token.status = TokenStatus::kAssigned;  // a changed token starts over, inactive
+    }
   } else {
     token.serial = in.serial;
     token.created = now;
   }
-  staged.RequireVersion(Namespace::kTokens, in.serial,
-                        existing_record ? existing_record->version : 0);
+  if (!same_seed) {
+    OTPD_ASSIGN_OR_RETURN(bool unique, CheckSeed(in, fingerprint));
+    if (!unique) return base::OkStatus();
+    staged.fingerprint = fingerprint;
+  }
+  staged.batch.RequireVersion(Namespace::kTokens, in.serial, existing ? existing->version : 0);
 
   token.manufacturer = in.manufacturer;
   token.model = in.model;
@@ -121,67 +153,89 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
   token.batch = batch_record_.id;
   token.updated = now;
   token.activation_failures = 0;
-  auto sealed = keys_.SealSecret(Namespace::kTokens, token.serial, in.seed.span());
-  if (!sealed.ok()) return sealed.status();
-  token.sealed_seed = std::move(*sealed);
+  OTPD_ASSIGN_OR_RETURN(token.sealed_seed,
+                        keys_.SealSecret(Namespace::kTokens, token.serial, in.seed.span()));
 
+  if (!token.assigned_to.empty()) {
+    // Replacing the token of a user changes what that user signs in with.
+    OTPD_RETURN_IF_ERROR(ChangeOf(token.assigned_to, now).status());
+  }
   if (!in.upn.empty() && token.assigned_to != in.upn) {
-    base::Status reserved = ReserveMethod(in.upn, now, &staged);
-    if (!reserved.ok()) {
-      if (!base::IsResourceExhausted(reserved)) return reserved;
-      Fail(in, std::string(reserved.message()));
+    OTPD_ASSIGN_OR_RETURN(UserChange * change, ChangeOf(in.upn, now));
+    UserChange before = *change;
+    base::Status assigned = StageAssignment(directory_, staged.batch, *change, token, now,
+                                            inventory_.max_oath_methods_per_user);
+    if (!assigned.ok()) {
+      *change = std::move(before);
+      if (!base::IsResourceExhausted(assigned)) return assigned;
+      Fail(in, std::string(assigned.message()));
       return base::OkStatus();
     }
-    MethodRecord method{
-        .id = NewId(), .kind = MethodKind::kHardwareOath, .serial = token.serial, .created = now};
-    staged.Put(Namespace::kMethods, MethodKey(in.upn, method.id), EncodeMethod(method));
-    token.status = TokenStatus::kAssigned;
-    token.assigned_to = in.upn;
-    token.method_id = method.id;
   }
-  staged.Put(Namespace::kTokens, token.serial, EncodeToken(token));
-  for (const auto& c : staged.conditions()) pending_.RequireVersion(c.ns, c.key, c.version);
-  for (const auto& op : staged.ops()) {
-    if (op.kind == storage::WriteBatch::OpKind::kPut) {
-      pending_.Put(op.ns, op.key, op.value);
-    } else {
-      pending_.Delete(op.ns, op.key);
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(staged.batch, token));
+  if (!staged.fingerprint.empty()) {
+    // The first serial keeps the index entry when duplicates are allowed.
+    auto [it, inserted] = seeds_.emplace(staged.fingerprint, token.serial);
+    if (inserted) {
+      OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
+                            store_.Get(Namespace::kMeta, SeedIndexKey(staged.fingerprint)));
+      if (!entry) {
+        staged.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(staged.fingerprint), 0);
+        staged.batch.Put(Namespace::kMeta, SeedIndexKey(staged.fingerprint), token.serial);
+      }
     }
   }
+  pending_.Append(std::move(staged.batch));
   ++pending_tokens_;
-  if (replacing) {
+  if (staged.replacing) {
+    replaced_.push_back(token.serial);
     ++report_.updated;
+    ++pending_updated_;
   } else {
     ++report_.imported;
+    ++pending_imported_;
   }
   return base::OkStatus();
 }
 
 base::Status Importer::Flush() {
-  if (options_.dry_run || pending_.empty()) {
+  if (options_.dry_run || (pending_.empty() && users_.empty())) {
     pending_.Clear();
-    pending_tokens_ = 0;
+    users_.clear();
+    replaced_.clear();
+    pending_tokens_ = pending_imported_ = pending_updated_ = 0;
     return base::OkStatus();
   }
-  if (!started_) {
-    // The batch record goes in with the first chunk, so every stored token's batch exists.
-    pending_.Put(Namespace::kMeta, BatchKey(batch_record_.id), EncodeBatch(batch_record_));
-    started_ = true;
-  }
+  const int64_t now = clock_.NowUnixSeconds();
+  for (auto& [upn, change] : users_) OTPD_RETURN_IF_ERROR(directory_.Fence(pending_, change, now));
+  // The batch record goes in with every chunk, with the counts as they will be once the chunk is
+  // in, so that every stored token's batch exists and its counts are what is stored.
+  BatchRecord record = batch_record_;
+  record.imported += pending_imported_;
+  record.updated += pending_updated_;
+  record.unchanged = report_.unchanged;
+  record.failed = report_.failed;
+  pending_.Put(Namespace::kMeta, BatchKey(record.id), EncodeBatch(record));
   base::Status s = store_.Commit(std::move(pending_), Durability::kDurable);
   pending_ = storage::WriteBatch();
-  pending_tokens_ = 0;
-  if (base::IsAborted(s)) {
-    return base::AbortedError("tokens changed while the import was running; run it again");
+  if (s.ok() && invalidator_ != nullptr) {
+    for (const std::string& serial : replaced_) invalidator_->InvalidateSerial(serial);
+    for (const auto& [upn, change] : users_) invalidator_->InvalidateUser(upn);
   }
-  return s;
+  users_.clear();
+  replaced_.clear();
+  pending_tokens_ = pending_imported_ = pending_updated_ = 0;
+  if (base::IsAborted(s)) {
+    return base::AbortedError("tokens or users changed while the import was running; run it again");
+  }
+  OTPD_RETURN_IF_ERROR(s);
+  batch_record_ = std::move(record);
+  return base::OkStatus();
 }
 
 base::StatusOr<ImportReport> Importer::Finish() {
   OTPD_RETURN_IF_ERROR(Flush());
   if (options_.dry_run) return report_;
-  batch_record_.imported = report_.imported;
-  batch_record_.updated = report_.updated;
   batch_record_.unchanged = report_.unchanged;
   batch_record_.failed = report_.failed;
   batch_record_.complete = true;
@@ -198,7 +252,7 @@ base::StatusOr<ImportReport> Importer::Finish() {
                  " imported, " + std::to_string(report_.updated) + " updated, " +
                  std::to_string(report_.unchanged) + " unchanged, " +
                  std::to_string(report_.failed) + " failed";
-  batch.Put(Namespace::kAudit, AuditKey(audit.time_micros), EncodeAudit(audit));
+  batch.Insert(Namespace::kAudit, AuditKey(audit.time_micros), EncodeAudit(audit));
   OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), Durability::kDurable));
   return report_;
 }

@@ -2,11 +2,16 @@
 // inventory: new serials are added (sealed), serials already present with the same seed and
 // parameters are left alone (so re-importing a file changes nothing), and a serial present with a
 // different seed is a failure row unless `replace` is set. A upn in the file assigns the token to
-// that user, creating the user if needed.
+// that user, creating the user if needed (under the user's fence, service/directory.h).
+//
+// A seed already stored under another serial (two tokens that would show the same codes) is a
+// failure row unless `allow_duplicate_seeds` is set; an HOTP counter too large to advance is a
+// failure row.
 //
 // Tokens are committed in chunks, each chunk one atomic durable batch: an interrupted import
 // leaves whole chunks, never half a token. The import's provenance (file, hash, time, counts) is
-// recorded as a batch record, which every imported token references.
+// recorded as a batch record, which every imported token references; each chunk's commit updates
+// its counts, so they always equal what is stored.
 //
 // Not thread-safe: one Importer per import, fed by one parser.
 
@@ -14,13 +19,14 @@
 #define OTPD_SERVICE_IMPORTER_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/statusor.h"
+#include "service/directory.h"
 #include "service/inventory.h"
 #include "service/records.h"
 #include "storage/keyring.h"
@@ -35,6 +41,9 @@ struct ImportOptions {
   // Overwrite the seed and parameters of serials that exist with different ones (only while the
   // token is available or assigned to the same user). Default false: such rows fail.
   bool replace = false;
+  // Import a seed that is already stored under another serial (with a warning). Default false:
+  // such rows fail.
+  bool allow_duplicate_seeds = false;
   // Provenance, recorded in the batch record.
   std::string file_name;
   std::string file_sha256;
@@ -56,9 +65,11 @@ struct ImportReport {
 
 class Importer : public tokenio::TokenSink {
  public:
-  // `store`, `keys` and `clock` must outlive the importer.
+  // `store`, `keys` and `clock` must outlive the importer; `invalidator` (may be null) is told
+  // about every user and replaced token once its chunk is committed.
   Importer(storage::Store& store, const storage::KeyRing& keys, const base::Clock& clock,
-           const InventoryOptions& inventory, ImportOptions options);
+           const InventoryOptions& inventory, ImportOptions options,
+           CacheInvalidator* invalidator = nullptr);
 
   base::Status OnToken(tokenio::TokenRecord token) override;
   void OnError(tokenio::RowError error) override;
@@ -68,14 +79,25 @@ class Importer : public tokenio::TokenSink {
   base::StatusOr<ImportReport> Finish();
 
  private:
+  // What one row will change, before it joins the chunk.
+  struct Staged {
+    storage::WriteBatch batch;
+    std::string fingerprint;  // of the seed; indexed when the row commits
+    bool replacing = false;
+  };
+
   base::Status Stage(tokenio::TokenRecord& token);
+  // Checks the seed against those already stored or staged; a failure row when it is stored
+  // under another serial (and duplicates are not allowed).
+  base::StatusOr<bool> CheckSeed(const tokenio::TokenRecord& in, const std::string& fingerprint);
+  // The change to `upn` this chunk makes (begun on first use).
+  base::StatusOr<UserChange*> ChangeOf(const std::string& upn, int64_t now);
   base::Status Flush();
-  // Creates the user (once per import) and checks the OATH method limit for one more method.
-  base::Status ReserveMethod(const std::string& upn, int64_t now, storage::WriteBatch* batch);
   void Fail(const tokenio::TokenRecord& token, std::string reason);
 
   storage::Store& store_;
   const storage::KeyRing& keys_;
+  const Directory directory_;
   const base::Clock& clock_;
   const InventoryOptions inventory_;
   const ImportOptions options_;
@@ -83,9 +105,15 @@ class Importer : public tokenio::TokenSink {
   BatchRecord batch_record_;
   storage::WriteBatch pending_;
   size_t pending_tokens_ = 0;
-  bool started_ = false;
-  std::unordered_set<std::string> known_users_;
-  std::unordered_map<std::string, uint32_t> method_counts_;
+  // Counts of the rows in `pending_`, added to batch_record_ when it commits.
+  uint64_t pending_imported_ = 0, pending_updated_ = 0;
+  // The users this chunk changes, fenced when it commits.
+  std::map<std::string, UserChange> users_;
+  // Tokens replaced in this chunk (their owners are among users_).
+  std::vector<std::string> replaced_;
+  CacheInvalidator* const invalidator_;
+  // Seeds (by fingerprint) of the rows staged in this import, and their serials.
+  std::unordered_map<std::string, std::string> seeds_;
 };
 
 }  // namespace otpd::service

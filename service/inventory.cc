@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/seal.h"
+#include "tokenio/internal/record_checker.h"
 
 namespace otpd::service {
 
@@ -15,6 +16,23 @@ base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
   auto seed = keys.OpenSecret(Namespace::kTokens, token.serial, token.sealed_seed);
   if (!seed.ok()) return seed.status().WithContext("token " + token.serial);
   return engine::Credential::Create(token.params, seed->span());
+}
+
+base::StatusOr<std::string> CheckUpn(std::string_view upn) {
+  return tokenio::internal::NormaliseUpn(upn);
+}
+
+base::Status StageAssignment(const Directory& directory, WriteBatch& batch, UserChange& change,
+                             TokenRecord& token, int64_t now, uint32_t max_oath_methods) {
+  MethodRecord method{
+      .id = NewId(), .created = now, .payload = HardwareOathPayload{.serial = token.serial}};
+  OTPD_RETURN_IF_ERROR(directory.AddMethod(batch, change, method, max_oath_methods));
+  token.status = TokenStatus::kAssigned;
+  token.assigned_to = change.user.upn;
+  token.method_id = method.id;
+  token.activation_failures = 0;
+  token.updated = now;
+  return base::OkStatus();
 }
 
 CredentialState InitialState(const TokenRecord& token) {
@@ -35,45 +53,42 @@ base::StatusOr<CredentialState> LoadCredentialState(const storage::Store& store,
   return DecodeCredentialState(record->value);
 }
 
-base::StatusOr<std::vector<MethodRecord>> ListMethods(const storage::Store& store,
-                                                      std::string_view upn) {
-  std::vector<MethodRecord> methods;
-  base::Status decode_error;
-  OTPD_RETURN_IF_ERROR(store.Scan(Namespace::kMethods, MethodPrefix(upn),
-                                  [&](std::string_view, const storage::Record& record) {
-                                    auto method = DecodeMethod(record.value);
-                                    if (!method.ok()) {
-                                      decode_error = method.status();
-                                      return false;
-                                    }
-                                    methods.push_back(std::move(*method));
-                                    return true;
-                                  }));
-  OTPD_RETURN_IF_ERROR(decode_error);
-  return methods;
-}
-
-base::StatusOr<uint32_t> CountOathMethods(const storage::Store& store, std::string_view upn) {
-  OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, ListMethods(store, upn));
+base::StatusOr<uint32_t> CountOathMethods(const Directory& directory, std::string_view upn) {
+  OTPD_ASSIGN_OR_RETURN(auto methods, directory.ReadMethods(upn));
   uint32_t count = 0;
-  for (const MethodRecord& m : methods) {
-    if (m.kind == MethodKind::kHardwareOath || m.kind == MethodKind::kSoftwareOath) ++count;
+  for (const auto& m : methods) {
+    if (!m.ok() || IsOathKind(m->kind())) ++count;
   }
   return count;
 }
 
+base::Status UnindexSeed(const Directory& directory, WriteBatch& batch, const TokenRecord& token) {
+  OTPD_ASSIGN_OR_RETURN(
+      base::SecretBytes seed,
+      directory.keys().OpenSecret(Namespace::kTokens, token.serial, token.sealed_seed));
+  OTPD_ASSIGN_OR_RETURN(std::string fp,
+                        directory.keys().Fingerprint(kSeedFingerprintPurpose, seed.span()));
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
+                        directory.store().Get(Namespace::kMeta, SeedIndexKey(fp)));
+  if (entry && entry->value == token.serial) batch.Delete(Namespace::kMeta, SeedIndexKey(fp));
+  return base::OkStatus();
+}
+
 base::Status ResealTokenSeeds(storage::KeyRing& keys, size_t batch_size,
                               storage::ResealStats* stats) {
-  auto rewrite = [](std::string_view, std::string_view value,
+  auto rewrite = [](std::string_view key, std::string_view value,
                     storage::KeyRing& ring) -> base::StatusOr<std::optional<std::string>> {
-    OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(value));
+    OTPD_ASSIGN_OR_RETURN(std::string_view payload,
+                          ring.OpenRecord(Namespace::kTokens, key, value));
+    OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(payload));
     auto version = base::SealedKeyVersion(token.sealed_seed);
     if (version.ok() && *version == ring.current_version()) return std::optional<std::string>();
     OTPD_ASSIGN_OR_RETURN(base::SecretBytes seed,
-                          ring.OpenSecret(Namespace::kTokens, token.serial, token.sealed_seed));
-    OTPD_ASSIGN_OR_RETURN(token.sealed_seed,
-                          ring.SealSecret(Namespace::kTokens, token.serial, seed.span()));
-    return std::optional<std::string>(EncodeToken(token));
+                          ring.OpenSecret(Namespace::kTokens, key, token.sealed_seed));
+    OTPD_ASSIGN_OR_RETURN(token.sealed_seed, ring.SealSecret(Namespace::kTokens, key, seed.span()));
+    OTPD_ASSIGN_OR_RETURN(std::string signed_record,
+                          ring.SignRecord(Namespace::kTokens, key, EncodeToken(token)));
+    return std::optional<std::string>(std::move(signed_record));
   };
   return keys.ResealAll(Namespace::kTokens, rewrite, batch_size, stats);
 }
@@ -83,53 +98,42 @@ TokenInventory::TokenInventory(storage::Store& store, const storage::KeyRing& ke
                                CacheInvalidator* invalidator)
     : store_(store),
       keys_(keys),
+      directory_(store, keys),
       clock_(clock),
       options_(std::move(options)),
       invalidator_(invalidator) {}
 
 base::StatusOr<TokenInventory::Loaded> TokenInventory::Load(std::string_view serial) const {
-  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> record,
-                        store_.Get(Namespace::kTokens, serial));
-  if (!record) return base::NotFoundError("no token with serial " + std::string(serial));
-  OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(record->value));
-  return Loaded{std::move(token), record->version};
+  OTPD_ASSIGN_OR_RETURN(std::optional<Loaded> token, directory_.GetToken(serial));
+  if (!token) return base::NotFoundError("no token with serial " + std::string(serial));
+  return std::move(*token);
 }
 
 base::StatusOr<TokenRecord> TokenInventory::Get(std::string_view serial) const {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
-  return std::move(loaded.token);
+  return std::move(loaded.record);
 }
 
 base::Status TokenInventory::List(const TokenFilter& filter,
                                   const std::function<bool(const TokenRecord&)>& fn) const {
-  base::Status decode_error;
-  OTPD_RETURN_IF_ERROR(
-      store_.Scan(Namespace::kTokens, "", [&](std::string_view, const storage::Record& record) {
-        auto token = DecodeToken(record.value);
-        if (!token.ok()) {
-          decode_error = token.status();
-          return false;
-        }
-        if (filter.status && token->status != *filter.status) return true;
-        if (!filter.user.empty() && token->assigned_to != NormaliseUpn(filter.user)) return true;
-        if (!filter.batch.empty() && token->batch != filter.batch) return true;
-        return fn(*token);
-      }));
-  return decode_error;
+  const std::string user = NormaliseUpn(filter.user);
+  return store_.Scan(
+      Namespace::kTokens, "",
+      [&](std::string_view key, const storage::Record& record) -> base::StatusOr<bool> {
+        OTPD_ASSIGN_OR_RETURN(TokenRecord token, directory_.DecodeTokenAt(key, record.value));
+        if (filter.status && token.status != *filter.status) return true;
+        if (!user.empty() && token.assigned_to != user) return true;
+        if (!filter.batch.empty() && token.batch != filter.batch) return true;
+        return fn(token);
+      });
 }
 
 base::Status TokenInventory::ListBatches(const std::function<bool(const BatchRecord&)>& fn) const {
-  base::Status decode_error;
-  OTPD_RETURN_IF_ERROR(store_.Scan(Namespace::kMeta, kBatchPrefix,
-                                   [&](std::string_view, const storage::Record& record) {
-                                     auto batch = DecodeBatch(record.value);
-                                     if (!batch.ok()) {
-                                       decode_error = batch.status();
-                                       return false;
-                                     }
-                                     return fn(*batch);
-                                   }));
-  return decode_error;
+  return store_.Scan(Namespace::kMeta, kBatchPrefix,
+                     [&](std::string_view, const storage::Record& record) -> base::StatusOr<bool> {
+                       OTPD_ASSIGN_OR_RETURN(BatchRecord batch, DecodeBatch(record.value));
+                       return fn(batch);
+                     });
 }
 
 AuditRecord TokenInventory::Audit(std::string_view action, std::string_view serial,
@@ -144,7 +148,7 @@ AuditRecord TokenInventory::Audit(std::string_view action, std::string_view seri
 }
 
 base::Status TokenInventory::CommitChange(WriteBatch batch, const AuditRecord& audit) {
-  batch.Put(Namespace::kAudit, AuditKey(audit.time_micros), EncodeAudit(audit));
+  batch.Insert(Namespace::kAudit, AuditKey(audit.time_micros), EncodeAudit(audit));
   base::Status s = store_.Commit(std::move(batch), Durability::kDurable);
   if (base::IsAborted(s)) {
     return base::AbortedError(audit.target + " changed while " + audit.action +
@@ -158,7 +162,7 @@ base::Status TokenInventory::Refuse(std::string_view action, std::string_view se
   AuditRecord a = Audit(action, serial, actor);
   a.result = std::string(why.message());
   WriteBatch batch;
-  batch.Put(Namespace::kAudit, AuditKey(a.time_micros), EncodeAudit(a));
+  batch.Insert(Namespace::kAudit, AuditKey(a.time_micros), EncodeAudit(a));
   // The refusal stands whether or not its audit record could be written.
   (void)store_.Commit(std::move(batch), Durability::kRelaxed);
   return why;
@@ -170,11 +174,20 @@ void TokenInventory::Invalidate(const TokenRecord& token) {
   if (!token.assigned_to.empty()) invalidator_->InvalidateUser(token.assigned_to);
 }
 
+base::StatusOr<UserChange> TokenInventory::OwnerChange(const TokenRecord& token) const {
+  auto change = directory_.BeginUserChange(token.assigned_to, clock_.NowUnixSeconds(), false);
+  if (base::IsNotFound(change.status())) {
+    return base::DataLossError("token " + token.serial + " is assigned to " + token.assigned_to +
+                               ", who does not exist");
+  }
+  return change;
+}
+
 base::Status TokenInventory::Assign(std::string_view serial, std::string_view upn_in,
                                     std::string_view actor) {
-  const std::string upn = NormaliseUpn(upn_in);
+  OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
-  TokenRecord& token = loaded.token;
+  TokenRecord& token = loaded.record;
   if (token.status != TokenStatus::kAvailable) {
     return Refuse("assign", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is " +
@@ -182,32 +195,16 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
                                                 " to " + token.assigned_to +
                                                 "; only available tokens can be assigned"));
   }
-  OTPD_ASSIGN_OR_RETURN(uint32_t methods, CountOathMethods(store_, upn));
-  if (methods >= options_.max_oath_methods_per_user) {
-    return Refuse(
-        "assign", serial, actor,
-        base::ResourceExhaustedError("user " + upn + " already has " + std::to_string(methods) +
-                                     " OATH methods (the limit is " +
-                                     std::to_string(options_.max_oath_methods_per_user) + ")"));
-  }
   const int64_t now = clock_.NowUnixSeconds();
+  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, true));
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
-  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> user, store_.Get(Namespace::kUsers, upn));
-  if (!user) {
-    batch.RequireVersion(Namespace::kUsers, upn, 0);
-    batch.Put(Namespace::kUsers, upn,
-              EncodeUser(UserRecord{.upn = upn, .created = now, .updated = now}));
-  }
-  MethodRecord method{
-      .id = NewId(), .kind = MethodKind::kHardwareOath, .serial = token.serial, .created = now};
-  batch.Put(Namespace::kMethods, MethodKey(upn, method.id), EncodeMethod(method));
-  token.status = TokenStatus::kAssigned;
-  token.assigned_to = upn;
-  token.method_id = method.id;
-  token.activation_failures = 0;
-  token.updated = now;
-  batch.Put(Namespace::kTokens, token.serial, EncodeToken(token));
+  base::Status staged =
+      StageAssignment(directory_, batch, change, token, now, options_.max_oath_methods_per_user);
+  if (base::IsResourceExhausted(staged)) return Refuse("assign", serial, actor, staged);
+  OTPD_RETURN_IF_ERROR(staged);
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
+  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
   AuditRecord audit = Audit("assign", serial, actor);
   audit.detail = "user " + upn;
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
@@ -219,7 +216,7 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
                                                           std::string_view code,
                                                           std::string_view actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
-  TokenRecord& token = loaded.token;
+  TokenRecord& token = loaded.record;
   if (token.status == TokenStatus::kAvailable) {
     return Refuse("activate", serial, actor,
                   base::FailedPreconditionError("token " + token.serial +
@@ -242,9 +239,10 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
                   base::FailedPreconditionError("token " + token.serial + " has expired"));
   }
   OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token));
+  OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
 
-  // A token that was activated before and then deactivated keeps its watermark: codes it showed
-  // before can never be accepted again.
+  // The token keeps its watermark across deactivation and reassignment: activation searches
+  // only at and above it, so codes the token showed before can never be accepted again.
   OTPD_ASSIGN_OR_RETURN(CredentialState state, LoadCredentialState(store_, token));
   engine::Verdict verdict = engine::Activate(credential, state.token, code, now, options_.windows);
 
@@ -270,7 +268,8 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
                    : verdict.kind == engine::VerdictKind::kMalformed ? "malformed code"
                                                                      : "wrong code";
   }
-  batch.Put(Namespace::kTokens, token.serial, EncodeToken(token));
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
+  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
   Invalidate(token);
   return result;
@@ -278,18 +277,21 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
 
 base::Status TokenInventory::Deactivate(std::string_view serial, std::string_view actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
-  TokenRecord& token = loaded.token;
+  TokenRecord& token = loaded.record;
   if (token.status != TokenStatus::kActivated) {
     return Refuse("deactivate", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is " +
                                                 std::string(TokenStatusName(token.status)) +
                                                 "; only activated tokens can be deactivated"));
   }
+  OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
+  const int64_t now = clock_.NowUnixSeconds();
   token.status = TokenStatus::kAssigned;
-  token.updated = clock_.NowUnixSeconds();
+  token.updated = now;
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
-  batch.Put(Namespace::kTokens, token.serial, EncodeToken(token));
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
+  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("deactivate", serial, actor)));
   Invalidate(token);
   return base::OkStatus();
@@ -297,26 +299,29 @@ base::Status TokenInventory::Deactivate(std::string_view serial, std::string_vie
 
 base::Status TokenInventory::Unassign(std::string_view serial, std::string_view actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
-  TokenRecord token = loaded.token;
+  TokenRecord token = loaded.record;
   if (token.status == TokenStatus::kAvailable) {
     return Refuse("unassign", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is not assigned"));
   }
   const TokenRecord before = token;
+  OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
+  const int64_t now = clock_.NowUnixSeconds();
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   if (!token.method_id.empty()) {
     batch.Delete(Namespace::kMethods, MethodKey(token.assigned_to, token.method_id));
   }
-  batch.Delete(Namespace::kState, TokenStateKey(token.serial));
+  // The token's sign-in state stays: its watermark never goes backwards, whoever holds it next.
   AuditRecord audit = Audit("unassign", serial, actor);
   audit.detail = "user " + token.assigned_to;
   token.status = TokenStatus::kAvailable;
   token.assigned_to.clear();
   token.method_id.clear();
   token.activation_failures = 0;
-  token.updated = clock_.NowUnixSeconds();
-  batch.Put(Namespace::kTokens, token.serial, EncodeToken(token));
+  token.updated = now;
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
+  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
   Invalidate(before);
   return base::OkStatus();
@@ -324,7 +329,7 @@ base::Status TokenInventory::Unassign(std::string_view serial, std::string_view 
 
 base::Status TokenInventory::Delete(std::string_view serial, std::string_view actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
-  const TokenRecord& token = loaded.token;
+  const TokenRecord& token = loaded.record;
   if (token.status != TokenStatus::kAvailable) {
     return Refuse("delete", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is assigned to " +
@@ -334,6 +339,7 @@ base::Status TokenInventory::Delete(std::string_view serial, std::string_view ac
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   batch.Delete(Namespace::kTokens, token.serial);
   batch.Delete(Namespace::kState, TokenStateKey(token.serial));
+  OTPD_RETURN_IF_ERROR(UnindexSeed(directory_, batch, token));
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("delete", serial, actor)));
   Invalidate(token);
   return base::OkStatus();

@@ -1,8 +1,13 @@
-// TokenInventory is the hardware-token inventory and lifecycle (SPEC.md section 2): list and show
-// tokens, assign a token to a user, activate it with the code it shows, deactivate, unassign and
-// delete. Every transition is one atomic, durable, audited Store batch, conditional on the token
-// record not having changed since it was read; a transition that is not allowed is refused with a
-// reason and changes nothing.
+// TokenInventory is the hardware-token inventory and lifecycle, as Microsoft Entra runs it: list
+// and show tokens, assign a token to a user, activate it with the code it shows, deactivate,
+// unassign and delete. Every transition is one atomic, durable, audited Store batch, conditional
+// on the token record not having changed since it was read and, for a token that belongs to a
+// user, on the user's fence (service/directory.h); a transition that is not allowed is refused
+// with a reason and changes nothing.
+//
+// A token's replay watermark (state/t/<serial>) lives as long as the token: unassigning and
+// assigning it again, to anyone, keeps it, and activation only moves it forward, so a code the
+// token showed and had accepted can never be accepted again.
 //
 // Thread-safe: every method may be called concurrently (conflicting changes to the same token
 // fail with Aborted rather than overwrite each other).
@@ -20,6 +25,7 @@
 #include "base/statusor.h"
 #include "engine/credential.h"
 #include "engine/verifier.h"
+#include "service/directory.h"
 #include "service/records.h"
 #include "storage/keyring.h"
 #include "storage/store.h"
@@ -37,7 +43,8 @@ struct InventoryOptions {
 };
 
 // Told about changes so that an in-memory sign-in cache (SignInVerifier) can drop what it holds
-// for a user. Called after the change is committed.
+// for a user. Called after the change is committed. (The cache does not depend on it for
+// correctness: the fence refuses sign-ins decided on what it held before the change.)
 class CacheInvalidator {
  public:
   virtual ~CacheInvalidator() = default;
@@ -63,16 +70,23 @@ struct ActivationResult {
 base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
                                                   const TokenRecord& token);
 
+// Makes `token` (available) the hardware OATH method of the user of `change`: adds the method
+// record (within the OATH method limit, ResourceExhausted beyond it) and marks the token
+// assigned. The token record itself is not written: the caller puts it.
+base::Status StageAssignment(const Directory& directory, storage::WriteBatch& batch,
+                             UserChange& change, TokenRecord& token, int64_t now,
+                             uint32_t max_oath_methods);
+
+// Checks that `upn` is shaped like an address (local@domain) and returns it in lower case.
+// InvalidArgument naming the problem otherwise. The same check as a token file's upn column.
+base::StatusOr<std::string> CheckUpn(std::string_view upn);
+
 // The state a token starts from before its first activation.
 CredentialState InitialState(const TokenRecord& token);
 
 // The token's stored sign-in state, or InitialState() when it has none yet.
 base::StatusOr<CredentialState> LoadCredentialState(const storage::Store& store,
                                                     const TokenRecord& token);
-
-// All of a user's methods, in method-id order.
-base::StatusOr<std::vector<MethodRecord>> ListMethods(const storage::Store& store,
-                                                      std::string_view upn);
 
 class TokenInventory {
  public:
@@ -90,8 +104,9 @@ class TokenInventory {
   // Every import batch, oldest id first.
   base::Status ListBatches(const std::function<bool(const BatchRecord&)>& fn) const;
 
-  // Assigns an available token to `upn` (creating the user if needed). Refused unless the token
-  // is available, or when the user already has max_oath_methods_per_user OATH methods.
+  // Assigns an available token to `upn` (creating the user if needed). InvalidArgument when
+  // `upn` is not an address; refused unless the token is available, or when the user already
+  // has max_oath_methods_per_user OATH methods.
   base::Status Assign(std::string_view serial, std::string_view upn, std::string_view actor);
 
   // Checks `code` in the activation window. A right code activates the token, learns its drift
@@ -104,21 +119,21 @@ class TokenInventory {
   // An activated token stays assigned but can no longer sign in until activated again.
   base::Status Deactivate(std::string_view serial, std::string_view actor);
 
-  // Returns an assigned (or activated) token to the inventory: the user's method and the token's
-  // sign-in state are deleted.
+  // Returns an assigned (or activated) token to the inventory: the user's method is deleted; the
+  // token keeps its replay watermark.
   base::Status Unassign(std::string_view serial, std::string_view actor);
 
-  // Deletes an available token and its state. Refused while the token is assigned.
+  // Deletes an available token, its state and its seed's index entry. Refused while the token is
+  // assigned.
   base::Status Delete(std::string_view serial, std::string_view actor);
 
  private:
-  struct Loaded {
-    TokenRecord token;
-    uint64_t version = 0;
-  };
+  using Loaded = Versioned<TokenRecord>;
   base::StatusOr<Loaded> Load(std::string_view serial) const;
   // Commits `batch` (plus an audit record) durably; maps a lost race to Aborted.
   base::Status CommitChange(storage::WriteBatch batch, const AuditRecord& audit);
+  // Starts a change of the token's owner (who must exist).
+  base::StatusOr<UserChange> OwnerChange(const TokenRecord& token) const;
   base::Status Refuse(std::string_view action, std::string_view serial, std::string_view actor,
                       base::Status why);
   AuditRecord Audit(std::string_view action, std::string_view serial, std::string_view actor) const;
@@ -126,6 +141,7 @@ class TokenInventory {
 
   storage::Store& store_;
   const storage::KeyRing& keys_;
+  const Directory directory_;
   const base::Clock& clock_;
   const InventoryOptions options_;
   CacheInvalidator* const invalidator_;
@@ -137,8 +153,13 @@ class TokenInventory {
 base::Status ResealTokenSeeds(storage::KeyRing& keys, size_t batch_size,
                               storage::ResealStats* stats = nullptr);
 
-// Counts a user's OATH methods (hardware and software tokens).
-base::StatusOr<uint32_t> CountOathMethods(const storage::Store& store, std::string_view upn);
+// Counts a user's OATH methods (hardware and software tokens; records that fail their integrity
+// check count too).
+base::StatusOr<uint32_t> CountOathMethods(const Directory& directory, std::string_view upn);
+
+// Deletes the seed index entry of `token` when it names this token.
+base::Status UnindexSeed(const Directory& directory, storage::WriteBatch& batch,
+                         const TokenRecord& token);
 
 }  // namespace otpd::service
 

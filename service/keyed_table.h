@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +74,22 @@ class KeyedTable {
   }
 
   size_t size() const { return size_; }
+
+  // Slot-by-slot access, for a sweep over the table (the sign-in cache's eviction clock): the
+  // number of slots, and the entry in a slot (key, hash and value), or nullopt for an empty slot.
+  // Erasing an entry may move a later entry into its slot; a sweep re-reads the slot after an
+  // erase. Growth reorders everything.
+  struct SlotView {
+    std::string_view key;
+    uint64_t hash;
+    T* value;
+  };
+  size_t slot_count() const { return slots_.size(); }
+  std::optional<SlotView> At(size_t slot) const {
+    const Slot& s = slots_[slot];
+    if (!s.entry) return std::nullopt;
+    return SlotView{s.entry->key, s.hash, &s.entry->value};
+  }
 
  private:
   static constexpr size_t kInitialSlots = 16;

@@ -1,7 +1,5 @@
 #include "service/records.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
@@ -9,6 +7,7 @@
 #include <cstring>
 
 #include "base/codec.h"
+#include "base/seal.h"
 
 namespace otpd::service {
 namespace json = boost::json;
@@ -85,6 +84,7 @@ uint64_t GetBe64(const char* p) {
 }
 
 constexpr char kStateFormat = 1;
+constexpr char kLockoutFormatV2 = 2;  // adds the time of the last failure
 
 }  // namespace
 
@@ -131,12 +131,96 @@ base::StatusOr<UserRecord> DecodeUser(std::string_view data) {
   return r;
 }
 
+std::string_view PhoneTypeName(PhoneType type) {
+  switch (type) {
+    case PhoneType::kMobile:
+      return "mobile";
+    case PhoneType::kAlternateMobile:
+      return "alternateMobile";
+    case PhoneType::kOffice:
+      return "office";
+  }
+  return "mobile";
+}
+
+std::optional<PhoneType> ParsePhoneType(std::string_view name) {
+  for (PhoneType t : {PhoneType::kMobile, PhoneType::kAlternateMobile, PhoneType::kOffice}) {
+    if (name == PhoneTypeName(t)) return t;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::string EncodeSealed(std::string_view sealed) {
+  return base::Base64Encode(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(sealed.data()), sealed.size()));
+}
+
+void EncodeParams(const engine::OtpParams& p, json::object& o) {
+  o["type"] = engine::OtpTypeName(p.type);
+  o["algorithm"] = engine::HashAlgorithmName(p.algorithm);
+  o["digits"] = p.digits;
+  o["period"] = p.period;
+  o["t0"] = p.t0;
+}
+
+base::Status DecodeParams(Reader& in, std::string_view what, engine::OtpParams* p) {
+  std::string type, algorithm;
+  OTPD_RETURN_IF_ERROR(in.String("type", &type, true));
+  OTPD_RETURN_IF_ERROR(in.String("algorithm", &algorithm, true));
+  OTPD_RETURN_IF_ERROR(in.Integer("digits", &p->digits));
+  OTPD_RETURN_IF_ERROR(in.Integer("period", &p->period));
+  OTPD_RETURN_IF_ERROR(in.Integer("t0", &p->t0));
+  auto t = engine::ParseOtpType(type);
+  auto a = engine::ParseHashAlgorithm(algorithm);
+  if (!t.ok() || !a.ok()) {
+    return base::DataLossError(std::string(what) + " record has an unknown OTP type or algorithm");
+  }
+  p->type = *t;
+  p->algorithm = *a;
+  return base::OkStatus();
+}
+
+base::StatusOr<std::string> DecodeSealed(Reader& in, std::string_view field,
+                                         std::string_view what) {
+  std::string text;
+  OTPD_RETURN_IF_ERROR(in.String(field, &text, true));
+  auto sealed = base::Base64Decode(text);
+  if (!sealed.ok()) {
+    return base::DataLossError(std::string(what) + " record field '" + std::string(field) +
+                               "' is not base64");
+  }
+  return std::string(sealed->view());
+}
+
+}  // namespace
+
 std::string EncodeMethod(const MethodRecord& r) {
   json::object o;
   o["id"] = r.id;
-  o["kind"] = MethodKindName(r.kind);
-  if (!r.serial.empty()) o["serial"] = r.serial;
+  o["kind"] = MethodKindName(r.kind());
   o["created"] = r.created;
+  std::visit(
+      [&o](const auto& p) {
+        using P = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<P, HardwareOathPayload>) {
+          o["serial"] = p.serial;
+        } else if constexpr (std::is_same_v<P, SoftwareOathPayload>) {
+          o["display_name"] = p.display_name;
+          EncodeParams(p.params, o);
+          o["secret"] = EncodeSealed(p.sealed_secret);
+          o["confirmed"] = p.confirmed;
+          o["expires"] = p.expires;
+        } else if constexpr (std::is_same_v<P, PhonePayload>) {
+          o["phone_type"] = PhoneTypeName(p.type);
+          o["number"] = p.number;
+          o["sms_sign_in"] = p.sms_sign_in;
+        } else {
+          o["address"] = p.address;
+        }
+      },
+      r.payload);
   return json::serialize(o);
 }
 
@@ -144,20 +228,48 @@ base::StatusOr<MethodRecord> DecodeMethod(std::string_view data) {
   OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "method"));
   Reader in(o, "method");
   MethodRecord r;
-  std::string kind;
+  std::string kind_name;
   OTPD_RETURN_IF_ERROR(in.String("id", &r.id, true));
-  OTPD_RETURN_IF_ERROR(in.String("kind", &kind, true));
-  OTPD_RETURN_IF_ERROR(in.String("serial", &r.serial));
+  OTPD_RETURN_IF_ERROR(in.String("kind", &kind_name, true));
   OTPD_RETURN_IF_ERROR(in.Integer("created", &r.created));
-  bool known = false;
-  for (MethodKind k : {MethodKind::kHardwareOath, MethodKind::kSoftwareOath, MethodKind::kPhone,
-                       MethodKind::kEmail}) {
-    if (kind == MethodKindName(k)) {
-      r.kind = k;
-      known = true;
+  std::optional<MethodKind> kind = ParseMethodKind(kind_name);
+  if (!kind) return base::DataLossError("method record has an unknown kind");
+  switch (*kind) {
+    case MethodKind::kHardwareOath: {
+      HardwareOathPayload p;
+      OTPD_RETURN_IF_ERROR(in.String("serial", &p.serial, true));
+      r.payload = std::move(p);
+      break;
+    }
+    case MethodKind::kSoftwareOath: {
+      SoftwareOathPayload p;
+      OTPD_RETURN_IF_ERROR(in.String("display_name", &p.display_name));
+      OTPD_RETURN_IF_ERROR(DecodeParams(in, "method", &p.params));
+      OTPD_ASSIGN_OR_RETURN(p.sealed_secret, DecodeSealed(in, "secret", "method"));
+      OTPD_RETURN_IF_ERROR(in.Bool("confirmed", &p.confirmed));
+      OTPD_RETURN_IF_ERROR(in.Integer("expires", &p.expires));
+      r.payload = std::move(p);
+      break;
+    }
+    case MethodKind::kPhone: {
+      PhonePayload p;
+      std::string type;
+      OTPD_RETURN_IF_ERROR(in.String("phone_type", &type, true));
+      OTPD_RETURN_IF_ERROR(in.String("number", &p.number, true));
+      OTPD_RETURN_IF_ERROR(in.Bool("sms_sign_in", &p.sms_sign_in));
+      std::optional<PhoneType> t = ParsePhoneType(type);
+      if (!t) return base::DataLossError("method record has an unknown phone type");
+      p.type = *t;
+      r.payload = std::move(p);
+      break;
+    }
+    case MethodKind::kEmail: {
+      EmailPayload p;
+      OTPD_RETURN_IF_ERROR(in.String("address", &p.address, true));
+      r.payload = std::move(p);
+      break;
     }
   }
-  if (!known) return base::DataLossError("method record has an unknown kind");
   return r;
 }
 
@@ -166,13 +278,8 @@ std::string EncodeToken(const TokenRecord& r) {
   o["serial"] = r.serial;
   o["manufacturer"] = r.manufacturer;
   o["model"] = r.model;
-  o["type"] = engine::OtpTypeName(r.params.type);
-  o["algorithm"] = engine::HashAlgorithmName(r.params.algorithm);
-  o["digits"] = r.params.digits;
-  o["period"] = r.params.period;
-  o["t0"] = r.params.t0;
-  o["seed"] = base::Base64Encode(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(r.sealed_seed.data()), r.sealed_seed.size()));
+  EncodeParams(r.params, o);
+  o["seed"] = EncodeSealed(r.sealed_seed);
   o["status"] = TokenStatusName(r.status);
   if (!r.assigned_to.empty()) o["assigned_to"] = r.assigned_to;
   if (!r.method_id.empty()) o["method_id"] = r.method_id;
@@ -190,16 +297,12 @@ base::StatusOr<TokenRecord> DecodeToken(std::string_view data) {
   OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "token"));
   Reader in(o, "token");
   TokenRecord r;
-  std::string type, algorithm, seed, status;
+  std::string status;
   OTPD_RETURN_IF_ERROR(in.String("serial", &r.serial, true));
   OTPD_RETURN_IF_ERROR(in.String("manufacturer", &r.manufacturer));
   OTPD_RETURN_IF_ERROR(in.String("model", &r.model));
-  OTPD_RETURN_IF_ERROR(in.String("type", &type, true));
-  OTPD_RETURN_IF_ERROR(in.String("algorithm", &algorithm, true));
-  OTPD_RETURN_IF_ERROR(in.Integer("digits", &r.params.digits));
-  OTPD_RETURN_IF_ERROR(in.Integer("period", &r.params.period));
-  OTPD_RETURN_IF_ERROR(in.Integer("t0", &r.params.t0));
-  OTPD_RETURN_IF_ERROR(in.String("seed", &seed, true));
+  OTPD_RETURN_IF_ERROR(DecodeParams(in, "token", &r.params));
+  OTPD_ASSIGN_OR_RETURN(r.sealed_seed, DecodeSealed(in, "seed", "token"));
   OTPD_RETURN_IF_ERROR(in.String("status", &status, true));
   OTPD_RETURN_IF_ERROR(in.String("assigned_to", &r.assigned_to));
   OTPD_RETURN_IF_ERROR(in.String("method_id", &r.method_id));
@@ -214,17 +317,9 @@ base::StatusOr<TokenRecord> DecodeToken(std::string_view data) {
   OTPD_RETURN_IF_ERROR(in.Integer("activation_failures", &r.activation_failures));
   OTPD_RETURN_IF_ERROR(in.Integer("created", &r.created));
   OTPD_RETURN_IF_ERROR(in.Integer("updated", &r.updated));
-  auto t = engine::ParseOtpType(type);
-  auto a = engine::ParseHashAlgorithm(algorithm);
   auto s = ParseTokenStatus(status);
-  auto sealed = base::Base64Decode(seed);
-  if (!t.ok() || !a.ok() || !s.ok() || !sealed.ok()) {
-    return base::DataLossError("token record " + r.serial + " has an unreadable field");
-  }
-  r.params.type = *t;
-  r.params.algorithm = *a;
+  if (!s.ok()) return base::DataLossError("token record " + r.serial + " has an unknown status");
   r.status = *s;
-  r.sealed_seed = std::string(sealed->view());
   return r;
 }
 
@@ -306,23 +401,26 @@ base::StatusOr<CredentialState> DecodeCredentialState(std::string_view data) {
   return s;
 }
 
-// Layout: format byte, failures (8), locked_until (8).
+// Layout: format byte 2, failures (8), locked_until (8), last_failure (8). Format 1 (written
+// before failures were forgotten) lacks last_failure.
 std::string EncodeLockout(const engine::LockoutState& s) {
   std::string out;
-  out.reserve(17);
-  out.push_back(kStateFormat);
+  out.reserve(25);
+  out.push_back(kLockoutFormatV2);
   PutBe64(&out, s.failures);
   PutBe64(&out, static_cast<uint64_t>(s.locked_until));
+  PutBe64(&out, static_cast<uint64_t>(s.last_failure));
   return out;
 }
 
 base::StatusOr<engine::LockoutState> DecodeLockout(std::string_view data) {
-  if (data.size() != 17 || data[0] != kStateFormat) {
-    return base::DataLossError("lockout record has an unknown layout");
-  }
+  const bool v1 = data.size() == 17 && data[0] == kStateFormat;
+  const bool v2 = data.size() == 25 && data[0] == kLockoutFormatV2;
+  if (!v1 && !v2) return base::DataLossError("lockout record has an unknown layout");
   engine::LockoutState s;
   s.failures = static_cast<uint32_t>(GetBe64(data.data() + 1));
   s.locked_until = static_cast<int64_t>(GetBe64(data.data() + 9));
+  if (v2) s.last_failure = static_cast<int64_t>(GetBe64(data.data() + 17));
   return s;
 }
 
@@ -340,31 +438,39 @@ std::string MethodPrefix(std::string_view upn) {
 }
 
 std::string TokenStateKey(std::string_view serial) { return "t/" + std::string(serial); }
+std::string MethodStateKey(std::string_view upn, std::string_view method_id) {
+  return "m/" + MethodKey(upn, method_id);
+}
+std::string SeedIndexKey(std::string_view fingerprint) {
+  return std::string(kSeedIndexPrefix) + std::string(fingerprint);
+}
 std::string LockoutKey(std::string_view upn) { return "u/" + std::string(upn); }
 std::string BatchKey(std::string_view batch_id) {
   return std::string(kBatchPrefix) + std::string(batch_id);
 }
 
+namespace {
 // A failing system random generator leaves nothing safe to do; ids must never repeat.
-void RandomBytes(uint8_t* out, size_t n) {
-  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
+void RandomOrDie(std::span<uint8_t> out) {
+  if (!base::RandomBytes(out).ok()) {
     std::fprintf(stderr, "otpd: the system random generator failed\n");
     std::abort();
   }
 }
+}  // namespace
 
 std::string AuditKey(int64_t time_micros) {
   std::string k;
   PutBe64(&k, static_cast<uint64_t>(time_micros));
   uint8_t random[8];
-  RandomBytes(random, sizeof(random));
+  RandomOrDie(random);
   k.append(reinterpret_cast<const char*>(random), sizeof(random));
   return k;
 }
 
 std::string NewId() {
   uint8_t random[8];
-  RandomBytes(random, sizeof(random));
+  RandomOrDie(random);
   return base::HexEncode(random);
 }
 

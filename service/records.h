@@ -1,11 +1,14 @@
 // The records service/ keeps in the Store, and their encodings. Cold records (users, methods,
 // tokens, batches, audit) are JSON objects so that they can evolve field by field; the hot
 // per-credential and per-user sign-in state is a small fixed binary layout rewritten on every
-// sign-in.
+// sign-in. Users, methods and tokens are stored signed (service/directory.h); the functions here
+// only turn records into bytes and back.
 //
-// Keys: users/<upn>, methods/<upn>\0<method id>, tokens/<serial>, state/t/<serial> (a token's
-// sign-in state), state/u/<upn> (a user's lockout state), meta/batch/<batch id>, audit/<time
-// micros, big-endian><random>.
+// Keys: users/<upn>, methods/<upn>\0<method id>, tokens/<serial>, state/t/<serial> (a hardware
+// token's sign-in state, kept for the token's whole life whoever it is assigned to),
+// state/m/<upn>\0<method id> (an authenticator app's sign-in state), state/u/<upn> (a user's
+// lockout state), meta/batch/<batch id>, meta/seed/<fingerprint> (the serial a seed is stored
+// under), audit/<time micros, big-endian><random>.
 
 #ifndef OTPD_SERVICE_RECORDS_H_
 #define OTPD_SERVICE_RECORDS_H_
@@ -14,19 +17,21 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "base/statusor.h"
 #include "engine/lockout.h"
 #include "engine/otp_params.h"
 #include "engine/verifier.h"
-#include "service/sign_in.h"
+#include "service/method_kind.h"
 
 namespace otpd::service {
 
 enum class TokenStatus : uint8_t { kAvailable, kAssigned, kActivated, kFailedActivation };
 
-// "available", "assigned", "activated", "failedActivation" (SPEC.md section 2).
+// "available", "assigned", "activated", "failedActivation" (the statuses of Microsoft Entra's
+// hardware OATH tokens).
 std::string_view TokenStatusName(TokenStatus status);
 base::StatusOr<TokenStatus> ParseTokenStatus(std::string_view name);
 
@@ -37,11 +42,50 @@ struct UserRecord {
   int64_t updated = 0;
 };
 
+// What each kind of method holds. The order of MethodRecord::Payload's alternatives is
+// MethodKind's.
+struct HardwareOathPayload {
+  std::string serial;  // the token (tokens/<serial>) that backs the method
+  friend bool operator==(const HardwareOathPayload&, const HardwareOathPayload&) = default;
+};
+struct SoftwareOathPayload {
+  std::string display_name;
+  engine::OtpParams params;
+  std::string sealed_secret;  // sealed for methods/<upn>\0<id>
+  bool confirmed = false;     // false until the user proves the app shows the right codes
+  int64_t expires = 0;        // Unix seconds; an unconfirmed enrolment is void after it
+  friend bool operator==(const SoftwareOathPayload&, const SoftwareOathPayload&) = default;
+};
+enum class PhoneType : uint8_t { kMobile, kAlternateMobile, kOffice };
+// "mobile", "alternateMobile", "office".
+std::string_view PhoneTypeName(PhoneType type);
+std::optional<PhoneType> ParsePhoneType(std::string_view name);
+struct PhonePayload {
+  PhoneType type = PhoneType::kMobile;
+  std::string number;  // "+<country code> <number>[x<extension>]"
+  bool sms_sign_in = false;
+  friend bool operator==(const PhonePayload&, const PhonePayload&) = default;
+};
+struct EmailPayload {
+  std::string address;
+  friend bool operator==(const EmailPayload&, const EmailPayload&) = default;
+};
+
 struct MethodRecord {
+  using Payload =
+      std::variant<HardwareOathPayload, SoftwareOathPayload, PhonePayload, EmailPayload>;
+
   std::string id;
-  MethodKind kind = MethodKind::kHardwareOath;
-  std::string serial;  // hardware_oath: the token's serial
   int64_t created = 0;
+  Payload payload;
+
+  MethodKind kind() const { return static_cast<MethodKind>(payload.index()); }
+  // The token's serial for a hardware OATH method; empty for every other kind.
+  std::string_view serial() const {
+    const auto* hw = std::get_if<HardwareOathPayload>(&payload);
+    return hw ? std::string_view(hw->serial) : std::string_view();
+  }
+  friend bool operator==(const MethodRecord&, const MethodRecord&) = default;
 };
 
 // A hardware token in the inventory. The seed is only ever held sealed (AES-256-GCM under the data
@@ -78,7 +122,7 @@ struct BatchRecord {
   bool complete = false;
 };
 
-// The hot sign-in state of one token.
+// The hot sign-in state of one OATH credential.
 struct CredentialState {
   engine::TokenState token;
   int64_t last_used = 0;  // Unix seconds of the last accepted code, 0 if never
@@ -115,9 +159,15 @@ base::StatusOr<engine::LockoutState> DecodeLockout(std::string_view data);
 std::string MethodKey(std::string_view upn, std::string_view method_id);
 std::string MethodPrefix(std::string_view upn);  // all of a user's methods
 std::string TokenStateKey(std::string_view serial);
+std::string MethodStateKey(std::string_view upn, std::string_view method_id);
 std::string LockoutKey(std::string_view upn);
 std::string BatchKey(std::string_view batch_id);
 inline constexpr std::string_view kBatchPrefix = "batch/";
+// The meta record naming the serial under which a seed (by its KeyRing fingerprint) is stored.
+std::string SeedIndexKey(std::string_view fingerprint);
+inline constexpr std::string_view kSeedIndexPrefix = "seed/";
+// The KeyRing::Fingerprint purpose for seeds.
+inline constexpr std::string_view kSeedFingerprintPurpose = "seed";
 // A time-ordered unique audit key: 8 bytes of big-endian micros then 8 random bytes.
 std::string AuditKey(int64_t time_micros);
 

@@ -30,6 +30,14 @@ std::string_view OutcomeReason(Outcome outcome) {
   return "unavailable";
 }
 
+std::optional<MethodKind> ParseMethodKind(std::string_view name) {
+  for (MethodKind k : {MethodKind::kHardwareOath, MethodKind::kSoftwareOath, MethodKind::kPhone,
+                       MethodKind::kEmail}) {
+    if (name == MethodKindName(k)) return k;
+  }
+  return std::nullopt;
+}
+
 std::string_view MethodKindName(MethodKind kind) {
   switch (kind) {
     case MethodKind::kHardwareOath:

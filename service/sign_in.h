@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "service/method_kind.h"
+
 namespace otpd::service {
 
 // What a sign-in attempt came to. The names returned by OutcomeReason() are the protocol's
@@ -30,11 +32,6 @@ enum class Outcome : uint8_t {
 
 // "bad_code", "replayed", ... ; "ok" for kAccepted.
 std::string_view OutcomeReason(Outcome outcome);
-
-enum class MethodKind : uint8_t { kHardwareOath, kSoftwareOath, kPhone, kEmail };
-
-// "hardware_oath", "software_oath", "phone", "email".
-std::string_view MethodKindName(MethodKind kind);
 
 struct SignInResult {
   Outcome outcome = Outcome::kUnavailable;
@@ -67,6 +64,15 @@ struct ResyncRequest {
 // so it must be cheap and must not block: servers post it to their connection's executor.
 using SignInCallback = std::function<void(SignInResult)>;
 
+// What a service reports about its user cache (STATS, /metrics).
+struct SignInServiceStats {
+  uint64_t cache_hits = 0;    // requests decided from a cached user
+  uint64_t cache_misses = 0;  // users loaded from storage
+  uint64_t cache_evictions = 0;
+  uint64_t cache_users = 0;  // users cached now
+  uint64_t cache_bytes = 0;  // their approximate memory
+};
+
 // Thread-safe: Verify and Resync may be called from many threads at once.
 class SignInService {
  public:
@@ -80,6 +86,9 @@ class SignInService {
   // Re-centres a token's drift (TOTP) or counter (HOTP) from two consecutive codes found within
   // the wide resync window. kAccepted carries the new drift.
   virtual void Resync(const ResyncRequest& request, SignInCallback done) = 0;
+
+  // Counters of the service's cache; zero for a service without one.
+  virtual SignInServiceStats stats() const { return {}; }
 };
 
 }  // namespace otpd::service

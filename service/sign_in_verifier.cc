@@ -1,8 +1,10 @@
 #include "service/sign_in_verifier.h"
 
 #include <algorithm>
-#include <functional>
+#include <array>
 #include <utility>
+
+#include "base/secret_bytes.h"
 
 namespace otpd::service {
 
@@ -10,24 +12,46 @@ using storage::Namespace;
 
 namespace {
 
-SignInResult Answer(Outcome outcome) {
+constexpr int kMaxRedecisions = 3;
+
+SignInResult Result(Outcome outcome) {
   SignInResult r;
   r.outcome = outcome;
   return r;
 }
 
+// Approximate memory of a cached user, for the cache's budget: the structures, the strings'
+// heap blocks and the table slot.
+size_t Charge(std::string_view upn, size_t credentials, size_t strings) {
+  constexpr size_t kUser = 160, kSlot = 32, kCredential = 320;
+  return kUser + kSlot + upn.size() + credentials * kCredential + strings;
+}
+
+void AddPending(KeyedTable<uint32_t>& pending, std::string_view upn, uint64_t hash, int delta) {
+  uint32_t& n = pending.Insert(upn, hash, 0);
+  n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
+  if (n == 0) pending.Erase(upn, hash);
+}
+
 }  // namespace
+
+// ---- construction ----------------------------------------------------------------------------
 
 SignInVerifier::SignInVerifier(storage::Store& store, const storage::KeyRing& keys,
                                const base::Clock& clock, SignInOptions options)
     : store_(store),
       keys_(keys),
+      directory_(store, keys),
       clock_(clock),
       options_(std::move(options)),
+      policy_{options_.windows, options_.lockout},
+      stripe_budget_(
+          std::max<size_t>(options_.cache_bytes / std::max<size_t>(1, options_.stripes), 4096)),
       loader_(options_.loader_threads,
               std::max<size_t>(
                   1, options_.max_pending_loads / std::max<size_t>(1, options_.loader_threads)),
-              "otpd-load") {
+              "otpd-load"),
+      sequencer_(1, std::max<size_t>(1, options_.max_pending_loads), "otpd-order") {
   const size_t n = options_.stripes == 0 ? 1 : options_.stripes;
   stripes_.reserve(n);
   for (size_t i = 0; i < n; ++i) stripes_.push_back(std::make_unique<Stripe>());
@@ -35,297 +59,492 @@ SignInVerifier::SignInVerifier(storage::Store& store, const storage::KeyRing& ke
 
 SignInVerifier::~SignInVerifier() = default;
 
+void SignInVerifier::StopLoading() {
+  sequencer_.Stop();
+  loader_.Stop();
+}
+
+SignInServiceStats SignInVerifier::stats() const {
+  SignInServiceStats s;
+  s.cache_hits = counters_.cache_hits.load(std::memory_order_relaxed);
+  s.cache_misses = counters_.cache_loads.load(std::memory_order_relaxed);
+  s.cache_evictions = counters_.cache_evictions.load(std::memory_order_relaxed);
+  s.cache_users = static_cast<uint64_t>(std::max<int64_t>(0, cached_users_.load()));
+  s.cache_bytes = static_cast<uint64_t>(std::max<int64_t>(0, cached_bytes_.load()));
+  return s;
+}
+
 void SignInVerifier::Verify(const VerifyRequest& request, SignInCallback done) {
-  Handle(Mode::kVerify, request.user, request.serial, request.otp, {}, std::move(done));
+  Handle(Attempt{Attempt::Mode::kVerify, request.user, request.serial, request.otp, {}},
+         std::move(done));
 }
 
 void SignInVerifier::Resync(const ResyncRequest& request, SignInCallback done) {
-  Handle(Mode::kResync, request.user, request.serial, request.otp, request.otp2, std::move(done));
+  Handle(Attempt{Attempt::Mode::kResync, request.user, request.serial, request.otp, request.otp2},
+         std::move(done));
 }
 
-void SignInVerifier::InvalidateUser(std::string_view upn) {
-  const std::string key = NormaliseUpn(upn);
-  const uint64_t hash = UpnHash(key);
-  Stripe& stripe = StripeFor(hash);
-  std::lock_guard lock(stripe.mu);
-  stripe.users.Erase(key, hash);
-  ++stripe.generation;
-}
-
-void SignInVerifier::InvalidateSerial(std::string_view serial) {
-  std::lock_guard lock(owners_mu_);
-  owners_.erase(std::string(serial));
-}
-
-base::StatusOr<std::string> SignInVerifier::OwnerOf(std::string_view serial) {
-  {
-    std::lock_guard lock(owners_mu_);
-    auto it = owners_.find(std::string(serial));
-    if (it != owners_.end()) return it->second;
+void SignInVerifier::Deliver(Delivery delivery) {
+  if (!delivery.storage_error.ok()) {
+    counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
+    if (options_.on_storage_error) options_.on_storage_error(delivery.storage_error);
   }
-  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> record,
-                        store_.Get(Namespace::kTokens, serial));
-  if (!record) return base::NotFoundError("unknown token");
-  OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(record->value));
-  if (!token.assigned_to.empty()) {
-    std::lock_guard lock(owners_mu_);
-    owners_.emplace(std::string(serial), token.assigned_to);
-  }
-  return token.assigned_to;
+  (delivery.result.outcome == Outcome::kAccepted ? counters_.accepted : counters_.rejected)
+      .fetch_add(1, std::memory_order_relaxed);
+  delivery.done(std::move(delivery.result));
 }
 
-base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::LoadUser(
-    const std::string& upn) {
-  auto user = std::make_unique<CachedUser>();
-  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> user_record,
-                        store_.Get(Namespace::kUsers, upn));
-  if (!user_record) return user;  // exists == false
-  OTPD_ASSIGN_OR_RETURN(UserRecord record, DecodeUser(user_record->value));
-  user->exists = true;
-  user->registration_required = record.mfa_registration_required;
+// ---- routing ---------------------------------------------------------------------------------
 
-  OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, ListMethods(store_, upn));
-
-  for (const MethodRecord& method : methods) {
-    if (method.kind != MethodKind::kHardwareOath) continue;
-    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> token_record,
-                          store_.Get(Namespace::kTokens, method.serial));
-    if (!token_record) continue;  // the method outlived its token; nothing to verify against
-    OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(token_record->value));
-    if (token.assigned_to != upn) continue;
-    OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token));
-    OTPD_ASSIGN_OR_RETURN(CredentialState state, LoadCredentialState(store_, token));
-    user->credentials.push_back(CachedCredential{
-        .method_id = method.id,
-        .kind = method.kind,
-        .serial = token.serial,
-        .usable = token.status == TokenStatus::kActivated,
-        .credential = std::move(credential),
-        .state = state,
-    });
-  }
-
-  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> lockout_record,
-                        store_.Get(Namespace::kState, LockoutKey(upn)));
-  if (lockout_record) {
-    OTPD_ASSIGN_OR_RETURN(user->lockout, DecodeLockout(lockout_record->value));
-  }
-  counters_.cache_loads.fetch_add(1, std::memory_order_relaxed);
-  return user;
-}
-
-void SignInVerifier::Handle(Mode mode, std::string_view user, std::string_view serial,
-                            std::string_view otp, std::string_view otp2, SignInCallback done) {
+void SignInVerifier::Handle(const Attempt& attempt, SignInCallback done) {
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   // The fast path needs nothing but memory: the token's owner (for serial=) and the user's
-  // cached credentials. Anything else goes to the loader, off the caller's (io) thread.
+  // cached credentials, with nothing of the user's queued elsewhere.
   std::string owner_or_lowered;
   std::string_view upn;
-  if (!serial.empty()) {
-    std::lock_guard owners_lock(owners_mu_);
-    auto it = owners_.find(std::string(serial));
+  if (!attempt.serial.empty()) {
+    base::MutexLock owners_lock(owners_mu_);
+    auto it = owners_.find(std::string(attempt.serial));
     if (it != owners_.end()) upn = owner_or_lowered = it->second;
-  } else if (IsNormalisedUpn(user)) {
-    upn = user;
+  } else if (IsNormalisedUpn(attempt.user)) {
+    upn = attempt.user;
   } else {
-    upn = owner_or_lowered = NormaliseUpn(user);
+    upn = owner_or_lowered = NormaliseUpn(attempt.user);
   }
-  if (!upn.empty()) {
+  if (!upn.empty() && sequenced_.load() == 0) {
     const uint64_t hash = UpnHash(upn);
     Stripe& stripe = StripeFor(hash);
-    std::unique_lock lock(stripe.mu);
-    if (CachedUser* cached = stripe.users.Find(upn, hash)) {
-      Decide(mode, upn, serial, otp, otp2, *cached, lock, std::move(done));
+    base::MutexLock lock(stripe.mu);
+    CachedUser* cached = stripe.users.Find(upn, hash);
+    if (cached != nullptr && !cached->stale && stripe.pending.Find(upn, hash) == nullptr) {
+      counters_.cache_hits.fetch_add(1, std::memory_order_relaxed);
+      cached->referenced = true;
+      std::optional<Delivery> now = Decide(stripe, upn, *cached, attempt, std::move(done), 0);
+      lock.Unlock();
+      Deliver(std::move(now));
       return;
     }
   }
-  // The request's views die with this call: the deferred task owns copies (wiped after use).
-  auto request = std::make_shared<DeferredRequest>();
-  request->mode = mode;
-  request->user = std::string(user);
-  request->serial = std::string(serial);
-  request->otp = std::string(otp);
-  request->otp2 = std::string(otp2);
-  request->done = std::move(done);
-  // Keyed by user (or by serial when the owner is not known yet): one user's requests are
-  // decided in arrival order.
-  const size_t key = std::hash<std::string_view>{}(upn.empty() ? serial : upn);
-  if (!loader_.TrySubmit(key, [this, request] { HandleOnLoader(*request); })) {
-    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-    request->done(Answer(Outcome::kUnavailable));
+  // The attempt's views die with this call: the deferred request owns copies.
+  Route(Deferred::From(attempt, std::string(upn), std::move(done)));
+}
+
+void SignInVerifier::Route(std::unique_ptr<Deferred> request) {
+  if (request->upn.empty() || sequenced_.load() > 0) {
+    sequenced_.fetch_add(1);
+    auto* raw = request.release();
+    if (!sequencer_.TrySubmit(0, [this, raw] { Sequence(std::unique_ptr<Deferred>(raw)); })) {
+      std::unique_ptr<Deferred> refused(raw);
+      sequenced_.fetch_sub(1);
+      Deliver(Delivery{std::move(refused->done), Result(Outcome::kUnavailable), {}});
+    }
+    return;
+  }
+  Dispatch(std::move(request));
+}
+
+void SignInVerifier::Sequence(std::unique_ptr<Deferred> request) {
+  if (request->upn.empty()) {
+    auto owner = OwnerOf(request->serial);
+    if (!owner.ok() || owner->empty()) {
+      sequenced_.fetch_sub(1);
+      if (owner.ok()) {
+        Deliver(Delivery{std::move(request->done), Result(Outcome::kNotActivated), {}});
+      } else if (base::IsNotFound(owner.status())) {
+        Deliver(Delivery{std::move(request->done), Result(Outcome::kUnknownUser), {}});
+      } else {
+        Deliver(Delivery{std::move(request->done), Result(Outcome::kUnavailable), owner.status()});
+      }
+      return;
+    }
+    request->upn = std::move(*owner);
+  }
+  // Dispatched before the count drops: a request that finds the queue empty is behind this one.
+  Dispatch(std::move(request));
+  sequenced_.fetch_sub(1);
+}
+
+void SignInVerifier::Dispatch(std::unique_ptr<Deferred> request) {
+  Stripe& stripe = StripeFor(UpnHash(request->upn));
+  Deliveries refused;
+  {
+    base::MutexLock lock(stripe.mu);
+    DispatchLocked(stripe, std::move(request), &refused);
+  }
+  Deliver(std::move(refused));
+}
+
+void SignInVerifier::DispatchLocked(Stripe& stripe, std::unique_ptr<Deferred> request,
+                                    Deliveries* out) {
+  const uint64_t hash = UpnHash(request->upn);
+  CachedUser* cached = stripe.users.Find(request->upn, hash);
+  if (cached != nullptr && cached->stale && cached->inflight > 0) {
+    cached->parked.push_back(std::move(request));
+    return;
+  }
+  const std::string upn = request->upn;
+  AddPending(stripe.pending, upn, hash, +1);
+  // Queued under the stripe lock, so that requests for one user enter their loader thread's
+  // queue in the order they were dispatched.
+  auto* raw = request.release();
+  if (!loader_.TrySubmit(hash, [this, raw] { LoadAndDecide(std::unique_ptr<Deferred>(raw)); })) {
+    std::unique_ptr<Deferred> refused(raw);
+    AddPending(stripe.pending, upn, hash, -1);
+    out->push_back(Delivery{std::move(refused->done), Result(Outcome::kUnavailable), {}});
   }
 }
 
-SignInVerifier::DeferredRequest::~DeferredRequest() {
-  base::Wipe(otp.data(), otp.size());
-  base::Wipe(otp2.data(), otp2.size());
-}
+// ---- loading ---------------------------------------------------------------------------------
 
-void SignInVerifier::HandleOnLoader(DeferredRequest& request) {
-  auto unavailable = [&](const base::Status& why) {
-    if (options_.on_storage_error) options_.on_storage_error(why);
-    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-    request.done(Answer(Outcome::kUnavailable));
-  };
-  std::string upn;
-  if (!request.serial.empty()) {
-    auto owner = OwnerOf(request.serial);
-    if (!owner.ok()) {
-      if (!base::IsNotFound(owner.status())) return unavailable(owner.status());
-      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-      return request.done(Answer(Outcome::kUnknownUser));
-    }
-    if (owner->empty()) {
-      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-      return request.done(Answer(Outcome::kNotActivated));
-    }
-    upn = std::move(*owner);
-  } else {
-    upn = NormaliseUpn(request.user);
-  }
-
+void SignInVerifier::LoadAndDecide(std::unique_ptr<Deferred> request) {
+  const std::string& upn = request->upn;
   const uint64_t hash = UpnHash(upn);
   Stripe& stripe = StripeFor(hash);
-  // Load without holding the stripe lock. An administrator's change that lands while we load
-  // bumps the stripe's generation; then what we loaded may be stale, so load again.
+  // Load without holding the stripe lock. An invalidation that lands while we load bumps the
+  // stripe's generation; then what we loaded may be stale, so load again.
   for (int attempt = 0;; ++attempt) {
     uint64_t generation;
     {
-      std::unique_lock lock(stripe.mu);
-      if (CachedUser* cached = stripe.users.Find(upn, hash)) {
-        return Decide(request.mode, upn, request.serial, request.otp, request.otp2, *cached, lock,
-                      std::move(request.done));
+      base::MutexLock lock(stripe.mu);
+      CachedUser* cached = stripe.users.Find(upn, hash);
+      if (cached != nullptr && cached->stale) {
+        if (cached->inflight > 0) {
+          AddPending(stripe.pending, upn, hash, -1);
+          cached->parked.push_back(std::move(request));
+          return;
+        }
+        EraseLocked(stripe, upn, hash, *cached);
+        cached = nullptr;
+      }
+      if (cached != nullptr) {
+        counters_.cache_hits.fetch_add(1, std::memory_order_relaxed);
+        cached->referenced = true;
+        AddPending(stripe.pending, upn, hash, -1);
+        std::optional<Delivery> now = Decide(stripe, upn, *cached, request->view(),
+                                             std::move(request->done), request->redecisions);
+        lock.Unlock();
+        Deliver(std::move(now));
+        return;
       }
       generation = stripe.generation;
     }
     auto loaded = LoadUser(upn);
-    if (!loaded.ok()) return unavailable(loaded.status());
-    std::unique_lock lock(stripe.mu);
+    base::MutexLock lock(stripe.mu);
     if (stripe.generation != generation && attempt < 3) continue;
-    if (!(*loaded)->exists) {
+    AddPending(stripe.pending, upn, hash, -1);
+    if (!loaded.ok() || *loaded == nullptr) {
+      lock.Unlock();
       // Unknown users are not cached, so a spray of made-up names cannot fill memory.
-      CachedUser unknown;
-      return Decide(request.mode, upn, request.serial, request.otp, request.otp2, unknown, lock,
-                    std::move(request.done));
+      Deliver(loaded.ok() ? Delivery{std::move(request->done), Result(Outcome::kUnknownUser), {}}
+                          : Delivery{std::move(request->done), Result(Outcome::kUnavailable),
+                                     loaded.status()});
+      return;
     }
     CachedUser& cached = stripe.users.Insert(upn, hash, std::move(**loaded));
-    return Decide(request.mode, upn, request.serial, request.otp, request.otp2, cached, lock,
-                  std::move(request.done));
+    stripe.bytes += cached.charge;
+    cached_bytes_.fetch_add(static_cast<int64_t>(cached.charge));
+    cached_users_.fetch_add(1);
+    std::optional<Delivery> now = Decide(stripe, upn, cached, request->view(),
+                                         std::move(request->done), request->redecisions);
+    if (stripe.bytes > stripe_budget_) EvictLocked(stripe);
+    lock.Unlock();
+    Deliver(std::move(now));
+    return;
   }
 }
 
-void SignInVerifier::Decide(Mode mode, std::string_view upn, std::string_view serial,
-                            std::string_view otp, std::string_view otp2, CachedUser& u,
-                            std::unique_lock<std::mutex>& lock, SignInCallback done) {
-  auto reject = [&](SignInResult r) {
-    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-    done(std::move(r));
-  };
+void SignInVerifier::EraseLocked(Stripe& stripe, std::string_view upn, uint64_t hash,
+                                 CachedUser& user) {
+  stripe.bytes -= user.charge;
+  cached_bytes_.fetch_sub(static_cast<int64_t>(user.charge));
+  cached_users_.fetch_sub(1);
+  stripe.users.Erase(upn, hash);
+}
+
+void SignInVerifier::EvictLocked(Stripe& stripe) {
+  // The clock: a sweep clears each entry's referenced bit and drops the first entry found
+  // without it; users with commits in flight (or requests waiting for them) stay.
+  const size_t slots = stripe.users.slot_count();
+  for (size_t steps = 0; stripe.bytes > stripe_budget_ && steps < 2 * slots + 2; ++steps) {
+    if (stripe.hand >= slots) stripe.hand = 0;
+    auto entry = stripe.users.At(stripe.hand);
+    if (!entry) {
+      ++stripe.hand;
+      continue;
+    }
+    CachedUser& u = *entry->value;
+    if (u.referenced || u.inflight > 0 || !u.parked.empty()) {
+      u.referenced = false;
+      ++stripe.hand;
+      continue;
+    }
+    counters_.cache_evictions.fetch_add(1, std::memory_order_relaxed);
+    EraseLocked(stripe, std::string(entry->key), entry->hash, u);  // the slot is read again
+  }
+}
+
+// ---- deciding --------------------------------------------------------------------------------
+
+std::optional<SignInVerifier::Delivery> SignInVerifier::Decide(Stripe& stripe, std::string_view upn,
+                                                               CachedUser& u,
+                                                               const Attempt& attempt,
+                                                               SignInCallback done,
+                                                               int redecisions) {
   const int64_t now = clock_.NowUnixSeconds();
-  SignInResult result;
-  if (!u.exists) {
-    result.outcome = Outcome::kUnknownUser;
-  } else if (u.registration_required) {
-    result.outcome = Outcome::kRegistrationRequired;
-  } else if (int64_t wait = engine::RetryAfter(u.lockout, now); wait > 0) {
-    result.outcome = Outcome::kLocked;
-    result.retry_after_seconds = wait;
+  if (u.broken) return Delivery{std::move(done), Result(Outcome::kUnavailable), {}};
+  std::array<CredentialInput, 8> small;
+  std::vector<CredentialInput> large;
+  std::span<CredentialInput> inputs;
+  if (u.credentials.size() <= small.size()) {
+    inputs = std::span<CredentialInput>(small.data(), u.credentials.size());
   } else {
-    // Every usable credential is tried (so the work done does not depend on which one matches).
-    // An acceptance speaks for the user first, then a near miss, then a replay; the first of
-    // each kind counts.
-    struct Match {
-      CachedCredential* credential = nullptr;
-      engine::Verdict verdict;
-    };
-    Match accepted, drift, replayed;
-    size_t matching = 0, tried = 0, malformed = 0;
-    uint64_t hashes = 0;
-    for (CachedCredential& c : u.credentials) {
-      if (!serial.empty() && c.serial != serial) continue;
-      ++matching;
-      if (!c.usable) continue;
-      ++tried;
-      engine::Verdict v =
-          mode == Mode::kVerify
-              ? engine::Verify(c.credential, c.state.token, otp, now, options_.windows)
-              : engine::Resync(c.credential, c.state.token, otp, otp2, now, options_.windows);
-      hashes += v.hashes;
-      Match* slot = v.kind == engine::VerdictKind::kAccepted   ? &accepted
-                    : v.kind == engine::VerdictKind::kDrift    ? &drift
-                    : v.kind == engine::VerdictKind::kReplayed ? &replayed
-                                                               : nullptr;
-      if (slot != nullptr && slot->credential == nullptr) *slot = Match{&c, v};
-      if (v.kind == engine::VerdictKind::kMalformed) ++malformed;
-    }
-    if (matching == 0) {
-      result.outcome = serial.empty() ? Outcome::kNoMethod : Outcome::kNotActivated;
-    } else if (tried == 0) {
-      result.outcome = Outcome::kNotActivated;
-    }
-    if (tried != 0) {
-      counters_.hashes.fetch_add(hashes, std::memory_order_relaxed);
+    large.resize(u.credentials.size());
+    inputs = large;
+  }
+  for (size_t i = 0; i < u.credentials.size(); ++i) {
+    const CachedCredential& c = u.credentials[i];
+    inputs[i] = CredentialInput{&c.credential, c.state.token, c.serial, c.usable};
+  }
+  const SignInDecision d = DecideSignIn(UserInput{true, u.registration_required, u.lockout, inputs},
+                                        attempt, now, policy_);
+  counters_.hashes.fetch_add(d.hashes, std::memory_order_relaxed);
 
-      storage::WriteBatch batch;
-      storage::Durability durability = options_.failure_durability;
-      if (accepted.credential != nullptr) {
-        CachedCredential& c = *accepted.credential;
-        const engine::Verdict& v = accepted.verdict;
-        // The cache moves first: a concurrent replay of this code is refused from now on.
-        c.state.token = v.new_state;
-        c.state.last_used = now;
-        batch.Put(Namespace::kState, TokenStateKey(c.serial), EncodeCredentialState(c.state));
-        if (u.lockout != engine::LockoutState{}) {
-          u.lockout = engine::RecordSuccess();
-          batch.Put(Namespace::kState, LockoutKey(upn), EncodeLockout(u.lockout));
-        }
-        durability = storage::Durability::kDurable;
-        result.outcome = Outcome::kAccepted;
-        result.method_id = c.method_id;
-        result.method_kind = c.kind;
-        result.serial = c.serial;
-        result.step = v.step;
-        result.drift = v.drift;
-      } else if (const Match& m = drift.credential != nullptr ? drift : replayed;
-                 m.credential != nullptr) {
-        const CachedCredential& c = *m.credential;
-        result.outcome =
-            m.verdict.kind == engine::VerdictKind::kDrift ? Outcome::kDrift : Outcome::kReplayed;
-        result.method_id = c.method_id;
-        result.method_kind = c.kind;
-        result.serial = c.serial;
-        result.step = m.verdict.step;
-        result.drift = m.verdict.drift;
-      } else if (malformed == tried) {
-        // Not a code any of the user's tokens could show: a malformed request, not a guess.
-        result.outcome = Outcome::kBadRequest;
-      } else {
-        u.lockout = engine::RecordFailure(u.lockout, now, options_.lockout);
-        batch.Put(Namespace::kState, LockoutKey(upn), EncodeLockout(u.lockout));
-        result.outcome = Outcome::kBadCode;
-      }
+  SignInResult result;
+  result.outcome = d.outcome;
+  result.retry_after_seconds = d.retry_after_seconds;
+  CachedCredential* matched = d.matched >= 0 ? &u.credentials[d.matched] : nullptr;
+  if (matched != nullptr) {
+    result.method_id = matched->method_id;
+    result.method_kind = matched->kind;
+    result.serial = matched->serial;
+    result.step = d.verdict.step;
+    result.drift = d.verdict.drift;
+  }
+  if (!d.advances && !d.lockout) return Delivery{std::move(done), std::move(result), {}};
 
-      if (!batch.empty()) {
-        const bool accepted = result.outcome == Outcome::kAccepted;
-        // Submitted under the lock: this user's changes reach the pipeline in decision order.
-        store_.Submit(std::move(batch), durability,
-                      [this, accepted, result = std::move(result),
-                       done = std::move(done)](base::Status s) mutable {
-                        if (!s.ok()) {
-                          counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
-                          if (options_.on_storage_error) options_.on_storage_error(s);
-                          result = Answer(Outcome::kUnavailable);
-                        }
-                        (s.ok() && accepted ? counters_.accepted : counters_.rejected)
-                            .fetch_add(1, std::memory_order_relaxed);
-                        done(std::move(result));
-                      });
-        return;
-      }
+  // Apply: the cache moves first (a concurrent replay of this code is refused from now on), and
+  // the batch carries the same change, conditional on the fence this user was loaded with.
+  storage::WriteBatch batch;
+  batch.RequireVersion(Namespace::kUsers, upn, u.fence);
+  storage::Durability durability = options_.failure_durability;
+  if (d.advances) {
+    matched->state.token = d.verdict.new_state;
+    matched->state.last_used = now;
+    batch.Put(Namespace::kState, matched->state_key, EncodeCredentialState(matched->state));
+    durability = storage::Durability::kDurable;
+  }
+  if (d.lockout) {
+    u.lockout = *d.lockout;
+    batch.Put(Namespace::kState, LockoutKey(upn), EncodeLockout(u.lockout));
+  }
+  // The completion owns a copy of the attempt, in case the fence moved and it must be decided
+  // again.
+  auto retry = Deferred::From(attempt, std::string(upn), std::move(done));
+  retry->redecisions = redecisions;
+  auto* raw = retry.release();
+  ++u.inflight;
+  // Submitted under the lock: this user's changes reach the pipeline in decision order. The
+  // completion never runs inline.
+  base::Status queued = store_.Submit(
+      std::move(batch), durability, [this, raw, result = std::move(result)](base::Status s) {
+        OnCommitted(std::move(s), std::unique_ptr<Deferred>(raw), result);
+      });
+  if (queued.ok()) return std::nullopt;
+  std::unique_ptr<Deferred> refused(raw);
+  --u.inflight;
+  (void)stripe;
+  return Delivery{std::move(refused->done), Result(Outcome::kUnavailable), queued};
+}
+
+void SignInVerifier::OnCommitted(base::Status status, std::unique_ptr<Deferred> request,
+                                 SignInResult result) {
+  const uint64_t hash = UpnHash(request->upn);
+  Stripe& stripe = StripeFor(hash);
+  Deliveries deliveries;
+  {
+    base::MutexLock lock(stripe.mu);
+    CachedUser* u = stripe.users.Find(request->upn, hash);
+    if (u != nullptr) --u->inflight;
+    // Aborted: the fence moved, an administrator changed this user after the decision, and what
+    // the cache holds is older than that change. A stale user is dropped once its last commit
+    // is in.
+    if (u != nullptr && (base::IsAborted(status) || (u->stale && u->inflight == 0))) {
+      InvalidateLocked(stripe, request->upn, hash, &deliveries);
+    }
+    if (base::IsAborted(status) && request->redecisions < kMaxRedecisions) {
+      counters_.redecided.fetch_add(1, std::memory_order_relaxed);
+      ++request->redecisions;
+      DispatchLocked(stripe, std::move(request), &deliveries);
+      request = nullptr;
     }
   }
-  lock.unlock();
-  reject(std::move(result));
+  Deliver(std::move(deliveries));
+  if (request == nullptr) return;
+  if (!status.ok()) {
+    Deliver(Delivery{std::move(request->done), Result(Outcome::kUnavailable), status});
+    return;
+  }
+  Deliver(Delivery{std::move(request->done), std::move(result), {}});
+}
+
+// ---- invalidation ----------------------------------------------------------------------------
+
+void SignInVerifier::InvalidateUser(std::string_view upn_in) {
+  const std::string upn = NormaliseUpn(upn_in);
+  const uint64_t hash = UpnHash(upn);
+  Stripe& stripe = StripeFor(hash);
+  Deliveries refused;
+  {
+    base::MutexLock lock(stripe.mu);
+    InvalidateLocked(stripe, upn, hash, &refused);
+  }
+  Deliver(std::move(refused));
+}
+
+void SignInVerifier::InvalidateLocked(Stripe& stripe, std::string_view upn, uint64_t hash,
+                                      Deliveries* out) {
+  ++stripe.generation;
+  CachedUser* u = stripe.users.Find(upn, hash);
+  if (u == nullptr) return;
+  if (u->inflight > 0) {
+    u->stale = true;  // dropped once its commits complete
+    return;
+  }
+  std::vector<std::unique_ptr<Deferred>> parked = std::move(u->parked);
+  EraseLocked(stripe, upn, hash, *u);
+  // Requests that waited for the commits go to the loader, in their order.
+  for (auto& request : parked) DispatchLocked(stripe, std::move(request), out);
+}
+
+void SignInVerifier::InvalidateSerial(std::string_view serial) {
+  base::MutexLock lock(owners_mu_);
+  owners_.erase(std::string(serial));
+}
+
+// ---- reading the Store -----------------------------------------------------------------------
+
+base::StatusOr<std::string> SignInVerifier::OwnerOf(std::string_view serial) {
+  {
+    base::MutexLock lock(owners_mu_);
+    auto it = owners_.find(std::string(serial));
+    if (it != owners_.end()) return it->second;
+  }
+  auto token = directory_.GetToken(serial);
+  if (!token.ok()) {
+    if (!base::IsDataLoss(token.status())) return token.status();
+    ReportIntegrity(token.status());
+    return base::NotFoundError("token fails its integrity check");
+  }
+  if (!*token) return base::NotFoundError("unknown token");
+  const std::string& owner = (*token)->record.assigned_to;
+  if (!owner.empty()) {
+    base::MutexLock lock(owners_mu_);
+    owners_.emplace(std::string(serial), owner);
+  }
+  return owner;
+}
+
+void SignInVerifier::ReportIntegrity(const base::Status& status) {
+  counters_.integrity_failures.fetch_add(1, std::memory_order_relaxed);
+  if (options_.on_integrity_error) options_.on_integrity_error(status);
+}
+
+base::StatusOr<std::optional<SignInVerifier::CachedCredential>> SignInVerifier::LoadCredential(
+    const std::string& upn, const MethodRecord& method) {
+  using Loaded = std::optional<CachedCredential>;
+  if (method.kind() == MethodKind::kHardwareOath) {
+    const std::string serial(method.serial());
+    OTPD_ASSIGN_OR_RETURN(std::optional<Versioned<TokenRecord>> token, directory_.GetToken(serial));
+    // A method that outlived its token, or a token now assigned elsewhere: nothing to verify.
+    if (!token || token->record.assigned_to != upn || token->record.method_id != method.id) {
+      return Loaded();
+    }
+    OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token->record));
+    OTPD_ASSIGN_OR_RETURN(CredentialState state, LoadCredentialState(store_, token->record));
+    return Loaded(CachedCredential{.method_id = method.id,
+                                   .kind = MethodKind::kHardwareOath,
+                                   .serial = serial,
+                                   .state_key = TokenStateKey(serial),
+                                   .usable = token->record.status == TokenStatus::kActivated,
+                                   .credential = std::move(credential),
+                                   .state = state});
+  }
+  if (method.kind() == MethodKind::kSoftwareOath) {
+    const auto& app = std::get<SoftwareOathPayload>(method.payload);
+    OTPD_ASSIGN_OR_RETURN(
+        base::SecretBytes secret,
+        keys_.OpenSecret(Namespace::kMethods, MethodKey(upn, method.id), app.sealed_secret));
+    OTPD_ASSIGN_OR_RETURN(engine::Credential credential,
+                          engine::Credential::Create(app.params, secret.span()));
+    const std::string state_key = MethodStateKey(upn, method.id);
+    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> stored,
+                          store_.Get(Namespace::kState, state_key));
+    CredentialState state;
+    if (stored) {
+      OTPD_ASSIGN_OR_RETURN(state, DecodeCredentialState(stored->value));
+    }
+    return Loaded(CachedCredential{.method_id = method.id,
+                                   .kind = MethodKind::kSoftwareOath,
+                                   .state_key = state_key,
+                                   .usable = app.confirmed,
+                                   .credential = std::move(credential),
+                                   .state = state});
+  }
+  return Loaded();  // phones and email do not sign in with a code
+}
+
+base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::LoadUser(
+    const std::string& upn) {
+  counters_.cache_loads.fetch_add(1, std::memory_order_relaxed);
+  auto user = std::make_unique<CachedUser>();
+  auto record = directory_.GetUser(upn);
+  if (!record.ok() && !base::IsDataLoss(record.status())) return record.status();
+  if (record.ok() && !*record) return std::unique_ptr<CachedUser>();
+  if (!record.ok()) {
+    // Cached as broken, so that it is reported once, not on every request.
+    ReportIntegrity(record.status());
+    user->broken = true;
+    user->charge = Charge(upn, 0, 0);
+    return user;
+  }
+  user->fence = (*record)->version;
+  user->registration_required = (*record)->record.mfa_registration_required;
+
+  OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
+  std::vector<std::string> serials;
+  size_t strings = 0;
+  for (const auto& method : methods) {
+    if (!method.ok()) {
+      ReportIntegrity(method.status());
+      continue;
+    }
+    auto credential = LoadCredential(upn, *method);
+    if (!credential.ok()) {
+      // Storage errors make the whole load fail (and the request unavailable); a record that
+      // cannot be trusted or opened only makes its own credential unusable.
+      const base::Status& s = credential.status();
+      if (!base::IsDataLoss(s) && !base::IsFailedPrecondition(s) && !base::IsInvalidArgument(s)) {
+        return s;
+      }
+      ReportIntegrity(s.WithContext("credential " + method->id + " of " + upn));
+      continue;
+    }
+    if (!*credential) continue;
+    if (!(*credential)->serial.empty()) serials.push_back((*credential)->serial);
+    strings += (*credential)->method_id.size() + (*credential)->serial.size() * 2 + 16;
+    user->credentials.push_back(std::move(**credential));
+  }
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> lockout,
+                        store_.Get(Namespace::kState, LockoutKey(upn)));
+  if (lockout) {
+    OTPD_ASSIGN_OR_RETURN(user->lockout, DecodeLockout(lockout->value));
+  }
+  user->charge = Charge(upn, user->credentials.size(), strings);
+  if (!serials.empty()) {
+    base::MutexLock lock(owners_mu_);
+    for (std::string& s : serials) owners_.insert_or_assign(std::move(s), upn);
+  }
+  return user;
 }
 
 }  // namespace otpd::service

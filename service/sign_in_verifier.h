@@ -1,44 +1,58 @@
-// SignInVerifier is the sign-in hot path (ARCHITECTURE.md, "The sign-in verify path"): it answers
-// "is this code right for this user?" from an in-memory cache of each user's OATH credentials
-// (prepared HMAC keys, never seeds) and hot state, loaded from the Store on first use.
+// SignInVerifier is the sign-in hot path: it answers "is this code right for this user?" from an
+// in-memory cache of each user's OATH credentials (prepared HMAC keys, never seeds) and their
+// state, loaded from the Store on first use and bounded in memory (SignInOptions::cache_bytes).
 //
-// A user not yet in the cache (or a serial whose owner is not) is loaded on a small loader pool,
-// never on the caller's thread, since a cold Store read may wait for the disk.
+// A request is handled in three steps: a pure decision (service/sign_in_decision.h) under the
+// user's stripe lock, applying it (the cache moves at once, so a concurrent replay of the same
+// code is already refused, and a write batch is built), and submitting the batch to the Store's
+// commit pipeline, still under the lock so that one user's commits reach the Store in the order
+// they were decided. An accepted code is answered only from the commit's completion, after the
+// new watermark is durable; a failed commit answers kUnavailable and the cache keeps the advanced
+// watermark (stricter, safe). No answer is ever delivered while a lock is held.
 //
-// Per request: read the clock once; under the user's stripe lock, check lockout, run the engine
-// on every usable credential, apply the new state to the cache at once (so a concurrent replay of
-// the same code is already refused), and submit the state change to the Store's commit pipeline
-// while still holding the lock (so commits for one user reach the Store in the order they were
-// decided and a watermark never goes backwards on disk). The answer for an accepted code is
-// delivered only from the commit's completion, after the new watermark is durable; a failed
-// commit answers kUnavailable and the cache keeps the advanced watermark (stricter, safe).
+// The cache is a hint, never the truth: every sign-in commit is conditional on the version of
+// the user's record it loaded (the per-user fence, service/directory.h). An administrator's
+// change moves the fence in the same batch as the change, so a sign-in decided on state older
+// than the change fails its condition; it is then decided again on a fresh load. A user is never
+// loaded while commits decided for it are still in flight, so a load never reads a watermark
+// older than one already decided.
 //
-// One wrong code counts one failure for the user, however many tokens the user has. Replays and
-// near misses (kDrift) are not failures.
+// Order: requests for one user are decided in the order they arrive, also when some name the
+// user and others a token's serial, and while the user is being loaded: requests that cannot be
+// decided from memory go through one ordering queue (which resolves a serial's owner) onto a
+// loader thread per user, and later requests for that user follow them there. The one exception
+// is a request decided again after an administrator's change: it may then be decided after
+// requests that arrived later.
 //
-// Thread-safe. Admin changes made through TokenInventory reach it through CacheInvalidator.
+// Records that fail their integrity check (edited without the master key) make only that
+// credential unusable (a user record that fails answers kUnavailable); each is reported once per
+// load through SignInOptions::on_integrity_error.
+//
+// Thread-safe. Admin changes reach it through CacheInvalidator.
 
 #ifndef OTPD_SERVICE_SIGN_IN_VERIFIER_H_
 #define OTPD_SERVICE_SIGN_IN_VERIFIER_H_
 
-#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "engine/credential.h"
 #include "engine/lockout.h"
 #include "engine/verifier.h"
+#include "service/directory.h"
+#include "service/internal/sign_in_cache.h"
 #include "service/inventory.h"
 #include "service/keyed_table.h"
 #include "service/records.h"
 #include "service/sign_in.h"
+#include "service/sign_in_decision.h"
 #include "service/worker_pool.h"
 #include "storage/keyring.h"
 #include "storage/store.h"
@@ -61,10 +75,17 @@ struct SignInOptions {
   size_t loader_threads = 4;
   // Requests that may wait for the loader; beyond that they answer kUnavailable. Default 4096.
   size_t max_pending_loads = 4096;
-  // Called (from any thread, possibly the committer's) with every storage
-  // error that made a request answer kUnavailable, for the daemon's log. The status never holds a
-  // code or a secret. Default: none.
+  // Memory the user cache may use, approximately; least recently used users are dropped beyond
+  // it (they are loaded again when they next sign in). Default 640 MiB: a million users with
+  // one hardware token each take about 450 MiB.
+  size_t cache_bytes = size_t{640} << 20;
+  // Called (from any thread, possibly the committer's) with every storage error that made a
+  // request answer kUnavailable, for the daemon's log. The status never holds a code or a
+  // secret. Default: none.
   std::function<void(const base::Status&)> on_storage_error;
+  // Called once per load with each record that failed its integrity check (or could not be
+  // opened) and was therefore left out. Default: none.
+  std::function<void(const base::Status&)> on_integrity_error;
 };
 
 struct SignInCounters {
@@ -72,8 +93,12 @@ struct SignInCounters {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> rejected{0};
   std::atomic<uint64_t> hashes{0};
-  std::atomic<uint64_t> cache_loads{0};
+  std::atomic<uint64_t> cache_hits{0};   // requests decided from a cached user
+  std::atomic<uint64_t> cache_loads{0};  // users loaded from the Store
+  std::atomic<uint64_t> cache_evictions{0};
   std::atomic<uint64_t> commit_failures{0};
+  std::atomic<uint64_t> redecided{0};  // decided again after the user's fence moved
+  std::atomic<uint64_t> integrity_failures{0};
 };
 
 class SignInVerifier final : public SignInService, public CacheInvalidator {
@@ -85,11 +110,12 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
 
   void Verify(const VerifyRequest& request, SignInCallback done) override;
   void Resync(const ResyncRequest& request, SignInCallback done) override;
+  SignInServiceStats stats() const override;
 
   // Finishes the loads already queued and refuses new ones (they answer kUnavailable). Call it
   // after the server stopped and before the Store is closed: queued loads still read the Store
   // and submit commits whose completions come back here.
-  void StopLoading() { loader_.Stop(); }
+  void StopLoading();
 
   void InvalidateUser(std::string_view upn) override;
   void InvalidateSerial(std::string_view serial) override;
@@ -97,62 +123,86 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
   const SignInCounters& counters() const { return counters_; }
 
  private:
-  struct CachedCredential {
-    std::string method_id;
-    MethodKind kind = MethodKind::kHardwareOath;
-    std::string serial;
-    bool usable = false;  // activated
-    engine::Credential credential;
-    CredentialState state;
-  };
-  struct CachedUser {
-    bool exists = false;
-    bool registration_required = false;
-    std::vector<CachedCredential> credentials;
-    engine::LockoutState lockout;
-  };
-  struct Stripe {
-    std::mutex mu;
-    KeyedTable<CachedUser> users;  // by normalised UPN and UpnHash; guarded by mu
-    uint64_t generation = 0;       // bumped by every invalidation; guarded by mu
-  };
-
-  enum class Mode { kVerify, kResync };
-
-  // A request that could not be decided from memory, owned by the loader task.
-  struct DeferredRequest {
-    Mode mode = Mode::kVerify;
-    std::string user, serial, otp, otp2;
+  using CachedCredential = internal::CachedCredential;
+  using CachedUser = internal::CachedUser;
+  using Deferred = internal::DeferredRequest;
+  using Stripe = internal::CacheStripe;
+  // An answer decided under a lock, delivered once the lock is released.
+  struct Delivery {
     SignInCallback done;
-    ~DeferredRequest();
+    SignInResult result;
+    base::Status storage_error;  // reported through on_storage_error when not OK
   };
+  using Deliveries = std::vector<Delivery>;
 
-  void Handle(Mode mode, std::string_view user, std::string_view serial, std::string_view otp,
-              std::string_view otp2, SignInCallback done);
-  // On a loader thread: resolves the owner and loads the user, then decides.
-  void HandleOnLoader(DeferredRequest& request);
-  // Decides for the user `u` of stripe `lock` (held; released before any answer is delivered).
-  void Decide(Mode mode, std::string_view upn, std::string_view serial, std::string_view otp,
-              std::string_view otp2, CachedUser& u, std::unique_lock<std::mutex>& lock,
-              SignInCallback done);
+  void Handle(const Attempt& attempt, SignInCallback done);
+  // Sends a request that cannot be decided from memory on its way: through the ordering queue
+  // when its owner is unknown or the queue is busy, else straight to its user's loader thread.
+  void Route(std::unique_ptr<Deferred> request);
+  // On the ordering queue: resolves the owner of a serial if needed, then Dispatch.
+  void Sequence(std::unique_ptr<Deferred> request);
+  // Queues `request` on its user's loader thread (or parks it while the user's in-flight commits
+  // drain).
+  void Dispatch(std::unique_ptr<Deferred> request);
+  // Refused requests (the loader's queue is full) are added to `out`, to answer after unlocking.
+  void DispatchLocked(Stripe& stripe, std::unique_ptr<Deferred> request, Deliveries* out)
+      OTPD_REQUIRES(stripe.mu);
+  // On a loader thread: loads the user if needed, then decides.
+  void LoadAndDecide(std::unique_ptr<Deferred> request);
+  // Decides for the cached `user`: applies the decision to the cache and submits its batch. The
+  // answer is returned when it can be given now (the caller delivers it after releasing the
+  // lock); it comes from the commit's completion otherwise.
+  std::optional<Delivery> Decide(Stripe& stripe, std::string_view upn, CachedUser& user,
+                                 const Attempt& attempt, SignInCallback done, int redecisions)
+      OTPD_REQUIRES(stripe.mu);
+  // The commit pipeline's completion of a sign-in batch.
+  void OnCommitted(base::Status status, std::unique_ptr<Deferred> request, SignInResult result);
+  // Drops what the cache knows of a user; waits for its in-flight commits if it has any.
+  void InvalidateLocked(Stripe& stripe, std::string_view upn, uint64_t hash, Deliveries* out)
+      OTPD_REQUIRES(stripe.mu);
+  void EraseLocked(Stripe& stripe, std::string_view upn, uint64_t hash, CachedUser& user)
+      OTPD_REQUIRES(stripe.mu);
+  void EvictLocked(Stripe& stripe) OTPD_REQUIRES(stripe.mu);
+  void Deliver(Delivery delivery);
+  void Deliver(std::optional<Delivery> delivery) {
+    if (delivery) Deliver(std::move(*delivery));
+  }
+  void Deliver(Deliveries deliveries) {
+    for (Delivery& d : deliveries) Deliver(std::move(d));
+  }
+
   // The upn a serial is assigned to; empty when the token is not assigned, NotFound when unknown.
   base::StatusOr<std::string> OwnerOf(std::string_view serial);
+  base::StatusOr<std::unique_ptr<CachedUser>> LoadUser(const std::string& upn);
+  base::StatusOr<std::optional<CachedCredential>> LoadCredential(const std::string& upn,
+                                                                 const MethodRecord& method);
+  void ReportIntegrity(const base::Status& status);
+
   static uint64_t UpnHash(std::string_view upn) { return std::hash<std::string_view>{}(upn); }
   Stripe& StripeFor(uint64_t upn_hash) { return *stripes_[upn_hash % stripes_.size()]; }
-  base::StatusOr<std::unique_ptr<CachedUser>> LoadUser(const std::string& upn);
 
   storage::Store& store_;
   const storage::KeyRing& keys_;
+  const Directory directory_;
   const base::Clock& clock_;
   const SignInOptions options_;
+  const SignInPolicy policy_;
+  const size_t stripe_budget_;  // cache_bytes per stripe
   std::vector<std::unique_ptr<Stripe>> stripes_;
   SignInCounters counters_;
+  std::atomic<int64_t> cached_users_{0};
+  std::atomic<int64_t> cached_bytes_{0};
 
-  std::mutex owners_mu_;
-  std::unordered_map<std::string, std::string> owners_;  // serial -> upn, guarded by owners_mu_
+  base::Mutex owners_mu_;
+  std::unordered_map<std::string, std::string> owners_ OTPD_GUARDED_BY(owners_mu_);  // serial->upn
 
-  // Last member: destroyed first, so queued loads finish while everything above still exists.
+  // Requests in (or on their way through) the ordering queue. While it is not zero, every request
+  // that is not answered from memory at once goes through the queue, behind them.
+  std::atomic<int64_t> sequenced_{0};
+
+  // Last members: destroyed first, so queued work finishes while everything above still exists.
   WorkerPool loader_;
+  WorkerPool sequencer_;
 };
 
 }  // namespace otpd::service

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "base/codec.h"
+#include "service/record_upgrade.h"
 
 namespace otpd::tools {
 
@@ -20,6 +21,8 @@ base::StatusOr<DataDir> OpenDataDir(const std::string& data_dir, const std::stri
   key_options.key_file = key_file.empty() ? DefaultKeyFile(data_dir) : key_file;
   OTPD_ASSIGN_OR_RETURN(base::SecretBytes master, storage::LoadMasterKey(key_options));
   OTPD_ASSIGN_OR_RETURN(dir.keys, storage::KeyRing::Open(*dir.store, std::move(master)));
+  // Records written by an earlier otpd are signed (once) before anything reads them.
+  OTPD_RETURN_IF_ERROR(service::UpgradeRecords(*dir.store, *dir.keys));
   return dir;
 }
 

@@ -86,6 +86,9 @@ CLI::App* AddImportCommand(CLI::App& app, ImportCommandOptions& o) {
       ->check(CLI::IsMember({"entra-csv", "oath-csv", "pskc"}));
   cmd->add_flag("--dry-run", o.dry_run, "Validate and report; write nothing");
   cmd->add_flag("--replace", o.replace, "Replace the seed of serials that exist with another");
+  cmd->add_flag("--allow-duplicate-seeds", o.allow_duplicate_seeds,
+                "Import a seed already stored under another serial (two tokens would show the "
+                "same codes); refused by default");
   cmd->add_option("--failures", o.failures_file, "Write rejected tokens to this CSV file");
   cmd->add_option("--psk-file", o.psk_file, "File with the PSKC pre-shared key");
   cmd->add_option("--password-file", o.password_file, "File with the PSKC password");
@@ -117,6 +120,7 @@ int RunImportCommand(const ImportCommandOptions& o) {
   service::ImportOptions options;
   options.dry_run = o.dry_run;
   options.replace = o.replace;
+  options.allow_duplicate_seeds = o.allow_duplicate_seeds;
   options.file_name = o.file;
   options.file_sha256 = sha256;
   options.format = std::string(tokenio::FormatName(*format));

@@ -18,6 +18,7 @@ struct ImportCommandOptions {
   std::string format;  // empty: detect
   bool dry_run = false;
   bool replace = false;
+  bool allow_duplicate_seeds = false;
   std::string failures_file;
   std::string psk_file;
   std::string password_file;

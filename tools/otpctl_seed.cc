@@ -9,6 +9,8 @@
 
 #include "base/clock.h"
 #include "base/codec.h"
+#include "service/directory.h"
+#include "service/inventory.h"
 #include "service/records.h"
 #include "tools/data_dir.h"
 
@@ -50,6 +52,7 @@ int RunSeedCommand(const SeedCommandOptions& o) {
                              .time = now,
                              .imported = o.count,
                              .complete = true};
+  const service::Directory directory(*dir->store, *dir->keys);
   storage::WriteBatch writes;
   writes.Put(storage::Namespace::kMeta, service::BatchKey(batch.id), service::EncodeBatch(batch));
   for (uint64_t i = 0; i < o.count; ++i) {
@@ -67,20 +70,17 @@ int RunSeedCommand(const SeedCommandOptions& o) {
     auto sealed = dir->keys->SealSecret(storage::Namespace::kTokens, token.serial, seed.span());
     if (!sealed.ok()) return Fail(sealed.status());
     token.sealed_seed = std::move(*sealed);
-    token.status = service::TokenStatus::kActivated;
-    token.assigned_to = upn;
-    token.method_id = service::NewId();
     token.batch = batch.id;
-    token.created = token.updated = now;
-    service::MethodRecord method{.id = token.method_id,
-                                 .kind = service::MethodKind::kHardwareOath,
-                                 .serial = token.serial,
-                                 .created = now};
-    writes.Put(storage::Namespace::kUsers, upn,
-               service::EncodeUser({.upn = upn, .created = now, .updated = now}));
-    writes.Put(storage::Namespace::kMethods, service::MethodKey(upn, method.id),
-               service::EncodeMethod(method));
-    writes.Put(storage::Namespace::kTokens, token.serial, service::EncodeToken(token));
+    token.created = now;
+    // New users (the batch fails if one exists), each with the token as its method.
+    service::UserChange user{.user = {.upn = upn, .created = now, .updated = now}};
+    base::Status s = service::StageAssignment(directory, writes, user, token, now, 1);
+    token.status = service::TokenStatus::kActivated;
+    if (s.ok()) s = directory.PutToken(writes, token);
+    if (s.ok()) s = directory.Fence(writes, user, now);
+    auto fingerprint = dir->keys->Fingerprint(service::kSeedFingerprintPurpose, seed.span());
+    if (!s.ok() || !fingerprint.ok()) return Fail(s.ok() ? fingerprint.status() : s);
+    writes.Put(storage::Namespace::kMeta, service::SeedIndexKey(*fingerprint), token.serial);
     // Activated at counter 0: the load generator starts at counter 1.
     writes.Put(storage::Namespace::kState, service::TokenStateKey(token.serial),
                service::EncodeCredentialState({.token = {.watermark = 1}}));

@@ -35,8 +35,9 @@ class InventoryTest : public ::testing::Test {
 };
 
 TEST_F(InventoryTest, ImportIsIdempotentAndRefusesChangedSeeds) {
-  ImportReport first =
-      env_.Import(ServiceEnv::List(env_.Token("S1", ""), env_.Token("S2", "Alice@Example.com")));
+  const std::string s2_seed = ServiceEnv::SeedFor(2);
+  ImportReport first = env_.Import(
+      ServiceEnv::List(env_.Token("S1", ""), env_.Token("S2", "Alice@Example.com", s2_seed)));
   EXPECT_EQ(first.imported, 2u);
   EXPECT_EQ(first.failed, 0u);
   EXPECT_EQ(StatusOf("S1"), TokenStatus::kAvailable);
@@ -44,8 +45,8 @@ TEST_F(InventoryTest, ImportIsIdempotentAndRefusesChangedSeeds) {
   EXPECT_EQ(Inventory().Get("S2")->assigned_to, "alice@example.com");
   EXPECT_EQ(Inventory().Get("S2")->batch, first.batch_id);
 
-  ImportReport again =
-      env_.Import(ServiceEnv::List(env_.Token("S1", ""), env_.Token("S2", "alice@example.com")));
+  ImportReport again = env_.Import(
+      ServiceEnv::List(env_.Token("S1", ""), env_.Token("S2", "alice@example.com", s2_seed)));
   EXPECT_EQ(again.imported, 0u);
   EXPECT_EQ(again.unchanged, 2u);
 
@@ -97,13 +98,15 @@ TEST_F(InventoryTest, SeedsAreNeverStoredInClear) {
 
 TEST_F(InventoryTest, AtMostFiveOathMethodsPerUser) {
   std::vector<tokenio::TokenRecord> tokens;
-  for (int i = 0; i < 6; ++i) tokens.push_back(env_.Token("T" + std::to_string(i), "c@x.org"));
+  for (int i = 0; i < 6; ++i) {
+    tokens.push_back(env_.Token("T" + std::to_string(i), "c@x.org", ServiceEnv::SeedFor(i)));
+  }
   ImportReport report = env_.Import(std::move(tokens));
   EXPECT_EQ(report.imported, 5u);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].serial, "T5");
   EXPECT_NE(report.failures[0].reason.find("limit is 5"), std::string::npos);
-  env_.Import(ServiceEnv::List(env_.Token("T9", "")));
+  env_.Import(ServiceEnv::List(env_.Token("T9", "", ServiceEnv::SeedFor(9))));
   base::Status s = Inventory().Assign("T9", "c@x.org", "admin");
   EXPECT_TRUE(IsResourceExhausted(s)) << s;
 }
@@ -148,14 +151,49 @@ TEST_F(InventoryTest, Lifecycle) {
   ASSERT_TRUE(inv.Unassign("S1", "admin").ok());
   EXPECT_EQ(StatusOf("S1"), TokenStatus::kAvailable);
   EXPECT_TRUE(Inventory().Get("S1")->assigned_to.empty());
+  // The token keeps its watermark for its whole life, whoever holds it next.
   state = env_.store.Get(storage::Namespace::kState, TokenStateKey("S1"));
-  EXPECT_FALSE(state->has_value());
-  auto methods = CountOathMethods(env_.store, "dora@example.com");
+  ASSERT_TRUE(state->has_value());
+  EXPECT_EQ(DecodeCredentialState((*state)->value)->token.watermark,
+            engine::TimeStep(cred.params(), now) + 360 + 1);
+  auto methods = CountOathMethods(Directory(env_.store, *env_.keys), "dora@example.com");
   EXPECT_EQ(*methods, 0u);
   ASSERT_TRUE(inv.Delete("S1", "admin").ok());
   EXPECT_TRUE(IsNotFound(inv.Get("S1").status()));
+  state = env_.store.Get(storage::Namespace::kState, TokenStateKey("S1"));
+  EXPECT_FALSE(state->has_value());
   // Every attempt, allowed or refused, left an audit record.
   EXPECT_EQ(AuditCount(), audits + 11);
+}
+
+// A token's watermark lives as long as the token: after it is unassigned and assigned again (to
+// anyone), a code it showed and had accepted is never accepted again, and activation with an old
+// code cannot move it backwards.
+TEST_F(InventoryTest, AReassignedTokenNeverAcceptsAnOldCode) {
+  const engine::OtpParams hotp{.type = engine::OtpType::kHotp};
+  env_.Import(ServiceEnv::List(env_.Token("W1", "amy@example.com", ServiceEnv::SeedFor(1), hotp)));
+  engine::Credential cred = ServiceEnv::Cred(ServiceEnv::SeedFor(1), hotp);
+  TokenInventory inv = Inventory();
+  ASSERT_EQ(inv.Activate("W1", cred.FormatCodeAt(0), "admin")->outcome,
+            ActivationOutcome::kActivated);
+  // Codes 1..5 are used (signed in), as a verifier would record them.
+  auto state = env_.store.Get(storage::Namespace::kState, TokenStateKey("W1"));
+  CredentialState used = *DecodeCredentialState((*state)->value);
+  used.token.watermark = 6;
+  storage::WriteBatch b;
+  b.Put(storage::Namespace::kState, TokenStateKey("W1"), EncodeCredentialState(used));
+  ASSERT_TRUE(env_.store.Commit(std::move(b), storage::Durability::kDurable).ok());
+
+  ASSERT_TRUE(inv.Unassign("W1", "admin").ok());
+  ASSERT_TRUE(inv.Assign("W1", "ben@example.com", "admin").ok());
+  auto old = inv.Activate("W1", cred.FormatCodeAt(3), "admin");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->outcome, ActivationOutcome::kWrongCode);
+  auto fresh = inv.Activate("W1", cred.FormatCodeAt(9), "admin");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->outcome, ActivationOutcome::kActivated);
+  state = env_.store.Get(storage::Namespace::kState, TokenStateKey("W1"));
+  EXPECT_EQ(DecodeCredentialState((*state)->value)->token.watermark, 10u);
 }
 
 TEST_F(InventoryTest, ActivationAttemptsAreLimited) {
@@ -175,8 +213,9 @@ TEST_F(InventoryTest, ActivationAttemptsAreLimited) {
 }
 
 TEST_F(InventoryTest, ListFilters) {
-  env_.Import(ServiceEnv::List(env_.Token("A1", ""), env_.Token("A2", "g@example.com"),
-                               env_.Token("A3", "")));
+  env_.Import(ServiceEnv::List(env_.Token("A1", "", ServiceEnv::SeedFor(1)),
+                               env_.Token("A2", "g@example.com", ServiceEnv::SeedFor(2)),
+                               env_.Token("A3", "", ServiceEnv::SeedFor(3))));
   auto collect = [&](TokenFilter f) {
     std::vector<std::string> serials;
     EXPECT_TRUE(Inventory()

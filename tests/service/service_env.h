@@ -48,6 +48,13 @@ class ServiceEnv {
     return t;
   }
 
+  // A 20-byte seed of its own for each `i`.
+  static std::string SeedFor(int i) {
+    std::string seed = "seed-of-token-" + std::to_string(i);
+    seed.resize(20, '.');
+    return seed;
+  }
+
   template <typename... T>
   static std::vector<tokenio::TokenRecord> List(T... tokens) {
     std::vector<tokenio::TokenRecord> v;

@@ -165,8 +165,14 @@ TEST_F(OtpctlTest, KeyRotation) {
 }
 
 TEST_F(OtpctlTest, EncryptedPskcImport) {
+  // The fixture gives two of its keys the RFC 4226 seed: refused unless allowed.
+  RunResult dup = Otpctl({"import", "fixtures/tokenio/pskc_psk_aes128.xml", "--psk-file",
+                          "fixtures/tokenio/psk_aes128.hex", "--dry-run"});
+  EXPECT_EQ(dup.exit_code, 1);
+  EXPECT_NE(dup.err.find("the same seed is already stored under serial PSK0001"), std::string::npos)
+      << dup.err;
   RunResult psk = Otpctl({"import", "fixtures/tokenio/pskc_psk_aes128.xml", "--psk-file",
-                          "fixtures/tokenio/psk_aes128.hex"});
+                          "fixtures/tokenio/psk_aes128.hex", "--allow-duplicate-seeds"});
   ASSERT_EQ(psk.exit_code, 0) << psk.err;
   EXPECT_NE(psk.out.find("3 imported"), std::string::npos) << psk.out;
 
@@ -177,8 +183,9 @@ TEST_F(OtpctlTest, EncryptedPskcImport) {
   EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_NE(wrong.err.find("wrong password"), std::string::npos) << wrong.err;
   EXPECT_EQ(wrong.err.find("not the password"), std::string::npos);
-  RunResult right = Otpctl({"import", "fixtures/tokenio/pskc_password.xml", "--password-file",
-                            "fixtures/tokenio/password.txt", "--dry-run"});
+  RunResult right =
+      Otpctl({"import", "fixtures/tokenio/pskc_password.xml", "--password-file",
+              "fixtures/tokenio/password.txt", "--dry-run", "--allow-duplicate-seeds"});
   EXPECT_EQ(right.exit_code, 0) << right.err;
 
   // A tampered value is rejected alone, with the reason.

@@ -1,0 +1,135 @@
+#include "service/directory.h"
+
+#include <utility>
+
+namespace otpd::service {
+
+using storage::Namespace;
+
+namespace {
+
+// Names the record in an integrity error; keys are not secret.
+base::Status Tampered(const base::Status& s, std::string_view what, std::string_view key) {
+  return s.WithContext(std::string(what) + " " + std::string(key));
+}
+
+}  // namespace
+
+base::StatusOr<std::optional<Versioned<UserRecord>>> Directory::GetUser(
+    std::string_view upn) const {
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> stored, store_.Get(Namespace::kUsers, upn));
+  if (!stored) return std::optional<Versioned<UserRecord>>();
+  auto payload = keys_.OpenRecord(Namespace::kUsers, upn, stored->value);
+  if (!payload.ok()) return Tampered(payload.status(), "user", upn);
+  OTPD_ASSIGN_OR_RETURN(UserRecord user, DecodeUser(*payload));
+  if (user.upn != upn)
+    return base::DataLossError("user record " + std::string(upn) + " names another user");
+  return std::optional<Versioned<UserRecord>>(
+      Versioned<UserRecord>{std::move(user), stored->version});
+}
+
+base::StatusOr<TokenRecord> Directory::DecodeTokenAt(std::string_view serial,
+                                                     std::string_view stored) const {
+  auto payload = keys_.OpenRecord(Namespace::kTokens, serial, stored);
+  if (!payload.ok()) return Tampered(payload.status(), "token", serial);
+  OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeToken(*payload));
+  if (token.serial != serial) {
+    return base::DataLossError("token record " + std::string(serial) + " names another serial");
+  }
+  return token;
+}
+
+base::StatusOr<std::optional<Versioned<TokenRecord>>> Directory::GetToken(
+    std::string_view serial) const {
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> stored,
+                        store_.Get(Namespace::kTokens, serial));
+  if (!stored) return std::optional<Versioned<TokenRecord>>();
+  OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeTokenAt(serial, stored->value));
+  return std::optional<Versioned<TokenRecord>>(
+      Versioned<TokenRecord>{std::move(token), stored->version});
+}
+
+base::StatusOr<std::vector<base::StatusOr<MethodRecord>>> Directory::ReadMethods(
+    std::string_view upn) const {
+  std::vector<base::StatusOr<MethodRecord>> methods;
+  OTPD_RETURN_IF_ERROR(
+      store_.Scan(Namespace::kMethods, MethodPrefix(upn),
+                  [&](std::string_view key, const storage::Record& stored) -> base::StatusOr<bool> {
+                    auto payload = keys_.OpenRecord(Namespace::kMethods, key, stored.value);
+                    if (!payload.ok()) {
+                      methods.push_back(Tampered(payload.status(), "method of", upn));
+                      return true;
+                    }
+                    base::StatusOr<MethodRecord> method = DecodeMethod(*payload);
+                    if (method.ok() && MethodKey(upn, method->id) != key) {
+                      method = base::DataLossError("method record of " + std::string(upn) +
+                                                   " names another method id");
+                    }
+                    methods.push_back(std::move(method));
+                    return true;
+                  }));
+  return methods;
+}
+
+base::Status Directory::PutUser(storage::WriteBatch& batch, const UserRecord& user) const {
+  OTPD_ASSIGN_OR_RETURN(std::string signed_record,
+                        keys_.SignRecord(Namespace::kUsers, user.upn, EncodeUser(user)));
+  batch.Put(Namespace::kUsers, user.upn, signed_record);
+  return base::OkStatus();
+}
+
+base::Status Directory::PutToken(storage::WriteBatch& batch, const TokenRecord& token) const {
+  OTPD_ASSIGN_OR_RETURN(std::string signed_record,
+                        keys_.SignRecord(Namespace::kTokens, token.serial, EncodeToken(token)));
+  batch.Put(Namespace::kTokens, token.serial, signed_record);
+  return base::OkStatus();
+}
+
+base::Status Directory::PutMethod(storage::WriteBatch& batch, std::string_view upn,
+                                  const MethodRecord& method) const {
+  const std::string key = MethodKey(upn, method.id);
+  OTPD_ASSIGN_OR_RETURN(std::string signed_record,
+                        keys_.SignRecord(Namespace::kMethods, key, EncodeMethod(method)));
+  batch.Put(Namespace::kMethods, key, signed_record);
+  return base::OkStatus();
+}
+
+base::StatusOr<UserChange> Directory::BeginUserChange(std::string_view upn, int64_t now,
+                                                      bool create) const {
+  UserChange change;
+  OTPD_ASSIGN_OR_RETURN(std::optional<Versioned<UserRecord>> user, GetUser(upn));
+  if (user) {
+    change.user = std::move(user->record);
+    change.version = user->version;
+  } else if (create) {
+    change.user = UserRecord{.upn = std::string(upn), .created = now, .updated = now};
+  } else {
+    return base::NotFoundError("no user " + std::string(upn));
+  }
+  OTPD_ASSIGN_OR_RETURN(auto methods, ReadMethods(upn));
+  for (const auto& m : methods) {
+    if (!m.ok() || IsOathKind(m->kind())) ++change.oath_methods;
+  }
+  return change;
+}
+
+base::Status Directory::AddMethod(storage::WriteBatch& batch, UserChange& change,
+                                  const MethodRecord& method, uint32_t max_oath_methods) const {
+  if (IsOathKind(method.kind())) {
+    if (change.oath_methods >= max_oath_methods) {
+      return base::ResourceExhaustedError(
+          "user " + change.user.upn + " already has " + std::to_string(change.oath_methods) +
+          " OATH methods (the limit is " + std::to_string(max_oath_methods) + ")");
+    }
+    ++change.oath_methods;
+  }
+  return PutMethod(batch, change.user.upn, method);
+}
+
+base::Status Directory::Fence(storage::WriteBatch& batch, UserChange& change, int64_t now) const {
+  batch.RequireVersion(Namespace::kUsers, change.user.upn, change.version);
+  change.user.updated = now;
+  return PutUser(batch, change.user);
+}
+
+}  // namespace otpd::service

@@ -1,0 +1,29 @@
+// The kinds of authentication method a user can have. Only OATH credentials (hardware tokens and
+// authenticator apps) sign in with a code over the verify socket; phones and email are
+// registered for other uses (challenges, password reset).
+
+#ifndef OTPD_SERVICE_METHOD_KIND_H_
+#define OTPD_SERVICE_METHOD_KIND_H_
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace otpd::service {
+
+// The order matches MethodRecord's payload alternatives (service/records.h).
+enum class MethodKind : uint8_t { kHardwareOath, kSoftwareOath, kPhone, kEmail };
+
+// "hardware_oath", "software_oath", "phone", "email".
+std::string_view MethodKindName(MethodKind kind);
+// The kind named by MethodKindName, or nullopt.
+std::optional<MethodKind> ParseMethodKind(std::string_view name);
+
+// True for the kinds that count toward the per-user OATH method limit and sign in with a code.
+inline bool IsOathKind(MethodKind kind) {
+  return kind == MethodKind::kHardwareOath || kind == MethodKind::kSoftwareOath;
+}
+
+}  // namespace otpd::service
+
+#endif  // OTPD_SERVICE_METHOD_KIND_H_

@@ -1,0 +1,133 @@
+#include "service/importer.h"
+
+#include <gtest/gtest.h>
+
+#include "service/inventory.h"
+#include "tests/service/service_env.h"
+
+namespace otpd::service {
+namespace {
+
+using testing::ServiceEnv;
+
+class ImporterTest : public ::testing::Test {
+ protected:
+  TokenInventory Inventory() { return TokenInventory(env_.store, *env_.keys, env_.clock, {}); }
+  std::vector<BatchRecord> Batches() {
+    std::vector<BatchRecord> batches;
+    EXPECT_TRUE(Inventory()
+                    .ListBatches([&](const BatchRecord& b) {
+                      batches.push_back(b);
+                      return true;
+                    })
+                    .ok());
+    return batches;
+  }
+  size_t TokenCount() {
+    size_t n = 0;
+    EXPECT_TRUE(Inventory()
+                    .List({},
+                          [&](const TokenRecord&) {
+                            ++n;
+                            return true;
+                          })
+                    .ok());
+    return n;
+  }
+
+  ServiceEnv env_;
+};
+
+// The same seed under two serials would make two tokens show the same codes: refused, whether
+// the first is already stored or earlier in the same file, unless explicitly allowed.
+TEST_F(ImporterTest, ASeedStoredUnderAnotherSerialIsRefused) {
+  ImportReport first = env_.Import(ServiceEnv::List(env_.Token("S1", "", ServiceEnv::SeedFor(1)),
+                                                    env_.Token("S2", "", ServiceEnv::SeedFor(1))));
+  EXPECT_EQ(first.imported, 1u);
+  ASSERT_EQ(first.failures.size(), 1u);
+  EXPECT_EQ(first.failures[0].serial, "S2");
+  EXPECT_NE(first.failures[0].reason.find("already stored under serial S1"), std::string::npos)
+      << first.failures[0].reason;
+
+  ImportReport later = env_.Import(ServiceEnv::List(env_.Token("S3", "", ServiceEnv::SeedFor(1))));
+  EXPECT_EQ(later.imported, 0u);
+  EXPECT_EQ(later.failed, 1u);
+
+  ImportReport allowed = env_.Import(ServiceEnv::List(env_.Token("S3", "", ServiceEnv::SeedFor(1))),
+                                     {.allow_duplicate_seeds = true});
+  EXPECT_EQ(allowed.imported, 1u);
+  ASSERT_EQ(allowed.warnings.size(), 1u);
+  EXPECT_NE(allowed.warnings[0].reason.find("S1"), std::string::npos);
+
+  // Deleting the token frees its seed.
+  ASSERT_TRUE(Inventory().Delete("S1", "admin").ok());
+  ASSERT_TRUE(Inventory().Delete("S3", "admin").ok());
+  EXPECT_EQ(env_.Import(ServiceEnv::List(env_.Token("S4", "", ServiceEnv::SeedFor(1)))).imported,
+            1u);
+}
+
+// An HOTP counter that cannot advance is refused at import (at the top of the range a code could
+// otherwise stay acceptable for ever).
+TEST_F(ImporterTest, HotpCountersThatCannotAdvanceAreRefused) {
+  tokenio::TokenRecord top =
+      env_.Token("H1", "", ServiceEnv::SeedFor(1), {.type = engine::OtpType::kHotp});
+  top.counter = UINT64_MAX;
+  tokenio::TokenRecord high =
+      env_.Token("H2", "", ServiceEnv::SeedFor(2), {.type = engine::OtpType::kHotp});
+  high.counter = uint64_t{1} << 63;
+  tokenio::TokenRecord fine =
+      env_.Token("H3", "", ServiceEnv::SeedFor(3), {.type = engine::OtpType::kHotp});
+  fine.counter = (uint64_t{1} << 63) - 1;
+  ImportReport report =
+      env_.Import(ServiceEnv::List(std::move(top), std::move(high), std::move(fine)));
+  EXPECT_EQ(report.imported, 1u);
+  ASSERT_EQ(report.failures.size(), 2u);
+  EXPECT_NE(report.failures[0].reason.find("cannot be trusted to advance"), std::string::npos);
+}
+
+// Each chunk's commit carries the batch record's counts, so that an import that stops part way
+// (here a storage failure) leaves a batch record whose counts are exactly what is stored.
+TEST_F(ImporterTest, BatchCountsAlwaysEqualWhatIsStored) {
+  Importer importer(env_.store, *env_.keys, env_.clock, {},
+                    {.file_name = "f.csv", .chunk_size = 3});
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(
+        importer.OnToken(env_.Token("C" + std::to_string(i), "", ServiceEnv::SeedFor(i))).ok());
+  }
+  env_.store.FailNextWrites(1);
+  ASSERT_TRUE(importer.OnToken(env_.Token("C7", "", ServiceEnv::SeedFor(7))).ok());
+  EXPECT_FALSE(importer.Finish().ok());  // the third chunk failed
+  std::vector<BatchRecord> batches = Batches();
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_FALSE(batches[0].complete);
+  EXPECT_EQ(batches[0].imported, TokenCount());
+  EXPECT_EQ(batches[0].imported, 6u);
+}
+
+// Replacing a token with a new seed starts a new credential; replacing it with the same seed
+// (other parameters or owner) keeps its watermark.
+TEST_F(ImporterTest, ReplaceKeepsTheWatermarkOfTheSameSeed) {
+  const engine::OtpParams hotp{.type = engine::OtpType::kHotp};
+  env_.Import(ServiceEnv::List(env_.Token("R1", "r@example.com", ServiceEnv::SeedFor(1), hotp)));
+  engine::Credential cred = ServiceEnv::Cred(ServiceEnv::SeedFor(1), hotp);
+  ASSERT_TRUE(Inventory().Activate("R1", cred.FormatCodeAt(40), "admin").ok());
+  auto watermark = [&] {
+    auto r = env_.store.Get(storage::Namespace::kState, TokenStateKey("R1"));
+    return r.ok() && r->has_value() ? DecodeCredentialState((*r)->value)->token.watermark : 0;
+  };
+  EXPECT_EQ(watermark(), 41u);
+  tokenio::TokenRecord same = env_.Token("R1", "r@example.com", ServiceEnv::SeedFor(1), hotp);
+  same.manufacturer = "Other";
+  same.params.digits = 8;
+  ASSERT_EQ(env_.Import(ServiceEnv::List(std::move(same)), {.replace = true}).updated, 1u);
+  EXPECT_EQ(watermark(), 41u);
+  ASSERT_EQ(
+      env_.Import(ServiceEnv::List(env_.Token("R1", "r@example.com", ServiceEnv::SeedFor(2), hotp)),
+                  {.replace = true})
+          .updated,
+      1u);
+  EXPECT_EQ(watermark(), 0u);  // a new seed: a new credential
+}
+
+}  // namespace
+}  // namespace otpd::service
