@@ -26,7 +26,9 @@ bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& t
     return false;
   }
   const base::Clock& clock = *base::RealClock::Get();
-  service::Importer importer(*dir->store, *dir->keys, clock, {}, {.file_name = "e2e"});
+  // The RFC test vectors use one seed for several tokens (each algorithm, TOTP and HOTP).
+  service::Importer importer(*dir->store, *dir->keys, clock, {},
+                             {.allow_duplicate_seeds = true, .file_name = "e2e"});
   size_t position = 0;
   for (const TestToken& t : tokens) {
     tokenio::TokenRecord r;

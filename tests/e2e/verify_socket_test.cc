@@ -68,15 +68,16 @@ const TestToken& Token(const std::string& serial) {
 
 class VerifySocketTest : public ::testing::Test {
  protected:
+  // A failure here must fail every test (a failed SetUpTestSuite would only mark them skipped).
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    std::string error;
-    ASSERT_TRUE(PrepareDataDir(DataDir(), Tokens(), &error)) << error;
+    if (!PrepareDataDir(DataDir(), Tokens(), &setup_error_)) return;
     daemon_ = new Daemon();
-    ASSERT_TRUE(daemon_->Start(OTPD_PATH, DaemonArgs(DataDir()))) << daemon_->log();
+    if (!daemon_->Start(OTPD_PATH, DaemonArgs(DataDir()))) setup_error_ = daemon_->log();
   }
+  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
   static void TearDownTestSuite() {
-    if (daemon_ != nullptr) {
+    if (daemon_ != nullptr && daemon_->running()) {
       EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
     }
     delete daemon_;
@@ -88,10 +89,12 @@ class VerifySocketTest : public ::testing::Test {
 
   static TempDir* dir_;
   static Daemon* daemon_;
+  static std::string setup_error_;
 };
 
 TempDir* VerifySocketTest::dir_ = nullptr;
 Daemon* VerifySocketTest::daemon_ = nullptr;
+std::string VerifySocketTest::setup_error_;
 
 TEST_F(VerifySocketTest, HelloPingStats) {
   LineClient c = Unix();
