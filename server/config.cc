@@ -5,11 +5,17 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <fstream>
 #include <optional>
 #include <string_view>
+#include <variant>
 
 #include "server/protocol.h"
+
+#ifndef OTPD_VERSION
+#define OTPD_VERSION "0"
+#endif
 
 namespace otpd::server {
 namespace {
@@ -18,14 +24,285 @@ using base::InvalidArgumentError;
 using base::Status;
 using base::StatusOr;
 
-// Values given on the command line; each is applied only when its option was present.
-struct Flags {
-  std::string config, data_dir, key_file, socket, listen, admin_listen, durability, log_level;
-  uint32_t io_threads = 0, max_connections = 0, max_in_flight = 0, pipeline_depth = 0;
-  uint32_t max_line = 0;
-  uint64_t idle_timeout_s = 0, line_timeout_ms = 0, request_deadline_ms = 0, shutdown_grace_ms = 0;
-  bool allow_unauthenticated_tcp = false;
+// ---- the options ------------------------------------------------------------------------------
+
+// An option's value: text, a number (in the unit its key names), or a switch.
+using Value = std::variant<std::string, uint64_t, bool>;
+
+enum class Kind { kText, kNumber, kSwitch, kChoice };
+
+struct Option {
+  std::string_view key;         // TOML key; "table.key" inside a table
+  std::string_view flag;        // command-line flag, or "" when there is none
+  std::string_view value_name;  // for --help and the docs
+  std::string_view help;
+  Kind kind = Kind::kText;
+  uint64_t min = 0, max = UINT32_MAX;          // kNumber
+  std::vector<std::string_view> choices = {};  // kChoice
+  bool reloadable = false;
+  std::string_view example = {};  // shown in the example file when the default is empty
+  Value (*get)(const ServerConfig&) = nullptr;
+  void (*set)(ServerConfig&, const Value&) = nullptr;
 };
+
+std::string Text(const Value& v) { return std::get<std::string>(v); }
+uint64_t Number(const Value& v) { return std::get<uint64_t>(v); }
+std::chrono::milliseconds Millis(const Value& v) {
+  return std::chrono::milliseconds(static_cast<int64_t>(Number(v)));
+}
+Value MillisValue(std::chrono::milliseconds d) { return static_cast<uint64_t>(d.count()); }
+
+constexpr std::pair<std::string_view, spdlog::level::level_enum> kLogLevels[] = {
+    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
+    {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
+    {"error", spdlog::level::err},   {"critical", spdlog::level::critical},
+    {"off", spdlog::level::off}};
+
+std::string_view LogLevelName(spdlog::level::level_enum level) {
+  for (const auto& [name, l] : kLogLevels) {
+    if (l == level) return name;
+  }
+  return "info";
+}
+
+// The one description of every option. The order is the example file's and --help's.
+const std::vector<Option>& Options() {
+  static const std::vector<Option> options = {
+      {.key = "data_dir",
+       .flag = "--data-dir",
+       .value_name = "DIR",
+       .help = "Data directory (RocksDB). Required.",
+       .example = "\"/var/lib/otpd\"",
+       .get = [](const ServerConfig& c) -> Value { return c.data_dir; },
+       .set = [](ServerConfig& c, const Value& v) { c.data_dir = Text(v); }},
+      {.key = "key_file",
+       .flag = "--key-file",
+       .value_name = "PATH",
+       .help = "Master key file (mode 0600), outside the data directory. OTPD_MASTER_KEY, when "
+               "set, is used instead.",
+       .example = "\"/etc/otpd/master.key\"",
+       .get = [](const ServerConfig& c) -> Value { return c.key_file; },
+       .set = [](ServerConfig& c, const Value& v) { c.key_file = Text(v); }},
+      {.key = "insecure_key_in_data_dir",
+       .flag = "--insecure-key-in-data-dir",
+       .help = "Accept a key file inside the data directory (a copy of the directory then opens "
+               "every seed).",
+       .kind = Kind::kSwitch,
+       .get = [](const ServerConfig& c) -> Value { return c.insecure_key_in_data_dir; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.insecure_key_in_data_dir = std::get<bool>(v); }},
+      {.key = "socket",
+       .flag = "--socket",
+       .value_name = "PATH",
+       .help = "Unix verify socket; \"none\" disables it. Default <data_dir>/verify.sock.",
+       .example = "\"/run/otpd/verify.sock\"",
+       .get = [](const ServerConfig& c) -> Value { return c.socket_path; },
+       .set = [](ServerConfig& c, const Value& v) { c.socket_path = Text(v); }},
+      {.key = "listen",
+       .flag = "--listen",
+       .value_name = "HOST:PORT",
+       .help = "TCP verify listener ([v6]:port for IPv6; port 0 picks one). Needs [clients.NAME] "
+               "entries or allow_unauthenticated_tcp. Default: none.",
+       .example = "\"127.0.0.1:7733\"",
+       .get = [](const ServerConfig& c) -> Value { return c.listen; },
+       .set = [](ServerConfig& c, const Value& v) { c.listen = Text(v); }},
+      {.key = "allow_unauthenticated_tcp",
+       .flag = "--allow-unauthenticated-tcp",
+       .help = "Let TCP clients skip HELLO authentication (only on a trusted network).",
+       .kind = Kind::kSwitch,
+       .get = [](const ServerConfig& c) -> Value { return c.allow_unauthenticated_tcp; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.allow_unauthenticated_tcp = std::get<bool>(v); }},
+      {.key = "admin_listen",
+       .flag = "--admin-listen",
+       .value_name = "HOST:PORT",
+       .help = "TCP address of the admin API. Default: none.",
+       .example = "\"127.0.0.1:7734\"",
+       .get = [](const ServerConfig& c) -> Value { return c.admin_listen; },
+       .set = [](ServerConfig& c, const Value& v) { c.admin_listen = Text(v); }},
+      {.key = "durability",
+       .flag = "--durability",
+       .value_name = "sync|relaxed",
+       .help = "\"relaxed\" lets failure counters skip the fsync (an accepted code's watermark "
+               "is always durable before the answer).",
+       .kind = Kind::kChoice,
+       .choices = {"sync", "relaxed"},
+       .get = [](const ServerConfig& c) -> Value {
+         return std::string(DurabilityName(c.durability));
+       },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.durability = Text(v) == "sync" ? Durability::kSync : Durability::kRelaxed;
+           }},
+      {.key = "io_threads",
+       .flag = "--io-threads",
+       .value_name = "N",
+       .help = "Threads serving connections.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 64,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.io_threads}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.io_threads = static_cast<uint32_t>(Number(v)); }},
+      {.key = "cache_mb",
+       .flag = "--cache-mb",
+       .value_name = "MIB",
+       .help = "Memory for the sign-in cache of users (about 450 bytes a user with one token).",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 1 << 20,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.cache_mb}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.cache_mb = static_cast<uint32_t>(Number(v)); }},
+      {.key = "log_level",
+       .flag = "--log-level",
+       .value_name = "LEVEL",
+       .help = "One of trace, debug, info, warn, error, critical, off.",
+       .kind = Kind::kChoice,
+       .choices = {"trace", "debug", "info", "warn", "error", "critical", "off"},
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return std::string(LogLevelName(c.log_level)); },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             for (const auto& [name, level] : kLogLevels) {
+               if (name == Text(v)) c.log_level = level;
+             }
+           }},
+      {.key = "limits.max_connections",
+       .flag = "--max-connections",
+       .value_name = "N",
+       .help = "Connections on the Unix socket; more are refused at once.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 1'000'000,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.limits.max_connections}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.limits.max_connections = static_cast<uint32_t>(Number(v)); }},
+      {.key = "limits.max_tcp_connections",
+       .flag = "--max-tcp-connections",
+       .value_name = "N",
+       .help = "Connections on the TCP listener, counted apart from the Unix socket's.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 1'000'000,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.limits.max_tcp_connections}; },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.limits.max_tcp_connections = static_cast<uint32_t>(Number(v));
+           }},
+      {.key = "limits.max_in_flight",
+       .flag = "--max-in-flight",
+       .value_name = "N",
+       .help = "VERIFY/RESYNC requests being decided at once; more answer unavailable.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 10'000'000,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.limits.max_in_flight}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.limits.max_in_flight = static_cast<uint32_t>(Number(v)); }},
+      {.key = "limits.pipeline_depth",
+       .flag = "--pipeline-depth",
+       .value_name = "N",
+       .help = "Requests a connection may have unanswered before otpd stops reading it.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 65536,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.limits.pipeline_depth}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.limits.pipeline_depth = static_cast<uint32_t>(Number(v)); }},
+      {.key = "limits.idle_timeout_seconds",
+       .flag = "--idle-timeout",
+       .value_name = "SECONDS",
+       .help = "A connection with nothing in flight and no bytes for this long is closed.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 86'400,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value {
+         return static_cast<uint64_t>(c.limits.idle_timeout.count() / 1000);
+       },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.limits.idle_timeout = std::chrono::seconds(static_cast<int64_t>(Number(v)));
+           }},
+      {.key = "limits.line_timeout_ms",
+       .flag = "--line-timeout",
+       .value_name = "MS",
+       .help = "A request line must be complete within this time of its first byte.",
+       .kind = Kind::kNumber,
+       .min = 10,
+       .max = 600'000,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return MillisValue(c.limits.line_timeout); },
+       .set = [](ServerConfig& c, const Value& v) { c.limits.line_timeout = Millis(v); }},
+      {.key = "limits.hello_timeout_ms",
+       .flag = "--hello-timeout",
+       .value_name = "MS",
+       .help = "A TCP connection must complete HELLO within this time.",
+       .kind = Kind::kNumber,
+       .min = 10,
+       .max = 600'000,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return MillisValue(c.limits.hello_timeout); },
+       .set = [](ServerConfig& c, const Value& v) { c.limits.hello_timeout = Millis(v); }},
+      {.key = "limits.max_failed_hellos",
+       .flag = "--max-failed-hellos",
+       .value_name = "N",
+       .help = "Failed HELLOs an address may make in a minute before its HELLOs are refused "
+               "unread for a while.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 1'000'000,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.limits.max_failed_hellos}; },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.limits.max_failed_hellos = static_cast<uint32_t>(Number(v));
+           }},
+      {.key = "limits.request_deadline_ms",
+       .flag = "--request-deadline",
+       .value_name = "MS",
+       .help = "A VERIFY/RESYNC not decided within this time answers unavailable.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 600'000,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return MillisValue(c.limits.request_deadline); },
+       .set = [](ServerConfig& c, const Value& v) { c.limits.request_deadline = Millis(v); }},
+      {.key = "limits.shutdown_grace_ms",
+       .flag = "--shutdown-grace",
+       .value_name = "MS",
+       .help = "How long a stop waits for requests in flight before closing connections.",
+       .kind = Kind::kNumber,
+       .min = 0,
+       .max = 600'000,
+       .reloadable = true,
+       .get = [](const ServerConfig& c) -> Value { return MillisValue(c.limits.shutdown_grace); },
+       .set = [](ServerConfig& c, const Value& v) { c.limits.shutdown_grace = Millis(v); }},
+      {.key = "limits.max_line",
+       .flag = "--max-line",
+       .value_name = "BYTES",
+       .help = "The longest request line.",
+       .kind = Kind::kNumber,
+       .min = 128,
+       .max = 65536,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.limits.max_line}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.limits.max_line = static_cast<uint32_t>(Number(v)); }},
+  };
+  return options;
+}
+
+const Option* FindOption(std::string_view key) {
+  for (const Option& o : Options()) {
+    if (o.key == key) return &o;
+  }
+  return nullptr;
+}
 
 Status Invalid(std::string_view where, std::string_view what) {
   std::string message(where);
@@ -34,69 +311,67 @@ Status Invalid(std::string_view where, std::string_view what) {
   return InvalidArgumentError(message);
 }
 
-std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
-  static constexpr std::pair<std::string_view, spdlog::level::level_enum> kLevels[] = {
-      {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
-      {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
-      {"error", spdlog::level::err},   {"critical", spdlog::level::critical},
-      {"off", spdlog::level::off}};
-  for (const auto& [n, level] : kLevels) {
-    if (n == name) return level;
+// Where an option is named in messages: its key, and its flag when it has one.
+std::string Where(const Option& o) {
+  std::string where(o.key);
+  if (!o.flag.empty()) where += " (" + std::string(o.flag) + ")";
+  return where;
+}
+
+Status Check(const Option& o, const Value& v, std::string_view where) {
+  if (o.kind == Kind::kNumber) {
+    uint64_t n = Number(v);
+    if (n < o.min || n > o.max) {
+      return Invalid(where,
+                     "must be between " + std::to_string(o.min) + " and " + std::to_string(o.max));
+    }
   }
-  return std::nullopt;
-}
-
-Status ApplyDurability(std::string_view where, std::string_view value, ServerConfig* config) {
-  if (value == "sync") {
-    config->durability = Durability::kSync;
-  } else if (value == "relaxed") {
-    config->durability = Durability::kRelaxed;
-  } else {
-    return Invalid(where, "must be \"sync\" or \"relaxed\"");
+  if (o.kind == Kind::kChoice &&
+      std::find(o.choices.begin(), o.choices.end(), Text(v)) == o.choices.end()) {
+    std::string list;
+    for (std::string_view c : o.choices) list += (list.empty() ? "" : ", ") + std::string(c);
+    return Invalid(where, "must be one of " + list);
   }
   return base::OkStatus();
 }
 
-Status ApplyLogLevel(std::string_view where, std::string_view value, ServerConfig* config) {
-  std::optional<spdlog::level::level_enum> level = ParseLogLevel(value);
-  if (!level)
-    return Invalid(where, "must be one of trace, debug, info, warn, error, critical, off");
-  config->log_level = *level;
-  return base::OkStatus();
+// A TOML node as the option's value.
+StatusOr<Value> FromToml(const Option& o, const toml::node& node) {
+  const std::string where(o.key);
+  switch (o.kind) {
+    case Kind::kText:
+    case Kind::kChoice: {
+      std::optional<std::string> v = node.value_exact<std::string>();
+      if (!v) return Invalid(where, "must be a string");
+      return Value(std::move(*v));
+    }
+    case Kind::kSwitch: {
+      std::optional<bool> v = node.value_exact<bool>();
+      if (!v) return Invalid(where, "must be true or false");
+      return Value(*v);
+    }
+    case Kind::kNumber: {
+      std::optional<int64_t> v = node.value_exact<int64_t>();
+      if (!v) return Invalid(where, "must be an integer");
+      if (*v < 0) return Invalid(where, "out of range");
+      return Value(static_cast<uint64_t>(*v));
+    }
+  }
+  return Invalid(where, "unsupported");
 }
 
-// ---- TOML -------------------------------------------------------------------------------------
-
-Status TomlString(const toml::node& node, std::string_view where, std::string* out) {
-  std::optional<std::string> v = node.value_exact<std::string>();
-  if (!v) return Invalid(where, "must be a string");
-  *out = std::move(*v);
-  return base::OkStatus();
+// Command-line text as the option's value.
+StatusOr<Value> FromText(const Option& o, const std::string& text) {
+  if (o.kind != Kind::kNumber) return Value(text);
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return Invalid(o.flag, "must be a whole number");
+  }
+  return Value(n);
 }
 
-Status TomlUint(const toml::node& node, std::string_view where, uint64_t max, uint64_t* out) {
-  std::optional<int64_t> v = node.value_exact<int64_t>();
-  if (!v) return Invalid(where, "must be an integer");
-  if (*v < 0 || static_cast<uint64_t>(*v) > max) return Invalid(where, "out of range");
-  *out = static_cast<uint64_t>(*v);
-  return base::OkStatus();
-}
-
-template <typename T>
-Status TomlUintField(const toml::node& node, std::string_view where, T* out) {
-  uint64_t v = 0;
-  OTPD_RETURN_IF_ERROR(TomlUint(node, where, UINT32_MAX, &v));
-  *out = static_cast<T>(v);
-  return base::OkStatus();
-}
-
-Status TomlMillis(const toml::node& node, std::string_view where, int64_t scale,
-                  std::chrono::milliseconds* out) {
-  uint64_t v = 0;
-  OTPD_RETURN_IF_ERROR(TomlUint(node, where, 10'000'000, &v));
-  *out = std::chrono::milliseconds(static_cast<int64_t>(v) * scale);
-  return base::OkStatus();
-}
+// ---- TOML ------------------------------------------------------------------------------------
 
 Status ReadKeyFile(const std::string& path, std::string_view where, base::SecretBytes* out) {
   std::ifstream in(path, std::ios::binary);
@@ -124,9 +399,9 @@ Status ParseClient(const std::string& name, const toml::node& node, ServerConfig
       key = base::SecretBytes::FromString(*text);
       base::Wipe(text->data(), text->size());
     } else if (field == "key_file") {
-      std::string path;
-      OTPD_RETURN_IF_ERROR(TomlString(v, where + ".key_file", &path));
-      OTPD_RETURN_IF_ERROR(ReadKeyFile(path, where + ".key_file", &key));
+      std::optional<std::string> path = v.value_exact<std::string>();
+      if (!path) return Invalid(where + ".key_file", "must be a string");
+      OTPD_RETURN_IF_ERROR(ReadKeyFile(*path, where + ".key_file", &key));
     } else {
       return Invalid(where + "." + field, "unknown key");
     }
@@ -139,67 +414,13 @@ Status ParseClient(const std::string& name, const toml::node& node, ServerConfig
   return base::OkStatus();
 }
 
-Status ParseLimits(const toml::table& table, ServerLimits* limits) {
-  for (const auto& [k, v] : table) {
-    std::string key(k.str());
-    std::string where = "limits." + key;
-    if (key == "max_connections") {
-      OTPD_RETURN_IF_ERROR(TomlUintField(v, where, &limits->max_connections));
-    } else if (key == "max_in_flight") {
-      OTPD_RETURN_IF_ERROR(TomlUintField(v, where, &limits->max_in_flight));
-    } else if (key == "pipeline_depth") {
-      OTPD_RETURN_IF_ERROR(TomlUintField(v, where, &limits->pipeline_depth));
-    } else if (key == "max_line") {
-      OTPD_RETURN_IF_ERROR(TomlUintField(v, where, &limits->max_line));
-    } else if (key == "idle_timeout_seconds") {
-      OTPD_RETURN_IF_ERROR(TomlMillis(v, where, 1000, &limits->idle_timeout));
-    } else if (key == "line_timeout_ms") {
-      OTPD_RETURN_IF_ERROR(TomlMillis(v, where, 1, &limits->line_timeout));
-    } else if (key == "request_deadline_ms") {
-      OTPD_RETURN_IF_ERROR(TomlMillis(v, where, 1, &limits->request_deadline));
-    } else if (key == "shutdown_grace_ms") {
-      OTPD_RETURN_IF_ERROR(TomlMillis(v, where, 1, &limits->shutdown_grace));
-    } else {
-      return Invalid(where, "unknown key");
-    }
-  }
+Status ApplyTomlValue(const std::string& key, const toml::node& node, ServerConfig* config) {
+  const Option* o = FindOption(key);
+  if (o == nullptr) return Invalid(key, "unknown key");
+  OTPD_ASSIGN_OR_RETURN(Value v, FromToml(*o, node));
+  OTPD_RETURN_IF_ERROR(Check(*o, v, o->key));
+  o->set(*config, v);
   return base::OkStatus();
-}
-
-Status ApplyTomlEntry(const std::string& key, const toml::node& v, ServerConfig* config) {
-  std::string text;
-  if (key == "data_dir") return TomlString(v, key, &config->data_dir);
-  if (key == "key_file") return TomlString(v, key, &config->key_file);
-  if (key == "socket") return TomlString(v, key, &config->socket_path);
-  if (key == "listen") return TomlString(v, key, &config->listen);
-  if (key == "admin_listen") return TomlString(v, key, &config->admin_listen);
-  if (key == "durability") {
-    OTPD_RETURN_IF_ERROR(TomlString(v, key, &text));
-    return ApplyDurability(key, text, config);
-  }
-  if (key == "log_level") {
-    OTPD_RETURN_IF_ERROR(TomlString(v, key, &text));
-    return ApplyLogLevel(key, text, config);
-  }
-  if (key == "io_threads") return TomlUintField(v, key, &config->io_threads);
-  if (key == "allow_unauthenticated_tcp") {
-    std::optional<bool> b = v.value_exact<bool>();
-    if (!b) return Invalid(key, "must be true or false");
-    config->allow_unauthenticated_tcp = *b;
-    return base::OkStatus();
-  }
-  if (key == "limits") {
-    if (!v.is_table()) return Invalid(key, "must be a table");
-    return ParseLimits(*v.as_table(), &config->limits);
-  }
-  if (key == "clients") {
-    if (!v.is_table()) return Invalid(key, "must be a table");
-    for (const auto& [name, client] : *v.as_table()) {
-      OTPD_RETURN_IF_ERROR(ParseClient(std::string(name.str()), client, config));
-    }
-    return base::OkStatus();
-  }
-  return Invalid(key, "unknown key");
 }
 
 Status ApplyTomlFile(const std::string& path, ServerConfig* config) {
@@ -213,84 +434,84 @@ Status ApplyTomlFile(const std::string& path, ServerConfig* config) {
   } catch (const std::exception& e) {
     return Invalid(path, "cannot be read");
   }
-  for (const auto& [k, v] : table) {
-    OTPD_RETURN_IF_ERROR(
-        ApplyTomlEntry(std::string(k.str()), v, config).WithContext("config file " + path));
-  }
-  return base::OkStatus();
+  auto apply = [&]() -> Status {
+    for (const auto& [k, v] : table) {
+      const std::string key(k.str());
+      if (key == "clients") {
+        if (!v.is_table()) return Invalid(key, "must be a table");
+        for (const auto& [name, client] : *v.as_table()) {
+          OTPD_RETURN_IF_ERROR(ParseClient(std::string(name.str()), client, config));
+        }
+      } else if (v.is_table()) {
+        for (const auto& [sub, value] : *v.as_table()) {
+          OTPD_RETURN_IF_ERROR(ApplyTomlValue(key + "." + std::string(sub.str()), value, config));
+        }
+      } else {
+        OTPD_RETURN_IF_ERROR(ApplyTomlValue(key, v, config));
+      }
+    }
+    return base::OkStatus();
+  };
+  return apply().WithContext("config file " + path);
 }
 
-// ---- command line ------------------------------------------------------------------------------
+// ---- command line ----------------------------------------------------------------------------
 
 struct FlagSet {
-  CLI::App app{"otpd: OATH (HOTP/TOTP) verification daemon"};
-  Flags flags;
-  std::map<std::string, CLI::Option*> options;
+  CLI::App app{"otpd: OATH (HOTP/TOTP) verification daemon", "otpd"};
+  std::string config;
+  CLI::Option* config_flag = nullptr;
+  bool print_example = false;
+  // One slot per option with a flag, in Options() order (a deque: CLI11 keeps references).
+  std::deque<std::string> text;
+  std::deque<bool> switches;
+  std::vector<CLI::Option*> flags;
 };
 
 void DefineFlags(FlagSet* set) {
   CLI::App& app = set->app;
-  Flags& f = set->flags;
-  auto add = [set](const std::string& name, CLI::Option* opt) { set->options[name] = opt; };
-  add("--config", app.add_option("--config", f.config, "TOML configuration file"));
-  add("--data-dir", app.add_option("--data-dir", f.data_dir, "data directory"));
-  add("--key-file", app.add_option("--key-file", f.key_file, "master key file (0600)"));
-  add("--socket", app.add_option("--socket", f.socket,
-                                 "Unix verify socket (default <data-dir>/verify.sock; none)"));
-  add("--listen", app.add_option("--listen", f.listen, "TCP verify listener HOST:PORT"));
-  add("--admin-listen", app.add_option("--admin-listen", f.admin_listen, "admin HOST:PORT"));
-  add("--durability", app.add_option("--durability", f.durability, "sync|relaxed"));
-  add("--log-level", app.add_option("--log-level", f.log_level, "trace..critical|off"));
-  add("--io-threads", app.add_option("--io-threads", f.io_threads, "io threads (default 2)"));
-  add("--max-connections", app.add_option("--max-connections", f.max_connections));
-  add("--max-in-flight", app.add_option("--max-in-flight", f.max_in_flight));
-  add("--pipeline-depth", app.add_option("--pipeline-depth", f.pipeline_depth));
-  add("--max-line", app.add_option("--max-line", f.max_line));
-  add("--idle-timeout", app.add_option("--idle-timeout", f.idle_timeout_s, "seconds"));
-  add("--line-timeout", app.add_option("--line-timeout", f.line_timeout_ms, "ms"));
-  add("--request-deadline", app.add_option("--request-deadline", f.request_deadline_ms, "ms"));
-  add("--shutdown-grace", app.add_option("--shutdown-grace", f.shutdown_grace_ms, "ms"));
-  add("--allow-unauthenticated-tcp",
-      app.add_flag("--allow-unauthenticated-tcp", f.allow_unauthenticated_tcp));
+  app.set_version_flag("--version", "otpd " OTPD_VERSION);
+  app.footer(
+      "Options may also be set in a TOML file (--config); flags override it. "
+      "`otpd --print-example-config` prints every option with its default.");
+  set->config_flag =
+      app.add_option("--config", set->config, "TOML configuration file")->option_text("PATH");
+  app.add_flag("--print-example-config", set->print_example,
+               "Print an example configuration file with every option and exit");
+  const auto& options = Options();
+  set->text.resize(options.size());
+  set->switches.resize(options.size());
+  set->flags.resize(options.size(), nullptr);
+  for (size_t i = 0; i < options.size(); ++i) {
+    const Option& o = options[i];
+    if (o.flag.empty()) continue;
+    std::string help(o.help);
+    if (o.reloadable) help += " Reloaded on SIGHUP.";
+    if (o.kind == Kind::kSwitch) {
+      set->flags[i] = app.add_flag(std::string(o.flag), set->switches[i], help);
+    } else {
+      set->flags[i] = app.add_option(std::string(o.flag), set->text[i], help)
+                          ->option_text(std::string(o.value_name));
+    }
+  }
 }
 
 Status ApplyFlags(const FlagSet& set, ServerConfig* config) {
-  const Flags& f = set.flags;
-  auto given = [&set](const char* name) { return set.options.at(name)->count() > 0; };
-  if (given("--data-dir")) config->data_dir = f.data_dir;
-  if (given("--key-file")) config->key_file = f.key_file;
-  if (given("--socket")) config->socket_path = f.socket;
-  if (given("--listen")) config->listen = f.listen;
-  if (given("--admin-listen")) config->admin_listen = f.admin_listen;
-  if (given("--durability")) {
-    OTPD_RETURN_IF_ERROR(ApplyDurability("--durability", f.durability, config));
-  }
-  if (given("--log-level")) OTPD_RETURN_IF_ERROR(ApplyLogLevel("--log-level", f.log_level, config));
-  if (given("--io-threads")) config->io_threads = f.io_threads;
-  ServerLimits& l = config->limits;
-  if (given("--max-connections")) l.max_connections = f.max_connections;
-  if (given("--max-in-flight")) l.max_in_flight = f.max_in_flight;
-  if (given("--pipeline-depth")) l.pipeline_depth = f.pipeline_depth;
-  if (given("--max-line")) l.max_line = f.max_line;
-  auto ms = [](uint64_t v, int64_t scale) {
-    return std::chrono::milliseconds(static_cast<int64_t>(std::min<uint64_t>(v, 10'000'000)) *
-                                     scale);
-  };
-  if (given("--idle-timeout")) l.idle_timeout = ms(f.idle_timeout_s, 1000);
-  if (given("--line-timeout")) l.line_timeout = ms(f.line_timeout_ms, 1);
-  if (given("--request-deadline")) l.request_deadline = ms(f.request_deadline_ms, 1);
-  if (given("--shutdown-grace")) l.shutdown_grace = ms(f.shutdown_grace_ms, 1);
-  if (given("--allow-unauthenticated-tcp")) config->allow_unauthenticated_tcp = true;
-  return base::OkStatus();
-}
-
-Status CheckRange(std::string_view name, uint64_t value, uint64_t low, uint64_t high) {
-  if (value < low || value > high) {
-    return Invalid(name, "must be between " + std::to_string(low) + " and " + std::to_string(high));
+  const auto& options = Options();
+  for (size_t i = 0; i < options.size(); ++i) {
+    if (set.flags[i] == nullptr || set.flags[i]->count() == 0) continue;
+    const Option& o = options[i];
+    Value v = o.kind == Kind::kSwitch ? Value(true) : Value();
+    if (o.kind != Kind::kSwitch) {
+      OTPD_ASSIGN_OR_RETURN(v, FromText(o, set.text[i]));
+    }
+    OTPD_RETURN_IF_ERROR(Check(o, v, Where(o)));
+    o.set(*config, v);
   }
   return base::OkStatus();
 }
 
+// Rules between options, checked once the file and the flags are applied.
 Status Validate(ServerConfig* config) {
   if (config->data_dir.empty()) return Invalid("data_dir (--data-dir)", "is required");
   if (config->socket_path.empty()) config->socket_path = config->data_dir + "/verify.sock";
@@ -310,27 +531,41 @@ Status Validate(ServerConfig* config) {
     return Invalid("listen (--listen)",
                    "a TCP listener needs [clients.NAME] entries, or allow_unauthenticated_tcp");
   }
-  const ServerLimits& l = config->limits;
-  OTPD_RETURN_IF_ERROR(CheckRange("io_threads (--io-threads)", config->io_threads, 1, 64));
-  OTPD_RETURN_IF_ERROR(
-      CheckRange("limits.max_connections (--max-connections)", l.max_connections, 1, 1'000'000));
-  OTPD_RETURN_IF_ERROR(
-      CheckRange("limits.max_in_flight (--max-in-flight)", l.max_in_flight, 1, 10'000'000));
-  OTPD_RETURN_IF_ERROR(
-      CheckRange("limits.pipeline_depth (--pipeline-depth)", l.pipeline_depth, 1, 65536));
-  OTPD_RETURN_IF_ERROR(CheckRange("limits.max_line (--max-line)", l.max_line, 128, 65536));
-  OTPD_RETURN_IF_ERROR(CheckRange("limits.idle_timeout_seconds (--idle-timeout)",
-                                  l.idle_timeout.count(), 1000, 86'400'000));
-  OTPD_RETURN_IF_ERROR(
-      CheckRange("limits.line_timeout_ms (--line-timeout)", l.line_timeout.count(), 10, 600'000));
-  OTPD_RETURN_IF_ERROR(CheckRange("limits.request_deadline_ms (--request-deadline)",
-                                  l.request_deadline.count(), 1, 600'000));
-  OTPD_RETURN_IF_ERROR(CheckRange("limits.shutdown_grace_ms (--shutdown-grace)",
-                                  l.shutdown_grace.count(), 0, 600'000));
   return base::OkStatus();
 }
 
-std::string HelpText(const CLI::App& app) { return app.help(); }
+// `text` as lines of at most `width` characters, each starting with `prefix`.
+std::string Wrapped(const std::string& text, std::string_view prefix, size_t width) {
+  std::string out, line(prefix);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view word(text.data() + start, end - start);
+    if (line.size() > prefix.size() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line = std::string(prefix);
+    }
+    if (line.size() > prefix.size()) line += ' ';
+    line += word;
+    start = end + 1;
+  }
+  return out + line + "\n";
+}
+
+// A value as TOML source.
+std::string TomlText(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    std::string out = "\"";
+    for (char c : *s) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    return out + "\"";
+  }
+  if (const auto* n = std::get_if<uint64_t>(&v)) return std::to_string(*n);
+  return std::get<bool>(v) ? "true" : "false";
+}
 
 }  // namespace
 
@@ -347,6 +582,8 @@ ServerConfig ServerConfig::Clone() const {
   copy.limits = limits;
   for (const auto& [name, key] : tcp_clients) copy.tcp_clients.emplace(name, key.Clone());
   copy.allow_unauthenticated_tcp = allow_unauthenticated_tcp;
+  copy.insecure_key_in_data_dir = insecure_key_in_data_dir;
+  copy.cache_mb = cache_mb;
   copy.log_level = log_level;
   copy.args = args;
   return copy;
@@ -391,16 +628,19 @@ StatusOr<ServerConfig> LoadServerConfig(const std::vector<std::string>& args) {
   try {
     set.app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    return base::CancelledError(HelpText(set.app));
+    return base::CancelledError(set.app.help());
+  } catch (const CLI::CallForVersion& e) {
+    return base::CancelledError(std::string(e.what()) + "\n");
   } catch (const CLI::ParseError& e) {
     return InvalidArgumentError(std::string("command line: ") + e.what());
   } catch (const std::exception& e) {
     return InvalidArgumentError(std::string("command line: ") + e.what());
   }
+  if (set.print_example) return base::CancelledError(ExampleConfigToml());
   ServerConfig config;
   config.args = args;
-  if (set.options.at("--config")->count() > 0) {
-    config.config_file = set.flags.config;
+  if (set.config_flag->count() > 0) {
+    config.config_file = set.config;
     OTPD_RETURN_IF_ERROR(ApplyTomlFile(config.config_file, &config));
   }
   OTPD_RETURN_IF_ERROR(ApplyFlags(set, &config));
@@ -415,20 +655,60 @@ StatusOr<RuntimeConfig> ReloadServerConfig(const ServerConfig& running) {
   runtime.limits.max_line = running.limits.max_line;
   runtime.tcp_clients = std::move(fresh.tcp_clients);
   runtime.log_level = fresh.log_level;
-  auto check = [&runtime](bool changed, const char* name) {
-    if (changed) runtime.needs_restart.emplace_back(name);
-  };
-  check(fresh.data_dir != running.data_dir, "data_dir");
-  check(fresh.key_file != running.key_file, "key_file");
-  check(fresh.socket_path != running.socket_path, "socket");
-  check(fresh.listen != running.listen, "listen");
-  check(fresh.admin_listen != running.admin_listen, "admin_listen");
-  check(fresh.durability != running.durability, "durability");
-  check(fresh.io_threads != running.io_threads, "io_threads");
-  check(fresh.limits.max_line != running.limits.max_line, "limits.max_line");
-  check(fresh.allow_unauthenticated_tcp != running.allow_unauthenticated_tcp,
-        "allow_unauthenticated_tcp");
+  for (const Option& o : Options()) {
+    if (!o.reloadable && o.get(fresh) != o.get(running)) runtime.needs_restart.emplace_back(o.key);
+  }
   return runtime;
+}
+
+std::vector<OptionDoc> DescribeOptions() {
+  const ServerConfig defaults;
+  std::vector<OptionDoc> docs;
+  for (const Option& o : Options()) {
+    Value v = o.get(defaults);
+    const bool empty = std::holds_alternative<std::string>(v) && Text(v).empty();
+    docs.push_back(OptionDoc{.key = std::string(o.key),
+                             .flag = std::string(o.flag),
+                             .value_name = std::string(o.value_name),
+                             .help = std::string(o.help),
+                             .default_text = empty ? "" : TomlText(v),
+                             .example = std::string(o.example),
+                             .reloadable = o.reloadable});
+  }
+  return docs;
+}
+
+std::string ExampleConfigToml() {
+  std::string out =
+      "# otpd configuration: every option, with its default (or, for options without one, an\n"
+      "# example, commented out). Flags given to otpd override the file. SIGHUP reloads the\n"
+      "# options marked so. Generated by `otpd --print-example-config`.\n";
+  std::string table;
+  for (const OptionDoc& d : DescribeOptions()) {
+    std::string key = d.key;
+    if (size_t dot = key.find('.'); dot != std::string::npos) {
+      if (key.substr(0, dot) != table) {
+        table = key.substr(0, dot);
+        out += "\n[" + table + "]\n";
+      }
+      key = key.substr(dot + 1);
+    }
+    std::string comment = d.help;
+    if (!d.flag.empty()) comment += " Flag: " + d.flag + ".";
+    if (d.reloadable) comment += " Reloaded on SIGHUP.";
+    out += "\n" + Wrapped(comment, "# ", 96);
+    if (d.default_text.empty()) {
+      out += "# " + key + " = " + d.example + "\n";
+    } else {
+      out += key + " = " + d.default_text + "\n";
+    }
+  }
+  out +=
+      "\n# TCP clients of the verify socket: HELLO client=NAME key=KEY. The key is the first line\n"
+      "# of key_file (or `key = \"...\"` inline; keep the file mode 0600 then), 16 bytes or more.\n"
+      "# [clients.vpn]\n"
+      "# key_file = \"/etc/otpd/clients/vpn.key\"\n";
+  return out;
 }
 
 }  // namespace otpd::server

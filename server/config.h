@@ -2,26 +2,10 @@
 // LoadServerConfig is what otpd's main() calls; ReloadServerConfig re-reads the same sources on
 // SIGHUP and returns only what may change while running.
 //
-// TOML keys (all optional; flags in brackets):
-//   data_dir = "/var/lib/otpd"                  [--data-dir]      required (file or flag)
-//   key_file = "/etc/otpd/master.key"           [--key-file]
-//   socket = "/run/otpd/verify.sock"            [--socket]        default <data_dir>/verify.sock;
-//                                                                 "none" disables the Unix socket
-//   listen = "127.0.0.1:7733"                   [--listen]        TCP verify listener, default off
-//   admin_listen = "127.0.0.1:7734"             [--admin-listen]  stored for the admin plane
-//   durability = "sync" | "relaxed"             [--durability]    default sync
-//   io_threads = 2                              [--io-threads]
-//   log_level = "info"                          [--log-level]
-//   allow_unauthenticated_tcp = false           [--allow-unauthenticated-tcp]
-//   [limits]
-//   max_connections = 1024                      [--max-connections]
-//   max_in_flight = 4096                        [--max-in-flight]
-//   pipeline_depth = 64                         [--pipeline-depth]
-//   idle_timeout_seconds = 300                  [--idle-timeout]
-//   line_timeout_ms = 10000                     [--line-timeout]
-//   request_deadline_ms = 5000                  [--request-deadline]
-//   shutdown_grace_ms = 5000                    [--shutdown-grace]
-//   max_line = 4096                             [--max-line]
+// Every option is described once (server/config.cc: its TOML key, flag, help text, range,
+// default and whether a reload applies it); that one description drives parsing, the flags,
+// validation, reload, --help, and the example file docs/otpd.example.toml
+// (ExampleConfigToml). TCP clients are tables of their own:
 //   [clients.NAME]                              TCP clients (HELLO client=NAME key=...)
 //   key_file = "/etc/otpd/clients/NAME.key"     the key is the file's first line; or
 //   key = "..."                                 inline (keep the config file 0600 then)
@@ -46,13 +30,23 @@ namespace otpd::server {
 
 enum class Durability : uint8_t {
   kSync,     // every accepted sign-in is fsynced before the reply (default)
-  kRelaxed,  // failure counters may be committed without fsync (ARCHITECTURE.md, hot path 5)
+  kRelaxed,  // failure counters may be committed without fsync (docs/architecture.md)
 };
 
 // Limits of the verify server. All may be changed at runtime (SIGHUP) except max_line.
 struct ServerLimits {
-  // Connections beyond this are closed as soon as they are accepted.
+  // Connections on the Unix socket beyond this are closed as soon as they are accepted.
   uint32_t max_connections = 1024;
+  // The same for the TCP listener, counted apart: connections that have not said HELLO yet can
+  // never take the Unix socket's share.
+  uint32_t max_tcp_connections = 256;
+  // A TCP connection that has not completed HELLO within this time gets
+  // `FAIL - reason=unauthorized` and is closed.
+  std::chrono::milliseconds hello_timeout{5000};
+  // Failed HELLOs a source address may make within a minute; beyond that its HELLOs are refused
+  // without looking at the key until the minute is over (and the lock doubles, up to an hour,
+  // while it keeps failing).
+  uint32_t max_failed_hellos = 10;
   // VERIFY/RESYNC calls in the SignInService at once, over all connections; beyond it requests
   // answer `FAIL id reason=unavailable` at once.
   uint32_t max_in_flight = 4096;
@@ -99,6 +93,11 @@ struct ServerConfig {
   std::map<std::string, base::SecretBytes, std::less<>> tcp_clients;
   // Lets TCP clients skip HELLO authentication. Only for a listener on a trusted network.
   bool allow_unauthenticated_tcp = false;
+  // Accept a master key file inside the data directory (then a copy of the directory alone
+  // opens every seed). Default false.
+  bool insecure_key_in_data_dir = false;
+  // Memory the sign-in cache of users may take, in MiB. Default 640.
+  uint32_t cache_mb = 640;
   spdlog::level::level_enum log_level = spdlog::level::info;
   // The command line the config was loaded from, kept so that a reload applies the same
   // overrides.
@@ -130,6 +129,21 @@ struct HostPort {
 base::StatusOr<HostPort> ParseHostPort(std::string_view text);
 
 std::string_view DurabilityName(Durability durability);
+
+// Every option as documented: for --help, the example file and manual pages.
+struct OptionDoc {
+  std::string key;           // TOML key ("limits.max_connections")
+  std::string flag;          // "--max-connections", or "" when there is none
+  std::string value_name;    // "N", "PATH", "HOST:PORT", ...
+  std::string help;          // one sentence
+  std::string default_text;  // as TOML; "" when there is no default
+  std::string example;       // a TOML value to show when there is no default
+  bool reloadable = false;   // SIGHUP applies it
+};
+std::vector<OptionDoc> DescribeOptions();
+
+// The example configuration file: every option with its default (or an example) and a comment.
+std::string ExampleConfigToml();
 
 }  // namespace otpd::server
 

@@ -189,6 +189,49 @@ TEST_F(ConfigTest, ReloadReturnsRuntimeFieldsAndNamesRestartOnes) {
   EXPECT_FALSE(ReloadServerConfig(*running).ok());
 }
 
+// docs/otpd.example.toml is generated from the options' descriptions: it can never go stale, and
+// it loads, giving exactly the defaults.
+TEST_F(ConfigTest, TheExampleFileIsCurrentAndLoads) {
+  std::ifstream in("docs/otpd.example.toml");
+  ASSERT_TRUE(in) << "run from the repository root";
+  std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(committed, ExampleConfigToml())
+      << "regenerate it: otpd --print-example-config > docs/otpd.example.toml";
+  base::StatusOr<ServerConfig> c =
+      Load({"--config", "docs/otpd.example.toml", "--data-dir", "/var/lib/otpd"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const ServerConfig defaults;
+  EXPECT_EQ(c->limits.max_tcp_connections, defaults.limits.max_tcp_connections);
+  EXPECT_EQ(c->limits.hello_timeout, defaults.limits.hello_timeout);
+  EXPECT_EQ(c->cache_mb, defaults.cache_mb);
+  // Every option is in it, and every option with a flag is in --help.
+  base::StatusOr<ServerConfig> help = Load({"--help"});
+  for (const OptionDoc& d : DescribeOptions()) {
+    const std::string key = d.key.substr(d.key.find('.') + 1);
+    EXPECT_NE(committed.find(key + " = "), std::string::npos) << d.key;
+    if (!d.flag.empty()) {
+      EXPECT_NE(help.status().message().find(d.flag), std::string_view::npos) << d.flag;
+    }
+  }
+}
+
+TEST_F(ConfigTest, VersionAndNewLimits) {
+  base::StatusOr<ServerConfig> version = Load({"--version"});
+  ASSERT_TRUE(base::IsCancelled(version.status()));
+  EXPECT_NE(version.status().message().find("otpd "), std::string_view::npos);
+  base::StatusOr<ServerConfig> c =
+      Load({"--data-dir", "/d", "--max-tcp-connections", "7", "--hello-timeout", "250",
+            "--max-failed-hellos", "3", "--cache-mb", "64", "--insecure-key-in-data-dir"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->limits.max_tcp_connections, 7u);
+  EXPECT_EQ(c->limits.hello_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(c->limits.max_failed_hellos, 3u);
+  EXPECT_EQ(c->cache_mb, 64u);
+  EXPECT_TRUE(c->insecure_key_in_data_dir);
+  EXPECT_FALSE(Load({"--data-dir", "/d", "--hello-timeout", "1"}).ok());
+  EXPECT_FALSE(Load({"--data-dir", "/d", "--cache-mb", "lots"}).ok());
+}
+
 TEST(HostPortTest, Parses) {
   base::StatusOr<HostPort> v4 = ParseHostPort("127.0.0.1:7733");
   ASSERT_TRUE(v4.ok());
