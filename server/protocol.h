@@ -29,11 +29,6 @@ inline constexpr size_t kMaxIdLength = 64;
 // Default and upper bound of a request line's length, LF (and a CR before it) excluded.
 inline constexpr size_t kDefaultMaxLine = 4096;
 
-// `reason=` values that are not SignInService outcomes.
-inline constexpr std::string_view kReasonBadRequest = "bad_request";
-inline constexpr std::string_view kReasonUnauthorized = "unauthorized";
-inline constexpr std::string_view kReasonUnavailable = "unavailable";
-
 enum class Verb : uint8_t {
   kHello,
   kVerify,

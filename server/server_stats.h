@@ -16,35 +16,19 @@
 
 namespace otpd::server {
 
-// Why a FAIL reply was sent: every SignInService outcome but kAccepted, plus unauthorized.
-enum class FailReason : uint8_t {
-  kBadCode,
-  kReplayed,
-  kLocked,
-  kDrift,
-  kNotActivated,
-  kRegistrationRequired,
-  kNoMethod,
-  kUnknownUser,
-  kBadRequest,
-  kUnavailable,
-  kUnauthorized,
-};
-inline constexpr size_t kFailReasonCount = 11;
-
-std::string_view FailReasonName(FailReason reason);
-// The FailReason of a non-accepted outcome (kAccepted maps to kUnavailable: not a failure).
-FailReason FailReasonOf(service::Outcome outcome);
-
 struct ServerStats {
   // Request lines received (well-formed or not).
   std::atomic<uint64_t> requests{0};
   // VERIFY and RESYNC answered OK.
   std::atomic<uint64_t> accepted{0};
-  // FAIL replies by reason.
-  std::array<std::atomic<uint64_t>, kFailReasonCount> failed{};
+  // FAIL replies by reason (indexed by service::Outcome; kAccepted is unused).
+  std::array<std::atomic<uint64_t>, service::kOutcomeCount> failed{};
   // VERIFY/RESYNC calls handed to the SignInService whose callback has not run yet.
   std::atomic<int64_t> in_flight{0};
+  // TCP HELLOs refused for a wrong client or key, and refused unread (the address had failed
+  // too often).
+  std::atomic<uint64_t> hellos_failed{0};
+  std::atomic<uint64_t> hellos_throttled{0};
   // Open connections, and connections accepted / refused (max_connections) since start.
   std::atomic<int64_t> connections{0};
   std::atomic<uint64_t> connections_accepted{0};
@@ -52,17 +36,18 @@ struct ServerStats {
   // Time from reading a VERIFY/RESYNC line to queuing its reply, in microseconds.
   LatencyHistogram latency;
 
-  void CountFail(FailReason reason) {
+  void CountFail(service::Outcome reason) {
     failed[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
   }
-  uint64_t Failed(FailReason reason) const {
+  uint64_t Failed(service::Outcome reason) const {
     return failed[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
   }
 };
 
 // `OK id requests=.. accepted=.. bad_code=.. ... in_flight=.. connections=.. p50_us=.. p90_us=..
-// p99_us=.. max_us=..`, LF-terminated.
-std::string FormatStatsReply(std::string_view id, const ServerStats& stats);
+// p99_us=.. max_us=.. cache_hits=.. ...`, LF-terminated (docs/protocol.md lists every key).
+std::string FormatStatsReply(std::string_view id, const ServerStats& stats,
+                             const service::SignInServiceStats& service);
 
 }  // namespace otpd::server
 

@@ -2,13 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <exception>
 #include <string>
 
-#include "base/thread_name.h"
 #include "server/internal/core.h"
-#include "server/internal/listeners.h"
+#include "server/internal/listener.h"
 #include "server/internal/session.h"
 
 namespace otpd::server {
@@ -18,12 +15,14 @@ namespace {
 constexpr std::chrono::milliseconds kAbortWait{2000};
 }  // namespace
 
-VerifyServer::VerifyServer(const ServerConfig& config, service::SignInService* service)
+VerifyServer::VerifyServer(const ServerConfig& config, service::SignInService* service,
+                           const base::Clock& clock, std::shared_ptr<IoRunner> runner)
     : unix_path_(config.socket_path),
       listen_(config.listen),
-      io_threads_(config.io_threads == 0 ? 1 : config.io_threads),
       shutdown_grace_ms_(config.limits.shutdown_grace.count()),
-      core_(std::make_shared<internal::Core>(service, config)) {}
+      own_runner_(runner == nullptr),
+      runner_(runner ? std::move(runner) : std::make_shared<IoRunner>(config.io_threads)),
+      core_(std::make_shared<internal::Core>(service, config, clock, runner_)) {}
 
 VerifyServer::~VerifyServer() { Stop(); }
 
@@ -39,35 +38,40 @@ base::Status VerifyServer::Start() {
     stopped_ = true;
     return status;
   };
+  // Every connection becomes a Session; each listener counts its own against its own limit.
+  auto factory = [core = core_](internal::Socket socket, bool tcp, internal::ConnectionSlot slot) {
+    core->stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    auto session =
+        std::make_shared<internal::Session>(core, std::move(socket), tcp, std::move(slot));
+    core->Register(session);
+    session->Start();
+  };
+  auto options = [this](bool tcp) {
+    internal::ListenerOptions o;
+    o.name = "verify";
+    internal::Core* core = core_.get();
+    o.max_connections =
+        tcp ? std::function<uint32_t()>([core] { return core->max_tcp_connections(); })
+            : std::function<uint32_t()>([core] { return core->max_connections(); });
+    o.refusal = "FAIL\t-\treason=unavailable\n";
+    o.refused = &core_->stats().connections_refused;
+    return o;
+  };
   if (!unix_path_.empty()) {
-    auto listener = std::make_shared<internal::Listener>(*core_);
+    auto listener = std::make_shared<internal::Listener>(core_->io(), options(false), factory);
     listeners_.push_back(listener);
     base::Status s = listener->OpenUnix(unix_path_);
     if (!s.ok()) return fail(s.WithContext("verify socket"));
   }
   if (!listen_.empty()) {
-    auto listener = std::make_shared<internal::Listener>(*core_);
+    auto listener = std::make_shared<internal::Listener>(core_->io(), options(true), factory);
     listeners_.push_back(listener);
-    base::Status s = listener->OpenTcp(listen_, core_->allow_unauthenticated_tcp());
+    base::Status s = listener->OpenTcp(listen_);
     if (!s.ok()) return fail(s.WithContext("verify listener"));
     tcp_port_ = listener->port();
   }
   for (auto& listener : listeners_) listener->Start();
-  for (uint32_t i = 0; i < io_threads_; ++i) {
-    threads_.emplace_back([core = core_, i] {
-      base::SetCurrentThreadName("otpd-io-" + std::to_string(i));
-      auto guard = boost::asio::make_work_guard(core->io());
-      while (true) {
-        try {
-          core->io().run();
-          return;
-        } catch (const std::exception& e) {
-          // Our handlers do not throw; this is a defect elsewhere. Keep serving.
-          spdlog::error("verify: io thread caught an exception: {}", e.what());
-        }
-      }
-    });
-  }
+  if (own_runner_) runner_->Start();
   spdlog::info("verify: serving{}{}{}{}", unix_path_.empty() ? "" : " unix:", unix_path_,
                listen_.empty() ? "" : " tcp port ",
                listen_.empty() ? "" : std::to_string(tcp_port_));
@@ -84,9 +88,8 @@ void VerifyServer::Stop() {
     for (auto& session : core_->LiveSessions()) session->Abort();
     core_->WaitForNoSessions(kAbortWait);
   }
-  core_->io().stop();
-  for (auto& thread : threads_) thread.join();
-  threads_.clear();
+  core_->hello_guard().Flush();
+  if (own_runner_) runner_->Stop();
   listeners_.clear();
   spdlog::info("verify: stopped");
 }
@@ -98,5 +101,9 @@ void VerifyServer::ApplyRuntimeConfig(const RuntimeConfig& runtime) {
 }
 
 const ServerStats& VerifyServer::stats() const { return core_->stats(); }
+
+void VerifyServer::CheckDeadlines() {
+  for (auto& session : core_->LiveSessions()) session->CheckDeadlines();
+}
 
 }  // namespace otpd::server

@@ -2,7 +2,7 @@
 // answering VERIFY and RESYNC through a SignInService.
 //
 // Usage (otpd's main):
-//   VerifyServer server(config, &sign_in_service);
+//   VerifyServer server(config, &sign_in_service, clock, runner);
 //   if (Status s = server.Start(); !s.ok()) { ...exit... }
 //   ... on SIGHUP: server.ApplyRuntimeConfig(*ReloadServerConfig(config));
 //   server.Stop();  // graceful; also done by the destructor
@@ -25,8 +25,10 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "server/config.h"
+#include "server/io_runner.h"
 #include "server/server_stats.h"
 #include "service/sign_in.h"
 
@@ -39,9 +41,13 @@ class Listener;
 
 class VerifyServer {
  public:
-  // Uses config.socket_path (if not empty), config.listen (if not empty), io_threads, limits,
-  // tcp_clients and allow_unauthenticated_tcp. `service` is not owned.
-  VerifyServer(const ServerConfig& config, service::SignInService* service);
+  // Uses config.socket_path (if not empty), config.listen (if not empty), limits, tcp_clients and
+  // allow_unauthenticated_tcp. `service` and `clock` are not owned and must outlive the server.
+  // Connections are served on `runner`'s io threads (shared with the daemon's other listeners);
+  // without one the server runs its own, with config.io_threads threads.
+  VerifyServer(const ServerConfig& config, service::SignInService* service,
+               const base::Clock& clock = *base::RealClock::Get(),
+               std::shared_ptr<IoRunner> runner = nullptr);
   ~VerifyServer();
   VerifyServer(const VerifyServer&) = delete;
   VerifyServer& operator=(const VerifyServer&) = delete;
@@ -67,14 +73,19 @@ class VerifyServer {
 
   const ServerStats& stats() const;
 
+  // Acts at once on every connection deadline (idle, line, HELLO, request) that has passed by
+  // the clock's time. Timers do this by themselves as real time passes; tests that drive a
+  // FakeClock call it after advancing the clock.
+  void CheckDeadlines();
+
  private:
   const std::string unix_path_;
   const std::string listen_;
-  const uint32_t io_threads_;
   std::atomic<int64_t> shutdown_grace_ms_;
+  const bool own_runner_;
+  std::shared_ptr<IoRunner> runner_;
   std::shared_ptr<internal::Core> core_;
   std::vector<std::shared_ptr<internal::Listener>> listeners_;
-  std::vector<std::thread> threads_;
   uint16_t tcp_port_ = 0;
   bool started_ = false;
   bool stopped_ = false;

@@ -26,6 +26,8 @@ std::string_view OutcomeReason(Outcome outcome) {
       return "bad_request";
     case Outcome::kUnavailable:
       return "unavailable";
+    case Outcome::kUnauthorized:
+      return "unauthorized";
   }
   return "unavailable";
 }

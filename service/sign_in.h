@@ -15,7 +15,7 @@
 namespace otpd::service {
 
 // What a sign-in attempt came to. The names returned by OutcomeReason() are the protocol's
-// `reason=` values (docs/protocol.md).
+// `reason=` values (docs/protocol.md); every FAIL reason the verify socket sends is one of them.
 enum class Outcome : uint8_t {
   kAccepted,
   kBadCode,               // wrong code; counts one failure toward the user's lockout
@@ -28,7 +28,9 @@ enum class Outcome : uint8_t {
   kUnknownUser,           // no such user or token
   kBadRequest,            // malformed request (e.g. a code of the wrong length or non-digits)
   kUnavailable,           // could not decide (storage failure, overload); never "accepted"
+  kUnauthorized,          // the client did not authenticate (HELLO missing or wrong)
 };
+inline constexpr size_t kOutcomeCount = 12;
 
 // "bad_code", "replayed", ... ; "ok" for kAccepted.
 std::string_view OutcomeReason(Outcome outcome);

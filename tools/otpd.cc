@@ -12,28 +12,31 @@
 
 #include "base/clock.h"
 #include "server/config.h"
+#include "server/io_runner.h"
 #include "server/verify_server.h"
 #include "service/sign_in_verifier.h"
 #include "tools/data_dir.h"
 
 namespace {
 
-// Logs storage errors that turned sign-ins into `unavailable`, at most one line a second (a
-// failing disk fails every request), with the number of errors since the last line.
-class StorageErrorLog {
+// Logs errors of one kind at most one line a second (a failing disk fails every request), with
+// the number of errors since the last line.
+class ErrorLog {
  public:
+  explicit ErrorLog(std::string what) : what_(std::move(what)) {}
+
   void Report(const otpd::base::Status& status) {
     const int64_t now = otpd::base::RealClock::Get()->NowUnixSeconds();
     const uint64_t count = errors_.fetch_add(1) + 1;
     int64_t last = last_logged_.load();
     if (now > last && last_logged_.compare_exchange_strong(last, now)) {
       const uint64_t since = count - logged_count_.exchange(count);
-      spdlog::error("storage error, sign-ins answered unavailable ({} since the last report): {}",
-                    since, status.message());
+      spdlog::error("{} ({} since the last report): {}", what_, since, status.message());
     }
   }
 
  private:
+  const std::string what_;
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> logged_count_{0};
   std::atomic<int64_t> last_logged_{0};
@@ -68,19 +71,24 @@ int Run(int argc, char** argv) {
     spdlog::error("cannot open data directory: {}", dir.status().message());
     return 1;
   }
-  StorageErrorLog storage_errors;
+  ErrorLog storage_errors("storage error, sign-ins answered unavailable");
+  ErrorLog integrity_errors("a record failed its integrity check and is not used");
   otpd::service::SignInOptions options;
   options.on_storage_error = [&](const otpd::base::Status& s) { storage_errors.Report(s); };
+  options.on_integrity_error = [&](const otpd::base::Status& s) { integrity_errors.Report(s); };
+  options.cache_bytes = size_t{config->cache_mb} << 20;
   options.failure_durability = config->durability == otpd::server::Durability::kSync
                                    ? otpd::storage::Durability::kDurable
                                    : otpd::storage::Durability::kRelaxed;
   otpd::service::SignInVerifier verifier(*dir->store, *dir->keys, *otpd::base::RealClock::Get(),
                                          options);
-  otpd::server::VerifyServer server(*config, &verifier);
+  auto runner = std::make_shared<otpd::server::IoRunner>(config->io_threads);
+  otpd::server::VerifyServer server(*config, &verifier, *otpd::base::RealClock::Get(), runner);
   if (otpd::base::Status s = server.Start(); !s.ok()) {
     spdlog::error("cannot start the verify server: {}", s.message());
     return 1;
   }
+  runner->Start();
   spdlog::info("started: data_dir={} socket={} tcp_port={} durability={}", config->data_dir,
                server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
                server.tcp_port(), otpd::server::DurabilityName(config->durability));
@@ -105,6 +113,7 @@ int Run(int argc, char** argv) {
     spdlog::info("configuration reloaded");
   }
   server.Stop();
+  runner->Stop();
   // In this order: loads still queued finish (they read the Store and submit commits), then the
   // commit pipeline drains (its completions call back into the verifier), then RocksDB closes.
   verifier.StopLoading();

@@ -1,67 +1,77 @@
 #include "server/internal/core.h"
 
-#include "base/constant_time.h"
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
 
 namespace otpd::server::internal {
 
-Core::Core(service::SignInService* service, const ServerConfig& config)
+Core::Core(service::SignInService* service, const ServerConfig& config, const base::Clock& clock,
+           std::shared_ptr<IoRunner> runner)
     : service_(service),
+      clock_(clock),
+      hello_guard_(clock, [](const std::string& line) { spdlog::warn("{}", line); }),
       max_line_(config.limits.max_line),
       allow_unauthenticated_tcp_(config.allow_unauthenticated_tcp),
-      dummy_key_(base::SecretBytes(32)),
-      io_(static_cast<int>(config.io_threads)) {
+      runner_(runner),
+      io_(runner->io()) {
   ApplyLimits(config.limits);
-  auto clients = std::make_shared<ClientTable>();
-  for (const auto& [name, key] : config.tcp_clients) clients->emplace(name, key.Clone());
-  clients_ = std::move(clients);
+  ReplaceClients(config.tcp_clients);
 }
 
 void Core::ApplyLimits(const ServerLimits& limits) {
   constexpr auto kRelaxed = std::memory_order_relaxed;
   max_connections_.store(limits.max_connections, kRelaxed);
+  max_tcp_connections_.store(limits.max_tcp_connections, kRelaxed);
   max_in_flight_.store(limits.max_in_flight, kRelaxed);
   pipeline_depth_.store(limits.pipeline_depth, kRelaxed);
+  max_failed_hellos_.store(limits.max_failed_hellos, kRelaxed);
   idle_timeout_ms_.store(limits.idle_timeout.count(), kRelaxed);
   line_timeout_ms_.store(limits.line_timeout.count(), kRelaxed);
+  hello_timeout_ms_.store(limits.hello_timeout.count(), kRelaxed);
   request_deadline_ms_.store(limits.request_deadline.count(), kRelaxed);
 }
 
 void Core::ReplaceClients(const ClientTable& clients) {
-  auto table = std::make_shared<ClientTable>();
-  for (const auto& [name, key] : clients) table->emplace(name, key.Clone());
-  std::lock_guard<std::mutex> lock(clients_mu_);
+  auto table = std::make_shared<std::vector<ClientDigest>>();
+  for (const auto& [name, key] : clients) {
+    table->push_back(ClientDigest{base::Sha256(name), base::Sha256(key.view())});
+  }
+  base::MutexLock lock(clients_mu_);
   clients_ = std::move(table);
 }
 
 bool Core::Authenticate(std::string_view client, std::string_view key) const {
-  std::shared_ptr<const ClientTable> table;
+  std::shared_ptr<const std::vector<ClientDigest>> table;
   {
-    std::lock_guard<std::mutex> lock(clients_mu_);
+    base::MutexLock lock(clients_mu_);
     table = clients_;
   }
-  auto it = table->find(client);
-  bool known = it != table->end();
-  // Compare against a dummy key for an unknown client, so that the time taken does not tell
-  // which client names exist.
-  const base::SecretBytes& expected = known ? it->second : dummy_key_;
-  bool equal = base::ConstantTimeEquals(expected.view(), key);
-  return known & equal;
+  const base::Sha256Digest name = base::Sha256(client);
+  base::Sha256Digest given = base::Sha256(key);
+  unsigned matches = 0;
+  for (const ClientDigest& c : *table) {
+    const unsigned same_name = CRYPTO_memcmp(c.name.data(), name.data(), name.size()) == 0;
+    const unsigned same_key = CRYPTO_memcmp(c.key.data(), given.data(), given.size()) == 0;
+    matches |= same_name & same_key;
+  }
+  base::Wipe(given.data(), given.size());
+  return matches != 0;
 }
 
 void Core::Register(const std::shared_ptr<Session>& session) {
-  std::lock_guard<std::mutex> lock(sessions_mu_);
+  base::MutexLock lock(sessions_mu_);
   sessions_.emplace(session.get(), session);
 }
 
 void Core::Unregister(Session* session) {
-  std::lock_guard<std::mutex> lock(sessions_mu_);
+  base::MutexLock lock(sessions_mu_);
   sessions_.erase(session);
-  if (sessions_.empty()) sessions_cv_.notify_all();
+  if (sessions_.empty()) sessions_cv_.SignalAll();
 }
 
 std::vector<std::shared_ptr<Session>> Core::LiveSessions() {
   std::vector<std::shared_ptr<Session>> live;
-  std::lock_guard<std::mutex> lock(sessions_mu_);
+  base::MutexLock lock(sessions_mu_);
   for (auto& [ptr, weak] : sessions_) {
     if (auto s = weak.lock()) live.push_back(std::move(s));
   }
@@ -69,8 +79,15 @@ std::vector<std::shared_ptr<Session>> Core::LiveSessions() {
 }
 
 bool Core::WaitForNoSessions(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(sessions_mu_);
-  return sessions_cv_.wait_for(lock, timeout, [this] { return sessions_.empty(); });
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  base::MutexLock lock(sessions_mu_);
+  while (!sessions_.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds(0)) return false;
+    sessions_cv_.WaitFor(lock, left);
+  }
+  return true;
 }
 
 }  // namespace otpd::server::internal

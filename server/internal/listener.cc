@@ -1,4 +1,4 @@
-#include "server/internal/listeners.h"
+#include "server/internal/listener.h"
 
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
@@ -17,7 +17,6 @@
 #include <future>
 
 #include "server/config.h"
-#include "server/protocol.h"
 
 namespace otpd::server::internal {
 namespace {
@@ -25,14 +24,12 @@ namespace {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-constexpr std::string_view kRefusal = "FAIL\t-\treason=unavailable\n";
-
 base::Status SocketError(std::string_view what, const error_code& ec) {
   return base::UnavailableError(std::string(what) + ": " + ec.message());
 }
 
 // Removes a socket file nobody accepts on; refuses a live socket or a non-socket.
-base::Status ClearStaleSocket(const std::string& path) {
+base::Status ClearStaleSocket(const std::string& path, std::string_view name) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return base::OkStatus();
@@ -59,15 +56,17 @@ base::Status ClearStaleSocket(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return base::FailedPreconditionError("cannot remove the stale socket " + path);
   }
-  spdlog::info("verify: removed a stale socket file {}", path);
+  spdlog::info("{}: removed a stale socket file {}", name, path);
   return base::OkStatus();
 }
 
 }  // namespace
 
-Listener::Listener(Core& core)
-    : core_(core),
-      strand_(asio::make_strand(core.io())),
+Listener::Listener(asio::io_context& io, ListenerOptions options, SessionFactory factory)
+    : io_(io),
+      options_(std::move(options)),
+      factory_(std::move(factory)),
+      strand_(asio::make_strand(io)),
       acceptor_(strand_),
       retry_timer_(strand_) {}
 
@@ -77,14 +76,14 @@ base::Status Listener::OpenUnix(const std::string& path) {
   if (path.size() >= sizeof(sockaddr_un::sun_path)) {
     return base::InvalidArgumentError("socket path too long");
   }
-  OTPD_RETURN_IF_ERROR(ClearStaleSocket(path));
+  OTPD_RETURN_IF_ERROR(ClearStaleSocket(path, options_.name));
   asio::generic::stream_protocol::endpoint endpoint{asio::local::stream_protocol::endpoint(path)};
   error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (ec) return SocketError("cannot bind " + path, ec);
   // Before listen(), so that nobody connects while the mode is still the umask's.
-  if (::chmod(path.c_str(), 0660) != 0) {
+  if (::chmod(path.c_str(), static_cast<mode_t>(options_.unix_mode)) != 0) {
     return base::FailedPreconditionError("cannot chmod the socket " + path);
   }
   struct stat st;
@@ -92,11 +91,10 @@ base::Status Listener::OpenUnix(const std::string& path) {
   unix_path_ = path;
   acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return SocketError("cannot listen on " + path, ec);
-  trusted_ = true;
   return base::OkStatus();
 }
 
-base::Status Listener::OpenTcp(const std::string& host_port, bool trusted) {
+base::Status Listener::OpenTcp(const std::string& host_port) {
   OTPD_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(host_port));
   std::string host = hp.host == "localhost" ? "127.0.0.1" : hp.host;
   error_code ec;
@@ -117,7 +115,6 @@ base::Status Listener::OpenTcp(const std::string& host_port, bool trusted) {
     port_ = ntohs(reinterpret_cast<const sockaddr_in6*>(bound.data())->sin6_port);
   }
   tcp_ = true;
-  trusted_ = trusted;
   return base::OkStatus();
 }
 
@@ -152,7 +149,7 @@ void Listener::Close(bool io_running) {
 
 void Listener::DoAccept() {
   if (!acceptor_.is_open()) return;
-  peer_.emplace(asio::make_strand(core_.io()));
+  peer_.emplace(asio::make_strand(io_));
   acceptor_.async_accept(*peer_,
                          [self = shared_from_this()](const error_code& ec) { self->OnAccept(ec); });
 }
@@ -161,39 +158,37 @@ void Listener::OnAccept(const error_code& ec) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     // Typically EMFILE: wait a little instead of spinning on the error.
-    spdlog::warn("verify: accept failed: {}", ec.message());
+    spdlog::warn("{}: accept failed: {}", options_.name, ec.message());
     retry_timer_.expires_after(std::chrono::milliseconds(100));
     retry_timer_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
       if (!wait_ec) self->DoAccept();
     });
     return;
   }
-  ServerStats& stats = core_.stats();
-  if (stats.connections.load(std::memory_order_relaxed) >=
-      static_cast<int64_t>(core_.max_connections())) {
+  if (live_->load(std::memory_order_relaxed) >= static_cast<int64_t>(options_.max_connections())) {
     Refuse(*peer_);
   } else {
     if (tcp_) {
       error_code ignored;
       peer_->set_option(asio::ip::tcp::no_delay(true), ignored);
     }
-    stats.connections.fetch_add(1, std::memory_order_relaxed);
-    stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-    auto session = std::make_shared<Session>(core_, std::move(*peer_), trusted_);
-    core_.Register(session);
-    session->Start();
+    live_->fetch_add(1, std::memory_order_relaxed);
+    if (options_.accepted != nullptr) options_.accepted->fetch_add(1, std::memory_order_relaxed);
+    factory_(std::move(*peer_), tcp_, ConnectionSlot(live_));
   }
   peer_.reset();
   DoAccept();
 }
 
 void Listener::Refuse(Socket& socket) {
-  core_.stats().connections_refused.fetch_add(1, std::memory_order_relaxed);
+  if (options_.refused != nullptr) options_.refused->fetch_add(1, std::memory_order_relaxed);
   // A best-effort explanation; a fresh socket's send buffer is empty, and non-blocking mode
   // guarantees this never waits.
   error_code ignored;
   socket.non_blocking(true, ignored);
-  socket.write_some(asio::buffer(kRefusal.data(), kRefusal.size()), ignored);
+  if (!options_.refusal.empty()) {
+    socket.write_some(asio::buffer(options_.refusal.data(), options_.refusal.size()), ignored);
+  }
   socket.shutdown(asio::socket_base::shutdown_both, ignored);
   socket.close(ignored);
 }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
@@ -26,56 +27,98 @@ constexpr size_t kReadSlack = 8192;
 // How long a closing connection waits for the peer to close after the last reply.
 constexpr std::chrono::milliseconds kLinger{500};
 
-uint64_t MicrosSince(SteadyClock::time_point start, SteadyClock::time_point now) {
+uint64_t MicrosSince(SteadyTime start, SteadyTime now) {
   auto d = std::chrono::duration_cast<std::chrono::microseconds>(now - start).count();
   return d < 0 ? 0 : static_cast<uint64_t>(d);
 }
 
-// The SignInService callback. Members are destroyed in reverse order: the executor (a strand
-// of core->io()) goes before the Core that owns the io_context.
+// The SignInService callback. It keeps the io_context (in the runner) alive until it has
+// posted; members are destroyed in reverse order, the executor before the runner.
 struct Completion {
+  std::shared_ptr<IoRunner> runner;
   std::shared_ptr<Core> core;
   asio::any_io_executor executor;
   std::weak_ptr<Session> session;
   uint64_t seq;
 };
 
+// The IP address of a TCP peer, for the HELLO guard ("" when it cannot be read).
+std::string PeerAddress(Socket& socket) {
+  error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  if (endpoint.protocol().family() != AF_INET && endpoint.protocol().family() != AF_INET6) {
+    return {};
+  }
+  asio::ip::tcp::endpoint tcp;
+  std::memcpy(tcp.data(), endpoint.data(), std::min<size_t>(endpoint.size(), tcp.capacity()));
+  return tcp.address().to_string(ec);
+}
+
 }  // namespace
 
-Session::Session(Core& core, Socket socket, bool trusted)
-    : core_(core),
+const Session::VerbEntry Session::kVerbs[] = {
+    {Verb::kHello, &Session::OnHello},   {Verb::kPing, &Session::OnPing},
+    {Verb::kStats, &Session::OnStats},   {Verb::kVerify, &Session::OnSignIn},
+    {Verb::kResync, &Session::OnSignIn},
+};
+
+Session::Session(std::shared_ptr<Core> core, Socket socket, bool tcp, ConnectionSlot slot)
+    : core_(std::move(core)),
       socket_(std::move(socket)),
-      deadline_timer_(socket_.get_executor()),
-      idle_timer_(socket_.get_executor()),
-      trusted_(trusted),
-      authenticated_(trusted),
-      buf_(core.max_line() + 2 + kReadSlack) {}
+      slot_(std::move(slot)),
+      tcp_(tcp),
+      authenticated_(!tcp || core_->allow_unauthenticated_tcp()),
+      buf_(core_->max_line() + 2 + kReadSlack),
+      idle_(socket_.get_executor()),
+      line_(socket_.get_executor()),
+      hello_(socket_.get_executor()),
+      request_(socket_.get_executor()),
+      linger_(socket_.get_executor()) {
+  core_->stats().connections.fetch_add(1, std::memory_order_relaxed);
+}
 
 Session::~Session() {
-  core_.stats().connections.fetch_sub(1, std::memory_order_relaxed);
-  core_.Unregister(this);
+  base::Wipe(buf_.data(), buf_.size());
+  core_->stats().connections.fetch_sub(1, std::memory_order_relaxed);
+  core_->Unregister(this);
 }
 
 void Session::Start() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    self->last_activity_ = SteadyClock::now();
-    self->ArmIdleTimer(self->last_activity_ + self->core_.idle_timeout());
+    self->last_activity_ = self->Now();
+    if (self->tcp_) self->peer_address_ = PeerAddress(self->socket_);
+    self->Arm(self->idle_, self->last_activity_ + self->core_->idle_timeout(),
+              &Session::OnIdleDeadline);
+    if (!self->authenticated_) {
+      self->Arm(self->hello_, self->last_activity_ + self->core_->hello_timeout(),
+                &Session::OnHelloDeadline);
+    }
     self->DoRead();
   });
 }
 
 void Session::Drain() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->CloseAfterReplies(); });
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartDraining(); });
 }
 
 void Session::Abort() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
 }
 
+void Session::CheckDeadlines() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    for (Deadline* d :
+         {&self->request_, &self->hello_, &self->line_, &self->idle_, &self->linger_}) {
+      self->CheckDeadline(*d);
+    }
+  });
+}
+
 // ---- reading ---------------------------------------------------------------------------------
 
 void Session::DoRead() {
-  if (read_in_progress_ || closed_) return;
+  if (read_in_progress_ || state_ == State::kClosed) return;
   read_in_progress_ = true;
   socket_.async_read_some(
       asio::buffer(buf_.data() + end_, buf_.size() - end_),
@@ -84,9 +127,9 @@ void Session::DoRead() {
 
 void Session::OnRead(const error_code& ec, size_t n) {
   read_in_progress_ = false;
-  if (closed_) return;
+  if (state_ == State::kClosed) return;
   if (ec) {
-    if (lingering_ || ec != asio::error::eof) {
+    if (state_ == State::kLingering || ec != asio::error::eof) {
       Close();
       return;
     }
@@ -95,20 +138,35 @@ void Session::OnRead(const error_code& ec, size_t n) {
     ProcessLines();
     return;
   }
-  last_activity_ = SteadyClock::now();
-  if (lingering_) {
-    DiscardRead();
+  last_activity_ = Now();
+  if (state_ == State::kLingering) {
+    base::Wipe(buf_.data() + end_, n);
+    DoRead();  // discarding
     return;
   }
-  if (closing_) return;  // draining: input after the stop is dropped
+  if (state_ == State::kDraining) {
+    base::Wipe(buf_.data() + end_, n);  // input after the stop is dropped
+    return;
+  }
   end_ += n;
   ProcessLines();
 }
 
+void Session::Consume(size_t n) {
+  if (n == 0) return;
+  const size_t rest = end_ - n;
+  std::memmove(buf_.data(), buf_.data() + n, rest);
+  // The partial line moved to the front may hold a key or a code: wipe what is left of it where
+  // it was. (Consumed HELLO lines were wiped where they were handled.)
+  const size_t from = std::max(n, rest);
+  base::Wipe(buf_.data() + from, end_ - from);
+  end_ = rest;
+}
+
 void Session::ProcessLines() {
-  const size_t max_line = core_.max_line();
+  const size_t max_line = core_->max_line();
   bool lines_done = false;
-  while (!closing_ && outstanding_ < core_.pipeline_depth()) {
+  while (state_ == State::kReading && outstanding_ < core_->pipeline_depth()) {
     char* start = buf_.data() + begin_;
     size_t avail = end_ - begin_;
     auto* lf = static_cast<char*>(std::memchr(start, '\n', avail));
@@ -125,131 +183,136 @@ void Session::ProcessLines() {
     lines_done = true;
     HandleLine(std::span<char>(start, len));
   }
-  if (begin_ == end_) {
-    begin_ = end_ = 0;
-  } else if (begin_ > 0) {
-    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
-    end_ -= begin_;
-    begin_ = 0;
-  }
-  if (closing_ || outstanding_ >= core_.pipeline_depth()) {
-    partial_line_ = false;  // not reading: the time waiting for replies is not the client's
+  Consume(begin_);
+  begin_ = 0;
+  if (state_ != State::kReading || outstanding_ >= core_->pipeline_depth()) {
+    // Not reading: the time spent waiting for replies is not the client's.
+    partial_since_.reset();
+    Disarm(line_);
     return;
   }
   if (peer_eof_) {
-    CloseAfterReplies();  // a partial last line is ignored
+    StartDraining();  // a partial last line is ignored
     return;
   }
   // What is left is the start of a line without its LF: it must be complete within the line
   // timeout of its first byte (approximately, of the read that brought it).
   if (end_ == 0) {
-    partial_line_ = false;
-  } else if (!partial_line_ || lines_done) {
-    partial_line_ = true;
-    partial_since_ = SteadyClock::now();
-    SteadyClock::time_point line_deadline = partial_since_ + core_.line_timeout();
-    if (line_deadline < idle_timer_at_) ArmIdleTimer(line_deadline);
+    partial_since_.reset();
+    Disarm(line_);
+  } else if (!partial_since_ || lines_done) {
+    partial_since_ = Now();
+    Arm(line_, *partial_since_ + core_->line_timeout(), &Session::OnLineDeadline);
   }
   DoRead();
 }
 
 void Session::RejectLineAndClose() {
-  core_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+  core_->stats().requests.fetch_add(1, std::memory_order_relaxed);
   ++outstanding_;
-  ReplyFail(kNoId, FailReason::kBadRequest);
+  ReplyFail(kNoId, service::Outcome::kBadRequest);
+  base::Wipe(buf_.data(), end_);
   begin_ = end_ = 0;
-  CloseAfterReplies();
+  StartDraining();
 }
 
 void Session::HandleLine(std::span<char> line) {
-  core_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+  core_->stats().requests.fetch_add(1, std::memory_order_relaxed);
   ++outstanding_;
   ParseResult parsed = ParseRequest(line);
   if (!parsed.ok) {
     SPDLOG_DEBUG("verify: bad request ({})", parsed.error);
-    ReplyFail(parsed.id, FailReason::kBadRequest);
+    ReplyFail(parsed.id, service::Outcome::kBadRequest);
     base::Wipe(line.data(), line.size());  // it may have been a HELLO carrying a key
-    if (!authenticated_) CloseAfterReplies();
+    if (!authenticated_) StartDraining();
     return;
   }
   const Request& request = parsed.request;
   if (!authenticated_ && request.verb != Verb::kHello) {
-    ReplyFail(request.id, FailReason::kUnauthorized);
-    CloseAfterReplies();
+    ReplyFail(request.id, service::Outcome::kUnauthorized);
+    StartDraining();
     return;
   }
-  switch (request.verb) {
-    case Verb::kHello:
-      HandleHello(request);
-      // The line held the client's key.
-      base::Wipe(line.data(), line.size());
-      break;
-    case Verb::kPing:
-      Reply(ReplyBuilder::Ok(request.id).Finish());
-      break;
-    case Verb::kStats:
-      Reply(FormatStatsReply(request.id, core_.stats()));
-      break;
-    case Verb::kVerify:
-    case Verb::kResync:
-      StartServiceCall(request);
-      break;
-    default:  // reserved verbs are rejected by the parser
-      ReplyFail(request.id, FailReason::kBadRequest);
-      break;
+  VerbHandler handler = nullptr;
+  for (const VerbEntry& e : kVerbs) {
+    if (e.verb == request.verb) handler = e.handler;
   }
+  if (handler == nullptr) {
+    ReplyFail(request.id, service::Outcome::kBadRequest);  // reserved verbs
+  } else {
+    (this->*handler)(request);
+  }
+  if (request.verb == Verb::kHello) base::Wipe(line.data(), line.size());  // the client's key
 }
 
-void Session::HandleHello(const Request& request) {
+// ---- verbs -----------------------------------------------------------------------------------
+
+void Session::OnHello(const Request& request) {
   if (request.version != kProtocolVersionText) {
-    core_.stats().CountFail(FailReason::kBadRequest);
-    Reply(ReplyBuilder::Fail(request.id, kReasonBadRequest)
+    core_->stats().CountFail(service::Outcome::kBadRequest);
+    Reply(ReplyBuilder::Fail(request.id, service::OutcomeReason(service::Outcome::kBadRequest))
               .Add("version", kProtocolVersionText)
               .Finish());
-    if (!authenticated_) CloseAfterReplies();
+    if (!authenticated_) StartDraining();
     return;
   }
-  if (!trusted_) {
-    bool ok = !request.client.empty() && core_.Authenticate(request.client, request.key);
-    if (!ok) {
-      spdlog::warn("verify: HELLO from an unknown client or with a wrong key; closing");
-      authenticated_ = false;
-      ReplyFail(request.id, FailReason::kUnauthorized);
-      CloseAfterReplies();
+  if (tcp_ && !core_->allow_unauthenticated_tcp()) {
+    HelloGuard& guard = core_->hello_guard();
+    if (!guard.Allowed(peer_address_)) {
+      RefuseHello(request.id, peer_address_, /*throttled=*/true);
+      return;
+    }
+    if (request.client.empty() || !core_->Authenticate(request.client, request.key)) {
+      RefuseHello(request.id, peer_address_, /*throttled=*/false);
       return;
     }
     authenticated_ = true;
+    Disarm(hello_);
   }
   Reply(FormatHelloOk(request.id, OTPD_VERSION));
 }
 
-// ---- the service -----------------------------------------------------------------------------
+void Session::RefuseHello(std::string_view id, std::string_view address, bool throttled) {
+  core_->hello_guard().Failed(address, core_->max_failed_hellos(), throttled);
+  (throttled ? core_->stats().hellos_throttled : core_->stats().hellos_failed)
+      .fetch_add(1, std::memory_order_relaxed);
+  authenticated_ = false;
+  ReplyFail(id, service::Outcome::kUnauthorized);
+  StartDraining();
+}
 
-void Session::StartServiceCall(const Request& request) {
-  auto& in_flight = core_.stats().in_flight;
+void Session::OnPing(const Request& request) { Reply(ReplyBuilder::Ok(request.id).Finish()); }
+
+void Session::OnStats(const Request& request) {
+  Reply(FormatStatsReply(request.id, core_->stats(), core_->service()->stats()));
+}
+
+void Session::OnSignIn(const Request& request) {
+  auto& in_flight = core_->stats().in_flight;
   if (in_flight.fetch_add(1, std::memory_order_relaxed) >=
-      static_cast<int64_t>(core_.max_in_flight())) {
+      static_cast<int64_t>(core_->max_in_flight())) {
     in_flight.fetch_sub(1, std::memory_order_relaxed);
-    ReplyFail(request.id, FailReason::kUnavailable);
+    ReplyFail(request.id, service::Outcome::kUnavailable);
     return;
   }
   uint64_t seq = next_seq_++;
-  SteadyClock::time_point now = SteadyClock::now();
-  pending_.emplace(seq, Pending{std::string(request.id), now, now + core_.request_deadline()});
-  ArmDeadlineTimer();
+  SteadyTime now = Now();
+  pending_.emplace(seq, Pending{std::string(request.id), now, now + core_->request_deadline()});
+  ArmRequestDeadline();
   if (request.verb == Verb::kVerify) {
     service::VerifyRequest v{request.user, request.serial, request.otp};
-    core_.service()->Verify(v, MakeCallback(seq));
+    core_->service()->Verify(v, MakeCallback(seq));
   } else {
     service::ResyncRequest r{request.user, request.serial, request.otp, request.otp2};
-    core_.service()->Resync(r, MakeCallback(seq));
+    core_->service()->Resync(r, MakeCallback(seq));
   }
 }
 
 service::SignInCallback Session::MakeCallback(uint64_t seq) {
-  Completion c{core_.shared_from_this(), socket_.get_executor(), weak_from_this(), seq};
+  Completion c{core_->runner(), core_, socket_.get_executor(), weak_from_this(), seq};
   return [c = std::move(c)](service::SignInResult result) {
     c.core->stats().in_flight.fetch_sub(1, std::memory_order_relaxed);
+    if (!c.runner) return;  // the server is gone
     asio::post(c.executor,
                [session = c.session, seq = c.seq, result = std::move(result)]() mutable {
                  if (auto self = session.lock()) self->OnServiceResult(seq, std::move(result));
@@ -260,11 +323,11 @@ service::SignInCallback Session::MakeCallback(uint64_t seq) {
 void Session::OnServiceResult(uint64_t seq, service::SignInResult result) {
   auto it = pending_.find(seq);
   if (it == pending_.end()) return;  // answered `unavailable` at the deadline, or closed
-  core_.stats().latency.Record(MicrosSince(it->second.start, SteadyClock::now()));
+  core_->stats().latency.Record(MicrosSince(it->second.start, Now()));
   if (result.outcome == service::Outcome::kAccepted) {
-    core_.stats().accepted.fetch_add(1, std::memory_order_relaxed);
+    core_->stats().accepted.fetch_add(1, std::memory_order_relaxed);
   } else {
-    core_.stats().CountFail(FailReasonOf(result.outcome));
+    core_->stats().CountFail(result.outcome);
   }
   Reply(FormatSignInReply(it->second.id, result));
   pending_.erase(it);
@@ -273,13 +336,13 @@ void Session::OnServiceResult(uint64_t seq, service::SignInResult result) {
 
 // ---- writing ---------------------------------------------------------------------------------
 
-void Session::ReplyFail(std::string_view id, FailReason reason) {
-  core_.stats().CountFail(reason);
-  Reply(ReplyBuilder::Fail(id, FailReasonName(reason)).Finish());
+void Session::ReplyFail(std::string_view id, service::Outcome reason) {
+  core_->stats().CountFail(reason);
+  Reply(ReplyBuilder::Fail(id, service::OutcomeReason(reason)).Finish());
 }
 
 void Session::Reply(std::string text) {
-  if (closed_) return;
+  if (state_ == State::kClosed) return;
   if (queued_.empty()) {
     queued_ = std::move(text);
   } else {
@@ -292,7 +355,9 @@ void Session::Reply(std::string text) {
   flush_posted_ = true;
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->flush_posted_ = false;
-    if (!self->write_in_progress_ && !self->queued_.empty() && !self->closed_) self->DoWrite();
+    if (!self->write_in_progress_ && !self->queued_.empty() && self->state_ != State::kClosed) {
+      self->DoWrite();
+    }
   });
 }
 
@@ -309,130 +374,163 @@ void Session::DoWrite() {
 
 void Session::OnWrite(const error_code& ec) {
   write_in_progress_ = false;
-  if (closed_) return;
+  if (state_ == State::kClosed) return;
   if (ec) {
     Close();
     return;
   }
-  last_activity_ = SteadyClock::now();
+  last_activity_ = Now();
   outstanding_ -= writing_count_;
   writing_count_ = 0;
   writing_.clear();
   if (!queued_.empty()) DoWrite();
-  if (closing_) {
-    MaybeFinish();
-  } else {
+  if (state_ == State::kReading) {
     ProcessLines();  // resumes a connection paused at the pipelining cap
+  } else {
+    MaybeFinish();
   }
 }
 
-// ---- timers ----------------------------------------------------------------------------------
+// ---- deadlines -------------------------------------------------------------------------------
 
-void Session::ArmDeadlineTimer() {
-  if (pending_.empty() || closed_) return;
-  SteadyClock::time_point earliest = pending_.begin()->second.deadline;
-  for (const auto& [seq, p] : pending_) earliest = std::min(earliest, p.deadline);
-  if (deadline_armed_ && deadline_at_ <= earliest) return;
-  deadline_armed_ = true;
-  deadline_at_ = earliest;
-  deadline_timer_.expires_at(earliest);
-  deadline_timer_.async_wait(
-      [self = shared_from_this()](const error_code& ec) { self->OnDeadlineTimer(ec); });
+void Session::Arm(Deadline& d, SteadyTime at, void (Session::*expire)()) {
+  if (state_ == State::kClosed) return;
+  d.at = at;
+  d.expire = expire;
+  const auto wait = std::max(at - Now(), SteadyTime::duration::zero());
+  d.timer.expires_after(wait);
+  d.timer.async_wait(
+      [self = shared_from_this(), &d](const error_code& ec) { self->OnTimer(d, ec); });
 }
 
-void Session::OnDeadlineTimer(const error_code& ec) {
-  if (ec == asio::error::operation_aborted || closed_) return;
-  deadline_armed_ = false;
-  SteadyClock::time_point now = SteadyClock::now();
+void Session::Disarm(Deadline& d) {
+  if (!d.at) return;
+  d.at.reset();
+  d.timer.cancel();
+}
+
+void Session::OnTimer(Deadline& d, const error_code& ec) {
+  if (ec == asio::error::operation_aborted) return;
+  CheckDeadline(d);
+}
+
+void Session::CheckDeadline(Deadline& d) {
+  if (state_ == State::kClosed || !d.at) return;
+  if (Now() < *d.at) {
+    Arm(d, *d.at, d.expire);  // the clock has not got there yet
+    return;
+  }
+  d.at.reset();
+  (this->*d.expire)();
+}
+
+void Session::ArmRequestDeadline() {
+  if (pending_.empty()) {
+    Disarm(request_);
+    return;
+  }
+  SteadyTime earliest = pending_.begin()->second.deadline;
+  for (const auto& [seq, p] : pending_) earliest = std::min(earliest, p.deadline);
+  if (request_.at && *request_.at <= earliest) return;
+  Arm(request_, earliest, &Session::OnRequestDeadline);
+}
+
+void Session::OnIdleDeadline() {
+  const SteadyTime now = Now();
+  // Waiting for the service is not idleness (the request deadline bounds it); a peer that
+  // neither sends nor reads its replies is.
+  if (!pending_.empty()) {
+    Arm(idle_, now + core_->idle_timeout(), &Session::OnIdleDeadline);
+    return;
+  }
+  const SteadyTime due = last_activity_ + core_->idle_timeout();
+  if (now < due) {
+    Arm(idle_, due, &Session::OnIdleDeadline);
+    return;
+  }
+  SPDLOG_DEBUG("verify: closing an idle connection");
+  Close();
+}
+
+void Session::OnLineDeadline() {
+  // A line trickling in (a byte now and then keeps the connection from being idle) gets a
+  // bad_request once the line timeout passes, like an oversized line, and the connection closes.
+  if (state_ != State::kReading || !partial_since_) return;
+  const SteadyTime due = *partial_since_ + core_->line_timeout();
+  if (Now() < due) {
+    Arm(line_, due, &Session::OnLineDeadline);
+    return;
+  }
+  SPDLOG_DEBUG("verify: closing a connection whose request line did not complete in time");
+  partial_since_.reset();
+  RejectLineAndClose();
+}
+
+void Session::OnHelloDeadline() {
+  if (authenticated_ || state_ != State::kReading) return;
+  SPDLOG_DEBUG("verify: closing a TCP connection that did not say HELLO in time");
+  core_->stats().requests.fetch_add(1, std::memory_order_relaxed);
+  ++outstanding_;
+  ReplyFail(kNoId, service::Outcome::kUnauthorized);
+  StartDraining();
+}
+
+void Session::OnRequestDeadline() {
+  const SteadyTime now = Now();
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->second.deadline > now) {
       ++it;
       continue;
     }
     // The service is still working on it: in_flight drops when its callback runs.
-    core_.stats().latency.Record(MicrosSince(it->second.start, now));
-    ReplyFail(it->second.id, FailReason::kUnavailable);
+    core_->stats().latency.Record(MicrosSince(it->second.start, now));
+    ReplyFail(it->second.id, service::Outcome::kUnavailable);
     it = pending_.erase(it);
   }
-  ArmDeadlineTimer();
+  ArmRequestDeadline();
   MaybeFinish();
 }
 
-void Session::ArmIdleTimer(SteadyClock::time_point at) {
-  idle_timer_at_ = at;
-  idle_timer_.expires_at(at);
-  idle_timer_.async_wait(
-      [self = shared_from_this()](const error_code& ec) { self->OnIdleTimer(ec); });
-}
-
-void Session::OnIdleTimer(const error_code& ec) {
-  if (ec == asio::error::operation_aborted || closed_) return;
-  if (lingering_) {
-    Close();
-    return;
-  }
-  SteadyClock::time_point now = SteadyClock::now();
-  std::chrono::milliseconds idle = core_.idle_timeout();
-  // Waiting for the service is not idleness (the request deadline bounds it); a peer that
-  // neither sends nor reads its replies is.
-  if (pending_.empty() && now - last_activity_ >= idle) {
-    SPDLOG_DEBUG("verify: closing an idle connection");
-    Close();
-    return;
-  }
-  // A line trickling in (a byte now and then keeps the connection from being idle) gets a
-  // bad_request once the line timeout passes, like an oversized line, and the connection closes.
-  std::chrono::milliseconds line_timeout = core_.line_timeout();
-  if (partial_line_ && !closing_ && now - partial_since_ >= line_timeout) {
-    SPDLOG_DEBUG("verify: closing a connection whose request line did not complete in time");
-    partial_line_ = false;
-    RejectLineAndClose();
-    return;
-  }
-  SteadyClock::time_point next =
-      std::max(last_activity_, pending_.empty() ? last_activity_ : now) + idle;
-  if (partial_line_) next = std::min(next, partial_since_ + line_timeout);
-  ArmIdleTimer(next);
-}
+void Session::OnLingerDeadline() { Close(); }
 
 // ---- closing ---------------------------------------------------------------------------------
 
-void Session::CloseAfterReplies() {
-  if (closed_) return;
-  closing_ = true;
+void Session::StartDraining() {
+  if (state_ != State::kReading) return;
+  state_ = State::kDraining;
+  partial_since_.reset();
+  Disarm(line_);
+  Disarm(hello_);
   MaybeFinish();
 }
 
 void Session::MaybeFinish() {
-  if (!closing_ || closed_ || lingering_) return;
+  if (state_ != State::kDraining) return;
   if (!pending_.empty() || write_in_progress_ || !queued_.empty()) return;
-  Linger();
+  StartLingering();
 }
 
-void Session::Linger() {
-  lingering_ = true;
+void Session::StartLingering() {
+  state_ = State::kLingering;
   error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_send, ignored);
-  ArmIdleTimer(SteadyClock::now() + kLinger);
-  DiscardRead();
-}
-
-void Session::DiscardRead() {
-  if (read_in_progress_ || closed_) return;
+  Arm(linger_, Now() + kLinger, &Session::OnLingerDeadline);
+  base::Wipe(buf_.data(), end_);
   begin_ = end_ = 0;
-  DoRead();
+  DoRead();  // discards until the peer closes
 }
 
 void Session::Close() {
-  if (closed_) return;
-  closed_ = true;
-  closing_ = true;
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
   pending_.clear();
   error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
-  deadline_timer_.cancel();
-  idle_timer_.cancel();
+  for (Deadline* d : {&idle_, &line_, &hello_, &request_, &linger_}) {
+    d->at.reset();
+    d->timer.cancel();
+  }
 }
 
 }  // namespace otpd::server::internal

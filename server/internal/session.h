@@ -1,42 +1,60 @@
-// One verify-socket connection: reads request lines, answers them (VERIFY and RESYNC through
-// the SignInService, possibly out of order), enforces the per-connection limits.
+// One verify-socket connection: reads request lines, answers them (VERIFY and RESYNC through the
+// SignInService, possibly out of order), and enforces the per-connection limits.
+//
+// The connection is in one of four states:
+//   kReading    reading and answering requests; reading pauses while pipeline_depth replies
+//               are outstanding (backpressure) and resumes as they are written;
+//   kDraining   no more requests are read (stop, a refused line, a failed HELLO, the peer's
+//               EOF); the connection closes once every reply is written;
+//   kLingering  the last reply is written and the write side shut down; input is discarded until
+//               the peer closes or the linger time passes, so that unread input cannot turn into
+//               a reset that destroys the replies;
+//   kClosed.
+// Each deadline has its own timer: idle (nothing in flight and no bytes for idle_timeout), line
+// (a request line must complete within line_timeout of its first byte), hello (a TCP connection
+// must authenticate within hello_timeout), request (a VERIFY not decided within
+// request_deadline answers unavailable) and linger. Deadlines are times of the server's
+// base::Clock; CheckDeadlines() re-evaluates them against it at once (tests with a FakeClock).
+//
+// Verbs are dispatched through one table (kVerbs in session.cc): a new verb is one entry and one
+// handler.
 //
 // A Session owns itself: it is kept alive by the handlers of its pending operations
 // (shared_from_this) and dies when the socket is closed and they have all completed.
 // SignInService callbacks hold only a weak reference and post back to the session's strand.
 //
 // Thread-safety: all private state is touched only on the session's strand (the socket's
-// executor). Start, Drain and Abort may be called from any thread.
+// executor). Start, Drain, Abort and CheckDeadlines may be called from any thread.
 
 #ifndef OTPD_SERVER_INTERNAL_SESSION_H_
 #define OTPD_SERVER_INTERNAL_SESSION_H_
 
-#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "server/internal/core.h"
+#include "server/internal/listener.h"
 #include "server/protocol.h"
 #include "server/server_stats.h"
 #include "service/sign_in.h"
 
 namespace otpd::server::internal {
 
-using Socket = boost::asio::generic::stream_protocol::socket;
-using SteadyClock = std::chrono::steady_clock;
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  // `socket` must use a strand of core.io() as its executor. `trusted` connections (Unix socket,
-  // or an explicitly unauthenticated TCP listener) need no HELLO.
-  Session(Core& core, Socket socket, bool trusted);
+  // `socket` must use a strand of core->io() as its executor. Connections on the Unix socket,
+  // and on TCP when unauthenticated TCP is configured, need no HELLO.
+  Session(std::shared_ptr<Core> core, Socket socket, bool tcp, ConnectionSlot slot);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -46,67 +64,97 @@ class Session : public std::enable_shared_from_this<Session> {
   void Drain();
   // Closes now; late service answers are dropped.
   void Abort();
+  // Acts on every deadline that has passed by the clock's time now.
+  void CheckDeadlines();
 
  private:
-  struct Pending {
-    std::string id;
-    SteadyClock::time_point start;
-    SteadyClock::time_point deadline;
+  enum class State { kReading, kDraining, kLingering, kClosed };
+
+  // A deadline and its timer.
+  struct Deadline {
+    explicit Deadline(const boost::asio::any_io_executor& executor) : timer(executor) {}
+    boost::asio::steady_timer timer;
+    std::optional<SteadyTime> at;
+    void (Session::*expire)() = nullptr;
   };
 
+  struct Pending {
+    std::string id;
+    SteadyTime start;
+    SteadyTime deadline;
+  };
+
+  using VerbHandler = void (Session::*)(const Request&);
+  struct VerbEntry {
+    Verb verb;
+    VerbHandler handler;
+  };
+  static const VerbEntry kVerbs[];
+
+  SteadyTime Now() const { return core_->clock().SteadyNow(); }
+
+  // ---- reading
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void ProcessLines();
   void HandleLine(std::span<char> line);
   // The line being read is refused (too long, or not complete in time): `FAIL - bad_request`,
-  // the unread input dropped, and the connection closes once earlier replies are written.
+  // the unread input dropped, and the connection drains.
   void RejectLineAndClose();
-  void HandleHello(const Request& request);
-  void StartServiceCall(const Request& request);
+  // Drops the first `n` bytes of the read buffer, wiping where they were.
+  void Consume(size_t n);
+
+  // ---- verbs
+  void OnHello(const Request& request);
+  void OnPing(const Request& request);
+  void OnStats(const Request& request);
+  void OnSignIn(const Request& request);
+  void RefuseHello(std::string_view id, std::string_view address, bool throttled);
   void OnServiceResult(uint64_t seq, service::SignInResult result);
   service::SignInCallback MakeCallback(uint64_t seq);
 
+  // ---- writing
   void Reply(std::string text);
-  void ReplyFail(std::string_view id, FailReason reason);
+  void ReplyFail(std::string_view id, service::Outcome reason);
   void DoWrite();
   void OnWrite(const boost::system::error_code& ec);
 
-  void ArmDeadlineTimer();
-  void OnDeadlineTimer(const boost::system::error_code& ec);
-  void ArmIdleTimer(SteadyClock::time_point at);
-  void OnIdleTimer(const boost::system::error_code& ec);
+  // ---- deadlines
+  void Arm(Deadline& d, SteadyTime at, void (Session::*expire)());
+  void Disarm(Deadline& d);
+  void OnTimer(Deadline& d, const boost::system::error_code& ec);
+  void CheckDeadline(Deadline& d);
+  void ArmRequestDeadline();
+  void OnIdleDeadline();
+  void OnLineDeadline();
+  void OnHelloDeadline();
+  void OnRequestDeadline();
+  void OnLingerDeadline();
 
-  // No more requests are read; the connection closes once everything pending is written.
-  void CloseAfterReplies();
+  // ---- closing
+  void StartDraining();
   void MaybeFinish();
-  // Half-closes and discards input until the peer closes (bounded), so that the last replies
-  // are not lost to a reset caused by unread input.
-  void Linger();
-  void DiscardRead();
+  void StartLingering();
   void Close();
 
-  Core& core_;
+  std::shared_ptr<Core> core_;
   Socket socket_;
-  boost::asio::steady_timer deadline_timer_;
-  boost::asio::steady_timer idle_timer_;
-  const bool trusted_;
+  ConnectionSlot slot_;
+  const bool tcp_;
   bool authenticated_;
+  State state_ = State::kReading;
+  std::string peer_address_;  // TCP: the client's IP address, for the HELLO guard
 
   std::vector<char> buf_;
   size_t begin_ = 0;  // start of the first unprocessed byte
   size_t end_ = 0;    // end of the bytes read
   bool read_in_progress_ = false;
   bool peer_eof_ = false;  // the client half-closed
-  bool closing_ = false;   // no further requests are processed
-  bool lingering_ = false;
-  bool closed_ = false;
 
   // Requests read whose reply has not been written to the socket yet (the pipelining cap).
   uint32_t outstanding_ = 0;
   uint64_t next_seq_ = 0;
   std::map<uint64_t, Pending> pending_;  // at the SignInService, by sequence number
-  bool deadline_armed_ = false;
-  SteadyClock::time_point deadline_at_;
 
   std::string queued_;  // replies waiting for the current write to finish
   uint32_t queued_count_ = 0;
@@ -115,11 +163,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool write_in_progress_ = false;
   bool flush_posted_ = false;  // a DoWrite of queued_ is posted to the strand
 
-  SteadyClock::time_point last_activity_;
-  SteadyClock::time_point idle_timer_at_;  // when the idle timer fires next
-  // The buffer ends with an incomplete line, whose first bytes arrived at partial_since_.
-  bool partial_line_ = false;
-  SteadyClock::time_point partial_since_;
+  SteadyTime last_activity_;
+  std::optional<SteadyTime> partial_since_;  // the buffer ends with a line begun then
+
+  Deadline idle_;
+  Deadline line_;
+  Deadline hello_;
+  Deadline request_;
+  Deadline linger_;
 };
 
 }  // namespace otpd::server::internal

@@ -28,6 +28,8 @@ using otpd::testing::LineClient;
 using otpd::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
+constexpr char kClientKey[] = "vpn-client-key-0123456789";
+
 class HostileClientsTest : public ::testing::Test {
  protected:
   // `n` connections to the daemon's Unix socket (fewer, with a failure recorded, if some fail).
@@ -45,10 +47,23 @@ class HostileClientsTest : public ::testing::Test {
   }
 
   void StartDaemon(const std::vector<std::string>& extra = {}) {
+    StartDaemonWith(e2e::DaemonArgs(dir_.File("data"), extra));
+  }
+
+  // The daemon with TCP clients that must authenticate (client "vpn", kClientKey) and the given
+  // [limits] lines.
+  void StartAuthenticatingDaemon(const std::string& limits) {
+    otpd::testing::WriteFile(
+        dir_.File("otpd.toml"),
+        "[limits]\n" + limits + "\n[clients.vpn]\nkey = \"" + std::string(kClientKey) + "\"\n");
+    StartDaemonWith({"--data-dir", dir_.File("data"), "--socket", SocketPath(), "--listen",
+                     "127.0.0.1:0", "--config", dir_.File("otpd.toml")});
+  }
+
+  void StartDaemonWith(const std::vector<std::string>& args) {
     std::string error;
     ASSERT_TRUE(e2e::PrepareDataDir(dir_.File("data"), {token_}, &error)) << error;
-    ASSERT_TRUE(daemon_.Start(OTPD_PATH, e2e::DaemonArgs(dir_.File("data"), extra)))
-        << daemon_.log();
+    ASSERT_TRUE(daemon_.Start(OTPD_PATH, args)) << daemon_.log();
     pid_ = FindChild("otpd");
     ASSERT_GT(pid_, 0);
     baseline_kib_ = RssKib(pid_);
@@ -221,12 +236,12 @@ TEST_F(HostileClientsTest, LinesTricklingPastTheLineTimeoutAreCutOff) {
 }
 
 // 10 000 connections that send nothing. The soft open-file limit is raised for this process and
-// the daemon it starts, and --max-connections lets them all in.
+// the daemon it starts, and --max-tcp-connections lets them all in.
 TEST_F(HostileClientsTest, TenThousandIdleConnections) {
   constexpr int kIdle = 10'000;
   uint64_t limit = RaiseFdLimit(kIdle + 1000);
   if (limit < kIdle + 200) GTEST_SKIP() << "RLIMIT_NOFILE hard limit too low: " << limit;
-  StartDaemon({"--max-connections", std::to_string(kIdle + 100)});
+  StartDaemon({"--max-tcp-connections", std::to_string(kIdle + 100)});
   std::vector<int> fds;
   fds.reserve(kIdle);
   auto start = Clock::now();
@@ -362,6 +377,78 @@ TEST_F(HostileClientsTest, GarbageFloodLeavesTheDaemonServing) {
   EXPECT_LT(lat.Percentile(0.99), 250'000);
   ExpectSignInWorks();
   ExpectBounded("garbage flood", 64 * 1024);
+}
+
+// A flood of TCP connections that never say HELLO takes only the TCP listener's share: front
+// ends on the Unix socket keep connecting and signing in, and the silent connections are cut at
+// the HELLO deadline.
+TEST_F(HostileClientsTest, ATcpFloodLeavesUnixFrontEndsAlone) {
+  RaiseFdLimit(4096);
+  StartAuthenticatingDaemon(
+      "max_connections = 200\nmax_tcp_connections = 100\n"
+      "hello_timeout_ms = 1500");
+  std::vector<int> silent;
+  for (int i = 0; i < 300; ++i) {
+    int fd = ConnectTcp(daemon_.tcp_port());
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    silent.push_back(fd);
+  }
+  // Front ends on the Unix socket: every one connects and is served, none sees a broken pipe.
+  std::vector<LineClient> front_ends;
+  for (int i = 0; i < 150; ++i) front_ends.push_back(LineClient::Unix(SocketPath()));
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_EQ(front_ends[i].Call("PING\tp" + std::to_string(i)), "OK\tp" + std::to_string(i))
+        << "front end " << i;
+  }
+  ExpectSignInWorks();
+  std::string stats = front_ends[0].Call("STATS\ts");
+  Figure("tcp flood: refused connections", Field(stats, "connections_refused"));
+  EXPECT_GE(std::stoi(Field(stats, "connections_refused")), 200);
+  // The held silent connections are answered `unauthorized` and closed at the HELLO deadline.
+  auto start = Clock::now();
+  int cut = 0;
+  for (int fd : silent) {
+    char buf[256];
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0 &&
+        std::string(buf, static_cast<size_t>(n)).find("reason=unauthorized") != std::string::npos) {
+      ++cut;
+    }
+    close(fd);
+  }
+  Figure("tcp flood: silent connections cut at the HELLO deadline", std::to_string(cut));
+  EXPECT_EQ(cut, 100);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));
+  ExpectBounded("tcp flood", 64 * 1024);
+}
+
+// Thousands of wrong HELLOs from one address: its HELLOs are soon refused without the key being
+// looked at (even the right key), and the log gets a few summary lines, not one per failure.
+TEST_F(HostileClientsTest, KeyGuessingIsThrottledAndTheLogStaysQuiet) {
+  StartAuthenticatingDaemon("max_failed_hellos = 5");
+  constexpr int kGuesses = 2000;
+  for (int i = 0; i < kGuesses; ++i) {
+    LineClient c = LineClient::Tcp(daemon_.tcp_port());
+    std::string reply = c.Call("HELLO\th\tversion=1\tclient=vpn\tkey=guess-" + std::to_string(i));
+    ASSERT_EQ(Field(reply, "reason"), "unauthorized") << reply;
+  }
+  LineClient right = LineClient::Tcp(daemon_.tcp_port());
+  EXPECT_EQ(Field(right.Call(std::string("HELLO\th\tversion=1\tclient=vpn\tkey=") + kClientKey),
+                  "reason"),
+            "unauthorized");
+  LineClient probe = LineClient::Unix(SocketPath());
+  std::string stats = probe.Call("STATS\ts");
+  EXPECT_EQ(Field(stats, "hellos_failed"), "6");
+  EXPECT_EQ(std::stoi(Field(stats, "hellos_throttled")), kGuesses - 5);
+  ASSERT_EQ(daemon_.Stop(SIGTERM), 0);
+  int lines = 0;
+  for (size_t at = 0; (at = daemon_.log().find("HELLO", at)) != std::string::npos; ++at) ++lines;
+  Figure("key guessing: log lines for " + std::to_string(kGuesses) + " failed HELLOs",
+         std::to_string(lines));
+  EXPECT_LE(lines, 5);
+  EXPECT_EQ(daemon_.log().find("guess-"), std::string::npos);
 }
 
 }  // namespace

@@ -21,6 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "server/protocol.h"
 #include "tests/server/fake_sign_in_service.h"
 #include "tests/server/test_client.h"
@@ -56,7 +59,7 @@ class VerifyServerTest : public ::testing::Test {
   }
 
   void StartServer() {
-    server_ = std::make_unique<VerifyServer>(config_, &service_);
+    server_ = std::make_unique<VerifyServer>(config_, &service_, *clock_);
     base::Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s;
     ASSERT_NE(server_->tcp_port(), 0);
@@ -109,9 +112,25 @@ class VerifyServerTest : public ::testing::Test {
     return a;
   }
 
+  // Advances the fake clock by `step` at a time (checking deadlines after each) until `c` gets a
+  // line or `limit` has passed; returns the line and how far the clock went.
+  std::pair<std::optional<std::string>, std::chrono::milliseconds> AdvanceUntilReply(
+      TestClient& c, std::chrono::milliseconds step, std::chrono::milliseconds limit) {
+    std::chrono::milliseconds advanced{0};
+    while (advanced < limit) {
+      fake_.Advance(step);
+      advanced += step;
+      server_->CheckDeadlines();
+      if (auto line = c.ReadLine(20ms)) return {line, advanced};
+    }
+    return {std::nullopt, advanced};
+  }
+
   std::filesystem::path dir_;
   ServerConfig config_;
-  FakeSignInService service_;  // declared before server_: outlives it
+  base::FakeClock fake_;
+  const base::Clock* clock_ = base::RealClock::Get();  // tests of deadlines use &fake_
+  FakeSignInService service_;                          // declared before server_: outlives it
   std::unique_ptr<VerifyServer> server_;
 };
 
@@ -339,12 +358,15 @@ TEST_F(VerifyServerTest, PipelineCapPausesReadingInsteadOfBuffering) {
     written += static_cast<size_t>(n);
   }
   ASSERT_TRUE(blocked) << "wrote " << written << " bytes without blocking";
-  ParsedReply before = Stats();
-  std::this_thread::sleep_for(200ms);
-  ParsedReply after = Stats();
-  uint64_t requests_before = std::stoull(before.fields["requests"]);
-  uint64_t requests_after = std::stoull(after.fields["requests"]);
-  // The server stopped reading: only the STATS request itself was added.
+  // The server works through what the kernel buffered, then stops reading: from then on only
+  // the STATS requests themselves are added.
+  uint64_t requests_before = 0, requests_after = 0;
+  for (int i = 0; i < 100; ++i) {
+    requests_before = std::stoull(Stats().fields["requests"]);
+    std::this_thread::sleep_for(100ms);
+    requests_after = std::stoull(Stats().fields["requests"]);
+    if (requests_after == requests_before + 1) break;
+  }
   EXPECT_EQ(requests_after, requests_before + 1);
   EXPECT_LT(requests_before, written / ping.size());
 
@@ -369,49 +391,58 @@ TEST_F(VerifyServerTest, PipelineCapPausesReadingInsteadOfBuffering) {
 
 TEST_F(VerifyServerTest, IdleConnectionsAreClosed) {
   config_.limits.idle_timeout = 300ms;
+  clock_ = &fake_;
   StartServer();
   TestClient idle = Unix();
   TestClient busy = Unix();
+  EXPECT_EQ(idle.Call("PING\t0"), "OK\t0");  // its last activity: now
   EXPECT_EQ(busy.Call("PING\t1"), "OK\t1");
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 5; ++i) {
-    std::this_thread::sleep_for(100ms);
+  for (int i = 1; i <= 5; ++i) {
+    fake_.Advance(100ms);
     EXPECT_EQ(busy.Call("PING\t2"), "OK\t2");
+    server_->CheckDeadlines();
+    if (i < 3) {
+      EXPECT_FALSE(idle.WaitClosed(20ms)) << "closed after " << 100 * i << " ms";
+    }
   }
   EXPECT_TRUE(idle.WaitClosed(2s));
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
   EXPECT_EQ(busy.Call("PING\t3"), "OK\t3");
 }
 
 TEST_F(VerifyServerTest, LineTricklingPastTheLineTimeoutIsCutOff) {
   config_.limits.line_timeout = 400ms;
+  clock_ = &fake_;
   StartServer();
   TestClient slow = Unix();
-  TestClient busy = Unix();
   // A line completed within the timeout, a byte at a time, is answered.
   for (char ch : std::string("PING\tquick\n")) {
     ASSERT_TRUE(slow.Send(std::string(1, ch)));
-    std::this_thread::sleep_for(10ms);
+    fake_.Advance(10ms);
+    server_->CheckDeadlines();
   }
   EXPECT_EQ(slow.ReadLine(), "OK\tquick");
   // A line still incomplete when the timeout passes is not, although bytes keep arriving (which
   // keeps the connection from being idle).
-  auto start = std::chrono::steady_clock::now();
   const std::string line = "PING\tslow-trickle-of-a-request-id\n";
   std::optional<std::string> reply;
+  std::chrono::milliseconds advanced{0};
   for (size_t i = 0; i < line.size() && !reply; ++i) {
     if (!slow.Send(line.substr(i, 1))) break;
-    EXPECT_EQ(busy.Call("PING\tb"), "OK\tb");
-    reply = slow.ReadLine(100ms);
+    fake_.Advance(30ms);
+    advanced += 30ms;
+    server_->CheckDeadlines();
+    reply = slow.ReadLine(20ms);
   }
   EXPECT_EQ(reply, "FAIL\t-\treason=bad_request");
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 380ms);
+  EXPECT_GE(advanced, 400ms);
   EXPECT_TRUE(slow.WaitClosed(2s));
   // The timeout is per line: a connection that always has part of a line buffered, but whose
   // lines each complete in time, is never cut.
+  TestClient busy = Unix();
   for (int i = 0; i < 8; ++i) {
     ASSERT_TRUE(busy.Send("PING\tp"));
-    std::this_thread::sleep_for(100ms);
+    fake_.Advance(300ms);
+    server_->CheckDeadlines();
     ASSERT_TRUE(busy.Send(std::to_string(i) + "\nPI"));
     EXPECT_EQ(busy.ReadLine(), "OK\tp" + std::to_string(i));
     ASSERT_TRUE(busy.Send("NG\tq\n"));
@@ -421,12 +452,19 @@ TEST_F(VerifyServerTest, LineTricklingPastTheLineTimeoutIsCutOff) {
 
 TEST_F(VerifyServerTest, RequestDeadlineAnswersUnavailableAndDropsTheLateAnswer) {
   config_.limits.request_deadline = 200ms;
+  clock_ = &fake_;
   service_.Script("999999", Hold());
   StartServer();
   TestClient c = Unix();
-  auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(c.Call("VERIFY\tslow\tuser=u\totp=999999"), "FAIL\tslow\treason=unavailable");
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 190ms);
+  ASSERT_TRUE(c.Send("VERIFY\tslow\tuser=u\totp=999999\n"));
+  for (int i = 0; i < 200 && service_.held() < 1; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(service_.held(), 1u);
+  fake_.Advance(190ms);
+  server_->CheckDeadlines();
+  EXPECT_EQ(c.ReadLine(50ms), std::nullopt);
+  fake_.Advance(10ms);
+  server_->CheckDeadlines();
+  EXPECT_EQ(c.ReadLine(), "FAIL\tslow\treason=unavailable");
   EXPECT_EQ(Stats().fields["in_flight"], "1");  // the service still has it
   service_.ReleaseHeld();
   EXPECT_EQ(c.Call("PING\tnext"), "OK\tnext");  // and not the late answer
@@ -471,16 +509,110 @@ TEST_F(VerifyServerTest, StopIsBoundedWhenTheServiceNeverAnswers) {
   std::this_thread::sleep_for(50ms);
 }
 
-TEST_F(VerifyServerTest, MaxConnectionsRefusesTheExcess) {
+TEST_F(VerifyServerTest, EachListenerRefusesItsOwnExcess) {
   config_.limits.max_connections = 2;
+  config_.limits.max_tcp_connections = 1;
   StartServer();
   TestClient a = Unix();
   TestClient b = AuthenticatedTcp();
   EXPECT_EQ(a.Call("PING\ta"), "OK\ta");
-  TestClient c = Unix();
-  EXPECT_EQ(c.ReadLine(), "FAIL\t-\treason=unavailable");
-  EXPECT_TRUE(c.WaitClosed());
+  TestClient c = Unix();  // the TCP connection does not count against the Unix socket
+  EXPECT_EQ(c.Call("PING\tc"), "OK\tc");
+  TestClient d = Unix();
+  EXPECT_EQ(d.ReadLine(), "FAIL\t-\treason=unavailable");
+  EXPECT_TRUE(d.WaitClosed());
+  TestClient e = Tcp();
+  EXPECT_EQ(e.ReadLine(), "FAIL\t-\treason=unavailable");
+  EXPECT_TRUE(e.WaitClosed());
   EXPECT_EQ(b.Call("PING\tb"), "OK\tb");
+}
+
+// Silent TCP connections (no HELLO) are bounded by the TCP listener's own limit and by the HELLO
+// deadline: front ends on the Unix socket never notice them.
+TEST_F(VerifyServerTest, ATcpFloodLeavesTheUnixSocketAlone) {
+  config_.limits.max_connections = 50;
+  config_.limits.max_tcp_connections = 20;
+  config_.limits.hello_timeout = 5s;
+  clock_ = &fake_;
+  StartServer();
+  std::vector<TestClient> silent;
+  for (int i = 0; i < 40; ++i) silent.push_back(Tcp());
+  // The first 20 are held, the rest refused at once.
+  int refused = 0;
+  for (int i = 20; i < 40; ++i) {
+    if (silent[i].ReadLine(2s) == "FAIL\t-\treason=unavailable") ++refused;
+  }
+  EXPECT_EQ(refused, 20);
+  std::vector<TestClient> front_ends;
+  for (int i = 0; i < 40; ++i) front_ends.push_back(Unix());
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(front_ends[i].Call("PING\t" + std::to_string(i)), "OK\t" + std::to_string(i));
+  }
+  // The silent ones are cut at the HELLO deadline, and no sooner.
+  fake_.Advance(4900ms);
+  server_->CheckDeadlines();
+  EXPECT_EQ(silent[0].ReadLine(50ms), std::nullopt);
+  fake_.Advance(200ms);
+  server_->CheckDeadlines();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(silent[i].ReadLine(2s), "FAIL\t-\treason=unauthorized") << i;
+  }
+  // Their places are free again once they are closed (here: at the end of the linger time).
+  fake_.Advance(1s);
+  server_->CheckDeadlines();
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(silent[i].WaitClosed()) << i;
+  bool welcome = false;
+  for (int i = 0; i < 100 && !welcome; ++i) {
+    std::optional<TestClient> late = TestClient::Tcp(server_->tcp_port());
+    welcome = late && late->Call(std::string("HELLO\th\tversion=1\tclient=vpn\tkey=") + kClientKey)
+                          .value_or("")
+                          .starts_with("OK");
+    if (!welcome) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(welcome);
+}
+
+// Failed HELLOs from one address lock it out for a while: its HELLOs are then refused without
+// the key being checked, even the right one; and the log gets a summary, not a line each.
+TEST_F(VerifyServerTest, FailedHellosAreThrottledAndSummarised) {
+  config_.limits.max_failed_hellos = 3;
+  clock_ = &fake_;
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  StartServer();
+  const std::string wrong = "HELLO\th\tversion=1\tclient=vpn\tkey=vpn-key-0123456789abcdeX";
+  const std::string right = std::string("HELLO\th\tversion=1\tclient=vpn\tkey=") + kClientKey;
+  for (int i = 0; i < 50; ++i) {
+    TestClient c = Tcp();
+    EXPECT_EQ(c.Call(wrong), "FAIL\th\treason=unauthorized");
+  }
+  {
+    TestClient c = Tcp();  // locked: the right key is refused too
+    EXPECT_EQ(c.Call(right), "FAIL\th\treason=unauthorized");
+  }
+  ParsedReply stats = Stats();
+  EXPECT_EQ(stats.fields["hellos_failed"], "4");
+  EXPECT_EQ(stats.fields["hellos_throttled"], "47");
+  fake_.Advance(61s);
+  {
+    TestClient c = Tcp();
+    EXPECT_EQ(c.Call(right), "OK\th\tversion=1\tserver=otpd/" OTPD_TEST_VERSION);
+  }
+  server_->Stop();  // flushes the summary
+  std::vector<std::string> lines = sink->last_formatted();
+  spdlog::set_default_logger(previous);
+  int hello_lines = 0;
+  bool summary = false;
+  for (const std::string& l : lines) {
+    if (l.find("HELLO") == std::string::npos) continue;
+    ++hello_lines;
+    summary |= l.find("50 failed HELLOs") != std::string::npos ||
+               l.find("failed HELLOs from 1 address") != std::string::npos;
+    EXPECT_EQ(l.find("vpn-key"), std::string::npos) << l;  // never the key
+  }
+  EXPECT_LE(hello_lines, 3);
+  EXPECT_TRUE(summary);
 }
 
 TEST_F(VerifyServerTest, HalfClosedClientGetsItsAnswers) {
