@@ -265,7 +265,9 @@ TEST(VerifierTest, TheTopOfTheCounterRangeAcceptsNothingTwice) {
   const uint64_t last = UINT64_MAX;
   for (uint64_t a = last - 20; a != last; ++a) {  // the RFC seed's codes up there are distinct
     ASSERT_NE(c.CodeAt(a), c.CodeAt(last)) << a;
-    if (a != last - 1) ASSERT_NE(c.CodeAt(a), c.CodeAt(last - 1)) << a;
+    if (a != last - 1) {
+      ASSERT_NE(c.CodeAt(a), c.CodeAt(last - 1)) << a;
+    }
   }
   TokenState state{.watermark = last - 3};
   for (int i = 0; i < 3; ++i) {

@@ -93,7 +93,9 @@ TEST_F(FenceTest, NoSignInIsAcceptedThroughACredentialAfterTheChangeReturned) {
     } else {
       ASSERT_TRUE(inv.Unassign("R1", "admin").ok());
       watermark_at_change = stored_watermark();
-      if (kind == 2) ASSERT_TRUE(inv.Delete("R1", "admin").ok());
+      if (kind == 2) {
+        ASSERT_TRUE(inv.Delete("R1", "admin").ok());
+      }
     }
     changed = true;
     a.join();
@@ -107,7 +109,9 @@ TEST_F(FenceTest, NoSignInIsAcceptedThroughACredentialAfterTheChangeReturned) {
       ASSERT_EQ(env_.Import(ServiceEnv::List(env_.Token("R1", "", kSeed, kHotp))).imported, 1u);
       next = 0;  // a deleted token's successor is a new token
     }
-    if (kind != 0) ASSERT_TRUE(inv.Assign("R1", upn, "admin").ok());
+    if (kind != 0) {
+      ASSERT_TRUE(inv.Assign("R1", upn, "admin").ok());
+    }
     next = Activate("R1", next.load() + 11);
   }
   EXPECT_EQ(violations, 0);

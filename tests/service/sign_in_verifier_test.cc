@@ -168,7 +168,9 @@ TEST_F(SignInVerifierTest, ACodeUsedThroughOneTokenIsRefusedThroughAnother) {
         const char* spelling[] = {"hal@example.com", "Hal@Example.COM", "HAL@example.com"};
         SignInResult r = Verify(spelling[t % 3], code);
         if (r.outcome == Outcome::kAccepted) ++accepted;
-        if (r.outcome != Outcome::kAccepted) EXPECT_EQ(r.outcome, Outcome::kReplayed);
+        if (r.outcome != Outcome::kAccepted) {
+          EXPECT_EQ(r.outcome, Outcome::kReplayed);
+        }
       });
     }
     for (auto& t : threads) t.join();
