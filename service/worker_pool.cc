@@ -24,10 +24,10 @@ WorkerPool::~WorkerPool() { Stop(); }
 void WorkerPool::Stop() {
   for (auto& w : workers_) {
     {
-      std::lock_guard lock(w->mu);
+      base::MutexLock lock(w->mu);
       w->stopping = true;
     }
-    w->cv.notify_all();
+    w->cv.SignalAll();
   }
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
@@ -37,11 +37,11 @@ void WorkerPool::Stop() {
 bool WorkerPool::TrySubmit(size_t key, std::function<void()> task) {
   Worker& w = *workers_[key % workers_.size()];
   {
-    std::lock_guard lock(w.mu);
+    base::MutexLock lock(w.mu);
     if (w.stopping || w.queue.size() >= max_queue_) return false;
     w.queue.push_back(std::move(task));
   }
-  w.cv.notify_one();
+  w.cv.Signal();
   return true;
 }
 
@@ -49,8 +49,8 @@ void WorkerPool::Run(Worker* w) {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock lock(w->mu);
-      w->cv.wait(lock, [w] { return w->stopping || !w->queue.empty(); });
+      base::MutexLock lock(w->mu);
+      while (!w->stopping && w->queue.empty()) w->cv.Wait(lock);
       if (w->queue.empty()) return;  // stopping and drained
       task = std::move(w->queue.front());
       w->queue.pop_front();

@@ -9,15 +9,15 @@
 #ifndef OTPD_SERVICE_WORKER_POOL_H_
 #define OTPD_SERVICE_WORKER_POOL_H_
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace otpd::service {
 
@@ -40,10 +40,10 @@ class WorkerPool {
 
  private:
   struct Worker {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::deque<std::function<void()>> queue;  // guarded by mu
-    bool stopping = false;                    // guarded by mu
+    base::Mutex mu;
+    base::CondVar cv;
+    std::deque<std::function<void()>> queue OTPD_GUARDED_BY(mu);
+    bool stopping OTPD_GUARDED_BY(mu) = false;
     std::thread thread;
   };
   static void Run(Worker* worker);

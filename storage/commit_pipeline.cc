@@ -120,18 +120,15 @@ CommitPipeline::CommitPipeline(CommitBackend* backend, PipelineOptions options)
 CommitPipeline::~CommitPipeline() { Close(); }
 
 base::Status CommitPipeline::Submit(WriteBatch batch, Durability durability, CommitCallback done) {
-  {
-    std::lock_guard lock(mu_);
-    if (!closing_ && queue_.size() < options_.max_queue) {
-      queue_.push_back(Pending{std::move(batch), durability, std::move(done)});
-      work_cv_.notify_one();
-      return base::OkStatus();
-    }
+  base::MutexLock lock(mu_);
+  if (closing_ || queue_.size() >= options_.max_queue) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return closing_ ? base::UnavailableError("store is shutting down")
+                    : base::ResourceExhaustedError("commit queue is full");
   }
-  rejected_.fetch_add(1, std::memory_order_relaxed);
-  std::lock_guard lock(mu_);
-  return closing_ ? base::UnavailableError("store is shutting down")
-                  : base::ResourceExhaustedError("commit queue is full");
+  queue_.push_back(Pending{std::move(batch), durability, std::move(done)});
+  work_cv_.Signal();
+  return base::OkStatus();
 }
 
 base::Status CommitPipeline::Commit(WriteBatch batch, Durability durability) {
@@ -141,8 +138,8 @@ base::Status CommitPipeline::Commit(WriteBatch batch, Durability durability) {
   std::promise<base::Status> result;
   std::future<base::Status> future = result.get_future();
   {
-    std::unique_lock lock(mu_);
-    space_cv_.wait(lock, [&] { return closing_ || queue_.size() < options_.max_queue; });
+    base::MutexLock lock(mu_);
+    while (!closing_ && queue_.size() >= options_.max_queue) space_cv_.Wait(lock);
     if (closing_) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
       return base::UnavailableError("store is shutting down");
@@ -150,17 +147,17 @@ base::Status CommitPipeline::Commit(WriteBatch batch, Durability durability) {
     queue_.push_back(Pending{std::move(batch), durability,
                              [&result](base::Status s) { result.set_value(std::move(s)); }});
   }
-  work_cv_.notify_one();
+  work_cv_.Signal();
   return future.get();
 }
 
 void CommitPipeline::Close() {
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     closing_ = true;
   }
-  work_cv_.notify_all();
-  space_cv_.notify_all();
+  work_cv_.SignalAll();
+  space_cv_.SignalAll();
   if (OnCommitterThread()) return;  // the committer drains and exits by itself
   std::call_once(join_once_, [this] {
     if (committer_.joinable()) committer_.join();
@@ -188,14 +185,14 @@ void CommitPipeline::Learn(Namespace ns, std::string_view key, uint64_t version,
   if (!Learns(ns)) return;
   constexpr size_t kMaxOffers = 1 << 16;
   const KeyPrint k = Fingerprint(ns, key);
-  std::lock_guard lock(offers_mu_);
+  base::MutexLock lock(offers_mu_);
   if (offers_.size() < kMaxOffers) offers_.push_back(Offer{k, version, ticket});
 }
 
 void CommitPipeline::TakeOffers() {
   std::vector<Offer> offers;
   {
-    std::lock_guard lock(offers_mu_);
+    base::MutexLock lock(offers_mu_);
     offers.swap(offers_);
   }
   for (const Offer& o : offers) {
@@ -209,8 +206,8 @@ void CommitPipeline::Run() {
   std::deque<Pending> group;
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      base::MutexLock lock(mu_);
+      while (!closing_ && queue_.empty()) work_cv_.Wait(lock);
       if (queue_.empty()) return;  // closing_ and drained
       size_t bytes = 0;
       while (!queue_.empty()) {
@@ -224,7 +221,7 @@ void CommitPipeline::Run() {
         queue_.pop_front();
       }
     }
-    space_cv_.notify_all();
+    space_cv_.SignalAll();
     CommitGroup(group);
     group.clear();
   }

@@ -18,7 +18,6 @@
 #define OTPD_STORAGE_COMMIT_PIPELINE_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -27,6 +26,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "storage/store.h"
 #include "storage/version_cache.h"
 
@@ -159,14 +159,14 @@ class CommitPipeline {
   // version_cache_.forgets() as of the last group: the learning tickets.
   std::atomic<uint64_t> published_forgets_{0};
 
-  mutable std::mutex offers_mu_;
-  mutable std::vector<Offer> offers_;  // guarded by offers_mu_
+  mutable base::Mutex offers_mu_;
+  mutable std::vector<Offer> offers_ OTPD_GUARDED_BY(offers_mu_);
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;   // queue_ non-empty or closing_
-  std::condition_variable space_cv_;  // queue_ has room or closing_
-  std::deque<Pending> queue_;         // guarded by mu_
-  bool closing_ = false;              // guarded by mu_
+  mutable base::Mutex mu_;
+  base::CondVar work_cv_;   // queue_ non-empty or closing_
+  base::CondVar space_cv_;  // queue_ has room or closing_
+  std::deque<Pending> queue_ OTPD_GUARDED_BY(mu_);
+  bool closing_ OTPD_GUARDED_BY(mu_) = false;
 
   std::atomic<std::thread::id> committer_id_;
   std::atomic<uint64_t> groups_{0}, syncs_{0}, committed_{0}, aborted_{0}, failed_{0}, rejected_{0};

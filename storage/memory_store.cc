@@ -2,11 +2,11 @@
 
 #include <array>
 #include <map>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace otpd::storage {
 namespace {
@@ -14,7 +14,7 @@ namespace {
 class MemoryBackend final : public CommitBackend {
  public:
   base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const override {
-    std::shared_lock lock(mu_);
+    base::ReaderLock lock(mu_);
     const auto& map = maps_[static_cast<size_t>(ns)];
     auto it = map.find(key);
     if (it == map.end()) return std::optional<Record>();
@@ -22,7 +22,7 @@ class MemoryBackend final : public CommitBackend {
   }
 
   base::StatusOr<uint64_t> ReadVersion(Namespace ns, std::string_view key) const override {
-    std::shared_lock lock(mu_);
+    base::ReaderLock lock(mu_);
     const auto& map = maps_[static_cast<size_t>(ns)];
     auto it = map.find(key);
     return it == map.end() ? 0 : it->second.version;
@@ -38,7 +38,7 @@ class MemoryBackend final : public CommitBackend {
     for (;;) {
       chunk.clear();
       {
-        std::shared_lock lock(mu_);
+        base::ReaderLock lock(mu_);
         const auto& map = maps_[static_cast<size_t>(ns)];
         auto it = inclusive ? map.lower_bound(from) : map.upper_bound(from);
         for (; it != map.end() && chunk.size() < kChunk; ++it) {
@@ -57,7 +57,7 @@ class MemoryBackend final : public CommitBackend {
   }
 
   base::Status Apply(std::span<const Mutation> mutations, bool /*sync*/) override {
-    std::unique_lock lock(mu_);
+    base::WriterLock lock(mu_);
     for (const Mutation& m : mutations) {
       auto& map = maps_[static_cast<size_t>(m.ns)];
       if (m.is_delete) {
@@ -72,8 +72,9 @@ class MemoryBackend final : public CommitBackend {
   }
 
  private:
-  mutable std::shared_mutex mu_;
-  std::array<std::map<std::string, Record, std::less<>>, kNamespaceCount> maps_;  // guarded by mu_
+  mutable base::SharedMutex mu_;
+  std::array<std::map<std::string, Record, std::less<>>, kNamespaceCount> maps_
+      OTPD_GUARDED_BY(mu_);
 };
 
 }  // namespace

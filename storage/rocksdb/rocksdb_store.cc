@@ -35,11 +35,6 @@ base::Status RocksDbStore::CreateCheckpoint(const std::string& dest_dir) const {
 
 base::Status RocksDbStore::Flush() { return rocks()->Flush(); }
 
-base::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& options) {
-  OTPD_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbStore> store, RocksDbStore::Open(options));
-  return std::unique_ptr<Store>(std::move(store));
-}
-
 base::StatusOr<std::unique_ptr<CommitBackend>> OpenRocksDbBackend(const RocksDbOptions& options) {
   OTPD_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> backend, RocksDbBackend::Open(options));
   return std::unique_ptr<CommitBackend>(std::move(backend));

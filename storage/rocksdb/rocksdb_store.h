@@ -88,9 +88,6 @@ class RocksDbStore final : public PipelinedStore {
   std::string path_;
 };
 
-// Open() returning the interface type.
-base::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& options);
-
 // Opens the data directory as a bare backend, for composing with FaultInjectionStore. The
 // pipeline options in `options` are ignored.
 base::StatusOr<std::unique_ptr<CommitBackend>> OpenRocksDbBackend(const RocksDbOptions& options);
