@@ -6,8 +6,9 @@
 #      that the end-to-end tests start are instrumented too.
 #   2. Each libFuzzer target for a bounded time on its committed corpus (scripts/fuzz.sh, same
 #      build).
-#   3. A clang build with ThreadSanitizer of the server and commit-pipeline tests (build/tsan):
-#      server_test and storage_test; OTPD_TSAN=all adds service_test, e2e_test and tools_test.
+#   3. A clang build with ThreadSanitizer of the server, commit-pipeline and sign-in tests
+#      (build/tsan): server_test, storage_test and service_test (the fence and replay races);
+#      OTPD_TSAN=all adds e2e_test and tools_test.
 #   4. A GCC build of everything in Release (build/gcc-release), the way a packager builds, so
 #      that GCC-only warnings cannot creep in.
 # Every build here treats warnings as errors (OTPD_WERROR); a plain cmake build does not.
@@ -57,10 +58,10 @@ OTPD_FUZZ_BUILD_DIR=$build OTPD_FUZZ_SECONDS=${OTPD_FUZZ_SECONDS:-15} bash "$roo
 # clang: gcc 12's TSan cannot unwind through Debian's RocksDB (built without frame pointers), so
 # races inside it cannot be matched to scripts/tsan.supp there.
 stage "TSan build"
-tsan_tests=(storage_test server_test)
-skip="base;engine;tokenio;service;tools;e2e;hardening"
+tsan_tests=(storage_test server_test service_test)
+skip="base;engine;tokenio;tools;e2e;hardening"
 if [ "${OTPD_TSAN:-}" = all ]; then
-  tsan_tests+=(service_test e2e_test tools_test)
+  tsan_tests+=(e2e_test tools_test)
   skip="base;engine;tokenio;hardening"
 fi
 configure "$tsan_build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
@@ -71,7 +72,7 @@ cmake --build "$tsan_build" -j "$jobs" --target "${tsan_tests[@]}"
 
 # RocksDB, OpenSSL and the other Debian libraries are not instrumented: scripts/tsan.supp holds
 # the few reports whose frames are only theirs (docs/hardening.md).
-stage "server and commit-pipeline tests under TSan"
+stage "server, commit-pipeline and sign-in tests under TSan"
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/tsan.supp" \
   ctest --test-dir "$tsan_build" -j "$jobs" --output-on-failure --timeout 300
 stage "GCC Release build"

@@ -44,7 +44,9 @@ TEST(ReplayRaceTest, OneCodeThroughTwoTokensIsAcceptedOnce) {
     clients.push_back(i % 2 ? LineClient::Tcp(daemon.tcp_port())
                             : LineClient::Unix(dir.File("data") + "/verify.sock"));
   }
-  for (int64_t counter = 1; counter <= 30; ++counter) {
+  // Counters 1..10: whichever token lags behind (its watermark moves only when it is the one
+  // that accepts) still has every code inside its look-ahead window of 10.
+  for (int64_t counter = 1; counter <= 10; ++counter) {
     const std::string code = tokens[0].Code(counter);
     std::atomic<int> ok{0};
     std::vector<std::thread> threads;
