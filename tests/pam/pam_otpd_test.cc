@@ -264,6 +264,18 @@ TEST_F(PamOtpdTest, SyslogHasTheUserAndTheOutcomeNeverTheCode) {
       << log;
   EXPECT_EQ(log.find(wrong), std::string::npos);
   EXPECT_EQ(log.find("9876543210"), std::string::npos);
+  // Without debug, one line per sign-in; with it, one more with the socket and the time taken.
+  EXPECT_EQ(log.find("timeout_ms="), std::string::npos) << log;
+  PamService debug(Line("debug timeout_ms=2500"));
+  const std::string next = otpd_.NextCode(0);
+  EXPECT_TRUE(EndedWith(
+      Pamtester(debug.name(), RealOtpd::User(0), next + "\n", "authenticate", in_namespace),
+      PAM_SUCCESS));
+  log = read_log();
+  EXPECT_TRUE(std::regex_search(log, std::regex("user " + RealOtpd::User(0) + ": socket " +
+                                                otpd_.socket() + ", \\d+ ms of timeout_ms=2500")))
+      << log;
+  EXPECT_EQ(log.find(next), std::string::npos);
   close(log_fd);
 }
 
@@ -278,7 +290,9 @@ TEST(PamInstallTest, InstallPutsTheModuleInThePamModuleDirectory) {
                          {"DESTDIR=" + dest.path()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string installed = dest.path() + dir + "/pam_otpd.so";
-  EXPECT_EQ(otpd::testing::ReadFile(installed), otpd::testing::ReadFile(Module())) << installed;
+  // (Compared as a whole; on failure only the path is printed, not the binary.)
+  EXPECT_TRUE(otpd::testing::ReadFile(installed) == otpd::testing::ReadFile(Module()))
+      << installed << " is missing or differs from " << Module();
 }
 
 }  // namespace
