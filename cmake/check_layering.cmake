@@ -8,7 +8,9 @@ set(rules
   "storage|#include [<\"](engine|tokenio|service|server|tools|rocksdb|boost/asio|boost/beast)/"
   "tokenio|#include [<\"](storage|service|server|tools|rocksdb|boost/asio|boost/beast)/"
   "service|#include [<\"](storage/rocksdb|server|tools|rocksdb|boost/asio|boost/beast)/"
-  "server|#include [<\"](storage/rocksdb|tools|rocksdb)/")
+  "server|#include [<\"](storage/rocksdb|tools|rocksdb)/"
+  # The PAM module stands alone: libpam and libc only.
+  "pam|#include [<\"](base|engine|storage|tokenio|service|server|tools|rocksdb|boost|openssl)/")
 
 set(violations "")
 foreach(rule IN LISTS rules)
@@ -16,7 +18,8 @@ foreach(rule IN LISTS rules)
   string(SUBSTRING "${rule}" 0 ${bar} folder)
   math(EXPR start "${bar} + 1")
   string(SUBSTRING "${rule}" ${start} -1 pattern)
-  file(GLOB_RECURSE files "${SOURCE_DIR}/${folder}/*.h" "${SOURCE_DIR}/${folder}/*.cc")
+  file(GLOB_RECURSE files "${SOURCE_DIR}/${folder}/*.h" "${SOURCE_DIR}/${folder}/*.cc"
+       "${SOURCE_DIR}/${folder}/*.c")
   foreach(f IN LISTS files)
     # storage/rocksdb/ is the one place RocksDB may appear.
     if(folder STREQUAL "storage" AND f MATCHES "/storage/rocksdb/")

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libspdlog-dev libtomlplusplus-dev
   openssl libexpat1-dev
   clang libclang-rt-14-dev
+  libpam0g-dev pamtester
 )
 
 missing=()

@@ -6,17 +6,23 @@
 #   4. pam_google_authenticator (libpam-google-authenticator, one secret file per user) through
 #      pamtester;
 #   5. pam_permit through pamtester: what pamtester and PAM cost without any OTP check;
+#   6. pam_otpd (this repository's PAM module) through pamtester, asking the same otpd over its
+#      Unix socket: what the module adds to pam_permit's cost, measured apart and then paired
+#      with pam_permit (bench/peers/paired_driver.py: sign-ins of both interleaved, so both see
+#      the same background load), also against otpd with `--durability relaxed` to tell the
+#      module's own cost from otpd's fsync;
 # then otpd's memory and latency with 10 000, 100 000 and 1 000 000 tokens.
 #
 # Usage: bash bench/peers/run.sh
 #   OTPD_PEERS_SIGNINS   sign-ins per contender (default 2000)
 #   OTPD_PEERS_PARALLEL  concurrent sign-ins (default: nproc)
-#   OTPD_PEERS_SCALE     token counts for the scale runs (default "10000 100000 1000000")
+#   OTPD_PEERS_SCALE     token counts for the scale runs (default "10000 100000 1000000"; "none"
+#                        skips them)
 #   OTPD_PEERS_SECONDS   seconds of load per scale run (default 10)
 #   OTPD_PEERS_SOCKET_SECONDS  seconds of each otpd-loadgen run against the same users (default 5)
 #   OTPD_PEERS_BUILD     build dir (default build/peers, Release)
 # Needs root: it installs the Debian packages and writes PAM service files
-# /etc/pam.d/otpd-bench-{oath,ga,permit}, removed on exit. The PAM users need not exist as
+# /etc/pam.d/otpd-bench-{oath,ga,permit,otpd}, removed on exit. The PAM users need not exist as
 # system users (neither module looks them up with user=root / usersfile=); none are created.
 # Everything runs on loopback and in a temp dir; seeds and codes are never printed.
 set -euo pipefail
@@ -25,6 +31,7 @@ here=$root/bench/peers
 signins=${OTPD_PEERS_SIGNINS:-2000}
 parallel=${OTPD_PEERS_PARALLEL:-$(nproc)}
 scale=${OTPD_PEERS_SCALE:-"10000 100000 1000000"}
+[ "$scale" = none ] && scale=""
 seconds=${OTPD_PEERS_SECONDS:-10}
 socket_seconds=${OTPD_PEERS_SOCKET_SECONDS:-5}
 build=${OTPD_PEERS_BUILD:-$root/build/peers}
@@ -42,9 +49,10 @@ fi
 mkdir -p "$build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DOTPD_BUILD_TESTS=OFF \
   -DOTPD_BUILD_BENCH=ON >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
-cmake --build "$build" -j "$(nproc)" --target otpd otpctl otpd-loadgen >"$build/build.log" 2>&1 \
+cmake --build "$build" -j "$(nproc)" --target otpd otpctl otpd-loadgen pam_otpd >"$build/build.log" 2>&1 \
   || { tail -40 "$build/build.log"; exit 1; }
 otpd=$build/tools/otpd otpctl=$build/tools/otpctl loadgen=$build/bench/server/otpd-loadgen
+pam_otpd=$build/pam/pam_otpd.so
 
 tmp=$(mktemp -d /tmp/otpd-peers.XXXXXX)
 daemon_pid=
@@ -53,15 +61,16 @@ cleanup() {
     kill "$daemon_pid" 2>/dev/null || true
     wait "$daemon_pid" 2>/dev/null || true
   fi
-  rm -f /etc/pam.d/otpd-bench-oath /etc/pam.d/otpd-bench-ga /etc/pam.d/otpd-bench-permit
+  rm -f /etc/pam.d/otpd-bench-oath /etc/pam.d/otpd-bench-ga /etc/pam.d/otpd-bench-permit \
+    /etc/pam.d/otpd-bench-otpd
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-start_otpd() {  # data_dir
-  "$otpd" --data-dir "$1" --socket "$1/verify.sock" --log-level warn 2>"$1/otpd.log" &
+start_otpd() {  # data_dir [otpd options...]
+  "$otpd" --data-dir "$1" --socket "$1/verify.sock" --log-level warn "${@:2}" 2>"$1/otpd.log" &
   daemon_pid=$!
   for _ in $(seq 1 600); do
     [ -S "$1/verify.sock" ] && return 0
@@ -83,13 +92,28 @@ echo "# $signins sign-ins per contender, $parallel at a time"
 
 # --- otpd: the verify socket, then a process per sign-in ---------------------------------------
 data=$tmp/otpd
-"$otpctl" seed-load --data-dir "$data" --count "$((2 * signins))" --tokens-out "$tmp/tokens.csv" \
+"$otpctl" seed-load --data-dir "$data" --count "$((8 * signins))" --tokens-out "$tmp/tokens.csv" \
   >/dev/null
-# The first half of the users for the socket run, the second for the process-per-sign-in run.
-head -1 "$tmp/tokens.csv" >"$tmp/socket.csv"
-sed -n "2,$((signins + 1))p" "$tmp/tokens.csv" >>"$tmp/socket.csv"
-{ head -1 "$tmp/tokens.csv"; sed -n "$((signins + 2)),\$p" "$tmp/tokens.csv"; } >"$tmp/proc.csv"
+# Eight slices of $signins users each: the socket runs, the process-per-sign-in run, and pam_otpd
+# through pamtester at $parallel and one at a time: apart, paired with pam_permit, and paired
+# against otpd with relaxed durability.
+slice() {  # k (1-based) out.csv
+  { head -1 "$tmp/tokens.csv"; sed -n "$(((${1} - 1) * signins + 2)),$((${1} * signins + 1))p" \
+      "$tmp/tokens.csv"; } >"$2"
+}
+slice 1 "$tmp/socket.csv"
+slice 2 "$tmp/proc.csv"
+slice 3 "$tmp/pam_otpd.csv"
+slice 4 "$tmp/pam_otpd1.csv"
+slice 5 "$tmp/pam_otpd2.csv"
+slice 6 "$tmp/pam_otpd3.csv"
+slice 7 "$tmp/pam_otpd4.csv"
+slice 8 "$tmp/pam_otpd5.csv"
 python3 "$here/otpd_jobs.py" "$tmp/proc.csv" "$signins" "$tmp/otpd.jobs"
+python3 "$here/otpd_jobs.py" "$tmp/pam_otpd.csv" "$signins" "$tmp/pam_otpd.jobs"
+for k in 1 2 3 4 5; do
+  python3 "$here/otpd_jobs.py" "$tmp/pam_otpd$k.csv" "$signins" "$tmp/pam_otpd$k.jobs"
+done
 start_otpd "$data"
 # otpd-loadgen runs for a time, not a count (with --tokens its --max-requests keeps it waiting
 # for --duration): $socket_seconds s over the same $signins users, each signing in with
@@ -103,7 +127,7 @@ echo "## otpd verify socket, pipelined (otpd-loadgen, $parallel connections x 16
 echo "## contenders through a process per sign-in"
 python3 "$here/signin_driver.py" otpd-otpctl-verify "$tmp/otpd.jobs" "$parallel" \
   "$otpctl" verify --socket "$data/verify.sock" --user "{user}" "{code}"
-stop_otpd
+# otpd keeps running (idle) for pam_otpd below.
 
 # --- PAM modules through pamtester ---------------------------------------------------------------
 python3 "$here/make_users.py" "$signins" "$tmp/pam"
@@ -129,6 +153,41 @@ python3 "$here/signin_driver.py" pam_google_authenticator-serial "$tmp/pam1/ga.j
   pamtester otpd-bench-ga "{user}" authenticate
 python3 "$here/signin_driver.py" pam_permit "$tmp/pam/oath.jobs" "$parallel" \
   pamtester otpd-bench-permit "{user}" authenticate
+# pam_otpd against the same otpd (sync durability: each accepted code is fsynced before the
+# answer), next to pam_permit at the same concurrency, then both one at a time.
+echo "auth requisite $pam_otpd socket=$data/verify.sock" >/etc/pam.d/otpd-bench-otpd
+python3 "$here/signin_driver.py" pam_otpd "$tmp/pam_otpd.jobs" "$parallel" \
+  pamtester otpd-bench-otpd "{user}" authenticate
+python3 "$here/signin_driver.py" pam_permit-serial "$tmp/pam/oath.jobs" 1 \
+  pamtester otpd-bench-permit "{user}" authenticate
+python3 "$here/signin_driver.py" pam_otpd-serial "$tmp/pam_otpd1.jobs" 1 \
+  pamtester otpd-bench-otpd "{user}" authenticate
+echo "## pam_permit and pam_otpd paired: interleaved sign-ins, the same background load"
+python3 "$here/paired_driver.py" "$parallel" pam_permit "$tmp/pam/oath.jobs" \
+  pam_otpd "$tmp/pam_otpd2.jobs" \
+  -- pamtester otpd-bench-permit "{user}" authenticate \
+  -- pamtester otpd-bench-otpd "{user}" authenticate
+python3 "$here/paired_driver.py" 1 pam_permit-serial "$tmp/pam/oath.jobs" \
+  pam_otpd-serial "$tmp/pam_otpd3.jobs" \
+  -- pamtester otpd-bench-permit "{user}" authenticate \
+  -- pamtester otpd-bench-otpd "{user}" authenticate
+# Replays must fail: the same codes again through pam_otpd ("failed" should equal "signins").
+python3 "$here/signin_driver.py" pam_otpd-replay "$tmp/pam_otpd1.jobs" "$parallel" \
+  pamtester otpd-bench-otpd "{user}" authenticate
+stop_otpd
+# The same data dir with relaxed durability (no fsync before the answer): what is left of
+# pam_otpd's cost is the module, the socket round trip and otpd's check itself.
+start_otpd "$data" --durability relaxed
+echo "## pam_permit and pam_otpd paired, otpd with --durability relaxed"
+python3 "$here/paired_driver.py" "$parallel" pam_permit "$tmp/pam/oath.jobs" \
+  pam_otpd-relaxed "$tmp/pam_otpd4.jobs" \
+  -- pamtester otpd-bench-permit "{user}" authenticate \
+  -- pamtester otpd-bench-otpd "{user}" authenticate
+python3 "$here/paired_driver.py" 1 pam_permit-serial "$tmp/pam/oath.jobs" \
+  pam_otpd-relaxed-serial "$tmp/pam_otpd5.jobs" \
+  -- pamtester otpd-bench-permit "{user}" authenticate \
+  -- pamtester otpd-bench-otpd "{user}" authenticate
+stop_otpd
 # Replays must fail: the same codes again against pam_oath ("failed" should equal "signins").
 python3 "$here/signin_driver.py" pam_oath-replay "$tmp/pam1/oath.jobs" 1 \
   pamtester otpd-bench-oath "{user}" authenticate

@@ -1,0 +1,333 @@
+// pam_otpd: a PAM auth module that asks otpd whether a user's one-time code (or, with
+// `password`, the user's otpd password) is right, over otpd's Unix verify socket. docs/pam.md
+// describes the options and what each answer becomes. Every path that is not an explicit OK from
+// otpd ends in a failure code: there is no fail-open.
+
+#define _GNU_SOURCE
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "pam/otpd_client.h"
+
+#define OTPD_EXPORT __attribute__((visibility("default")))
+
+static const char kDefaultSocket[] = "/run/otpd/verify.sock";
+static const int kDefaultTimeoutMs = 3000;
+static const long kMaxTimeoutMs = 60000;
+
+typedef struct {
+  const char* socket_path;
+  int timeout_ms;
+  bool debug;
+  bool use_first_pass;
+  bool try_first_pass;
+  bool nomethod_ignore;
+  bool password_mode;
+} Options;
+
+static bool StartsWith(const char* text, const char* prefix, const char** rest) {
+  size_t n = strlen(prefix);
+  if (strncmp(text, prefix, n) != 0) return false;
+  *rest = text + n;
+  return true;
+}
+
+// False (and a log line) for an unknown option or a bad value: a module whose configuration is
+// not understood refuses, it does not guess.
+static bool ParseOptions(pam_handle_t* pamh, int argc, const char** argv, Options* o) {
+  *o = (Options){.socket_path = kDefaultSocket, .timeout_ms = kDefaultTimeoutMs};
+  for (int i = 0; i < argc; ++i) {
+    const char* arg = argv[i];
+    const char* value = NULL;
+    if (strcmp(arg, "debug") == 0) {
+      o->debug = true;
+    } else if (strcmp(arg, "use_first_pass") == 0) {
+      o->use_first_pass = true;
+    } else if (strcmp(arg, "try_first_pass") == 0) {
+      o->try_first_pass = true;
+    } else if (strcmp(arg, "password") == 0) {
+      o->password_mode = true;
+    } else if (strcmp(arg, "nomethod=ignore") == 0) {
+      o->nomethod_ignore = true;
+    } else if (strcmp(arg, "nomethod=fail") == 0) {
+      o->nomethod_ignore = false;
+    } else if (StartsWith(arg, "socket=", &value)) {
+      if (value[0] != '/' || !OtpdSendable(value, 107)) {
+        pam_syslog(pamh, LOG_ERR, "socket= needs an absolute path of at most 107 bytes");
+        return false;
+      }
+      o->socket_path = value;
+    } else if (StartsWith(arg, "timeout_ms=", &value)) {
+      char* end = NULL;
+      long ms = strtol(value, &end, 10);
+      if (*value == '\0' || *end != '\0' || ms < 1 || ms > kMaxTimeoutMs) {
+        pam_syslog(pamh, LOG_ERR, "timeout_ms= must be 1..%ld", kMaxTimeoutMs);
+        return false;
+      }
+      o->timeout_ms = (int)ms;
+    } else {
+      pam_syslog(pamh, LOG_ERR, "unknown option '%.64s'", arg);
+      return false;
+    }
+  }
+  return true;
+}
+
+// A user name made safe for one log line: control characters become '?', long names are cut.
+static void LogSafe(const char* text, char* out, size_t cap) {
+  size_t i = 0;
+  for (; text[i] != '\0' && i + 1 < cap; ++i) {
+    unsigned char c = (unsigned char)text[i];
+    out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+  }
+  out[i] = '\0';
+}
+
+// A message for the user through the conversation, unless the application asked for silence.
+static void Tell(pam_handle_t* pamh, int flags, const char* format, ...) {
+  if (flags & PAM_SILENT) return;
+  va_list args;
+  va_start(args, format);
+  pam_verror(pamh, format, args);
+  va_end(args);
+}
+
+static bool IsCode(const char* text) {
+  size_t n = 0;
+  for (; text[n] != '\0'; ++n) {
+    if (text[n] < '0' || text[n] > '9' || n >= 9) return false;
+  }
+  return n >= 6;
+}
+
+static bool WellFormed(const Options* o, const char* secret) {
+  return o->password_mode ? OtpdSendable(secret, OTPD_MAX_PASSWORD) : IsCode(secret);
+}
+
+// Copies `source` into `out`; a source that does not fit is cut to cap - 1 bytes, which is longer
+// than any well-formed secret, so it is then refused as malformed.
+static void CopySecret(const char* source, char* out, size_t cap) {
+  size_t n = strnlen(source, cap - 1);
+  memcpy(out, source, n);
+  out[n] = '\0';
+}
+
+// The code (or password) to check, into `out`: PAM_AUTHTOK from an earlier module with
+// use_first_pass / try_first_pass, otherwise asked for through the conversation.
+static int ObtainSecret(pam_handle_t* pamh, const Options* o, const char* user_for_log, char* out,
+                        size_t cap) {
+  if (o->use_first_pass || o->try_first_pass) {
+    const void* item = NULL;
+    if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item != NULL &&
+        *(const char*)item != '\0') {
+      // try_first_pass asks when the earlier module's token is not a code at all (it was meant
+      // for another module); use_first_pass never asks.
+      if (o->use_first_pass || WellFormed(o, (const char*)item)) {
+        CopySecret((const char*)item, out, cap);
+        return PAM_SUCCESS;
+      }
+    } else if (o->use_first_pass) {
+      pam_syslog(pamh, LOG_NOTICE, "user %s: use_first_pass, but no earlier module set a %s",
+                 user_for_log, o->password_mode ? "password" : "code");
+      return PAM_AUTH_ERR;
+    }
+  }
+  char* response = NULL;
+  int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &response, "%s",
+                      o->password_mode ? "Password: " : "Verification code: ");
+  if (rc != PAM_SUCCESS || response == NULL) {
+    if (response != NULL) {
+      explicit_bzero(response, strlen(response));
+      free(response);
+    }
+    pam_syslog(pamh, LOG_NOTICE, "user %s: the conversation gave no %s", user_for_log,
+               o->password_mode ? "password" : "code");
+    return PAM_CONV_ERR;
+  }
+  CopySecret(response, out, cap);
+  explicit_bzero(response, strlen(response));
+  free(response);
+  // A password asked for here is offered to the modules after this one, as pam_unix does; a
+  // one-time code is not (it is of no use to anyone else).
+  if (o->password_mode && WellFormed(o, out)) pam_set_item(pamh, PAM_AUTHTOK, out);
+  return PAM_SUCCESS;
+}
+
+static bool ReasonIs(const OtpdAnswer* a, const char* reason) {
+  return strcmp(a->reason, reason) == 0;
+}
+
+static void TellLocked(pam_handle_t* pamh, int flags, const OtpdAnswer* a) {
+  if (a->retry_after > 0) {
+    Tell(pamh, flags, "Too many failed attempts; try again in %ld seconds.", a->retry_after);
+  } else {
+    Tell(pamh, flags, "Too many failed attempts; try again later.");
+  }
+}
+
+// What a VERIFY answer means for PAM (docs/pam.md, "What otpd's answers become").
+static int MapVerify(pam_handle_t* pamh, int flags, const Options* o, const OtpdAnswer* a) {
+  if (a->kind == kOtpdOk) return PAM_SUCCESS;
+  if (a->kind != kOtpdFail) {
+    Tell(pamh, flags, "The verification service is unavailable; try again later.");
+    return PAM_AUTHINFO_UNAVAIL;
+  }
+  if (ReasonIs(a, "bad_code")) {
+    Tell(pamh, flags, "Wrong verification code.");
+    return PAM_AUTH_ERR;
+  }
+  if (ReasonIs(a, "replayed")) {
+    Tell(pamh, flags, "That code was already used; wait for the next one.");
+    return PAM_AUTH_ERR;
+  }
+  if (ReasonIs(a, "drift")) {
+    Tell(pamh, flags,
+         "That code is far out of step with the server; ask your administrator to resynchronise "
+         "your token.");
+    return PAM_AUTH_ERR;
+  }
+  if (ReasonIs(a, "locked")) {
+    TellLocked(pamh, flags, a);
+    return PAM_MAXTRIES;
+  }
+  if (ReasonIs(a, "registration_required") || ReasonIs(a, "no_method")) {
+    if (o->nomethod_ignore) return PAM_IGNORE;
+    Tell(pamh, flags,
+         ReasonIs(a, "no_method")
+             ? "No verification method is set up for your account."
+             : "You must register a verification method again before you can sign in.");
+    return PAM_AUTH_ERR;
+  }
+  if (ReasonIs(a, "not_activated")) {
+    Tell(pamh, flags, "Your token is not activated.");
+    return PAM_AUTH_ERR;
+  }
+  if (ReasonIs(a, "unknown_user")) return PAM_USER_UNKNOWN;
+  if (ReasonIs(a, "bad_request")) return PAM_AUTH_ERR;
+  // unavailable, unauthorized, and any reason this module does not know.
+  Tell(pamh, flags, "The verification service is unavailable; try again later.");
+  return PAM_AUTHINFO_UNAVAIL;
+}
+
+// What a PASSWORD answer means for PAM.
+static int MapPassword(pam_handle_t* pamh, int flags, const OtpdAnswer* a) {
+  if (a->kind == kOtpdOk) {
+    if (a->must_change == -1 || a->must_change == 0) return PAM_SUCCESS;
+    if (a->must_change == 1) {
+      Tell(pamh, flags, "Your password has expired; it must be changed.");
+      return PAM_NEW_AUTHTOK_REQD;
+    }
+  } else if (a->kind == kOtpdFail) {
+    if (ReasonIs(a, "bad_password")) {
+      Tell(pamh, flags, "Wrong password.");
+      return PAM_AUTH_ERR;
+    }
+    if (ReasonIs(a, "locked")) {
+      TellLocked(pamh, flags, a);
+      return PAM_MAXTRIES;
+    }
+    if (ReasonIs(a, "unknown_user")) return PAM_USER_UNKNOWN;
+    if (ReasonIs(a, "bad_request")) return PAM_AUTH_ERR;
+  }
+  Tell(pamh, flags, "The verification service is unavailable; try again later.");
+  return PAM_AUTHINFO_UNAVAIL;
+}
+
+static long long ElapsedMs(const struct timespec* since) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - since->tv_sec) * 1000LL + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+// One log line per sign-in: the user and the outcome, never the code or the password.
+static void LogOutcome(pam_handle_t* pamh, const Options* o, const char* user, int rc,
+                       const OtpdAnswer* a, long long ms) {
+  const char* what = o->password_mode ? "password" : "code";
+  const int level = rc == PAM_SUCCESS                                     ? LOG_INFO
+                    : rc == PAM_AUTHINFO_UNAVAIL || a->kind == kOtpdError ? LOG_ERR
+                                                                          : LOG_NOTICE;
+  if (a->kind == kOtpdOk) {
+    pam_syslog(pamh, level, "user %s: %s accepted%s", user, what,
+               rc == PAM_NEW_AUTHTOK_REQD ? ", must change" : "");
+  } else if (a->kind == kOtpdFail) {
+    char reason[sizeof(a->reason)];
+    LogSafe(a->reason[0] != '\0' ? a->reason : "(none)", reason, sizeof(reason));
+    if (a->retry_after >= 0) {
+      pam_syslog(pamh, level, "user %s: %s refused, reason=%s retry_after=%ld (%s)", user, what,
+                 reason, a->retry_after, pam_strerror(pamh, rc));
+    } else {
+      pam_syslog(pamh, level, "user %s: %s refused, reason=%s (%s)", user, what, reason,
+                 pam_strerror(pamh, rc));
+    }
+  } else {
+    pam_syslog(pamh, level, "user %s: otpd gave no answer: %s", user, a->error);
+  }
+  if (o->debug) {
+    pam_syslog(pamh, LOG_DEBUG, "user %s: socket %s, %lld ms of timeout_ms=%d", user,
+               o->socket_path, ms, o->timeout_ms);
+  }
+}
+
+OTPD_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
+  Options o;
+  if (!ParseOptions(pamh, argc, argv, &o)) return PAM_SERVICE_ERR;
+  const char* user = NULL;
+  int rc = pam_get_user(pamh, &user, NULL);
+  if (rc != PAM_SUCCESS || user == NULL || *user == '\0') {
+    pam_syslog(pamh, LOG_NOTICE, "no user name");
+    return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc != PAM_SUCCESS ? rc : PAM_USER_UNKNOWN;
+  }
+  char log_user[128];
+  LogSafe(user, log_user, sizeof(log_user));
+  if (!OtpdSendable(user, OTPD_MAX_USER)) {
+    pam_syslog(pamh, LOG_NOTICE, "user %s: the name cannot be sent to otpd", log_user);
+    return PAM_USER_UNKNOWN;
+  }
+
+  char secret[OTPD_MAX_PASSWORD + 2];
+  rc = ObtainSecret(pamh, &o, log_user, secret, sizeof(secret));
+  if (rc != PAM_SUCCESS) {
+    explicit_bzero(secret, sizeof(secret));
+    return rc;
+  }
+  if (!WellFormed(&o, secret)) {
+    explicit_bzero(secret, sizeof(secret));
+    if (o.password_mode) {
+      Tell(pamh, flags, "Wrong password.");
+      pam_syslog(pamh, LOG_NOTICE, "user %s: password empty, too long or with control characters",
+                 log_user);
+    } else {
+      Tell(pamh, flags, "A verification code has 6 to 9 digits.");
+      pam_syslog(pamh, LOG_NOTICE, "user %s: code not 6 to 9 digits, not sent to otpd", log_user);
+    }
+    return PAM_AUTH_ERR;
+  }
+
+  const OtpdField fields[] = {
+      {.key = "user", .value = user},
+      {.key = o.password_mode ? "password" : "otp", .value = secret},
+  };
+  OtpdAnswer answer;
+  struct timespec started;
+  clock_gettime(CLOCK_MONOTONIC, &started);
+  OtpdAsk(o.socket_path, o.timeout_ms, o.password_mode ? "PASSWORD" : "VERIFY", fields, 2, &answer);
+  explicit_bzero(secret, sizeof(secret));
+  rc = o.password_mode ? MapPassword(pamh, flags, &answer) : MapVerify(pamh, flags, &o, &answer);
+  LogOutcome(pamh, &o, log_user, rc, &answer, ElapsedMs(&started));
+  return rc;
+}
+
+OTPD_EXPORT int pam_sm_setcred(pam_handle_t* pamh, int flags, int argc, const char** argv) {
+  (void)pamh;
+  (void)flags;
+  (void)argc;
+  (void)argv;
+  return PAM_SUCCESS;
+}
