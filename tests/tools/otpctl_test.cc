@@ -62,7 +62,8 @@ TEST_F(OtpctlTest, BrokenRowsAreReportedAndNothingElseIsLost) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("2 imported, 0 updated, 0 unchanged, 2 failed"), std::string::npos) << r.out;
   std::string failures = otpd::testing::ReadFile(dir_.File("fail.csv"));
-  EXPECT_NE(failures.find("3,BAD1,"), std::string::npos) << failures;
+  // BAD1's seed could not be read, so its columns may be shifted: its serial is not repeated.
+  EXPECT_NE(failures.find("3,,secret key is not valid base32"), std::string::npos) << failures;
   EXPECT_NE(failures.find("4,BAD2,"), std::string::npos) << failures;
   // No seed anywhere in what the administrator sees.
   for (const std::string& text : {r.out, r.err, failures}) {
