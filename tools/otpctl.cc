@@ -5,9 +5,11 @@
 
 #include <iostream>
 
+#include "tools/otpctl_backup.h"
 #include "tools/otpctl_code.h"
 #include "tools/otpctl_export.h"
 #include "tools/otpctl_import.h"
+#include "tools/otpctl_init.h"
 #include "tools/otpctl_keys.h"
 #include "tools/otpctl_seed.h"
 #include "tools/otpctl_token.h"
@@ -16,6 +18,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"otpd administration"};
   app.require_subcommand(1);
+  otpd::tools::InitCommandOptions init;
+  CLI::App* init_cmd = otpd::tools::AddInitCommand(app, init);
   otpd::tools::CodeOptions code;
   otpd::tools::AddCodeCommand(app, code);
   otpd::tools::ImportCommandOptions import;
@@ -28,8 +32,10 @@ int main(int argc, char** argv) {
   CLI::App* seed_cmd = otpd::tools::AddSeedCommand(app, seed);
   otpd::tools::ExportCommandOptions export_options;
   CLI::App* export_cmd = otpd::tools::AddExportCommand(app, export_options);
+  otpd::tools::BackupCommandOptions backup;
+  otpd::tools::BackupCommands backup_cmds = otpd::tools::AddBackupCommands(app, backup);
   otpd::tools::KeysCommandOptions keys;
-  otpd::tools::KeysCommands keys_cmds = otpd::tools::AddKeysCommands(app, keys);
+  CLI::App* key_cmd = otpd::tools::AddKeysCommands(app, keys);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,14 +43,16 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   try {
+    if (init_cmd->parsed()) return otpd::tools::RunInitCommand(init);
     if (app.got_subcommand("code")) return otpd::tools::RunCodeCommand(code);
     if (import_cmd->parsed()) return otpd::tools::RunImportCommand(import);
     if (verify_cmd->parsed()) return otpd::tools::RunVerifyCommand(verify);
     if (seed_cmd->parsed()) return otpd::tools::RunSeedCommand(seed);
     if (export_cmd->parsed()) return otpd::tools::RunExportCommand(export_options);
-    if (keys_cmds.backup->parsed() || keys_cmds.key->parsed()) {
-      return otpd::tools::RunKeysCommand(keys_cmds, keys);
+    if (backup_cmds.backup->parsed() || backup_cmds.restore->parsed()) {
+      return otpd::tools::RunBackupCommand(backup_cmds, backup);
     }
+    if (key_cmd->parsed()) return otpd::tools::RunKeysCommand(key_cmd, keys);
     if (token_cmd->parsed() || batch_cmd->parsed()) {
       return otpd::tools::RunTokenCommand(token_cmd, batch_cmd, token);
     }

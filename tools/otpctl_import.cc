@@ -6,7 +6,6 @@
 
 #include "base/clock.h"
 #include "service/importer.h"
-#include "tools/data_dir.h"
 #include "tools/display.h"
 #include "tools/token_file.h"
 
@@ -98,8 +97,7 @@ base::Status Feed(TokenFile& file, service::Importer& importer) {
 CLI::App* AddImportCommand(CLI::App& app, ImportCommandOptions& o) {
   CLI::App* cmd = app.add_subcommand("import", "Import a batch of hardware tokens");
   cmd->add_option("FILE", o.file, "Entra CSV, OATH CSV or PSKC file")->required();
-  cmd->add_option("--data-dir", o.data_dir, "Data directory (the daemon must be stopped)");
-  cmd->add_option("--key-file", o.key_file, "Master key file (default <data-dir>/master.key)");
+  AddDataDirFlags(cmd, o.dir);
   cmd->add_option("--format", o.format, "entra-csv, oath-csv or pskc (default: detect)")
       ->check(CLI::IsMember({"entra-csv", "oath-csv", "pskc"}));
   cmd->add_flag("--dry-run", o.dry_run, "Validate and report; write nothing");
@@ -136,7 +134,7 @@ int RunImportCommand(const ImportCommandOptions& o) {
   if (!file.ok()) return FileError(o.file, file.status());
   const char* unit = PositionUnit(file->format);
 
-  auto dir = OpenDataDir(o.data_dir, o.key_file);
+  auto dir = OpenDataDir(o.dir, o.dry_run ? DataDirAccess::kReadOnly : DataDirAccess::kReadWrite);
   if (!dir.ok()) return Fail(dir.status());
   service::ImportOptions options;
   options.dry_run = o.dry_run;

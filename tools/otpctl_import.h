@@ -15,12 +15,13 @@
 
 #include <string>
 
+#include "tools/otpctl_data_dir.h"
+
 namespace otpd::tools {
 
 struct ImportCommandOptions {
   std::string file;
-  std::string data_dir = "data";
-  std::string key_file;
+  DataDirFlags dir;
   std::string format;  // empty: detect
   bool dry_run = false;
   bool replace = false;

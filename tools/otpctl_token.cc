@@ -5,7 +5,6 @@
 
 #include "base/clock.h"
 #include "service/inventory.h"
-#include "tools/data_dir.h"
 
 namespace otpd::tools {
 namespace {
@@ -112,11 +111,8 @@ int Batches(service::TokenInventory& inv, const TokenCommandOptions& o) {
 std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOptions& o) {
   CLI::App* token = app.add_subcommand("token", "Hardware-token inventory");
   token->require_subcommand(1);
-  for (CLI::App* cmd : {token}) {
-    cmd->add_option("--data-dir", o.data_dir, "Data directory (the daemon must be stopped)");
-    cmd->add_option("--key-file", o.key_file, "Master key file (default <data-dir>/master.key)");
-    cmd->add_option("--actor", o.actor, "Name recorded in the audit log");
-  }
+  AddDataDirFlags(token, o.dir);
+  token->add_option("--actor", o.actor, "Name recorded in the audit log (default otpctl)");
   CLI::App* list = token->add_subcommand("list", "List tokens");
   list->add_option("--status", o.status, "available, assigned, activated or failedActivation");
   list->add_option("--user", o.user, "Only tokens assigned to this user");
@@ -139,8 +135,7 @@ std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOpti
 
   CLI::App* batch = app.add_subcommand("batch", "Import batches");
   batch->require_subcommand(1);
-  batch->add_option("--data-dir", o.data_dir, "Data directory");
-  batch->add_option("--key-file", o.key_file, "Master key file");
+  AddDataDirFlags(batch, o.dir);
   batch->add_subcommand("list", "List import batches")->add_flag("--json", o.json, "JSON output");
   // Leaf commands pass options they do not know (--data-dir, ...) up to their parent, so they may
   // be written after the subcommand too.
@@ -151,13 +146,14 @@ std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOpti
 }
 
 int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions& o) {
-  auto dir = OpenDataDir(o.data_dir, o.key_file);
+  const std::string verb = batch->parsed() ? "" : token->get_subcommands().front()->get_name();
+  const bool read_only = batch->parsed() || verb == "list" || verb == "show";
+  auto dir = OpenDataDir(o.dir, read_only ? DataDirAccess::kReadOnly : DataDirAccess::kReadWrite);
   if (!dir.ok()) return Fail(token->parsed() ? "token" : "batch", dir.status());
   service::TokenInventory inv(*dir->store, *dir->keys, *base::RealClock::Get(),
                               service::InventoryOptions{});
   if (batch->parsed()) return Batches(inv, o);
 
-  const std::string verb = token->get_subcommands().front()->get_name();
   const std::string what = "token " + verb;
   if (verb == "list") return List(inv, o);
   if (verb == "show") {

@@ -8,11 +8,12 @@
 
 #include <string>
 
+#include "tools/otpctl_data_dir.h"
+
 namespace otpd::tools {
 
 struct TokenCommandOptions {
-  std::string data_dir = "data";
-  std::string key_file;
+  DataDirFlags dir;
   std::string actor = "otpctl";
   // list filters
   std::string status;

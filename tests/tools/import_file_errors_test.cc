@@ -33,6 +33,8 @@ std::string EntraFile(int rows, int bad_line = 0, const std::string& bad = "") {
 
 class ImportFileErrorsTest : public OtpctlEnv {
  protected:
+  void SetUp() override { InitDataDir(); }
+
   // Imports `contents` as FILE with `extra` arguments; expects a file error that names the
   // file, says nothing was imported, and left the inventory and the batch list empty.
   void ExpectNothingStored(const std::string& name, const std::string& contents,

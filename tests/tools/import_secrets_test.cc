@@ -173,7 +173,10 @@ std::vector<Case> Corpus() {
   return cases;
 }
 
-class ImportSecretsTest : public OtpctlEnv {};
+class ImportSecretsTest : public OtpctlEnv {
+ protected:
+  void SetUp() override { InitDataDir(); }
+};
 
 TEST_F(ImportSecretsTest, NoSeedAppearsInAnyOutput) {
   const std::vector<std::string> needles = Needles();
