@@ -38,7 +38,8 @@ echo "== importing the demo tokens (fixtures/demo/tokens.csv) into $data"
 "$otpctl" import "$root/fixtures/demo/tokens.csv" || true
 if ! "$otpctl" token show DEMO0001 | grep -q 'status: *activated'; then
   echo "== activating DEMO0001 (alice@example.com) with the code it shows now"
-  "$otpctl" token activate DEMO0001 "$("$otpctl" code --secret-file "$root/fixtures/demo/alice.b32")"
+  # The code goes through standard input, not the command line (where ps would show it).
+  "$otpctl" code --secret-file "$root/fixtures/demo/alice.b32" | "$otpctl" token activate DEMO0001
 fi
 "$otpctl" token list
 
