@@ -229,6 +229,7 @@ int Restore(const BackupCommandOptions& o) {
   backup->keys.reset();
   backup->store.reset();
 
+  fs::create_directories(Parent(target), ec);
   base::Status s = CopyCheckpoint(o.backup, tmp);
   if (s.ok()) s = Publish(tmp, target);
   if (!s.ok()) {

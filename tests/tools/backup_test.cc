@@ -139,11 +139,12 @@ TEST_F(BackupTest, RestoreChecksTheManifestAndTheKeyBeforeWriting) {
 TEST_F(BackupTest, ARestoredBackupWorksOnAFreshMachine) {
   // After the backup: DEMO0001 is activated in the live directory only.
   ASSERT_EQ(Otpctl({"token", "activate", "DEMO0001", AliceCode()}).exit_code, 0);
-  // The fresh machine has only the backup and a copy of the master key.
+  // The fresh machine has only the backup and a copy of the master key; the data directory's
+  // parent does not exist yet either.
   const std::string key = dir_.File("new-machine/master.key");
   std::filesystem::create_directories(dir_.File("new-machine"));
   std::filesystem::copy_file(KeyFile(), key);
-  const std::string target = dir_.File("new-machine/data");
+  const std::string target = dir_.File("new-machine/var/lib/otpd");
   RunResult restored = Raw({"restore", Backup(), "--data-dir", target, "--key-file", key});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_NE(restored.out.find("3 tokens"), std::string::npos) << restored.out;
