@@ -32,7 +32,8 @@ base::Status WriteFailures(const std::string& path, const service::ImportReport&
   if (!out) return base::UnavailableError("cannot write " + PrintablePath(path));
   out << "position,serial,reason\n";
   for (const auto& f : report.failures) {
-    out << f.position << "," << CsvField(Printable(f.serial)) << "," << CsvField(f.reason) << "\n";
+    out << f.position << "," << CsvField(Printable(f.serial, 64)) << "," << CsvField(f.reason)
+        << "\n";
   }
   out.flush();
   if (!out) return base::UnavailableError("error writing " + PrintablePath(path));
@@ -51,7 +52,7 @@ json::array RowsJson(const std::vector<tokenio::RowError>& rows) {
   for (const tokenio::RowError& row : rows) {
     json::object o;
     o["position"] = row.position;
-    o["serial"] = Printable(row.serial);
+    o["serial"] = Printable(row.serial, 64);
     o["reason"] = row.reason;
     out.push_back(std::move(o));
   }

@@ -5,8 +5,9 @@
 // (empty, truncated, broken quoting, malformed XML, a wrong key or MAC failure of a PSKC
 // container) stores nothing and says so; rejected rows are reported and the others stored.
 // Reports name positions, reasons and at most a serial (never another value from the file, never
-// a seed): at most 20 rejected rows on stderr, all of them in the --failures CSV file
-// (position,serial,reason) and in the --json output.
+// a seed): at most 20 rejected rows on stderr (serials cut at 40 characters), all of them in the
+// --failures CSV file (position,serial,reason) and in the --json output (whole serials, which are
+// at most 64 printable characters).
 
 #ifndef OTPD_TOOLS_OTPCTL_IMPORT_H_
 #define OTPD_TOOLS_OTPCTL_IMPORT_H_

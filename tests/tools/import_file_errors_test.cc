@@ -157,6 +157,10 @@ TEST_F(ImportFileErrorsTest, ManyRejectedRowsPrintTwentyAndPointToTheRest) {
       << with_file.err;
   std::string failures = otpd::testing::ReadFile(dir_.File("f.csv"));
   EXPECT_EQ(std::count(failures.begin(), failures.end(), '\n'), 101);
+  // The file has the whole serials.
+  EXPECT_NE(failures.find("\n2,S-" + std::string(50, 'x') + "-0,type must be hotp or totp\n"),
+            std::string::npos)
+      << failures;
 }
 
 TEST_F(ImportFileErrorsTest, FileNamesAreEscapedInMessages) {
