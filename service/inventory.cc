@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "base/seal.h"
-#include "tokenio/internal/record_checker.h"
+#include "tokenio/upn.h"
 
 namespace otpd::service {
 
@@ -19,7 +19,7 @@ base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
 }
 
 base::StatusOr<std::string> CheckUpn(std::string_view upn) {
-  return tokenio::internal::NormaliseUpn(upn);
+  return tokenio::NormaliseUpn(upn);
 }
 
 base::Status StageAssignment(const Directory& directory, WriteBatch& batch, UserChange& change,

@@ -68,13 +68,18 @@ base::Status UpgradeNamespace(storage::Store& store, const storage::KeyRing& key
 
 }  // namespace
 
+base::StatusOr<bool> RecordsUpgraded(const storage::Store& store) {
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> layout,
+                        store.Get(Namespace::kMeta, kLayoutKey));
+  return layout && layout->value == kLayout;
+}
+
 base::Status UpgradeRecords(storage::Store& store, const storage::KeyRing& keys,
                             UpgradeStats* stats) {
   UpgradeStats local;
   if (stats == nullptr) stats = &local;
-  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> layout,
-                        store.Get(Namespace::kMeta, kLayoutKey));
-  if (layout && layout->value == kLayout) return base::OkStatus();
+  OTPD_ASSIGN_OR_RETURN(bool upgraded, RecordsUpgraded(store));
+  if (upgraded) return base::OkStatus();
   for (Namespace ns : {Namespace::kUsers, Namespace::kMethods, Namespace::kTokens}) {
     OTPD_RETURN_IF_ERROR(UpgradeNamespace(store, keys, ns, stats)
                              .WithContext("upgrading " + std::string(NamespaceName(ns))));

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "base/status.h"
+#include "base/statusor.h"
 #include "storage/keyring.h"
 #include "storage/store.h"
 
@@ -25,6 +26,9 @@ struct UpgradeStats {
 
 base::Status UpgradeRecords(storage::Store& store, const storage::KeyRing& keys,
                             UpgradeStats* stats = nullptr);
+
+// True when UpgradeRecords has run on `store` (or it was created by this version).
+base::StatusOr<bool> RecordsUpgraded(const storage::Store& store);
 
 }  // namespace otpd::service
 

@@ -69,13 +69,14 @@ std::optional<uint32_t> ParseVersion(std::string_view text) {
 KeyRing::KeyRing(Store& store, base::SecretBytes master_key)
     : store_(store), master_key_(std::move(master_key)) {}
 
-base::StatusOr<std::unique_ptr<KeyRing>> KeyRing::Open(Store& store, base::SecretBytes master_key) {
+base::StatusOr<std::unique_ptr<KeyRing>> KeyRing::Open(Store& store, base::SecretBytes master_key,
+                                                       bool create_first_key) {
   if (master_key.size() != kMasterKeyBytes) {
     return base::InvalidArgumentError("master key must be 32 bytes");
   }
   std::unique_ptr<KeyRing> ring(new KeyRing(store, std::move(master_key)));
   std::lock_guard lock(ring->rotate_mu_);
-  OTPD_RETURN_IF_ERROR(ring->Load());
+  OTPD_RETURN_IF_ERROR(ring->Load(create_first_key));
   return ring;
 }
 
@@ -101,7 +102,7 @@ base::StatusOr<std::string> KeyRing::Wrap(const base::SecretBytes& master, uint3
   return sealer.Seal(data_key.span(), WrapAad(version));
 }
 
-base::Status KeyRing::Load() {
+base::Status KeyRing::Load(bool create_first_key) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     OTPD_ASSIGN_OR_RETURN(std::optional<Record> current, store_.Get(Namespace::kMeta, kCurrentKey));
     std::map<uint32_t, std::shared_ptr<const DataKey>> sealers;
@@ -123,6 +124,7 @@ base::Status KeyRing::Load() {
           return true;
         }));
     if (!current.has_value() && sealers.empty()) {
+      if (!create_first_key) return base::NotFoundError("the key ring has no data key yet");
       base::Status created = CreateFirstDataKey();
       if (base::IsAborted(created)) continue;  // someone else created it: load theirs
       OTPD_RETURN_IF_ERROR(created);
@@ -174,6 +176,13 @@ std::shared_ptr<const KeyRing::DataKey> KeyRing::Find(uint32_t version) const {
   std::shared_lock lock(mu_);
   auto it = keys_.find(version);
   return it == keys_.end() ? nullptr : it->second;
+}
+
+std::vector<uint32_t> KeyRing::versions() const {
+  std::shared_lock lock(mu_);
+  std::vector<uint32_t> out;
+  for (const auto& [version, key] : keys_) out.push_back(version);
+  return out;
 }
 
 base::StatusOr<std::string> KeyRing::SealSecret(Namespace ns, std::string_view record_key,

@@ -36,6 +36,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/seal.h"
 #include "base/secret_bytes.h"
@@ -93,10 +94,12 @@ class KeyRing {
       std::string_view key, std::string_view value, KeyRing& ring)>;
 
   // Loads the data keys from `store` (which must outlive the KeyRing), creating data key 1 when
-  // the store has none. Errors: FailedPrecondition "master key does not match this data directory"
-  // when the wrapped data keys do not open under `master_key`; DataLoss when the key records are
-  // inconsistent; InvalidArgument for a master key that is not 32 bytes.
-  static base::StatusOr<std::unique_ptr<KeyRing>> Open(Store& store, base::SecretBytes master_key);
+  // the store has none, unless `create_first_key` is false (a read-only store, say): then a store
+  // without data keys is NotFound. Errors: FailedPrecondition "master key does not match this data
+  // directory" when the wrapped data keys do not open under `master_key`; DataLoss when the key
+  // records are inconsistent; InvalidArgument for a master key that is not 32 bytes.
+  static base::StatusOr<std::unique_ptr<KeyRing>> Open(Store& store, base::SecretBytes master_key,
+                                                       bool create_first_key = true);
 
   // Seals `plaintext` for the record (ns, record_key) under the current data key.
   base::StatusOr<std::string> SealSecret(Namespace ns, std::string_view record_key,
@@ -127,6 +130,9 @@ class KeyRing {
   base::StatusOr<std::string> Fingerprint(std::string_view purpose,
                                           std::span<const uint8_t> data) const;
 
+  // Every data key version this ring holds, ascending.
+  std::vector<uint32_t> versions() const;
+
   // Re-wraps every data key under `new_master_key` in one durable atomic batch. On success the
   // old master key no longer opens this data directory: persist the new key BEFORE calling this
   // (see docs/operations.md). On failure nothing changed.
@@ -146,7 +152,7 @@ class KeyRing {
  private:
   KeyRing(Store& store, base::SecretBytes master_key);
 
-  base::Status Load();
+  base::Status Load(bool create_first_key);
   base::Status CreateFirstDataKey();
   base::StatusOr<base::SecretBytes> Unwrap(const base::SecretBytes& master, uint32_t version,
                                            std::string_view wrapped) const;

@@ -33,7 +33,6 @@ size_t HeaderColumns(const std::vector<std::string>& fields) {
 
 // Fills `record` from the fields of one row; an error is the reason the row is rejected.
 base::Status ReadRow(const std::vector<std::string>& fields, size_t columns, TokenRecord* record) {
-  if (fields.size() >= 2) record->serial = std::string(Trim(fields[1]));
   if (fields.size() != columns) {
     return base::InvalidArgumentError("expected " + std::to_string(columns) + " columns, found " +
                                       std::to_string(fields.size()));
@@ -66,9 +65,7 @@ base::Status ReadRow(const std::vector<std::string>& fields, size_t columns, Tok
   if (columns == 7 && !Trim(fields[6]).empty()) {
     base::StatusOr<engine::HashAlgorithm> hash = engine::ParseHashAlgorithm(Trim(fields[6]));
     if (!hash.ok()) {
-      return base::InvalidArgumentError(
-          "hash function must be hmacsha1, hmacsha256 or hmacsha512, found " +
-          internal::Quote(Trim(fields[6])));
+      return base::InvalidArgumentError("hash function must be hmacsha1, hmacsha256 or hmacsha512");
     }
     record->params.algorithm = *hash;
   }
@@ -105,6 +102,10 @@ base::Status ParseEntraCsv(std::istream& in, TokenSink* sink) {
       continue;
     }
     if (!split.ok()) {
+      if (!reader.terminated()) {
+        internal::WipeFields(&fields);
+        return internal::TruncatedError(reader.line());
+      }
       checker.Reject(reader.line(), "", "malformed CSV: " + std::string(split.message()));
       continue;
     }
@@ -113,10 +114,19 @@ base::Status ParseEntraCsv(std::istream& in, TokenSink* sink) {
     base::Status row = ReadRow(fields, columns, &record);
     internal::WipeFields(&fields);
     if (!row.ok()) {
-      checker.Reject(record.position, std::move(record.serial), std::string(row.message()));
+      if (!reader.terminated()) return internal::TruncatedError(record.position);
+      // The serial is named only when the seed was read: then the columns are in place, and the
+      // serial column cannot hold a shifted seed.
+      checker.Reject(record.position, record.seed.empty() ? "" : std::move(record.serial),
+                     std::string(row.message()));
       continue;
     }
+    const size_t rejected = checker.rejected();
     OTPD_RETURN_IF_ERROR(checker.Submit(std::move(record)));
+    // A last line without a line break that fails a check was most likely cut short.
+    if (!reader.terminated() && checker.rejected() > rejected) {
+      return internal::TruncatedError(reader.line());
+    }
   }
   if (columns == 0) {
     return base::InvalidArgumentError(

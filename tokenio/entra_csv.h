@@ -1,4 +1,4 @@
-// Microsoft Entra's hardware OATH token CSV (SPEC.md section 2):
+// Microsoft Entra's hardware OATH token CSV (docs/formats.md):
 //
 //   upn,serial number,secret key,time interval,manufacturer,model[,hash function]
 //   Helga@contoso.com,1234567,2234567abcdef2234567abcdef,60,Contoso,HardwareKey

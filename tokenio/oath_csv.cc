@@ -42,16 +42,15 @@ base::Status ReadSeed(std::string_view text, TokenRecord* record) {
 
 // Fills `record` from one row; an error is the reason the row is rejected.
 base::Status ReadRow(const std::vector<std::string>& fields, TokenRecord* record) {
-  if (!fields.empty()) record->serial = std::string(Trim(fields[0]));
   if (fields.size() < 3 || fields.size() > 6) {
     return base::InvalidArgumentError("expected 3 to 6 columns, found " +
                                       std::to_string(fields.size()));
   }
+  record->serial = std::string(Trim(fields[0]));
   OTPD_RETURN_IF_ERROR(ReadSeed(fields[1], record));
   base::StatusOr<engine::OtpType> type = engine::ParseOtpType(Trim(fields[2]));
   if (!type.ok()) {
-    return base::InvalidArgumentError("type must be hotp or totp, found " +
-                                      internal::Quote(Trim(fields[2])));
+    return base::InvalidArgumentError("type must be hotp or totp");
   }
   record->params.type = *type;
   if (fields.size() >= 4 && !Trim(fields[3]).empty()) {
@@ -76,8 +75,7 @@ base::Status ReadRow(const std::vector<std::string>& fields, TokenRecord* record
   if (fields.size() == 6 && !Trim(fields[5]).empty()) {
     base::StatusOr<engine::HashAlgorithm> hash = engine::ParseHashAlgorithm(Trim(fields[5]));
     if (!hash.ok()) {
-      return base::InvalidArgumentError("algorithm must be SHA1, SHA256 or SHA512, found " +
-                                        internal::Quote(Trim(fields[5])));
+      return base::InvalidArgumentError("algorithm must be SHA1, SHA256 or SHA512");
     }
     record->params.algorithm = *hash;
   }
@@ -102,6 +100,10 @@ base::Status ParseOathCsv(std::istream& in, TokenSink* sink) {
     if (first) separator = internal::DetectSeparator(line);
     base::Status split = internal::SplitCsvRecord(reader.record(), separator, &fields);
     if (!split.ok()) {
+      if (!reader.terminated()) {
+        internal::WipeFields(&fields);
+        return internal::TruncatedError(reader.line());
+      }
       checker.Reject(reader.line(), "", "malformed CSV: " + std::string(split.message()));
       continue;
     }
@@ -114,10 +116,18 @@ base::Status ParseOathCsv(std::istream& in, TokenSink* sink) {
     base::Status row = ReadRow(fields, &record);
     internal::WipeFields(&fields);
     if (!row.ok()) {
-      checker.Reject(record.position, std::move(record.serial), std::string(row.message()));
+      if (!reader.terminated()) return internal::TruncatedError(record.position);
+      // The serial is named only when the seed was read (see entra_csv.cc).
+      checker.Reject(record.position, record.seed.empty() ? "" : std::move(record.serial),
+                     std::string(row.message()));
       continue;
     }
+    const size_t rejected = checker.rejected();
     OTPD_RETURN_IF_ERROR(checker.Submit(std::move(record)));
+    // A last line without a line break that fails a check was most likely cut short.
+    if (!reader.terminated() && checker.rejected() > rejected) {
+      return internal::TruncatedError(reader.line());
+    }
   }
   return base::OkStatus();
 }

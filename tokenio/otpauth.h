@@ -1,4 +1,4 @@
-// Key URIs for authenticator apps (SPEC.md section 3, Google Authenticator's Key Uri Format):
+// Key URIs for authenticator apps (Google Authenticator's Key Uri Format):
 //
 //   otpauth://totp/Issuer:account?secret=BASE32NOPAD&issuer=Issuer&algorithm=SHA1&digits=6&period=30
 //   otpauth://hotp/Issuer:account?secret=BASE32NOPAD&issuer=Issuer&counter=0

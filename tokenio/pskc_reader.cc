@@ -136,9 +136,10 @@ void PskcReader::Start(const XML_Char* name, const XML_Char** attrs) {
   if (depth_ == 1) {
     std::string_view ns = Namespace(name);
     if (local != "KeyContainer" || (ns != kPskcNs && ns != kPskcDraftNs)) {
-      return Fail(base::InvalidArgumentError(
-          "not a PSKC file: the root element is " + internal::Quote(local) + " in namespace " +
-          internal::Quote(ns) + ", not KeyContainer in " + std::string(kPskcNs)));
+      return Fail(
+          base::InvalidArgumentError("not a PSKC file: the root element is not a "
+                                     "KeyContainer in namespace " +
+                                     std::string(kPskcNs)));
     }
     root_seen_ = true;
     return;

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <boost/json.hpp>
 #include <fstream>
 #include <iostream>
 
@@ -9,7 +10,7 @@
 #include "base/codec.h"
 #include "service/inventory.h"
 #include "tokenio/pskc.h"
-#include "tools/data_dir.h"
+#include "tools/display.h"
 
 namespace otpd::tools {
 namespace {
@@ -29,17 +30,23 @@ tokenio::PskcCipher CipherFor(size_t key_bytes) {
 
 CLI::App* AddExportCommand(CLI::App& app, ExportCommandOptions& o) {
   CLI::App* cmd = app.add_subcommand("export", "Export tokens to an encrypted PSKC file");
-  cmd->add_option("OUT", o.out, "PSKC file to write (must not exist)")->required();
-  cmd->add_option("--data-dir", o.data_dir, "Data directory (the daemon must be stopped)");
-  cmd->add_option("--key-file", o.key_file, "Master key file (default <data-dir>/master.key)");
-  auto* protect = cmd->add_option_group("protection");
-  protect->add_option("--psk-file", o.psk_file, "File with the AES key (hex) to encrypt with");
-  protect->add_option("--password-file", o.password_file, "File with the password (PBKDF2)");
+  cmd->add_option("OUT", o.out, "PSKC file to write (must not exist; created with mode 0600)")
+      ->required();
+  AddDataDirFlags(cmd, o.dir);
+  auto* protect = cmd->add_option_group("protection", "Exactly one of:");
+  protect->add_option("--psk-file", o.psk_file,
+                      "File with the AES key (hex or base64; 16, 24 or 32 bytes) to encrypt with");
+  protect->add_option("--password-file", o.password_file,
+                      "File with the password to derive the key from (PBKDF2)");
   protect->require_option(1);
-  cmd->add_option("--iterations", o.iterations, "PBKDF2 iterations for --password-file");
-  cmd->add_option("--status", o.status, "Only tokens with this status");
-  cmd->add_option("--user", o.user, "Only tokens assigned to this user");
-  cmd->add_option("--batch", o.batch, "Only tokens from this import batch");
+  cmd->add_option("--iterations", o.iterations,
+                  "PBKDF2 iterations for --password-file (default 100000, at least 1000)");
+  cmd->add_option("--status", o.status,
+                  "Only tokens with this status: available, assigned, activated or "
+                  "failedActivation");
+  cmd->add_option("--user", o.user, "Only tokens assigned to this user (UPN)");
+  cmd->add_option("--batch", o.batch, "Only tokens from this import batch (see batch list)");
+  cmd->add_flag("--json", o.json, "Print the result as JSON");
   return cmd;
 }
 
@@ -68,7 +75,7 @@ int RunExportCommand(const ExportCommandOptions& o) {
   filter.user = o.user;
   filter.batch = o.batch;
 
-  auto dir = OpenDataDir(o.data_dir, o.key_file, /*create_if_missing=*/false);
+  auto dir = OpenDataDir(o.dir, DataDirAccess::kReadOnly);
   if (!dir.ok()) return Fail(dir.status());
   struct stat st;
   if (stat(o.out.c_str(), &st) == 0) return Fail(base::AlreadyExistsError(o.out + " exists"));
@@ -110,7 +117,15 @@ int RunExportCommand(const ExportCommandOptions& o) {
   if (!listed.ok()) return Fail(listed);
   if (!failure.ok()) return Fail(failure);
   if (base::Status s = (*writer)->Finish(); !s.ok()) return Fail(s);
-  std::cout << "exported " << exported << " tokens to " << o.out << "\n";
+  if (o.json) {
+    boost::json::object result;
+    result["file"] = o.out;
+    result["exported"] = exported;
+    result["protection"] = o.psk_file.empty() ? "password" : "pre-shared key";
+    std::cout << boost::json::serialize(result) << "\n";
+    return 0;
+  }
+  std::cout << "exported " << exported << " tokens to " << PrintablePath(o.out) << "\n";
   return 0;
 }
 

@@ -9,21 +9,25 @@
 
 #include <string>
 
+#include "tools/otpctl_data_dir.h"
+
 namespace otpd::tools {
 
 struct ExportCommandOptions {
   std::string out;
-  std::string data_dir = "data";
-  std::string key_file;
+  DataDirFlags dir;
   std::string psk_file;
   std::string password_file;
   std::string status;
   std::string user;
   std::string batch;
   uint32_t iterations = 100000;
+  bool json = false;
 };
 
 CLI::App* AddExportCommand(CLI::App& app, ExportCommandOptions& options);
+// Exit codes: 0 written, 1 refused or failed (the reason on stderr). The data directory is opened
+// read-only.
 int RunExportCommand(const ExportCommandOptions& options);
 
 }  // namespace otpd::tools

@@ -1,52 +1,21 @@
 #include "tools/otpctl_import.h"
 
-#include <openssl/evp.h>
-
+#include <boost/json.hpp>
 #include <fstream>
 #include <iostream>
-#include <memory>
 
 #include "base/clock.h"
-#include "base/codec.h"
 #include "service/importer.h"
-#include "tokenio/entra_csv.h"
-#include "tokenio/oath_csv.h"
-#include "tokenio/pskc.h"
-#include "tools/data_dir.h"
+#include "tools/display.h"
+#include "tools/token_file.h"
 
 namespace otpd::tools {
 namespace {
 
-constexpr size_t kDetectBytes = 4096;
+namespace json = boost::json;
 
-// SHA-256 of the file's bytes (hex) and its first bytes for format detection, in one pass.
-base::Status HashFile(const std::string& path, std::string* sha256, std::string* head) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return base::NotFoundError("cannot open " + path);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return base::InternalError("cannot start SHA-256");
-  }
-  char buf[1 << 16];
-  while (in) {
-    in.read(buf, sizeof(buf));
-    std::streamsize n = in.gcount();
-    if (n <= 0) break;
-    if (head->size() < kDetectBytes) {
-      head->append(buf, std::min<size_t>(kDetectBytes - head->size(), static_cast<size_t>(n)));
-    }
-    if (EVP_DigestUpdate(ctx.get(), buf, static_cast<size_t>(n)) != 1) {
-      return base::InternalError("SHA-256 failed");
-    }
-  }
-  if (in.bad()) return base::UnavailableError("error reading " + path);
-  uint8_t digest[32];
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1)
-    return base::InternalError("SHA-256 failed");
-  *sha256 = base::HexEncode(std::span<const uint8_t>(digest, len));
-  return base::OkStatus();
-}
+// Rejected rows (and, apart, warnings) printed on stderr; the rest are counted.
+constexpr size_t kMaxShownRows = 20;
 
 std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -60,14 +29,48 @@ std::string CsvField(const std::string& s) {
 
 base::Status WriteFailures(const std::string& path, const service::ImportReport& report) {
   std::ofstream out(path, std::ios::trunc);
-  if (!out) return base::UnavailableError("cannot write " + path);
+  if (!out) return base::UnavailableError("cannot write " + PrintablePath(path));
   out << "position,serial,reason\n";
   for (const auto& f : report.failures) {
-    out << f.position << "," << CsvField(f.serial) << "," << CsvField(f.reason) << "\n";
+    out << f.position << "," << CsvField(Printable(f.serial, 64)) << "," << CsvField(f.reason)
+        << "\n";
   }
   out.flush();
-  if (!out) return base::UnavailableError("error writing " + path);
+  if (!out) return base::UnavailableError("error writing " + PrintablePath(path));
   return base::OkStatus();
+}
+
+// "FILE: line 3 (serial X): reason".
+std::string RowLine(const std::string& file, const char* unit, const tokenio::RowError& row) {
+  std::string line = PrintablePath(file) + ": " + unit + " " + std::to_string(row.position);
+  if (!row.serial.empty()) line += " (serial " + Printable(row.serial) + ")";
+  return line + ": " + row.reason;
+}
+
+json::array RowsJson(const std::vector<tokenio::RowError>& rows) {
+  json::array out;
+  for (const tokenio::RowError& row : rows) {
+    json::object o;
+    o["position"] = row.position;
+    o["serial"] = Printable(row.serial, 64);
+    o["reason"] = row.reason;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+void PrintRows(const std::string& file, const char* unit, const char* kind,
+               const std::vector<tokenio::RowError>& rows, const std::string& more) {
+  for (size_t i = 0; i < rows.size() && i < kMaxShownRows; ++i) {
+    std::cerr << kind << ": " << RowLine(file, unit, rows[i]) << "\n";
+  }
+  if (rows.size() > kMaxShownRows) std::cerr << rows.size() - kMaxShownRows << more << "\n";
+}
+
+int FileError(const std::string& file, const base::Status& s) {
+  std::cerr << "otpctl import: " << PrintablePath(file) << ": " << s.message()
+            << "; nothing was imported\n";
+  return 1;
 }
 
 int Fail(const base::Status& s) {
@@ -75,13 +78,27 @@ int Fail(const base::Status& s) {
   return 1;
 }
 
+// Feeds the importer the file's rows in file order, as a streaming parse would have.
+base::Status Feed(TokenFile& file, service::Importer& importer) {
+  auto& tokens = file.rows.tokens;
+  auto& errors = file.rows.errors;
+  size_t t = 0, e = 0;
+  while (t < tokens.size() || e < errors.size()) {
+    if (e == errors.size() || (t < tokens.size() && tokens[t].position < errors[e].position)) {
+      OTPD_RETURN_IF_ERROR(importer.OnToken(std::move(tokens[t++])));
+    } else {
+      importer.OnError(std::move(errors[e++]));
+    }
+  }
+  return base::OkStatus();
+}
+
 }  // namespace
 
 CLI::App* AddImportCommand(CLI::App& app, ImportCommandOptions& o) {
   CLI::App* cmd = app.add_subcommand("import", "Import a batch of hardware tokens");
   cmd->add_option("FILE", o.file, "Entra CSV, OATH CSV or PSKC file")->required();
-  cmd->add_option("--data-dir", o.data_dir, "Data directory (the daemon must be stopped)");
-  cmd->add_option("--key-file", o.key_file, "Master key file (default <data-dir>/master.key)");
+  AddDataDirFlags(cmd, o.dir);
   cmd->add_option("--format", o.format, "entra-csv, oath-csv or pskc (default: detect)")
       ->check(CLI::IsMember({"entra-csv", "oath-csv", "pskc"}));
   cmd->add_flag("--dry-run", o.dry_run, "Validate and report; write nothing");
@@ -92,15 +109,17 @@ CLI::App* AddImportCommand(CLI::App& app, ImportCommandOptions& o) {
   cmd->add_option("--failures", o.failures_file, "Write rejected tokens to this CSV file");
   cmd->add_option("--psk-file", o.psk_file, "File with the PSKC pre-shared key");
   cmd->add_option("--password-file", o.password_file, "File with the PSKC password");
+  cmd->add_flag("--json", o.json, "Print the summary, rejected rows and warnings as JSON");
   return cmd;
 }
 
 int RunImportCommand(const ImportCommandOptions& o) {
-  std::string sha256, head;
-  if (base::Status s = HashFile(o.file, &sha256, &head); !s.ok()) return Fail(s);
-  auto format = o.format.empty() ? tokenio::DetectFormat(head) : tokenio::ParseFormatName(o.format);
-  if (!format.ok()) return Fail(format.status().WithContext(o.file));
-
+  std::optional<tokenio::Format> format;
+  if (!o.format.empty()) {
+    auto parsed = tokenio::ParseFormatName(o.format);
+    if (!parsed.ok()) return Fail(parsed.status());
+    format = *parsed;
+  }
   tokenio::PskcSecrets secrets;
   secrets.now_unix = base::RealClock::Get()->NowUnixSeconds();
   if (!o.psk_file.empty()) {
@@ -114,56 +133,58 @@ int RunImportCommand(const ImportCommandOptions& o) {
     secrets.password = std::move(*password);
   }
 
-  auto dir = OpenDataDir(o.data_dir, o.key_file);
-  if (!dir.ok()) return Fail(dir.status());
+  // The whole file first: a file error stores nothing.
+  auto file = ReadTokenFile(o.file, format, secrets);
+  if (!file.ok()) return FileError(o.file, file.status());
+  const char* unit = PositionUnit(file->format);
 
+  auto dir = OpenDataDir(o.dir, o.dry_run ? DataDirAccess::kReadOnly : DataDirAccess::kReadWrite);
+  if (!dir.ok()) return Fail(dir.status());
   service::ImportOptions options;
   options.dry_run = o.dry_run;
   options.replace = o.replace;
   options.allow_duplicate_seeds = o.allow_duplicate_seeds;
   options.file_name = o.file;
-  options.file_sha256 = sha256;
-  options.format = std::string(tokenio::FormatName(*format));
+  options.file_sha256 = file->sha256;
+  options.format = std::string(tokenio::FormatName(file->format));
   service::Importer importer(*dir->store, *dir->keys, *base::RealClock::Get(),
                              service::InventoryOptions{}, options);
-
-  std::ifstream in(o.file, std::ios::binary);
-  if (!in) return Fail(base::NotFoundError("cannot open " + o.file));
-  base::Status parsed;
-  switch (*format) {
-    case tokenio::Format::kEntraCsv:
-      parsed = tokenio::ParseEntraCsv(in, &importer);
-      break;
-    case tokenio::Format::kOathCsv:
-      parsed = tokenio::ParseOathCsv(in, &importer);
-      break;
-    case tokenio::Format::kPskc:
-      parsed = tokenio::ParsePskc(in, secrets, &importer);
-      break;
-  }
-  if (!parsed.ok()) return Fail(parsed.WithContext(o.file));
+  if (base::Status s = Feed(*file, importer); !s.ok()) return Fail(s.WithContext("storing"));
   auto report = importer.Finish();
-  if (!report.ok()) return Fail(report.status());
-
-  for (const auto& w : report->warnings) {
-    std::cerr << "warning: " << o.file << ": position " << w.position << " (serial " << w.serial
-              << "): " << w.reason << "\n";
-  }
-  for (const auto& f : report->failures) {
-    std::cerr << "rejected: " << o.file << ": position " << f.position << " (serial " << f.serial
-              << "): " << f.reason << "\n";
-  }
+  if (!report.ok()) return Fail(report.status().WithContext("storing"));
   if (!o.failures_file.empty()) {
     if (base::Status s = WriteFailures(o.failures_file, *report); !s.ok()) return Fail(s);
   }
+
+  const int exit_code = report->failed == 0 ? 0 : 1;
+  if (o.json) {
+    json::object out;
+    out["file"] = PrintablePath(o.file);
+    out["format"] = tokenio::FormatName(file->format);
+    out["position_unit"] = unit;
+    out["batch"] = report->batch_id;
+    out["dry_run"] = o.dry_run;
+    out["imported"] = report->imported;
+    out["updated"] = report->updated;
+    out["unchanged"] = report->unchanged;
+    out["failed"] = report->failed;
+    out["failures"] = RowsJson(report->failures);
+    out["warnings"] = RowsJson(report->warnings);
+    std::cout << json::serialize(out) << "\n";
+    return exit_code;
+  }
+  PrintRows(o.file, unit, "warning", report->warnings, " more warnings");
+  PrintRows(o.file, unit, "rejected", report->failures,
+            o.failures_file.empty() ? " more rejected rows; --failures FILE writes them all"
+                                    : " more rejected rows in " + PrintablePath(o.failures_file));
   std::cout << (o.dry_run ? "dry run (nothing written): " : "") << "batch " << report->batch_id
-            << " from " << o.file << " (" << tokenio::FormatName(*format)
+            << " from " << PrintablePath(o.file) << " (" << tokenio::FormatName(file->format)
             << "): " << report->imported << " imported, " << report->updated << " updated, "
             << report->unchanged << " unchanged, " << report->failed << " failed\n";
   if (report->imported + report->updated == 0 && report->failed == 0) {
     std::cout << "nothing changed: every token in the file is already stored\n";
   }
-  return report->failed == 0 ? 0 : 1;
+  return exit_code;
 }
 
 }  // namespace otpd::tools

@@ -1,5 +1,4 @@
-// `otpctl backup DEST` (an online-consistent checkpoint of a data directory) and `otpctl key ...`
-// (master key rotation, data key rotation with re-sealing of every seed). See
+// `otpctl key ...`: master key rotation, data key rotation with re-sealing of every seed. See
 // docs/operations.md for the procedures.
 
 #ifndef OTPD_TOOLS_OTPCTL_KEYS_H_
@@ -9,23 +8,20 @@
 
 #include <string>
 
+#include "tools/otpctl_data_dir.h"
+
 namespace otpd::tools {
 
 struct KeysCommandOptions {
-  std::string data_dir = "data";
-  std::string key_file;
-  std::string dest;
+  DataDirFlags dir;
   std::string new_key_file;
   size_t batch_size = 500;
 };
 
-struct KeysCommands {
-  CLI::App* backup;
-  CLI::App* key;
-};
-
-KeysCommands AddKeysCommands(CLI::App& app, KeysCommandOptions& options);
-int RunKeysCommand(const KeysCommands& commands, const KeysCommandOptions& options);
+// Adds `key` with rotate-master, rotate-data and reseal; returns `key`.
+CLI::App* AddKeysCommands(CLI::App& app, KeysCommandOptions& options);
+// Exit codes: 0 done, 1 refused or failed (the reason on stderr).
+int RunKeysCommand(CLI::App* key, const KeysCommandOptions& options);
 
 }  // namespace otpd::tools
 

@@ -12,7 +12,6 @@
 #include "service/directory.h"
 #include "service/inventory.h"
 #include "service/records.h"
-#include "tools/data_dir.h"
 
 namespace otpd::tools {
 namespace {
@@ -29,16 +28,19 @@ int Fail(const base::Status& s) {
 CLI::App* AddSeedCommand(CLI::App& app, SeedCommandOptions& o) {
   CLI::App* cmd = app.add_subcommand(
       "seed-load", "Create many activated HOTP test tokens and a token file for otpd-loadgen");
-  cmd->add_option("--data-dir", o.data_dir, "Data directory (the daemon must be stopped)");
-  cmd->add_option("--key-file", o.key_file, "Master key file (default <data-dir>/master.key)");
-  cmd->add_option("--count", o.count, "Number of tokens (and users)")->check(CLI::PositiveNumber);
-  cmd->add_option("--prefix", o.prefix, "Users are PREFIX<n>@example.com, serials PREFIX-<n>");
-  cmd->add_option("--tokens-out", o.tokens_out, "Token file for otpd-loadgen")->required();
+  AddDataDirFlags(cmd, o.dir);
+  cmd->add_option("--count", o.count, "Number of tokens (and users); default 1000")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--prefix", o.prefix,
+                  "Users are PREFIX<n>@example.com, serials PREFIX-<n>; default load");
+  cmd->add_option("--tokens-out", o.tokens_out,
+                  "Token file for otpd-loadgen (user,seed_hex,counter: seeds in clear)")
+      ->required();
   return cmd;
 }
 
 int RunSeedCommand(const SeedCommandOptions& o) {
-  auto dir = OpenDataDir(o.data_dir, o.key_file);
+  auto dir = OpenDataDir(o.dir, DataDirAccess::kReadWrite);
   if (!dir.ok()) return Fail(dir.status());
   std::ofstream out(o.tokens_out, std::ios::trunc);
   if (!out) return Fail(base::UnavailableError("cannot write " + o.tokens_out));

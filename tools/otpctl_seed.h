@@ -11,17 +11,20 @@
 #include <cstdint>
 #include <string>
 
+#include "tools/otpctl_data_dir.h"
+
 namespace otpd::tools {
 
 struct SeedCommandOptions {
-  std::string data_dir = "data";
-  std::string key_file;
+  DataDirFlags dir;
   uint64_t count = 1000;
   std::string prefix = "load";
   std::string tokens_out;
 };
 
 CLI::App* AddSeedCommand(CLI::App& app, SeedCommandOptions& options);
+// Exit codes: 0 done, 1 failed (the reason on stderr). The data directory must exist (otpctl
+// init).
 int RunSeedCommand(const SeedCommandOptions& options);
 
 }  // namespace otpd::tools

@@ -1,20 +1,33 @@
 #include "tools/otpctl_token.h"
 
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <iostream>
 
 #include "base/clock.h"
+#include "base/secret_bytes.h"
 #include "service/inventory.h"
-#include "tools/data_dir.h"
+#include "tokenio/upn.h"
+#include "tools/display.h"
 
 namespace otpd::tools {
 namespace {
 
 namespace json = boost::json;
 
+constexpr char kParentOptions[] =
+    "The data directory options (--data-dir, --key-file, ...) and --actor are given to the "
+    "parent command; see its --help.";
+
 int Fail(std::string_view what, const base::Status& s) {
   std::cerr << "otpctl " << what << ": " << s.message() << "\n";
   return 1;
+}
+
+int Usage(std::string_view what, std::string_view message) {
+  std::cerr << "otpctl " << what << ": " << message << "\n";
+  return 2;
 }
 
 json::object TokenJson(const service::TokenRecord& t) {
@@ -37,18 +50,22 @@ json::object TokenJson(const service::TokenRecord& t) {
 }
 
 void PrintToken(const service::TokenRecord& t) {
-  std::cout << "serial:       " << t.serial << "\n"
+  std::cout << "serial:       " << Printable(t.serial, 64) << "\n"
             << "status:       " << service::TokenStatusName(t.status) << "\n"
-            << "user:         " << (t.assigned_to.empty() ? "-" : t.assigned_to) << "\n"
-            << "manufacturer: " << t.manufacturer << "\n"
-            << "model:        " << t.model << "\n"
+            << "user:         " << (t.assigned_to.empty() ? "-" : Printable(t.assigned_to, 254))
+            << "\n"
+            << "manufacturer: " << Printable(t.manufacturer, 64) << "\n"
+            << "model:        " << Printable(t.model, 64) << "\n"
             << "kind:         " << engine::OtpTypeName(t.params.type) << " "
             << engine::HashAlgorithmName(t.params.algorithm) << ", " << t.params.digits
             << " digits";
   if (t.params.type == engine::OtpType::kTotp) std::cout << ", " << t.params.period << " s";
   std::cout << "\n"
             << "batch:        " << t.batch << "\n"
-            << "activation failures: " << t.activation_failures << "\n";
+            << "created:      " << IsoTime(t.created) << "\n"
+            << "updated:      " << IsoTime(t.updated) << "\n";
+  if (t.not_after) std::cout << "expires:      " << IsoTime(*t.not_after) << "\n";
+  std::cout << "activation failures: " << t.activation_failures << "\n";
 }
 
 int List(service::TokenInventory& inv, const TokenCommandOptions& o) {
@@ -61,15 +78,16 @@ int List(service::TokenInventory& inv, const TokenCommandOptions& o) {
   filter.user = o.user;
   filter.batch = o.batch;
   json::array rows;
+  if (!o.json) std::cout << "SERIAL\tSTATUS\tUSER\tKIND\tMANUFACTURER MODEL\n";
   base::Status s = inv.List(filter, [&](const service::TokenRecord& t) {
     if (o.json) {
       rows.push_back(TokenJson(t));
     } else {
-      std::cout << t.serial << "\t" << service::TokenStatusName(t.status) << "\t"
-                << (t.assigned_to.empty() ? "-" : t.assigned_to) << "\t"
+      std::cout << Printable(t.serial, 64) << "\t" << service::TokenStatusName(t.status) << "\t"
+                << (t.assigned_to.empty() ? "-" : Printable(t.assigned_to, 254)) << "\t"
                 << engine::OtpTypeName(t.params.type) << "/"
                 << engine::HashAlgorithmName(t.params.algorithm) << "/" << t.params.digits << "\t"
-                << t.manufacturer << " " << t.model << "\n";
+                << Printable(t.manufacturer, 64) << " " << Printable(t.model, 64) << "\n";
     }
     return true;
   });
@@ -80,6 +98,7 @@ int List(service::TokenInventory& inv, const TokenCommandOptions& o) {
 
 int Batches(service::TokenInventory& inv, const TokenCommandOptions& o) {
   json::array rows;
+  if (!o.json) std::cout << "BATCH\tTIME\tFORMAT\tFILE\tCOUNTS\tSHA256\n";
   base::Status s = inv.ListBatches([&](const service::BatchRecord& b) {
     if (o.json) {
       json::object r;
@@ -88,6 +107,7 @@ int Batches(service::TokenInventory& inv, const TokenCommandOptions& o) {
       r["sha256"] = b.sha256;
       r["format"] = b.format;
       r["time"] = b.time;
+      r["time_iso"] = IsoTime(b.time);
       r["imported"] = b.imported;
       r["updated"] = b.updated;
       r["unchanged"] = b.unchanged;
@@ -95,10 +115,10 @@ int Batches(service::TokenInventory& inv, const TokenCommandOptions& o) {
       r["complete"] = b.complete;
       rows.push_back(std::move(r));
     } else {
-      std::cout << b.id << "\t" << b.time << "\t" << b.format << "\t" << b.file << "\t"
-                << b.imported << " imported, " << b.updated << " updated, " << b.unchanged
-                << " unchanged, " << b.failed << " failed" << (b.complete ? "" : " (incomplete)")
-                << "\tsha256:" << b.sha256 << "\n";
+      std::cout << b.id << "\t" << IsoTime(b.time) << "\t" << b.format << "\t"
+                << PrintablePath(b.file) << "\t" << b.imported << " imported, " << b.updated
+                << " updated, " << b.unchanged << " unchanged, " << b.failed << " failed"
+                << (b.complete ? "" : " (incomplete)") << "\t" << b.sha256 << "\n";
     }
     return true;
   });
@@ -107,77 +127,124 @@ int Batches(service::TokenInventory& inv, const TokenCommandOptions& o) {
   return 0;
 }
 
+// The code to activate with: the argument, or one line of standard input when it is "-" or
+// left out (so that the code does not show in the process list). Usage errors: not 6 to 9
+// digits. The code is never repeated in a message.
+base::StatusOr<std::string> ActivationCode(const std::string& given, const std::string& serial) {
+  std::string code = given;
+  if (code.empty() || code == "-") {
+    if (isatty(STDIN_FILENO)) std::cerr << "code shown by token " << Printable(serial) << ": ";
+    code.clear();
+    std::getline(std::cin, code);
+    while (!code.empty() && (code.back() == '\r' || code.back() == ' ')) code.pop_back();
+    while (!code.empty() && code.front() == ' ') code.erase(0, 1);
+  }
+  bool digits = code.size() >= 6 && code.size() <= 9;
+  for (char c : code) digits = digits && c >= '0' && c <= '9';
+  if (!digits) {
+    return base::InvalidArgumentError(
+        "the code must be 6 to 9 digits, as the token shows it (give it as CODE, or on standard "
+        "input with - or no CODE)");
+  }
+  return code;
+}
+
 }  // namespace
 
 std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOptions& o) {
   CLI::App* token = app.add_subcommand("token", "Hardware-token inventory");
   token->require_subcommand(1);
-  for (CLI::App* cmd : {token}) {
-    cmd->add_option("--data-dir", o.data_dir, "Data directory (the daemon must be stopped)");
-    cmd->add_option("--key-file", o.key_file, "Master key file (default <data-dir>/master.key)");
-    cmd->add_option("--actor", o.actor, "Name recorded in the audit log");
-  }
-  CLI::App* list = token->add_subcommand("list", "List tokens");
-  list->add_option("--status", o.status, "available, assigned, activated or failedActivation");
-  list->add_option("--user", o.user, "Only tokens assigned to this user");
-  list->add_option("--batch", o.batch, "Only tokens from this import batch");
-  list->add_flag("--json", o.json, "JSON output");
-  token->add_subcommand("show", "Show one token (never its seed)")
-      ->add_option("SERIAL", o.serial)
-      ->required();
+  AddDataDirFlags(token, o.dir);
+  token->add_option("--actor", o.actor, "Name recorded in the audit log (default otpctl)");
+  const char* kSerial = "The token's serial number";
+  CLI::App* list = token->add_subcommand("list", "List tokens (a header row, then one per line)");
+  list->add_option("--status", o.status,
+                   "Only tokens with this status: available, assigned, activated or "
+                   "failedActivation");
+  list->add_option("--user", o.user, "Only tokens assigned to this user (UPN)");
+  list->add_option("--batch", o.batch, "Only tokens from this import batch (see batch list)");
+  list->add_flag("--json", o.json, "Print a JSON array");
+  CLI::App* show = token->add_subcommand("show", "Show one token (never its seed)");
+  show->add_option("SERIAL", o.serial, kSerial)->required();
+  show->add_flag("--json", o.json, "Print a JSON object");
   CLI::App* assign = token->add_subcommand("assign", "Assign an available token to a user");
-  assign->add_option("SERIAL", o.serial)->required();
-  assign->add_option("UPN", o.upn)->required();
-  CLI::App* activate = token->add_subcommand("activate", "Activate with the code it shows now");
-  activate->add_option("SERIAL", o.serial)->required();
-  activate->add_option("CODE", o.code)->required();
-  for (const char* name : {"deactivate", "unassign", "delete"}) {
-    token->add_subcommand(name, std::string(name) + " a token")
-        ->add_option("SERIAL", o.serial)
-        ->required();
-  }
+  assign->add_option("SERIAL", o.serial, kSerial)->required();
+  assign->add_option("UPN", o.upn, "The user: an e-mail address, checked as import checks it")
+      ->required();
+  CLI::App* activate =
+      token->add_subcommand("activate", "Activate an assigned token with the code it shows now");
+  activate->add_option("SERIAL", o.serial, kSerial)->required();
+  activate->add_option("CODE", o.code,
+                       "The code (6 to 9 digits). '-' or left out: read one line from standard "
+                       "input, which keeps it out of the process list");
+  token->add_subcommand("deactivate", "Stop an activated token from signing in (it stays assigned)")
+      ->add_option("SERIAL", o.serial, kSerial)
+      ->required();
+  token->add_subcommand("unassign", "Return an assigned token to the inventory as available")
+      ->add_option("SERIAL", o.serial, kSerial)
+      ->required();
+  token->add_subcommand("delete", "Delete an available token")
+      ->add_option("SERIAL", o.serial, kSerial)
+      ->required();
 
   CLI::App* batch = app.add_subcommand("batch", "Import batches");
   batch->require_subcommand(1);
-  batch->add_option("--data-dir", o.data_dir, "Data directory");
-  batch->add_option("--key-file", o.key_file, "Master key file");
-  batch->add_subcommand("list", "List import batches")->add_flag("--json", o.json, "JSON output");
+  AddDataDirFlags(batch, o.dir);
+  batch->add_subcommand("list", "List import batches (a header row, then one per line)")
+      ->add_flag("--json", o.json, "Print a JSON array");
   // Leaf commands pass options they do not know (--data-dir, ...) up to their parent, so they may
   // be written after the subcommand too.
   for (CLI::App* parent : {token, batch}) {
-    for (CLI::App* leaf : parent->get_subcommands({})) leaf->fallthrough();
+    for (CLI::App* leaf : parent->get_subcommands({})) leaf->fallthrough()->footer(kParentOptions);
   }
   return {token, batch};
 }
 
 int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions& o) {
-  auto dir = OpenDataDir(o.data_dir, o.key_file);
+  const std::string verb = batch->parsed() ? "" : token->get_subcommands().front()->get_name();
+  const std::string what = "token " + verb;
+  // Argument checks come before the data directory is opened: a usage error changes nothing.
+  std::string upn, code;
+  if (verb == "assign") {
+    auto normalised = tokenio::NormaliseUpn(o.upn);
+    if (!normalised.ok()) return Usage(what, "UPN: " + std::string(normalised.status().message()));
+    upn = *normalised;
+  } else if (verb == "activate") {
+    auto given = ActivationCode(o.code, o.serial);
+    if (!given.ok()) return Usage(what, given.status().message());
+    code = *given;
+  }
+  const bool read_only = batch->parsed() || verb == "list" || verb == "show";
+  auto dir = OpenDataDir(o.dir, read_only ? DataDirAccess::kReadOnly : DataDirAccess::kReadWrite);
   if (!dir.ok()) return Fail(token->parsed() ? "token" : "batch", dir.status());
   service::TokenInventory inv(*dir->store, *dir->keys, *base::RealClock::Get(),
                               service::InventoryOptions{});
   if (batch->parsed()) return Batches(inv, o);
 
-  const std::string verb = token->get_subcommands().front()->get_name();
-  const std::string what = "token " + verb;
   if (verb == "list") return List(inv, o);
   if (verb == "show") {
     auto t = inv.Get(o.serial);
     if (!t.ok()) return Fail(what, t.status());
-    PrintToken(*t);
+    if (o.json) {
+      std::cout << json::serialize(TokenJson(*t)) << "\n";
+    } else {
+      PrintToken(*t);
+    }
     return 0;
   }
   base::Status s;
   if (verb == "assign") {
-    s = inv.Assign(o.serial, o.upn, o.actor);
+    s = inv.Assign(o.serial, upn, o.actor);
   } else if (verb == "activate") {
-    auto r = inv.Activate(o.serial, o.code, o.actor);
+    auto r = inv.Activate(o.serial, code, o.actor);
+    base::Wipe(code.data(), code.size());
     if (!r.ok()) return Fail(what, r.status());
     if (r->outcome != service::ActivationOutcome::kActivated) {
-      std::cerr << "otpctl token activate: wrong code for token " << o.serial
+      std::cerr << "otpctl token activate: wrong code for token " << Printable(o.serial)
                 << " (failed activations: " << r->failures << ")\n";
       return 1;
     }
-    std::cout << "token " << o.serial << " activated (drift " << r->drift << " steps)\n";
+    std::cout << "token " << Printable(o.serial) << " activated (drift " << r->drift << " steps)\n";
     return 0;
   } else if (verb == "deactivate") {
     s = inv.Deactivate(o.serial, o.actor);
@@ -187,7 +254,7 @@ int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions&
     s = inv.Delete(o.serial, o.actor);
   }
   if (!s.ok()) return Fail(what, s);
-  std::cout << "token " << o.serial << ": " << verb << " done\n";
+  std::cout << "token " << Printable(o.serial) << ": " << verb << " done\n";
   return 0;
 }
 

@@ -1,5 +1,10 @@
 // `otpctl token ...` and `otpctl batch list`: the hardware-token inventory against a stopped
-// server's data directory. Exit codes: 0 done, 1 refused or failed (the reason on stderr).
+// server's data directory. list, show and batch list open it read-only; tables have a header row
+// and ISO 8601 UTC times, --json prints JSON. assign checks the UPN as import does; activate takes
+// the code (6 to 9 digits) as CODE or, with '-' or none, from one line of standard input; both
+// checks come before the data directory is opened.
+// Exit codes: 0 done, 1 refused or failed (the reason on stderr), 2 usage (a malformed UPN or
+// code: nothing changed).
 
 #ifndef OTPD_TOOLS_OTPCTL_TOKEN_H_
 #define OTPD_TOOLS_OTPCTL_TOKEN_H_
@@ -8,11 +13,12 @@
 
 #include <string>
 
+#include "tools/otpctl_data_dir.h"
+
 namespace otpd::tools {
 
 struct TokenCommandOptions {
-  std::string data_dir = "data";
-  std::string key_file;
+  DataDirFlags dir;
   std::string actor = "otpctl";
   // list filters
   std::string status;

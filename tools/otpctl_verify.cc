@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cstring>
 #include <iostream>
 
@@ -86,15 +87,19 @@ bool ReadLine(int fd, std::string* buffer, std::string* line) {
 
 CLI::App* AddVerifyCommand(CLI::App& app, VerifyCommandOptions& o) {
   CLI::App* cmd = app.add_subcommand("verify", "Ask a running otpd whether a code is right");
-  cmd->add_option("--socket", o.socket, "Unix verify socket (default data/verify.sock)");
+  cmd->add_option("--socket", o.socket,
+                  "Unix verify socket (default data/verify.sock; otpd puts it in its data "
+                  "directory unless configured otherwise)");
   cmd->add_option("--tcp", o.tcp, "TCP verify listener HOST:PORT instead of the socket");
-  cmd->add_option("--client", o.client, "TCP client name for HELLO");
+  cmd->add_option("--client", o.client,
+                  "TCP client name for HELLO (a [clients.NAME] of otpd's configuration)");
   cmd->add_option("--client-key-file", o.client_key_file, "File with the TCP client's key");
-  auto* who = cmd->add_option_group("who");
-  who->add_option("--user", o.user, "User (UPN)");
-  who->add_option("--serial", o.serial, "Token serial");
+  auto* who = cmd->add_option_group("who", "Exactly one of:");
+  who->add_option("--user", o.user, "The user (UPN) signing in");
+  who->add_option("--serial", o.serial, "The token's serial number");
   who->require_option(1);
-  cmd->add_option("OTP", o.otp, "The code")->required();
+  cmd->add_option("OTP", o.otp, "The code the token shows")->required();
+  cmd->add_flag("--json", o.json, "Print the reply's fields as a JSON object");
   return cmd;
 }
 
@@ -132,8 +137,30 @@ int RunVerifyCommand(const VerifyCommandOptions& o) {
     std::cerr << "otpctl verify: HELLO refused: " << hello << "\n";
     return 1;
   }
+  const bool accepted = reply.rfind("OK", 0) == 0;
+  if (o.json) {
+    // "OK\tid\tkey=value..." -> {"result":"OK","id":"id","key":"value",...}
+    boost::json::object out;
+    size_t start = 0;
+    for (int field = 0; start <= reply.size(); ++field) {
+      size_t tab = reply.find('\t', start);
+      if (tab == std::string::npos) tab = reply.size();
+      const std::string part = reply.substr(start, tab - start);
+      if (field == 0) {
+        out["result"] = part;
+      } else if (field == 1) {
+        out["id"] = part;
+      } else if (size_t eq = part.find('='); eq != std::string::npos) {
+        out[part.substr(0, eq)] = part.substr(eq + 1);
+      }
+      start = tab + 1;
+    }
+    out["accepted"] = accepted;
+    std::cout << boost::json::serialize(out) << "\n";
+    return accepted ? 0 : 1;
+  }
   std::cout << reply << "\n";
-  return reply.rfind("OK", 0) == 0 ? 0 : 1;
+  return accepted ? 0 : 1;
 }
 
 }  // namespace otpd::tools

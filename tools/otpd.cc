@@ -66,7 +66,11 @@ int Run(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z otpd %l: %v");
   spdlog::set_level(config->log_level);
 
-  auto dir = otpd::tools::OpenDataDir(config->data_dir, config->key_file);
+  auto dir = otpd::tools::OpenDataDir(
+      otpd::tools::DataDirOptions{.data_dir = config->data_dir,
+                                  .key_file = config->key_file,
+                                  .access = otpd::tools::DataDirAccess::kOpenOrCreate,
+                                  .allow_key_in_data_dir = config->insecure_key_in_data_dir});
   if (!dir.ok()) {
     spdlog::error("cannot open data directory: {}", dir.status().message());
     return 1;

@@ -69,8 +69,14 @@ trap cleanup EXIT
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
+# Each data directory D gets its master key in D.key, next to it (never inside it).
+seed_load() {  # data_dir count tokens_out
+  "$otpctl" init --data-dir "$1" --key-file "$1.key" >/dev/null
+  "$otpctl" seed-load --data-dir "$1" --key-file "$1.key" --count "$2" --tokens-out "$3" >/dev/null
+}
 start_otpd() {  # data_dir [otpd options...]
-  "$otpd" --data-dir "$1" --socket "$1/verify.sock" --log-level warn "${@:2}" 2>"$1/otpd.log" &
+  "$otpd" --data-dir "$1" --key-file "$1.key" --socket "$1/verify.sock" --log-level warn "${@:2}" \
+    2>"$1/otpd.log" &
   daemon_pid=$!
   for _ in $(seq 1 600); do
     [ -S "$1/verify.sock" ] && return 0
@@ -92,8 +98,7 @@ echo "# $signins sign-ins per contender, $parallel at a time"
 
 # --- otpd: the verify socket, then a process per sign-in ---------------------------------------
 data=$tmp/otpd
-"$otpctl" seed-load --data-dir "$data" --count "$((8 * signins))" --tokens-out "$tmp/tokens.csv" \
-  >/dev/null
+seed_load "$data" "$((8 * signins))" "$tmp/tokens.csv"
 # Eight slices of $signins users each: the socket runs, the process-per-sign-in run, and pam_otpd
 # through pamtester at $parallel and one at a time: apart, paired with pam_permit, and paired
 # against otpd with relaxed durability.
@@ -200,7 +205,7 @@ active=10000
 for count in $scale; do
   d=$tmp/scale-$count
   start=$SECONDS
-  "$otpctl" seed-load --data-dir "$d" --count "$count" --tokens-out "$d.csv" >/dev/null
+  seed_load "$d" "$count" "$d.csv"
   load_s=$((SECONDS - start))
   { head -1 "$d.csv"; tail -n +2 "$d.csv" | shuf -n "$active" --random-source=<(yes); } \
     >"$d.active.csv"
@@ -215,5 +220,5 @@ for count in $scale; do
     --duration "$seconds"
   echo "rss_kib=$(rss_kib "$daemon_pid")"
   stop_otpd
-  rm -rf "$d" "$d.csv" "$d.active.csv" "$d.active2.csv"
+  rm -rf "$d" "$d.key" "$d.csv" "$d.active.csv" "$d.active2.csv"
 done

@@ -22,8 +22,11 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$build/tools/otpctl" seed-load --count "$n" --data-dir "$work/data" --tokens-out "$work/tokens.csv"
-"$build/tools/otpd" --data-dir "$work/data" 2>"$work/otpd.log" &
+# The master key lives next to the data directory, never in it (docs/operations.md).
+"$build/tools/otpctl" init --data-dir "$work/data" --key-file "$work/master.key" >/dev/null
+"$build/tools/otpctl" seed-load --count "$n" --data-dir "$work/data" --key-file "$work/master.key" \
+  --tokens-out "$work/tokens.csv"
+"$build/tools/otpd" --data-dir "$work/data" --key-file "$work/master.key" 2>"$work/otpd.log" &
 pid=$!
 for _ in $(seq 300); do grep -q started "$work/otpd.log" && break; sleep 0.2; done
 rss() { awk '/VmRSS/ {print $2 " KiB"}' "/proc/$pid/status"; }

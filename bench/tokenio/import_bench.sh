@@ -16,6 +16,8 @@ ls -l "$work"/batch.csv "$work"/batch.pskc | awk '{print $5, $9}'
 for f in batch.csv batch.pskc; do
   extra=()
   [ "$f" = batch.pskc ] && extra=(--psk-file "$work/batch.psk")
+  "$build/tools/otpctl" init --data-dir "$work/data-$f" --key-file "$work/data-$f.key" >/dev/null
   /usr/bin/time -f "$f: %e s wall, %M KiB peak RSS" \
-    "$build/tools/otpctl" import "$work/$f" --data-dir "$work/data-$f" "${extra[@]}"
+    "$build/tools/otpctl" import "$work/$f" --data-dir "$work/data-$f" \
+    --key-file "$work/data-$f.key" "${extra[@]}"
 done

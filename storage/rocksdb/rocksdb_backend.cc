@@ -27,8 +27,11 @@ base::Status FromRocksDb(const rocksdb::Status& s, std::string_view context) {
 }
 
 RocksDbBackend::RocksDbBackend(std::string path, std::unique_ptr<rocksdb::DB> db,
-                               std::vector<rocksdb::ColumnFamilyHandle*> handles)
-    : path_(std::move(path)), db_(std::move(db)), handles_(std::move(handles)) {
+                               std::vector<rocksdb::ColumnFamilyHandle*> handles, bool read_only)
+    : path_(std::move(path)),
+      db_(std::move(db)),
+      handles_(std::move(handles)),
+      read_only_(read_only) {
   for (auto* h : handles_) {
     for (Namespace ns : AllNamespaces()) {
       if (h->GetName() == NamespaceName(ns)) namespaces_[static_cast<size_t>(ns)] = h;
@@ -98,6 +101,9 @@ base::Status RocksDbBackend::Scan(Namespace ns, std::string_view prefix, std::st
 }
 
 base::Status RocksDbBackend::Apply(std::span<const Mutation> mutations, bool sync) {
+  if (read_only_) {
+    return base::FailedPreconditionError("data directory " + path_ + " is open read-only");
+  }
   if (last_write_failed_) {
     // A failed WAL write or sync puts RocksDB in read-only mode; try to leave it so that the store
     // recovers once the underlying problem (a full disk, say) is gone. If it cannot resume, the

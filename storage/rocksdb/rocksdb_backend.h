@@ -35,7 +35,7 @@ class RocksDbBackend final : public CommitBackend {
 
  private:
   RocksDbBackend(std::string path, std::unique_ptr<rocksdb::DB> db,
-                 std::vector<rocksdb::ColumnFamilyHandle*> handles);
+                 std::vector<rocksdb::ColumnFamilyHandle*> handles, bool read_only);
   rocksdb::ColumnFamilyHandle* cf(Namespace ns) const {
     return namespaces_[static_cast<size_t>(ns)];
   }
@@ -44,6 +44,7 @@ class RocksDbBackend final : public CommitBackend {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every open column family
   std::array<rocksdb::ColumnFamilyHandle*, kNamespaceCount> namespaces_{};
+  const bool read_only_;            // opened with RocksDbOptions::read_only
   bool last_write_failed_ = false;  // committer thread only
 };
 

@@ -277,7 +277,7 @@ base::StatusOr<std::unique_ptr<RocksDbBackend>> RocksDbBackend::Open(const Rocks
     return ForeignError(dir, "it is not empty and holds no RocksDB database");
   }
   bool create = state != DirState::kDatabase;
-  if (create && !o.create_if_missing) {
+  if (create && (!o.create_if_missing || o.read_only)) {
     return base::NotFoundError("data directory " + dir +
                                (state == DirState::kMissing ? " does not exist" : " is empty"));
   }
@@ -324,17 +324,27 @@ base::StatusOr<std::unique_ptr<RocksDbBackend>> RocksDbBackend::Open(const Rocks
     }
     probe = *probed;
   }
+  if (o.read_only && (probe.needs_init || probe.schema_version < schema::kCurrentSchemaVersion)) {
+    unregister();
+    return base::NotFoundError(
+        "data directory " + dir +
+        (probe.needs_init ? " was never fully initialised" : " has an older schema version") +
+        ": open it once read-write (start otpd on it) first");
+  }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, Descriptors(o, names), &handles, &raw);
+  rocksdb::Status s =
+      o.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, dir, Descriptors(o, names), &handles, &raw)
+          : rocksdb::DB::Open(db_options, dir, Descriptors(o, names), &handles, &raw);
   if (!s.ok()) {
     unregister();
     return OpenError(s, dir);
   }
   // The backend owns the handles and the registration from now on.
   std::unique_ptr<RocksDbBackend> backend(
-      new RocksDbBackend(dir, std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
+      new RocksDbBackend(dir, std::unique_ptr<rocksdb::DB>(raw), std::move(handles), o.read_only));
   for (Namespace ns : AllNamespaces()) {
     if (backend->cf(ns) == nullptr) {
       return base::DataLossError("data directory " + dir + " lacks column family " +

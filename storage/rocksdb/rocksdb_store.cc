@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "storage/rocksdb/rocksdb_backend.h"
+#include "storage/rocksdb/schema.h"
 
 namespace otpd::storage {
 namespace {
@@ -34,6 +35,8 @@ base::Status RocksDbStore::CreateCheckpoint(const std::string& dest_dir) const {
 }
 
 base::Status RocksDbStore::Flush() { return rocks()->Flush(); }
+
+uint32_t RocksDbSchemaVersion() { return rocksdb_schema::kCurrentSchemaVersion; }
 
 base::StatusOr<std::unique_ptr<CommitBackend>> OpenRocksDbBackend(const RocksDbOptions& options) {
   OTPD_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> backend, RocksDbBackend::Open(options));

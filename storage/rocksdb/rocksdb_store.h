@@ -36,6 +36,13 @@ struct RocksDbOptions {
   // empty. When false, a missing directory is a NotFound error. Default: true.
   bool create_if_missing = true;
 
+  // Open an existing database read-only: nothing in the directory is created or changed (no
+  // write-ahead log, no MANIFEST, no OPTIONS file), and every commit fails with
+  // FailedPrecondition. A missing or empty directory is a NotFound error (create_if_missing is
+  // ignored); so is a database whose creation was interrupted or whose schema is older than
+  // this build's, which only a read-write open would repair. Default: false.
+  bool read_only = false;
+
   // Batches that may wait for the committer; Submit() beyond this fails at once with
   // ResourceExhausted (backpressure). Default: 4096.
   size_t max_queue = 4096;
@@ -87,6 +94,10 @@ class RocksDbStore final : public PipelinedStore {
 
   std::string path_;
 };
+
+// The schema version this build writes (storage/rocksdb/schema.h); every store Open() returns
+// is at this version.
+uint32_t RocksDbSchemaVersion();
 
 // Opens the data directory as a bare backend, for composing with FaultInjectionStore. The
 // pipeline options in `options` are ignored.

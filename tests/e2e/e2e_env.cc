@@ -18,9 +18,13 @@ std::string TestToken::Code(int64_t steps) const {
   return c.TotpAt(base::RealClock::Get()->NowUnixSeconds() + steps * int64_t{params.period});
 }
 
+std::string KeyFileFor(const std::string& data_dir) { return data_dir + ".key"; }
+
 bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& tokens,
                     std::string* error) {
-  auto dir = tools::OpenDataDir(data_dir, "");
+  auto dir = tools::OpenDataDir({.data_dir = data_dir,
+                                 .key_file = KeyFileFor(data_dir),
+                                 .access = tools::DataDirAccess::kCreate});
   if (!dir.ok()) {
     *error = dir.status().ToString();
     return false;
@@ -60,13 +64,10 @@ bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& t
 
 std::vector<std::string> DaemonArgs(const std::string& data_dir,
                                     const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"--data-dir",
-                                   data_dir,
-                                   "--socket",
-                                   data_dir + "/verify.sock",
-                                   "--listen",
-                                   "127.0.0.1:0",
-                                   "--allow-unauthenticated-tcp"};
+  std::vector<std::string> args = {
+      "--data-dir",         data_dir,      "--key-file",
+      KeyFileFor(data_dir), "--socket",    data_dir + "/verify.sock",
+      "--listen",           "127.0.0.1:0", "--allow-unauthenticated-tcp"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

@@ -24,13 +24,17 @@ struct TestToken {
   std::string Code(int64_t steps = 0) const;
 };
 
-// Imports `tokens` into `data_dir` and activates each with its current code (HOTP: counter 0).
-// Returns false and fills `error` when something failed.
+// The master key file the tests use for `data_dir`: next to it, outside it (`<data_dir>.key`),
+// as docs/operations.md asks.
+std::string KeyFileFor(const std::string& data_dir);
+
+// Creates `data_dir` and its key file (KeyFileFor), imports `tokens` and activates each with its
+// current code (HOTP: counter 0). Returns false and fills `error` when something failed.
 bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& tokens,
                     std::string* error);
 
-// Standard daemon arguments: the data dir, a Unix socket in it, TCP on 127.0.0.1:0 without
-// authentication (tests only), plus `extra`.
+// Standard daemon arguments: the data dir and its key file, a Unix socket in the data dir, TCP on
+// 127.0.0.1:0 without authentication (tests only), plus `extra`.
 std::vector<std::string> DaemonArgs(const std::string& data_dir,
                                     const std::vector<std::string>& extra = {});
 

@@ -166,8 +166,8 @@ TEST(CrashLoadTest, RandomKillNineNeverReacceptsOrLosesAnAcknowledgedCode) {
     EXPECT_EQ(Fields(reply)[0], "OK") << "token " << k << " " << Field(reply, "reason");
   }
   EXPECT_EQ(daemon.Stop(SIGTERM), 0);
-  otpd::testing::RunResult list =
-      otpd::testing::Run({OTPCTL_PATH, "token", "list", "--data-dir", data});
+  otpd::testing::RunResult list = otpd::testing::Run(
+      {OTPCTL_PATH, "token", "list", "--data-dir", data, "--key-file", e2e::KeyFileFor(data)});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_NE(list.out.find("CH47"), std::string::npos);
 }

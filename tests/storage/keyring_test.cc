@@ -70,6 +70,20 @@ TEST(KeyRingTest, SealsAndOpensBoundToTheRecord) {
   EXPECT_EQ((*wrapped)->value.size(), 32 + base::kSealOverheadBytes);
 }
 
+TEST(KeyRingTest, WithoutCreateFirstKeyAnEmptyStoreIsNotFoundAndUntouched) {
+  MemoryStore store;
+  auto ring = KeyRing::Open(store, FixedKey(1), /*create_first_key=*/false);
+  EXPECT_TRUE(base::IsNotFound(ring.status())) << ring.status();
+  auto current = store.Get(Namespace::kMeta, "keyring/current");
+  ASSERT_TRUE(current.ok());
+  EXPECT_FALSE(current->has_value());
+  // Once created, it opens either way, and lists its versions.
+  ASSERT_TRUE(KeyRing::Open(store, FixedKey(1)).ok());
+  auto again = KeyRing::Open(store, FixedKey(1), /*create_first_key=*/false);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)->versions(), std::vector<uint32_t>{1});
+}
+
 TEST(KeyRingTest, WrongMasterKeyIsAClearError) {
   TempDir dir;
   RocksDbOptions options;

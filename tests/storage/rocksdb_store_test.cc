@@ -133,6 +133,43 @@ TEST(RocksDbStoreTest, MissingDirectoryWithoutCreateIsNotFound) {
   EXPECT_NE(store.status().message().find(dir.File("absent")), std::string_view::npos);
 }
 
+TEST(RocksDbStoreTest, ReadOnlyOpenReadsAndChangesNothing) {
+  TempDir dir;
+  const std::string path = dir.File("db");
+  {
+    auto store = OpenOrDie(path);
+    PutOrDie(*store, Namespace::kTokens, "t1", "v1");
+  }
+  auto listing = [&] {
+    std::map<std::string, std::pair<uintmax_t, int64_t>> out;
+    for (const auto& e : std::filesystem::directory_iterator(path)) {
+      out[e.path().filename().string()] = {e.file_size(),
+                                           e.last_write_time().time_since_epoch().count()};
+    }
+    return out;
+  };
+  const auto before = listing();
+  RocksDbOptions options = Options(path);
+  options.read_only = true;
+  {
+    auto store = RocksDbStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto got = (*store)->Get(Namespace::kTokens, "t1");
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->value, "v1");
+    WriteBatch b;
+    b.Put(Namespace::kTokens, "t2", "v2");
+    base::Status s = (*store)->Commit(std::move(b), Durability::kDurable);
+    EXPECT_TRUE(base::IsFailedPrecondition(s)) << s;
+    EXPECT_NE(s.message().find("read-only"), std::string_view::npos) << s;
+  }
+  EXPECT_EQ(listing(), before);
+  // A missing directory is not created.
+  options.path = dir.File("missing");
+  EXPECT_TRUE(base::IsNotFound(RocksDbStore::Open(options).status()));
+  EXPECT_FALSE(std::filesystem::exists(dir.File("missing")));
+}
+
 TEST(RocksDbStoreTest, SecondOpenInTheSameProcessIsRefusedClearly) {
   TempDir dir;
   auto first = OpenOrDie(dir.File("db"));

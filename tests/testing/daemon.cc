@@ -58,7 +58,16 @@ bool Daemon::Start(const std::string& binary, const std::vector<std::string>& ar
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
+  // The master key comes from the arguments only: a developer's own OTPD_MASTER_KEY or
+  // OTPD_KEY_FILE must not change what a test runs with.
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (entry.starts_with("OTPD_MASTER_KEY=") || entry.starts_with("OTPD_KEY_FILE=")) continue;
+    envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(err_pipe[1]);
   if (rc != 0) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,21 +18,41 @@ extern char** environ;
 
 namespace otpd::testing {
 
-RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+namespace {
+
+std::string EnvName(const std::string& entry) { return entry.substr(0, entry.find('=')); }
+
+}  // namespace
+
+RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+              const std::string& input) {
   RunResult result;
-  int out_pipe[2], err_pipe[2];
+  int out_pipe[2], err_pipe[2], in_pipe[2] = {-1, -1};
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) return result;
+  if (!input.empty() && pipe(in_pipe) != 0) return result;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
   posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (input.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  } else {
+    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+    posix_spawn_file_actions_addclose(&actions, in_pipe[1]);
+  }
 
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  for (const auto& e : env) env_strings.push_back(e);
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    bool replaced = false;
+    for (const auto& given : env) replaced = replaced || EnvName(given) == EnvName(entry);
+    if (!replaced) env_strings.push_back(entry);
+  }
+  for (const auto& e : env) {
+    if (e.find('=') != std::string::npos) env_strings.push_back(e);
+  }
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -45,6 +66,21 @@ RunResult Run(const std::vector<std::string>& argv, const std::vector<std::strin
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
+  if (!input.empty()) {
+    close(in_pipe[0]);
+    // Small inputs (a code, a line) fit in the pipe's buffer: written at once, then closed. A
+    // child that exits without reading must not kill this process with SIGPIPE.
+    signal(SIGPIPE, SIG_IGN);
+    if (rc == 0) {
+      size_t done = 0;
+      while (done < input.size()) {
+        ssize_t n = write(in_pipe[1], input.data() + done, input.size() - done);
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+    }
+    close(in_pipe[1]);
+  }
   if (rc != 0) {
     close(out_pipe[0]);
     close(err_pipe[0]);

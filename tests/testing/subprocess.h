@@ -15,9 +15,11 @@ struct RunResult {
   std::string err;
 };
 
-// Runs `argv` (argv[0] is the program path) to completion, with `env` entries (NAME=VALUE) added
-// to the environment.
-RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+// Runs `argv` (argv[0] is the program path) to completion. `env` entries NAME=VALUE replace NAME
+// in the inherited environment (or add it); an entry NAME without '=' removes it. The child reads
+// `input` on its standard input (then end of file); /dev/null when `input` is empty.
+RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+              const std::string& input = "");
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
 class TempDir {

@@ -75,22 +75,24 @@ TEST(EntraCsvTest, BrokenRowsAreReportedWithLineAndReason) {
   ASSERT_EQ(sink.tokens[1].warnings.size(), 1u);
   EXPECT_EQ(sink.tokens[1].warnings[0], "seed shorter than 160 bits for SHA-1");
 
+  // A row names its serial only when its seed was read: then the columns are where they should
+  // be, and the serial column cannot hold a shifted seed.
   struct Expected {
     size_t line;
     const char* serial;
     const char* reason;
   };
   const Expected expected[] = {
-      {3, "BAD-COLS", "expected 6 columns, found 5"},
-      {4, "BAD-B32", "secret key is not valid base32"},
+      {3, "", "expected 6 columns, found 5"},
+      {4, "", "secret key is not valid base32"},
       {5, "BAD-INT", "time interval must be 30 or 60"},
       {6, "", "serial number is empty"},
-      {7, "BAD-LONG", "longer than 128 base32 characters"},
+      {7, "", "longer than 128 base32 characters"},
       {8, "BAD-SHORT", "seed is 80 bits; at least 128 bits are required"},
       {9, "BAD-UPN", "upn must be an e-mail address"},
       {10, "GOOD-1", "duplicate serial number; first seen at line 2"},
       {11, "", "malformed CSV"},
-      {12, "BAD-EMPTY", "secret key is empty"},
+      {12, "", "secret key is empty"},
   };
   ASSERT_EQ(sink.errors.size(), std::size(expected));
   for (const Expected& e : expected) {
@@ -162,6 +164,38 @@ TEST(EntraCsvTest, UnterminatedQuoteIsAFileErrorWithLine) {
   EXPECT_TRUE(base::IsInvalidArgument(status));
   EXPECT_NE(status.message().find("line 3"), std::string_view::npos) << status;
   testing::ExpectNoSecrets(sink, status);
+}
+
+TEST(EntraCsvTest, AMalformedLastLineWithoutLineBreakIsATruncatedFile) {
+  const std::string head =
+      "upn,serial number,secret key,time interval,manufacturer,model\n"
+      ",OK,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,30,A,B\n";
+  // Cut in the secret (too short), in the columns, in the interval.
+  for (const std::string& last :
+       {std::string(",CUT,GEZDGNBVGY3TQOJQ"), std::string(",CUT,GEZDGNBVGY3TQOJQGEZDGNBV"),
+        std::string(",CUT,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,3")}) {
+    CollectingSink sink;
+    base::Status status = Parse(head + last, &sink);
+    EXPECT_TRUE(base::IsInvalidArgument(status)) << last;
+    EXPECT_NE(status.message().find("the file ends in the middle of line 3"),
+              std::string_view::npos)
+        << status;
+  }
+  // A complete last line without a line break is fine.
+  CollectingSink sink;
+  EXPECT_TRUE(Parse(head + ",LAST,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,30,A,B", &sink).ok());
+  EXPECT_EQ(sink.tokens.size(), 2u);
+}
+
+TEST(EntraCsvTest, ANulByteIsAFileError) {
+  CollectingSink sink;
+  base::Status status = Parse(
+      std::string("upn,serial number,secret key,time interval,manufacturer,model\n,A\0B,C\n", 70),
+      &sink);
+  EXPECT_TRUE(base::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("line 2 holds a NUL byte: this is not a text file"),
+            std::string_view::npos)
+      << status;
 }
 
 TEST(EntraCsvTest, UnreadableStreamIsAFileError) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/codec.h"
+#include "tests/tokenio/test_util.h"
 #include "tokenio/internal/crypto.h"
 #include "tokenio/internal/csv_reader.h"
 #include "tokenio/internal/datetime.h"
@@ -25,6 +26,71 @@ TEST(NormaliseUpnTest, RejectsNonAddresses) {
         "helga@contoso..com", "helga@contoso.c0m", "DC=example,DC=net"}) {
     EXPECT_FALSE(NormaliseUpn(upn).ok()) << upn;
   }
+}
+
+TEST(LooksLikeSeedTest, SeedEncodingsAreRecognised) {
+  const std::string seed = "12345678901234567890";
+  const auto bytes = std::span(reinterpret_cast<const uint8_t*>(seed.data()), seed.size());
+  for (const std::string& text :
+       {base::HexEncode(bytes), "0x" + base::HexEncode(bytes), base::Base32Encode(bytes),
+        base::Base32Encode(bytes, false), base::Base64Encode(bytes),
+        std::string("GEZDGNBVGY3TQOJQgezdgnbvgy3tqojq"), std::string("qbC3vsXM09rh6O2abcDEFG")}) {
+    EXPECT_TRUE(LooksLikeSeed(text)) << text;
+  }
+}
+
+TEST(LooksLikeSeedTest, SerialsAndNamesAreNot) {
+  for (const char* text :
+       {"DEMO0001", "GALT10000001", "2600000000001", "550e8400-e29b-41d4-a716-446655440000",
+        "ABCDEFGH", "3132333435363738393031323334353", "Feitian Technologies", "HardwareKey",
+        "SERIALNUMBER2024ACME00", "first.last", ""}) {
+    EXPECT_FALSE(LooksLikeSeed(text)) << text;
+  }
+}
+
+TEST(RecordCheckerTest, SeedShapedTextRejectsTheRowWithoutRepeatingIt) {
+  const std::string b32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+  struct Row {
+    std::string serial, upn, model;
+  };
+  const Row rows[] = {
+      {b32, "", "K1"}, {"S-2", b32 + "@example.com", "K1"}, {"S-3", "", b32}, {"S-4", "", "K1"}};
+  testing::CollectingSink sink;
+  RecordChecker checker("line", &sink);
+  size_t line = 0;
+  for (const Row& r : rows) {
+    TokenRecord record;
+    record.position = ++line;
+    record.serial = r.serial;
+    record.upn = r.upn;
+    record.model = r.model;
+    record.seed = testing::Bytes(testing::kSeed20);
+    ASSERT_TRUE(checker.Submit(std::move(record)).ok());
+  }
+  ASSERT_EQ(sink.tokens.size(), 1u);
+  EXPECT_EQ(sink.tokens[0].serial, "S-4");
+  ASSERT_EQ(sink.errors.size(), 3u);
+  EXPECT_EQ(sink.errors[0].serial, "");  // the serial itself looked like a seed
+  EXPECT_NE(sink.errors[0].reason.find("serial number looks like a seed"), std::string::npos);
+  EXPECT_EQ(sink.errors[1].serial, "S-2");
+  EXPECT_NE(sink.errors[1].reason.find("upn looks like a seed"), std::string::npos);
+  EXPECT_NE(sink.errors[2].reason.find("manufacturer or model looks like a seed"),
+            std::string::npos);
+  for (const RowError& e : sink.errors) EXPECT_EQ(e.reason.find("GEZDGNBV"), std::string::npos);
+}
+
+TEST(RecordCheckerTest, ReportedSerialsAreNeverSeedShapedOrUnprintable) {
+  testing::CollectingSink sink;
+  RecordChecker checker("line", &sink);
+  checker.Reject(1, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "r");
+  checker.Reject(2, "BAD\x01", "r");
+  checker.Reject(3, std::string(65, 'S'), "r");
+  checker.Reject(4, "OK-4", "r");
+  ASSERT_EQ(sink.errors.size(), 4u);
+  EXPECT_EQ(sink.errors[0].serial, "");
+  EXPECT_EQ(sink.errors[1].serial, "");
+  EXPECT_EQ(sink.errors[2].serial, "");
+  EXPECT_EQ(sink.errors[3].serial, "OK-4");
 }
 
 TEST(XsDateTimeTest, ParsesZonesAndFractions) {

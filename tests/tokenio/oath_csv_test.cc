@@ -84,21 +84,23 @@ TEST(OathCsvTest, BrokenRowsAreReportedWithLineAndReason) {
   ASSERT_EQ(sink.tokens.size(), 1u);
   EXPECT_EQ(sink.tokens[0].serial, "OK-1");
 
+  // The serial is named only when the row's seed was read (the columns are in place).
   struct Expected {
     size_t line;
+    const char* serial;
     const char* reason;
   };
   const Expected expected[] = {
-      {2, "seed is not valid hex"},
-      {3, "type must be hotp or totp"},
-      {4, "digits must be 6..9"},
-      {5, "time step must be 1..86400 seconds"},
-      {6, "counter must be a non-negative integer"},
-      {7, "expected 3 to 6 columns, found 2"},
-      {8, "at least 128 bits"},
-      {9, "duplicate serial number; first seen at line 1"},
-      {10, "algorithm must be SHA1, SHA256 or SHA512"},
-      {11, "seed is not valid hex"},
+      {2, "", "seed is not valid hex"},
+      {3, "BAD-TYPE", "type must be hotp or totp"},
+      {4, "BAD-DIGITS", "digits must be 6..9"},
+      {5, "BAD-STEP", "time step must be 1..86400 seconds"},
+      {6, "BAD-COUNTER", "counter must be a non-negative integer"},
+      {7, "", "expected 3 to 6 columns, found 2"},
+      {8, "SHORT", "at least 128 bits"},
+      {9, "OK-1", "duplicate serial number; first seen at line 1"},
+      {10, "BAD-ALG", "algorithm must be SHA1, SHA256 or SHA512"},
+      {11, "", "seed is not valid hex"},
   };
   ASSERT_EQ(sink.errors.size(), std::size(expected));
   for (const Expected& e : expected) {
@@ -106,7 +108,10 @@ TEST(OathCsvTest, BrokenRowsAreReportedWithLineAndReason) {
     ASSERT_NE(error, nullptr) << "no error for line " << e.line;
     EXPECT_NE(error->reason.find(e.reason), std::string::npos)
         << "line " << e.line << ": " << error->reason;
-    EXPECT_FALSE(error->serial.empty());
+    EXPECT_EQ(error->serial, e.serial) << "line " << e.line;
+    // Column values are named, never repeated.
+    EXPECT_EQ(error->reason.find("motp"), std::string::npos);
+    EXPECT_EQ(error->reason.find("md5"), std::string::npos);
   }
   testing::ExpectNoSecrets(sink, status);
 }
@@ -119,6 +124,19 @@ TEST(OathCsvTest, CommentWithQuoteDoesNotSwallowLines) {
                   .ok());
   ASSERT_EQ(sink.tokens.size(), 1u);
   EXPECT_EQ(sink.tokens[0].position, 2u);
+}
+
+TEST(OathCsvTest, ATruncatedLastLineOrABinaryFileIsAFileError) {
+  CollectingSink sink;
+  base::Status cut =
+      Parse("OK-1,3132333435363738393031323334353637383930,hotp\nCUT,31323334", &sink);
+  EXPECT_NE(cut.message().find("the file ends in the middle of line 2"), std::string_view::npos)
+      << cut;
+  base::Status binary = Parse(std::string("\x7f"
+                                          "ELF\x02\x01\x01\0\0\0,a,b\n",
+                                          16),
+                              &sink);
+  EXPECT_NE(binary.message().find("not a text file"), std::string_view::npos) << binary;
 }
 
 }  // namespace

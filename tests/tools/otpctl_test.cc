@@ -8,32 +8,24 @@
 #include "base/codec.h"
 #include "engine/credential.h"
 #include "storage/rocksdb/rocksdb_store.h"
-#include "tests/testing/subprocess.h"
+#include "tests/tools/otpctl_env.h"
 
 namespace otpd::tools {
 namespace {
 
 using otpd::testing::RunResult;
-using otpd::testing::TempDir;
 
 constexpr char kAliceSeed[] = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
-class OtpctlTest : public ::testing::Test {
+class OtpctlTest : public OtpctlEnv {
  protected:
-  RunResult Otpctl(std::vector<std::string> args) {
-    args.insert(args.begin(), OTPCTL_PATH);
-    args.push_back("--data-dir");
-    args.push_back(dir_.File("data"));
-    return otpd::testing::Run(args);
-  }
+  void SetUp() override { InitDataDir(); }
 
   std::string AliceCode(int64_t offset_seconds = 0) {
     auto seed = base::Base32Decode(kAliceSeed);
     auto cred = engine::Credential::Create(engine::OtpParams{}, seed->span());
     return cred->TotpAt(base::RealClock::Get()->NowUnixSeconds() + offset_seconds);
   }
-
-  TempDir dir_;
 };
 
 TEST_F(OtpctlTest, ImportIsIdempotent) {
@@ -47,7 +39,7 @@ TEST_F(OtpctlTest, ImportIsIdempotent) {
   EXPECT_NE(again.out.find("nothing changed"), std::string::npos);
   RunResult batches = Otpctl({"batch", "list"});
   EXPECT_EQ(batches.exit_code, 0);
-  EXPECT_EQ(std::count(batches.out.begin(), batches.out.end(), '\n'), 2);
+  EXPECT_EQ(std::count(batches.out.begin(), batches.out.end(), '\n'), 3);  // a header, 2 batches
 }
 
 TEST_F(OtpctlTest, BrokenRowsAreReportedAndNothingElseIsLost) {
@@ -62,7 +54,8 @@ TEST_F(OtpctlTest, BrokenRowsAreReportedAndNothingElseIsLost) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("2 imported, 0 updated, 0 unchanged, 2 failed"), std::string::npos) << r.out;
   std::string failures = otpd::testing::ReadFile(dir_.File("fail.csv"));
-  EXPECT_NE(failures.find("3,BAD1,"), std::string::npos) << failures;
+  // BAD1's seed could not be read, so its columns may be shifted: its serial is not repeated.
+  EXPECT_NE(failures.find("3,,secret key is not valid base32"), std::string::npos) << failures;
   EXPECT_NE(failures.find("4,BAD2,"), std::string::npos) << failures;
   // No seed anywhere in what the administrator sees.
   for (const std::string& text : {r.out, r.err, failures}) {
@@ -79,9 +72,9 @@ TEST_F(OtpctlTest, DryRunWritesNothing) {
   RunResult r = Otpctl({"import", "--dry-run", "fixtures/demo/tokens.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("dry run"), std::string::npos);
-  RunResult list = Otpctl({"token", "list"});
+  RunResult list = Otpctl({"token", "list", "--json"});
   EXPECT_EQ(list.exit_code, 0);
-  EXPECT_EQ(list.out, "");
+  EXPECT_EQ(list.out, "[]\n");
 }
 
 TEST_F(OtpctlTest, TokenLifecycleAndExitCodes) {
@@ -113,7 +106,7 @@ TEST_F(OtpctlTest, TokenLifecycleAndExitCodes) {
 
 TEST_F(OtpctlTest, RefusesADataDirInUse) {
   storage::RocksDbOptions options;
-  options.path = dir_.File("data");
+  options.path = DataDir();
   auto held = storage::RocksDbStore::Open(options);
   ASSERT_TRUE(held.ok()) << held.status();
   RunResult r = Otpctl({"import", "fixtures/demo/tokens.csv"});
@@ -125,23 +118,10 @@ TEST_F(OtpctlTest, WrongMasterKeyIsAClearError) {
   ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
   otpd::testing::WriteFile(dir_.File("other.key"), std::string(64, 'a'));
   chmod(dir_.File("other.key").c_str(), 0600);
-  RunResult r = Otpctl({"token", "list", "--key-file", dir_.File("other.key")});
+  RunResult r =
+      Raw({"token", "list", "--data-dir", DataDir(), "--key-file", dir_.File("other.key")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("master key does not match"), std::string::npos) << r.err;
-}
-
-TEST_F(OtpctlTest, BackupIsAUsableDataDirectory) {
-  ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
-  RunResult backup = Otpctl({"backup", dir_.File("backup")});
-  ASSERT_EQ(backup.exit_code, 0) << backup.err;
-  // A token activated after the backup is not in it; the backup opens with the same master key.
-  ASSERT_EQ(Otpctl({"token", "activate", "DEMO0001", AliceCode()}).exit_code, 0);
-  RunResult restored =
-      otpd::testing::Run({OTPCTL_PATH, "token", "list", "--data-dir", dir_.File("backup"),
-                          "--key-file", dir_.File("data") + "/master.key"});
-  ASSERT_EQ(restored.exit_code, 0) << restored.err;
-  EXPECT_NE(restored.out.find("DEMO0001\tassigned"), std::string::npos) << restored.out;
-  EXPECT_EQ(Otpctl({"backup", dir_.File("backup")}).exit_code, 1);  // never overwrites
 }
 
 TEST_F(OtpctlTest, KeyRotation) {
@@ -159,8 +139,8 @@ TEST_F(OtpctlTest, KeyRotation) {
   RunResult old_key = Otpctl({"token", "list"});
   EXPECT_EQ(old_key.exit_code, 1);
   EXPECT_NE(old_key.err.find("master key does not match"), std::string::npos) << old_key.err;
-  RunResult activate =
-      Otpctl({"token", "activate", "DEMO0001", AliceCode(), "--key-file", dir_.File("new.key")});
+  RunResult activate = Raw({"token", "activate", "DEMO0001", AliceCode(), "--data-dir", DataDir(),
+                            "--key-file", dir_.File("new.key")});
   EXPECT_EQ(activate.exit_code, 0) << activate.err;
 }
 
@@ -210,14 +190,21 @@ TEST_F(OtpctlTest, ExportAndReimportRoundTrip) {
           .exit_code,
       1);  // never overwrites
 
-  RunResult reimported =
-      otpd::testing::Run({OTPCTL_PATH, "import", dir_.File("out.pskc"), "--psk-file",
-                          "fixtures/tokenio/psk_aes128.hex", "--data-dir", dir_.File("other")});
+  const std::vector<std::string> other = {"--data-dir", dir_.File("other"), "--key-file",
+                                          dir_.File("other.key")};
+  std::vector<std::string> init = {"init"};
+  init.insert(init.end(), other.begin(), other.end());
+  ASSERT_EQ(Raw(init).exit_code, 0);
+  std::vector<std::string> import = {"import", dir_.File("out.pskc"), "--psk-file",
+                                     "fixtures/tokenio/psk_aes128.hex"};
+  import.insert(import.end(), other.begin(), other.end());
+  RunResult reimported = Raw(import);
   ASSERT_EQ(reimported.exit_code, 0) << reimported.err;
   EXPECT_NE(reimported.out.find("3 imported"), std::string::npos);
   // The seed came across: the other side activates with the code alice's token shows next.
-  RunResult activated = otpd::testing::Run({OTPCTL_PATH, "token", "activate", "DEMO0001",
-                                            AliceCode(30), "--data-dir", dir_.File("other")});
+  std::vector<std::string> activate = {"token", "activate", "DEMO0001", AliceCode(30)};
+  activate.insert(activate.end(), other.begin(), other.end());
+  RunResult activated = Raw(activate);
   EXPECT_EQ(activated.exit_code, 0) << activated.err;
 }
 

@@ -18,7 +18,7 @@ struct CtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
 
-// Every algorithm this file uses, fetched once (STYLE.md: OpenSSL 3 pays for implicit fetches).
+// Every algorithm this file uses, fetched once (OpenSSL 3 pays for every implicit fetch).
 struct Algorithms {
   EVP_CIPHER* cbc[3];
   EVP_CIPHER* wrap[3];
@@ -101,9 +101,9 @@ base::StatusOr<Cipher> ParseCipherUri(std::string_view uri) {
     c.mode = CipherMode::kKeyWrapPad;
     if (n == "kw-aes" + b + "-pad" || n == "kw-aes-" + b + "-pad") return c;
   }
-  return base::InvalidArgumentError("unsupported encryption algorithm " + Quote(uri) +
-                                    " (supported: aes128/192/256-cbc, kw-aes128/192/256, "
-                                    "kw-aes128/192/256-pad)");
+  return base::InvalidArgumentError(
+      "unsupported encryption algorithm in EncryptionMethod (supported: aes128/192/256-cbc, "
+      "kw-aes128/192/256, kw-aes128/192/256-pad)");
 }
 
 std::string CipherName(const Cipher& cipher) {
@@ -200,8 +200,8 @@ base::StatusOr<engine::HashAlgorithm> ParseMacUri(std::string_view uri) {
   if (n == "hmac-sha1" || n == "hmac-sha-1") return engine::HashAlgorithm::kSha1;
   if (n == "hmac-sha256" || n == "hmac-sha-256") return engine::HashAlgorithm::kSha256;
   if (n == "hmac-sha512" || n == "hmac-sha-512") return engine::HashAlgorithm::kSha512;
-  return base::InvalidArgumentError("unsupported MAC algorithm " + Quote(uri) +
-                                    " (supported: hmac-sha1, hmac-sha256, hmac-sha512)");
+  return base::InvalidArgumentError(
+      "unsupported MAC algorithm (supported: hmac-sha1, hmac-sha256, hmac-sha512)");
 }
 
 std::string MacUri(engine::HashAlgorithm hash) {

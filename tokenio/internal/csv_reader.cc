@@ -32,6 +32,7 @@ base::StatusOr<bool> CsvReader::Next() {
   bool comment = false;
   bool leading = true;  // only blanks seen so far on this record
   bool any = false;
+  terminated_ = false;
   while (true) {
     int ch = buf->sbumpc();
     if (ch == std::char_traits<char>::eof()) {
@@ -45,9 +46,17 @@ base::StatusOr<bool> CsvReader::Next() {
     }
     any = true;
     char c = static_cast<char>(ch);
+    if (c == '\0') {
+      return base::InvalidArgumentError("line " + std::to_string(next_line_) +
+                                        " holds a NUL byte: this is not a text file (a binary "
+                                        "file, or UTF-16 text: save it as UTF-8)");
+    }
     if (c == '\n') {
       ++next_line_;
-      if (!in_quotes) break;
+      if (!in_quotes) {
+        terminated_ = true;
+        break;
+      }
     }
     if (c == '"' && !comment) in_quotes = !in_quotes;
     if (leading && c != ' ' && c != '\t') {
@@ -55,6 +64,11 @@ base::StatusOr<bool> CsvReader::Next() {
       comment = comment_ != '\0' && c == comment_;
     }
     if (record_.size() >= kMaxCsvRecordLength) {
+      if (in_quotes) {
+        return base::InvalidArgumentError("line " + std::to_string(line_) +
+                                          ": quoted field is not closed (the row runs on for " +
+                                          std::to_string(kMaxCsvRecordLength) + " characters)");
+      }
       return base::InvalidArgumentError("line " + std::to_string(line_) + " is longer than " +
                                         std::to_string(kMaxCsvRecordLength) + " characters");
     }
@@ -69,6 +83,11 @@ base::StatusOr<bool> CsvReader::Next() {
   }
   if (in_.bad()) return base::DataLossError("read error at line " + std::to_string(line_));
   return any;
+}
+
+base::Status TruncatedError(size_t line) {
+  return base::InvalidArgumentError("the file ends in the middle of line " + std::to_string(line) +
+                                    " (is it truncated?)");
 }
 
 base::Status SplitCsvRecord(std::string_view record, char separator,

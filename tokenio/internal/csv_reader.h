@@ -35,12 +35,15 @@ class CsvReader {
   // Reads the next record into record(): true when one was read, false at the end of the input.
   // A UTF-8 byte order mark before the first record is dropped, as is the line ending
   // (LF or CRLF). Errors (file-level): I/O failure, a record longer than kMaxCsvRecordLength,
-  // a quoted field left open at the end of the file.
+  // a quoted field left open at the end of the file, a NUL byte (not a text file).
   base::StatusOr<bool> Next();
 
   std::string_view record() const { return record_; }
   // The 1-based line the current record starts on.
   size_t line() const { return line_; }
+  // False when the current record is the last one and no line break ends it: if it is also
+  // malformed, the file was most likely cut short (TruncatedError).
+  bool terminated() const { return terminated_; }
 
  private:
   std::istream& in_;
@@ -49,7 +52,12 @@ class CsvReader {
   size_t line_ = 0;
   size_t next_line_ = 1;
   bool first_ = true;
+  bool terminated_ = true;
 };
+
+// The file error for a malformed last record without a line break: "the file ends in the middle
+// of line N (is it truncated?)".
+base::Status TruncatedError(size_t line);
 
 // Splits `record` at `separator` outside double quotes; quoted fields lose their quotes and
 // have "" turned into ". Unquoted fields keep their spaces (callers trim). InvalidArgument for a

@@ -48,8 +48,8 @@ base::StatusOr<const base::SecretBytes*> PskcDecoder::DerivedKey(const Cipher& c
   if (it != derived_keys_.end()) return &it->second;
   std::string kdf = ToLower(Trim(container_.kdf_algorithm));
   if (kdf.size() < 7 || kdf.substr(kdf.size() - 7) != "#pbkdf2") {
-    return base::UnimplementedError("unsupported key derivation method " +
-                                    Quote(container_.kdf_algorithm) + " (supported: PBKDF2)");
+    return base::UnimplementedError(
+        "unsupported key derivation method in KeyDerivationMethod (supported: PBKDF2)");
   }
   std::optional<uint64_t> iterations = ParseUint64(container_.iteration_count);
   if (!iterations || *iterations == 0 || *iterations > kMaxIterations) {
@@ -80,7 +80,7 @@ base::StatusOr<const base::SecretBytes*> PskcDecoder::EncryptionKey(const Cipher
   }
   if (container_.derived_key) return DerivedKey(cipher);
   if (!secrets_.pre_shared_key) {
-    std::string name = container_.key_name.empty() ? "" : " named " + Quote(container_.key_name);
+    std::string name = container_.key_name.empty() ? "" : " (its KeyName says which)";
     return base::FailedPreconditionError("the file's keys are encrypted with a pre-shared key" +
                                          name + " but no pre-shared key was given");
   }
@@ -188,20 +188,19 @@ base::Status PskcDecoder::DecodeProfile(const PskcKeyPackage& p, TokenRecord* re
   if (p.keys == 0) return Row("KeyPackage has no Key");
   if (p.keys > 1) return Row("KeyPackage has more than one Key");
   std::optional<engine::OtpType> type = ParseKeyAlgorithm(p.algorithm);
-  if (!type) {
-    return Row("unsupported key algorithm " + Quote(p.algorithm) + " (expected HOTP or TOTP)");
-  }
+  if (!type) return Row("unsupported key algorithm in Key Algorithm (expected HOTP or TOTP)");
   record->params.type = *type;
   if (!Trim(p.suite).empty()) {
     base::StatusOr<engine::HashAlgorithm> hash = engine::ParseHashAlgorithm(Trim(p.suite));
-    if (!hash.ok()) return Row("unsupported Suite " + Quote(p.suite));
+    if (!hash.ok())
+      return Row("unsupported Suite (expected HMAC-SHA1, HMAC-SHA256 or HMAC-SHA512)");
     record->params.algorithm = *hash;
   }
   if (!p.has_response_format) {
     record->warnings.push_back("no ResponseFormat; assuming 6 digits");
   } else {
     if (p.encoding && !EqualsIgnoreCase(Trim(*p.encoding), "DECIMAL")) {
-      return Row("unsupported ResponseFormat Encoding " + Quote(*p.encoding) + " (only DECIMAL)");
+      return Row("unsupported ResponseFormat Encoding (only DECIMAL)");
     }
     std::optional<uint64_t> length = p.length ? ParseUint64(*p.length) : std::nullopt;
     if (!length || *length < 6 || *length > 9) return Row("ResponseFormat Length must be 6..9");
@@ -234,8 +233,7 @@ base::Status PskcDecoder::DecodeData(const PskcKeyPackage& p, TokenRecord* recor
 
 base::Status PskcDecoder::DecodePolicy(const PskcKeyPackage& p, TokenRecord* record) {
   if (!p.pin_usage_mode.empty() && !EqualsIgnoreCase(Trim(p.pin_usage_mode), "Local")) {
-    return Row("PINPolicy PINUsageMode " + Quote(p.pin_usage_mode) +
-               " is not supported (only Local)");
+    return Row("PINPolicy PINUsageMode is not supported (only Local)");
   }
   if (!Trim(p.start_date).empty()) {
     base::StatusOr<int64_t> t = ParseXsDateTime(p.start_date);
@@ -280,12 +278,16 @@ base::Status PskcDecoder::Process(const PskcKeyPackage& package) {
     deferred_.clear();
   }
   if (s.ok()) return checker_->Submit(std::move(record));
+  // The serial is named only from a package of the expected shape (one Key, with a Secret), so a
+  // seed pasted into SerialNo or Key Id in place of the Secret is never repeated.
+  std::string serial =
+      package.keys == 1 && package.secret.present ? std::move(record.serial) : std::string();
   if (base::IsInvalidArgument(s)) {
-    checker_->Reject(package.position, std::move(record.serial), std::string(s.message()));
+    checker_->Reject(package.position, std::move(serial), std::string(s.message()));
     return base::OkStatus();
   }
   if (base::IsUnauthenticated(s) && !s.message().starts_with("wrong password")) {
-    RowError e{package.position, std::move(record.serial), std::string(s.message())};
+    RowError e{package.position, std::move(serial), std::string(s.message())};
     if (authenticated_any_) {
       checker_->Reject(e.position, e.serial, e.reason);
     } else {

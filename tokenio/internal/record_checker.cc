@@ -7,71 +7,6 @@
 
 namespace otpd::tokenio::internal {
 
-namespace {
-
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// RFC 5322 dot-atom characters of the local part.
-bool IsLocalChar(char c) {
-  return IsAlnum(c) || std::string_view("!#$%&'*+/=?^_`{|}~-.").find(c) != std::string_view::npos;
-}
-
-base::Status CheckDomain(std::string_view domain) {
-  if (domain.empty() || domain.size() > 253) {
-    return base::InvalidArgumentError("upn has an empty or over-long domain");
-  }
-  size_t labels = 0;
-  std::string_view last;
-  while (true) {
-    size_t dot = domain.find('.');
-    std::string_view label = domain.substr(0, dot);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      return base::InvalidArgumentError("upn domain has an invalid label");
-    }
-    for (char c : label) {
-      if (!IsAlnum(c) && c != '-') {
-        return base::InvalidArgumentError("upn domain contains an invalid character");
-      }
-    }
-    ++labels;
-    last = label;
-    if (dot == std::string_view::npos) break;
-    domain.remove_prefix(dot + 1);
-  }
-  if (labels < 2) return base::InvalidArgumentError("upn domain has no top-level domain");
-  if (last.size() < 2) return base::InvalidArgumentError("upn top-level domain is too short");
-  for (char c : last) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
-      return base::InvalidArgumentError("upn top-level domain must be letters");
-    }
-  }
-  return base::OkStatus();
-}
-
-}  // namespace
-
-base::StatusOr<std::string> NormaliseUpn(std::string_view upn) {
-  upn = Trim(upn);
-  if (upn.size() > 254) return base::InvalidArgumentError("upn is longer than 254 characters");
-  size_t at = upn.find('@');
-  if (at == std::string_view::npos || upn.find('@', at + 1) != std::string_view::npos) {
-    return base::InvalidArgumentError("upn must be an e-mail address (local@domain.tld)");
-  }
-  std::string_view local = upn.substr(0, at);
-  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.' ||
-      local.find("..") != std::string_view::npos) {
-    return base::InvalidArgumentError("upn has an invalid local part");
-  }
-  for (char c : local) {
-    if (!IsLocalChar(c))
-      return base::InvalidArgumentError("upn local part has an invalid character");
-  }
-  OTPD_RETURN_IF_ERROR(CheckDomain(upn.substr(at + 1)));
-  return ToLower(upn);
-}
-
 base::Status CheckSerial(std::string_view serial) {
   if (serial.empty()) return base::InvalidArgumentError("serial number is empty");
   if (serial.size() > kMaxSerialLength) {
@@ -90,12 +25,74 @@ base::Status CheckSerial(std::string_view serial) {
   return base::OkStatus();
 }
 
+namespace {
+
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsBase32(char c) { return IsUpper(c) || IsLower(c) || (c >= '2' && c <= '7'); }
+bool IsBase64(char c) { return IsUpper(c) || IsLower(c) || IsDigit(c) || c == '+' || c == '/'; }
+
+template <typename Pred>
+bool All(std::string_view text, Pred pred) {
+  for (char c : text) {
+    if (!pred(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool LooksLikeSeed(std::string_view text) {
+  text = Trim(text);
+  std::string_view hex = text;
+  if (hex.size() > 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex.remove_prefix(2);
+  if (hex.size() >= 32 && All(hex, IsHex)) return true;
+  std::string_view unpadded = text;
+  while (!unpadded.empty() && unpadded.back() == '=') unpadded.remove_suffix(1);
+  const bool padded = unpadded.size() != text.size();
+  if (unpadded.size() >= 26 && All(unpadded, IsBase32)) return true;
+  if (unpadded.size() >= 22 && All(unpadded, IsBase64)) {
+    bool upper = false, lower = false, sign = padded;
+    for (char c : unpadded) {
+      upper = upper || IsUpper(c);
+      lower = lower || IsLower(c);
+      sign = sign || c == '+' || c == '/';
+    }
+    return sign || (upper && lower);
+  }
+  return false;
+}
+
+std::string ReportableSerial(std::string_view serial) {
+  if (!CheckSerial(serial).ok() || LooksLikeSeed(serial)) return {};
+  return std::string(serial);
+}
+
 base::Status RecordChecker::Submit(TokenRecord record) {
   auto reject = [&](std::string reason) {
     Reject(record.position, record.serial, std::move(reason));
     return base::OkStatus();
   };
   if (base::Status s = CheckSerial(record.serial); !s.ok()) return reject(std::string(s.message()));
+  // A seed-shaped value where text belongs: the columns are shifted, and that value may be this
+  // row's seed or another's. Rejected, and never stored where `token list` would show it.
+  if (LooksLikeSeed(record.serial)) {
+    return reject(
+        "serial number looks like a seed (hex, base32 or base64); are the columns "
+        "shifted?");
+  }
+  if (LooksLikeSeed(record.upn.substr(0, record.upn.find('@')))) {
+    return reject("upn looks like a seed (hex, base32 or base64); are the columns shifted?");
+  }
+  if (LooksLikeSeed(record.manufacturer) || LooksLikeSeed(record.model)) {
+    return reject(
+        "manufacturer or model looks like a seed (hex, base32 or base64); are the "
+        "columns shifted?");
+  }
   if (base::Status s = record.params.Validate(); !s.ok()) return reject(std::string(s.message()));
   if (record.seed.size() < kMinSeedBytes) {
     return reject("seed is " + std::to_string(record.seed.size() * 8) +
@@ -129,7 +126,7 @@ base::Status RecordChecker::Submit(TokenRecord record) {
 
 void RecordChecker::Reject(size_t position, std::string serial, std::string reason) {
   ++rejected_;
-  sink_->OnError(RowError{position, std::move(serial), std::move(reason)});
+  sink_->OnError(RowError{position, ReportableSerial(serial), std::move(reason)});
 }
 
 }  // namespace otpd::tokenio::internal

@@ -1,6 +1,7 @@
 // The checks every format applies to a token before it is accepted (seed length, parameters,
-// serial, user principal name, uniqueness of the serial within the file), and the routing of
-// the result to a TokenSink.
+// serial, user principal name, uniqueness of the serial within the file, no seed-shaped value in
+// a text column), and the routing of the result to a TokenSink. What a RowError may carry is
+// decided here too: a position, a reason and at most a serial that cannot be a seed.
 //
 // Thread-safety: none; one checker per parse.
 
@@ -15,6 +16,7 @@
 #include "base/status.h"
 #include "base/statusor.h"
 #include "tokenio/token_record.h"
+#include "tokenio/upn.h"
 
 namespace otpd::tokenio::internal {
 
@@ -22,11 +24,19 @@ inline constexpr size_t kMinSeedBytes = 16;   // 128 bits (RFC 4226 R6)
 inline constexpr size_t kMaxSeedBytes = 128;  // beyond the largest HMAC block
 inline constexpr size_t kMaxSerialLength = 64;
 
-// Lower-cases `upn` and checks it is shaped local@domain.tld. The error names the problem; the
-// address itself is not secret but is not repeated either.
-base::StatusOr<std::string> NormaliseUpn(std::string_view upn);
 // Non-empty, at most kMaxSerialLength characters, printable ASCII without spaces at the ends.
 base::Status CheckSerial(std::string_view serial);
+
+// True when `text` has the shape of a seed of 128 bits or more: 32 or more hex digits (after an
+// optional 0x), 26 or more base32 characters, or 22 or more base64 characters with a sign of
+// base64 (mixed-case letters, '+', '/' or '=' padding). Such a value in a column that should hold
+// a serial, a user, a manufacturer or a model means the row's columns are shifted (or the file
+// is hostile): the row is rejected and the value never repeated.
+bool LooksLikeSeed(std::string_view text);
+
+// The serial a report may name: `serial` when it passes CheckSerial and does not look like a
+// seed, else empty.
+std::string ReportableSerial(std::string_view serial);
 
 class RecordChecker {
  public:
@@ -38,7 +48,9 @@ class RecordChecker {
   // returns OK.
   base::Status Submit(TokenRecord record);
 
-  // Reports a rejected row.
+  // Reports a rejected row. Parsers pass the serial only when it comes from a row of the expected
+  // shape whose seed was read (so the columns are where they should be); even then it is dropped
+  // when ReportableSerial() refuses it. `reason` must name columns, never repeat a field's value.
   void Reject(size_t position, std::string serial, std::string reason);
 
   size_t accepted() const { return accepted_; }

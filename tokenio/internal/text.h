@@ -25,10 +25,6 @@ std::optional<int64_t> ParseInt64(std::string_view text);
 inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 std::string_view StripBom(std::string_view text);
 
-// A value read from a file quoted for a message: at most 40 characters, control characters
-// replaced, so a corrupt file cannot flood or forge a report line. Never used for secrets.
-std::string Quote(std::string_view text);
-
 }  // namespace otpd::tokenio::internal
 
 #endif  // OTPD_TOKENIO_INTERNAL_TEXT_H_

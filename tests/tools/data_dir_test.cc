@@ -1,0 +1,185 @@
+// Which data directory and which master key otpctl opens: only `otpctl init` creates a data
+// directory and a key file; every other command refuses a path that holds no otpd database and
+// creates nothing; the master key never comes implicitly from inside the data directory; a wrong
+// or missing key leaves the directory exactly as it was.
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tests/tools/otpctl_env.h"
+
+namespace otpd::tools {
+namespace {
+
+using otpd::testing::RunResult;
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+// Every command that opens a data directory, with the arguments it needs besides the data dir
+// and key options.
+std::vector<std::vector<std::string>> DataDirCommands(const std::string& tmp) {
+  return {{"import", "fixtures/demo/tokens.csv"},
+          {"import", "fixtures/demo/tokens.csv", "--dry-run"},
+          {"token", "list"},
+          {"token", "show", "DEMO0001"},
+          {"token", "assign", "DEMO0003", "zoe@example.com"},
+          {"token", "activate", "DEMO0001", "123456"},
+          {"token", "delete", "DEMO0003"},
+          {"batch", "list"},
+          {"export", tmp + "/out.pskc", "--psk-file", "fixtures/tokenio/psk_aes128.hex"},
+          {"backup", tmp + "/backup"},
+          {"key", "rotate-data"},
+          {"key", "reseal"},
+          {"key", "rotate-master", "--new-key-file", tmp + "/new.key"},
+          {"seed-load", "--count", "2", "--tokens-out", tmp + "/tokens.csv"}};
+}
+
+class DataDirTest : public OtpctlEnv {};
+
+TEST_F(DataDirTest, OnlyInitCreatesADataDirectory) {
+  const std::string missing = dir_.File("typo");
+  const std::string empty = dir_.File("empty");
+  std::filesystem::create_directory(empty);
+  const std::string key = dir_.File("fresh.key");  // does not exist either
+  for (const std::string& path : {missing, empty, std::string("/etc")}) {
+    for (std::vector<std::string> args : DataDirCommands(dir_.File("out"))) {
+      const std::string command = args[0] + (args.size() > 1 ? " " + args[1] : "");
+      args.insert(args.end(), {"--data-dir", path, "--key-file", key});
+      RunResult r = Raw(args);
+      EXPECT_EQ(r.exit_code, 1) << command << " " << path << ": " << r.out << r.err;
+      EXPECT_NE(r.err.find(path), std::string::npos) << command << ": " << r.err;
+      EXPECT_NE(r.err.find("otpctl init"), std::string::npos) << command << ": " << r.err;
+      EXPECT_FALSE(Exists(missing)) << command;
+      EXPECT_TRUE(std::filesystem::is_empty(empty)) << command;
+      EXPECT_FALSE(Exists(key)) << command;
+      EXPECT_FALSE(Exists(dir_.File("out"))) << command;
+    }
+  }
+  RunResult init = Raw({"init", "--data-dir", missing, "--key-file", key});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_NE(init.out.find("created data directory"), std::string::npos) << init.out;
+  struct stat st;
+  ASSERT_EQ(stat(key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 32);
+  RunResult list = Raw({"token", "list", "--data-dir", missing, "--key-file", key});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+
+  // A second init changes nothing.
+  auto before = Snapshot(missing);
+  RunResult again = Raw({"init", "--data-dir", missing, "--key-file", dir_.File("other.key")});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already holds an otpd database"), std::string::npos) << again.err;
+  EXPECT_EQ(Snapshot(missing), before);
+  EXPECT_FALSE(Exists(dir_.File("other.key")));
+}
+
+TEST_F(DataDirTest, DataDirIsRequiredOrTakenFromTheEnvironment) {
+  InitDataDir();
+  RunResult none = Raw({"token", "list", "--key-file", KeyFile()});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("--data-dir"), std::string::npos) << none.err;
+  RunResult env =
+      Raw({"token", "list"}, {"OTPD_DATA_DIR=" + DataDir(), "OTPD_KEY_FILE=" + KeyFile()});
+  EXPECT_EQ(env.exit_code, 0) << env.err;
+  RunResult help = Raw({"token", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("OTPD_DATA_DIR"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("OTPD_KEY_FILE"), std::string::npos) << help.out;
+}
+
+TEST_F(DataDirTest, TheMasterKeyNeverComesImplicitlyFromTheDataDirectory) {
+  // No key given at all.
+  RunResult no_key = Raw({"init", "--data-dir", DataDir()});
+  EXPECT_EQ(no_key.exit_code, 1);
+  EXPECT_NE(no_key.err.find("no master key given"), std::string::npos) << no_key.err;
+  EXPECT_FALSE(Exists(DataDir()));
+
+  // A key file inside the data directory is refused unless asked for, and nothing is created.
+  const std::string inside = DataDir() + "/master.key";
+  RunResult refused = Raw({"init", "--data-dir", DataDir(), "--key-file", inside});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("is inside the data directory"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--insecure-key-in-data-dir"), std::string::npos) << refused.err;
+  EXPECT_FALSE(Exists(DataDir()));
+  // Also through a path that only resolves into it.
+  std::filesystem::create_directory(DataDir());
+  RunResult dotdot =
+      Raw({"init", "--data-dir", DataDir(), "--key-file", dir_.File("x/../data/./master.key")});
+  EXPECT_EQ(dotdot.exit_code, 1) << dotdot.out;
+  EXPECT_TRUE(std::filesystem::is_empty(DataDir()));
+
+  RunResult insecure =
+      Raw({"init", "--data-dir", DataDir(), "--key-file", inside, "--insecure-key-in-data-dir"});
+  ASSERT_EQ(insecure.exit_code, 0) << insecure.err;
+
+  // A data directory from before (its key inside): told exactly what to do.
+  RunResult legacy = Raw({"token", "list", "--data-dir", DataDir()});
+  EXPECT_EQ(legacy.exit_code, 1);
+  EXPECT_NE(legacy.err.find("move it out"), std::string::npos) << legacy.err;
+  EXPECT_NE(legacy.err.find("--key-file"), std::string::npos) << legacy.err;
+  EXPECT_NE(legacy.err.find("--insecure-key-in-data-dir"), std::string::npos) << legacy.err;
+  RunResult named = Raw({"token", "list", "--data-dir", DataDir(), "--key-file", inside});
+  EXPECT_EQ(named.exit_code, 1);
+  EXPECT_NE(named.err.find("is inside the data directory"), std::string::npos) << named.err;
+  EXPECT_EQ(Raw({"token", "list", "--data-dir", DataDir(), "--key-file", inside,
+                 "--insecure-key-in-data-dir"})
+                .exit_code,
+            0);
+  // Following the advice works.
+  std::filesystem::rename(inside, KeyFile());
+  EXPECT_EQ(Otpctl({"token", "list"}).exit_code, 0);
+  // So do the environment variables.
+  EXPECT_EQ(
+      Raw({"token", "list", "--data-dir", DataDir()}, {"OTPD_KEY_FILE=" + KeyFile()}).exit_code, 0);
+}
+
+TEST_F(DataDirTest, AWrongOrMissingKeyChangesNothing) {
+  InitDataDir();
+  ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
+  otpd::testing::WriteFile(dir_.File("wrong.key"), std::string(64, 'a'));
+  chmod(dir_.File("wrong.key").c_str(), 0600);
+  const auto before = Snapshot(DataDir());
+  for (const std::string& key : {dir_.File("wrong.key"), dir_.File("missing.key")}) {
+    for (std::vector<std::string> args : DataDirCommands(dir_.File("out"))) {
+      const std::string command = args[0] + (args.size() > 1 ? " " + args[1] : "");
+      args.insert(args.end(), {"--data-dir", DataDir(), "--key-file", key});
+      RunResult r = Raw(args);
+      EXPECT_EQ(r.exit_code, 1) << command << ": " << r.out;
+      EXPECT_EQ(Snapshot(DataDir()), before) << command << " with " << key;
+    }
+  }
+  EXPECT_FALSE(Exists(dir_.File("missing.key")));
+  EXPECT_FALSE(Exists(dir_.File("out")));
+  // The environment variable's key, when wrong, is just as harmless.
+  RunResult env =
+      Raw({"token", "list", "--data-dir", DataDir()}, {"OTPD_MASTER_KEY=" + std::string(64, 'b')});
+  EXPECT_EQ(env.exit_code, 1);
+  EXPECT_NE(env.err.find("master key does not match"), std::string::npos) << env.err;
+  EXPECT_NE(env.err.find("OTPD_MASTER_KEY"), std::string::npos) << env.err;
+  EXPECT_EQ(Snapshot(DataDir()), before);
+}
+
+TEST_F(DataDirTest, ReadingCommandsWriteNothing) {
+  InitDataDir();
+  ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
+  const auto before = Snapshot(DataDir());
+  EXPECT_EQ(Otpctl({"token", "list"}).exit_code, 0);
+  EXPECT_EQ(Otpctl({"token", "show", "DEMO0001"}).exit_code, 0);
+  EXPECT_EQ(Otpctl({"batch", "list"}).exit_code, 0);
+  EXPECT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv", "--dry-run"}).exit_code, 0);
+  EXPECT_EQ(
+      Otpctl({"export", dir_.File("out.pskc"), "--psk-file", "fixtures/tokenio/psk_aes128.hex"})
+          .exit_code,
+      0);
+  EXPECT_EQ(Snapshot(DataDir()), before);
+}
+
+}  // namespace
+}  // namespace otpd::tools

@@ -1,0 +1,41 @@
+#include "tools/display.h"
+
+#include <ctime>
+#include <limits>
+
+namespace otpd::tools {
+
+std::string Printable(std::string_view text, size_t max) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  size_t shown = 0;
+  for (char ch : text) {
+    if (shown == max) return out + "...";
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f || c == '\\') {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+    ++shown;
+  }
+  return out;
+}
+
+std::string PrintablePath(std::string_view path) {
+  return Printable(path, std::numeric_limits<size_t>::max());
+}
+
+std::string IsoTime(int64_t unix_seconds) {
+  if (unix_seconds == 0) return "-";
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_seconds);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace otpd::tools

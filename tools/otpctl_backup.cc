@@ -1,0 +1,295 @@
+#include "tools/otpctl_backup.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "base/clock.h"
+#include "tools/backup_manifest.h"
+#include "tools/display.h"
+
+namespace otpd::tools {
+namespace {
+
+namespace fs = std::filesystem;
+
+int Fail(std::string_view what, const base::Status& s) {
+  std::cerr << "otpctl " << what << ": " << s.message() << "\n";
+  return 1;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+base::Status SyncDir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return base::UnavailableError("cannot open " + dir + ": " + std::strerror(errno));
+  const int rc = fsync(fd);
+  close(fd);
+  if (rc != 0) return base::UnavailableError("cannot fsync " + dir + ": " + std::strerror(errno));
+  return base::OkStatus();
+}
+
+std::string Parent(const std::string& path) {
+  fs::path parent = fs::absolute(path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+// Renames the finished `tmp` to `dest` and makes the rename durable.
+base::Status Publish(const std::string& tmp, const std::string& dest) {
+  if (rename(tmp.c_str(), dest.c_str()) != 0) {
+    return base::UnavailableError("cannot rename " + tmp + " to " + dest + ": " +
+                                  std::strerror(errno));
+  }
+  return SyncDir(Parent(dest));
+}
+
+base::StatusOr<uint64_t> CountTokens(const storage::Store& store) {
+  uint64_t tokens = 0;
+  OTPD_RETURN_IF_ERROR(
+      store.Scan(storage::Namespace::kTokens, "", [&](std::string_view, const storage::Record&) {
+        ++tokens;
+        return true;
+      }));
+  return tokens;
+}
+
+std::string Versions(const std::vector<uint32_t>& versions) {
+  std::string out;
+  for (uint32_t v : versions) out += (out.empty() ? "" : ",") + std::to_string(v);
+  return out;
+}
+
+base::Status CopyFileSynced(const std::string& from, const std::string& to) {
+  int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return base::UnavailableError("cannot read " + from + ": " + std::strerror(errno));
+  int out = open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) {
+    close(in);
+    return base::UnavailableError("cannot create " + to + ": " + std::strerror(errno));
+  }
+  char buf[1 << 16];
+  bool ok = true;
+  while (ok) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    for (ssize_t done = 0; ok && done < n;) {
+      ssize_t w = write(out, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      ok = w > 0;
+      done += w > 0 ? w : 0;
+    }
+  }
+  ok = ok && fsync(out) == 0;
+  close(in);
+  close(out);
+  if (!ok) return base::UnavailableError("cannot copy " + from + " to " + to);
+  return base::OkStatus();
+}
+
+// Every file of the checkpoint in `backup` but the manifest, copied into the new directory `to`.
+base::Status CopyCheckpoint(const std::string& backup, const std::string& to) {
+  std::error_code ec;
+  if (!fs::create_directory(to, ec) || ec) {
+    return base::UnavailableError("cannot create " + to + ": " + ec.message());
+  }
+  chmod(to.c_str(), 0700);
+  for (const fs::directory_entry& e : fs::directory_iterator(backup, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == kManifestFile) continue;
+    if (!e.is_regular_file()) {
+      return base::FailedPreconditionError(backup + " holds " + name +
+                                           ", which is not a regular file: not a checkpoint");
+    }
+    OTPD_RETURN_IF_ERROR(CopyFileSynced(e.path().string(), to + "/" + name));
+  }
+  if (ec) return base::UnavailableError("cannot list " + backup + ": " + ec.message());
+  return SyncDir(to);
+}
+
+int Backup(const BackupCommandOptions& o) {
+  const std::string& dest = o.dest;
+  if (Exists(dest)) {
+    return Fail("backup", base::AlreadyExistsError(dest + " exists; a backup never overwrites"));
+  }
+  const std::string tmp = dest + ".incomplete";
+  if (Exists(tmp)) {
+    return Fail("backup", base::AlreadyExistsError(
+                              tmp + " exists (left by an interrupted backup?): remove it first"));
+  }
+  auto dir = OpenDataDir(o.dir, DataDirAccess::kReadWrite);
+  if (!dir.ok()) return Fail("backup", dir.status());
+  BackupManifest m;
+  m.created = base::RealClock::Get()->NowUnixSeconds();
+  m.source = fs::absolute(o.dir.data_dir).lexically_normal().string();
+  m.schema_version = storage::RocksDbSchemaVersion();
+  m.data_key_versions = dir->keys->versions();
+  m.current_data_key = dir->keys->current_version();
+  m.key_source = dir->key_source;
+  m.key_file = dir->key_file;
+  m.key_id = dir->key_id;
+  auto tokens = CountTokens(*dir->store);
+  if (!tokens.ok()) return Fail("backup", tokens.status());
+  m.tokens = *tokens;
+
+  std::error_code ec;
+  fs::create_directories(Parent(dest), ec);
+  base::Status s = dir->store->CreateCheckpoint(tmp);
+  if (s.ok()) s = WriteManifest(tmp, m);
+  if (s.ok()) s = Publish(tmp, dest);
+  if (!s.ok()) {
+    fs::remove_all(tmp, ec);  // never leave half a backup behind
+    return Fail("backup", s);
+  }
+  if (o.json) {
+    boost::json::object out;
+    out["backup"] = fs::absolute(dest).string();
+    out["manifest"] = boost::json::parse(ManifestJson(m));
+    std::cout << boost::json::serialize(out) << "\n";
+    return 0;
+  }
+  std::cout << "backup of " << PrintablePath(o.dir.data_dir) << " written to "
+            << PrintablePath(dest) << ": " << m.tokens << " tokens, data keys "
+            << Versions(m.data_key_versions) << ", taken " << IsoTime(m.created) << "\n"
+            << "It opens only with the master key of " << PrintablePath(m.key_source) << " (key id "
+            << m.key_id
+            << "): keep a copy of that key apart from the backup. Restore with: otpctl restore "
+            << PrintablePath(dest) << " --data-dir NEW --key-file KEY\n";
+  return 0;
+}
+
+int Restore(const BackupCommandOptions& o) {
+  const std::string& target = o.dir.data_dir;
+  auto manifest = ReadManifest(o.backup);
+  if (!manifest.ok()) return Fail("restore", manifest.status());
+  const BackupManifest& m = *manifest;
+  if (m.schema_version > storage::RocksDbSchemaVersion()) {
+    return Fail("restore", base::FailedPreconditionError(
+                               "the backup has schema version " + std::to_string(m.schema_version) +
+                               ", newer than this otpd supports (" +
+                               std::to_string(storage::RocksDbSchemaVersion()) + ")"));
+  }
+  std::error_code ec;
+  if (Exists(target) && !(fs::is_directory(target, ec) && fs::is_empty(target, ec))) {
+    return Fail("restore",
+                base::AlreadyExistsError(target + " exists and is not an empty directory; restore "
+                                                  "into a new directory (nothing was written)"));
+  }
+  const std::string tmp = target + ".incomplete";
+  if (Exists(tmp)) {
+    return Fail("restore", base::AlreadyExistsError(
+                               tmp + " exists (left by an interrupted restore?): remove it first"));
+  }
+  if (!o.dir.key_file.empty() && !o.dir.insecure_key_in_data_dir &&
+      IsInsideDirectory(o.dir.key_file, target)) {
+    return Fail("restore", base::FailedPreconditionError("key file " + o.dir.key_file +
+                                                         " is inside the data directory " + target +
+                                                         ": keep the key elsewhere, or pass "
+                                                         "--insecure-key-in-data-dir"));
+  }
+
+  // The key and the backup's contents, checked before anything is written.
+  DataDirOptions read;
+  read.data_dir = o.backup;
+  read.key_file = o.dir.key_file;
+  read.access = DataDirAccess::kReadOnly;
+  read.allow_key_in_data_dir = o.dir.insecure_key_in_data_dir;
+  auto backup = OpenDataDir(read);
+  if (!backup.ok()) {
+    base::Status s = backup.status();
+    if (s.message().find("master key does not match") != std::string::npos) {
+      s = base::FailedPreconditionError(std::string(s.message()) +
+                                        ". The backup was taken with the master key of " +
+                                        m.key_source + " (key id " + m.key_id + ")");
+    }
+    return Fail("restore", s);
+  }
+  auto tokens = CountTokens(*backup->store);
+  if (!tokens.ok()) return Fail("restore", tokens.status());
+  if (backup->keys->versions() != m.data_key_versions || *tokens != m.tokens) {
+    return Fail(
+        "restore",
+        base::DataLossError("the backup does not match its manifest (data keys " +
+                            Versions(backup->keys->versions()) + ", " + std::to_string(*tokens) +
+                            " tokens; the manifest says " + Versions(m.data_key_versions) + ", " +
+                            std::to_string(m.tokens) + "): it was changed after it was taken"));
+  }
+  backup->keys.reset();
+  backup->store.reset();
+
+  fs::create_directories(Parent(target), ec);
+  base::Status s = CopyCheckpoint(o.backup, tmp);
+  if (s.ok()) s = Publish(tmp, target);
+  if (!s.ok()) {
+    fs::remove_all(tmp, ec);
+    return Fail("restore", s);
+  }
+  // The copy opens with the same key and holds the same tokens.
+  DataDirOptions check = read;
+  check.data_dir = target;
+  auto restored = OpenDataDir(check);
+  if (!restored.ok()) return Fail("restore", restored.status().WithContext("checking the copy"));
+  auto restored_tokens = CountTokens(*restored->store);
+  if (!restored_tokens.ok() || *restored_tokens != m.tokens) {
+    return Fail("restore", base::DataLossError("the restored copy in " + target +
+                                               " does not hold the backup's tokens"));
+  }
+  if (o.json) {
+    boost::json::object out;
+    out["data_dir"] = fs::absolute(target).string();
+    out["tokens"] = m.tokens;
+    out["key_source"] = restored->key_source;
+    out["manifest"] = boost::json::parse(ManifestJson(m));
+    std::cout << boost::json::serialize(out) << "\n";
+    return 0;
+  }
+  std::cout << "restored the backup taken " << IsoTime(m.created) << " of "
+            << PrintablePath(m.source) << " to " << PrintablePath(target) << ": " << m.tokens
+            << " tokens, data keys " << Versions(m.data_key_versions) << "\n"
+            << "Start otpd with --data-dir " << PrintablePath(target) << " and the master key of "
+            << PrintablePath(restored->key_source)
+            << ". Codes accepted after the backup was taken may be accepted once more "
+               "(docs/operations.md).\n";
+  return 0;
+}
+
+}  // namespace
+
+BackupCommands AddBackupCommands(CLI::App& app, BackupCommandOptions& o) {
+  CLI::App* backup = app.add_subcommand(
+      "backup", "Write a consistent checkpoint of a data directory, with a manifest");
+  backup->add_option("DEST", o.dest, "Backup directory to create (must not exist)")->required();
+  AddDataDirFlags(backup, o.dir);
+  backup->add_flag("--json", o.json, "Print the result and the manifest as JSON");
+
+  CLI::App* restore = app.add_subcommand(
+      "restore", "Check a backup and its master key, then copy it to a new data directory");
+  restore->add_option("BACKUP", o.backup, "Backup directory written by otpctl backup")->required();
+  AddDataDirFlags(restore, o.dir);
+  restore->get_option("--data-dir")
+      ->description(
+          "The new data directory to create (must not exist, or be empty); required "
+          "unless " +
+          std::string(kDataDirEnvVar) + " is set");
+  restore->add_flag("--json", o.json, "Print the result and the manifest as JSON");
+  return {backup, restore};
+}
+
+int RunBackupCommand(const BackupCommands& c, const BackupCommandOptions& o) {
+  if (c.backup->parsed()) return Backup(o);
+  return Restore(o);
+}
+
+}  // namespace otpd::tools
