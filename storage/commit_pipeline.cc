@@ -71,6 +71,9 @@ base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, VersionMap
                                 c.key + ": expected " + std::to_string(c.version) + ", found " +
                                 std::to_string(current));
     }
+    // Remembered once the group is written: the next condition on this key (a user's fence is
+    // checked by every sign-in) needs no backend read.
+    delta.emplace(Fingerprint(c.ns, c.key), current);
   }
   size_t first = out->size();
   for (const auto& op : batch.ops()) {

@@ -77,21 +77,23 @@ struct PipelineOptions {
   // Default: 0.
   size_t max_group_batches = 0;
 
-  // Record versions the committer remembers from its own writes, so that a Put to a key it wrote
-  // before needs no backend read to learn the version it replaces (the hot sign-in state is
-  // rewritten over and over: two records per user). The committer is the only writer, so what it
-  // remembers is current (storage/version_cache.h: keys by 128-bit fingerprint); it forgets
-  // everything when the limit is reached, and forgets a group's keys when its write fails.
-  // 0 disables. Default: 3 << 20, enough for 1.5 million users' sign-in state; the table grows
-  // with use, to 96 MiB at the most.
-  size_t version_cache_entries = 3 << 20;
+  // Record versions the committer remembers from its own writes and from the conditions it
+  // checked, so that a Put to a key it wrote before, or a condition on a key it checked before,
+  // needs no backend read (the hot sign-in state is rewritten over and over, and every sign-in
+  // checks its user's fence: about three records per user). The committer is the only writer,
+  // so what it remembers is current (storage/version_cache.h: keys by 128-bit fingerprint); it
+  // forgets everything when the limit is reached, and forgets a group's keys when its write
+  // fails. 0 disables. Default: 4 << 20, enough for a million users; the table grows with use,
+  // to 128 MiB at the most.
+  size_t version_cache_entries = 4 << 20;
 
   // Namespaces whose reads also teach the version cache, as a mask of 1 << Namespace: the first
-  // rewrite of a record read since the start then needs no backend read on the committer thread
-  // either (a sign-in loads the user's state before it rewrites it). Default: the state
-  // namespace, whose records every sign-in rewrites; learning every record read would crowd them
-  // out of the cache.
-  uint32_t learn_from_reads = 1u << static_cast<unsigned>(Namespace::kState);
+  // rewrite of a record read since the start, or the first condition on it, then needs no
+  // backend read on the committer thread either (a sign-in loads the user's record and state
+  // before its commit checks the one and rewrites the other). Default: the state and users
+  // namespaces; learning every record read would crowd them out of the cache.
+  uint32_t learn_from_reads = (1u << static_cast<unsigned>(Namespace::kState)) |
+                              (1u << static_cast<unsigned>(Namespace::kUsers));
 };
 
 class CommitPipeline {

@@ -70,7 +70,7 @@ TEST(ReplayRaceTest, OneCodeThroughTwoTokensIsAcceptedOnce) {
 // Changes an offline data directory (the daemon stopped) through the service layer.
 void Offline(const std::string& data_dir,
              const std::function<void(service::TokenInventory&)>& change) {
-  auto dir = tools::OpenDataDir(data_dir, "");
+  auto dir = tools::OpenDataDir(data_dir, KeyFileFor(data_dir));
   ASSERT_TRUE(dir.ok()) << dir.status();
   service::TokenInventory inventory(*dir->store, *dir->keys, *base::RealClock::Get(), {});
   change(inventory);

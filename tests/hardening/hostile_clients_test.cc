@@ -56,7 +56,8 @@ class HostileClientsTest : public ::testing::Test {
     otpd::testing::WriteFile(
         dir_.File("otpd.toml"),
         "[limits]\n" + limits + "\n[clients.vpn]\nkey = \"" + std::string(kClientKey) + "\"\n");
-    StartDaemonWith({"--data-dir", dir_.File("data"), "--socket", SocketPath(), "--listen",
+    StartDaemonWith({"--data-dir", dir_.File("data"), "--key-file",
+                     e2e::KeyFileFor(dir_.File("data")), "--socket", SocketPath(), "--listen",
                      "127.0.0.1:0", "--config", dir_.File("otpd.toml")});
   }
 

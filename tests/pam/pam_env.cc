@@ -248,7 +248,10 @@ ScriptedPeer::Script ScriptedPeer::Replies(std::string hello, std::string reply)
 RealOtpd::RealOtpd() {
   const std::string data = dir_.File("data");
   const std::string tokens = dir_.File("tokens.csv");
-  if (!Otpctl({"seed-load", "--count", "4", "--prefix", "pam", "--tokens-out", tokens})) return;
+  if (!Otpctl({"init"}) ||
+      !Otpctl({"seed-load", "--count", "4", "--prefix", "pam", "--tokens-out", tokens})) {
+    return;
+  }
   // user,seed_hex,counter
   std::istringstream rows(otpd::testing::ReadFile(tokens));
   std::string row;

@@ -132,10 +132,11 @@ TEST(LearnedVersionTest, ARecordReadBeforeItsFirstRewriteNeedsNoBackendRead) {
 TEST(LearnedVersionTest, OnlyTheChosenNamespacesAreLearned) {
   CountingBackend backend;
   CommitPipeline pipeline(&backend, PipelineOptions{});
-  EXPECT_FALSE(pipeline.Learns(Namespace::kUsers));
-  pipeline.Learn(Namespace::kUsers, "u", 0, pipeline.LearnTicket());
+  EXPECT_TRUE(pipeline.Learns(Namespace::kUsers));
+  EXPECT_FALSE(pipeline.Learns(Namespace::kTokens));
+  pipeline.Learn(Namespace::kTokens, "t", 0, pipeline.LearnTicket());
   WriteBatch batch;
-  batch.Put(Namespace::kUsers, "u", "v");
+  batch.Put(Namespace::kTokens, "t", "v");
   ASSERT_TRUE(pipeline.Commit(std::move(batch), Durability::kDurable).ok());
   EXPECT_EQ(backend.reads, 1);
 
@@ -185,20 +186,42 @@ TEST(LearnedVersionTest, StoreGetTeachesTheCommitter) {
   CountingBackend& backend = *owned;
   backend.records[{Namespace::kState, "hot"}] = Record{"old", 3};
   backend.records[{Namespace::kUsers, "u"}] = Record{"old", 5};
+  backend.records[{Namespace::kTokens, "t"}] = Record{"old", 2};
   PipelinedStore store(std::move(owned), PipelineOptions{});
   ASSERT_TRUE(store.Get(Namespace::kState, "hot").ok());
   ASSERT_TRUE(store.Get(Namespace::kState, "new").ok());
   ASSERT_TRUE(store.Get(Namespace::kUsers, "u").ok());
-  const int reads = backend.reads;  // the three Gets
+  ASSERT_TRUE(store.Get(Namespace::kTokens, "t").ok());
+  const int reads = backend.reads;  // the four Gets
   WriteBatch batch;
   batch.Put(Namespace::kState, "hot", "after");
   batch.Put(Namespace::kState, "new", "after");
-  batch.Put(Namespace::kUsers, "u", "after");
+  batch.RequireVersion(Namespace::kUsers, "u", 5);  // a fence, as a sign-in commit checks it
+  batch.Put(Namespace::kTokens, "t", "after");
   ASSERT_TRUE(store.Commit(std::move(batch), Durability::kDurable).ok());
-  EXPECT_EQ(backend.reads, reads + 1);  // users are not learned
+  EXPECT_EQ(backend.reads, reads + 1);  // tokens are not learned
   EXPECT_EQ((*store.Get(Namespace::kState, "hot"))->version, 4u);
   EXPECT_EQ((*store.Get(Namespace::kState, "new"))->version, 1u);
-  EXPECT_EQ((*store.Get(Namespace::kUsers, "u"))->version, 6u);
+  EXPECT_EQ((*store.Get(Namespace::kTokens, "t"))->version, 3u);
+}
+
+// A condition's version, once checked, is remembered: every sign-in checks its user's fence, and
+// must not read it from the backend each time.
+TEST(LearnedVersionTest, ConditionsAreRemembered) {
+  CountingBackend backend;
+  backend.records[{Namespace::kMeta, "fence"}] = Record{"f", 9};
+  CommitPipeline pipeline(&backend, PipelineOptions{});
+  for (int i = 0; i < 5; ++i) {
+    WriteBatch batch;
+    batch.RequireVersion(Namespace::kMeta, "fence", 9);
+    batch.Put(Namespace::kState, "s", "v");
+    ASSERT_TRUE(pipeline.Commit(std::move(batch), Durability::kDurable).ok());
+  }
+  WriteBatch stale;
+  stale.RequireVersion(Namespace::kMeta, "fence", 8);
+  EXPECT_TRUE(base::IsAborted(pipeline.Commit(std::move(stale), Durability::kDurable)));
+  pipeline.Close();
+  EXPECT_EQ(backend.reads, 2);  // the fence once, the state record once
 }
 
 // Write-once records (audit, outbox) need no version read, and are not remembered: a stream of

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/codec.h"
 #include "tests/tools/otpctl_env.h"
 
 namespace otpd::tools {
@@ -17,6 +18,13 @@ using otpd::testing::RunResult;
 constexpr char kEntraHeader[] = "upn,serial number,secret key,time interval,manufacturer,model\n";
 constexpr char kB32[] = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
+// A base32 seed of its own for row `i` (a seed stored under two serials is refused).
+std::string SeedOf(int i) {
+  std::string seed = "import-seed-" + std::to_string(10'000'000 + i);
+  return base::Base32Encode(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(seed.data()), seed.size()), false);
+}
+
 // `rows` valid Entra rows E<n>; the row at file line `bad_line` (header = line 1) replaced by
 // `bad` when bad_line > 0.
 std::string EntraFile(int rows, int bad_line = 0, const std::string& bad = "") {
@@ -26,7 +34,7 @@ std::string EntraFile(int rows, int bad_line = 0, const std::string& bad = "") {
       out += bad + "\n";
       continue;
     }
-    out += ",E" + std::to_string(i) + "," + kB32 + ",30,Acme,K1\n";
+    out += ",E" + std::to_string(i) + "," + SeedOf(i) + ",30,Acme,K1\n";
   }
   return out;
 }
