@@ -75,7 +75,7 @@ base::StatusOr<std::unique_ptr<KeyRing>> KeyRing::Open(Store& store, base::Secre
     return base::InvalidArgumentError("master key must be 32 bytes");
   }
   std::unique_ptr<KeyRing> ring(new KeyRing(store, std::move(master_key)));
-  std::lock_guard lock(ring->rotate_mu_);
+  base::MutexLock lock(ring->rotate_mu_);
   OTPD_RETURN_IF_ERROR(ring->Load(create_first_key));
   return ring;
 }
@@ -107,13 +107,14 @@ base::Status KeyRing::Load(bool create_first_key) {
     OTPD_ASSIGN_OR_RETURN(std::optional<Record> current, store_.Get(Namespace::kMeta, kCurrentKey));
     std::map<uint32_t, std::shared_ptr<const DataKey>> sealers;
     base::SecretBytes fingerprint_key;
+    const base::SecretBytes* master = &master_key_;
     OTPD_RETURN_IF_ERROR(store_.Scan(
         Namespace::kMeta, kDataKeyPrefix,
         [&](std::string_view key, const Record& record) -> base::StatusOr<bool> {
           auto version = ParseVersion(key.substr(kDataKeyPrefix.size()));
           if (!version) return base::DataLossError("malformed key ring record name");
           OTPD_ASSIGN_OR_RETURN(base::SecretBytes data_key,
-                                Unwrap(master_key_, *version, record.value));
+                                Unwrap(*master, *version, record.value));
           if (*version == 1) {
             OTPD_ASSIGN_OR_RETURN(base::Sha256Digest fp,
                                   base::HmacSha256(data_key.span(), {kFingerprintLabel}));
@@ -137,7 +138,7 @@ base::Status KeyRing::Load(bool create_first_key) {
       return base::DataLossError("key ring's current data key is missing");
     }
     if (fingerprint_key.empty()) return base::DataLossError("key ring's first data key is missing");
-    std::unique_lock lock(mu_);
+    base::WriterLock lock(mu_);
     keys_ = std::move(sealers);
     current_ = *version;
     fingerprint_key_ = std::move(fingerprint_key);
@@ -158,7 +159,7 @@ base::Status KeyRing::CreateFirstDataKey() {
 }
 
 uint32_t KeyRing::current_version() const {
-  std::shared_lock lock(mu_);
+  base::ReaderLock lock(mu_);
   return current_;
 }
 
@@ -173,13 +174,13 @@ base::StatusOr<std::shared_ptr<const KeyRing::DataKey>> KeyRing::MakeDataKey(
 }
 
 std::shared_ptr<const KeyRing::DataKey> KeyRing::Find(uint32_t version) const {
-  std::shared_lock lock(mu_);
+  base::ReaderLock lock(mu_);
   auto it = keys_.find(version);
   return it == keys_.end() ? nullptr : it->second;
 }
 
 std::vector<uint32_t> KeyRing::versions() const {
-  std::shared_lock lock(mu_);
+  base::ReaderLock lock(mu_);
   std::vector<uint32_t> out;
   for (const auto& [version, key] : keys_) out.push_back(version);
   return out;
@@ -244,7 +245,7 @@ base::StatusOr<std::string> KeyRing::Fingerprint(std::string_view purpose,
                                                  std::span<const uint8_t> data) const {
   base::SecretBytes key;
   {
-    std::shared_lock lock(mu_);
+    base::ReaderLock lock(mu_);
     key = fingerprint_key_.Clone();
   }
   OTPD_ASSIGN_OR_RETURN(
@@ -259,18 +260,19 @@ base::Status KeyRing::RotateMasterKey(base::SecretBytes new_master_key) {
   if (new_master_key.size() != kMasterKeyBytes) {
     return base::InvalidArgumentError("master key must be 32 bytes");
   }
-  std::lock_guard rotate(rotate_mu_);
+  base::MutexLock rotate(rotate_mu_);
   WriteBatch batch;
   OTPD_ASSIGN_OR_RETURN(std::optional<Record> current, store_.Get(Namespace::kMeta, kCurrentKey));
   if (!current) return base::DataLossError("key ring's current data key record is missing");
   batch.RequireVersion(Namespace::kMeta, kCurrentKey, current->version);
+  const base::SecretBytes* master = &master_key_;
   OTPD_RETURN_IF_ERROR(store_.Scan(
       Namespace::kMeta, kDataKeyPrefix,
       [&](std::string_view key, const Record& record) -> base::StatusOr<bool> {
         auto version = ParseVersion(key.substr(kDataKeyPrefix.size()));
         if (!version) return base::DataLossError("malformed key ring record name");
         OTPD_ASSIGN_OR_RETURN(base::SecretBytes data_key,
-                              Unwrap(master_key_, *version, record.value));
+                              Unwrap(*master, *version, record.value));
         OTPD_ASSIGN_OR_RETURN(std::string wrapped, Wrap(new_master_key, *version, data_key));
         batch.RequireVersion(Namespace::kMeta, key, record.version);
         batch.Put(Namespace::kMeta, key, wrapped);
@@ -282,12 +284,12 @@ base::Status KeyRing::RotateMasterKey(base::SecretBytes new_master_key) {
 }
 
 base::StatusOr<uint32_t> KeyRing::RotateDataKey() {
-  std::lock_guard rotate(rotate_mu_);
+  base::MutexLock rotate(rotate_mu_);
   OTPD_ASSIGN_OR_RETURN(std::optional<Record> current, store_.Get(Namespace::kMeta, kCurrentKey));
   if (!current) return base::DataLossError("key ring's current data key record is missing");
   uint32_t next;
   {
-    std::shared_lock lock(mu_);
+    base::ReaderLock lock(mu_);
     next = keys_.empty() ? 1 : keys_.rbegin()->first + 1;
   }
   if (next == 0) return base::OutOfRangeError("data key versions exhausted");
@@ -300,7 +302,7 @@ base::StatusOr<uint32_t> KeyRing::RotateDataKey() {
   batch.Put(Namespace::kMeta, kCurrentKey, std::to_string(next));
   OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), Durability::kDurable));
   OTPD_ASSIGN_OR_RETURN(std::shared_ptr<const DataKey> key, MakeDataKey(std::move(data_key), next));
-  std::unique_lock lock(mu_);
+  base::WriterLock lock(mu_);
   keys_[next] = std::move(key);
   current_ = next;
   return next;

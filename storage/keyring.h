@@ -30,14 +30,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/seal.h"
 #include "base/secret_bytes.h"
 #include "base/statusor.h"
@@ -152,8 +151,8 @@ class KeyRing {
  private:
   KeyRing(Store& store, base::SecretBytes master_key);
 
-  base::Status Load(bool create_first_key);
-  base::Status CreateFirstDataKey();
+  base::Status Load(bool create_first_key) OTPD_REQUIRES(rotate_mu_);
+  base::Status CreateFirstDataKey() OTPD_REQUIRES(rotate_mu_);
   base::StatusOr<base::SecretBytes> Unwrap(const base::SecretBytes& master, uint32_t version,
                                            std::string_view wrapped) const;
   base::StatusOr<std::string> Wrap(const base::SecretBytes& master, uint32_t version,
@@ -169,13 +168,13 @@ class KeyRing {
   std::shared_ptr<const DataKey> Find(uint32_t version) const;
 
   Store& store_;
-  std::mutex rotate_mu_;          // serialises Load and rotations
-  base::SecretBytes master_key_;  // guarded by rotate_mu_
+  base::Mutex rotate_mu_;  // serialises Load and rotations
+  base::SecretBytes master_key_ OTPD_GUARDED_BY(rotate_mu_);
 
-  mutable std::shared_mutex mu_;
-  std::map<uint32_t, std::shared_ptr<const DataKey>> keys_;  // guarded by mu_
-  uint32_t current_ = 0;                                     // guarded by mu_
-  base::SecretBytes fingerprint_key_;                        // guarded by mu_; from data key 1
+  mutable base::SharedMutex mu_;
+  std::map<uint32_t, std::shared_ptr<const DataKey>> keys_ OTPD_GUARDED_BY(mu_);
+  uint32_t current_ OTPD_GUARDED_BY(mu_) = 0;
+  base::SecretBytes fingerprint_key_ OTPD_GUARDED_BY(mu_);  // derived from data key 1
 };
 
 }  // namespace otpd::storage

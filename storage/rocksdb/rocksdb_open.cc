@@ -15,9 +15,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <set>
 
+#include "base/mutex.h"
 #include "storage/internal/record_codec.h"
 #include "storage/rocksdb/migrations.h"
 #include "storage/rocksdb/rocksdb_backend.h"
@@ -30,8 +30,8 @@ namespace schema = rocksdb_schema;
 
 // Data directories open in this process. RocksDB's LOCK is an fcntl lock, which a process never
 // conflicts with itself on, so a second open from the same process is caught here.
-std::mutex open_dirs_mu;
-std::set<std::string> open_dirs;  // guarded by open_dirs_mu
+base::Mutex open_dirs_mu;
+std::set<std::string> open_dirs OTPD_GUARDED_BY(open_dirs_mu);
 
 std::string CanonicalPath(const std::string& path) {
   std::error_code ec;
@@ -265,7 +265,7 @@ RocksDbBackend::~RocksDbBackend() {
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close();
   db_.reset();
-  std::lock_guard lock(open_dirs_mu);
+  base::MutexLock lock(open_dirs_mu);
   open_dirs.erase(CanonicalPath(path_));
 }
 
@@ -289,13 +289,13 @@ base::StatusOr<std::unique_ptr<RocksDbBackend>> RocksDbBackend::Open(const Rocks
   }
   std::string canonical = CanonicalPath(dir);
   {
-    std::lock_guard lock(open_dirs_mu);
+    base::MutexLock lock(open_dirs_mu);
     if (open_dirs.count(canonical) != 0) return InUseError(dir);
     open_dirs.insert(canonical);
   }
   // From here on the registration must be undone on failure.
   auto unregister = [&] {
-    std::lock_guard lock(open_dirs_mu);
+    base::MutexLock lock(open_dirs_mu);
     open_dirs.erase(canonical);
   };
 
