@@ -1,23 +1,15 @@
-// otpctl: the administrator's command line. Exit codes: 0 done, 1 refused or failed (with the
-// reason on stderr), 2 usage.
+// otpctl: the administrator's command line (its commands: tools/otpctl_app.h). Exit codes: 0
+// done, 1 refused or failed (with the reason on stderr), 2 usage.
 
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "tools/display.h"
-#include "tools/otpctl_backup.h"
-#include "tools/otpctl_code.h"
-#include "tools/otpctl_export.h"
-#include "tools/otpctl_import.h"
-#include "tools/otpctl_init.h"
-#include "tools/otpctl_keys.h"
-#include "tools/otpctl_seed.h"
-#include "tools/otpctl_token.h"
-#include "tools/otpctl_user.h"
-#include "tools/otpctl_verify.h"
+#include "tools/otpctl_app.h"
 
 namespace {
 
@@ -58,34 +50,8 @@ bool ExplainMissingCommand(CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"otpd administration: token files, the token inventory, backups and keys"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("otpctl ") + OTPD_VERSION,
-                       "Print otpctl's version and exit");
-  app.footer(
-      "Commands that open a data directory take --data-dir (default $OTPD_DATA_DIR) and the "
-      "master key from --key-file (default $OTPD_KEY_FILE) or $OTPD_MASTER_KEY; otpctl init "
-      "creates both. See docs/operations.md.");
-  otpd::tools::InitCommandOptions init;
-  CLI::App* init_cmd = otpd::tools::AddInitCommand(app, init);
-  otpd::tools::CodeOptions code;
-  otpd::tools::AddCodeCommand(app, code);
-  otpd::tools::ImportCommandOptions import;
-  CLI::App* import_cmd = otpd::tools::AddImportCommand(app, import);
-  otpd::tools::TokenCommandOptions token;
-  auto [token_cmd, batch_cmd] = otpd::tools::AddTokenCommands(app, token);
-  otpd::tools::UserCommandOptions user;
-  CLI::App* user_cmd = otpd::tools::AddUserCommands(app, user);
-  otpd::tools::VerifyCommandOptions verify;
-  CLI::App* verify_cmd = otpd::tools::AddVerifyCommand(app, verify);
-  otpd::tools::SeedCommandOptions seed;
-  CLI::App* seed_cmd = otpd::tools::AddSeedCommand(app, seed);
-  otpd::tools::ExportCommandOptions export_options;
-  CLI::App* export_cmd = otpd::tools::AddExportCommand(app, export_options);
-  otpd::tools::BackupCommandOptions backup;
-  otpd::tools::BackupCommands backup_cmds = otpd::tools::AddBackupCommands(app, backup);
-  otpd::tools::KeysCommandOptions keys;
-  CLI::App* key_cmd = otpd::tools::AddKeysCommands(app, keys);
+  std::unique_ptr<otpd::tools::OtpctlApp> cli = otpd::tools::BuildOtpctlApp();
+  CLI::App& app = cli->app;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -97,19 +63,19 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   try {
-    if (init_cmd->parsed()) return otpd::tools::RunInitCommand(init);
-    if (app.got_subcommand("code")) return otpd::tools::RunCodeCommand(code);
-    if (import_cmd->parsed()) return otpd::tools::RunImportCommand(import);
-    if (verify_cmd->parsed()) return otpd::tools::RunVerifyCommand(verify);
-    if (seed_cmd->parsed()) return otpd::tools::RunSeedCommand(seed);
-    if (export_cmd->parsed()) return otpd::tools::RunExportCommand(export_options);
-    if (user_cmd->parsed()) return otpd::tools::RunUserCommand(user_cmd, user);
-    if (backup_cmds.backup->parsed() || backup_cmds.restore->parsed()) {
-      return otpd::tools::RunBackupCommand(backup_cmds, backup);
+    if (cli->init_cmd->parsed()) return otpd::tools::RunInitCommand(cli->init);
+    if (cli->code_cmd->parsed()) return otpd::tools::RunCodeCommand(cli->code);
+    if (cli->import_cmd->parsed()) return otpd::tools::RunImportCommand(cli->import);
+    if (cli->verify_cmd->parsed()) return otpd::tools::RunVerifyCommand(cli->verify);
+    if (cli->seed_cmd->parsed()) return otpd::tools::RunSeedCommand(cli->seed);
+    if (cli->export_cmd->parsed()) return otpd::tools::RunExportCommand(cli->export_options);
+    if (cli->user_cmd->parsed()) return otpd::tools::RunUserCommand(cli->user_cmd, cli->user);
+    if (cli->backup_cmds.backup->parsed() || cli->backup_cmds.restore->parsed()) {
+      return otpd::tools::RunBackupCommand(cli->backup_cmds, cli->backup);
     }
-    if (key_cmd->parsed()) return otpd::tools::RunKeysCommand(key_cmd, keys);
-    if (token_cmd->parsed() || batch_cmd->parsed()) {
-      return otpd::tools::RunTokenCommand(token_cmd, batch_cmd, token);
+    if (cli->key_cmd->parsed()) return otpd::tools::RunKeysCommand(cli->key_cmd, cli->keys);
+    if (cli->token_cmd->parsed() || cli->batch_cmd->parsed()) {
+      return otpd::tools::RunTokenCommand(cli->token_cmd, cli->batch_cmd, cli->token);
     }
   } catch (const std::exception& e) {
     // Third-party code (Boost, the standard library) may throw; report and fail cleanly.

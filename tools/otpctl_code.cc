@@ -11,7 +11,7 @@
 
 namespace otpd::tools {
 
-void AddCodeCommand(CLI::App& app, CodeOptions& options) {
+CLI::App* AddCodeCommand(CLI::App& app, CodeOptions& options) {
   CLI::App* cmd = app.add_subcommand(
       "code", "Print the current code (or a HOTP counter's code) for a seed kept in a file");
   cmd->add_option("--secret-file", options.secret_file, "File holding the seed")->required();
@@ -23,6 +23,7 @@ void AddCodeCommand(CLI::App& app, CodeOptions& options) {
   cmd->add_option("--period", options.period, "TOTP step in seconds")->check(CLI::PositiveNumber);
   cmd->add_option("--counter", options.counter, "HOTP counter");
   cmd->add_option("--time", options.time, "Unix time for TOTP (default: now)");
+  return cmd;
 }
 
 int RunCodeCommand(const CodeOptions& options) {

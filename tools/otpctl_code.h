@@ -23,7 +23,7 @@ struct CodeOptions {
   std::optional<int64_t> time;
 };
 
-void AddCodeCommand(CLI::App& app, CodeOptions& options);
+CLI::App* AddCodeCommand(CLI::App& app, CodeOptions& options);
 int RunCodeCommand(const CodeOptions& options);
 
 }  // namespace otpd::tools

@@ -1,0 +1,57 @@
+// otpctl's command tree: the CLI11 application with every command and option, and the values
+// they parse into. otpctl's main() parses the command line with it; the manual page generator
+// (tools/man_pages.h) walks the same tree, so the page lists exactly the options otpctl takes.
+
+#ifndef OTPD_TOOLS_OTPCTL_APP_H_
+#define OTPD_TOOLS_OTPCTL_APP_H_
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "tools/otpctl_backup.h"
+#include "tools/otpctl_code.h"
+#include "tools/otpctl_export.h"
+#include "tools/otpctl_import.h"
+#include "tools/otpctl_init.h"
+#include "tools/otpctl_keys.h"
+#include "tools/otpctl_seed.h"
+#include "tools/otpctl_token.h"
+#include "tools/otpctl_user.h"
+#include "tools/otpctl_verify.h"
+
+namespace otpd::tools {
+
+// Not movable: CLI11 keeps pointers to the option values below.
+struct OtpctlApp {
+  CLI::App app{"otpd administration: token files, the token inventory, backups and keys", "otpctl"};
+  InitCommandOptions init;
+  CodeOptions code;
+  ImportCommandOptions import;
+  TokenCommandOptions token;
+  UserCommandOptions user;
+  VerifyCommandOptions verify;
+  SeedCommandOptions seed;
+  ExportCommandOptions export_options;
+  BackupCommandOptions backup;
+  KeysCommandOptions keys;
+
+  CLI::App* init_cmd = nullptr;
+  CLI::App* code_cmd = nullptr;
+  CLI::App* import_cmd = nullptr;
+  CLI::App* token_cmd = nullptr;
+  CLI::App* batch_cmd = nullptr;
+  CLI::App* user_cmd = nullptr;
+  CLI::App* verify_cmd = nullptr;
+  CLI::App* seed_cmd = nullptr;
+  CLI::App* export_cmd = nullptr;
+  BackupCommands backup_cmds{};
+  CLI::App* key_cmd = nullptr;
+};
+
+// Builds the whole tree. Never fails.
+std::unique_ptr<OtpctlApp> BuildOtpctlApp();
+
+}  // namespace otpd::tools
+
+#endif  // OTPD_TOOLS_OTPCTL_APP_H_
