@@ -1,9 +1,9 @@
 // otpd: the verification daemon. Opens the data directory, serves the verify socket (Unix and/or
 // TCP) until SIGTERM or SIGINT, reloads what is safe to reload on SIGHUP. Logs one line per start,
-// stop and error, never a code or a secret.
+// stop and error, never a code or a secret. Under systemd it reports when it is ready, reloading
+// and stopping (tools/systemd_notify.h) and logs in the journal's form (tools/daemon_log.h).
 
 #include <signal.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -15,7 +15,9 @@
 #include "server/io_runner.h"
 #include "server/verify_server.h"
 #include "service/sign_in_verifier.h"
+#include "tools/daemon_log.h"
 #include "tools/data_dir.h"
+#include "tools/systemd_notify.h"
 
 namespace {
 
@@ -42,6 +44,11 @@ class ErrorLog {
   std::atomic<int64_t> last_logged_{0};
 };
 
+// Logs a notification to systemd that could not be sent (tools/systemd_notify.h).
+void Notify(const otpd::base::Status& status) {
+  if (!status.ok()) spdlog::warn("cannot notify systemd: {}", status.message());
+}
+
 int Run(int argc, char** argv) {
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.
   sigset_t signals;
@@ -61,10 +68,7 @@ int Run(int argc, char** argv) {
     std::cerr << "otpd: " << config.status().message() << "\n";
     return 2;
   }
-  auto logger = spdlog::stderr_logger_mt("otpd");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z otpd %l: %v");
-  spdlog::set_level(config->log_level);
+  otpd::tools::SetUpDaemonLog(config->log_level);
 
   auto dir = otpd::tools::OpenDataDir(
       otpd::tools::DataDirOptions{.data_dir = config->data_dir,
@@ -96,6 +100,7 @@ int Run(int argc, char** argv) {
   spdlog::info("started: data_dir={} socket={} tcp_port={} durability={}", config->data_dir,
                server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
                server.tcp_port(), otpd::server::DurabilityName(config->durability));
+  Notify(otpd::tools::NotifyReady());
 
   while (true) {
     int sig = 0;
@@ -104,9 +109,11 @@ int Run(int argc, char** argv) {
       spdlog::info("stopping on signal {}", sig);
       break;
     }
+    Notify(otpd::tools::NotifyReloading());
     auto runtime = otpd::server::ReloadServerConfig(*config);
     if (!runtime.ok()) {
       spdlog::error("reload refused: {}", runtime.status().message());
+      Notify(otpd::tools::NotifyReady());
       continue;
     }
     for (const std::string& field : runtime->needs_restart) {
@@ -115,7 +122,9 @@ int Run(int argc, char** argv) {
     server.ApplyRuntimeConfig(*runtime);
     spdlog::set_level(runtime->log_level);
     spdlog::info("configuration reloaded");
+    Notify(otpd::tools::NotifyReady());
   }
+  Notify(otpd::tools::NotifyStopping());
   server.Stop();
   runner->Stop();
   // In this order: loads still queued finish (they read the Store and submit commits), then the

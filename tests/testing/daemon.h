@@ -28,6 +28,8 @@ class Daemon {
   // Sends `sig` and waits for the process to exit; returns its exit code (-1 if killed).
   int Stop(int sig);
   bool running() const { return pid_ > 0; }
+  // The process id while running (to signal it without stopping it), else -1.
+  pid_t pid() const { return pid_; }
 
   uint16_t tcp_port() const { return tcp_port_; }
   // Everything the daemon wrote to stderr so far.
