@@ -468,16 +468,23 @@ struct FlagSet {
   std::vector<CLI::Option*> flags;
 };
 
+// The flags DescribeCommandLineFlags() returns, in that order.
+constexpr std::string_view kConfigHelp = "TOML configuration file";
+constexpr std::string_view kPrintExampleHelp =
+    "Print an example configuration file with every option and exit";
+constexpr std::string_view kVersionHelp = "Print otpd's version and exit";
+constexpr std::string_view kHelpHelp = "Print this help message and exit";
+
 void DefineFlags(FlagSet* set) {
   CLI::App& app = set->app;
-  app.set_version_flag("--version", "otpd " OTPD_VERSION);
+  app.set_version_flag("--version", "otpd " OTPD_VERSION, std::string(kVersionHelp));
+  app.set_help_flag("-h,--help", std::string(kHelpHelp));
   app.footer(
       "Options may also be set in a TOML file (--config); flags override it. "
       "`otpd --print-example-config` prints every option with its default.");
   set->config_flag =
-      app.add_option("--config", set->config, "TOML configuration file")->option_text("PATH");
-  app.add_flag("--print-example-config", set->print_example,
-               "Print an example configuration file with every option and exit");
+      app.add_option("--config", set->config, std::string(kConfigHelp))->option_text("PATH");
+  app.add_flag("--print-example-config", set->print_example, std::string(kPrintExampleHelp));
   const auto& options = Options();
   set->text.resize(options.size());
   set->switches.resize(options.size());
@@ -676,6 +683,13 @@ std::vector<OptionDoc> DescribeOptions() {
                              .reloadable = o.reloadable});
   }
   return docs;
+}
+
+std::vector<OptionDoc> DescribeCommandLineFlags() {
+  return {OptionDoc{.flag = "--config", .value_name = "PATH", .help = std::string(kConfigHelp)},
+          OptionDoc{.flag = "--print-example-config", .help = std::string(kPrintExampleHelp)},
+          OptionDoc{.flag = "--version", .help = std::string(kVersionHelp)},
+          OptionDoc{.flag = "--help", .help = std::string(kHelpHelp)}};
 }
 
 std::string ExampleConfigToml() {

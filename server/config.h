@@ -142,6 +142,10 @@ struct OptionDoc {
 };
 std::vector<OptionDoc> DescribeOptions();
 
+// otpd's flags that are not options of the configuration file (--config, --print-example-config,
+// --version, --help), as --help describes them; `key` and `default_text` are empty.
+std::vector<OptionDoc> DescribeCommandLineFlags();
+
 // The example configuration file: every option with its default (or an example) and a comment.
 std::string ExampleConfigToml();
 
