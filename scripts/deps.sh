@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages otpd needs to build, test and run. Quiet, non-interactive, and a
-# no-op when everything is already present.
+# no-op when everything is already present. The last line is for the Debian package and its test
+# (docs/install.md): cpack's dpkg-shlibdeps and file, lintian, systemd-analyze, adduser for the
+# package's postinst, man for systemd-analyze's check of the unit's Documentation=.
 set -euo pipefail
 
 packages=(
@@ -13,6 +15,7 @@ packages=(
   openssl libexpat1-dev
   clang libclang-rt-14-dev
   libpam0g-dev pamtester
+  dpkg-dev file lintian systemd adduser man-db
 )
 
 missing=()

@@ -11,6 +11,8 @@
 #      OTPD_TSAN=all adds e2e_test and tools_test.
 #   4. A GCC build of everything in Release (build/gcc-release), the way a packager builds, so
 #      that GCC-only warnings cannot creep in.
+#   5. The Debian package made from that build, installed, started, upgraded, removed and purged
+#      on this machine (scripts/package_test.sh, docs/install.md).
 # Every build here treats warnings as errors (OTPD_WERROR); a plain cmake build does not.
 # Usage: bash scripts/test.sh
 #   OTPD_BUILD_DIR, OTPD_TSAN_BUILD_DIR  build directories (default build/test, build/tsan)
@@ -76,7 +78,13 @@ stage "server, commit-pipeline and sign-in tests under TSan"
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/tsan.supp" \
   ctest --test-dir "$tsan_build" -j "$jobs" --output-on-failure --timeout 300
 stage "GCC Release build"
+# Installed under /usr, as the package installs it (the prefix changes no compiled object).
 configure "$gcc_build" -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
-  -DOTPD_BUILD_TESTS=ON -DOTPD_BUILD_BENCH=ON -DOTPD_WERROR=ON
+  -DOTPD_BUILD_TESTS=ON -DOTPD_BUILD_BENCH=ON -DOTPD_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr
 cmake --build "$gcc_build" -j "$jobs"
+
+# The package of that build: built, linted, installed and exercised as root, then purged (the
+# machine is left as it was). Bounded: it takes about a minute.
+stage "Debian package"
+timeout 900 bash "$root/scripts/package_test.sh" "$gcc_build"
 stage "all passed"
