@@ -181,6 +181,7 @@ done
 [ "$(stat -c %s "$key")" -eq 32 ] || fail "$key is not 32 bytes"
 [ -e "$data/CURRENT" ] || fail "no database in $data"
 [ -z "$(find "$data" ! -user otpd)" ] || fail "files in $data not owned by otpd"
+[ -z "$(find "$data" -mindepth 1 -perm /077)" ] || fail "files in $data open to group or others"
 [ -z "$(find /etc/otpd -name '.init.*')" ] || fail "postinst left a temporary directory"
 dpkg-query -W -f='${Conffiles}\n' otpd | grep -q "^ $config " || fail "$config is not a conffile"
 for line in "data_dir = \"$data\"" "key_file = \"$key\"" "socket = \"$socket\""; do
@@ -200,6 +201,8 @@ install -m 0644 "$root/fixtures/demo/tokens.csv" "$work/tokens.csv"
 as_otpd /usr/bin/otpctl import "$work/tokens.csv" --data-dir "$data" --key-file "$key"
 alice_code 0 | as_otpd /usr/bin/otpctl token activate DEMO0001 --data-dir "$data" --key-file "$key"
 [ -z "$(find "$data" ! -user otpd)" ] || fail "otpctl left files in $data not owned by otpd"
+# The group otpd (the socket's) may search $data: what is in it is otpd's alone.
+[ -z "$(find "$data" -mindepth 1 -perm /077)" ] || fail "otpctl left files in $data open to others"
 
 step "starting the packaged otpd as the unit does"
 start_otpd
@@ -216,6 +219,7 @@ kill -HUP "$otpd_pid"
 for _ in $(seq 50); do grep -q 'configuration reloaded' "$work/otpd.log" && break; sleep 0.1; done
 grep -q 'configuration reloaded' "$work/otpd.log" || fail "SIGHUP did not reload"
 stop_otpd_checked
+[ -z "$(find "$data" -mindepth 1 -perm /077)" ] || fail "otpd left files in $data open to others"
 
 # ---- 4. upgrade over itself ------------------------------------------------------------------
 step "upgrading over itself"

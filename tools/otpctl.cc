@@ -1,6 +1,7 @@
 // otpctl: the administrator's command line (its commands: tools/otpctl_app.h). Exit codes: 0
 // done, 1 refused or failed (with the reason on stderr), 2 usage.
 
+#include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -50,6 +51,10 @@ bool ExplainMissingCommand(CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // What otpctl writes (the data directory's files, keys, backups, exports) is for the otpd user
+  // alone, whatever umask it was started with: the daemon's service runs with UMask=0077 too, and
+  // the members of the otpd group (the verify socket's) may search the data directory.
+  umask(077);
   std::unique_ptr<otpd::tools::OtpctlApp> cli = otpd::tools::BuildOtpctlApp();
   CLI::App& app = cli->app;
   try {

@@ -1,8 +1,11 @@
 // otpctl end to end: the real binary against a real data directory in a temp dir.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/codec.h"
@@ -27,6 +30,29 @@ class OtpctlTest : public OtpctlEnv {
     return cred->TotpAt(base::RealClock::Get()->NowUnixSeconds() + offset_seconds);
   }
 };
+
+// Paths under `dir` that group or others may read, write or search.
+std::vector<std::string> NotPrivate(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    struct stat st;
+    if (lstat(e.path().c_str(), &st) == 0 && !S_ISLNK(st.st_mode) && (st.st_mode & 077) != 0) {
+      out.push_back(e.path().string());
+    }
+  }
+  return out;
+}
+
+TEST_F(OtpctlTest, WhatItWritesIsPrivateWhateverTheUmask) {
+  const mode_t before = umask(022);  // otpctl inherits it
+  ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
+  const RunResult backup = Otpctl({"backup", dir_.File("backup")});
+  umask(before);
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_EQ(NotPrivate(DataDir()), std::vector<std::string>());
+  EXPECT_EQ(NotPrivate(dir_.File("backup")), std::vector<std::string>());
+}
 
 TEST_F(OtpctlTest, ImportIsIdempotent) {
   RunResult first = Otpctl({"import", "fixtures/demo/tokens.csv"});
