@@ -297,9 +297,9 @@ std::string OtpctlManPage(const CLI::App& app, std::string_view version) {
   }
   page.Paragraph(footer);
   page.Paragraph(
-      "Seeds, passwords and keys are read from files, never from the command line. Run it as "
-      "the otpd user (for example runuser -u otpd -- otpctl ...) so that the files it creates "
-      "belong to the daemon.");
+      "Seeds, passwords and keys are read from files, never from the command line. What otpctl "
+      "writes is written with umask 077. Run it as the otpd user (for example runuser -u otpd "
+      "-- otpctl ...) so that the files it creates belong to the daemon.");
   page.Section("OPTIONS");
   for (const CLI::Option* o : VisibleOptions(app)) page.Item(OptionTag(*o), OptionText(*o));
   page.Section("COMMANDS");
