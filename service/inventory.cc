@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/seal.h"
+#include "service/audit.h"
 #include "tokenio/upn.h"
 
 namespace otpd::service {
@@ -18,9 +19,7 @@ base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
   return engine::Credential::Create(token.params, seed->span());
 }
 
-base::StatusOr<std::string> CheckUpn(std::string_view upn) {
-  return tokenio::NormaliseUpn(upn);
-}
+base::StatusOr<std::string> CheckUpn(std::string_view upn) { return tokenio::NormaliseUpn(upn); }
 
 base::Status StageAssignment(const Directory& directory, WriteBatch& batch, UserChange& change,
                              TokenRecord& token, int64_t now, uint32_t max_oath_methods) {
@@ -137,18 +136,12 @@ base::Status TokenInventory::ListBatches(const std::function<bool(const BatchRec
 }
 
 AuditRecord TokenInventory::Audit(std::string_view action, std::string_view serial,
-                                  std::string_view actor) const {
-  AuditRecord a;
-  a.time_micros = clock_.NowUnixMicros();
-  a.actor = std::string(actor);
-  a.action = std::string(action);
-  a.target = "token/" + std::string(serial);
-  a.result = "ok";
-  return a;
+                                  const Principal& by) const {
+  return MakeAudit(clock_, by, action, "token/" + std::string(serial));
 }
 
 base::Status TokenInventory::CommitChange(WriteBatch batch, const AuditRecord& audit) {
-  batch.Insert(Namespace::kAudit, AuditKey(audit.time_micros), EncodeAudit(audit));
+  AddAudit(batch, audit);
   base::Status s = store_.Commit(std::move(batch), Durability::kDurable);
   if (base::IsAborted(s)) {
     return base::AbortedError(audit.target + " changed while " + audit.action +
@@ -158,14 +151,17 @@ base::Status TokenInventory::CommitChange(WriteBatch batch, const AuditRecord& a
 }
 
 base::Status TokenInventory::Refuse(std::string_view action, std::string_view serial,
-                                    std::string_view actor, base::Status why) {
-  AuditRecord a = Audit(action, serial, actor);
-  a.result = std::string(why.message());
-  WriteBatch batch;
-  batch.Insert(Namespace::kAudit, AuditKey(a.time_micros), EncodeAudit(a));
-  // The refusal stands whether or not its audit record could be written.
-  (void)store_.Commit(std::move(batch), Durability::kRelaxed);
-  return why;
+                                    const Principal& by, base::Status why) {
+  return RecordRefusal(store_, Audit(action, serial, by), std::move(why));
+}
+
+base::Status TokenInventory::AuthorizeFor(const TokenRecord& token, std::string_view action,
+                                          const Principal& by, const UserRecord* owner) {
+  base::Status allowed = token.assigned_to.empty() && owner == nullptr
+                             ? Authorize(by, Permission::kManageInventory)
+                             : Authorize(by, Permission::kManageUserMethods, owner);
+  if (!allowed.ok()) return Refuse(action, token.serial, by, allowed);
+  return base::OkStatus();
 }
 
 void TokenInventory::Invalidate(const TokenRecord& token) {
@@ -184,10 +180,13 @@ base::StatusOr<UserChange> TokenInventory::OwnerChange(const TokenRecord& token)
 }
 
 base::Status TokenInventory::Assign(std::string_view serial, std::string_view upn_in,
-                                    std::string_view actor) {
+                                    const Principal& actor) {
   OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord& token = loaded.record;
+  const int64_t now = clock_.NowUnixSeconds();
+  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, true));
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "assign", actor, &change.user));
   if (token.status != TokenStatus::kAvailable) {
     return Refuse("assign", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is " +
@@ -195,8 +194,6 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
                                                 " to " + token.assigned_to +
                                                 "; only available tokens can be assigned"));
   }
-  const int64_t now = clock_.NowUnixSeconds();
-  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, true));
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   base::Status staged =
@@ -214,7 +211,7 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
 
 base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view serial,
                                                           std::string_view code,
-                                                          std::string_view actor) {
+                                                          const Principal& actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord& token = loaded.record;
   if (token.status == TokenStatus::kAvailable) {
@@ -240,6 +237,7 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
   }
   OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token));
   OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "activate", actor, &change.user));
 
   // The token keeps its watermark across deactivation and reassignment: activation searches
   // only at and above it, so codes the token showed before can never be accepted again.
@@ -275,7 +273,7 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
   return result;
 }
 
-base::Status TokenInventory::Deactivate(std::string_view serial, std::string_view actor) {
+base::Status TokenInventory::Deactivate(std::string_view serial, const Principal& actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord& token = loaded.record;
   if (token.status != TokenStatus::kActivated) {
@@ -285,6 +283,7 @@ base::Status TokenInventory::Deactivate(std::string_view serial, std::string_vie
                                                 "; only activated tokens can be deactivated"));
   }
   OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "deactivate", actor, &change.user));
   const int64_t now = clock_.NowUnixSeconds();
   token.status = TokenStatus::kAssigned;
   token.updated = now;
@@ -297,7 +296,7 @@ base::Status TokenInventory::Deactivate(std::string_view serial, std::string_vie
   return base::OkStatus();
 }
 
-base::Status TokenInventory::Unassign(std::string_view serial, std::string_view actor) {
+base::Status TokenInventory::Unassign(std::string_view serial, const Principal& actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord token = loaded.record;
   if (token.status == TokenStatus::kAvailable) {
@@ -306,6 +305,7 @@ base::Status TokenInventory::Unassign(std::string_view serial, std::string_view 
   }
   const TokenRecord before = token;
   OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "unassign", actor, &change.user));
   const int64_t now = clock_.NowUnixSeconds();
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
@@ -327,9 +327,10 @@ base::Status TokenInventory::Unassign(std::string_view serial, std::string_view 
   return base::OkStatus();
 }
 
-base::Status TokenInventory::Delete(std::string_view serial, std::string_view actor) {
+base::Status TokenInventory::Delete(std::string_view serial, const Principal& actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   const TokenRecord& token = loaded.record;
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "delete", actor));
   if (token.status != TokenStatus::kAvailable) {
     return Refuse("delete", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is assigned to " +

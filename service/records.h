@@ -37,6 +37,8 @@ base::StatusOr<TokenStatus> ParseTokenStatus(std::string_view name);
 
 struct UserRecord {
   std::string upn;  // lower-case
+  std::string display_name;
+  std::vector<std::string> roles;  // role names (service/roles.h)
   bool mfa_registration_required = false;
   int64_t created = 0;  // Unix seconds
   int64_t updated = 0;
@@ -135,8 +137,9 @@ struct AuditRecord {
   std::string actor;
   std::string action;
   std::string target;
-  std::string result;  // "ok" or the reason it was refused
-  std::string detail;  // never a secret
+  std::string result;      // "ok" or the reason it was refused
+  std::string detail;      // never a secret
+  std::string request_id;  // the admin API request that did it, if any
 };
 
 std::string EncodeUser(const UserRecord& r);
