@@ -129,7 +129,7 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
     if (!same_seed) {
       // A new seed is a new credential: the old watermark and drift mean nothing for it, and the
       // old seed's index entry goes.
-      OTPD_RETURN_IF_ERROR(UnindexSeed(directory_, staged.batch, token));
+      OTPD_RETURN_IF_ERROR(UnindexSeed(directory_, staged.batch, token).status());
       staged.batch.Delete(Namespace::kState, TokenStateKey(token.serial));
     }
     if (token.status == TokenStatus::kActivated || token.status == TokenStatus::kFailedActivation) {
@@ -190,6 +190,15 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
       if (!entry) {
         staged.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(staged.fingerprint), 0);
         staged.batch.Put(Namespace::kMeta, SeedIndexKey(staged.fingerprint), token.serial);
+      }
+      // A seed deleted before comes back with the watermark it had (TokenInventory::Delete).
+      const std::string retired = RetiredStateKey(staged.fingerprint);
+      OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state,
+                            store_.Get(Namespace::kState, retired));
+      if (state) {
+        staged.batch.RequireVersion(Namespace::kState, retired, state->version);
+        staged.batch.Delete(Namespace::kState, retired);
+        staged.batch.Put(Namespace::kState, TokenStateKey(token.serial), state->value);
       }
     }
   }

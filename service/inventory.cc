@@ -61,7 +61,8 @@ base::StatusOr<uint32_t> CountOathMethods(const Directory& directory, std::strin
   return count;
 }
 
-base::Status UnindexSeed(const Directory& directory, WriteBatch& batch, const TokenRecord& token) {
+base::StatusOr<std::string> UnindexSeed(const Directory& directory, WriteBatch& batch,
+                                        const TokenRecord& token) {
   OTPD_ASSIGN_OR_RETURN(
       base::SecretBytes seed,
       directory.keys().OpenSecret(Namespace::kTokens, token.serial, token.sealed_seed));
@@ -70,7 +71,7 @@ base::Status UnindexSeed(const Directory& directory, WriteBatch& batch, const To
   OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
                         directory.store().Get(Namespace::kMeta, SeedIndexKey(fp)));
   if (entry && entry->value == token.serial) batch.Delete(Namespace::kMeta, SeedIndexKey(fp));
-  return base::OkStatus();
+  return fp;
 }
 
 base::Status ResealTokenSeeds(storage::KeyRing& keys, size_t batch_size,
@@ -116,8 +117,9 @@ base::StatusOr<TokenRecord> TokenInventory::Get(std::string_view serial) const {
 base::Status TokenInventory::List(const TokenFilter& filter,
                                   const std::function<bool(const TokenRecord&)>& fn) const {
   const std::string user = NormaliseUpn(filter.user);
-  return store_.Scan(
-      Namespace::kTokens, "",
+  const std::string start = filter.after.empty() ? "" : filter.after + std::string(1, '\0');
+  return store_.ScanFrom(
+      Namespace::kTokens, "", start,
       [&](std::string_view key, const storage::Record& record) -> base::StatusOr<bool> {
         OTPD_ASSIGN_OR_RETURN(TokenRecord token, directory_.DecodeTokenAt(key, record.value));
         if (filter.status && token.status != *filter.status) return true;
@@ -211,7 +213,8 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
 
 base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view serial,
                                                           std::string_view code,
-                                                          const Principal& actor) {
+                                                          const Principal& actor,
+                                                          std::optional<std::string> display_name) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord& token = loaded.record;
   if (token.status == TokenStatus::kAvailable) {
@@ -252,6 +255,7 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
   if (verdict.accepted()) {
     token.status = TokenStatus::kActivated;
     token.activation_failures = 0;
+    if (display_name) token.display_name = *display_name;
     state.token = verdict.new_state;
     batch.Put(Namespace::kState, TokenStateKey(token.serial), EncodeCredentialState(state));
     result.outcome = ActivationOutcome::kActivated;
@@ -271,6 +275,49 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
   Invalidate(token);
   return result;
+}
+
+namespace {
+
+base::Status CheckDescriptiveField(std::string_view name, const std::optional<std::string>& value) {
+  if (!value) return base::OkStatus();
+  if (value->size() > 256) {
+    return base::InvalidArgumentError(std::string(name) + " is longer than 256 characters");
+  }
+  for (unsigned char c : *value) {
+    if (c < 0x20 || c == 0x7f) {
+      return base::InvalidArgumentError(std::string(name) + " holds a control character");
+    }
+  }
+  return base::OkStatus();
+}
+
+}  // namespace
+
+base::StatusOr<TokenRecord> TokenInventory::UpdateToken(std::string_view serial,
+                                                        const Update& update,
+                                                        const Principal& actor) {
+  OTPD_RETURN_IF_ERROR(CheckDescriptiveField("displayName", update.display_name));
+  OTPD_RETURN_IF_ERROR(CheckDescriptiveField("manufacturer", update.manufacturer));
+  OTPD_RETURN_IF_ERROR(CheckDescriptiveField("model", update.model));
+  OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
+  TokenRecord& token = loaded.record;
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "update", actor));
+  if (token.status != TokenStatus::kAvailable) {
+    return Refuse("update", serial, actor,
+                  base::FailedPreconditionError("token " + token.serial + " is assigned to " +
+                                                token.assigned_to +
+                                                "; only unassigned tokens can be updated"));
+  }
+  if (update.display_name) token.display_name = *update.display_name;
+  if (update.manufacturer) token.manufacturer = *update.manufacturer;
+  if (update.model) token.model = *update.model;
+  token.updated = clock_.NowUnixSeconds();
+  WriteBatch batch;
+  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
+  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("update", serial, actor)));
+  return token;
 }
 
 base::Status TokenInventory::Deactivate(std::string_view serial, const Principal& actor) {
@@ -339,8 +386,15 @@ base::Status TokenInventory::Delete(std::string_view serial, const Principal& ac
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   batch.Delete(Namespace::kTokens, token.serial);
-  batch.Delete(Namespace::kState, TokenStateKey(token.serial));
-  OTPD_RETURN_IF_ERROR(UnindexSeed(directory_, batch, token));
+  OTPD_ASSIGN_OR_RETURN(std::string fingerprint, UnindexSeed(directory_, batch, token));
+  // The watermark outlives the token: were the same seed imported again, codes it accepted
+  // before must stay refused (an HOTP token would otherwise start again from its file's counter).
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state,
+                        store_.Get(Namespace::kState, TokenStateKey(token.serial)));
+  if (state) {
+    batch.Delete(Namespace::kState, TokenStateKey(token.serial));
+    batch.Put(Namespace::kState, RetiredStateKey(fingerprint), state->value);
+  }
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("delete", serial, actor)));
   Invalidate(token);
   return base::OkStatus();

@@ -62,6 +62,7 @@ struct TokenFilter {
   std::optional<TokenStatus> status;
   std::string user;   // upn; empty = any
   std::string batch;  // batch id; empty = any
+  std::string after;  // only serials after this one (paging); empty = from the first
 };
 
 enum class ActivationOutcome : uint8_t { kActivated, kWrongCode };
@@ -120,7 +121,17 @@ class TokenInventory {
   // max_activation_failures. Refused for available tokens, activated tokens and tokens whose
   // activation attempts are exhausted.
   base::StatusOr<ActivationResult> Activate(std::string_view serial, std::string_view code,
-                                            const Principal& by);
+                                            const Principal& by,
+                                            std::optional<std::string> display_name = {});
+
+  // Changes the descriptive fields of an available token (Entra: only unassigned tokens are
+  // updatable; the seed and parameters never are). InvalidArgument for a field longer than 256
+  // characters or holding control characters.
+  struct Update {
+    std::optional<std::string> display_name, manufacturer, model;
+  };
+  base::StatusOr<TokenRecord> UpdateToken(std::string_view serial, const Update& update,
+                                          const Principal& by);
 
   // An activated token stays assigned but can no longer sign in until activated again.
   base::Status Deactivate(std::string_view serial, const Principal& by);
@@ -166,9 +177,10 @@ base::Status ResealTokenSeeds(storage::KeyRing& keys, size_t batch_size,
 // check count too).
 base::StatusOr<uint32_t> CountOathMethods(const Directory& directory, std::string_view upn);
 
-// Deletes the seed index entry of `token` when it names this token.
-base::Status UnindexSeed(const Directory& directory, storage::WriteBatch& batch,
-                         const TokenRecord& token);
+// Deletes the seed index entry of `token` when it names this token; returns the seed's
+// fingerprint.
+base::StatusOr<std::string> UnindexSeed(const Directory& directory, storage::WriteBatch& batch,
+                                        const TokenRecord& token);
 
 }  // namespace otpd::service
 

@@ -1,5 +1,7 @@
 #include "service/method_admin.h"
 
+#include <cctype>
+
 #include <algorithm>
 #include <utility>
 
@@ -42,6 +44,23 @@ std::string_view PhoneMethodId(PhoneType type) {
       return kOfficePhoneId;
   }
   return kMobilePhoneId;
+}
+
+std::string PhoneNumberFor(const Principal& viewer, std::string_view number) {
+  if (SeesFullPhoneNumbers(viewer)) return std::string(number);
+  std::string out(number);
+  const size_t space = out.find(' ');
+  const size_t from = space == std::string::npos ? 0 : space + 1;
+  size_t digits = 0;
+  for (size_t i = from; i < out.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(out[i])) != 0) ++digits;
+  }
+  size_t seen = 0;
+  for (size_t i = from; i < out.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(out[i])) == 0) continue;
+    if (++seen + 2 <= digits) out[i] = 'X';
+  }
+  return out;
 }
 
 base::Status CheckPhoneNumber(std::string_view number) {
@@ -210,6 +229,21 @@ base::StatusOr<MethodRecord> MethodAdmin::AddEmail(const Principal& by, std::str
   MethodRecord method{.id = std::string(kEmailMethodId),
                       .created = c.now,
                       .payload = EmailPayload{.address = email}};
+  OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, c.user.user.upn, method));
+  OTPD_RETURN_IF_ERROR(Commit(c));
+  return method;
+}
+
+base::StatusOr<MethodRecord> MethodAdmin::UpdateEmail(const Principal& by, std::string_view upn,
+                                                      std::string_view address) {
+  OTPD_ASSIGN_OR_RETURN(std::string email, CheckEmailAddress(address));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "email.update", false));
+  const MethodRecord* found = c.Find(kEmailMethodId);
+  if (found == nullptr) {
+    return base::NotFoundError("user " + c.user.user.upn + " has no email method");
+  }
+  MethodRecord method = *found;
+  method.payload = EmailPayload{.address = email};
   OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, c.user.user.upn, method));
   OTPD_RETURN_IF_ERROR(Commit(c));
   return method;

@@ -47,6 +47,10 @@ std::string_view PhoneMethodId(PhoneType type);
 // OK for "+{1..4 digit country code} {4..15 digits}" with an optional "x{1..10 digits}";
 // InvalidArgument saying the rule and an example otherwise.
 base::Status CheckPhoneNumber(std::string_view number);
+// The number as `viewer` may see it: whole for those SeesFullPhoneNumbers() allows, otherwise
+// every digit but the country code and the last two replaced by 'X' ("+1 XXXXXXXX34").
+std::string PhoneNumberFor(const Principal& viewer, std::string_view number);
+
 // local@domain, at most 254 characters; lower-cased.
 base::StatusOr<std::string> CheckEmailAddress(std::string_view address);
 
@@ -91,6 +95,9 @@ class MethodAdmin {
   // Adds the email method. AlreadyExists when the user has one.
   base::StatusOr<MethodRecord> AddEmail(const Principal& by, std::string_view upn,
                                         std::string_view address);
+  // Changes the email method's address. NotFound when the user has none.
+  base::StatusOr<MethodRecord> UpdateEmail(const Principal& by, std::string_view upn,
+                                           std::string_view address);
   // Starts an app enrolment. ResourceExhausted at the OATH method limit.
   base::StatusOr<Enrolment> EnrolSoftwareToken(const Principal& by, std::string_view upn,
                                                std::string_view display_name);

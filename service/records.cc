@@ -297,6 +297,7 @@ std::string EncodeToken(const TokenRecord& r) {
   o["serial"] = r.serial;
   o["manufacturer"] = r.manufacturer;
   o["model"] = r.model;
+  if (!r.display_name.empty()) o["display_name"] = r.display_name;
   EncodeParams(r.params, o);
   o["seed"] = EncodeSealed(r.sealed_seed);
   o["status"] = TokenStatusName(r.status);
@@ -320,6 +321,7 @@ base::StatusOr<TokenRecord> DecodeToken(std::string_view data) {
   OTPD_RETURN_IF_ERROR(in.String("serial", &r.serial, true));
   OTPD_RETURN_IF_ERROR(in.String("manufacturer", &r.manufacturer));
   OTPD_RETURN_IF_ERROR(in.String("model", &r.model));
+  OTPD_RETURN_IF_ERROR(in.String("display_name", &r.display_name));
   OTPD_RETURN_IF_ERROR(DecodeParams(in, "token", &r.params));
   OTPD_ASSIGN_OR_RETURN(r.sealed_seed, DecodeSealed(in, "seed", "token"));
   OTPD_RETURN_IF_ERROR(in.String("status", &status, true));
@@ -456,6 +458,10 @@ std::string MethodPrefix(std::string_view upn) {
   std::string k(upn);
   k.push_back('\0');
   return k;
+}
+
+std::string RetiredStateKey(std::string_view fingerprint) {
+  return "r/" + std::string(fingerprint);
 }
 
 std::string TokenStateKey(std::string_view serial) { return "t/" + std::string(serial); }

@@ -96,6 +96,7 @@ struct TokenRecord {
   std::string serial;
   std::string manufacturer;
   std::string model;
+  std::string display_name;  // an administrator's name for it; may be empty
   engine::OtpParams params;
   std::string sealed_seed;
   TokenStatus status = TokenStatus::kAvailable;
@@ -168,6 +169,9 @@ std::string BatchKey(std::string_view batch_id);
 inline constexpr std::string_view kBatchPrefix = "batch/";
 // The meta record naming the serial under which a seed (by its KeyRing fingerprint) is stored.
 std::string SeedIndexKey(std::string_view fingerprint);
+// state/r/<fingerprint>: the sign-in state of a deleted token, kept under its seed's fingerprint
+// so that the same seed imported again (under any serial) resumes from its watermark.
+std::string RetiredStateKey(std::string_view fingerprint);
 inline constexpr std::string_view kSeedIndexPrefix = "seed/";
 // The KeyRing::Fingerprint purpose for seeds.
 inline constexpr std::string_view kSeedFingerprintPurpose = "seed";

@@ -67,6 +67,8 @@ class UserAdmin {
   // assigned to it (unassign it first: the token outlives the user).
   base::Status Delete(const Principal& by, std::string_view upn);
 
+  const Directory* directory() const { return &directory_; }
+
  private:
   const Directory& directory_;
   const base::Clock& clock_;
