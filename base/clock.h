@@ -10,6 +10,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/statusor.h"
 
 namespace otpd::base {
 
@@ -60,6 +64,14 @@ class FakeClock final : public Clock {
   std::atomic<int64_t> micros_;
   std::atomic<int64_t> steady_micros_{1'000'000'000};
 };
+
+// "2026-11-29T20:00:00Z" (UTC, ISO 8601 as Graph writes dates); with `micros`, the fraction of the
+// second is written too ("...T20:00:00.123456Z").
+std::string FormatIsoTime(int64_t unix_seconds);
+std::string FormatIsoTimeMicros(int64_t unix_micros);
+// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" or a date "YYYY-MM-DD" (midnight UTC)
+// into Unix microseconds. InvalidArgument for anything else.
+StatusOr<int64_t> ParseIsoTimeMicros(std::string_view text);
 
 }  // namespace otpd::base
 

@@ -11,7 +11,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libspdlog-dev libtomlplusplus-dev
+  libcli11-dev libspdlog-dev libtomlplusplus-dev libqrencode-dev
   openssl libexpat1-dev
   clang libclang-rt-14-dev
   libpam0g-dev pamtester

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <deque>
 #include <fstream>
@@ -113,13 +114,36 @@ const std::vector<Option>& Options() {
        .get = [](const ServerConfig& c) -> Value { return c.allow_unauthenticated_tcp; },
        .set = [](ServerConfig& c,
                  const Value& v) { c.allow_unauthenticated_tcp = std::get<bool>(v); }},
+      {.key = "admin_socket",
+       .flag = "--admin-socket",
+       .value_name = "PATH",
+       .help = "Unix socket of the admin API (mode 0600; its peers are the owner); \"none\" "
+               "disables it. Default <data_dir>/admin.sock.",
+       .example = "\"/run/otpd/admin.sock\"",
+       .get = [](const ServerConfig& c) -> Value { return c.admin_socket; },
+       .set = [](ServerConfig& c, const Value& v) { c.admin_socket = Text(v); }},
       {.key = "admin_listen",
        .flag = "--admin-listen",
        .value_name = "HOST:PORT",
-       .help = "TCP address of the admin API. Default: none.",
+       .help = "TCP address of the admin API (API keys; TLS required off loopback). Default: "
+               "none.",
        .example = "\"127.0.0.1:7734\"",
        .get = [](const ServerConfig& c) -> Value { return c.admin_listen; },
        .set = [](ServerConfig& c, const Value& v) { c.admin_listen = Text(v); }},
+      {.key = "admin_tls_cert",
+       .flag = "--admin-tls-cert",
+       .value_name = "PATH",
+       .help = "PEM certificate chain of the TCP admin listener (with admin_tls_key).",
+       .example = "\"/etc/otpd/admin.crt\"",
+       .get = [](const ServerConfig& c) -> Value { return c.admin_tls_cert; },
+       .set = [](ServerConfig& c, const Value& v) { c.admin_tls_cert = Text(v); }},
+      {.key = "admin_tls_key",
+       .flag = "--admin-tls-key",
+       .value_name = "PATH",
+       .help = "PEM private key of the TCP admin listener (mode 0600).",
+       .example = "\"/etc/otpd/admin.key\"",
+       .get = [](const ServerConfig& c) -> Value { return c.admin_tls_key; },
+       .set = [](ServerConfig& c, const Value& v) { c.admin_tls_key = Text(v); }},
       {.key = "durability",
        .flag = "--durability",
        .value_name = "sync|relaxed",
@@ -293,6 +317,92 @@ const std::vector<Option>& Options() {
        .get = [](const ServerConfig& c) -> Value { return uint64_t{c.limits.max_line}; },
        .set = [](ServerConfig& c,
                  const Value& v) { c.limits.max_line = static_cast<uint32_t>(Number(v)); }},
+      {.key = "admin.max_connections",
+       .value_name = "N",
+       .help = "Connections on each admin listener at once.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 65'536,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.admin.max_connections}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.admin.max_connections = static_cast<uint32_t>(Number(v)); }},
+      {.key = "admin.max_body_kb",
+       .value_name = "KIB",
+       .help = "The largest JSON request body of the admin API (larger ones answer 413).",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 65'536,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.admin.max_body_kb}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.admin.max_body_kb = static_cast<uint32_t>(Number(v)); }},
+      {.key = "admin.max_import_mb",
+       .value_name = "MIB",
+       .help = "The largest token file posted to the admin API for import.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 4096,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.admin.max_import_mb}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.admin.max_import_mb = static_cast<uint32_t>(Number(v)); }},
+      {.key = "admin.header_timeout_ms",
+       .value_name = "MS",
+       .help = "An admin request's headers must arrive within this time of its first byte.",
+       .kind = Kind::kNumber,
+       .min = 100,
+       .max = 600'000,
+       .get = [](const ServerConfig& c) -> Value { return MillisValue(c.admin.header_timeout); },
+       .set = [](ServerConfig& c, const Value& v) { c.admin.header_timeout = Millis(v); }},
+      {.key = "admin.body_timeout_ms",
+       .value_name = "MS",
+       .help = "An admin request's body must arrive within this time of its headers.",
+       .kind = Kind::kNumber,
+       .min = 100,
+       .max = 3'600'000,
+       .get = [](const ServerConfig& c) -> Value { return MillisValue(c.admin.body_timeout); },
+       .set = [](ServerConfig& c, const Value& v) { c.admin.body_timeout = Millis(v); }},
+      {.key = "admin.idle_timeout_ms",
+       .value_name = "MS",
+       .help = "A kept-alive admin connection with no request for this long is closed.",
+       .kind = Kind::kNumber,
+       .min = 100,
+       .max = 3'600'000,
+       .get = [](const ServerConfig& c) -> Value { return MillisValue(c.admin.idle_timeout); },
+       .set = [](ServerConfig& c, const Value& v) { c.admin.idle_timeout = Millis(v); }},
+      {.key = "admin.workers",
+       .value_name = "N",
+       .help = "Threads that run admin requests (Store reads and writes, imports).",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 64,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.admin.workers}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.admin.workers = static_cast<uint32_t>(Number(v)); }},
+      {.key = "admin.activations_per_window",
+       .value_name = "N",
+       .help = "Token activations the admin API takes per window (Entra: 200 per 5 minutes).",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 1'000'000,
+       .get = [](const ServerConfig& c) -> Value {
+         return uint64_t{c.admin.activations_per_window};
+       },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.admin.activations_per_window = static_cast<uint32_t>(Number(v));
+           }},
+      {.key = "admin.activation_window_seconds",
+       .value_name = "SECONDS",
+       .help = "The window of admin.activations_per_window.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 86'400,
+       .get = [](const ServerConfig& c) -> Value {
+         return static_cast<uint64_t>(c.admin.activation_window.count());
+       },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.admin.activation_window = std::chrono::seconds(static_cast<int64_t>(Number(v)));
+           }},
   };
   return options;
 }
@@ -526,9 +636,22 @@ Status Validate(ServerConfig* config) {
   if (!config->listen.empty()) {
     OTPD_RETURN_IF_ERROR(ParseHostPort(config->listen).status().WithContext("listen (--listen)"));
   }
+  if (config->admin_socket.empty()) config->admin_socket = config->data_dir + "/admin.sock";
+  if (config->admin_socket == "none") config->admin_socket.clear();
+  if (config->admin_tls_cert.empty() != config->admin_tls_key.empty()) {
+    return Invalid(config->admin_tls_cert.empty() ? "admin_tls_cert (--admin-tls-cert)"
+                                                  : "admin_tls_key (--admin-tls-key)",
+                   "is needed too: the admin listener's certificate and key go together");
+  }
   if (!config->admin_listen.empty()) {
-    OTPD_RETURN_IF_ERROR(
-        ParseHostPort(config->admin_listen).status().WithContext("admin_listen (--admin-listen)"));
+    StatusOr<HostPort> admin = ParseHostPort(config->admin_listen);
+    if (!admin.ok()) return admin.status().WithContext("admin_listen (--admin-listen)");
+    if (config->admin_tls_cert.empty() && !IsLoopbackHost(admin->host)) {
+      return Invalid("admin_listen (--admin-listen)",
+                     "is not a loopback address: it needs TLS (admin_tls_cert, admin_tls_key)");
+    }
+  } else if (!config->admin_tls_cert.empty()) {
+    return Invalid("admin_tls_cert (--admin-tls-cert)", "needs admin_listen");
   }
   if (config->socket_path.empty() && config->listen.empty()) {
     return Invalid("socket (--socket)", "\"none\" needs a TCP listener (listen, --listen)");
@@ -583,7 +706,11 @@ ServerConfig ServerConfig::Clone() const {
   copy.key_file = key_file;
   copy.socket_path = socket_path;
   copy.listen = listen;
+  copy.admin_socket = admin_socket;
   copy.admin_listen = admin_listen;
+  copy.admin_tls_cert = admin_tls_cert;
+  copy.admin_tls_key = admin_tls_key;
+  copy.admin = admin;
   copy.durability = durability;
   copy.io_threads = io_threads;
   copy.limits = limits;
@@ -620,6 +747,13 @@ StatusOr<HostPort> ParseHostPort(std::string_view text) {
     return InvalidArgumentError("the port must be a number 0..65535");
   }
   return HostPort{std::string(host), static_cast<uint16_t>(port)};
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const boost::asio::ip::address address = boost::asio::ip::make_address(std::string(host), ec);
+  return !ec && address.is_loopback();
 }
 
 StatusOr<ServerConfig> LoadServerConfig(int argc, const char* const* argv) {

@@ -68,6 +68,26 @@ struct ServerLimits {
   uint32_t max_line = 4096;
 };
 
+// The admin API's listeners and limits (docs/admin-api.md). Fixed at start-up.
+struct AdminLimits {
+  // Connections on each admin listener at once.
+  uint32_t max_connections = 64;
+  // The largest JSON request body, and the largest token file posted for import.
+  uint32_t max_body_kb = 1024;
+  uint32_t max_import_mb = 64;
+  // A request's headers must arrive within header_timeout of its first byte, its body within
+  // body_timeout; a kept-alive connection with no request for idle_timeout is closed.
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{60'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  // Threads that run admin requests (they read and write the Store, hash, parse imports).
+  uint32_t workers = 2;
+  // Token activations (right or wrong codes) over the whole API per window, as Entra limits them
+  // (200 per 5 minutes per tenant).
+  uint32_t activations_per_window = 200;
+  std::chrono::seconds activation_window{300};
+};
+
 // The fields that may change while the daemon runs (ReloadServerConfig).
 struct RuntimeConfig {
   ServerLimits limits;  // max_line is ignored on reload
@@ -85,7 +105,14 @@ struct ServerConfig {
   std::string socket_path;
   // TCP verify listener, HOST:PORT (IPv6 as [addr]:port; port 0 = ephemeral); "" = none.
   std::string listen;
-  std::string admin_listen;  // stored for the admin plane; unused by the verify server
+  // Unix admin socket (mode 0600, the owner's); "" when disabled (`admin_socket = "none"`).
+  std::string admin_socket;
+  // TCP admin listener, HOST:PORT; "" = none. Off loopback it needs admin_tls_cert/key.
+  std::string admin_listen;
+  // PEM certificate chain and private key of the TCP admin listener; both or neither.
+  std::string admin_tls_cert;
+  std::string admin_tls_key;
+  AdminLimits admin;
   Durability durability = Durability::kSync;
   uint32_t io_threads = 2;
   ServerLimits limits;
@@ -127,6 +154,9 @@ struct HostPort {
   uint16_t port = 0;
 };
 base::StatusOr<HostPort> ParseHostPort(std::string_view text);
+
+// True for "localhost" and loopback addresses (127.0.0.0/8, ::1).
+bool IsLoopbackHost(std::string_view host);
 
 std::string_view DurabilityName(Durability durability);
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/histogram.h"
 #include "server/latency_histogram.h"
 #include "service/sign_in.h"
 
@@ -35,6 +36,13 @@ struct ServerStats {
   std::atomic<uint64_t> connections_refused{0};
   // Time from reading a VERIFY/RESYNC line to queuing its reply, in microseconds.
   LatencyHistogram latency;
+  // The same durations in the few buckets /metrics exports (otpd_verify_duration_seconds).
+  base::Histogram latency_export{base::LatencyBoundsMicros()};
+
+  void RecordLatency(uint64_t micros) {
+    latency.Record(micros);
+    latency_export.Observe(micros);
+  }
 
   void CountFail(service::Outcome reason) {
     failed[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);

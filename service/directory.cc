@@ -71,6 +71,23 @@ base::StatusOr<std::vector<base::StatusOr<MethodRecord>>> Directory::ReadMethods
   return methods;
 }
 
+base::StatusOr<std::optional<Versioned<std::string>>> Directory::GetSigned(
+    Namespace ns, std::string_view key) const {
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> stored, store_.Get(ns, key));
+  if (!stored) return std::optional<Versioned<std::string>>();
+  auto payload = keys_.OpenRecord(ns, key, stored->value);
+  if (!payload.ok()) return Tampered(payload.status(), NamespaceName(ns), key);
+  return std::optional<Versioned<std::string>>(
+      Versioned<std::string>{std::string(*payload), stored->version});
+}
+
+base::Status Directory::PutSigned(storage::WriteBatch& batch, Namespace ns, std::string_view key,
+                                  std::string_view payload) const {
+  OTPD_ASSIGN_OR_RETURN(std::string signed_record, keys_.SignRecord(ns, key, payload));
+  batch.Put(ns, key, signed_record);
+  return base::OkStatus();
+}
+
 base::Status Directory::PutUser(storage::WriteBatch& batch, const UserRecord& user) const {
   OTPD_ASSIGN_OR_RETURN(std::string signed_record,
                         keys_.SignRecord(Namespace::kUsers, user.upn, EncodeUser(user)));

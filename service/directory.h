@@ -65,6 +65,13 @@ class Directory {
   // be used (DataLoss for one that fails its check). The outer status is a read error.
   base::StatusOr<std::vector<base::StatusOr<MethodRecord>>> ReadMethods(std::string_view upn) const;
 
+  // Any signed record: its payload and version, nullopt when absent, DataLoss when it fails its
+  // check. For records kept elsewhere than users, methods and tokens (API keys in meta).
+  base::StatusOr<std::optional<Versioned<std::string>>> GetSigned(storage::Namespace ns,
+                                                                  std::string_view key) const;
+  base::Status PutSigned(storage::WriteBatch& batch, storage::Namespace ns, std::string_view key,
+                         std::string_view payload) const;
+
   // Adds a signed put of the record to `batch`.
   base::Status PutUser(storage::WriteBatch& batch, const UserRecord& user) const;
   base::Status PutToken(storage::WriteBatch& batch, const TokenRecord& token) const;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/constant_time.h"
+#include "service/audit.h"
 
 namespace otpd::service {
 
@@ -45,6 +46,7 @@ void Importer::Fail(const tokenio::TokenRecord& token, std::string reason) {
 }
 
 base::Status Importer::OnToken(tokenio::TokenRecord token) {
+  OTPD_RETURN_IF_ERROR(Authorize(options_.principal, Permission::kManageInventory));
   const size_t failed_before = report_.failed;
   OTPD_RETURN_IF_ERROR(Stage(token));
   if (report_.failed == failed_before) {
@@ -127,7 +129,7 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
     if (!same_seed) {
       // A new seed is a new credential: the old watermark and drift mean nothing for it, and the
       // old seed's index entry goes.
-      OTPD_RETURN_IF_ERROR(UnindexSeed(directory_, staged.batch, token));
+      OTPD_RETURN_IF_ERROR(UnindexSeed(directory_, staged.batch, token).status());
       staged.batch.Delete(Namespace::kState, TokenStateKey(token.serial));
     }
     if (token.status == TokenStatus::kActivated || token.status == TokenStatus::kFailedActivation) {
@@ -162,6 +164,12 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
   }
   if (!in.upn.empty() && token.assigned_to != in.upn) {
     OTPD_ASSIGN_OR_RETURN(UserChange * change, ChangeOf(in.upn, now));
+    if (base::Status allowed =
+            Authorize(options_.principal, Permission::kManageUserMethods, &change->user);
+        !allowed.ok()) {
+      Fail(in, std::string(allowed.message()));
+      return base::OkStatus();
+    }
     UserChange before = *change;
     base::Status assigned = StageAssignment(directory_, staged.batch, *change, token, now,
                                             inventory_.max_oath_methods_per_user);
@@ -182,6 +190,15 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
       if (!entry) {
         staged.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(staged.fingerprint), 0);
         staged.batch.Put(Namespace::kMeta, SeedIndexKey(staged.fingerprint), token.serial);
+      }
+      // A seed deleted before comes back with the watermark it had (TokenInventory::Delete).
+      const std::string retired = RetiredStateKey(staged.fingerprint);
+      OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state,
+                            store_.Get(Namespace::kState, retired));
+      if (state) {
+        staged.batch.RequireVersion(Namespace::kState, retired, state->version);
+        staged.batch.Delete(Namespace::kState, retired);
+        staged.batch.Put(Namespace::kState, TokenStateKey(token.serial), state->value);
       }
     }
   }
@@ -242,17 +259,12 @@ base::StatusOr<ImportReport> Importer::Finish() {
   // Recorded even when nothing changed: a re-import that changed nothing still leaves a trace.
   storage::WriteBatch batch;
   batch.Put(Namespace::kMeta, BatchKey(batch_record_.id), EncodeBatch(batch_record_));
-  AuditRecord audit;
-  audit.time_micros = clock_.NowUnixMicros();
-  audit.actor = options_.actor;
-  audit.action = "import";
-  audit.target = "batch/" + batch_record_.id;
-  audit.result = "ok";
+  AuditRecord audit = MakeAudit(clock_, options_.principal, "import", "batch/" + batch_record_.id);
   audit.detail = "file " + batch_record_.file + ": " + std::to_string(report_.imported) +
                  " imported, " + std::to_string(report_.updated) + " updated, " +
                  std::to_string(report_.unchanged) + " unchanged, " +
                  std::to_string(report_.failed) + " failed";
-  batch.Insert(Namespace::kAudit, AuditKey(audit.time_micros), EncodeAudit(audit));
+  AddAudit(batch, audit);
   OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), Durability::kDurable));
   return report_;
 }

@@ -29,6 +29,7 @@
 #include "service/directory.h"
 #include "service/inventory.h"
 #include "service/records.h"
+#include "service/roles.h"
 #include "storage/keyring.h"
 #include "storage/store.h"
 #include "tokenio/token_record.h"
@@ -48,7 +49,9 @@ struct ImportOptions {
   std::string file_name;
   std::string file_sha256;
   std::string format;
-  std::string actor = "otpctl";
+  // Who imports: the inventory role is needed, and for rows that assign a token, the right to
+  // manage that user's methods (such a row fails otherwise). Default: the owner, as otpctl.
+  Principal principal = Principal::Owner("otpctl");
   // Tokens per atomic commit. Default 1000.
   size_t chunk_size = 1000;
 };
@@ -71,6 +74,7 @@ class Importer : public tokenio::TokenSink {
            const InventoryOptions& inventory, ImportOptions options,
            CacheInvalidator* invalidator = nullptr);
 
+  // PermissionDenied (the whole import stops) when the principal may not manage the inventory.
   base::Status OnToken(tokenio::TokenRecord token) override;
   void OnError(tokenio::RowError error) override;
 

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/seal.h"
+#include "service/audit.h"
 #include "tokenio/upn.h"
 
 namespace otpd::service {
@@ -18,9 +19,7 @@ base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
   return engine::Credential::Create(token.params, seed->span());
 }
 
-base::StatusOr<std::string> CheckUpn(std::string_view upn) {
-  return tokenio::NormaliseUpn(upn);
-}
+base::StatusOr<std::string> CheckUpn(std::string_view upn) { return tokenio::NormaliseUpn(upn); }
 
 base::Status StageAssignment(const Directory& directory, WriteBatch& batch, UserChange& change,
                              TokenRecord& token, int64_t now, uint32_t max_oath_methods) {
@@ -62,7 +61,8 @@ base::StatusOr<uint32_t> CountOathMethods(const Directory& directory, std::strin
   return count;
 }
 
-base::Status UnindexSeed(const Directory& directory, WriteBatch& batch, const TokenRecord& token) {
+base::StatusOr<std::string> UnindexSeed(const Directory& directory, WriteBatch& batch,
+                                        const TokenRecord& token) {
   OTPD_ASSIGN_OR_RETURN(
       base::SecretBytes seed,
       directory.keys().OpenSecret(Namespace::kTokens, token.serial, token.sealed_seed));
@@ -71,7 +71,7 @@ base::Status UnindexSeed(const Directory& directory, WriteBatch& batch, const To
   OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
                         directory.store().Get(Namespace::kMeta, SeedIndexKey(fp)));
   if (entry && entry->value == token.serial) batch.Delete(Namespace::kMeta, SeedIndexKey(fp));
-  return base::OkStatus();
+  return fp;
 }
 
 base::Status ResealTokenSeeds(storage::KeyRing& keys, size_t batch_size,
@@ -117,8 +117,9 @@ base::StatusOr<TokenRecord> TokenInventory::Get(std::string_view serial) const {
 base::Status TokenInventory::List(const TokenFilter& filter,
                                   const std::function<bool(const TokenRecord&)>& fn) const {
   const std::string user = NormaliseUpn(filter.user);
-  return store_.Scan(
-      Namespace::kTokens, "",
+  const std::string start = filter.after.empty() ? "" : filter.after + std::string(1, '\0');
+  return store_.ScanFrom(
+      Namespace::kTokens, "", start,
       [&](std::string_view key, const storage::Record& record) -> base::StatusOr<bool> {
         OTPD_ASSIGN_OR_RETURN(TokenRecord token, directory_.DecodeTokenAt(key, record.value));
         if (filter.status && token.status != *filter.status) return true;
@@ -137,18 +138,12 @@ base::Status TokenInventory::ListBatches(const std::function<bool(const BatchRec
 }
 
 AuditRecord TokenInventory::Audit(std::string_view action, std::string_view serial,
-                                  std::string_view actor) const {
-  AuditRecord a;
-  a.time_micros = clock_.NowUnixMicros();
-  a.actor = std::string(actor);
-  a.action = std::string(action);
-  a.target = "token/" + std::string(serial);
-  a.result = "ok";
-  return a;
+                                  const Principal& by) const {
+  return MakeAudit(clock_, by, action, "token/" + std::string(serial));
 }
 
 base::Status TokenInventory::CommitChange(WriteBatch batch, const AuditRecord& audit) {
-  batch.Insert(Namespace::kAudit, AuditKey(audit.time_micros), EncodeAudit(audit));
+  AddAudit(batch, audit);
   base::Status s = store_.Commit(std::move(batch), Durability::kDurable);
   if (base::IsAborted(s)) {
     return base::AbortedError(audit.target + " changed while " + audit.action +
@@ -158,14 +153,17 @@ base::Status TokenInventory::CommitChange(WriteBatch batch, const AuditRecord& a
 }
 
 base::Status TokenInventory::Refuse(std::string_view action, std::string_view serial,
-                                    std::string_view actor, base::Status why) {
-  AuditRecord a = Audit(action, serial, actor);
-  a.result = std::string(why.message());
-  WriteBatch batch;
-  batch.Insert(Namespace::kAudit, AuditKey(a.time_micros), EncodeAudit(a));
-  // The refusal stands whether or not its audit record could be written.
-  (void)store_.Commit(std::move(batch), Durability::kRelaxed);
-  return why;
+                                    const Principal& by, base::Status why) {
+  return RecordRefusal(store_, Audit(action, serial, by), std::move(why));
+}
+
+base::Status TokenInventory::AuthorizeFor(const TokenRecord& token, std::string_view action,
+                                          const Principal& by, const UserRecord* owner) {
+  base::Status allowed = token.assigned_to.empty() && owner == nullptr
+                             ? Authorize(by, Permission::kManageInventory)
+                             : Authorize(by, Permission::kManageUserMethods, owner);
+  if (!allowed.ok()) return Refuse(action, token.serial, by, allowed);
+  return base::OkStatus();
 }
 
 void TokenInventory::Invalidate(const TokenRecord& token) {
@@ -184,10 +182,13 @@ base::StatusOr<UserChange> TokenInventory::OwnerChange(const TokenRecord& token)
 }
 
 base::Status TokenInventory::Assign(std::string_view serial, std::string_view upn_in,
-                                    std::string_view actor) {
+                                    const Principal& actor) {
   OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord& token = loaded.record;
+  const int64_t now = clock_.NowUnixSeconds();
+  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, true));
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "assign", actor, &change.user));
   if (token.status != TokenStatus::kAvailable) {
     return Refuse("assign", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is " +
@@ -195,8 +196,6 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
                                                 " to " + token.assigned_to +
                                                 "; only available tokens can be assigned"));
   }
-  const int64_t now = clock_.NowUnixSeconds();
-  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, true));
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   base::Status staged =
@@ -214,7 +213,8 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
 
 base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view serial,
                                                           std::string_view code,
-                                                          std::string_view actor) {
+                                                          const Principal& actor,
+                                                          std::optional<std::string> display_name) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord& token = loaded.record;
   if (token.status == TokenStatus::kAvailable) {
@@ -240,6 +240,7 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
   }
   OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token));
   OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "activate", actor, &change.user));
 
   // The token keeps its watermark across deactivation and reassignment: activation searches
   // only at and above it, so codes the token showed before can never be accepted again.
@@ -254,6 +255,7 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
   if (verdict.accepted()) {
     token.status = TokenStatus::kActivated;
     token.activation_failures = 0;
+    if (display_name) token.display_name = *display_name;
     state.token = verdict.new_state;
     batch.Put(Namespace::kState, TokenStateKey(token.serial), EncodeCredentialState(state));
     result.outcome = ActivationOutcome::kActivated;
@@ -275,7 +277,50 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
   return result;
 }
 
-base::Status TokenInventory::Deactivate(std::string_view serial, std::string_view actor) {
+namespace {
+
+base::Status CheckDescriptiveField(std::string_view name, const std::optional<std::string>& value) {
+  if (!value) return base::OkStatus();
+  if (value->size() > 256) {
+    return base::InvalidArgumentError(std::string(name) + " is longer than 256 characters");
+  }
+  for (unsigned char c : *value) {
+    if (c < 0x20 || c == 0x7f) {
+      return base::InvalidArgumentError(std::string(name) + " holds a control character");
+    }
+  }
+  return base::OkStatus();
+}
+
+}  // namespace
+
+base::StatusOr<TokenRecord> TokenInventory::UpdateToken(std::string_view serial,
+                                                        const Update& update,
+                                                        const Principal& actor) {
+  OTPD_RETURN_IF_ERROR(CheckDescriptiveField("displayName", update.display_name));
+  OTPD_RETURN_IF_ERROR(CheckDescriptiveField("manufacturer", update.manufacturer));
+  OTPD_RETURN_IF_ERROR(CheckDescriptiveField("model", update.model));
+  OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
+  TokenRecord& token = loaded.record;
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "update", actor));
+  if (token.status != TokenStatus::kAvailable) {
+    return Refuse("update", serial, actor,
+                  base::FailedPreconditionError("token " + token.serial + " is assigned to " +
+                                                token.assigned_to +
+                                                "; only unassigned tokens can be updated"));
+  }
+  if (update.display_name) token.display_name = *update.display_name;
+  if (update.manufacturer) token.manufacturer = *update.manufacturer;
+  if (update.model) token.model = *update.model;
+  token.updated = clock_.NowUnixSeconds();
+  WriteBatch batch;
+  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
+  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("update", serial, actor)));
+  return token;
+}
+
+base::Status TokenInventory::Deactivate(std::string_view serial, const Principal& actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord& token = loaded.record;
   if (token.status != TokenStatus::kActivated) {
@@ -285,6 +330,7 @@ base::Status TokenInventory::Deactivate(std::string_view serial, std::string_vie
                                                 "; only activated tokens can be deactivated"));
   }
   OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "deactivate", actor, &change.user));
   const int64_t now = clock_.NowUnixSeconds();
   token.status = TokenStatus::kAssigned;
   token.updated = now;
@@ -297,7 +343,7 @@ base::Status TokenInventory::Deactivate(std::string_view serial, std::string_vie
   return base::OkStatus();
 }
 
-base::Status TokenInventory::Unassign(std::string_view serial, std::string_view actor) {
+base::Status TokenInventory::Unassign(std::string_view serial, const Principal& actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord token = loaded.record;
   if (token.status == TokenStatus::kAvailable) {
@@ -306,6 +352,7 @@ base::Status TokenInventory::Unassign(std::string_view serial, std::string_view 
   }
   const TokenRecord before = token;
   OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "unassign", actor, &change.user));
   const int64_t now = clock_.NowUnixSeconds();
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
@@ -327,9 +374,10 @@ base::Status TokenInventory::Unassign(std::string_view serial, std::string_view 
   return base::OkStatus();
 }
 
-base::Status TokenInventory::Delete(std::string_view serial, std::string_view actor) {
+base::Status TokenInventory::Delete(std::string_view serial, const Principal& actor) {
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   const TokenRecord& token = loaded.record;
+  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "delete", actor));
   if (token.status != TokenStatus::kAvailable) {
     return Refuse("delete", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is assigned to " +
@@ -338,8 +386,15 @@ base::Status TokenInventory::Delete(std::string_view serial, std::string_view ac
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   batch.Delete(Namespace::kTokens, token.serial);
-  batch.Delete(Namespace::kState, TokenStateKey(token.serial));
-  OTPD_RETURN_IF_ERROR(UnindexSeed(directory_, batch, token));
+  OTPD_ASSIGN_OR_RETURN(std::string fingerprint, UnindexSeed(directory_, batch, token));
+  // The watermark outlives the token: were the same seed imported again, codes it accepted
+  // before must stay refused (an HOTP token would otherwise start again from its file's counter).
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state,
+                        store_.Get(Namespace::kState, TokenStateKey(token.serial)));
+  if (state) {
+    batch.Delete(Namespace::kState, TokenStateKey(token.serial));
+    batch.Put(Namespace::kState, RetiredStateKey(fingerprint), state->value);
+  }
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("delete", serial, actor)));
   Invalidate(token);
   return base::OkStatus();

@@ -9,6 +9,11 @@
 // assigning it again, to anyone, keeps it, and activation only moves it forward, so a code the
 // token showed and had accepted can never be accepted again.
 //
+// Every change is made for a Principal and authorized first (service/roles.h): the inventory
+// (delete) needs the policy role; a user's tokens (assign, activate, deactivate, unassign) need
+// the right to manage that user's methods. A refusal is PermissionDenied, changes nothing, and
+// is audited.
+//
 // Thread-safe: every method may be called concurrently (conflicting changes to the same token
 // fail with Aborted rather than overwrite each other).
 
@@ -27,6 +32,7 @@
 #include "engine/verifier.h"
 #include "service/directory.h"
 #include "service/records.h"
+#include "service/roles.h"
 #include "storage/keyring.h"
 #include "storage/store.h"
 
@@ -56,6 +62,7 @@ struct TokenFilter {
   std::optional<TokenStatus> status;
   std::string user;   // upn; empty = any
   std::string batch;  // batch id; empty = any
+  std::string after;  // only serials after this one (paging); empty = from the first
 };
 
 enum class ActivationOutcome : uint8_t { kActivated, kWrongCode };
@@ -107,25 +114,35 @@ class TokenInventory {
   // Assigns an available token to `upn` (creating the user if needed). InvalidArgument when
   // `upn` is not an address; refused unless the token is available, or when the user already
   // has max_oath_methods_per_user OATH methods.
-  base::Status Assign(std::string_view serial, std::string_view upn, std::string_view actor);
+  base::Status Assign(std::string_view serial, std::string_view upn, const Principal& by);
 
   // Checks `code` in the activation window. A right code activates the token, learns its drift
   // and sets its replay watermark; a wrong one sets failedActivation and counts toward
   // max_activation_failures. Refused for available tokens, activated tokens and tokens whose
   // activation attempts are exhausted.
   base::StatusOr<ActivationResult> Activate(std::string_view serial, std::string_view code,
-                                            std::string_view actor);
+                                            const Principal& by,
+                                            std::optional<std::string> display_name = {});
+
+  // Changes the descriptive fields of an available token (Entra: only unassigned tokens are
+  // updatable; the seed and parameters never are). InvalidArgument for a field longer than 256
+  // characters or holding control characters.
+  struct Update {
+    std::optional<std::string> display_name, manufacturer, model;
+  };
+  base::StatusOr<TokenRecord> UpdateToken(std::string_view serial, const Update& update,
+                                          const Principal& by);
 
   // An activated token stays assigned but can no longer sign in until activated again.
-  base::Status Deactivate(std::string_view serial, std::string_view actor);
+  base::Status Deactivate(std::string_view serial, const Principal& by);
 
   // Returns an assigned (or activated) token to the inventory: the user's method is deleted; the
   // token keeps its replay watermark.
-  base::Status Unassign(std::string_view serial, std::string_view actor);
+  base::Status Unassign(std::string_view serial, const Principal& by);
 
   // Deletes an available token, its state and its seed's index entry. Refused while the token is
   // assigned.
-  base::Status Delete(std::string_view serial, std::string_view actor);
+  base::Status Delete(std::string_view serial, const Principal& by);
 
  private:
   using Loaded = Versioned<TokenRecord>;
@@ -134,9 +151,12 @@ class TokenInventory {
   base::Status CommitChange(storage::WriteBatch batch, const AuditRecord& audit);
   // Starts a change of the token's owner (who must exist).
   base::StatusOr<UserChange> OwnerChange(const TokenRecord& token) const;
-  base::Status Refuse(std::string_view action, std::string_view serial, std::string_view actor,
+  base::Status Refuse(std::string_view action, std::string_view serial, const Principal& by,
                       base::Status why);
-  AuditRecord Audit(std::string_view action, std::string_view serial, std::string_view actor) const;
+  AuditRecord Audit(std::string_view action, std::string_view serial, const Principal& by) const;
+  // Authorizes `by` to change `token`'s user (or, for an unassigned token, the inventory).
+  base::Status AuthorizeFor(const TokenRecord& token, std::string_view action, const Principal& by,
+                            const UserRecord* owner = nullptr);
   void Invalidate(const TokenRecord& token);
 
   storage::Store& store_;
@@ -157,9 +177,10 @@ base::Status ResealTokenSeeds(storage::KeyRing& keys, size_t batch_size,
 // check count too).
 base::StatusOr<uint32_t> CountOathMethods(const Directory& directory, std::string_view upn);
 
-// Deletes the seed index entry of `token` when it names this token.
-base::Status UnindexSeed(const Directory& directory, storage::WriteBatch& batch,
-                         const TokenRecord& token);
+// Deletes the seed index entry of `token` when it names this token; returns the seed's
+// fingerprint.
+base::StatusOr<std::string> UnindexSeed(const Directory& directory, storage::WriteBatch& batch,
+                                        const TokenRecord& token);
 
 }  // namespace otpd::service
 

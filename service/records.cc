@@ -49,6 +49,17 @@ class Reader {
     return base::OkStatus();
   }
 
+  base::Status StringList(std::string_view key, std::vector<std::string>* out) {
+    const json::value* v = o_.if_contains(key);
+    if (v == nullptr) return base::OkStatus();
+    if (!v->is_array()) return WrongType(key);
+    for (const json::value& e : v->get_array()) {
+      if (!e.is_string()) return WrongType(key);
+      out->emplace_back(e.get_string());
+    }
+    return base::OkStatus();
+  }
+
   bool Has(std::string_view key) const { return o_.if_contains(key) != nullptr; }
 
  private:
@@ -114,6 +125,12 @@ base::StatusOr<TokenStatus> ParseTokenStatus(std::string_view name) {
 std::string EncodeUser(const UserRecord& r) {
   json::object o;
   o["upn"] = r.upn;
+  if (!r.display_name.empty()) o["display_name"] = r.display_name;
+  if (!r.roles.empty()) {
+    json::array roles;
+    for (const std::string& role : r.roles) roles.emplace_back(role);
+    o["roles"] = std::move(roles);
+  }
   o["mfa_registration_required"] = r.mfa_registration_required;
   o["created"] = r.created;
   o["updated"] = r.updated;
@@ -125,6 +142,8 @@ base::StatusOr<UserRecord> DecodeUser(std::string_view data) {
   Reader in(o, "user");
   UserRecord r;
   OTPD_RETURN_IF_ERROR(in.String("upn", &r.upn, true));
+  OTPD_RETURN_IF_ERROR(in.String("display_name", &r.display_name));
+  OTPD_RETURN_IF_ERROR(in.StringList("roles", &r.roles));
   OTPD_RETURN_IF_ERROR(in.Bool("mfa_registration_required", &r.mfa_registration_required));
   OTPD_RETURN_IF_ERROR(in.Integer("created", &r.created));
   OTPD_RETURN_IF_ERROR(in.Integer("updated", &r.updated));
@@ -278,6 +297,7 @@ std::string EncodeToken(const TokenRecord& r) {
   o["serial"] = r.serial;
   o["manufacturer"] = r.manufacturer;
   o["model"] = r.model;
+  if (!r.display_name.empty()) o["display_name"] = r.display_name;
   EncodeParams(r.params, o);
   o["seed"] = EncodeSealed(r.sealed_seed);
   o["status"] = TokenStatusName(r.status);
@@ -301,6 +321,7 @@ base::StatusOr<TokenRecord> DecodeToken(std::string_view data) {
   OTPD_RETURN_IF_ERROR(in.String("serial", &r.serial, true));
   OTPD_RETURN_IF_ERROR(in.String("manufacturer", &r.manufacturer));
   OTPD_RETURN_IF_ERROR(in.String("model", &r.model));
+  OTPD_RETURN_IF_ERROR(in.String("display_name", &r.display_name));
   OTPD_RETURN_IF_ERROR(DecodeParams(in, "token", &r.params));
   OTPD_ASSIGN_OR_RETURN(r.sealed_seed, DecodeSealed(in, "seed", "token"));
   OTPD_RETURN_IF_ERROR(in.String("status", &status, true));
@@ -363,6 +384,7 @@ std::string EncodeAudit(const AuditRecord& r) {
   o["target"] = r.target;
   o["result"] = r.result;
   if (!r.detail.empty()) o["detail"] = r.detail;
+  if (!r.request_id.empty()) o["request_id"] = r.request_id;
   return json::serialize(o);
 }
 
@@ -376,6 +398,7 @@ base::StatusOr<AuditRecord> DecodeAudit(std::string_view data) {
   OTPD_RETURN_IF_ERROR(in.String("target", &r.target));
   OTPD_RETURN_IF_ERROR(in.String("result", &r.result));
   OTPD_RETURN_IF_ERROR(in.String("detail", &r.detail));
+  OTPD_RETURN_IF_ERROR(in.String("request_id", &r.request_id));
   return r;
 }
 
@@ -435,6 +458,10 @@ std::string MethodPrefix(std::string_view upn) {
   std::string k(upn);
   k.push_back('\0');
   return k;
+}
+
+std::string RetiredStateKey(std::string_view fingerprint) {
+  return "r/" + std::string(fingerprint);
 }
 
 std::string TokenStateKey(std::string_view serial) { return "t/" + std::string(serial); }

@@ -37,6 +37,8 @@ base::StatusOr<TokenStatus> ParseTokenStatus(std::string_view name);
 
 struct UserRecord {
   std::string upn;  // lower-case
+  std::string display_name;
+  std::vector<std::string> roles;  // role names (service/roles.h)
   bool mfa_registration_required = false;
   int64_t created = 0;  // Unix seconds
   int64_t updated = 0;
@@ -94,6 +96,7 @@ struct TokenRecord {
   std::string serial;
   std::string manufacturer;
   std::string model;
+  std::string display_name;  // an administrator's name for it; may be empty
   engine::OtpParams params;
   std::string sealed_seed;
   TokenStatus status = TokenStatus::kAvailable;
@@ -135,8 +138,9 @@ struct AuditRecord {
   std::string actor;
   std::string action;
   std::string target;
-  std::string result;  // "ok" or the reason it was refused
-  std::string detail;  // never a secret
+  std::string result;      // "ok" or the reason it was refused
+  std::string detail;      // never a secret
+  std::string request_id;  // the admin API request that did it, if any
 };
 
 std::string EncodeUser(const UserRecord& r);
@@ -165,6 +169,9 @@ std::string BatchKey(std::string_view batch_id);
 inline constexpr std::string_view kBatchPrefix = "batch/";
 // The meta record naming the serial under which a seed (by its KeyRing fingerprint) is stored.
 std::string SeedIndexKey(std::string_view fingerprint);
+// state/r/<fingerprint>: the sign-in state of a deleted token, kept under its seed's fingerprint
+// so that the same seed imported again (under any serial) resumes from its watermark.
+std::string RetiredStateKey(std::string_view fingerprint);
 inline constexpr std::string_view kSeedIndexPrefix = "seed/";
 // The KeyRing::Fingerprint purpose for seeds.
 inline constexpr std::string_view kSeedFingerprintPurpose = "seed";

@@ -1,5 +1,6 @@
 #include "storage/commit_pipeline.h"
 
+#include <chrono>
 #include <future>
 #include <string>
 #include <unordered_map>
@@ -247,7 +248,15 @@ void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
   if (!mutations.empty() || sync) {
     groups_.fetch_add(1, std::memory_order_relaxed);
     if (sync) syncs_.fetch_add(1, std::memory_order_relaxed);
+    group_batches_.Observe(group.size());
+    const auto started = std::chrono::steady_clock::now();
     base::Status written = backend_->Apply(mutations, sync);
+    if (sync) {
+      sync_micros_.Observe(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - started)
+                                    .count()));
+    }
     if (!written.ok()) {
       for (auto& r : results) {
         if (r.ok()) r = written;

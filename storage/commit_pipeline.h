@@ -26,6 +26,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/histogram.h"
 #include "base/mutex.h"
 #include "storage/store.h"
 #include "storage/version_cache.h"
@@ -125,6 +126,11 @@ class CommitPipeline {
 
   Stats stats() const;
 
+  // Batches per backend write, and the duration of each durable write (fsync included) in
+  // microseconds, for export.
+  const base::Histogram& group_batches() const { return group_batches_; }
+  const base::Histogram& sync_micros() const { return sync_micros_; }
+
   // Learning versions from reads (PipelineOptions::learn_from_reads). A reader takes a ticket
   // before it reads (ns, key) from the backend, then offers what it found. The committer takes
   // the offer before its next group, unless its cache has forgotten anything since the ticket (a
@@ -172,6 +178,8 @@ class CommitPipeline {
 
   std::atomic<std::thread::id> committer_id_;
   std::atomic<uint64_t> groups_{0}, syncs_{0}, committed_{0}, aborted_{0}, failed_{0}, rejected_{0};
+  base::Histogram group_batches_{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}};
+  base::Histogram sync_micros_{base::LatencyBoundsMicros()};
   std::once_flag join_once_;
   std::thread committer_;
 };

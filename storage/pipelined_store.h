@@ -32,6 +32,7 @@ class PipelinedStore : public Store {
   void Close();
 
   CommitPipeline::Stats pipeline_stats() const { return pipeline_.stats(); }
+  const CommitPipeline& pipeline() const { return pipeline_; }
 
  protected:
   CommitBackend* backend() const { return backend_.get(); }

@@ -3,6 +3,8 @@
 #include <ctime>
 #include <limits>
 
+#include "base/clock.h"
+
 namespace otpd::tools {
 
 std::string Printable(std::string_view text, size_t max) {
@@ -30,12 +32,7 @@ std::string PrintablePath(std::string_view path) {
 
 std::string IsoTime(int64_t unix_seconds) {
   if (unix_seconds == 0) return "-";
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_seconds);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return base::FormatIsoTime(unix_seconds);
 }
 
 }  // namespace otpd::tools

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "base/clock.h"
+#include "tools/backup.h"
 #include "tools/backup_manifest.h"
 #include "tools/display.h"
 
@@ -22,44 +23,6 @@ namespace fs = std::filesystem;
 int Fail(std::string_view what, const base::Status& s) {
   std::cerr << "otpctl " << what << ": " << s.message() << "\n";
   return 1;
-}
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return lstat(path.c_str(), &st) == 0;
-}
-
-base::Status SyncDir(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return base::UnavailableError("cannot open " + dir + ": " + std::strerror(errno));
-  const int rc = fsync(fd);
-  close(fd);
-  if (rc != 0) return base::UnavailableError("cannot fsync " + dir + ": " + std::strerror(errno));
-  return base::OkStatus();
-}
-
-std::string Parent(const std::string& path) {
-  fs::path parent = fs::absolute(path).parent_path();
-  return parent.empty() ? "." : parent.string();
-}
-
-// Renames the finished `tmp` to `dest` and makes the rename durable.
-base::Status Publish(const std::string& tmp, const std::string& dest) {
-  if (rename(tmp.c_str(), dest.c_str()) != 0) {
-    return base::UnavailableError("cannot rename " + tmp + " to " + dest + ": " +
-                                  std::strerror(errno));
-  }
-  return SyncDir(Parent(dest));
-}
-
-base::StatusOr<uint64_t> CountTokens(const storage::Store& store) {
-  uint64_t tokens = 0;
-  OTPD_RETURN_IF_ERROR(
-      store.Scan(storage::Namespace::kTokens, "", [&](std::string_view, const storage::Record&) {
-        ++tokens;
-        return true;
-      }));
-  return tokens;
 }
 
 std::string Versions(const std::vector<uint32_t>& versions) {
@@ -116,43 +79,16 @@ base::Status CopyCheckpoint(const std::string& backup, const std::string& to) {
     OTPD_RETURN_IF_ERROR(CopyFileSynced(e.path().string(), to + "/" + name));
   }
   if (ec) return base::UnavailableError("cannot list " + backup + ": " + ec.message());
-  return SyncDir(to);
+  return SyncDirectory(to);
 }
 
 int Backup(const BackupCommandOptions& o) {
-  const std::string& dest = o.dest;
-  if (Exists(dest)) {
-    return Fail("backup", base::AlreadyExistsError(dest + " exists; a backup never overwrites"));
-  }
-  const std::string tmp = dest + ".incomplete";
-  if (Exists(tmp)) {
-    return Fail("backup", base::AlreadyExistsError(
-                              tmp + " exists (left by an interrupted backup?): remove it first"));
-  }
   auto dir = OpenDataDir(o.dir, DataDirAccess::kReadWrite);
   if (!dir.ok()) return Fail("backup", dir.status());
-  BackupManifest m;
-  m.created = base::RealClock::Get()->NowUnixSeconds();
-  m.source = fs::absolute(o.dir.data_dir).lexically_normal().string();
-  m.schema_version = storage::RocksDbSchemaVersion();
-  m.data_key_versions = dir->keys->versions();
-  m.current_data_key = dir->keys->current_version();
-  m.key_source = dir->key_source;
-  m.key_file = dir->key_file;
-  m.key_id = dir->key_id;
-  auto tokens = CountTokens(*dir->store);
-  if (!tokens.ok()) return Fail("backup", tokens.status());
-  m.tokens = *tokens;
-
-  std::error_code ec;
-  fs::create_directories(Parent(dest), ec);
-  base::Status s = dir->store->CreateCheckpoint(tmp);
-  if (s.ok()) s = WriteManifest(tmp, m);
-  if (s.ok()) s = Publish(tmp, dest);
-  if (!s.ok()) {
-    fs::remove_all(tmp, ec);  // never leave half a backup behind
-    return Fail("backup", s);
-  }
+  auto written = WriteBackup(*dir, o.dir.data_dir, o.dest);
+  if (!written.ok()) return Fail("backup", written.status());
+  const BackupManifest& m = *written;
+  const std::string& dest = o.dest;
   if (o.json) {
     boost::json::object out;
     out["backup"] = fs::absolute(dest).string();
@@ -182,13 +118,13 @@ int Restore(const BackupCommandOptions& o) {
                                std::to_string(storage::RocksDbSchemaVersion()) + ")"));
   }
   std::error_code ec;
-  if (Exists(target) && !(fs::is_directory(target, ec) && fs::is_empty(target, ec))) {
+  if (PathExists(target) && !(fs::is_directory(target, ec) && fs::is_empty(target, ec))) {
     return Fail("restore",
                 base::AlreadyExistsError(target + " exists and is not an empty directory; restore "
                                                   "into a new directory (nothing was written)"));
   }
   const std::string tmp = target + ".incomplete";
-  if (Exists(tmp)) {
+  if (PathExists(tmp)) {
     return Fail("restore", base::AlreadyExistsError(
                                tmp + " exists (left by an interrupted restore?): remove it first"));
   }
@@ -229,9 +165,9 @@ int Restore(const BackupCommandOptions& o) {
   backup->keys.reset();
   backup->store.reset();
 
-  fs::create_directories(Parent(target), ec);
+  fs::create_directories(ParentDirectory(target), ec);
   base::Status s = CopyCheckpoint(o.backup, tmp);
-  if (s.ok()) s = Publish(tmp, target);
+  if (s.ok()) s = PublishDirectory(tmp, target);
   if (!s.ok()) {
     fs::remove_all(tmp, ec);
     return Fail("restore", s);

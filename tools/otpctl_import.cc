@@ -6,8 +6,8 @@
 
 #include "base/clock.h"
 #include "service/importer.h"
+#include "service/token_file.h"
 #include "tools/display.h"
-#include "tools/token_file.h"
 
 namespace otpd::tools {
 namespace {
@@ -78,21 +78,6 @@ int Fail(const base::Status& s) {
   return 1;
 }
 
-// Feeds the importer the file's rows in file order, as a streaming parse would have.
-base::Status Feed(TokenFile& file, service::Importer& importer) {
-  auto& tokens = file.rows.tokens;
-  auto& errors = file.rows.errors;
-  size_t t = 0, e = 0;
-  while (t < tokens.size() || e < errors.size()) {
-    if (e == errors.size() || (t < tokens.size() && tokens[t].position < errors[e].position)) {
-      OTPD_RETURN_IF_ERROR(importer.OnToken(std::move(tokens[t++])));
-    } else {
-      importer.OnError(std::move(errors[e++]));
-    }
-  }
-  return base::OkStatus();
-}
-
 }  // namespace
 
 CLI::App* AddImportCommand(CLI::App& app, ImportCommandOptions& o) {
@@ -134,9 +119,9 @@ int RunImportCommand(const ImportCommandOptions& o) {
   }
 
   // The whole file first: a file error stores nothing.
-  auto file = ReadTokenFile(o.file, format, secrets);
+  auto file = service::ReadTokenFile(o.file, format, secrets);
   if (!file.ok()) return FileError(o.file, file.status());
-  const char* unit = PositionUnit(file->format);
+  const char* unit = service::PositionUnit(file->format);
 
   auto dir = OpenDataDir(o.dir, o.dry_run ? DataDirAccess::kReadOnly : DataDirAccess::kReadWrite);
   if (!dir.ok()) return Fail(dir.status());
@@ -149,7 +134,8 @@ int RunImportCommand(const ImportCommandOptions& o) {
   options.format = std::string(tokenio::FormatName(file->format));
   service::Importer importer(*dir->store, *dir->keys, *base::RealClock::Get(),
                              service::InventoryOptions{}, options);
-  if (base::Status s = Feed(*file, importer); !s.ok()) return Fail(s.WithContext("storing"));
+  if (base::Status s = service::FeedImporter(*file, importer); !s.ok())
+    return Fail(s.WithContext("storing"));
   auto report = importer.Finish();
   if (!report.ok()) return Fail(report.status().WithContext("storing"));
   if (!o.failures_file.empty()) {

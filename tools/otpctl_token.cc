@@ -234,9 +234,9 @@ int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions&
   }
   base::Status s;
   if (verb == "assign") {
-    s = inv.Assign(o.serial, upn, o.actor);
+    s = inv.Assign(o.serial, upn, service::Principal::Owner(o.actor));
   } else if (verb == "activate") {
-    auto r = inv.Activate(o.serial, code, o.actor);
+    auto r = inv.Activate(o.serial, code, service::Principal::Owner(o.actor));
     base::Wipe(code.data(), code.size());
     if (!r.ok()) return Fail(what, r.status());
     if (r->outcome != service::ActivationOutcome::kActivated) {
@@ -247,11 +247,11 @@ int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions&
     std::cout << "token " << Printable(o.serial) << " activated (drift " << r->drift << " steps)\n";
     return 0;
   } else if (verb == "deactivate") {
-    s = inv.Deactivate(o.serial, o.actor);
+    s = inv.Deactivate(o.serial, service::Principal::Owner(o.actor));
   } else if (verb == "unassign") {
-    s = inv.Unassign(o.serial, o.actor);
+    s = inv.Unassign(o.serial, service::Principal::Owner(o.actor));
   } else if (verb == "delete") {
-    s = inv.Delete(o.serial, o.actor);
+    s = inv.Delete(o.serial, service::Principal::Owner(o.actor));
   }
   if (!s.ok()) return Fail(what, s);
   std::cout << "token " << Printable(o.serial) << ": " << verb << " done\n";

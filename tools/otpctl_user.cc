@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "base/clock.h"
+#include "service/user_admin.h"
 #include "tokenio/upn.h"
 #include "tools/display.h"
-#include "service/user_admin.h"
 
 namespace otpd::tools {
 
@@ -35,8 +35,9 @@ int RunUserCommand(CLI::App* /*user*/, const UserCommandOptions& o) {
     std::cerr << "otpctl user: " << dir.status().message() << "\n";
     return 1;
   }
-  auto cleared = service::UnlockUser(service::Directory(*dir->store, *dir->keys),
-                                     *base::RealClock::Get(), *upn, o.actor, nullptr);
+  auto cleared =
+      service::UnlockUser(service::Directory(*dir->store, *dir->keys), *base::RealClock::Get(),
+                          *upn, service::Principal::Owner(o.actor), nullptr);
   if (!cleared.ok()) {
     std::cerr << "otpctl user unlock: " << cleared.status().message() << "\n";
     return 1;

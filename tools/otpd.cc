@@ -7,14 +7,21 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "base/clock.h"
+#include "server/admin/admin_server.h"
 #include "server/config.h"
 #include "server/io_runner.h"
 #include "server/verify_server.h"
+#include "service/api_keys.h"
+#include "service/inventory.h"
+#include "service/method_admin.h"
 #include "service/sign_in_verifier.h"
+#include "service/user_admin.h"
+#include "tools/backup.h"
 #include "tools/daemon_log.h"
 #include "tools/data_dir.h"
 #include "tools/systemd_notify.h"
@@ -29,6 +36,7 @@ class ErrorLog {
 
   void Report(const otpd::base::Status& status) {
     const int64_t now = otpd::base::RealClock::Get()->NowUnixSeconds();
+    last_error_.store(now);
     const uint64_t count = errors_.fetch_add(1) + 1;
     int64_t last = last_logged_.load();
     if (now > last && last_logged_.compare_exchange_strong(last, now)) {
@@ -37,8 +45,12 @@ class ErrorLog {
     }
   }
 
+  // Unix seconds of the last error, 0 if none.
+  int64_t last_error() const { return last_error_.load(); }
+
  private:
   const std::string what_;
+  std::atomic<int64_t> last_error_{0};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> logged_count_{0};
   std::atomic<int64_t> last_logged_{0};
@@ -97,12 +109,61 @@ int Run(int argc, char** argv) {
     return 1;
   }
   runner->Start();
-  spdlog::info("started: data_dir={} socket={} tcp_port={} durability={}", config->data_dir,
-               server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
-               server.tcp_port(), otpd::server::DurabilityName(config->durability));
-  Notify(otpd::tools::NotifyReady());
 
-  while (true) {
+  // The admin plane: the same Store and key ring, changes told to the verifier's cache.
+  const otpd::base::Clock& clock = *otpd::base::RealClock::Get();
+  otpd::service::Directory directory(*dir->store, *dir->keys);
+  otpd::service::TokenInventory inventory(*dir->store, *dir->keys, clock,
+                                          otpd::service::InventoryOptions{}, &verifier);
+  otpd::service::MethodAdmin methods(*dir->store, *dir->keys, clock,
+                                     otpd::service::MethodAdminOptions{}, &verifier);
+  otpd::service::UserAdmin users(directory, clock, &verifier);
+  otpd::service::ApiKeys api_keys(directory, clock);
+  otpd::server::admin::AdminServices services;
+  services.store = dir->store.get();
+  services.keys = dir->keys.get();
+  services.clock = &clock;
+  services.inventory = &inventory;
+  services.methods = &methods;
+  services.users = &users;
+  services.api_keys = &api_keys;
+  services.invalidator = &verifier;
+  services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
+    OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest,
+                          otpd::tools::WriteBackup(*dir, config->data_dir, path));
+    boost::json::object out;
+    out["backup"] = path;
+    out["manifest"] = boost::json::parse(otpd::tools::ManifestJson(manifest));
+    return boost::json::value(std::move(out));
+  };
+  otpd::server::admin::AdminServerOptions admin_options =
+      otpd::server::admin::AdminOptionsFrom(*config);
+  admin_options.metrics.verify = &server.stats();
+  admin_options.metrics.sign_in = &verifier;
+  admin_options.metrics.pipeline = &dir->store->pipeline();
+  admin_options.ready = [&storage_errors]() -> otpd::base::Status {
+    const int64_t last = storage_errors.last_error();
+    if (last != 0 && otpd::base::RealClock::Get()->NowUnixSeconds() - last < 10) {
+      return otpd::base::UnavailableError("storage errors in the last 10 seconds");
+    }
+    return otpd::base::OkStatus();
+  };
+  otpd::server::admin::AdminServer admin(runner, std::move(admin_options), services);
+  int exit_code = 0;
+  if (otpd::base::Status s = admin.Start(); !s.ok()) {
+    spdlog::error("cannot start the admin API: {}", s.message());
+    exit_code = 1;
+  } else {
+    spdlog::info(
+        "started: data_dir={} socket={} tcp_port={} admin_socket={} admin_port={} "
+        "durability={}",
+        config->data_dir, server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
+        server.tcp_port(), config->admin_socket.empty() ? "none" : config->admin_socket,
+        admin.tcp_port(), otpd::server::DurabilityName(config->durability));
+    Notify(otpd::tools::NotifyReady());
+  }
+
+  while (exit_code == 0) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig != SIGHUP) {
@@ -125,6 +186,7 @@ int Run(int argc, char** argv) {
     Notify(otpd::tools::NotifyReady());
   }
   Notify(otpd::tools::NotifyStopping());
+  admin.Stop();
   server.Stop();
   runner->Stop();
   // In this order: loads still queued finish (they read the Store and submit commits), then the
@@ -133,7 +195,7 @@ int Run(int argc, char** argv) {
   dir->store->Close();
   dir->store.reset();
   spdlog::info("stopped");
-  return 0;
+  return exit_code;
 }
 
 }  // namespace

@@ -323,7 +323,7 @@ service::SignInCallback Session::MakeCallback(uint64_t seq) {
 void Session::OnServiceResult(uint64_t seq, service::SignInResult result) {
   auto it = pending_.find(seq);
   if (it == pending_.end()) return;  // answered `unavailable` at the deadline, or closed
-  core_->stats().latency.Record(MicrosSince(it->second.start, Now()));
+  core_->stats().RecordLatency(MicrosSince(it->second.start, Now()));
   if (result.outcome == service::Outcome::kAccepted) {
     core_->stats().accepted.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -483,7 +483,7 @@ void Session::OnRequestDeadline() {
       continue;
     }
     // The service is still working on it: in_flight drops when its callback runs.
-    core_->stats().latency.Record(MicrosSince(it->second.start, now));
+    core_->stats().RecordLatency(MicrosSince(it->second.start, now));
     ReplyFail(it->second.id, service::Outcome::kUnavailable);
     it = pending_.erase(it);
   }

@@ -53,7 +53,7 @@ bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& t
   }
   service::TokenInventory inventory(*dir->store, *dir->keys, clock, {});
   for (const TestToken& t : tokens) {
-    auto activated = inventory.Activate(t.serial, t.Code(0), "e2e");
+    auto activated = inventory.Activate(t.serial, t.Code(0), kAdmin);
     if (!activated.ok() || activated->outcome != service::ActivationOutcome::kActivated) {
       *error = "activation of " + t.serial + " failed";
       return false;

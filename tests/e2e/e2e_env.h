@@ -8,10 +8,14 @@
 #include <vector>
 
 #include "engine/credential.h"
+#include "service/roles.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/subprocess.h"
 
 namespace otpd::e2e {
+
+// The owner, as the tests act.
+inline const service::Principal kAdmin = service::Principal::Owner("e2e");
 
 struct TestToken {
   std::string serial;

@@ -94,14 +94,14 @@ TEST(ReplayRaceTest, AReassignedTokenNeverAcceptsItsOldCodes) {
     ASSERT_EQ(daemon.Stop(SIGTERM), 0) << daemon.log();
   }
   Offline(dir.File("data"), [&](service::TokenInventory& inv) {
-    ASSERT_TRUE(inv.Unassign("W1", "test").ok());
-    ASSERT_TRUE(inv.Assign("W1", "ben@example.com", "test").ok());
+    ASSERT_TRUE(inv.Unassign("W1", kAdmin).ok());
+    ASSERT_TRUE(inv.Assign("W1", "ben@example.com", kAdmin).ok());
     // An old code cannot activate it (nor move its watermark back)...
-    auto old = inv.Activate("W1", token.Code(3), "test");
+    auto old = inv.Activate("W1", token.Code(3), kAdmin);
     ASSERT_TRUE(old.ok());
     EXPECT_EQ(old->outcome, service::ActivationOutcome::kWrongCode);
     // ...a code after them can.
-    auto fresh = inv.Activate("W1", token.Code(8), "test");
+    auto fresh = inv.Activate("W1", token.Code(8), kAdmin);
     ASSERT_TRUE(fresh.ok());
     EXPECT_EQ(fresh->outcome, service::ActivationOutcome::kActivated);
   });

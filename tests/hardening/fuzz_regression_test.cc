@@ -14,6 +14,7 @@
 #include <string>
 
 extern "C" int FuzzProtocol(const uint8_t* data, size_t size);
+extern "C" int FuzzAdminRequest(const uint8_t* data, size_t size);
 extern "C" int FuzzCodec(const uint8_t* data, size_t size);
 extern "C" int FuzzOtpauth(const uint8_t* data, size_t size);
 extern "C" int FuzzEntraCsv(const uint8_t* data, size_t size);
@@ -47,8 +48,9 @@ TEST_P(FuzzCorpusTest, EveryCorpusInputPassesTheTargetsChecks) {
 
 INSTANTIATE_TEST_SUITE_P(
     Corpora, FuzzCorpusTest,
-    ::testing::Values(Target{"protocol_fuzzer", FuzzProtocol}, Target{"codec_fuzzer", FuzzCodec},
-                      Target{"otpauth_fuzzer", FuzzOtpauth},
+    ::testing::Values(Target{"protocol_fuzzer", FuzzProtocol},
+                      Target{"admin_request_fuzzer", FuzzAdminRequest},
+                      Target{"codec_fuzzer", FuzzCodec}, Target{"otpauth_fuzzer", FuzzOtpauth},
                       Target{"entra_csv_fuzzer", FuzzEntraCsv},
                       Target{"oath_csv_fuzzer", FuzzOathCsv}, Target{"pskc_fuzzer", FuzzPskc},
                       Target{"pskc_encrypted_fuzzer", FuzzPskcEncrypted}),

@@ -19,6 +19,7 @@
 namespace otpd::service {
 namespace {
 
+using testing::kAdmin;
 using testing::ServiceEnv;
 
 const engine::OtpParams kHotp{.type = engine::OtpType::kHotp};
@@ -34,7 +35,7 @@ class FenceTest : public ::testing::Test {
   }
   // Activates `serial` with the first code at or after `counter`; returns the next counter.
   uint64_t Activate(const std::string& serial, uint64_t counter) {
-    auto r = Inventory().Activate(serial, cred_.FormatCodeAt(counter), "admin");
+    auto r = Inventory().Activate(serial, cred_.FormatCodeAt(counter), kAdmin);
     EXPECT_TRUE(r.ok() && r->outcome == ActivationOutcome::kActivated) << serial;
     return counter + 1;
   }
@@ -88,13 +89,13 @@ TEST_F(FenceTest, NoSignInIsAcceptedThroughACredentialAfterTheChangeReturned) {
     TokenInventory inv = Inventory();
     uint64_t watermark_at_change;
     if (kind == 0) {
-      ASSERT_TRUE(inv.Deactivate("R1", "admin").ok());
+      ASSERT_TRUE(inv.Deactivate("R1", kAdmin).ok());
       watermark_at_change = stored_watermark();
     } else {
-      ASSERT_TRUE(inv.Unassign("R1", "admin").ok());
+      ASSERT_TRUE(inv.Unassign("R1", kAdmin).ok());
       watermark_at_change = stored_watermark();
       if (kind == 2) {
-        ASSERT_TRUE(inv.Delete("R1", "admin").ok());
+        ASSERT_TRUE(inv.Delete("R1", kAdmin).ok());
       }
     }
     changed = true;
@@ -110,7 +111,7 @@ TEST_F(FenceTest, NoSignInIsAcceptedThroughACredentialAfterTheChangeReturned) {
       next = 0;  // a deleted token's successor is a new token
     }
     if (kind != 0) {
-      ASSERT_TRUE(inv.Assign("R1", upn, "admin").ok());
+      ASSERT_TRUE(inv.Assign("R1", upn, kAdmin).ok());
     }
     next = Activate("R1", next.load() + 11);
   }
@@ -135,7 +136,7 @@ TEST_F(FenceTest, ConcurrentAssignsNeverExceedTheMethodLimit) {
     std::shared_future<void> start = go.get_future().share();
     auto assign = [&](const char* serial) {
       start.wait();
-      return Inventory().Assign(serial, upn, "admin");
+      return Inventory().Assign(serial, upn, kAdmin);
     };
     auto x = std::async(std::launch::async, assign, "X");
     auto y = std::async(std::launch::async, assign, "Y");
@@ -145,7 +146,7 @@ TEST_F(FenceTest, ConcurrentAssignsNeverExceedTheMethodLimit) {
     auto count = CountOathMethods(Directory(env_.store, *env_.keys), upn);
     ASSERT_TRUE(count.ok());
     ASSERT_EQ(*count, 5u) << "round " << round;
-    ASSERT_TRUE(Inventory().Unassign(sx.ok() ? "X" : "Y", "admin").ok());
+    ASSERT_TRUE(Inventory().Unassign(sx.ok() ? "X" : "Y", kAdmin).ok());
   }
 }
 
@@ -201,7 +202,7 @@ TEST_F(FenceTest, EvictionNeverDropsAUserWithCommitsInFlight) {
   for (int i = 0; i < 20; ++i) {
     auto r = Inventory().Activate("E" + std::to_string(i),
                                   ServiceEnv::Cred(ServiceEnv::SeedFor(i), kHotp).FormatCodeAt(0),
-                                  "admin");
+                                  kAdmin);
     ASSERT_TRUE(r.ok());
   }
   for (int round = 1; round <= 3; ++round) {
@@ -259,7 +260,7 @@ TEST(FenceQueueTest, AnAnswerThatCallsBackInDoesNotDeadlock) {
   ASSERT_TRUE(importer.Finish().ok());
   TokenInventory inv(small, **ring, env.clock, {});
   engine::Credential cred = ServiceEnv::Cred(kSeed, kHotp);
-  ASSERT_TRUE(inv.Activate("Q1", cred.FormatCodeAt(0), "admin").ok());
+  ASSERT_TRUE(inv.Activate("Q1", cred.FormatCodeAt(0), kAdmin).ok());
   SignInVerifier verifier(small, **ring, env.clock, {});
   auto release = BlockCommitter(small);
   // The queue holds one batch: fill it, so that the next sign-in's batch is refused.

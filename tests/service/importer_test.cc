@@ -8,6 +8,7 @@
 namespace otpd::service {
 namespace {
 
+using testing::kAdmin;
 using testing::ServiceEnv;
 
 class ImporterTest : public ::testing::Test {
@@ -60,8 +61,8 @@ TEST_F(ImporterTest, ASeedStoredUnderAnotherSerialIsRefused) {
   EXPECT_NE(allowed.warnings[0].reason.find("S1"), std::string::npos);
 
   // Deleting the token frees its seed.
-  ASSERT_TRUE(Inventory().Delete("S1", "admin").ok());
-  ASSERT_TRUE(Inventory().Delete("S3", "admin").ok());
+  ASSERT_TRUE(Inventory().Delete("S1", kAdmin).ok());
+  ASSERT_TRUE(Inventory().Delete("S3", kAdmin).ok());
   EXPECT_EQ(env_.Import(ServiceEnv::List(env_.Token("S4", "", ServiceEnv::SeedFor(1)))).imported,
             1u);
 }
@@ -110,7 +111,7 @@ TEST_F(ImporterTest, ReplaceKeepsTheWatermarkOfTheSameSeed) {
   const engine::OtpParams hotp{.type = engine::OtpType::kHotp};
   env_.Import(ServiceEnv::List(env_.Token("R1", "r@example.com", ServiceEnv::SeedFor(1), hotp)));
   engine::Credential cred = ServiceEnv::Cred(ServiceEnv::SeedFor(1), hotp);
-  ASSERT_TRUE(Inventory().Activate("R1", cred.FormatCodeAt(40), "admin").ok());
+  ASSERT_TRUE(Inventory().Activate("R1", cred.FormatCodeAt(40), kAdmin).ok());
   auto watermark = [&] {
     auto r = env_.store.Get(storage::Namespace::kState, TokenStateKey("R1"));
     return r.ok() && r->has_value() ? DecodeCredentialState((*r)->value)->token.watermark : 0;

@@ -18,6 +18,7 @@ namespace otpd::service {
 namespace {
 
 using storage::Namespace;
+using testing::kAdmin;
 using testing::ServiceEnv;
 
 class IntegrityTest : public ::testing::Test {
@@ -37,7 +38,7 @@ class IntegrityTest : public ::testing::Test {
     ASSERT_EQ(r.imported, 1u) << (r.failures.empty() ? "" : r.failures[0].reason);
     TokenInventory inv(env_.store, *env_.keys, env_.clock, {}, verifier_.get());
     auto activated =
-        inv.Activate(serial, ServiceEnv::Cred(seed).TotpAt(env_.clock.NowUnixSeconds()), "admin");
+        inv.Activate(serial, ServiceEnv::Cred(seed).TotpAt(env_.clock.NowUnixSeconds()), kAdmin);
     ASSERT_TRUE(activated.ok() && activated->outcome == ActivationOutcome::kActivated);
     env_.clock.Advance(std::chrono::seconds(30));
   }

@@ -7,6 +7,7 @@
 namespace otpd::service {
 namespace {
 
+using testing::kAdmin;
 using testing::ServiceEnv;
 
 class InventoryTest : public ::testing::Test {
@@ -107,7 +108,7 @@ TEST_F(InventoryTest, AtMostFiveOathMethodsPerUser) {
   EXPECT_EQ(report.failures[0].serial, "T5");
   EXPECT_NE(report.failures[0].reason.find("limit is 5"), std::string::npos);
   env_.Import(ServiceEnv::List(env_.Token("T9", "", ServiceEnv::SeedFor(9))));
-  base::Status s = Inventory().Assign("T9", "c@x.org", "admin");
+  base::Status s = Inventory().Assign("T9", "c@x.org", kAdmin);
   EXPECT_TRUE(IsResourceExhausted(s)) << s;
 }
 
@@ -116,25 +117,25 @@ TEST_F(InventoryTest, Lifecycle) {
   TokenInventory inv = Inventory();
   const size_t audits = AuditCount();
 
-  EXPECT_TRUE(IsFailedPrecondition(inv.Deactivate("S1", "admin")));
-  auto not_assigned = inv.Activate("S1", "123456", "admin");
+  EXPECT_TRUE(IsFailedPrecondition(inv.Deactivate("S1", kAdmin)));
+  auto not_assigned = inv.Activate("S1", "123456", kAdmin);
   EXPECT_TRUE(IsFailedPrecondition(not_assigned.status()));
-  ASSERT_TRUE(inv.Assign("S1", "Dora@Example.com", "admin").ok());
+  ASSERT_TRUE(inv.Assign("S1", "Dora@Example.com", kAdmin).ok());
   EXPECT_EQ(StatusOf("S1"), TokenStatus::kAssigned);
-  EXPECT_TRUE(IsFailedPrecondition(inv.Assign("S1", "eve@example.com", "admin")));
-  EXPECT_TRUE(IsFailedPrecondition(inv.Delete("S1", "admin")));
+  EXPECT_TRUE(IsFailedPrecondition(inv.Assign("S1", "eve@example.com", kAdmin)));
+  EXPECT_TRUE(IsFailedPrecondition(inv.Delete("S1", kAdmin)));
 
   // The token's clock is 3 hours fast: far outside sign-in, inside activation.
   engine::Credential cred = ServiceEnv::Cred();
   const int64_t now = env_.clock.NowUnixSeconds();
   std::string wrong = cred.TotpAt(now + 3 * 3600) == "000000" ? "000001" : "000000";
-  auto bad = inv.Activate("S1", wrong, "admin");
+  auto bad = inv.Activate("S1", wrong, kAdmin);
   ASSERT_TRUE(bad.ok()) << bad.status();
   EXPECT_EQ(bad->outcome, ActivationOutcome::kWrongCode);
   EXPECT_EQ(bad->failures, 1u);
   EXPECT_EQ(StatusOf("S1"), TokenStatus::kFailedActivation);
 
-  auto good = inv.Activate("S1", cred.TotpAt(now + 3 * 3600), "admin");
+  auto good = inv.Activate("S1", cred.TotpAt(now + 3 * 3600), kAdmin);
   ASSERT_TRUE(good.ok()) << good.status();
   EXPECT_EQ(good->outcome, ActivationOutcome::kActivated);
   EXPECT_EQ(good->drift, 3 * 120);
@@ -145,10 +146,10 @@ TEST_F(InventoryTest, Lifecycle) {
   EXPECT_EQ(decoded->token.drift, 360);
   EXPECT_EQ(decoded->token.watermark, engine::TimeStep(cred.params(), now) + 360 + 1);
 
-  EXPECT_TRUE(IsFailedPrecondition(inv.Activate("S1", "123456", "admin").status()));
-  ASSERT_TRUE(inv.Deactivate("S1", "admin").ok());
+  EXPECT_TRUE(IsFailedPrecondition(inv.Activate("S1", "123456", kAdmin).status()));
+  ASSERT_TRUE(inv.Deactivate("S1", kAdmin).ok());
   EXPECT_EQ(StatusOf("S1"), TokenStatus::kAssigned);
-  ASSERT_TRUE(inv.Unassign("S1", "admin").ok());
+  ASSERT_TRUE(inv.Unassign("S1", kAdmin).ok());
   EXPECT_EQ(StatusOf("S1"), TokenStatus::kAvailable);
   EXPECT_TRUE(Inventory().Get("S1")->assigned_to.empty());
   // The token keeps its watermark for its whole life, whoever holds it next.
@@ -158,7 +159,7 @@ TEST_F(InventoryTest, Lifecycle) {
             engine::TimeStep(cred.params(), now) + 360 + 1);
   auto methods = CountOathMethods(Directory(env_.store, *env_.keys), "dora@example.com");
   EXPECT_EQ(*methods, 0u);
-  ASSERT_TRUE(inv.Delete("S1", "admin").ok());
+  ASSERT_TRUE(inv.Delete("S1", kAdmin).ok());
   EXPECT_TRUE(IsNotFound(inv.Get("S1").status()));
   state = env_.store.Get(storage::Namespace::kState, TokenStateKey("S1"));
   EXPECT_FALSE(state->has_value());
@@ -174,7 +175,7 @@ TEST_F(InventoryTest, AReassignedTokenNeverAcceptsAnOldCode) {
   env_.Import(ServiceEnv::List(env_.Token("W1", "amy@example.com", ServiceEnv::SeedFor(1), hotp)));
   engine::Credential cred = ServiceEnv::Cred(ServiceEnv::SeedFor(1), hotp);
   TokenInventory inv = Inventory();
-  ASSERT_EQ(inv.Activate("W1", cred.FormatCodeAt(0), "admin")->outcome,
+  ASSERT_EQ(inv.Activate("W1", cred.FormatCodeAt(0), kAdmin)->outcome,
             ActivationOutcome::kActivated);
   // Codes 1..5 are used (signed in), as a verifier would record them.
   auto state = env_.store.Get(storage::Namespace::kState, TokenStateKey("W1"));
@@ -184,12 +185,12 @@ TEST_F(InventoryTest, AReassignedTokenNeverAcceptsAnOldCode) {
   b.Put(storage::Namespace::kState, TokenStateKey("W1"), EncodeCredentialState(used));
   ASSERT_TRUE(env_.store.Commit(std::move(b), storage::Durability::kDurable).ok());
 
-  ASSERT_TRUE(inv.Unassign("W1", "admin").ok());
-  ASSERT_TRUE(inv.Assign("W1", "ben@example.com", "admin").ok());
-  auto old = inv.Activate("W1", cred.FormatCodeAt(3), "admin");
+  ASSERT_TRUE(inv.Unassign("W1", kAdmin).ok());
+  ASSERT_TRUE(inv.Assign("W1", "ben@example.com", kAdmin).ok());
+  auto old = inv.Activate("W1", cred.FormatCodeAt(3), kAdmin);
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(old->outcome, ActivationOutcome::kWrongCode);
-  auto fresh = inv.Activate("W1", cred.FormatCodeAt(9), "admin");
+  auto fresh = inv.Activate("W1", cred.FormatCodeAt(9), kAdmin);
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(fresh->outcome, ActivationOutcome::kActivated);
   state = env_.store.Get(storage::Namespace::kState, TokenStateKey("W1"));
@@ -202,14 +203,14 @@ TEST_F(InventoryTest, ActivationAttemptsAreLimited) {
   engine::Credential cred = ServiceEnv::Cred();
   const std::string right = cred.TotpAt(env_.clock.NowUnixSeconds());
   const std::string wrong = right == "000000" ? "000001" : "000000";
-  EXPECT_EQ(inv.Activate("S1", wrong, "admin")->outcome, ActivationOutcome::kWrongCode);
-  EXPECT_EQ(inv.Activate("S1", wrong, "admin")->outcome, ActivationOutcome::kWrongCode);
-  auto exhausted = inv.Activate("S1", right, "admin");
+  EXPECT_EQ(inv.Activate("S1", wrong, kAdmin)->outcome, ActivationOutcome::kWrongCode);
+  EXPECT_EQ(inv.Activate("S1", wrong, kAdmin)->outcome, ActivationOutcome::kWrongCode);
+  auto exhausted = inv.Activate("S1", right, kAdmin);
   EXPECT_TRUE(IsResourceExhausted(exhausted.status())) << exhausted.status();
   // Unassign and assign again clears the count.
-  ASSERT_TRUE(inv.Unassign("S1", "admin").ok());
-  ASSERT_TRUE(inv.Assign("S1", "f@example.com", "admin").ok());
-  EXPECT_EQ(inv.Activate("S1", right, "admin")->outcome, ActivationOutcome::kActivated);
+  ASSERT_TRUE(inv.Unassign("S1", kAdmin).ok());
+  ASSERT_TRUE(inv.Assign("S1", "f@example.com", kAdmin).ok());
+  EXPECT_EQ(inv.Activate("S1", right, kAdmin)->outcome, ActivationOutcome::kActivated);
 }
 
 TEST_F(InventoryTest, ListFilters) {
@@ -235,7 +236,7 @@ TEST_F(InventoryTest, ListFilters) {
 TEST_F(InventoryTest, StorageFailureChangesNothing) {
   env_.Import(ServiceEnv::List(env_.Token("S1", "")));
   env_.store.SetFailSync(true);
-  EXPECT_FALSE(Inventory().Assign("S1", "h@example.com", "admin").ok());
+  EXPECT_FALSE(Inventory().Assign("S1", "h@example.com", kAdmin).ok());
   env_.store.ClearFaults();
   EXPECT_EQ(StatusOf("S1"), TokenStatus::kAvailable);
   auto user = env_.store.Get(storage::Namespace::kUsers, "h@example.com");

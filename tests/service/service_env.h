@@ -13,12 +13,16 @@
 #include "engine/credential.h"
 #include "service/importer.h"
 #include "service/inventory.h"
+#include "service/roles.h"
 #include "storage/fault_injection_store.h"
 #include "storage/keyring.h"
 
 namespace otpd::service::testing {
 
 inline constexpr int64_t kStart = 1'800'000'000;
+
+// The owner, as the tests act.
+inline const Principal kAdmin = Principal::Owner("admin");
 
 inline base::SecretBytes Seed(std::string_view ascii) {
   return base::SecretBytes::FromString(ascii);

@@ -12,6 +12,7 @@
 namespace otpd::service {
 namespace {
 
+using testing::kAdmin;
 using testing::ServiceEnv;
 
 class SignInVerifierTest : public ::testing::Test {
@@ -34,7 +35,7 @@ class SignInVerifierTest : public ::testing::Test {
     engine::Credential cred = ServiceEnv::Cred(seed, params);
     std::string code =
         params.type == engine::OtpType::kHotp ? cred.FormatCodeAt(0) : cred.TotpAt(Now());
-    auto activated = inv.Activate(serial, code, "admin");
+    auto activated = inv.Activate(serial, code, kAdmin);
     ASSERT_TRUE(activated.ok()) << activated.status();
     ASSERT_EQ(activated->outcome, ActivationOutcome::kActivated);
   }
@@ -101,7 +102,7 @@ TEST_F(SignInVerifierTest, UnknownNoMethodNotActivated) {
   EXPECT_EQ(Verify("", "123456", "NOPE").outcome, Outcome::kUnknownUser);
   // A user with no OATH method at all.
   TokenInventory inv(env_.store, *env_.keys, env_.clock, {}, verifier_.get());
-  ASSERT_TRUE(inv.Unassign("S1", "admin").ok());
+  ASSERT_TRUE(inv.Unassign("S1", kAdmin).ok());
   EXPECT_EQ(Verify("bob@example.com", "123456").outcome, Outcome::kNoMethod);
 }
 
@@ -282,7 +283,7 @@ TEST_F(SignInVerifierTest, InvalidationSeesAdminChanges) {
   engine::Credential cred = ServiceEnv::Cred();
   EXPECT_EQ(Verify("kim@example.com", cred.TotpAt(Now() + 30)).outcome, Outcome::kAccepted);
   TokenInventory inv(env_.store, *env_.keys, env_.clock, {}, verifier_.get());
-  ASSERT_TRUE(inv.Deactivate("S1", "admin").ok());
+  ASSERT_TRUE(inv.Deactivate("S1", kAdmin).ok());
   EXPECT_EQ(Verify("kim@example.com", cred.TotpAt(Now() + 60)).outcome, Outcome::kNotActivated);
 }
 

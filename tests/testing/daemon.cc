@@ -86,6 +86,11 @@ bool Daemon::Start(const std::string& binary, const std::vector<std::string>& ar
     std::string fresh = log_.substr(from);
     if (std::regex_search(fresh, m, started)) {
       tcp_port_ = static_cast<uint16_t>(std::stoi(m[1]));
+      static const std::regex admin(R"(admin_port=(\d+))");
+      std::smatch a;
+      if (std::regex_search(fresh, a, admin)) {
+        admin_port_ = static_cast<uint16_t>(std::stoi(a[1]));
+      }
       return true;
     }
     int status = 0;

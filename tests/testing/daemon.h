@@ -32,6 +32,8 @@ class Daemon {
   pid_t pid() const { return pid_; }
 
   uint16_t tcp_port() const { return tcp_port_; }
+  // The admin API's TCP port (admin_listen), 0 when it has none.
+  uint16_t admin_port() const { return admin_port_; }
   // Everything the daemon wrote to stderr so far.
   const std::string& log();
 
@@ -41,6 +43,7 @@ class Daemon {
   pid_t pid_ = -1;
   int err_fd_ = -1;
   uint16_t tcp_port_ = 0;
+  uint16_t admin_port_ = 0;
   std::string log_;
 };
 

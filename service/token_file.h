@@ -3,8 +3,8 @@
 // or, when the file as a whole cannot be read (truncated, broken quoting, malformed XML, a wrong
 // key), nothing at all.
 
-#ifndef OTPD_TOOLS_TOKEN_FILE_H_
-#define OTPD_TOOLS_TOKEN_FILE_H_
+#ifndef OTPD_SERVICE_TOKEN_FILE_H_
+#define OTPD_SERVICE_TOKEN_FILE_H_
 
 #include <optional>
 #include <string>
@@ -14,7 +14,7 @@
 #include "tokenio/pskc.h"
 #include "tokenio/token_record.h"
 
-namespace otpd::tools {
+namespace otpd::service {
 
 // A TokenSink that keeps what it is given, in the order given.
 class CollectingSink final : public tokenio::TokenSink {
@@ -32,6 +32,11 @@ struct TokenFile {
   CollectingSink rows;
 };
 
+// Parses `bytes` (a token file received whole, e.g. an HTTP request body), as ReadTokenFile.
+base::StatusOr<TokenFile> ParseTokenBytes(std::string_view bytes,
+                                          const std::optional<tokenio::Format>& format,
+                                          const tokenio::PskcSecrets& secrets);
+
 // Reads `path` whole. `format` empty: detected from the file's first bytes. Errors (the file as
 // a whole, nothing of it usable): the file cannot be read; it is empty or blank; the format is
 // not recognised; the parser's file errors (see tokenio/*.h). Messages name positions and
@@ -40,9 +45,14 @@ base::StatusOr<TokenFile> ReadTokenFile(const std::string& path,
                                         const std::optional<tokenio::Format>& format,
                                         const tokenio::PskcSecrets& secrets);
 
+// Feeds `importer` the file's rows in file order, as a streaming parse would have. The rows are
+// moved out of `file`.
+class Importer;
+base::Status FeedImporter(TokenFile& file, Importer& importer);
+
 // "line" for the CSV formats, "KeyPackage" for PSKC: what a row position counts.
 const char* PositionUnit(tokenio::Format format);
 
-}  // namespace otpd::tools
+}  // namespace otpd::service
 
-#endif  // OTPD_TOOLS_TOKEN_FILE_H_
+#endif  // OTPD_SERVICE_TOKEN_FILE_H_

@@ -1,15 +1,19 @@
-#include "tools/token_file.h"
+#include "service/token_file.h"
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "base/codec.h"
+#include "base/mac.h"
+#include "service/importer.h"
 #include "tokenio/entra_csv.h"
 #include "tokenio/oath_csv.h"
 
-namespace otpd::tools {
+namespace otpd::service {
 namespace {
 
 constexpr size_t kDetectBytes = 4096;
@@ -61,13 +65,13 @@ const char* PositionUnit(tokenio::Format format) {
   return format == tokenio::Format::kPskc ? "KeyPackage" : "line";
 }
 
-base::StatusOr<TokenFile> ReadTokenFile(const std::string& path,
-                                        const std::optional<tokenio::Format>& format,
-                                        const tokenio::PskcSecrets& secrets) {
+namespace {
+
+base::StatusOr<TokenFile> Parse(std::istream& in, std::string sha256, std::string_view head,
+                                bool blank, const std::optional<tokenio::Format>& format,
+                                const tokenio::PskcSecrets& secrets) {
   TokenFile file;
-  std::string head;
-  bool blank = true;
-  OTPD_RETURN_IF_ERROR(Inspect(path, &file.sha256, &head, &blank));
+  file.sha256 = std::move(sha256);
   // Whatever the format: a parser may accept an empty file as "no tokens", an import may not.
   if (blank) return base::InvalidArgumentError("the file is empty: there is nothing to import");
   if (format) {
@@ -75,8 +79,6 @@ base::StatusOr<TokenFile> ReadTokenFile(const std::string& path,
   } else {
     OTPD_ASSIGN_OR_RETURN(file.format, tokenio::DetectFormat(head));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return base::NotFoundError("cannot open the file");
   base::Status parsed;
   switch (file.format) {
     case tokenio::Format::kEntraCsv:
@@ -97,4 +99,41 @@ base::StatusOr<TokenFile> ReadTokenFile(const std::string& path,
   return file;
 }
 
-}  // namespace otpd::tools
+}  // namespace
+
+base::StatusOr<TokenFile> ReadTokenFile(const std::string& path,
+                                        const std::optional<tokenio::Format>& format,
+                                        const tokenio::PskcSecrets& secrets) {
+  std::string sha256;
+  std::string head;
+  bool blank = true;
+  OTPD_RETURN_IF_ERROR(Inspect(path, &sha256, &head, &blank));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return base::NotFoundError("cannot open the file");
+  return Parse(in, std::move(sha256), head, blank, format, secrets);
+}
+
+base::StatusOr<TokenFile> ParseTokenBytes(std::string_view bytes,
+                                          const std::optional<tokenio::Format>& format,
+                                          const tokenio::PskcSecrets& secrets) {
+  const bool blank = std::all_of(bytes.begin(), bytes.end(), IsBlank);
+  std::string sha256 = base::HexEncode(base::Sha256(bytes));
+  std::istringstream in{std::string(bytes)};
+  return Parse(in, std::move(sha256), bytes.substr(0, kDetectBytes), blank, format, secrets);
+}
+
+base::Status FeedImporter(TokenFile& file, Importer& importer) {
+  auto& tokens = file.rows.tokens;
+  auto& errors = file.rows.errors;
+  size_t t = 0, e = 0;
+  while (t < tokens.size() || e < errors.size()) {
+    if (e == errors.size() || (t < tokens.size() && tokens[t].position < errors[e].position)) {
+      OTPD_RETURN_IF_ERROR(importer.OnToken(std::move(tokens[t++])));
+    } else {
+      importer.OnError(std::move(errors[e++]));
+    }
+  }
+  return base::OkStatus();
+}
+
+}  // namespace otpd::service

@@ -1,0 +1,161 @@
+// AdminApi answers the admin API's requests (docs/admin-api.md): Microsoft Graph's paths, field
+// names, error shape and paging for the hardware-token inventory, users and their authentication
+// methods, plus otpd's own resources in the same style (API keys, backups, the audit log).
+//
+// It is transport-free: AdminServer (admin_server.h) authenticates the caller, runs Handle on a
+// worker thread and writes the answer. Authorization is the services' (service/roles.h), so that
+// the API, otpctl and the console enforce the same boundaries; a refused call changes nothing.
+//
+// Thread-safety: Handle may be called from several threads at once.
+
+#ifndef OTPD_SERVER_ADMIN_ADMIN_API_H_
+#define OTPD_SERVER_ADMIN_ADMIN_API_H_
+
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/mutex.h"
+#include "base/statusor.h"
+#include "server/admin/odata.h"
+#include "server/http/http_server.h"
+#include "service/api_keys.h"
+#include "service/directory.h"
+#include "service/inventory.h"
+#include "service/method_admin.h"
+#include "service/roles.h"
+#include "service/user_admin.h"
+
+namespace otpd::server::admin {
+
+// What the API works on. Everything must outlive the AdminApi.
+struct AdminServices {
+  storage::Store* store = nullptr;
+  const storage::KeyRing* keys = nullptr;
+  const base::Clock* clock = nullptr;
+  service::TokenInventory* inventory = nullptr;
+  service::MethodAdmin* methods = nullptr;
+  service::UserAdmin* users = nullptr;
+  service::ApiKeys* api_keys = nullptr;
+  service::CacheInvalidator* invalidator = nullptr;  // may be null
+  service::InventoryOptions inventory_options;       // for imports
+  // Writes an online backup to a path on this machine and describes it; null when the daemon
+  // cannot back up (the route then answers 501).
+  std::function<base::StatusOr<boost::json::value>(const std::string& path)> backup;
+};
+
+struct AdminApiOptions {
+  // Token activations (right or wrong codes) per window over the whole API.
+  uint32_t activations_per_window = 200;
+  std::chrono::seconds activation_window{300};
+};
+
+// One request, as AdminServer hands it over.
+struct ApiCall {
+  const http::Request* request = nullptr;
+  service::Principal principal;  // authenticated
+  std::string request_id;
+  // "https://host" / "http://host" from the connection and the Host header, for nextLink and
+  // Location; "" when unknown (links are then relative).
+  std::string origin;
+};
+
+struct ApiResponse {
+  unsigned status = 200;
+  std::optional<boost::json::value> body;  // JSON; none for 202/204
+  std::vector<std::pair<std::string, std::string>> headers;
+  // A route's name for metrics, e.g. "GET /v1.0/users/{upn}"; "unmatched" when none matched.
+  std::string route;
+};
+
+class AdminApi {
+ public:
+  AdminApi(AdminServices services, AdminApiOptions options);
+
+  // Answers `call`. Failures are Graph errors (graph.h) with the matching status.
+  ApiResponse Handle(const ApiCall& call);
+
+  // Whether `header` names a route that takes a token file body (Entra CSV, OATH CSV, PSKC):
+  // those may be as large as admin.max_import_mb, every other body as admin.max_body_kb.
+  static bool TakesTokenFile(const http::RequestHeader& header);
+
+  struct Call;
+  struct Route;
+
+ private:
+  using Result = base::StatusOr<ApiResponse>;
+
+  // Routes.
+  Result ListDevices(Call& c);
+  Result CreateDevices(Call& c);
+  Result GetDevice(Call& c);
+  Result UpdateDevice(Call& c);
+  Result DeleteDevice(Call& c);
+  Result ListHardwareMethods(Call& c);
+  Result AssignHardwareMethod(Call& c);
+  Result GetHardwareMethod(Call& c);
+  Result ActivateHardwareMethod(Call& c);
+  Result DeactivateHardwareMethod(Call& c);
+  Result AssignAndActivateBySerial(Call& c);
+  Result UnassignHardwareMethod(Call& c);
+  Result ListSoftwareMethods(Call& c);
+  Result EnrolSoftwareMethod(Call& c);
+  Result GetSoftwareMethod(Call& c);
+  Result ConfirmSoftwareMethod(Call& c);
+  Result DeleteMethodRoute(Call& c);
+  Result ListPhoneMethods(Call& c);
+  Result AddPhoneMethod(Call& c);
+  Result GetPhoneMethod(Call& c);
+  Result UpdatePhoneMethod(Call& c);
+  Result EnableSmsSignIn(Call& c);
+  Result DisableSmsSignIn(Call& c);
+  Result ListEmailMethods(Call& c);
+  Result AddEmailMethod(Call& c);
+  Result GetEmailMethod(Call& c);
+  Result UpdateEmailMethod(Call& c);
+  Result ListMethods(Call& c);
+  Result ListUsers(Call& c);
+  Result GetUser(Call& c);
+  Result PutUser(Call& c);
+  Result PatchUser(Call& c);
+  Result DeleteUser(Call& c);
+  Result UnlockUser(Call& c);
+  Result ListApiKeys(Call& c);
+  Result CreateApiKey(Call& c);
+  Result RevokeApiKey(Call& c);
+  Result Backup(Call& c);
+  Result ListAudit(Call& c);
+
+  // Helpers.
+  Result ImportTokenFile(Call& c);
+  Result ImportJsonDevices(Call& c, const boost::json::value& body);
+  base::StatusOr<boost::json::object> DeviceJson(const service::TokenRecord& token) const;
+  base::StatusOr<boost::json::object> MethodJson(const service::Principal& viewer,
+                                                 const service::MethodRecord& method) const;
+  // The serial behind a user's hardware method `id` (a method id or the device's id).
+  base::StatusOr<std::string> HardwareSerial(Call& c, std::string_view upn, std::string_view id);
+  base::StatusOr<service::MethodRecord> MethodOfKind(Call& c, std::string_view upn,
+                                                     std::string_view id, service::MethodKind kind);
+  // Counts one activation against the window; ResourceExhausted-like 429 when it is full.
+  base::Status TakeActivation();
+
+  static const std::vector<Route>& Routes();
+
+  const AdminServices s_;
+  const AdminApiOptions options_;
+
+  base::Mutex activations_mu_;
+  std::deque<std::chrono::steady_clock::time_point> activations_ OTPD_GUARDED_BY(activations_mu_);
+};
+
+}  // namespace otpd::server::admin
+
+#endif  // OTPD_SERVER_ADMIN_ADMIN_API_H_

@@ -1,0 +1,228 @@
+#include "server/admin/admin_server.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <chrono>
+
+#include "base/codec.h"
+#include "base/seal.h"
+#include "server/admin/graph.h"
+
+namespace otpd::server::admin {
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr size_t kWorkerQueue = 256;
+
+// A random request id shaped like a GUID, as Graph's are.
+std::string NewRequestId() {
+  uint8_t bytes[16];
+  if (!base::RandomBytes(bytes).ok()) return "00000000-0000-0000-0000-000000000000";
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
+  std::string hex = base::HexEncode(bytes);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+// The Host header when it looks like a host name (it goes into links), else "localhost".
+std::string HostOf(const http::Request& request) {
+  std::string_view host = request[bhttp::field::host];
+  const bool sane =
+      !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+               c == '[' || c == ']';
+      });
+  return sane ? std::string(host) : "localhost";
+}
+
+void CommonHeaders(http::Response& response, const std::string& request_id) {
+  response.set(bhttp::field::server, "otpd");
+  response.set("request-id", request_id);
+  response.set(bhttp::field::cache_control, "no-store");
+  response.set("X-Content-Type-Options", "nosniff");
+}
+
+http::Response ErrorResponse(const http::Request& request, unsigned status, std::string_view code,
+                             std::string_view message, const std::string& request_id) {
+  http::Response r = http::MakeResponse(
+      request, static_cast<bhttp::status>(status), "application/json",
+      GraphErrorBody(code, message, request_id, base::RealClock::Get()->NowUnixSeconds()));
+  CommonHeaders(r, request_id);
+  return r;
+}
+
+}  // namespace
+
+AdminServerOptions AdminOptionsFrom(const ServerConfig& config) {
+  AdminServerOptions o;
+  o.unix_path = config.admin_socket;
+  o.tcp_listen = config.admin_listen;
+  o.tls_cert = config.admin_tls_cert;
+  o.tls_key = config.admin_tls_key;
+  o.limits = config.admin;
+  return o;
+}
+
+AdminServer::AdminServer(std::shared_ptr<IoRunner> runner, AdminServerOptions options,
+                         AdminServices services)
+    : runner_(std::move(runner)),
+      options_(std::move(options)),
+      services_(services),
+      api_(std::move(services),
+           AdminApiOptions{.activations_per_window = options_.limits.activations_per_window,
+                           .activation_window = options_.limits.activation_window}) {}
+
+AdminServer::~AdminServer() { Stop(); }
+
+uint16_t AdminServer::tcp_port() const { return http_ ? http_->tcp_port() : 0; }
+
+base::Status AdminServer::Start() {
+  if (options_.unix_path.empty() && options_.tcp_listen.empty()) return base::OkStatus();
+  http::HttpServerOptions o;
+  o.name = "admin";
+  o.unix_path = options_.unix_path;
+  o.unix_mode = 0600;
+  o.tcp_listen = options_.tcp_listen;
+  if (!options_.tls_cert.empty()) {
+    OTPD_ASSIGN_OR_RETURN(o.tls, http::MakeTlsContext(options_.tls_cert, options_.tls_key));
+  }
+  o.max_connections = options_.limits.max_connections;
+  o.header_timeout = options_.limits.header_timeout;
+  o.body_timeout = options_.limits.body_timeout;
+  o.idle_timeout = options_.limits.idle_timeout;
+  const uint64_t json_limit = uint64_t{options_.limits.max_body_kb} << 10;
+  const uint64_t file_limit = uint64_t{options_.limits.max_import_mb} << 20;
+  o.body_limit = [json_limit, file_limit](const http::RequestHeader& header) {
+    return AdminApi::TakesTokenFile(header) ? file_limit : json_limit;
+  };
+  workers_ =
+      std::make_unique<service::WorkerPool>(options_.limits.workers, kWorkerQueue, "otpd-admin");
+  http_ = std::make_unique<http::HttpServer>(
+      runner_, std::move(o),
+      [this](http::Request request, const http::Peer& peer, http::Reply reply) {
+        OnRequest(std::move(request), peer, std::move(reply));
+      });
+  OTPD_RETURN_IF_ERROR(http_->Start());
+  spdlog::info("admin: serving{}{}{}{}{}",
+               options_.unix_path.empty() ? "" : " unix:", options_.unix_path,
+               options_.tcp_listen.empty() ? "" : " tcp port ",
+               options_.tcp_listen.empty() ? "" : std::to_string(http_->tcp_port()),
+               options_.tls_cert.empty() ? "" : " (TLS)");
+  return base::OkStatus();
+}
+
+void AdminServer::Stop() {
+  if (http_) http_->Stop();
+  if (workers_) workers_->Stop();
+}
+
+void AdminServer::OnRequest(http::Request request, const http::Peer& peer, http::Reply reply) {
+  std::string request_id = NewRequestId();
+  const std::string_view target = request.target();
+  // Liveness and readiness answer on the io thread: they must not queue behind slow requests.
+  if (target == "/healthz" || target == "/readyz") {
+    http::Response r = http::MakeResponse(request, bhttp::status::ok, "text/plain", "ok\n");
+    if (target == "/readyz" && options_.ready) {
+      if (base::Status s = options_.ready(); !s.ok()) {
+        r = http::MakeResponse(request, bhttp::status::service_unavailable, "text/plain",
+                               std::string(s.message()) + "\n");
+      }
+    }
+    CommonHeaders(r, request_id);
+    requests_.Count(std::string(bhttp::to_string(request.method())) + " " + std::string(target),
+                    r.result_int());
+    return reply(std::move(r));
+  }
+  auto shared = std::make_shared<http::Request>(std::move(request));
+  const size_t key = next_worker_.fetch_add(1, std::memory_order_relaxed);
+  const bool queued = workers_->TrySubmit(
+      key, [this, shared, peer, reply, request_id] { reply(Serve(*shared, peer, request_id)); });
+  if (!queued) {
+    requests_.Count("unqueued", 503);
+    http::Response r = ErrorResponse(*shared, 503, "serviceNotAvailable",
+                                     "the admin API is busy; try again", request_id);
+    r.set(bhttp::field::retry_after, "1");
+    reply(std::move(r));
+  }
+}
+
+http::Response AdminServer::Serve(const http::Request& request, const http::Peer& peer,
+                                  const std::string& request_id) {
+  const auto started = std::chrono::steady_clock::now();
+  // Who is asking: the local owner on the Unix socket, else the holder of a bearer key.
+  service::Principal principal;
+  const uid_t self = ::geteuid();
+  if (!peer.tcp && peer.uid && (*peer.uid == self || *peer.uid == 0)) {
+    principal = service::Principal::Owner("uid:" + std::to_string(*peer.uid));
+  } else {
+    std::string_view auth = request[bhttp::field::authorization];
+    constexpr std::string_view kBearer = "Bearer ";
+    base::StatusOr<service::Principal> who = base::UnauthenticatedError("");
+    if (auth.size() > kBearer.size() && boost::beast::iequals(auth.substr(0, 7), kBearer)) {
+      who = services_.api_keys->Authenticate(auth.substr(kBearer.size()));
+    }
+    if (!who.ok()) {
+      requests_.Count("unauthenticated", 401);
+      http::Response r = ErrorResponse(
+          request, 401, "unauthenticated",
+          "send Authorization: Bearer with a current API key (otpctl apikey create)", request_id);
+      r.set(bhttp::field::www_authenticate, "Bearer realm=\"otpd\"");
+      return r;
+    }
+    principal = std::move(*who);
+  }
+  principal.request_id = request_id;
+
+  if (request.target() == "/metrics") {
+    if (request.method() != bhttp::verb::get) {
+      return ErrorResponse(request, 405, "notAllowed", "/metrics takes GET", request_id);
+    }
+    if (base::Status s = service::Authorize(principal, service::Permission::kRead); !s.ok()) {
+      return ErrorResponse(request, 403, "accessDenied", s.message(), request_id);
+    }
+    MetricsSources sources = options_.metrics;
+    sources.admin_http = &http_->stats();
+    sources.admin_requests = &requests_;
+    http::Response r =
+        http::MakeResponse(request, bhttp::status::ok, kMetricsContentType, RenderMetrics(sources));
+    CommonHeaders(r, request_id);
+    requests_.Count("GET /metrics", 200);
+    return r;
+  }
+
+  ApiCall call;
+  call.request = &request;
+  call.principal = std::move(principal);
+  call.request_id = request_id;
+  call.origin = std::string(peer.tls ? "https://" : "http://") + HostOf(request);
+  ApiResponse answer = api_.Handle(call);
+
+  http::Response r = http::MakeResponse(
+      request, static_cast<bhttp::status>(answer.status), answer.body ? "application/json" : "",
+      answer.body ? boost::json::serialize(*answer.body) : std::string());
+  for (const auto& [name, value] : answer.headers) r.set(name, value);
+  CommonHeaders(r, request_id);
+  if (std::string_view client = request["client-request-id"];
+      !client.empty() && client.size() <= 64) {
+    r.set("client-request-id", client);
+  }
+  requests_.Count(answer.route, answer.status);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+  if (answer.status >= 500) {
+    spdlog::error("admin: {} answered {} for {} (request {})", answer.route, answer.status,
+                  call.principal.actor, request_id);
+  } else {
+    spdlog::debug("admin: {} answered {} for {} in {} us (request {})", answer.route, answer.status,
+                  call.principal.actor, micros, request_id);
+  }
+  return r;
+}
+
+}  // namespace otpd::server::admin

@@ -1,0 +1,79 @@
+// API keys for the admin API over TCP. Each key has an id, a unique name, roles, and optionally
+// the UPN of the person it belongs to (then nobody can use it on their own password). The key
+// itself, `otpd_<id>_<secret>`, is shown once, when it is created; only the SHA-256 of its secret
+// is kept, in a signed record meta/apikey/<id>, so neither a copy of the database nor its
+// administrator can recover or forge one.
+//
+// Only the owner manages keys (Permission::kManageApiKeys); every change is audited.
+//
+// Thread-safety: all methods may be called from any thread. Authenticate keeps the keys it has
+// seen in memory; changes made through this object take effect at once.
+
+#ifndef OTPD_SERVICE_API_KEYS_H_
+#define OTPD_SERVICE_API_KEYS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/mac.h"
+#include "base/mutex.h"
+#include "base/secret_bytes.h"
+#include "base/statusor.h"
+#include "service/directory.h"
+#include "service/roles.h"
+
+namespace otpd::service {
+
+struct ApiKeyRecord {
+  std::string id;    // 16 hex characters
+  std::string name;  // unique, 1..64 of [A-Za-z0-9._-]
+  std::vector<std::string> roles;
+  std::string user;           // optional UPN
+  std::string secret_sha256;  // hex
+  int64_t created = 0;
+  std::string created_by;
+};
+
+struct CreatedApiKey {
+  ApiKeyRecord record;
+  base::SecretBytes key;  // `otpd_<id>_<secret>`: show it once, then forget it
+};
+
+class ApiKeys {
+ public:
+  // `directory` and `clock` must outlive this.
+  ApiKeys(const Directory& directory, const base::Clock& clock)
+      : directory_(directory), clock_(clock) {}
+
+  // Creates a key. InvalidArgument for a bad name, no role or an unknown role; AlreadyExists
+  // when the name is taken; PermissionDenied unless `by` is the owner.
+  base::StatusOr<CreatedApiKey> Create(const Principal& by, std::string_view name,
+                                       const std::vector<std::string>& roles,
+                                       std::string_view user);
+  // Every key, by name (without any secret). PermissionDenied unless `by` is the owner.
+  base::StatusOr<std::vector<ApiKeyRecord>> List(const Principal& by) const;
+  // Revokes the key with `id_or_name`. NotFound when there is none.
+  base::Status Revoke(const Principal& by, std::string_view id_or_name);
+
+  // The principal a bearer key stands for. Unauthenticated for anything but a current key
+  // (the same answer, in about the same time, for a malformed, unknown or wrong key).
+  base::StatusOr<Principal> Authenticate(std::string_view bearer);
+
+ private:
+  base::StatusOr<std::optional<Versioned<ApiKeyRecord>>> Load(std::string_view id) const;
+  base::StatusOr<std::vector<ApiKeyRecord>> All() const;
+
+  const Directory& directory_;
+  const base::Clock& clock_;
+  mutable base::Mutex mu_;
+  std::map<std::string, ApiKeyRecord, std::less<>> cache_ OTPD_GUARDED_BY(mu_);  // by id
+};
+
+}  // namespace otpd::service
+
+#endif  // OTPD_SERVICE_API_KEYS_H_

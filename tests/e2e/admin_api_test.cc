@@ -1,0 +1,520 @@
+// The admin API end to end: the real otpd with its admin Unix socket (the owner) and a TLS
+// listener on loopback (API keys), spoken to over HTTP. Every route's happy path, the role
+// boundaries (a refused call changes nothing), hostile bodies, and the admin plane and the verify
+// socket agreeing on what a code may do.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "base/codec.h"
+#include "tests/e2e/e2e_env.h"
+#include "tests/testing/http_client.h"
+
+namespace otpd::e2e {
+namespace {
+
+namespace json = boost::json;
+using engine::OtpType;
+using otpd::testing::Daemon;
+using otpd::testing::HttpClient;
+using otpd::testing::HttpReply;
+using otpd::testing::LineClient;
+using otpd::testing::TempDir;
+
+const std::string kDevices = "/v1.0/directory/authenticationMethodDevices/hardwareOathDevices";
+
+std::string Methods(const std::string& upn, const std::string& kind) {
+  return "/v1.0/users/" + upn + "/authentication/" + kind;
+}
+
+// A 20-byte seed for `n`, and the Base32 the API takes.
+std::string SeedFor(const std::string& n) {
+  std::string seed = "admin-api-seed-" + n;
+  seed.resize(20, '#');
+  return seed;
+}
+std::string Base32Of(const std::string& seed) {
+  return base::Base32Encode({reinterpret_cast<const uint8_t*>(seed.data()), seed.size()},
+                            /*pad=*/false);
+}
+
+class AdminApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    // One token that the verify socket already knows, so that the daemon starts with data.
+    std::vector<TestToken> tokens = {
+        {"BASE1", "base@example.com", SeedFor("base"), {.type = OtpType::kHotp}}};
+    if (!PrepareDataDir(DataDir(), tokens, &setup_error_)) return;
+    if (!otpd::testing::MakeTestCertificate(dir_->File("admin.crt"), dir_->File("admin.key"))) {
+      setup_error_ = "openssl could not make a test certificate";
+      return;
+    }
+    daemon_ = new Daemon();
+    if (!daemon_->Start(OTPD_PATH,
+                        DaemonArgs(DataDir(), {"--admin-listen", "127.0.0.1:0", "--admin-tls-cert",
+                                               dir_->File("admin.crt"), "--admin-tls-key",
+                                               dir_->File("admin.key")}))) {
+      setup_error_ = daemon_->log();
+    } else if (daemon_->admin_port() == 0) {
+      setup_error_ = "the daemon did not report its admin port: " + daemon_->log();
+    }
+  }
+  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+  static void TearDownTestSuite() {
+    if (daemon_ != nullptr && daemon_->running()) {
+      EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
+    }
+    delete daemon_;
+    delete dir_;
+    daemon_ = nullptr;
+    dir_ = nullptr;
+  }
+
+  static std::string DataDir() { return dir_->File("data"); }
+  static HttpClient Owner() { return HttpClient::Unix(DataDir() + "/admin.sock"); }
+  static HttpClient Remote(const std::string& key = "") {
+    HttpClient c = HttpClient::Tls(daemon_->admin_port(), dir_->File("admin.crt"));
+    c.set_bearer(key);
+    return c;
+  }
+  // Creates an API key with `roles` as the owner and returns it.
+  static std::string MakeKey(const std::string& name, const std::vector<std::string>& roles,
+                             const std::string& user = "") {
+    json::array r;
+    for (const auto& role : roles) r.emplace_back(role);
+    json::object body{{"name", name}, {"roles", r}};
+    if (!user.empty()) body["user"] = user;
+    HttpReply reply = Owner().Post("/v1.0/admin/apiKeys", body);
+    EXPECT_EQ(reply.status, 201) << reply.body;
+    json::value v = reply.Json();
+    return v.is_object() && v.as_object().contains("key") ? std::string(v.at("key").as_string())
+                                                          : std::string();
+  }
+  // Creates an unassigned device as the owner.
+  static void MakeDevice(const std::string& serial, const std::string& seed,
+                         const std::string& type = "hotp") {
+    HttpReply r = Owner().Post(kDevices, json::object{{"serialNumber", serial},
+                                                      {"secretKey", Base32Of(seed)},
+                                                      {"manufacturer", "Contoso"},
+                                                      {"model", "Hardware Token 1000"},
+                                                      {"type", type}});
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  static std::string Verify(const std::string& upn, const std::string& code) {
+    LineClient c = LineClient::Unix(DataDir() + "/verify.sock");
+    return c.Call(VerifyLine("v", upn, code));
+  }
+
+  static TempDir* dir_;
+  static Daemon* daemon_;
+  static std::string setup_error_;
+};
+
+TempDir* AdminApiTest::dir_ = nullptr;
+Daemon* AdminApiTest::daemon_ = nullptr;
+std::string AdminApiTest::setup_error_;
+
+TEST_F(AdminApiTest, HealthReadinessAndMetrics) {
+  HttpClient owner = Owner();
+  EXPECT_EQ(owner.Get("/healthz").status, 200);
+  EXPECT_EQ(owner.Get("/readyz").status, 200);
+  HttpReply metrics = owner.Get("/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_NE(metrics.body.find("# TYPE otpd_"), std::string::npos);
+  EXPECT_NE(metrics.body.find("otpd_admin_requests_total"), std::string::npos);
+  // Health is public over TCP too; metrics are not.
+  EXPECT_EQ(Remote().Get("/healthz").status, 200);
+  EXPECT_EQ(Remote().Get("/metrics").status, 401);
+}
+
+TEST_F(AdminApiTest, TcpCallersNeedAValidKey) {
+  HttpReply none = Remote().Get("/v1.0/users");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_FALSE(none.ErrorCode().empty()) << none.body;
+  EXPECT_FALSE(none.Header("request-id").empty());
+  EXPECT_EQ(Remote("otpd_not-a-real-key").Get("/v1.0/users").status, 401);
+
+  const std::string key = MakeKey("reader-for-tcp", {"reader"});
+  ASSERT_FALSE(key.empty());
+  EXPECT_EQ(Remote(key).Get("/v1.0/users").status, 200);
+  // The key is shown once: listing keys never returns it.
+  HttpReply list = Owner().Get("/v1.0/admin/apiKeys");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find(key), std::string::npos);
+
+  // Revoked: refused at once.
+  std::string id;
+  const json::value keys = list.Json();
+  for (const auto& k : keys.at("value").as_array()) {
+    if (k.at("name") == "reader-for-tcp") id = std::string(k.at("id").as_string());
+  }
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Owner().Delete("/v1.0/admin/apiKeys/" + id).status, 204);
+  EXPECT_EQ(Remote(key).Get("/v1.0/users").status, 401);
+}
+
+TEST_F(AdminApiTest, PlainHttpOnTheTlsPortIsRefused) {
+  HttpReply r = HttpClient::Tcp(daemon_->admin_port()).Get("/healthz");
+  EXPECT_NE(r.status, 200);
+}
+
+TEST_F(AdminApiTest, RoleBoundariesRefuseAndChangeNothing) {
+  const std::string reader = MakeKey("reader-roles", {"reader"});
+  const std::string auth_admin = MakeKey("authadmin-roles", {"authentication_administrator"});
+  ASSERT_FALSE(reader.empty());
+  ASSERT_FALSE(auth_admin.empty());
+
+  // A reader cannot create a device; the device does not exist afterwards.
+  HttpReply r = Remote(reader).Post(
+      kDevices, json::object{{"serialNumber", "ROLE1"}, {"secretKey", Base32Of(SeedFor("r1"))}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "accessDenied") << r.body;
+  EXPECT_EQ(Owner().Get(kDevices + "/ROLE1").status, 404);
+
+  // An authentication administrator cannot mint API keys or change roles.
+  EXPECT_EQ(Remote(auth_admin)
+                .Post("/v1.0/admin/apiKeys",
+                      json::object{{"name", "escalate"}, {"roles", json::array{"reader"}}})
+                .status,
+            403);
+  EXPECT_EQ(
+      Owner().Put("/v1.0/users/victim@example.com", json::object{{"displayName", "Victim"}}).status,
+      201);
+  HttpReply escalate =
+      Remote(auth_admin)
+          .Patch("/v1.0/users/victim@example.com",
+                 json::object{{"roles", json::array{"authentication_administrator"}}});
+  EXPECT_EQ(escalate.status, 403) << escalate.body;
+  HttpReply user = Owner().Get("/v1.0/users/victim@example.com");
+  ASSERT_EQ(user.status, 200);
+  EXPECT_EQ(user.body.find("authentication_administrator"), std::string::npos) << user.body;
+
+  // The reader reads; the authentication administrator manages methods.
+  EXPECT_EQ(Remote(reader).Get("/v1.0/users/victim@example.com").status, 200);
+  HttpReply email = Remote(auth_admin)
+                        .Post(Methods("victim@example.com", "emailMethods"),
+                              json::object{{"emailAddress", "v@example.org"}});
+  EXPECT_EQ(email.status, 201) << email.body;
+  EXPECT_EQ(Remote(reader)
+                .Post(Methods("victim@example.com", "emailMethods"),
+                      json::object{{"emailAddress", "w@example.org"}})
+                .status,
+            403);
+}
+
+TEST_F(AdminApiTest, HardwareTokenLifecycleAgreesWithTheVerifySocket) {
+  const std::string seed = SeedFor("life");
+  const TestToken t{"LIFE1", "life@example.com", seed, {.type = OtpType::kHotp}};
+  MakeDevice(t.serial, seed);
+  HttpClient owner = Owner();
+
+  HttpReply device = owner.Get(kDevices + "/LIFE1");
+  ASSERT_EQ(device.status, 200) << device.body;
+  json::value d = device.Json();
+  EXPECT_TRUE(d.at("secretKey").is_null()) << "the seed never leaves the daemon";
+  EXPECT_EQ(d.at("status"), "available");
+  EXPECT_EQ(d.at("manufacturer"), "Contoso");
+  EXPECT_EQ(device.body.find(Base32Of(seed)), std::string::npos);
+
+  // Filtering and updating.
+  HttpReply filtered = owner.Get(kDevices + "?$filter=serialNumber%20eq%20'LIFE1'");
+  ASSERT_EQ(filtered.status, 200) << filtered.body;
+  EXPECT_EQ(filtered.Json().at("value").as_array().size(), 1u);
+  EXPECT_EQ(owner.Patch(kDevices + "/LIFE1", json::object{{"model", "Mark II"}}).status, 204);
+  EXPECT_EQ(owner.Get(kDevices + "/LIFE1").Json().at("model"), "Mark II");
+
+  // Assign, then activate: a wrong code is refused and counted, the right one activates.
+  EXPECT_EQ(owner.Put("/v1.0/users/life@example.com", json::object{{"displayName", "Life"}}).status,
+            201);
+  HttpReply assigned = owner.Post(Methods(t.upn, "hardwareOathMethods"),
+                                  json::object{{"device", json::object{{"id", "LIFE1"}}}});
+  ASSERT_EQ(assigned.status, 201) << assigned.body;
+  const std::string method_id(assigned.Json().at("id").as_string());
+  EXPECT_FALSE(assigned.Header("location").empty());
+  // Not active yet: the verify socket refuses a right code.
+  EXPECT_NE(Verify(t.upn, t.Code(1)).rfind("OK", 0), 0u);
+
+  const std::string activate =
+      Methods(t.upn, "hardwareOathMethods") + "/" + method_id + "/activate";
+  std::string wrong = t.Code(0) == "000000" ? "000001" : "000000";
+  HttpReply bad = owner.Post(activate, json::object{{"verificationCode", wrong}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.body.find(wrong), std::string::npos) << "codes never echo";
+  HttpReply good = owner.Post(
+      activate, json::object{{"verificationCode", t.Code(0)}, {"displayName", "Life's token"}});
+  EXPECT_EQ(good.status, 204) << good.body;
+  EXPECT_EQ(owner.Get(kDevices + "/LIFE1").Json().at("status"), "activated");
+
+  // The activation code is spent; the next one signs in once.
+  EXPECT_EQ(Verify(t.upn, t.Code(0)), "FAIL\tv\treason=replayed");
+  EXPECT_EQ(Verify(t.upn, t.Code(1)).rfind("OK", 0), 0u);
+  EXPECT_EQ(Verify(t.upn, t.Code(1)), "FAIL\tv\treason=replayed");
+
+  // Deactivated: refused at once by the verify socket (the fence), and listed as such.
+  EXPECT_EQ(owner
+                .Post(Methods(t.upn, "hardwareOathMethods") + "/" + method_id + "/deactivate",
+                      json::object{})
+                .status,
+            204);
+  EXPECT_NE(Verify(t.upn, t.Code(2)).rfind("OK", 0), 0u);
+  // Unassigned, then deleted; a deleted device is gone.
+  EXPECT_EQ(owner.Delete(Methods(t.upn, "hardwareOathMethods") + "/" + method_id).status, 204);
+  EXPECT_EQ(owner.Delete(kDevices + "/LIFE1").status, 204);
+  EXPECT_EQ(owner.Get(kDevices + "/LIFE1").status, 404);
+}
+
+TEST_F(AdminApiTest, DeletedAndReimportedTokenKeepsItsWatermark) {
+  const std::string seed = SeedFor("reimport");
+  const TestToken t{"REIMP1", "reimport@example.com", seed, {.type = OtpType::kHotp}};
+  HttpClient owner = Owner();
+  ASSERT_EQ(owner.Put("/v1.0/users/reimport@example.com", json::object{}).status, 201);
+  MakeDevice(t.serial, seed);
+  HttpReply r =
+      owner.Post(Methods(t.upn, "hardwareOathMethods") + "/assignAndActivateBySerialNumber",
+                 json::object{{"serialNumber", t.serial}, {"verificationCode", t.Code(0)}});
+  ASSERT_EQ(r.status, 204) << r.body;
+  ASSERT_EQ(Verify(t.upn, t.Code(1)).rfind("OK", 0), 0u);
+  ASSERT_EQ(Verify(t.upn, t.Code(2)).rfind("OK", 0), 0u);
+
+  // The attack: delete the token, import the same seed again, replay the codes seen before.
+  HttpReply methods = owner.Get(Methods(t.upn, "hardwareOathMethods"));
+  ASSERT_EQ(methods.status, 200);
+  const json::value listed = methods.Json();
+  const std::string id(listed.at("value").as_array().at(0).at("id").as_string());
+  ASSERT_EQ(owner.Delete(Methods(t.upn, "hardwareOathMethods") + "/" + id).status, 204);
+  ASSERT_EQ(owner.Delete(kDevices + "/" + t.serial).status, 204);
+  MakeDevice(t.serial, seed);
+  r = owner.Post(Methods(t.upn, "hardwareOathMethods") + "/assignAndActivateBySerialNumber",
+                 json::object{{"serialNumber", t.serial}, {"verificationCode", t.Code(1)}});
+  EXPECT_NE(r.status, 204) << "an old code activated a re-imported token: " << r.body;
+  r = owner.Post(Methods(t.upn, "hardwareOathMethods") + "/assignAndActivateBySerialNumber",
+                 json::object{{"serialNumber", t.serial}, {"verificationCode", t.Code(3)}});
+  ASSERT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(Verify(t.upn, t.Code(2)), "FAIL\tv\treason=replayed");
+  EXPECT_EQ(Verify(t.upn, t.Code(4)).rfind("OK", 0), 0u);
+}
+
+TEST_F(AdminApiTest, ConcurrentActivationsActivateOnce) {
+  const std::string seed = SeedFor("race");
+  const TestToken t{"RACE1", "race@example.com", seed, {.type = OtpType::kHotp}};
+  HttpClient owner = Owner();
+  ASSERT_EQ(owner.Put("/v1.0/users/race@example.com", json::object{}).status, 201);
+  MakeDevice(t.serial, seed);
+  HttpReply assigned = owner.Post(Methods(t.upn, "hardwareOathMethods"),
+                                  json::object{{"device", json::object{{"id", t.serial}}}});
+  ASSERT_EQ(assigned.status, 201);
+  const std::string activate = Methods(t.upn, "hardwareOathMethods") + "/" +
+                               std::string(assigned.Json().at("id").as_string()) + "/activate";
+  std::atomic<int> activated{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      HttpReply r = Owner().Post(activate, json::object{{"verificationCode", t.Code(0)}});
+      if (r.status == 204) ++activated;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(activated.load(), 1);
+  EXPECT_EQ(Verify(t.upn, t.Code(0)), "FAIL\tv\treason=replayed");
+}
+
+TEST_F(AdminApiTest, SoftwareTokenEnrolmentRoundTrip) {
+  HttpClient owner = Owner();
+  const std::string upn = "app@example.com";
+  ASSERT_EQ(owner.Put("/v1.0/users/" + upn, json::object{{"displayName", "App User"}}).status, 201);
+  HttpReply enrol =
+      owner.Post(Methods(upn, "softwareOathMethods"), json::object{{"displayName", "Phone app"}});
+  ASSERT_EQ(enrol.status, 201) << enrol.body;
+  EXPECT_EQ(enrol.Header("cache-control"), "no-store");
+  json::value e = enrol.Json();
+  const std::string secret(e.at("secretKey").as_string());
+  const std::string id(e.at("id").as_string());
+  EXPECT_EQ(std::string(e.at("otpauthUri").as_string()).rfind("otpauth://totp/", 0), 0u);
+  EXPECT_NE(std::string(e.at("qrCodeSvg").as_string()).find("<svg"), std::string::npos);
+
+  auto seed = base::Base32Decode(secret);
+  ASSERT_TRUE(seed.ok());
+  const TestToken t{"app", upn, std::string(seed->view()), {}};
+
+  // Not confirmed: no sign-in, and the secret is never shown again.
+  EXPECT_NE(Verify(upn, t.Code(0)).rfind("OK", 0), 0u);
+  HttpReply again = owner.Get(Methods(upn, "softwareOathMethods") + "/" + id);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(again.body.find(secret), std::string::npos);
+
+  HttpReply wrong = owner.Post(Methods(upn, "softwareOathMethods") + "/" + id + "/confirm",
+                               json::object{{"verificationCode", "12345"}});
+  EXPECT_EQ(wrong.status, 400) << wrong.body;
+  HttpReply confirm = owner.Post(Methods(upn, "softwareOathMethods") + "/" + id + "/confirm",
+                                 json::object{{"verificationCode", t.Code(0)}});
+  ASSERT_EQ(confirm.status, 204) << confirm.body;
+  EXPECT_EQ(Verify(upn, t.Code(0)), "FAIL\tv\treason=replayed");
+  EXPECT_EQ(Verify(upn, t.Code(1)).rfind("OK", 0), 0u);
+
+  // Listed among the user's methods; deleted, it signs in no more.
+  HttpReply all = owner.Get(Methods(upn, "methods"));
+  ASSERT_EQ(all.status, 200);
+  EXPECT_NE(all.body.find("softwareOathAuthenticationMethod"), std::string::npos) << all.body;
+  EXPECT_EQ(owner.Delete(Methods(upn, "softwareOathMethods") + "/" + id).status, 204);
+  EXPECT_NE(Verify(upn, t.Code(2)).rfind("OK", 0), 0u);
+  EXPECT_EQ(daemon_->log().find(secret), std::string::npos);
+}
+
+TEST_F(AdminApiTest, PhoneNumbersAreMaskedForLesserRoles) {
+  HttpClient owner = Owner();
+  const std::string upn = "phone@example.com";
+  ASSERT_EQ(owner.Put("/v1.0/users/" + upn, json::object{}).status, 201);
+  HttpReply added =
+      owner.Post(Methods(upn, "phoneMethods"),
+                 json::object{{"phoneNumber", "+1 2065550123"}, {"phoneType", "mobile"}});
+  ASSERT_EQ(added.status, 201) << added.body;
+  const std::string id(added.Json().at("id").as_string());
+  EXPECT_EQ(owner.Get(Methods(upn, "phoneMethods") + "/" + id).Json().at("phoneNumber"),
+            "+1 2065550123");
+  const std::string reader = MakeKey("reader-phone", {"reader"});
+  HttpReply masked = Remote(reader).Get(Methods(upn, "phoneMethods") + "/" + id);
+  ASSERT_EQ(masked.status, 200);
+  EXPECT_EQ(masked.body.find("2065550123"), std::string::npos) << masked.body;
+  EXPECT_EQ(owner.Post(Methods(upn, "phoneMethods") + "/" + id + "/enableSmsSignIn", json::object{})
+                .status,
+            204);
+  EXPECT_EQ(owner.Get(Methods(upn, "phoneMethods") + "/" + id).Json().at("smsSignInState"),
+            "ready");
+  EXPECT_EQ(owner
+                .Patch(Methods(upn, "phoneMethods") + "/" + id,
+                       json::object{{"phoneNumber", "+1 2065550199"}})
+                .status,
+            204);
+  EXPECT_EQ(owner.Delete(Methods(upn, "phoneMethods") + "/" + id).status, 204);
+  EXPECT_EQ(owner.Get(Methods(upn, "phoneMethods") + "/" + id).status, 404);
+}
+
+TEST_F(AdminApiTest, HostileRequestsGetClearErrors) {
+  HttpClient owner = Owner();
+  // Not JSON.
+  HttpReply r = owner.Request("POST", "/v1.0/users/x@example.com/authentication/emailMethods",
+                              "{not json", "application/json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.ErrorCode(), "invalidRequest") << r.body;
+  // An unknown field is named.
+  ASSERT_EQ(owner.Put("/v1.0/users/hostile@example.com", json::object{}).status, 201);
+  r = owner.Post(Methods("hostile@example.com", "emailMethods"),
+                 json::object{{"emailAddress", "a@example.org"}, {"isAdmin", true}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("isAdmin"), std::string::npos) << r.body;
+  // A wrong type is named.
+  r = owner.Post(Methods("hostile@example.com", "emailMethods"),
+                 json::object{{"emailAddress", 42}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("emailAddress"), std::string::npos) << r.body;
+  // A secret that is not Base32, in the second of two devices: nothing is stored.
+  r = owner.Post(
+      kDevices,
+      json::array{json::object{{"serialNumber", "HOST1"}, {"secretKey", Base32Of(SeedFor("h1"))}},
+                  json::object{{"serialNumber", "HOST2"}, {"secretKey", "not base32!"}}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("[1].secretKey"), std::string::npos) << r.body;
+  EXPECT_EQ(owner.Get(kDevices + "/HOST1").status, 404);
+  // Too large a body: refused before it is read.
+  r = owner.Request("POST", Methods("hostile@example.com", "emailMethods"),
+                    std::string(2 * 1024 * 1024, ' '), "application/json");
+  EXPECT_EQ(r.status, 413);
+  // Unknown users, ids, paths and verbs.
+  EXPECT_EQ(owner.Get("/v1.0/users/nobody@example.com").status, 404);
+  EXPECT_EQ(owner.Get(Methods("hostile@example.com", "phoneMethods") + "/nope").status, 404);
+  EXPECT_EQ(owner.Get("/v1.0/nothing-here").status, 404);
+  EXPECT_EQ(owner.Request("PUT", kDevices).status, 405);
+  // Bad OData.
+  r = owner.Get(kDevices + "?$filter=serialNumber%20gt%201");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("$filter"), std::string::npos) << r.body;
+  r = owner.Get("/v1.0/users?$top=-1");
+  EXPECT_EQ(r.status, 400);
+  // The daemon is still serving.
+  EXPECT_EQ(owner.Get("/healthz").status, 200);
+}
+
+TEST_F(AdminApiTest, UsersArePagedAndChangesAudited) {
+  HttpClient owner = Owner();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(owner
+                  .Put("/v1.0/users/page" + std::to_string(i) + "@example.com",
+                       json::object{{"displayName", "Page " + std::to_string(i)}})
+                  .status,
+              201);
+  }
+  std::set<std::string> seen;
+  std::string next = "/v1.0/users?$top=2&$filter=startswith(userPrincipalName,'page')";
+  int pages = 0;
+  while (!next.empty() && pages < 10) {
+    HttpReply r = owner.Get(next);
+    ASSERT_EQ(r.status, 200) << r.body;
+    json::value v = r.Json();
+    EXPECT_LE(v.at("value").as_array().size(), 2u);
+    for (const auto& u : v.at("value").as_array()) {
+      EXPECT_TRUE(seen.insert(std::string(u.at("userPrincipalName").as_string())).second);
+    }
+    next.clear();
+    if (const auto* link = v.as_object().if_contains("@odata.nextLink")) {
+      next = std::string(link->as_string());
+      // Links are absolute only when the origin is known; over the Unix socket, keep the path.
+      if (auto slash = next.find("/v1.0/"); slash != std::string::npos) next = next.substr(slash);
+    }
+    ++pages;
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_EQ(pages, 3);
+
+  HttpReply changed =
+      owner.Patch("/v1.0/users/page0@example.com", json::object{{"displayName", "Renamed"}});
+  ASSERT_EQ(changed.status, 204) << changed.body;
+  const std::string request_id = changed.Header("request-id");
+  ASSERT_FALSE(request_id.empty());
+  HttpReply audit = owner.Get("/v1.0/audit?target=user%2Fpage0%40example.com");
+  ASSERT_EQ(audit.status, 200);
+  EXPECT_NE(audit.body.find(request_id), std::string::npos)
+      << "the change is audited with its id: " << audit.body;
+}
+
+// A daemon of its own with a small activation budget.
+TEST(AdminApiLimitsTest, ActivationsAreRateLimited) {
+  TempDir dir;
+  const std::string data = dir.File("data");
+  std::string error;
+  ASSERT_TRUE(PrepareDataDir(data, {}, &error)) << error;
+  otpd::testing::WriteFile(
+      dir.File("otpd.toml"),
+      "[admin]\nactivations_per_window = 3\nactivation_window_seconds = 600\n");
+  Daemon daemon;
+  ASSERT_TRUE(daemon.Start(OTPD_PATH, DaemonArgs(data, {"--config", dir.File("otpd.toml")})))
+      << daemon.log();
+  HttpClient owner = HttpClient::Unix(data + "/admin.sock");
+  ASSERT_EQ(owner.Put("/v1.0/users/limit@example.com", json::object{}).status, 201);
+  const std::string seed = SeedFor("limit");
+  ASSERT_EQ(owner
+                .Post(kDevices, json::object{{"serialNumber", "LIM1"},
+                                             {"secretKey", Base32Of(seed)},
+                                             {"type", "hotp"}})
+                .status,
+            201);
+  const std::string by_serial =
+      Methods("limit@example.com", "hardwareOathMethods") + "/assignAndActivateBySerialNumber";
+  for (int i = 0; i < 3; ++i) {
+    HttpReply r = owner.Post(
+        by_serial, json::object{{"serialNumber", "LIM1"}, {"verificationCode", "000000"}});
+    EXPECT_EQ(r.status, 400) << r.body;
+  }
+  HttpReply limited =
+      owner.Post(by_serial, json::object{{"serialNumber", "LIM1"}, {"verificationCode", "000000"}});
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.ErrorCode(), "activityLimitReached");
+  EXPECT_EQ(limited.Header("retry-after"), "600");
+  EXPECT_EQ(daemon.Stop(SIGTERM), 0) << daemon.log();
+}
+
+}  // namespace
+}  // namespace otpd::e2e

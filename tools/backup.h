@@ -1,0 +1,35 @@
+// Writing a backup of an open data directory: a consistent RocksDB checkpoint and a manifest
+// (tools/backup_manifest.h), published under DEST only once complete (it is built as
+// DEST.incomplete and renamed). Shared by `otpctl backup` (on a stopped daemon's directory) and
+// the running daemon's online backup (POST /v1.0/admin/backup).
+
+#ifndef OTPD_TOOLS_BACKUP_H_
+#define OTPD_TOOLS_BACKUP_H_
+
+#include <string>
+
+#include "base/statusor.h"
+#include "tools/backup_manifest.h"
+#include "tools/data_dir.h"
+
+namespace otpd::tools {
+
+// True when something (a file, a directory, a dangling link) is at `path`.
+bool PathExists(const std::string& path);
+// fsyncs the directory `dir` (so that entries created or renamed in it are durable).
+base::Status SyncDirectory(const std::string& dir);
+// The absolute parent directory of `path`.
+std::string ParentDirectory(const std::string& path);
+// Renames the finished `tmp` to `dest` and makes the rename durable.
+base::Status PublishDirectory(const std::string& tmp, const std::string& dest);
+// The number of token records in `store`.
+base::StatusOr<uint64_t> CountTokens(const storage::Store& store);
+
+// Backs up `dir` (opened from `data_dir`) to `dest`, which must not exist. AlreadyExists when it
+// (or a leftover DEST.incomplete) does; nothing is left behind on failure.
+base::StatusOr<BackupManifest> WriteBackup(const DataDir& dir, const std::string& data_dir,
+                                           const std::string& dest);
+
+}  // namespace otpd::tools
+
+#endif  // OTPD_TOOLS_BACKUP_H_
