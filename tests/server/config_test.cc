@@ -182,8 +182,9 @@ TEST_F(ConfigTest, ReloadReturnsRuntimeFieldsAndNamesRestartOnes) {
   EXPECT_EQ(runtime->log_level, spdlog::level::warn);
   ASSERT_EQ(runtime->tcp_clients.size(), 1u);
   EXPECT_EQ(runtime->tcp_clients.count("web"), 1u);
+  // The sockets' default paths are in the data directory: they move with it.
   EXPECT_EQ(runtime->needs_restart,
-            (std::vector<std::string>{"data_dir", "socket", "limits.max_line"}));
+            (std::vector<std::string>{"data_dir", "socket", "admin_socket", "limits.max_line"}));
 
   Write("otpd.toml", "data_dir = \"/d\"\n[limits]\nmax_in_flight = \"many\"\n");
   EXPECT_FALSE(ReloadServerConfig(*running).ok());
