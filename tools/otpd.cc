@@ -15,7 +15,7 @@
 #include "server/io_runner.h"
 #include "server/verify_server.h"
 #include "service/sign_in_verifier.h"
-#include "tools/data_dir.h"
+#include "tools/open_store.h"
 
 namespace {
 
@@ -66,13 +66,9 @@ int Run(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z otpd %l: %v");
   spdlog::set_level(config->log_level);
 
-  auto dir = otpd::tools::OpenDataDir(
-      otpd::tools::DataDirOptions{.data_dir = config->data_dir,
-                                  .key_file = config->key_file,
-                                  .access = otpd::tools::DataDirAccess::kOpenOrCreate,
-                                  .allow_key_in_data_dir = config->insecure_key_in_data_dir});
+  auto dir = otpd::tools::OpenDaemonStore(*config);
   if (!dir.ok()) {
-    spdlog::error("cannot open data directory: {}", dir.status().message());
+    spdlog::error("cannot open the store: {}", dir.status().message());
     return 1;
   }
   ErrorLog storage_errors("storage error, sign-ins answered unavailable");
@@ -86,6 +82,13 @@ int Run(int argc, char** argv) {
                                    : otpd::storage::Durability::kRelaxed;
   otpd::service::SignInVerifier verifier(*dir->store, *dir->keys, *otpd::base::RealClock::Get(),
                                          options);
+  // Other nodes' changes to users and tokens (a store shared through etcd) leave this cache.
+  if (otpd::base::Status s = dir->WatchForChanges(
+          &verifier, [](std::string_view why) { spdlog::warn("{}", why); });
+      !s.ok()) {
+    spdlog::error("cannot watch the store for other nodes' changes: {}", s.message());
+    return 1;
+  }
   auto runner = std::make_shared<otpd::server::IoRunner>(config->io_threads);
   otpd::server::VerifyServer server(*config, &verifier, *otpd::base::RealClock::Get(), runner);
   if (otpd::base::Status s = server.Start(); !s.ok()) {
@@ -93,7 +96,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   runner->Start();
-  spdlog::info("started: data_dir={} socket={} tcp_port={} durability={}", config->data_dir,
+  spdlog::info("started: {} socket={} tcp_port={} durability={}", dir->description,
                server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
                server.tcp_port(), otpd::server::DurabilityName(config->durability));
 
@@ -120,6 +123,7 @@ int Run(int argc, char** argv) {
   runner->Stop();
   // In this order: loads still queued finish (they read the Store and submit commits), then the
   // commit pipeline drains (its completions call back into the verifier), then RocksDB closes.
+  dir->StopWatching();
   verifier.StopLoading();
   dir->store->Close();
   dir->store.reset();
