@@ -17,11 +17,14 @@
 namespace otpd::storage::etcd_internal {
 
 // What is known of one etcd key: otpd's version (0: absent), etcd's mod_revision (0: absent) and
-// the cluster revision at which this was true.
+// the cluster revision at which this was true. `vouched`: this process's callers may know this
+// version, because a Read or Scan returned it to them or this process wrote it; a state learnt
+// only from etcd's answer to a commit (another node wrote it) is not vouched for.
 struct KeyState {
   uint64_t version = 0;
   int64_t mod_revision = 0;
   int64_t seen_at = 0;
+  bool vouched = false;
 };
 
 // EtcdOptions without the connection (which holds a secret and is not copied).
@@ -62,9 +65,11 @@ class EtcdBackend final : public CommitBackend {
   void Learn(const std::string& key, const KeyState& state) const;
   void Forget(const std::string& key) const;
   std::optional<KeyState> Known(const std::string& key) const;
-  bool LearnsFrom(Namespace ns) const {
-    return ns == Namespace::kUsers || ns == Namespace::kState;
-  }
+  bool LearnsFrom(Namespace ns) const { return ns == Namespace::kUsers || ns == Namespace::kState; }
+  // Whether `full_key` is in a namespace whose conditions need vouched states (LearnsFrom): the
+  // sign-in path chains commits of a user's state on versions it predicts, and a version that
+  // another node wrote must never satisfy such a prediction (etcd_store.h, "Conditions").
+  bool Tracked(std::string_view full_key) const;
 
   const std::shared_ptr<EtcdClient> client_;
   const BackendSettings options_;

@@ -20,9 +20,9 @@ constexpr int kMaxAttempts = 16;
 constexpr size_t kRequestSlack = 16 << 10;
 
 base::Status CorruptAt(std::string_view key) {
-  return base::DataLossError("etcd key " + base::HexEncode(std::span<const uint8_t>(
-                                               reinterpret_cast<const uint8_t*>(key.data()),
-                                               key.size())) +
+  return base::DataLossError("etcd key " +
+                             base::HexEncode(std::span<const uint8_t>(
+                                 reinterpret_cast<const uint8_t*>(key.data()), key.size())) +
                              " does not hold an otpd record");
 }
 
@@ -80,7 +80,8 @@ class EtcdBackend::Plan {
         need = true;
         return std::nullopt;
       }
-      if (!compares_.contains(key) && new_compares.emplace(key, state->second.mod_revision).second) {
+      if (!compares_.contains(key) &&
+          new_compares.emplace(key, state->second.mod_revision).second) {
         bytes += 2 * key.size() + 48;  // the compare and the failure branch's range
       }
       return state->second.version;
@@ -89,9 +90,19 @@ class EtcdBackend::Plan {
     for (const auto& c : batch.conditions()) {
       std::string key = backend_.FullKey(c.ns, c.key);
       std::optional<uint64_t> current = lookup(key);
-      if (!current || *current == c.version) continue;
-      *why = "version conflict on " + std::string(NamespaceName(c.ns)) + "/" + c.key +
-             ": expected " + std::to_string(c.version) + ", found " + std::to_string(*current);
+      if (!current) continue;
+      if (*current == c.version) {
+        if (c.version == 0 || Vouched(key, delta)) continue;
+        // The version asked for exists, but another node wrote it: the caller can only have
+        // predicted it from a write of its own that did not happen (a chain of commits whose
+        // first failed). Equal numbers, different records.
+        *why = "version conflict on " + std::string(NamespaceName(c.ns)) + "/" + c.key +
+               ": version " + std::to_string(c.version) +
+               " was written by another node, not the one expected";
+      } else {
+        *why = "version conflict on " + std::string(NamespaceName(c.ns)) + "/" + c.key +
+               ": expected " + std::to_string(c.version) + ", found " + std::to_string(*current);
+      }
       aborted = true;
       break;
     }
@@ -149,6 +160,7 @@ class EtcdBackend::Plan {
   }
 
   bool empty() const { return compares_.empty() && changes_.empty(); }
+
   const std::map<std::string, int64_t>& compares() const { return compares_; }
   const std::map<std::string, Change>& changes() const { return changes_; }
 
@@ -176,6 +188,15 @@ class EtcdBackend::Plan {
   }
 
  private:
+  // Whether a condition met by the version of `key` may rely on it: a version this Txn gives the
+  // key, one the caller may have seen, or any version outside the tracked namespaces.
+  bool Vouched(const std::string& key,
+               const std::unordered_map<std::string, uint64_t>& delta) const {
+    if (delta.contains(key) || overlay_.contains(key) || !backend_.Tracked(key)) return true;
+    auto state = known_.find(key);
+    return state != known_.end() && state->second.vouched;
+  }
+
   const EtcdBackend& backend_;
   const StateMap& known_;
   size_t budget_;
@@ -201,11 +222,27 @@ std::string EtcdBackend::FullKey(Namespace ns, std::string_view key) const {
   return k;
 }
 
+bool EtcdBackend::Tracked(std::string_view full_key) const {
+  for (Namespace ns : {Namespace::kUsers, Namespace::kState}) {
+    if (full_key.starts_with(NamespacePrefix(ns))) return true;
+  }
+  return false;
+}
+
 void EtcdBackend::Learn(const std::string& key, const KeyState& state) const {
   base::MutexLock lock(states_mu_);
   auto it = states_.find(key);
   if (it != states_.end()) {
-    if (it->second.seen_at <= state.seen_at) it->second = state;
+    // The same record seen again (e.g. in a failed Txn's answer) stays vouched for.
+    const bool same =
+        it->second.mod_revision == state.mod_revision && it->second.version == state.version;
+    if (it->second.seen_at <= state.seen_at) {
+      const bool vouched = state.vouched || (same && it->second.vouched);
+      it->second = state;
+      it->second.vouched = vouched;
+    } else if (same && state.vouched) {
+      it->second.vouched = true;
+    }
     return;
   }
   if (states_.size() >= options_.key_state_entries) states_.clear();
@@ -231,6 +268,7 @@ base::StatusOr<std::optional<Record>> EtcdBackend::Read(Namespace ns, std::strin
   etcdserverpb::RangeResponse response;
   OTPD_RETURN_IF_ERROR(client_->Range(request, &response));
   OTPD_ASSIGN_OR_RETURN(KeyState state, StateOf(response, full));
+  state.vouched = true;  // the caller is about to see this version
   if (LearnsFrom(ns)) Learn(full, state);
   if (response.kvs_size() == 0) return std::optional<Record>();
   return internal::DecodeRecord(response.kvs(0).value());
@@ -255,6 +293,12 @@ base::Status EtcdBackend::Scan(Namespace ns, std::string_view prefix, std::strin
     for (const mvccpb::KeyValue& kv : response.kvs()) {
       std::optional<Record> record = internal::DecodeRecord(kv.value());
       if (!record) return CorruptAt(kv.key());
+      if (LearnsFrom(ns)) {
+        Learn(kv.key(), KeyState{.version = record->version,
+                                 .mod_revision = kv.mod_revision(),
+                                 .seen_at = revision,
+                                 .vouched = true});
+      }
       std::string_view key = std::string_view(kv.key()).substr(ns_prefix.size());
       OTPD_ASSIGN_OR_RETURN(bool more, fn(key, *record));
       if (!more) return base::OkStatus();
@@ -361,7 +405,8 @@ size_t EtcdBackend::CommitSome(std::span<GroupMember> members, size_t first, Sta
     if (plan.empty()) return end;  // nothing to write or check (empty batches, refusals)
 
     etcdserverpb::TxnResponse response;
-    base::Status sent = client_->Txn(plan.Request(), &response, /*read_only=*/plan.changes().empty());
+    base::Status sent =
+        client_->Txn(plan.Request(), &response, /*read_only=*/plan.changes().empty());
     if (!sent.ok()) {
       // Whether it was applied is unknown: nobody may rely on what we knew of these keys, and
       // no later member of the group may be decided on them either.
@@ -378,9 +423,9 @@ size_t EtcdBackend::CommitSome(std::span<GroupMember> members, size_t first, Sta
       }
       for (const auto& [key, change] : plan.changes()) {
         KeyState state{change.is_delete ? 0 : change.version, change.is_delete ? 0 : revision,
-                       revision};
+                       revision, /*vouched=*/true};
         known[key] = state;
-        if (change.inserted) {
+        if (change.inserted && !Tracked(key)) {
           Forget(key);
         } else {
           Learn(key, state);
@@ -393,12 +438,20 @@ size_t EtcdBackend::CommitSome(std::span<GroupMember> members, size_t first, Sta
     size_t i = 0;
     for (const auto& [key, unused] : plan.compares()) {
       if (static_cast<int>(i) >= response.responses_size()) break;
-      etcdserverpb::RangeResponse range = response.responses(static_cast<int>(i++)).response_range();
+      etcdserverpb::RangeResponse range =
+          response.responses(static_cast<int>(i++)).response_range();
       range.mutable_header()->set_revision(revision);
       base::StatusOr<KeyState> state = StateOf(range, key);
       if (!state.ok()) {
         for (size_t j = first; j < members.size(); ++j) members[j].result = state.status();
         return members.size();
+      }
+      // Unchanged keys (a compare of this Txn that held) keep their standing; a changed one was
+      // written by another node and is not vouched for until a caller reads it.
+      if (auto it = known.find(key); it != known.end() && it->second.vouched &&
+                                     it->second.mod_revision == state->mod_revision &&
+                                     it->second.version == state->version) {
+        state->vouched = true;
       }
       known[key] = *state;
       Learn(key, *state);

@@ -1,4 +1,4 @@
-// The etcd v3 Store: several otpd nodes share one etcd cluster (docs/etcd.md).
+// The etcd v3 Store: several otpd nodes share one etcd cluster (docs/scale-out.md).
 //
 // Layout: every record is the etcd key <prefix><namespace>/<key> ("/otpd/users/alice@x"); its
 // value is an 8-byte big-endian otpd version followed by the record's value, as in RocksDB
@@ -15,6 +15,14 @@
 // of another batch or another node. A group that exceeds etcd's limits (max_txn_ops, request
 // bytes) is written as several Txns, never splitting a batch; a batch that alone exceeds them
 // fails with InvalidArgumentError. Every etcd write is durable (Raft); kRelaxed is durable too.
+//
+// Conditions: in the users and state namespaces, RequireVersion(v) with v > 0 holds only when
+// the key is at version v as this process knows it: returned by a Get or a Scan, or written by
+// one of its own commits. Versions count writes per key, so another node's write can give a key
+// the very version number a caller predicted from a commit of its own that then failed (the
+// sign-in path chains a user's commits that way); such a batch fails with AbortedError instead
+// of overwriting the other node's record. A caller that reads the key again may then rely on the
+// version it read.
 //
 // Errors: a cluster that cannot be reached, has no leader or does not answer within the timeout
 // gives UnavailableError, never a wrong OK. A Txn whose outcome is unknown is not sent again; its

@@ -84,6 +84,13 @@ class EtcdCluster {
   std::vector<Member> members_;
 };
 
+// Why a test that needs etcd is skipped when EtcdCluster::Binary() is empty. Only a missing etcd
+// skips: every other failure to start a cluster fails the test. CI installs etcd
+// (scripts/deps.sh), so there the tests always run.
+inline constexpr char kEtcdMissing[] =
+    "etcd is not installed (/usr/bin/etcd; Debian package etcd-server, which scripts/deps.sh "
+    "installs): test skipped";
+
 // One 3-member cluster for the whole test process, started on first use and stopped at exit
 // (CTest runs every test in a process of its own, so this is one cluster per test there). Null
 // with `error` filled when it cannot start.
