@@ -39,6 +39,9 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
   void SetUp() override {
 #ifdef OTPD_HAVE_ETCD
     if (GetParam().backend == Backend::kEtcd) {
+      if (otpd::testing::EtcdCluster::Binary().empty()) {
+        GTEST_SKIP() << otpd::testing::kEtcdMissing;
+      }
       std::string error;
       etcd_ = otpd::testing::SharedEtcdCluster(&error);
       ASSERT_NE(etcd_, nullptr) << error;
