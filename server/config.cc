@@ -90,8 +90,8 @@ const std::vector<Option>& Options() {
        .flag = "--store",
        .value_name = "rocksdb|etcd",
        .help = "Where records are kept: \"rocksdb\" in data_dir, or \"etcd\" on the etcd cluster "
-               "of etcd_endpoints, which several otpd nodes may share (docs/etcd.md). The master "
-               "key stays in key_file either way.",
+               "of etcd_endpoints, which several otpd nodes may share (docs/scale-out.md). The "
+               "master key stays in key_file either way.",
        .kind = Kind::kChoice,
        .choices = {"rocksdb", "etcd"},
        .get = [](const ServerConfig& c) -> Value { return std::string(StoreKindName(c.store)); },

@@ -80,7 +80,7 @@ struct RuntimeConfig {
 // Where the daemon keeps its records.
 enum class StoreKind : uint8_t {
   kRocksDb,  // the data directory (default)
-  kEtcd,     // an etcd v3 cluster, shared by several otpd nodes (docs/etcd.md)
+  kEtcd,     // an etcd v3 cluster, shared by several otpd nodes (docs/scale-out.md)
 };
 
 struct ServerConfig {

@@ -1,5 +1,5 @@
 // The daemon's store, as its configuration says: the RocksDB data directory (tools/data_dir.h)
-// or an etcd cluster that several otpd nodes share (storage/etcd/, docs/etcd.md), with the key
+// or an etcd cluster that several otpd nodes share (storage/etcd/, docs/scale-out.md), with the key
 // ring that unseals its secrets. otpd calls OpenDaemonStore once at start.
 //
 // With etcd the master key comes from key_file (or OTPD_MASTER_KEY) exactly as with RocksDB, but
