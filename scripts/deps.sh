@@ -13,6 +13,8 @@ packages=(
   openssl libexpat1-dev
   clang libclang-rt-14-dev
   libpam0g-dev pamtester
+  etcd-server etcd-client
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc golang-etcd-server-dev
 )
 
 missing=()

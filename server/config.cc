@@ -27,10 +27,11 @@ using base::StatusOr;
 
 // ---- the options ------------------------------------------------------------------------------
 
-// An option's value: text, a number (in the unit its key names), or a switch.
-using Value = std::variant<std::string, uint64_t, bool>;
+// An option's value: text, a number (in the unit its key names), a switch, or a list of texts.
+using Value = std::variant<std::string, uint64_t, bool, std::vector<std::string>>;
 
-enum class Kind { kText, kNumber, kSwitch, kChoice };
+// kList: a TOML array of strings; on the command line, the items separated by commas.
+enum class Kind { kText, kNumber, kSwitch, kChoice, kList };
 
 struct Option {
   std::string_view key;         // TOML key; "table.key" inside a table
@@ -47,6 +48,7 @@ struct Option {
 };
 
 std::string Text(const Value& v) { return std::get<std::string>(v); }
+std::vector<std::string> List(const Value& v) { return std::get<std::vector<std::string>>(v); }
 uint64_t Number(const Value& v) { return std::get<uint64_t>(v); }
 std::chrono::milliseconds Millis(const Value& v) {
   return std::chrono::milliseconds(static_cast<int64_t>(Number(v)));
@@ -72,7 +74,8 @@ const std::vector<Option>& Options() {
       {.key = "data_dir",
        .flag = "--data-dir",
        .value_name = "DIR",
-       .help = "Data directory (RocksDB). Required.",
+       .help = "Data directory: RocksDB's files, and the default place of the Unix socket. "
+               "Required with store = \"rocksdb\".",
        .example = "\"/var/lib/otpd\"",
        .get = [](const ServerConfig& c) -> Value { return c.data_dir; },
        .set = [](ServerConfig& c, const Value& v) { c.data_dir = Text(v); }},
@@ -84,6 +87,90 @@ const std::vector<Option>& Options() {
        .example = "\"/etc/otpd/master.key\"",
        .get = [](const ServerConfig& c) -> Value { return c.key_file; },
        .set = [](ServerConfig& c, const Value& v) { c.key_file = Text(v); }},
+      {.key = "store",
+       .flag = "--store",
+       .value_name = "rocksdb|etcd",
+       .help = "Where records are kept: \"rocksdb\" in data_dir, or \"etcd\" on the etcd cluster "
+               "of etcd_endpoints, which several otpd nodes may share (docs/scale-out.md). The "
+               "master key stays in key_file either way.",
+       .kind = Kind::kChoice,
+       .choices = {"rocksdb", "etcd"},
+       .get = [](const ServerConfig& c) -> Value { return std::string(StoreKindName(c.store)); },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.store = Text(v) == "etcd" ? StoreKind::kEtcd : StoreKind::kRocksDb;
+           }},
+      {.key = "etcd_endpoints",
+       .flag = "--etcd-endpoints",
+       .value_name = "URL,...",
+       .help = "Client URLs of the etcd cluster's members (host:port, http:// or https://); "
+               "required with store = \"etcd\".",
+       .kind = Kind::kList,
+       .example = "[\"https://etcd1:2379\", \"https://etcd2:2379\", \"https://etcd3:2379\"]",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_endpoints; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_endpoints = List(v); }},
+      {.key = "etcd_prefix",
+       .flag = "--etcd-prefix",
+       .value_name = "PREFIX",
+       .help = "Every etcd key of this installation starts with it.",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_prefix; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_prefix = Text(v); }},
+      {.key = "etcd_ca_file",
+       .flag = "--etcd-ca-file",
+       .value_name = "PATH",
+       .help = "CA certificate (PEM) of the etcd members; turns TLS on.",
+       .example = "\"/etc/otpd/etcd-ca.pem\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_ca_file; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_ca_file = Text(v); }},
+      {.key = "etcd_cert_file",
+       .flag = "--etcd-cert-file",
+       .value_name = "PATH",
+       .help = "Client certificate (PEM) for etcd, with etcd_key_file.",
+       .example = "\"/etc/otpd/etcd-client.pem\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_cert_file; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_cert_file = Text(v); }},
+      {.key = "etcd_key_file",
+       .flag = "--etcd-key-file",
+       .value_name = "PATH",
+       .help = "Private key (PEM) of the etcd client certificate.",
+       .example = "\"/etc/otpd/etcd-client.key\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_key_file; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_key_file = Text(v); }},
+      {.key = "etcd_user",
+       .flag = "--etcd-user",
+       .value_name = "NAME",
+       .help = "etcd user to authenticate as (etcd auth enabled), with etcd_password_file.",
+       .example = "\"otpd\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_user; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_user = Text(v); }},
+      {.key = "etcd_password_file",
+       .flag = "--etcd-password-file",
+       .value_name = "PATH",
+       .help = "File whose first line is etcd_user's password (mode 0600).",
+       .example = "\"/etc/otpd/etcd.password\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_password_file; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_password_file = Text(v); }},
+      {.key = "etcd_timeout_ms",
+       .flag = "--etcd-timeout",
+       .value_name = "MS",
+       .help = "Deadline of each call to an etcd member; a read that misses it is tried on the "
+               "next member, a write answers unavailable.",
+       .kind = Kind::kNumber,
+       .min = 50,
+       .max = 60'000,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.etcd_timeout_ms}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.etcd_timeout_ms = static_cast<uint32_t>(Number(v)); }},
+      {.key = "etcd_max_txn_ops",
+       .flag = "--etcd-max-txn-ops",
+       .value_name = "N",
+       .help = "The cluster's --max-txn-ops: no transaction otpd sends has more operations.",
+       .kind = Kind::kNumber,
+       .min = 16,
+       .max = 1'000'000,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.etcd_max_txn_ops}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.etcd_max_txn_ops = static_cast<uint32_t>(Number(v)); }},
       {.key = "insecure_key_in_data_dir",
        .flag = "--insecure-key-in-data-dir",
        .help = "Accept a key file inside the data directory (a copy of the directory then opens "
@@ -466,12 +553,34 @@ StatusOr<Value> FromToml(const Option& o, const toml::node& node) {
       if (*v < 0) return Invalid(where, "out of range");
       return Value(static_cast<uint64_t>(*v));
     }
+    case Kind::kList: {
+      const toml::array* array = node.as_array();
+      if (array == nullptr) return Invalid(where, "must be an array of strings");
+      std::vector<std::string> items;
+      for (const toml::node& item : *array) {
+        std::optional<std::string> text = item.value_exact<std::string>();
+        if (!text) return Invalid(where, "must be an array of strings");
+        items.push_back(std::move(*text));
+      }
+      return Value(std::move(items));
+    }
   }
   return Invalid(where, "unsupported");
 }
 
 // Command-line text as the option's value.
 StatusOr<Value> FromText(const Option& o, const std::string& text) {
+  if (o.kind == Kind::kList) {
+    std::vector<std::string> items;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t comma = text.find(',', start);
+      if (comma == std::string::npos) comma = text.size();
+      if (comma > start) items.push_back(text.substr(start, comma - start));
+      start = comma + 1;
+    }
+    return Value(std::move(items));
+  }
   if (o.kind != Kind::kNumber) return Value(text);
   uint64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -623,8 +732,24 @@ Status ApplyFlags(const FlagSet& set, ServerConfig* config) {
 
 // Rules between options, checked once the file and the flags are applied.
 Status Validate(ServerConfig* config) {
-  if (config->data_dir.empty()) return Invalid("data_dir (--data-dir)", "is required");
-  if (config->socket_path.empty()) config->socket_path = config->data_dir + "/verify.sock";
+  if (config->store == StoreKind::kEtcd) {
+    if (config->etcd_endpoints.empty()) {
+      return Invalid("etcd_endpoints (--etcd-endpoints)", "is required with store = \"etcd\"");
+    }
+    if (config->etcd_cert_file.empty() != config->etcd_key_file.empty()) {
+      return Invalid("etcd_cert_file (--etcd-cert-file)", "goes with etcd_key_file");
+    }
+    if (config->etcd_user.empty() != config->etcd_password_file.empty()) {
+      return Invalid("etcd_user (--etcd-user)", "goes with etcd_password_file");
+    }
+    if (config->etcd_prefix.empty()) return Invalid("etcd_prefix (--etcd-prefix)", "is empty");
+  } else if (config->data_dir.empty()) {
+    return Invalid("data_dir (--data-dir)", "is required");
+  }
+  if (config->socket_path.empty() && !config->data_dir.empty()) {
+    config->socket_path = config->data_dir + "/verify.sock";
+  }
+  if (config->socket_path.empty()) config->socket_path = "none";
   if (config->socket_path == "none") config->socket_path.clear();
   if (!config->listen.empty()) {
     OTPD_RETURN_IF_ERROR(ParseHostPort(config->listen).status().WithContext("listen (--listen)"));
@@ -687,6 +812,13 @@ std::string TomlText(const Value& v) {
     return out + "\"";
   }
   if (const auto* n = std::get_if<uint64_t>(&v)) return std::to_string(*n);
+  if (const auto* list = std::get_if<std::vector<std::string>>(&v)) {
+    std::string out = "[";
+    for (const std::string& item : *list) {
+      out += (out.size() > 1 ? ", " : "") + TomlText(Value(item));
+    }
+    return out + "]";
+  }
   return std::get<bool>(v) ? "true" : "false";
 }
 
@@ -697,6 +829,16 @@ ServerConfig ServerConfig::Clone() const {
   copy.config_file = config_file;
   copy.data_dir = data_dir;
   copy.key_file = key_file;
+  copy.store = store;
+  copy.etcd_endpoints = etcd_endpoints;
+  copy.etcd_prefix = etcd_prefix;
+  copy.etcd_ca_file = etcd_ca_file;
+  copy.etcd_cert_file = etcd_cert_file;
+  copy.etcd_key_file = etcd_key_file;
+  copy.etcd_user = etcd_user;
+  copy.etcd_password_file = etcd_password_file;
+  copy.etcd_timeout_ms = etcd_timeout_ms;
+  copy.etcd_max_txn_ops = etcd_max_txn_ops;
   copy.socket_path = socket_path;
   copy.listen = listen;
   copy.admin_socket = admin_socket;
@@ -714,6 +856,10 @@ ServerConfig ServerConfig::Clone() const {
   copy.log_level = log_level;
   copy.args = args;
   return copy;
+}
+
+std::string_view StoreKindName(StoreKind kind) {
+  return kind == StoreKind::kEtcd ? "etcd" : "rocksdb";
 }
 
 std::string_view DurabilityName(Durability durability) {
@@ -800,7 +946,8 @@ std::vector<OptionDoc> DescribeOptions() {
   std::vector<OptionDoc> docs;
   for (const Option& o : Options()) {
     Value v = o.get(defaults);
-    const bool empty = std::holds_alternative<std::string>(v) && Text(v).empty();
+    const bool empty = (std::holds_alternative<std::string>(v) && Text(v).empty()) ||
+                       (std::holds_alternative<std::vector<std::string>>(v) && List(v).empty());
     docs.push_back(OptionDoc{.key = std::string(o.key),
                              .flag = std::string(o.flag),
                              .value_name = std::string(o.value_name),

@@ -97,10 +97,28 @@ struct RuntimeConfig {
   std::vector<std::string> needs_restart;
 };
 
+// Where the daemon keeps its records.
+enum class StoreKind : uint8_t {
+  kRocksDb,  // the data directory (default)
+  kEtcd,     // an etcd v3 cluster, shared by several otpd nodes (docs/scale-out.md)
+};
+
 struct ServerConfig {
   std::string config_file;  // "" when none was given
   std::string data_dir;
   std::string key_file;
+  StoreKind store = StoreKind::kRocksDb;
+  // The etcd cluster (store = "etcd"): client URLs of its members, the key prefix of this
+  // installation, TLS files, and an etcd user whose password is the first line of a file.
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix = "/otpd/";
+  std::string etcd_ca_file;
+  std::string etcd_cert_file;
+  std::string etcd_key_file;
+  std::string etcd_user;
+  std::string etcd_password_file;
+  uint32_t etcd_timeout_ms = 2000;
+  uint32_t etcd_max_txn_ops = 128;
   // Unix verify socket path; "" when disabled (`socket = "none"`).
   std::string socket_path;
   // TCP verify listener, HOST:PORT (IPv6 as [addr]:port; port 0 = ephemeral); "" = none.
@@ -159,6 +177,7 @@ base::StatusOr<HostPort> ParseHostPort(std::string_view text);
 bool IsLoopbackHost(std::string_view host);
 
 std::string_view DurabilityName(Durability durability);
+std::string_view StoreKindName(StoreKind kind);
 
 // Every option as documented: for --help, the example file and manual pages.
 struct OptionDoc {

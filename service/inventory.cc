@@ -45,9 +45,10 @@ CredentialState InitialState(const TokenRecord& token) {
 }
 
 base::StatusOr<CredentialState> LoadCredentialState(const storage::Store& store,
-                                                    const TokenRecord& token) {
+                                                    const TokenRecord& token, uint64_t* version) {
   OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> record,
                         store.Get(Namespace::kState, TokenStateKey(token.serial)));
+  if (version != nullptr) *version = record ? record->version : 0;
   if (!record) return InitialState(token);
   return DecodeCredentialState(record->value);
 }

@@ -91,9 +91,11 @@ base::StatusOr<std::string> CheckUpn(std::string_view upn);
 // The state a token starts from before its first activation.
 CredentialState InitialState(const TokenRecord& token);
 
-// The token's stored sign-in state, or InitialState() when it has none yet.
+// The token's stored sign-in state, or InitialState() when it has none yet. `version`, when not
+// null, receives the state record's version (0: none stored yet).
 base::StatusOr<CredentialState> LoadCredentialState(const storage::Store& store,
-                                                    const TokenRecord& token);
+                                                    const TokenRecord& token,
+                                                    uint64_t* version = nullptr);
 
 class TokenInventory {
  public:

@@ -323,18 +323,23 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::Decide(Stripe& stripe, s
   if (!d.advances && !d.lockout) return Delivery{std::move(done), std::move(result), {}};
 
   // Apply: the cache moves first (a concurrent replay of this code is refused from now on), and
-  // the batch carries the same change, conditional on the fence this user was loaded with.
+  // the batch carries the same change, conditional on the fence this user was loaded with and on
+  // the versions of the state records it rewrites. In one process the cache is the only writer
+  // of those records; on a store that several otpd nodes share, another node may have accepted
+  // this very code meanwhile, and the state condition is what refuses the second acceptance.
   storage::WriteBatch batch;
   batch.RequireVersion(Namespace::kUsers, upn, u.fence);
   storage::Durability durability = options_.failure_durability;
   if (d.advances) {
     matched->state.token = d.verdict.new_state;
     matched->state.last_used = now;
+    batch.RequireVersion(Namespace::kState, matched->state_key, matched->state_version++);
     batch.Put(Namespace::kState, matched->state_key, EncodeCredentialState(matched->state));
     durability = storage::Durability::kDurable;
   }
   if (d.lockout) {
     u.lockout = *d.lockout;
+    batch.RequireVersion(Namespace::kState, LockoutKey(upn), u.lockout_version++);
     batch.Put(Namespace::kState, LockoutKey(upn), EncodeLockout(u.lockout));
   }
   // The completion owns a copy of the attempt, in case the fence moved and it must be decided
@@ -365,9 +370,9 @@ void SignInVerifier::OnCommitted(base::Status status, std::unique_ptr<Deferred> 
     base::MutexLock lock(stripe.mu);
     CachedUser* u = stripe.users.Find(request->upn, hash);
     if (u != nullptr) --u->inflight;
-    // Aborted: the fence moved, an administrator changed this user after the decision, and what
-    // the cache holds is older than that change. A stale user is dropped once its last commit
-    // is in.
+    // Aborted: the fence moved (an administrator changed this user after the decision) or a state
+    // record did (another otpd node sharing the store signed the user in), and what the cache
+    // holds is older than that change. A stale user is dropped once its last commit is in.
     if (u != nullptr && (base::IsAborted(status) || (u->stale && u->inflight == 0))) {
       InvalidateLocked(stripe, request->upn, hash, &deliveries);
     }
@@ -460,14 +465,17 @@ base::StatusOr<std::optional<SignInVerifier::CachedCredential>> SignInVerifier::
       return Loaded();
     }
     OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token->record));
-    OTPD_ASSIGN_OR_RETURN(CredentialState state, LoadCredentialState(store_, token->record));
+    uint64_t version = 0;
+    OTPD_ASSIGN_OR_RETURN(CredentialState state,
+                          LoadCredentialState(store_, token->record, &version));
     return Loaded(CachedCredential{.method_id = method.id,
                                    .kind = MethodKind::kHardwareOath,
                                    .serial = serial,
                                    .state_key = TokenStateKey(serial),
                                    .usable = token->record.status == TokenStatus::kActivated,
                                    .credential = std::move(credential),
-                                   .state = state});
+                                   .state = state,
+                                   .state_version = version});
   }
   if (method.kind() == MethodKind::kSoftwareOath) {
     const auto& app = std::get<SoftwareOathPayload>(method.payload);
@@ -488,7 +496,8 @@ base::StatusOr<std::optional<SignInVerifier::CachedCredential>> SignInVerifier::
                                    .state_key = state_key,
                                    .usable = app.confirmed,
                                    .credential = std::move(credential),
-                                   .state = state});
+                                   .state = state,
+                                   .state_version = stored ? stored->version : 0});
   }
   return Loaded();  // phones and email do not sign in with a code
 }
@@ -538,6 +547,7 @@ base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::Load
                         store_.Get(Namespace::kState, LockoutKey(upn)));
   if (lockout) {
     OTPD_ASSIGN_OR_RETURN(user->lockout, DecodeLockout(lockout->value));
+    user->lockout_version = lockout->version;
   }
   user->charge = Charge(upn, user->credentials.size(), strings);
   if (!serials.empty()) {

@@ -11,9 +11,11 @@
 // watermark (stricter, safe). No answer is ever delivered while a lock is held.
 //
 // The cache is a hint, never the truth: every sign-in commit is conditional on the version of
-// the user's record it loaded (the per-user fence, service/directory.h). An administrator's
-// change moves the fence in the same batch as the change, so a sign-in decided on state older
-// than the change fails its condition; it is then decided again on a fresh load. A user is never
+// the user's record it loaded (the per-user fence, service/directory.h) and on the versions of
+// the state records it rewrites (watermark, lockout). An administrator's change moves the fence
+// in the same batch as the change, and another otpd node sharing the store (etcd) moves the
+// state records it commits, so a sign-in decided on state older than either fails its
+// condition; it is then decided again on a fresh load. A user is never
 // loaded while commits decided for it are still in flight, so a load never reads a watermark
 // older than one already decided.
 //

@@ -111,9 +111,31 @@ base::StatusOr<uint64_t> CommitBackend::ReadVersion(Namespace ns, std::string_vi
   return record.has_value() ? record->version : 0;
 }
 
+CommitBackend::GroupWrites CommitBackend::CommitGroup(std::span<GroupMember> members) {
+  for (GroupMember& m : members) {
+    m.result = base::InternalError("this storage backend does not commit groups itself");
+  }
+  return {};
+}
+
+namespace {
+
+// What the committer may remember depends on whether it is the backend's only writer.
+PipelineOptions Adjusted(PipelineOptions options, const CommitBackend* backend) {
+  if (options.max_queue == 0) options.max_queue = 1;
+  if (backend->CommitsGroups()) {
+    options.version_cache_entries = 0;
+    options.learn_from_reads = 0;
+  }
+  return options;
+}
+
+}  // namespace
+
 CommitPipeline::CommitPipeline(CommitBackend* backend, PipelineOptions options)
-    : backend_(backend), options_(options), version_cache_(options.version_cache_entries) {
-  if (options_.max_queue == 0) options_.max_queue = 1;
+    : backend_(backend),
+      options_(Adjusted(options, backend)),
+      version_cache_(options_.version_cache_entries) {
   committer_ = std::thread([this] {
     base::SetCurrentThreadName("otpd-commit");
     Run();
@@ -231,7 +253,39 @@ void CommitPipeline::Run() {
   }
 }
 
+void CommitPipeline::DelegateGroup(std::deque<Pending>& group) {
+  std::vector<CommitBackend::GroupMember> members;
+  std::vector<size_t> index(group.size(), SIZE_MAX);  // group position -> members position
+  std::vector<base::Status> results(group.size());
+  for (size_t i = 0; i < group.size(); ++i) {
+    results[i] = ValidateBatch(group[i].batch);
+    if (!results[i].ok()) continue;
+    index[i] = members.size();
+    members.push_back({&group[i].batch, group[i].durability, base::OkStatus()});
+  }
+  if (!members.empty()) {
+    CommitBackend::GroupWrites writes = backend_->CommitGroup(members);
+    groups_.fetch_add(writes.writes, std::memory_order_relaxed);
+    syncs_.fetch_add(writes.syncs, std::memory_order_relaxed);
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (index[i] != SIZE_MAX) results[i] = std::move(members[index[i]].result);
+    if (results[i].ok()) {
+      committed_.fetch_add(1, std::memory_order_relaxed);
+    } else if (base::IsAborted(results[i])) {
+      aborted_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      failed_.fetch_add(1, std::memory_order_relaxed);
+    }
+    group[i].done(std::move(results[i]));
+  }
+}
+
 void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
+  if (backend_->CommitsGroups()) {
+    DelegateGroup(group);
+    return;
+  }
   TakeOffers();
   VersionView view(backend_, version_cache_);
   VersionMap delta;

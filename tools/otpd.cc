@@ -22,7 +22,7 @@
 #include "service/sign_in_verifier.h"
 #include "service/user_admin.h"
 #include "tools/backup.h"
-#include "tools/data_dir.h"
+#include "tools/open_store.h"
 
 namespace {
 
@@ -78,13 +78,9 @@ int Run(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z otpd %l: %v");
   spdlog::set_level(config->log_level);
 
-  auto dir = otpd::tools::OpenDataDir(
-      otpd::tools::DataDirOptions{.data_dir = config->data_dir,
-                                  .key_file = config->key_file,
-                                  .access = otpd::tools::DataDirAccess::kOpenOrCreate,
-                                  .allow_key_in_data_dir = config->insecure_key_in_data_dir});
+  auto dir = otpd::tools::OpenDaemonStore(*config);
   if (!dir.ok()) {
-    spdlog::error("cannot open data directory: {}", dir.status().message());
+    spdlog::error("cannot open the store: {}", dir.status().message());
     return 1;
   }
   ErrorLog storage_errors("storage error, sign-ins answered unavailable");
@@ -98,6 +94,13 @@ int Run(int argc, char** argv) {
                                    : otpd::storage::Durability::kRelaxed;
   otpd::service::SignInVerifier verifier(*dir->store, *dir->keys, *otpd::base::RealClock::Get(),
                                          options);
+  // Other nodes' changes to users and tokens (a store shared through etcd) leave this cache.
+  if (otpd::base::Status s =
+          dir->WatchForChanges(&verifier, [](std::string_view why) { spdlog::warn("{}", why); });
+      !s.ok()) {
+    spdlog::error("cannot watch the store for other nodes' changes: {}", s.message());
+    return 1;
+  }
   auto runner = std::make_shared<otpd::server::IoRunner>(config->io_threads);
   otpd::server::VerifyServer server(*config, &verifier, *otpd::base::RealClock::Get(), runner);
   if (otpd::base::Status s = server.Start(); !s.ok()) {
@@ -124,14 +127,16 @@ int Run(int argc, char** argv) {
   services.users = &users;
   services.api_keys = &api_keys;
   services.invalidator = &verifier;
-  services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
-    OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest,
-                          otpd::tools::WriteBackup(*dir, config->data_dir, path));
-    boost::json::object out;
-    out["backup"] = path;
-    out["manifest"] = boost::json::parse(otpd::tools::ManifestJson(manifest));
-    return boost::json::value(std::move(out));
-  };
+  if (dir->backup_source) {  // RocksDB: checkpoints; an etcd cluster is backed up with etcdctl
+    services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
+      OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest,
+                            otpd::tools::WriteBackup(*dir->backup_source, config->data_dir, path));
+      boost::json::object out;
+      out["backup"] = path;
+      out["manifest"] = boost::json::parse(otpd::tools::ManifestJson(manifest));
+      return boost::json::value(std::move(out));
+    };
+  }
   otpd::server::admin::AdminServerOptions admin_options =
       otpd::server::admin::AdminOptionsFrom(*config);
   admin_options.metrics.verify = &server.stats();
@@ -150,12 +155,11 @@ int Run(int argc, char** argv) {
     spdlog::error("cannot start the admin API: {}", s.message());
     exit_code = 1;
   } else {
-    spdlog::info(
-        "started: data_dir={} socket={} tcp_port={} admin_socket={} admin_port={} "
-        "durability={}",
-        config->data_dir, server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
-        server.tcp_port(), config->admin_socket.empty() ? "none" : config->admin_socket,
-        admin.tcp_port(), otpd::server::DurabilityName(config->durability));
+    spdlog::info("started: {} socket={} tcp_port={} admin_socket={} admin_port={} durability={}",
+                 dir->description,
+                 server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
+                 server.tcp_port(), config->admin_socket.empty() ? "none" : config->admin_socket,
+                 admin.tcp_port(), otpd::server::DurabilityName(config->durability));
   }
 
   while (exit_code == 0) {
@@ -182,6 +186,7 @@ int Run(int argc, char** argv) {
   runner->Stop();
   // In this order: loads still queued finish (they read the Store and submit commits), then the
   // commit pipeline drains (its completions call back into the verifier), then RocksDB closes.
+  dir->StopWatching();
   verifier.StopLoading();
   dir->store->Close();
   dir->store.reset();

@@ -28,6 +28,11 @@ struct CachedCredential {
   bool usable = false;    // activated (hardware) or confirmed (software)
   engine::Credential credential;
   CredentialState state;
+  // The version of the state record `state` was loaded from, plus one for every commit of it
+  // decided since: the next commit is conditional on it, so that a state another process wrote
+  // meanwhile (another otpd node on a shared store) fails the commit instead of being
+  // overwritten. 0: no record yet.
+  uint64_t state_version = 0;
 };
 
 struct DeferredRequest;
@@ -38,6 +43,7 @@ struct CachedUser {
   bool registration_required = false;
   std::vector<CachedCredential> credentials;
   engine::LockoutState lockout;
+  uint64_t lockout_version = 0;  // as state_version, for the user's lockout record
 
   // Commits submitted for this user and not completed yet. While there are any, the user is not
   // evicted, and an invalidation leaves it cached but stale: requests then wait (parked) until

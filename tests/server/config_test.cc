@@ -53,6 +53,48 @@ TEST_F(ConfigTest, MissingDataDirIsNamed) {
   EXPECT_NE(c.status().message().find("--data-dir"), std::string_view::npos);
 }
 
+TEST_F(ConfigTest, EtcdStoreNeedsEndpointsButNoDataDir) {
+  base::StatusOr<ServerConfig> c = Load({"--store", "etcd", "--listen", "127.0.0.1:0",
+                                         "--allow-unauthenticated-tcp"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("etcd_endpoints"), std::string_view::npos) << c.status();
+
+  c = Load({"--store", "etcd", "--etcd-endpoints", "127.0.0.1:2379,http://10.0.0.2:2379",
+            "--listen", "127.0.0.1:0", "--allow-unauthenticated-tcp"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->store, StoreKind::kEtcd);
+  EXPECT_EQ(c->etcd_endpoints,
+            (std::vector<std::string>{"127.0.0.1:2379", "http://10.0.0.2:2379"}));
+  EXPECT_EQ(c->etcd_prefix, "/otpd/");
+  EXPECT_EQ(c->socket_path, "");  // no data_dir: no default socket
+
+  // Without a data directory and without a TCP listener there is nowhere to serve.
+  c = Load({"--store", "etcd", "--etcd-endpoints", "127.0.0.1:2379"});
+  ASSERT_FALSE(c.ok());
+
+  std::string config = Write("etcd.toml", R"(
+store = "etcd"
+etcd_endpoints = ["https://a:2379", "https://b:2379"]
+etcd_prefix = "/site-1/"
+etcd_ca_file = "/etc/otpd/ca.pem"
+etcd_user = "otpd"
+etcd_password_file = "/etc/otpd/etcd.password"
+data_dir = "/run/otpd"
+)");
+  c = Load({"--config", config});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->etcd_endpoints, (std::vector<std::string>{"https://a:2379", "https://b:2379"}));
+  EXPECT_EQ(c->etcd_prefix, "/site-1/");
+  EXPECT_EQ(c->socket_path, "/run/otpd/verify.sock");
+
+  // A user without a password file, a certificate without its key, a list that is not one.
+  EXPECT_FALSE(Load({"--config", config, "--etcd-password-file", ""}).ok());
+  EXPECT_FALSE(Load({"--config", config, "--etcd-cert-file", "/c.pem"}).ok());
+  c = Load({"--config", Write("bad.toml", "store = \"etcd\"\netcd_endpoints = \"a:1\"\n")});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("array of strings"), std::string_view::npos) << c.status();
+}
+
 TEST_F(ConfigTest, FileValuesAndFlagOverrides) {
   std::string key_file = Write("vpn.key", "0123456789abcdef0123\n");
   std::string config = Write("otpd.toml", R"(

@@ -1,4 +1,5 @@
-// The Store contract, run against every implementation: MemoryStore and the RocksDB store.
+// The Store contract, run against every implementation: MemoryStore, the RocksDB store and, when
+// the build has it, the etcd store on a real 3-member etcd cluster started by the test.
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,12 @@
 #include "storage/memory_store.h"
 #include "storage/rocksdb/rocksdb_store.h"
 #include "tests/storage/test_util.h"
+#ifdef OTPD_HAVE_ETCD
+#include <unistd.h>
+
+#include "storage/etcd/etcd_store.h"
+#include "tests/testing/etcd_cluster.h"
+#endif
 
 namespace otpd::storage {
 namespace {
@@ -19,19 +26,48 @@ namespace {
 using testing::Gate;
 using testing::TempDir;
 
+enum class Backend { kMemory, kRocksDb, kEtcd };
+
 struct StoreKind {
   std::string name;
-  bool rocksdb;
+  Backend backend;
   friend void PrintTo(const StoreKind& kind, std::ostream* os) { *os << kind.name; }
 };
 
 class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
  protected:
-  void SetUp() override { store_ = Make(PipelineOptions{}); }
+  void SetUp() override {
+#ifdef OTPD_HAVE_ETCD
+    if (GetParam().backend == Backend::kEtcd) {
+      if (otpd::testing::EtcdCluster::Binary().empty()) {
+        GTEST_SKIP() << otpd::testing::kEtcdMissing;
+      }
+      std::string error;
+      etcd_ = otpd::testing::SharedEtcdCluster(&error);
+      ASSERT_NE(etcd_, nullptr) << error;
+    }
+#endif
+    store_ = Make(PipelineOptions{});
+  }
 
   std::unique_ptr<PipelinedStore> Make(PipelineOptions p) {
     store_.reset();  // releases the directory's lock before reopening
-    if (!GetParam().rocksdb) return std::make_unique<MemoryStore>(p);
+    if (GetParam().backend == Backend::kMemory) return std::make_unique<MemoryStore>(p);
+#ifdef OTPD_HAVE_ETCD
+    if (GetParam().backend == Backend::kEtcd) {
+      // A key space of its own for every store the test makes.
+      static int stores = 0;
+      EtcdOptions o;
+      o.connection.endpoints = etcd_->endpoints();
+      o.prefix = "/contract/" + std::to_string(getpid()) + "-" + std::to_string(++stores) + "/";
+      o.max_queue = p.max_queue;
+      o.max_group_bytes = p.max_group_bytes;
+      o.max_group_batches = p.max_group_batches;
+      auto store = EtcdStore::Open(o);
+      EXPECT_TRUE(store.ok()) << store.status();
+      return std::move(store).value();
+    }
+#endif
     RocksDbOptions o;
     o.path = dir_.File("db");
     o.max_queue = p.max_queue;
@@ -84,6 +120,9 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
   }
 
   TempDir dir_;
+#ifdef OTPD_HAVE_ETCD
+  otpd::testing::EtcdCluster* etcd_ = nullptr;
+#endif
   std::unique_ptr<PipelinedStore> store_;
 };
 
@@ -561,7 +600,13 @@ TEST_P(StoreContractTest, InvalidNamespaceIsRejected) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreContractTest,
-                         ::testing::Values(StoreKind{"Memory", false}, StoreKind{"RocksDb", true}),
+                         ::testing::Values(StoreKind{"Memory", Backend::kMemory},
+                                           StoreKind{"RocksDb", Backend::kRocksDb}
+#ifdef OTPD_HAVE_ETCD
+                                           ,
+                                           StoreKind{"Etcd", Backend::kEtcd}
+#endif
+                                           ),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
