@@ -107,7 +107,8 @@ TEST(FaultInjectionTest, AFailedWriteGivesItsLogNumbersBack) {
   EXPECT_EQ(Read(store, Namespace::kOutbox, LogKey(1)), (Record{"first", 1}));
   EXPECT_EQ(Read(store, Namespace::kOutbox, LogKey(2)), (Record{"second", 1}));
   EXPECT_FALSE(Read(store, Namespace::kOutbox, LogKey(3)).has_value());
-  EXPECT_EQ(ParseLogCounter(Read(store, Namespace::kOutbox, kLogCounterKey)->value), 2u);
+  EXPECT_EQ(ParseLogCounter(Read(store, Namespace::kOutbox, std::string(kLogCounterKey))->value),
+            2u);
 }
 
 TEST(FaultInjectionTest, FsyncFailureFailsDurableGroupsUntilCleared) {

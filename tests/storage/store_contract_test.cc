@@ -590,11 +590,13 @@ TEST_P(StoreContractTest, LogNumbersFollowCommitOrderWithoutGaps) {
   ASSERT_TRUE(counter.has_value());
   EXPECT_EQ(ParseLogCounter(counter->value), 4u);
 
-  // The counter outlives the process: a reopened store goes on from it.
+  // The counter outlives the process: a reopened store goes on from it (a MemoryStore is new
+  // when made again: there is nothing to reopen).
+  if (!GetParam().rocksdb) return;
   store_ = Make(PipelineOptions{});
   ASSERT_TRUE(append("c", 0).ok());
-  EXPECT_EQ(GetOrDie(Namespace::kOutbox, LogKey(5))->value, "c");
-  EXPECT_EQ(GetOrDie(Namespace::kOutbox, LogKey(6))->value, "c+");
+  EXPECT_EQ(GetOrDie(Namespace::kOutbox, LogKey(5)).value_or(Record{}).value, "c");
+  EXPECT_EQ(GetOrDie(Namespace::kOutbox, LogKey(6)).value_or(Record{}).value, "c+");
   EXPECT_FALSE(GetOrDie(Namespace::kOutbox, LogKey(7)).has_value());
 }
 
