@@ -15,6 +15,7 @@
 #include "server/io_runner.h"
 #include "server/verify_server.h"
 #include "service/sign_in_verifier.h"
+#include "tools/daemon_actions.h"
 #include "tools/data_dir.h"
 
 namespace {
@@ -84,10 +85,22 @@ int Run(int argc, char** argv) {
   options.failure_durability = config->durability == otpd::server::Durability::kSync
                                    ? otpd::storage::Durability::kDurable
                                    : otpd::storage::Durability::kRelaxed;
+  auto actions = otpd::tools::DaemonActions::Create(*config, *dir->store, *dir->keys,
+                                                    *otpd::base::RealClock::Get());
+  if (!actions.ok()) {
+    std::cerr << "otpd: " << actions.status().message() << "\n";
+    return 2;
+  }
+  options.hasher = (*actions)->hasher();
   otpd::service::SignInVerifier verifier(*dir->store, *dir->keys, *otpd::base::RealClock::Get(),
                                          options);
   auto runner = std::make_shared<otpd::server::IoRunner>(config->io_threads);
   otpd::server::VerifyServer server(*config, &verifier, *otpd::base::RealClock::Get(), runner);
+  (*actions)->Attach(verifier, server);
+  if (otpd::base::Status s = (*actions)->Start(); !s.ok()) {
+    spdlog::error("cannot start hook delivery: {}", s.message());
+    return 1;
+  }
   if (otpd::base::Status s = server.Start(); !s.ok()) {
     spdlog::error("cannot start the verify server: {}", s.message());
     return 1;
@@ -118,6 +131,7 @@ int Run(int argc, char** argv) {
   }
   server.Stop();
   runner->Stop();
+  (*actions)->Stop();
   // In this order: loads still queued finish (they read the Store and submit commits), then the
   // commit pipeline drains (its completions call back into the verifier), then RocksDB closes.
   verifier.StopLoading();
