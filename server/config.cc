@@ -490,6 +490,47 @@ const std::vector<Option>& Options() {
            [](ServerConfig& c, const Value& v) {
              c.admin.activation_window = std::chrono::seconds(static_cast<int64_t>(Number(v)));
            }},
+      // The self-service verbs and passwords (docs/protocol.md, docs/hooks.md).
+      {.key = "actions.scrypt_log2_n",
+       .help = "scrypt cost of new password hashes: N = 2^this (r = 8, p = 1); 15 takes about "
+               "32 MiB and 50-100 ms a hash. Existing hashes keep their own cost.",
+       .kind = Kind::kNumber,
+       .min = 10,
+       .max = 20,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.actions.scrypt_log2_n}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.actions.scrypt_log2_n = static_cast<uint32_t>(Number(v)); }},
+      {.key = "actions.password_threads",
+       .help = "Threads hashing and checking passwords (PASSWORD, SET_PASSWORD), at a lower "
+               "priority; they bound what a flood of password checks takes from sign-ins.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 64,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.actions.password_threads}; },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.actions.password_threads = static_cast<uint32_t>(Number(v));
+           }},
+      {.key = "actions.remember_default_days",
+       .help = "How long a remembered MFA session lasts when REMEMBER gives no days= (1..365).",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 365,
+       .get = [](const ServerConfig& c) -> Value {
+         return uint64_t{c.actions.remember_default_days};
+       },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.actions.remember_default_days = static_cast<uint32_t>(Number(v));
+           }},
+      {.key = "actions.registration_without_tap",
+       .help = "Let ENROL register an authenticator app without a temporary access pass for a "
+               "user who must register again. Off: otpd cannot tell who is at the keyboard, and "
+               "whoever registers first owns the account's second factor.",
+       .kind = Kind::kSwitch,
+       .get = [](const ServerConfig& c) -> Value { return c.actions.registration_without_tap; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.actions.registration_without_tap = std::get<bool>(v); }},
   };
   return options;
 }
@@ -656,6 +697,7 @@ Status ApplyTomlFile(const std::string& path, ServerConfig* config) {
   auto apply = [&]() -> Status {
     for (const auto& [k, v] : table) {
       const std::string key(k.str());
+      if (key == "hooks") continue;  // [hooks.NAME]: server/hooks/hook_config.h reads them
       if (key == "clients") {
         if (!v.is_table()) return Invalid(key, "must be a table");
         for (const auto& [name, client] : *v.as_table()) {
@@ -853,6 +895,7 @@ ServerConfig ServerConfig::Clone() const {
   copy.allow_unauthenticated_tcp = allow_unauthenticated_tcp;
   copy.insecure_key_in_data_dir = insecure_key_in_data_dir;
   copy.cache_mb = cache_mb;
+  copy.actions = actions;
   copy.log_level = log_level;
   copy.args = args;
   return copy;
@@ -988,7 +1031,23 @@ std::string ExampleConfigToml() {
       "\n# TCP clients of the verify socket: HELLO client=NAME key=KEY. The key is the first line\n"
       "# of key_file (or `key = \"...\"` inline; keep the file mode 0600 then), 16 bytes or more.\n"
       "# [clients.vpn]\n"
-      "# key_file = \"/etc/otpd/clients/vpn.key\"\n";
+      "# key_file = \"/etc/otpd/clients/vpn.key\"\n"
+      "\n# Hooks (docs/hooks.md): every lifecycle event, at least once, in order, retried on a\n"
+      "# schedule, a dead letter after the last attempt. exec: the program (no shell) reads the\n"
+      "# event's JSON on stdin. webhook: a POST signed the Standard Webhooks way.\n"
+      "# [hooks.sms]\n"
+      "# type = \"exec\"\n"
+      "# command = [\"/usr/local/bin/send-sms\", \"--account\", \"main\"]\n"
+      "# timeout_ms = 10000\n"
+      "# [hooks.directory]\n"
+      "# type = \"webhook\"\n"
+      "# url = \"https://hooks.example.com/otpd\"\n"
+      "# secret_file = \"/etc/otpd/hooks/directory.secret\"  # whsec_... lines (or secrets = "
+      "[...])\n"
+      "# event_secrets = false  # no sms.send codes to this one (default true)\n"
+      "# retry_initial_ms = 5000\n"
+      "# retry_max_ms = 3600000\n"
+      "# attempts = 15\n";
   return out;
 }
 

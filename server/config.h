@@ -103,6 +103,14 @@ enum class StoreKind : uint8_t {
   kEtcd,     // an etcd v3 cluster, shared by several otpd nodes (docs/scale-out.md)
 };
 
+// The self-service verbs and passwords ([actions] in the file).
+struct ActionsConfig {
+  uint32_t scrypt_log2_n = 15;
+  uint32_t password_threads = 1;
+  uint32_t remember_default_days = 90;
+  bool registration_without_tap = false;
+};
+
 struct ServerConfig {
   std::string config_file;  // "" when none was given
   std::string data_dir;
@@ -143,6 +151,7 @@ struct ServerConfig {
   bool insecure_key_in_data_dir = false;
   // Memory the sign-in cache of users may take, in MiB. Default 640.
   uint32_t cache_mb = 640;
+  ActionsConfig actions;
   spdlog::level::level_enum log_level = spdlog::level::info;
   // The command line the config was loaded from, kept so that a reload applies the same
   // overrides.

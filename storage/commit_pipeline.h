@@ -17,8 +17,10 @@
 #ifndef OTPD_STORAGE_COMMIT_PIPELINE_H_
 #define OTPD_STORAGE_COMMIT_PIPELINE_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <deque>
 #include <mutex>
 #include <span>
@@ -84,6 +86,14 @@ class CommitBackend {
   // only. The default fails every member (for backends that do not return true above).
   virtual GroupWrites CommitGroup(std::span<GroupMember> members);
 };
+
+// Where a namespace's log stands (WriteBatch::AppendToLog): the last number given out and the
+// version of its counter record.
+struct LogPosition {
+  uint64_t last = 0;
+  uint64_t version = 0;
+};
+using LogPositions = std::array<std::optional<LogPosition>, kNamespaceCount>;
 
 struct PipelineOptions {
   // Batches that may wait for the committer. Submit() fails with ResourceExhaustedError when this
@@ -187,6 +197,9 @@ class CommitPipeline {
   // Versions of keys this pipeline wrote (see PipelineOptions::version_cache_entries). Only the
   // committer thread touches it.
   VersionCache version_cache_;
+  // The logs as committed, by namespace; read from the backend the first time a log is appended
+  // to, and forgotten (read again) after a failed write. Only the committer thread touches it.
+  LogPositions logs_;
   // version_cache_.forgets() as of the last group: the learning tickets.
   std::atomic<uint64_t> published_forgets_{0};
 

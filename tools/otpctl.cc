@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/display.h"
+#include "tools/otpctl_actions.h"
 #include "tools/otpctl_backup.h"
 #include "tools/otpctl_code.h"
 #include "tools/otpctl_export.h"
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
   auto [token_cmd, batch_cmd] = otpd::tools::AddTokenCommands(app, token);
   otpd::tools::UserCommandOptions user;
   CLI::App* user_cmd = otpd::tools::AddUserCommands(app, user);
+  otpd::tools::ActionCommandOptions actions;
+  otpd::tools::ActionCommands action_cmds = otpd::tools::AddActionCommands(app, user_cmd, actions);
   otpd::tools::VerifyCommandOptions verify;
   CLI::App* verify_cmd = otpd::tools::AddVerifyCommand(app, verify);
   otpd::tools::SeedCommandOptions seed;
@@ -103,6 +106,13 @@ int main(int argc, char** argv) {
     if (verify_cmd->parsed()) return otpd::tools::RunVerifyCommand(verify);
     if (seed_cmd->parsed()) return otpd::tools::RunSeedCommand(seed);
     if (export_cmd->parsed()) return otpd::tools::RunExportCommand(export_options);
+    if (action_cmds.parsed()) {
+      if (user_cmd->parsed()) {  // `otpctl user --data-dir ... reset-password UPN`
+        actions.dir = user.dir;
+        actions.actor = user.actor;
+      }
+      return otpd::tools::RunActionCommand(action_cmds, actions);
+    }
     if (user_cmd->parsed()) return otpd::tools::RunUserCommand(user_cmd, user);
     if (backup_cmds.backup->parsed() || backup_cmds.restore->parsed()) {
       return otpd::tools::RunBackupCommand(backup_cmds, backup);

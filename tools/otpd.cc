@@ -22,6 +22,7 @@
 #include "service/sign_in_verifier.h"
 #include "service/user_admin.h"
 #include "tools/backup.h"
+#include "tools/daemon_actions.h"
 #include "tools/open_store.h"
 
 namespace {
@@ -92,6 +93,13 @@ int Run(int argc, char** argv) {
   options.failure_durability = config->durability == otpd::server::Durability::kSync
                                    ? otpd::storage::Durability::kDurable
                                    : otpd::storage::Durability::kRelaxed;
+  auto actions = otpd::tools::DaemonActions::Create(*config, *dir->store, *dir->keys,
+                                                    *otpd::base::RealClock::Get());
+  if (!actions.ok()) {
+    std::cerr << "otpd: " << actions.status().message() << "\n";
+    return 2;
+  }
+  options.hasher = (*actions)->hasher();
   otpd::service::SignInVerifier verifier(*dir->store, *dir->keys, *otpd::base::RealClock::Get(),
                                          options);
   // Other nodes' changes to users and tokens (a store shared through etcd) leave this cache.
@@ -103,6 +111,11 @@ int Run(int argc, char** argv) {
   }
   auto runner = std::make_shared<otpd::server::IoRunner>(config->io_threads);
   otpd::server::VerifyServer server(*config, &verifier, *otpd::base::RealClock::Get(), runner);
+  (*actions)->Attach(verifier, server);
+  if (otpd::base::Status s = (*actions)->Start(); !s.ok()) {
+    spdlog::error("cannot start hook delivery: {}", s.message());
+    return 1;
+  }
   if (otpd::base::Status s = server.Start(); !s.ok()) {
     spdlog::error("cannot start the verify server: {}", s.message());
     return 1;
@@ -184,6 +197,7 @@ int Run(int argc, char** argv) {
   admin.Stop();
   server.Stop();
   runner->Stop();
+  (*actions)->Stop();
   // In this order: loads still queued finish (they read the Store and submit commits), then the
   // commit pipeline drains (its completions call back into the verifier), then RocksDB closes.
   dir->StopWatching();

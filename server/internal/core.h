@@ -46,6 +46,12 @@ class Core : public std::enable_shared_from_this<Core> {
   Core& operator=(const Core&) = delete;
 
   service::SignInService* service() const { return service_; }
+  // The self-service verbs and the event feed (SUBSCRIBE); null when not offered (the verbs
+  // then answer unavailable). Set before the server starts.
+  service::SelfService* self_service() const { return self_service_; }
+  service::EventFeed* feed() const { return feed_; }
+  void SetSelfService(service::SelfService* s) { self_service_ = s; }
+  void SetFeed(service::EventFeed* f) { feed_ = f; }
   ServerStats& stats() { return stats_; }
   const base::Clock& clock() const { return clock_; }
   HelloGuard& hello_guard() { return hello_guard_; }
@@ -93,6 +99,8 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   service::SignInService* const service_;
+  service::SelfService* self_service_ = nullptr;
+  service::EventFeed* feed_ = nullptr;
   const base::Clock& clock_;
   ServerStats stats_;
   HelloGuard hello_guard_;

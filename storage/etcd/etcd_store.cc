@@ -119,6 +119,10 @@ class EtcdBackend::Plan {
             change.version = 1;
             change.value = op.value;
             break;
+          case WriteBatch::OpKind::kAppend:
+            // The outbox log needs one sequence that every node's commits share; until that
+            // exists on etcd, events are not recorded there (otpd refuses [hooks] with etcd).
+            continue;
           case WriteBatch::OpKind::kPut: {
             std::optional<uint64_t> current = lookup(key);
             if (!current) continue;

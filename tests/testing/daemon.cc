@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <regex>
+#include <thread>
 
 extern char** environ;
 
@@ -107,7 +108,15 @@ int Daemon::Stop(int sig) {
   if (pid_ <= 0) return -1;
   kill(pid_, sig);
   int status = 0;
-  waitpid(pid_, &status, 0);
+  // Keep reading its stderr while it exits: a report longer than the pipe holds (a sanitizer's,
+  // say) would otherwise block the daemon in write() and this wait for ever.
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (err_fd_ >= 0) {
+      Drain(20);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   pid_ = -1;
   Drain(100);
   if (err_fd_ >= 0) {
