@@ -137,7 +137,7 @@ base::Status Enrol(AdminClient& admin, const MethodCommandOptions& o) {
   OTPD_ASSIGN_OR_RETURN(json::value m, admin.Post(Methods(o.upn, "softwareOathMethods"), body));
   json::object& out = m.as_object();
   const std::string id = Text(m, "id");
-  const std::string uri = Text(m, "otpauthUri");
+  std::string uri = Text(m, "otpauthUri");
   out.erase("qrCodeSvg");
   if (o.json) {
     std::cout << json::serialize(m) << "\n";
@@ -149,8 +149,11 @@ base::Status Enrol(AdminClient& admin, const MethodCommandOptions& o) {
               << "otpauth URI (shown this once): " << uri << "\n";
   }
   // The secret leaves this process only on the terminal above.
-  if (json::value* s = out.if_contains("secretKey"); s && s->is_string()) {
-    base::Wipe(s->as_string().data(), s->as_string().size());
+  base::Wipe(uri.data(), uri.size());
+  for (const char* field : {"secretKey", "otpauthUri"}) {
+    if (json::value* s = out.if_contains(field); s && s->is_string()) {
+      base::Wipe(s->as_string().data(), s->as_string().size());
+    }
   }
   if (o.no_confirm || o.json) return base::OkStatus();
   if (!isatty(STDIN_FILENO)) {
@@ -254,6 +257,15 @@ int RunMethodCommand(const MethodCommands& commands, const MethodCommandOptions&
       std::cerr << "otpctl " << what << ": the phone type must be mobile, alternateMobile or "
                 << "office\n";
       return 2;
+    }
+    if (group == "software-token" && verb == "confirm") {
+      // A code of the wrong shape is a usage error, found before anything is opened.
+      auto code = ReadCode(o.code, "code shown by the app");
+      if (!code.ok()) {
+        std::cerr << "otpctl " << what << ": " << code.status().message() << "\n";
+        return 2;
+      }
+      o.code = std::move(*code);
     }
     const bool read_only = group == "method";
     return WithAdmin(o, what, read_only, [&](AdminClient& admin) -> base::Status {

@@ -299,6 +299,16 @@ TEST_F(OtpctlOnlineTest, ApiKeysAndRoleBoundaries) {
   EXPECT_EQ(untrusted.exit_code, 1);
   EXPECT_TRUE(Has(untrusted, "--admin-ca-file")) << untrusted.err;
 
+  // Plain HTTP only on loopback; nothing listening there is "not running".
+  RunResult clear = otpd::testing::Run(
+      {OTPCTL_PATH, "user", "list", "--admin", "http://192.0.2.1:7734", "--api-key-file", reader});
+  EXPECT_EQ(clear.exit_code, 1);
+  EXPECT_TRUE(Has(clear, "loopback only")) << clear.err;
+  RunResult closed = otpd::testing::Run(
+      {OTPCTL_PATH, "user", "list", "--admin", "http://127.0.0.1:1", "--api-key-file", reader});
+  EXPECT_EQ(closed.exit_code, 1);
+  EXPECT_TRUE(Has(closed, "not running at http://127.0.0.1:1")) << closed.err;
+
   // Revoked, the key opens nothing.
   ASSERT_EQ(Otpctl({"apikey", "revoke", "reader-key"}).exit_code, 0);
   EXPECT_EQ(Remote({"user", "list"}, reader).exit_code, 1);
