@@ -215,7 +215,7 @@ base::StatusOr<std::unique_ptr<AdminTransport>> ConnectUrl(const AdminEndpoint& 
         std::move(io), std::make_unique<tcp::socket>(std::move(socket)), where, host,
         e.api_key->Clone()));
   }
-  // The context must outlive the stream: it is kept in a static-free holder below.
+  // The stream keeps a reference to the context: TlsStream below owns it too.
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   ctx->set_options(asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
   if (!e.ca_file.empty()) {
