@@ -9,12 +9,14 @@
 
 #include "tools/display.h"
 #include "tools/otpctl_actions.h"
+#include "tools/otpctl_apikey.h"
 #include "tools/otpctl_backup.h"
 #include "tools/otpctl_code.h"
 #include "tools/otpctl_export.h"
 #include "tools/otpctl_import.h"
 #include "tools/otpctl_init.h"
 #include "tools/otpctl_keys.h"
+#include "tools/otpctl_methods.h"
 #include "tools/otpctl_seed.h"
 #include "tools/otpctl_token.h"
 #include "tools/otpctl_user.h"
@@ -59,14 +61,19 @@ bool ExplainMissingCommand(CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"otpd administration: token files, the token inventory, backups and keys"};
+  CLI::App app{
+      "otpd administration: token files, the token inventory, users and their methods, API keys, "
+      "the audit trail, backups and keys"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("otpctl ") + OTPD_VERSION,
                        "Print otpctl's version and exit");
   app.footer(
       "Commands that open a data directory take --data-dir (default $OTPD_DATA_DIR) and the "
       "master key from --key-file (default $OTPD_KEY_FILE) or $OTPD_MASTER_KEY; otpctl init "
-      "creates both. See docs/operations.md.");
+      "creates both. Commands that read or change users, methods, tokens, API keys or the audit "
+      "trail go through the running daemon's admin API (its admin.sock in the data directory, "
+      "or --admin URL with --api-key-file or $OTPD_API_KEY) and work on the data directory "
+      "when the daemon is stopped; --online or --offline insist on one. See docs/otpctl.md.");
   otpd::tools::InitCommandOptions init;
   CLI::App* init_cmd = otpd::tools::AddInitCommand(app, init);
   otpd::tools::CodeOptions code;
@@ -79,6 +86,10 @@ int main(int argc, char** argv) {
   CLI::App* user_cmd = otpd::tools::AddUserCommands(app, user);
   otpd::tools::ActionCommandOptions actions;
   otpd::tools::ActionCommands action_cmds = otpd::tools::AddActionCommands(app, user_cmd, actions);
+  otpd::tools::MethodCommandOptions method;
+  otpd::tools::MethodCommands method_cmds = otpd::tools::AddMethodCommands(app, method);
+  otpd::tools::ApiKeyCommandOptions apikey;
+  otpd::tools::ApiKeyCommands apikey_cmds = otpd::tools::AddApiKeyCommands(app, apikey);
   otpd::tools::VerifyCommandOptions verify;
   CLI::App* verify_cmd = otpd::tools::AddVerifyCommand(app, verify);
   otpd::tools::SeedCommandOptions seed;
@@ -114,6 +125,8 @@ int main(int argc, char** argv) {
       return otpd::tools::RunActionCommand(action_cmds, actions);
     }
     if (user_cmd->parsed()) return otpd::tools::RunUserCommand(user_cmd, user);
+    if (int rc = otpd::tools::RunMethodCommand(method_cmds, method); rc >= 0) return rc;
+    if (int rc = otpd::tools::RunApiKeyCommand(apikey_cmds, apikey); rc >= 0) return rc;
     if (backup_cmds.backup->parsed() || backup_cmds.restore->parsed()) {
       return otpd::tools::RunBackupCommand(backup_cmds, backup);
     }
