@@ -13,6 +13,7 @@ packages=(
   openssl libexpat1-dev
   clang libclang-rt-14-dev
   libpam0g-dev pamtester
+  freeradius freeradius-rest freeradius-utils
 )
 
 missing=()
