@@ -154,6 +154,6 @@ start=$(date +%s.%N)
 radclient -q -s -p "$inflight" -r 1 -t 10 -f "$tmp/radius.requests" "127.0.0.1:$rport" auth \
   bench-secret >"$tmp/radclient.out" 2>&1 || true
 end=$(date +%s.%N)
-accepted=$(awk '/Total approved auths/ {print $NF}' "$tmp/radclient.out")
+accepted=$(awk '/Accepted/ {print $NF}' "$tmp/radclient.out")
 python3 -c "import sys; n,a,s=int(sys.argv[1]),int(sys.argv[2] or 0),float(sys.argv[3]); print('radclient -> FreeRADIUS -> /validate/radiuscheck: %d sign-ins, %s in flight: %.0f/s, mean %.2f ms per sign-in in flight, failed %d' % (n, sys.argv[4], n/s, s/n*int(sys.argv[4])*1000, n-a))" \
   "$signins" "$accepted" "$(echo "$end - $start" | bc)" "$inflight"
