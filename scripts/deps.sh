@@ -15,6 +15,7 @@ packages=(
   libpam0g-dev pamtester
   etcd-server etcd-client
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc golang-etcd-server-dev
+  freeradius freeradius-rest freeradius-utils
 )
 
 missing=()

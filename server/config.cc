@@ -231,6 +231,29 @@ const std::vector<Option>& Options() {
        .example = "\"/etc/otpd/admin.key\"",
        .get = [](const ServerConfig& c) -> Value { return c.admin_tls_key; },
        .set = [](ServerConfig& c, const Value& v) { c.admin_tls_key = Text(v); }},
+      {.key = "validate_listen",
+       .flag = "--validate-listen",
+       .value_name = "HOST:PORT",
+       .help = "TCP address of the privacyIDEA-compatible validate API (/validate/check, "
+               "/validate/radiuscheck); clients authenticate with HTTP Basic and a [clients.NAME] "
+               "key; TLS required off loopback. Default: none.",
+       .example = "\"127.0.0.1:7735\"",
+       .get = [](const ServerConfig& c) -> Value { return c.validate_listen; },
+       .set = [](ServerConfig& c, const Value& v) { c.validate_listen = Text(v); }},
+      {.key = "validate_tls_cert",
+       .flag = "--validate-tls-cert",
+       .value_name = "PATH",
+       .help = "PEM certificate chain of the validate listener (with validate_tls_key).",
+       .example = "\"/etc/otpd/validate.crt\"",
+       .get = [](const ServerConfig& c) -> Value { return c.validate_tls_cert; },
+       .set = [](ServerConfig& c, const Value& v) { c.validate_tls_cert = Text(v); }},
+      {.key = "validate_tls_key",
+       .flag = "--validate-tls-key",
+       .value_name = "PATH",
+       .help = "PEM private key of the validate listener (mode 0600).",
+       .example = "\"/etc/otpd/validate.key\"",
+       .get = [](const ServerConfig& c) -> Value { return c.validate_tls_key; },
+       .set = [](ServerConfig& c, const Value& v) { c.validate_tls_key = Text(v); }},
       {.key = "durability",
        .flag = "--durability",
        .value_name = "sync|relaxed",
@@ -772,6 +795,33 @@ Status ApplyFlags(const FlagSet& set, ServerConfig* config) {
   return base::OkStatus();
 }
 
+// The validate listener: a valid address, TLS off loopback, a certificate and key together, and
+// at least one client that can authenticate.
+Status ValidateValidateListener(const ServerConfig& config) {
+  if (config.validate_tls_cert.empty() != config.validate_tls_key.empty()) {
+    return Invalid(config.validate_tls_cert.empty() ? "validate_tls_cert (--validate-tls-cert)"
+                                                    : "validate_tls_key (--validate-tls-key)",
+                   "is needed too: the validate listener's certificate and key go together");
+  }
+  if (config.validate_listen.empty()) {
+    if (!config.validate_tls_cert.empty()) {
+      return Invalid("validate_tls_cert (--validate-tls-cert)", "needs validate_listen");
+    }
+    return base::OkStatus();
+  }
+  StatusOr<HostPort> at = ParseHostPort(config.validate_listen);
+  if (!at.ok()) return at.status().WithContext("validate_listen (--validate-listen)");
+  if (config.validate_tls_cert.empty() && !IsLoopbackHost(at->host)) {
+    return Invalid("validate_listen (--validate-listen)",
+                   "is not a loopback address: it needs TLS (validate_tls_cert, validate_tls_key)");
+  }
+  if (config.tcp_clients.empty()) {
+    return Invalid("validate_listen (--validate-listen)",
+                   "needs [clients.NAME] entries: validate clients authenticate with their keys");
+  }
+  return base::OkStatus();
+}
+
 // Rules between options, checked once the file and the flags are applied.
 Status Validate(ServerConfig* config) {
   if (config->store == StoreKind::kEtcd) {
@@ -813,6 +863,7 @@ Status Validate(ServerConfig* config) {
   } else if (!config->admin_tls_cert.empty()) {
     return Invalid("admin_tls_cert (--admin-tls-cert)", "needs admin_listen");
   }
+  OTPD_RETURN_IF_ERROR(ValidateValidateListener(*config));
   if (config->socket_path.empty() && config->listen.empty()) {
     return Invalid("socket (--socket)", "\"none\" needs a TCP listener (listen, --listen)");
   }
@@ -888,6 +939,9 @@ ServerConfig ServerConfig::Clone() const {
   copy.admin_tls_cert = admin_tls_cert;
   copy.admin_tls_key = admin_tls_key;
   copy.admin = admin;
+  copy.validate_listen = validate_listen;
+  copy.validate_tls_cert = validate_tls_cert;
+  copy.validate_tls_key = validate_tls_key;
   copy.durability = durability;
   copy.io_threads = io_threads;
   copy.limits = limits;

@@ -139,6 +139,12 @@ struct ServerConfig {
   std::string admin_tls_cert;
   std::string admin_tls_key;
   AdminLimits admin;
+  // TCP listener of the privacyIDEA-compatible validate API (docs/validate-api.md), HOST:PORT;
+  // "" = none. Clients authenticate with a [clients.NAME] key; off loopback it needs TLS.
+  std::string validate_listen;
+  // PEM certificate chain and private key of the validate listener; both or neither.
+  std::string validate_tls_cert;
+  std::string validate_tls_key;
   Durability durability = Durability::kSync;
   uint32_t io_threads = 2;
   ServerLimits limits;

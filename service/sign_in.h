@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/otp_params.h"
 #include "service/method_kind.h"
 
 namespace otpd::service {
@@ -52,7 +53,9 @@ struct SignInResult {
   // Set when a credential matched (accepted, replayed, drift):
   std::string method_id;
   MethodKind method_kind = MethodKind::kHardwareOath;
-  std::string serial;               // hardware tokens only
+  std::string serial;  // hardware tokens only
+  engine::OtpType otp_type = engine::OtpType::kTotp;
+  int digits = 0;                   // the matched credential's code length
   uint64_t step = 0;                // matched TOTP step or HOTP counter
   int64_t drift = 0;                // learnt (accepted) or observed (drift) offset in steps
   int64_t retry_after_seconds = 0;  // kLocked and kRateLimited

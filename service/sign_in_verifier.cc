@@ -343,6 +343,8 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::Decide(Stripe& stripe, s
     result.method_id = matched->method_id;
     result.method_kind = matched->kind;
     result.serial = matched->serial;
+    result.otp_type = matched->credential.params().type;
+    result.digits = matched->credential.params().digits;
     result.step = d.verdict.step;
     result.drift = d.verdict.drift;
   } else if (d.challenge_accepted || (pending != nullptr && d.outcome == Outcome::kReplayed)) {

@@ -15,6 +15,7 @@
 #include "server/admin/admin_server.h"
 #include "server/config.h"
 #include "server/io_runner.h"
+#include "server/validate/validate_server.h"
 #include "server/verify_server.h"
 #include "service/api_keys.h"
 #include "service/inventory.h"
@@ -163,16 +164,24 @@ int Run(int argc, char** argv) {
     return otpd::base::OkStatus();
   };
   otpd::server::admin::AdminServer admin(runner, std::move(admin_options), services);
+  // The privacyIDEA-compatible validate API: the same sign-in service as the verify socket.
+  otpd::server::validate::ValidateServer validate(
+      runner, otpd::server::validate::ValidateOptionsFrom(*config), &verifier, config->tcp_clients,
+      clock);
   int exit_code = 0;
   if (otpd::base::Status s = admin.Start(); !s.ok()) {
     spdlog::error("cannot start the admin API: {}", s.message());
     exit_code = 1;
+  } else if (otpd::base::Status v = validate.Start(); !v.ok()) {
+    spdlog::error("cannot start the validate API: {}", v.message());
+    exit_code = 1;
   } else {
-    spdlog::info("started: {} socket={} tcp_port={} admin_socket={} admin_port={} durability={}",
-                 dir->description,
-                 server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
-                 server.tcp_port(), config->admin_socket.empty() ? "none" : config->admin_socket,
-                 admin.tcp_port(), otpd::server::DurabilityName(config->durability));
+    spdlog::info(
+        "started: {} socket={} tcp_port={} admin_socket={} admin_port={} validate_port={} "
+        "durability={}",
+        dir->description, server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
+        server.tcp_port(), config->admin_socket.empty() ? "none" : config->admin_socket,
+        admin.tcp_port(), validate.tcp_port(), otpd::server::DurabilityName(config->durability));
   }
 
   while (exit_code == 0) {
@@ -191,9 +200,11 @@ int Run(int argc, char** argv) {
       spdlog::warn("{} changed in the configuration; it takes effect at the next restart", field);
     }
     server.ApplyRuntimeConfig(*runtime);
+    validate.ReplaceClients(runtime->tcp_clients);
     spdlog::set_level(runtime->log_level);
     spdlog::info("configuration reloaded");
   }
+  validate.Stop();
   admin.Stop();
   server.Stop();
   runner->Stop();

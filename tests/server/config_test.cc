@@ -275,6 +275,33 @@ TEST_F(ConfigTest, VersionAndNewLimits) {
   EXPECT_FALSE(Load({"--data-dir", "/d", "--cache-mb", "lots"}).ok());
 }
 
+TEST_F(ConfigTest, ValidateListenerNeedsClientsAndTlsOffLoopback) {
+  const std::string clients =
+      Write("clients.toml", "data_dir = \"/d\"\n[clients.radius]\nkey = \"0123456789abcdef\"\n");
+  base::StatusOr<ServerConfig> ok = Load({"--config", clients, "--validate-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->validate_listen, "127.0.0.1:0");
+  EXPECT_EQ(ok.value().Clone().validate_listen, "127.0.0.1:0");
+
+  // Without a client nobody could authenticate.
+  base::StatusOr<ServerConfig> no_clients =
+      Load({"--data-dir", "/d", "--validate-listen", "127.0.0.1:0"});
+  ASSERT_FALSE(no_clients.ok());
+  EXPECT_NE(no_clients.status().message().find("validate_listen"), std::string::npos);
+  // Off loopback it needs TLS; a certificate needs its key and a listener.
+  EXPECT_FALSE(Load({"--config", clients, "--validate-listen", "0.0.0.0:7735"}).ok());
+  EXPECT_TRUE(Load({"--config", clients, "--validate-listen", "0.0.0.0:7735", "--validate-tls-cert",
+                    "/c.pem", "--validate-tls-key", "/k.pem"})
+                  .ok());
+  EXPECT_FALSE(Load({"--config", clients, "--validate-listen", "0.0.0.0:7735",
+                     "--validate-tls-cert", "/c.pem"})
+                   .ok());
+  EXPECT_FALSE(
+      Load({"--config", clients, "--validate-tls-cert", "/c.pem", "--validate-tls-key", "/k.pem"})
+          .ok());
+  EXPECT_FALSE(Load({"--config", clients, "--validate-listen", "nowhere"}).ok());
+}
+
 TEST(HostPortTest, Parses) {
   base::StatusOr<HostPort> v4 = ParseHostPort("127.0.0.1:7733");
   ASSERT_TRUE(v4.ok());
