@@ -31,13 +31,51 @@ void CheckRequest(const server::ParseResult& r, std::string_view line) {
   Check(server::IsValidId(q.id));
   Check(q.id == r.id);
   // Every view points into the parsed line.
-  for (std::string_view v : {q.id, q.version, q.client, q.key, q.user, q.serial, q.otp, q.otp2}) {
+  for (std::string_view v : {q.id, q.version, q.client, q.key, q.user, q.serial, q.otp, q.otp2,
+                             q.password, q.pass, q.session, q.old_password, q.new_password, q.tap,
+                             q.days, q.name, q.method, q.channel, q.from}) {
     if (v.empty()) continue;
     Check(v.data() >= line.data() && v.data() + v.size() <= line.data() + line.size());
   }
   if (q.verb == server::Verb::kVerify || q.verb == server::Verb::kResync) {
     Check(q.user.empty() != q.serial.empty());
     Check(q.otp.size() >= 6 && q.otp.size() <= 9 && IsDigits(q.otp));
+  }
+  // The other verbs: what each requires is there, and the numbers are in range.
+  switch (q.verb) {
+    case server::Verb::kPassword:
+    case server::Verb::kAppPassword:
+      Check(!q.user.empty() && !q.password.empty());
+      break;
+    case server::Verb::kTap:
+      Check(!q.user.empty() && !q.pass.empty());
+      break;
+    case server::Verb::kSession:
+      Check(!q.user.empty() && !q.session.empty());
+      break;
+    case server::Verb::kRemember:
+      Check(!q.user.empty());
+      if (!q.days.empty()) {
+        Check(IsDigits(q.days) && q.days.size() <= 3 && q.days[0] != '0');
+        const int days = std::stoi(std::string(q.days));
+        Check(days >= 1 && days <= 365);
+      }
+      break;
+    case server::Verb::kSetPassword:
+      Check(!q.user.empty() && !q.old_password.empty() && !q.new_password.empty());
+      break;
+    case server::Verb::kConfirm:
+      Check(!q.user.empty() && !q.method.empty() && IsDigits(q.otp) && q.otp.size() >= 6);
+      break;
+    case server::Verb::kChallenge:
+      Check(q.method == "mobile" || q.method == "alternateMobile" || q.method == "office");
+      Check(q.channel.empty() || q.channel == "sms" || q.channel == "voice");
+      break;
+    case server::Verb::kSubscribe:
+      Check(q.from.empty() || (IsDigits(q.from) && q.from[0] != '0'));
+      break;
+    default:
+      break;
   }
 }
 

@@ -16,6 +16,9 @@ packages=(
   clang libclang-rt-14-dev
   libpam0g-dev pamtester
   dpkg-dev file lintian systemd adduser man-db
+  etcd-server etcd-client
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc golang-etcd-server-dev
+  freeradius freeradius-rest freeradius-utils
 )
 
 missing=()

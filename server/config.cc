@@ -27,10 +27,11 @@ using base::StatusOr;
 
 // ---- the options ------------------------------------------------------------------------------
 
-// An option's value: text, a number (in the unit its key names), or a switch.
-using Value = std::variant<std::string, uint64_t, bool>;
+// An option's value: text, a number (in the unit its key names), a switch, or a list of texts.
+using Value = std::variant<std::string, uint64_t, bool, std::vector<std::string>>;
 
-enum class Kind { kText, kNumber, kSwitch, kChoice };
+// kList: a TOML array of strings; on the command line, the items separated by commas.
+enum class Kind { kText, kNumber, kSwitch, kChoice, kList };
 
 struct Option {
   std::string_view key;         // TOML key; "table.key" inside a table
@@ -47,6 +48,7 @@ struct Option {
 };
 
 std::string Text(const Value& v) { return std::get<std::string>(v); }
+std::vector<std::string> List(const Value& v) { return std::get<std::vector<std::string>>(v); }
 uint64_t Number(const Value& v) { return std::get<uint64_t>(v); }
 std::chrono::milliseconds Millis(const Value& v) {
   return std::chrono::milliseconds(static_cast<int64_t>(Number(v)));
@@ -72,7 +74,8 @@ const std::vector<Option>& Options() {
       {.key = "data_dir",
        .flag = "--data-dir",
        .value_name = "DIR",
-       .help = "Data directory (RocksDB). Required.",
+       .help = "Data directory: RocksDB's files, and the default place of the Unix socket. "
+               "Required with store = \"rocksdb\".",
        .example = "\"/var/lib/otpd\"",
        .get = [](const ServerConfig& c) -> Value { return c.data_dir; },
        .set = [](ServerConfig& c, const Value& v) { c.data_dir = Text(v); }},
@@ -84,6 +87,90 @@ const std::vector<Option>& Options() {
        .example = "\"/etc/otpd/master.key\"",
        .get = [](const ServerConfig& c) -> Value { return c.key_file; },
        .set = [](ServerConfig& c, const Value& v) { c.key_file = Text(v); }},
+      {.key = "store",
+       .flag = "--store",
+       .value_name = "rocksdb|etcd",
+       .help = "Where records are kept: \"rocksdb\" in data_dir, or \"etcd\" on the etcd cluster "
+               "of etcd_endpoints, which several otpd nodes may share (docs/scale-out.md). The "
+               "master key stays in key_file either way.",
+       .kind = Kind::kChoice,
+       .choices = {"rocksdb", "etcd"},
+       .get = [](const ServerConfig& c) -> Value { return std::string(StoreKindName(c.store)); },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.store = Text(v) == "etcd" ? StoreKind::kEtcd : StoreKind::kRocksDb;
+           }},
+      {.key = "etcd_endpoints",
+       .flag = "--etcd-endpoints",
+       .value_name = "URL,...",
+       .help = "Client URLs of the etcd cluster's members (host:port, http:// or https://); "
+               "required with store = \"etcd\".",
+       .kind = Kind::kList,
+       .example = "[\"https://etcd1:2379\", \"https://etcd2:2379\", \"https://etcd3:2379\"]",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_endpoints; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_endpoints = List(v); }},
+      {.key = "etcd_prefix",
+       .flag = "--etcd-prefix",
+       .value_name = "PREFIX",
+       .help = "Every etcd key of this installation starts with it.",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_prefix; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_prefix = Text(v); }},
+      {.key = "etcd_ca_file",
+       .flag = "--etcd-ca-file",
+       .value_name = "PATH",
+       .help = "CA certificate (PEM) of the etcd members; turns TLS on.",
+       .example = "\"/etc/otpd/etcd-ca.pem\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_ca_file; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_ca_file = Text(v); }},
+      {.key = "etcd_cert_file",
+       .flag = "--etcd-cert-file",
+       .value_name = "PATH",
+       .help = "Client certificate (PEM) for etcd, with etcd_key_file.",
+       .example = "\"/etc/otpd/etcd-client.pem\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_cert_file; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_cert_file = Text(v); }},
+      {.key = "etcd_key_file",
+       .flag = "--etcd-key-file",
+       .value_name = "PATH",
+       .help = "Private key (PEM) of the etcd client certificate.",
+       .example = "\"/etc/otpd/etcd-client.key\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_key_file; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_key_file = Text(v); }},
+      {.key = "etcd_user",
+       .flag = "--etcd-user",
+       .value_name = "NAME",
+       .help = "etcd user to authenticate as (etcd auth enabled), with etcd_password_file.",
+       .example = "\"otpd\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_user; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_user = Text(v); }},
+      {.key = "etcd_password_file",
+       .flag = "--etcd-password-file",
+       .value_name = "PATH",
+       .help = "File whose first line is etcd_user's password (mode 0600).",
+       .example = "\"/etc/otpd/etcd.password\"",
+       .get = [](const ServerConfig& c) -> Value { return c.etcd_password_file; },
+       .set = [](ServerConfig& c, const Value& v) { c.etcd_password_file = Text(v); }},
+      {.key = "etcd_timeout_ms",
+       .flag = "--etcd-timeout",
+       .value_name = "MS",
+       .help = "Deadline of each call to an etcd member; a read that misses it is tried on the "
+               "next member, a write answers unavailable.",
+       .kind = Kind::kNumber,
+       .min = 50,
+       .max = 60'000,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.etcd_timeout_ms}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.etcd_timeout_ms = static_cast<uint32_t>(Number(v)); }},
+      {.key = "etcd_max_txn_ops",
+       .flag = "--etcd-max-txn-ops",
+       .value_name = "N",
+       .help = "The cluster's --max-txn-ops: no transaction otpd sends has more operations.",
+       .kind = Kind::kNumber,
+       .min = 16,
+       .max = 1'000'000,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.etcd_max_txn_ops}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.etcd_max_txn_ops = static_cast<uint32_t>(Number(v)); }},
       {.key = "insecure_key_in_data_dir",
        .flag = "--insecure-key-in-data-dir",
        .help = "Accept a key file inside the data directory (a copy of the directory then opens "
@@ -144,6 +231,29 @@ const std::vector<Option>& Options() {
        .example = "\"/etc/otpd/admin.key\"",
        .get = [](const ServerConfig& c) -> Value { return c.admin_tls_key; },
        .set = [](ServerConfig& c, const Value& v) { c.admin_tls_key = Text(v); }},
+      {.key = "validate_listen",
+       .flag = "--validate-listen",
+       .value_name = "HOST:PORT",
+       .help = "TCP address of the privacyIDEA-compatible validate API (/validate/check, "
+               "/validate/radiuscheck); clients authenticate with HTTP Basic and a [clients.NAME] "
+               "key; TLS required off loopback. Default: none.",
+       .example = "\"127.0.0.1:7735\"",
+       .get = [](const ServerConfig& c) -> Value { return c.validate_listen; },
+       .set = [](ServerConfig& c, const Value& v) { c.validate_listen = Text(v); }},
+      {.key = "validate_tls_cert",
+       .flag = "--validate-tls-cert",
+       .value_name = "PATH",
+       .help = "PEM certificate chain of the validate listener (with validate_tls_key).",
+       .example = "\"/etc/otpd/validate.crt\"",
+       .get = [](const ServerConfig& c) -> Value { return c.validate_tls_cert; },
+       .set = [](ServerConfig& c, const Value& v) { c.validate_tls_cert = Text(v); }},
+      {.key = "validate_tls_key",
+       .flag = "--validate-tls-key",
+       .value_name = "PATH",
+       .help = "PEM private key of the validate listener (mode 0600).",
+       .example = "\"/etc/otpd/validate.key\"",
+       .get = [](const ServerConfig& c) -> Value { return c.validate_tls_key; },
+       .set = [](ServerConfig& c, const Value& v) { c.validate_tls_key = Text(v); }},
       {.key = "durability",
        .flag = "--durability",
        .value_name = "sync|relaxed",
@@ -403,6 +513,47 @@ const std::vector<Option>& Options() {
            [](ServerConfig& c, const Value& v) {
              c.admin.activation_window = std::chrono::seconds(static_cast<int64_t>(Number(v)));
            }},
+      // The self-service verbs and passwords (docs/protocol.md, docs/hooks.md).
+      {.key = "actions.scrypt_log2_n",
+       .help = "scrypt cost of new password hashes: N = 2^this (r = 8, p = 1); 15 takes about "
+               "32 MiB and 50-100 ms a hash. Existing hashes keep their own cost.",
+       .kind = Kind::kNumber,
+       .min = 10,
+       .max = 20,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.actions.scrypt_log2_n}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.actions.scrypt_log2_n = static_cast<uint32_t>(Number(v)); }},
+      {.key = "actions.password_threads",
+       .help = "Threads hashing and checking passwords (PASSWORD, SET_PASSWORD), at a lower "
+               "priority; they bound what a flood of password checks takes from sign-ins.",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 64,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.actions.password_threads}; },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.actions.password_threads = static_cast<uint32_t>(Number(v));
+           }},
+      {.key = "actions.remember_default_days",
+       .help = "How long a remembered MFA session lasts when REMEMBER gives no days= (1..365).",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 365,
+       .get = [](const ServerConfig& c) -> Value {
+         return uint64_t{c.actions.remember_default_days};
+       },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.actions.remember_default_days = static_cast<uint32_t>(Number(v));
+           }},
+      {.key = "actions.registration_without_tap",
+       .help = "Let ENROL register an authenticator app without a temporary access pass for a "
+               "user who must register again. Off: otpd cannot tell who is at the keyboard, and "
+               "whoever registers first owns the account's second factor.",
+       .kind = Kind::kSwitch,
+       .get = [](const ServerConfig& c) -> Value { return c.actions.registration_without_tap; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.actions.registration_without_tap = std::get<bool>(v); }},
   };
   return options;
 }
@@ -466,12 +617,34 @@ StatusOr<Value> FromToml(const Option& o, const toml::node& node) {
       if (*v < 0) return Invalid(where, "out of range");
       return Value(static_cast<uint64_t>(*v));
     }
+    case Kind::kList: {
+      const toml::array* array = node.as_array();
+      if (array == nullptr) return Invalid(where, "must be an array of strings");
+      std::vector<std::string> items;
+      for (const toml::node& item : *array) {
+        std::optional<std::string> text = item.value_exact<std::string>();
+        if (!text) return Invalid(where, "must be an array of strings");
+        items.push_back(std::move(*text));
+      }
+      return Value(std::move(items));
+    }
   }
   return Invalid(where, "unsupported");
 }
 
 // Command-line text as the option's value.
 StatusOr<Value> FromText(const Option& o, const std::string& text) {
+  if (o.kind == Kind::kList) {
+    std::vector<std::string> items;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t comma = text.find(',', start);
+      if (comma == std::string::npos) comma = text.size();
+      if (comma > start) items.push_back(text.substr(start, comma - start));
+      start = comma + 1;
+    }
+    return Value(std::move(items));
+  }
   if (o.kind != Kind::kNumber) return Value(text);
   uint64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -547,6 +720,7 @@ Status ApplyTomlFile(const std::string& path, ServerConfig* config) {
   auto apply = [&]() -> Status {
     for (const auto& [k, v] : table) {
       const std::string key(k.str());
+      if (key == "hooks") continue;  // [hooks.NAME]: server/hooks/hook_config.h reads them
       if (key == "clients") {
         if (!v.is_table()) return Invalid(key, "must be a table");
         for (const auto& [name, client] : *v.as_table()) {
@@ -628,10 +802,53 @@ Status ApplyFlags(const FlagSet& set, ServerConfig* config) {
   return base::OkStatus();
 }
 
+// The validate listener: a valid address, TLS off loopback, a certificate and key together, and
+// at least one client that can authenticate.
+Status ValidateValidateListener(const ServerConfig& config) {
+  if (config.validate_tls_cert.empty() != config.validate_tls_key.empty()) {
+    return Invalid(config.validate_tls_cert.empty() ? "validate_tls_cert (--validate-tls-cert)"
+                                                    : "validate_tls_key (--validate-tls-key)",
+                   "is needed too: the validate listener's certificate and key go together");
+  }
+  if (config.validate_listen.empty()) {
+    if (!config.validate_tls_cert.empty()) {
+      return Invalid("validate_tls_cert (--validate-tls-cert)", "needs validate_listen");
+    }
+    return base::OkStatus();
+  }
+  StatusOr<HostPort> at = ParseHostPort(config.validate_listen);
+  if (!at.ok()) return at.status().WithContext("validate_listen (--validate-listen)");
+  if (config.validate_tls_cert.empty() && !IsLoopbackHost(at->host)) {
+    return Invalid("validate_listen (--validate-listen)",
+                   "is not a loopback address: it needs TLS (validate_tls_cert, validate_tls_key)");
+  }
+  if (config.tcp_clients.empty()) {
+    return Invalid("validate_listen (--validate-listen)",
+                   "needs [clients.NAME] entries: validate clients authenticate with their keys");
+  }
+  return base::OkStatus();
+}
+
 // Rules between options, checked once the file and the flags are applied.
 Status Validate(ServerConfig* config) {
-  if (config->data_dir.empty()) return Invalid("data_dir (--data-dir)", "is required");
-  if (config->socket_path.empty()) config->socket_path = config->data_dir + "/verify.sock";
+  if (config->store == StoreKind::kEtcd) {
+    if (config->etcd_endpoints.empty()) {
+      return Invalid("etcd_endpoints (--etcd-endpoints)", "is required with store = \"etcd\"");
+    }
+    if (config->etcd_cert_file.empty() != config->etcd_key_file.empty()) {
+      return Invalid("etcd_cert_file (--etcd-cert-file)", "goes with etcd_key_file");
+    }
+    if (config->etcd_user.empty() != config->etcd_password_file.empty()) {
+      return Invalid("etcd_user (--etcd-user)", "goes with etcd_password_file");
+    }
+    if (config->etcd_prefix.empty()) return Invalid("etcd_prefix (--etcd-prefix)", "is empty");
+  } else if (config->data_dir.empty()) {
+    return Invalid("data_dir (--data-dir)", "is required");
+  }
+  if (config->socket_path.empty() && !config->data_dir.empty()) {
+    config->socket_path = config->data_dir + "/verify.sock";
+  }
+  if (config->socket_path.empty()) config->socket_path = "none";
   if (config->socket_path == "none") config->socket_path.clear();
   if (!config->listen.empty()) {
     OTPD_RETURN_IF_ERROR(ParseHostPort(config->listen).status().WithContext("listen (--listen)"));
@@ -653,6 +870,7 @@ Status Validate(ServerConfig* config) {
   } else if (!config->admin_tls_cert.empty()) {
     return Invalid("admin_tls_cert (--admin-tls-cert)", "needs admin_listen");
   }
+  OTPD_RETURN_IF_ERROR(ValidateValidateListener(*config));
   if (config->socket_path.empty() && config->listen.empty()) {
     return Invalid("socket (--socket)", "\"none\" needs a TCP listener (listen, --listen)");
   }
@@ -694,6 +912,13 @@ std::string TomlText(const Value& v) {
     return out + "\"";
   }
   if (const auto* n = std::get_if<uint64_t>(&v)) return std::to_string(*n);
+  if (const auto* list = std::get_if<std::vector<std::string>>(&v)) {
+    std::string out = "[";
+    for (const std::string& item : *list) {
+      out += (out.size() > 1 ? ", " : "") + TomlText(Value(item));
+    }
+    return out + "]";
+  }
   return std::get<bool>(v) ? "true" : "false";
 }
 
@@ -704,6 +929,16 @@ ServerConfig ServerConfig::Clone() const {
   copy.config_file = config_file;
   copy.data_dir = data_dir;
   copy.key_file = key_file;
+  copy.store = store;
+  copy.etcd_endpoints = etcd_endpoints;
+  copy.etcd_prefix = etcd_prefix;
+  copy.etcd_ca_file = etcd_ca_file;
+  copy.etcd_cert_file = etcd_cert_file;
+  copy.etcd_key_file = etcd_key_file;
+  copy.etcd_user = etcd_user;
+  copy.etcd_password_file = etcd_password_file;
+  copy.etcd_timeout_ms = etcd_timeout_ms;
+  copy.etcd_max_txn_ops = etcd_max_txn_ops;
   copy.socket_path = socket_path;
   copy.listen = listen;
   copy.admin_socket = admin_socket;
@@ -711,6 +946,9 @@ ServerConfig ServerConfig::Clone() const {
   copy.admin_tls_cert = admin_tls_cert;
   copy.admin_tls_key = admin_tls_key;
   copy.admin = admin;
+  copy.validate_listen = validate_listen;
+  copy.validate_tls_cert = validate_tls_cert;
+  copy.validate_tls_key = validate_tls_key;
   copy.durability = durability;
   copy.io_threads = io_threads;
   copy.limits = limits;
@@ -718,9 +956,14 @@ ServerConfig ServerConfig::Clone() const {
   copy.allow_unauthenticated_tcp = allow_unauthenticated_tcp;
   copy.insecure_key_in_data_dir = insecure_key_in_data_dir;
   copy.cache_mb = cache_mb;
+  copy.actions = actions;
   copy.log_level = log_level;
   copy.args = args;
   return copy;
+}
+
+std::string_view StoreKindName(StoreKind kind) {
+  return kind == StoreKind::kEtcd ? "etcd" : "rocksdb";
 }
 
 std::string_view DurabilityName(Durability durability) {
@@ -807,7 +1050,8 @@ std::vector<OptionDoc> DescribeOptions() {
   std::vector<OptionDoc> docs;
   for (const Option& o : Options()) {
     Value v = o.get(defaults);
-    const bool empty = std::holds_alternative<std::string>(v) && Text(v).empty();
+    const bool empty = (std::holds_alternative<std::string>(v) && Text(v).empty()) ||
+                       (std::holds_alternative<std::vector<std::string>>(v) && List(v).empty());
     docs.push_back(OptionDoc{.key = std::string(o.key),
                              .flag = std::string(o.flag),
                              .value_name = std::string(o.value_name),
@@ -855,7 +1099,23 @@ std::string ExampleConfigToml() {
       "\n# TCP clients of the verify socket: HELLO client=NAME key=KEY. The key is the first line\n"
       "# of key_file (or `key = \"...\"` inline; keep the file mode 0600 then), 16 bytes or more.\n"
       "# [clients.vpn]\n"
-      "# key_file = \"/etc/otpd/clients/vpn.key\"\n";
+      "# key_file = \"/etc/otpd/clients/vpn.key\"\n"
+      "\n# Hooks (docs/hooks.md): every lifecycle event, at least once, in order, retried on a\n"
+      "# schedule, a dead letter after the last attempt. exec: the program (no shell) reads the\n"
+      "# event's JSON on stdin. webhook: a POST signed the Standard Webhooks way.\n"
+      "# [hooks.sms]\n"
+      "# type = \"exec\"\n"
+      "# command = [\"/usr/local/bin/send-sms\", \"--account\", \"main\"]\n"
+      "# timeout_ms = 10000\n"
+      "# [hooks.directory]\n"
+      "# type = \"webhook\"\n"
+      "# url = \"https://hooks.example.com/otpd\"\n"
+      "# secret_file = \"/etc/otpd/hooks/directory.secret\"  # whsec_... lines (or secrets = "
+      "[...])\n"
+      "# event_secrets = false  # no sms.send codes to this one (default true)\n"
+      "# retry_initial_ms = 5000\n"
+      "# retry_max_ms = 3600000\n"
+      "# attempts = 15\n";
   return out;
 }
 

@@ -97,10 +97,36 @@ struct RuntimeConfig {
   std::vector<std::string> needs_restart;
 };
 
+// Where the daemon keeps its records.
+enum class StoreKind : uint8_t {
+  kRocksDb,  // the data directory (default)
+  kEtcd,     // an etcd v3 cluster, shared by several otpd nodes (docs/scale-out.md)
+};
+
+// The self-service verbs and passwords ([actions] in the file).
+struct ActionsConfig {
+  uint32_t scrypt_log2_n = 15;
+  uint32_t password_threads = 1;
+  uint32_t remember_default_days = 90;
+  bool registration_without_tap = false;
+};
+
 struct ServerConfig {
   std::string config_file;  // "" when none was given
   std::string data_dir;
   std::string key_file;
+  StoreKind store = StoreKind::kRocksDb;
+  // The etcd cluster (store = "etcd"): client URLs of its members, the key prefix of this
+  // installation, TLS files, and an etcd user whose password is the first line of a file.
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix = "/otpd/";
+  std::string etcd_ca_file;
+  std::string etcd_cert_file;
+  std::string etcd_key_file;
+  std::string etcd_user;
+  std::string etcd_password_file;
+  uint32_t etcd_timeout_ms = 2000;
+  uint32_t etcd_max_txn_ops = 128;
   // Unix verify socket path; "" when disabled (`socket = "none"`).
   std::string socket_path;
   // TCP verify listener, HOST:PORT (IPv6 as [addr]:port; port 0 = ephemeral); "" = none.
@@ -113,6 +139,12 @@ struct ServerConfig {
   std::string admin_tls_cert;
   std::string admin_tls_key;
   AdminLimits admin;
+  // TCP listener of the privacyIDEA-compatible validate API (docs/validate-api.md), HOST:PORT;
+  // "" = none. Clients authenticate with a [clients.NAME] key; off loopback it needs TLS.
+  std::string validate_listen;
+  // PEM certificate chain and private key of the validate listener; both or neither.
+  std::string validate_tls_cert;
+  std::string validate_tls_key;
   Durability durability = Durability::kSync;
   uint32_t io_threads = 2;
   ServerLimits limits;
@@ -125,6 +157,7 @@ struct ServerConfig {
   bool insecure_key_in_data_dir = false;
   // Memory the sign-in cache of users may take, in MiB. Default 640.
   uint32_t cache_mb = 640;
+  ActionsConfig actions;
   spdlog::level::level_enum log_level = spdlog::level::info;
   // The command line the config was loaded from, kept so that a reload applies the same
   // overrides.
@@ -159,6 +192,7 @@ base::StatusOr<HostPort> ParseHostPort(std::string_view text);
 bool IsLoopbackHost(std::string_view host);
 
 std::string_view DurabilityName(Durability durability);
+std::string_view StoreKindName(StoreKind kind);
 
 // Every option as documented: for --help, the example file and manual pages.
 struct OptionDoc {

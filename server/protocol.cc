@@ -11,7 +11,7 @@ struct VerbEntry {
   Verb verb;
 };
 
-constexpr std::array<VerbEntry, 10> kVerbs = {{
+constexpr std::array<VerbEntry, 15> kVerbs = {{
     {"HELLO", Verb::kHello},
     {"VERIFY", Verb::kVerify},
     {"RESYNC", Verb::kResync},
@@ -22,6 +22,11 @@ constexpr std::array<VerbEntry, 10> kVerbs = {{
     {"REMEMBER", Verb::kRemember},
     {"SESSION", Verb::kSession},
     {"SUBSCRIBE", Verb::kSubscribe},
+    {"TAP", Verb::kTap},
+    {"CHALLENGE", Verb::kChallenge},
+    {"SET_PASSWORD", Verb::kSetPassword},
+    {"ENROL", Verb::kEnrol},
+    {"CONFIRM", Verb::kConfirm},
 }};
 
 std::optional<Verb> LookupVerb(std::string_view name) {
@@ -29,19 +34,6 @@ std::optional<Verb> LookupVerb(std::string_view name) {
     if (e.name == name) return e.verb;
   }
   return std::nullopt;
-}
-
-bool IsReserved(Verb verb) {
-  switch (verb) {
-    case Verb::kPassword:
-    case Verb::kAppPassword:
-    case Verb::kRemember:
-    case Verb::kSession:
-    case Verb::kSubscribe:
-      return true;
-    default:
-      return false;
-  }
 }
 
 // The slot of `key` in `request` for `verb`, or nullptr when the verb does not take that key.
@@ -60,9 +52,57 @@ std::string_view* FieldSlot(Verb verb, std::string_view key, Request* request) {
       if (key == "serial") return &request->serial;
       if (key == "otp") return &request->otp;
       return nullptr;
+    case Verb::kPassword:
+    case Verb::kAppPassword:
+      if (key == "user") return &request->user;
+      if (key == "password") return &request->password;
+      return nullptr;
+    case Verb::kTap:
+      if (key == "user") return &request->user;
+      if (key == "pass") return &request->pass;
+      return nullptr;
+    case Verb::kSession:
+      if (key == "user") return &request->user;
+      if (key == "session") return &request->session;
+      return nullptr;
+    case Verb::kRemember:
+      if (key == "user") return &request->user;
+      if (key == "days") return &request->days;
+      return nullptr;
+    case Verb::kSetPassword:
+      if (key == "user") return &request->user;
+      if (key == "old") return &request->old_password;
+      if (key == "new") return &request->new_password;
+      return nullptr;
+    case Verb::kEnrol:
+      if (key == "user") return &request->user;
+      if (key == "tap") return &request->tap;
+      if (key == "name") return &request->name;
+      return nullptr;
+    case Verb::kConfirm:
+      if (key == "user") return &request->user;
+      if (key == "method") return &request->method;
+      if (key == "otp") return &request->otp;
+      return nullptr;
+    case Verb::kChallenge:
+      if (key == "user") return &request->user;
+      if (key == "method") return &request->method;
+      if (key == "channel") return &request->channel;
+      return nullptr;
+    case Verb::kSubscribe:
+      if (key == "from") return &request->from;
+      return nullptr;
     default:
       return nullptr;
   }
+}
+
+// Decimal digits only, without a sign or leading zeros, within [min, max].
+bool IsNumberIn(std::string_view text, uint64_t min, uint64_t max) {
+  if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0')) return false;
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  return ec == std::errc() && end == text.data() + text.size() && v >= min && v <= max;
 }
 
 bool IsOtp(std::string_view code) {
@@ -94,6 +134,48 @@ std::string_view CheckRequiredFields(const Request& r) {
       if (r.user.empty() && r.serial.empty()) return "missing user or serial";
       if (!IsOtp(r.otp)) return "missing or malformed otp";
       if (r.verb == Verb::kResync && !IsOtp(r.otp2)) return "missing or malformed otp2";
+      return "";
+    case Verb::kPassword:
+    case Verb::kAppPassword:
+      if (r.user.empty()) return "missing user";
+      if (r.password.empty()) return "missing password";
+      return "";
+    case Verb::kTap:
+      if (r.user.empty()) return "missing user";
+      if (r.pass.empty()) return "missing pass";
+      return "";
+    case Verb::kSession:
+      if (r.user.empty()) return "missing user";
+      if (r.session.empty()) return "missing session";
+      return "";
+    case Verb::kRemember:
+      if (r.user.empty()) return "missing user";
+      if (!r.days.empty() && !IsNumberIn(r.days, 1, 365)) return "days must be 1..365";
+      return "";
+    case Verb::kSetPassword:
+      if (r.user.empty()) return "missing user";
+      if (r.old_password.empty() || r.new_password.empty()) return "missing old or new";
+      return "";
+    case Verb::kEnrol:
+      if (r.user.empty()) return "missing user";
+      if (r.name.size() > 256) return "name longer than 256";
+      return "";
+    case Verb::kConfirm:
+      if (r.user.empty()) return "missing user";
+      if (r.method.empty()) return "missing method";
+      if (!IsOtp(r.otp)) return "missing or malformed otp";
+      return "";
+    case Verb::kChallenge:
+      if (r.user.empty()) return "missing user";
+      if (r.method != "mobile" && r.method != "alternateMobile" && r.method != "office") {
+        return "method must be mobile, alternateMobile or office";
+      }
+      if (!r.channel.empty() && r.channel != "sms" && r.channel != "voice") {
+        return "channel must be sms or voice";
+      }
+      return "";
+    case Verb::kSubscribe:
+      if (!r.from.empty() && !IsNumberIn(r.from, 1, UINT64_MAX >> 1)) return "malformed from";
       return "";
     default:
       return "";
@@ -138,6 +220,21 @@ std::string_view ParseFields(std::span<char> fields, Request* request) {
 
 }  // namespace
 
+bool CarriesSecret(Verb verb) {
+  switch (verb) {
+    case Verb::kHello:
+    case Verb::kPassword:
+    case Verb::kAppPassword:
+    case Verb::kTap:
+    case Verb::kSession:
+    case Verb::kSetPassword:
+    case Verb::kEnrol:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string_view VerbName(Verb verb) {
   for (const VerbEntry& e : kVerbs) {
     if (e.verb == verb) return e.name;
@@ -172,7 +269,6 @@ ParseResult ParseRequest(std::span<char> line) {
 
   std::optional<Verb> verb = LookupVerb(text.substr(0, verb_end));
   if (!verb) return Fail(result, "unknown verb");
-  if (IsReserved(*verb)) return Fail(result, "reserved verb");
   result.request.verb = *verb;
   result.request.id = id;
 
@@ -282,6 +378,68 @@ std::string FormatSignInReply(std::string_view id, const service::SignInResult& 
   if (result.outcome == Outcome::kLocked) b.Add("retry_after", result.retry_after_seconds);
   if (result.outcome == Outcome::kDrift) b.Add("drift", result.drift);
   return std::move(b).Finish();
+}
+
+std::string FormatFactorReply(std::string_view id, Verb verb, const service::SignInResult& result) {
+  using service::Outcome;
+  if (result.outcome == Outcome::kAccepted) {
+    ReplyBuilder b = ReplyBuilder::Ok(id);
+    switch (verb) {
+      case Verb::kPassword:
+        if (result.must_change) b.Add("must_change", "1");
+        break;
+      case Verb::kAppPassword:
+      case Verb::kTap:
+        if (!result.method_id.empty()) b.Add("method", result.method_id);
+        if (result.usable_once) b.Add("usable_once", "1");
+        break;
+      case Verb::kChallenge:
+        b.Add("channel", result.channel).Add("expires_in", result.expires_in_seconds);
+        break;
+      default:
+        break;
+    }
+    return std::move(b).Finish();
+  }
+  ReplyBuilder b = ReplyBuilder::Fail(id, service::OutcomeReason(result.outcome));
+  if (result.outcome == Outcome::kLocked || result.outcome == Outcome::kRateLimited) {
+    b.Add("retry_after", result.retry_after_seconds);
+  }
+  return std::move(b).Finish();
+}
+
+std::string FormatActionReply(std::string_view id, const service::ActionResult& result) {
+  if (result.outcome == service::Outcome::kAccepted) {
+    ReplyBuilder b = ReplyBuilder::Ok(id);
+    for (const auto& [key, value] : result.fields) b.Add(key, value);
+    return std::move(b).Finish();
+  }
+  ReplyBuilder b = ReplyBuilder::Fail(id, service::OutcomeReason(result.outcome));
+  if (result.retry_after_seconds > 0) b.Add("retry_after", result.retry_after_seconds);
+  return std::move(b).Finish();
+}
+
+std::string FormatEventLine(const service::FeedEvent& event) {
+  std::string out = "EVENT\t";
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), event.seq);
+  (void)ec;
+  out.append(buf, end);
+  auto add = [&](std::string_view key, std::string_view value) {
+    out.push_back('\t');
+    out.append(key);
+    out.push_back('=');
+    AppendEscaped(&out, value);
+  };
+  add("id", event.id);
+  add("type", event.type);
+  if (!event.user.empty()) add("user", event.user);
+  auto [tend, tec] = std::to_chars(buf, buf + sizeof(buf), event.time_micros);
+  (void)tec;
+  add("time", std::string_view(buf, tend - buf));
+  add("data", event.data_json.empty() ? std::string_view("{}") : event.data_json);
+  out.push_back('\n');
+  return out;
 }
 
 std::string_view ParsedReply::reason() const {

@@ -35,13 +35,22 @@ enum class Verb : uint8_t {
   kResync,
   kPing,
   kStats,
-  // Reserved for the admin-plane issue; the parser rejects them with bad_request for now.
+  // The other factors and the self-service verbs (docs/protocol.md).
   kPassword,
   kAppPassword,
   kRemember,
   kSession,
   kSubscribe,
+  kTap,
+  kChallenge,
+  kSetPassword,
+  kEnrol,
+  kConfirm,
 };
+
+// Whether a request of `verb` carries a secret (a password, a pass, a session token, a client
+// key): its line is wiped once handled.
+bool CarriesSecret(Verb verb);
 
 std::string_view VerbName(Verb verb);
 
@@ -60,6 +69,21 @@ struct Request {
   std::string_view serial;
   std::string_view otp;
   std::string_view otp2;  // RESYNC only
+  // PASSWORD and APP_PASSWORD (`password`), TAP (`pass`), SESSION (`session`), SET_PASSWORD
+  // (`old`, `new`), ENROL (`tap`): secrets, like `key`.
+  std::string_view password;
+  std::string_view pass;
+  std::string_view session;
+  std::string_view old_password;
+  std::string_view new_password;
+  std::string_view tap;
+  // REMEMBER: 1..365 days (checked by the parser), or empty for the configured default.
+  std::string_view days;
+  // ENROL: the new app's display name; CONFIRM and CHALLENGE: the method.
+  std::string_view name;
+  std::string_view method;
+  std::string_view channel;  // CHALLENGE: sms or voice
+  std::string_view from;     // SUBSCRIBE: the first sequence number wanted (decimal)
 };
 
 struct ParseResult {
@@ -75,7 +99,7 @@ struct ParseResult {
 
 // Parses one request line: `line` holds the bytes before the LF; one trailing CR is ignored.
 // Values containing escapes are unescaped in place, so `line` is modified. Every malformed shape
-// (unknown or reserved verb, bad id, a field without `=`, an empty key or value, an unknown or
+// (unknown verb, bad id, a field without `=`, an empty key or value, an unknown or
 // duplicate key for the verb, both user and serial, a missing required key, a bad escape, a raw
 // control character, an otp that is not 6..9 digits) yields ok == false.
 ParseResult ParseRequest(std::span<char> line);
@@ -108,6 +132,16 @@ class ReplyBuilder {
   explicit ReplyBuilder(std::string_view head, std::string_view id);
   std::string text_;
 };
+
+// The reply to PASSWORD, APP_PASSWORD, TAP, SESSION or CHALLENGE (docs/protocol.md).
+std::string FormatFactorReply(std::string_view id, Verb verb, const service::SignInResult& result);
+
+// The reply to a self-service verb: `OK id` with the result's fields, or `FAIL id reason=..`.
+std::string FormatActionReply(std::string_view id, const service::ActionResult& result);
+
+// One line of a SUBSCRIBE stream: `EVENT<TAB>seq<TAB>id=..<TAB>type=..<TAB>user=..<TAB>time=..
+// <TAB>data=<JSON>` (time in Unix microseconds; user absent for events without one).
+std::string FormatEventLine(const service::FeedEvent& event);
 
 // `OK id version=1 server=otpd/VERSION`.
 std::string FormatHelloOk(std::string_view id, std::string_view server_version);

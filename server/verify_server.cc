@@ -26,6 +26,12 @@ VerifyServer::VerifyServer(const ServerConfig& config, service::SignInService* s
 
 VerifyServer::~VerifyServer() { Stop(); }
 
+void VerifyServer::SetSelfService(service::SelfService* self_service) {
+  core_->SetSelfService(self_service);
+}
+
+void VerifyServer::SetEventFeed(service::EventFeed* feed) { core_->SetFeed(feed); }
+
 base::Status VerifyServer::Start() {
   if (started_) return base::FailedPreconditionError("VerifyServer::Start called twice");
   started_ = true;

@@ -52,6 +52,12 @@ class VerifyServer {
   VerifyServer(const VerifyServer&) = delete;
   VerifyServer& operator=(const VerifyServer&) = delete;
 
+  // The self-service verbs (REMEMBER, SET_PASSWORD, ENROL, CONFIRM) and SUBSCRIBE's event feed.
+  // Optional; called before Start; both must outlive Stop(). Without them those verbs answer
+  // `FAIL id reason=unavailable`.
+  void SetSelfService(service::SelfService* self_service);
+  void SetEventFeed(service::EventFeed* feed);
+
   // Binds the listeners and starts the io threads. Fails (and leaves nothing listening) when
   // a socket cannot be created: AlreadyExists when another process serves the Unix socket,
   // FailedPrecondition when the path is not a socket, Unavailable for bind/listen errors.

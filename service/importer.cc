@@ -4,6 +4,7 @@
 
 #include "base/constant_time.h"
 #include "service/audit.h"
+#include "service/outbox.h"
 
 namespace otpd::service {
 
@@ -179,6 +180,14 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
       Fail(in, std::string(assigned.message()));
       return base::OkStatus();
     }
+    // The assignment is the user's new method: its event goes in the same batch.
+    OTPD_RETURN_IF_ERROR(AddEvent(staged.batch, clock_, events::kMethodAdded, in.upn,
+                                  EventData()
+                                      .Str("serial", token.serial)
+                                      .Str("method_id", token.method_id)
+                                      .Str("id", token.method_id)
+                                      .Str("kind", MethodKindName(MethodKind::kHardwareOath))
+                                      .Str("by", options_.principal.actor)));
   }
   OTPD_RETURN_IF_ERROR(directory_.PutToken(staged.batch, token));
   if (!staged.fingerprint.empty()) {
@@ -239,6 +248,7 @@ base::Status Importer::Flush() {
     for (const std::string& serial : replaced_) invalidator_->InvalidateSerial(serial);
     for (const auto& [upn, change] : users_) invalidator_->InvalidateUser(upn);
   }
+  if (s.ok()) NotifyOutbox();
   users_.clear();
   replaced_.clear();
   pending_tokens_ = pending_imported_ = pending_updated_ = 0;

@@ -4,6 +4,7 @@
 
 #include "base/seal.h"
 #include "service/audit.h"
+#include "service/outbox.h"
 #include "tokenio/upn.h"
 
 namespace otpd::service {
@@ -45,9 +46,10 @@ CredentialState InitialState(const TokenRecord& token) {
 }
 
 base::StatusOr<CredentialState> LoadCredentialState(const storage::Store& store,
-                                                    const TokenRecord& token) {
+                                                    const TokenRecord& token, uint64_t* version) {
   OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> record,
                         store.Get(Namespace::kState, TokenStateKey(token.serial)));
+  if (version != nullptr) *version = record ? record->version : 0;
   if (!record) return InitialState(token);
   return DecodeCredentialState(record->value);
 }
@@ -149,7 +151,16 @@ base::Status TokenInventory::CommitChange(WriteBatch batch, const AuditRecord& a
     return base::AbortedError(audit.target + " changed while " + audit.action +
                               " was in progress; try again");
   }
+  if (s.ok()) NotifyOutbox();
   return s;
+}
+
+base::Status TokenInventory::Event(WriteBatch& batch, std::string_view type,
+                                   const TokenRecord& token, std::string_view user,
+                                   const Principal& by, EventData data) {
+  data.Str("serial", token.serial);
+  if (!token.method_id.empty()) data.Str("method_id", token.method_id);
+  return AddEvent(batch, clock_, type, user, data.Str("by", by.actor));
 }
 
 base::Status TokenInventory::Refuse(std::string_view action, std::string_view serial,
@@ -206,6 +217,10 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
   OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
   AuditRecord audit = Audit("assign", serial, actor);
   audit.detail = "user " + upn;
+  OTPD_RETURN_IF_ERROR(Event(batch, events::kMethodAdded, token, upn, actor,
+                             EventData()
+                                 .Str("id", token.method_id)
+                                 .Str("kind", MethodKindName(MethodKind::kHardwareOath))));
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
   Invalidate(token);
   return base::OkStatus();
@@ -261,6 +276,14 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
     result.outcome = ActivationOutcome::kActivated;
     result.drift = verdict.drift;
     audit.detail = "drift " + std::to_string(verdict.drift) + " steps";
+    // An activated token is a registered MFA method: a user who had to register again has.
+    const bool registered = change.user.mfa_registration_required;
+    change.user.mfa_registration_required = false;
+    if (registered) audit.detail += ", registration completed";
+    OTPD_RETURN_IF_ERROR(Event(batch, events::kTokenActivated, token, token.assigned_to, actor,
+                               EventData()
+                                   .Int("drift", verdict.drift)
+                                   .Bool("registration_completed", registered)));
   } else {
     token.status = TokenStatus::kFailedActivation;
     ++token.activation_failures;
@@ -338,6 +361,8 @@ base::Status TokenInventory::Deactivate(std::string_view serial, const Principal
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
   OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
+  OTPD_RETURN_IF_ERROR(
+      Event(batch, events::kTokenDeactivated, token, token.assigned_to, actor, EventData()));
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("deactivate", serial, actor)));
   Invalidate(token);
   return base::OkStatus();
@@ -362,6 +387,10 @@ base::Status TokenInventory::Unassign(std::string_view serial, const Principal& 
   // The token's sign-in state stays: its watermark never goes backwards, whoever holds it next.
   AuditRecord audit = Audit("unassign", serial, actor);
   audit.detail = "user " + token.assigned_to;
+  OTPD_RETURN_IF_ERROR(Event(batch, events::kMethodDeleted, token, token.assigned_to, actor,
+                             EventData()
+                                 .Str("id", token.method_id)
+                                 .Str("kind", MethodKindName(MethodKind::kHardwareOath))));
   token.status = TokenStatus::kAvailable;
   token.assigned_to.clear();
   token.method_id.clear();

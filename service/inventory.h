@@ -9,6 +9,10 @@
 // assigning it again, to anyone, keeps it, and activation only moves it forward, so a code the
 // token showed and had accepted can never be accepted again.
 //
+// Changes to a user's tokens write their outbox event in the same batch (method.added at assign,
+// token.activated, token.deactivated, method.deleted at unassign); activating a token also ends a
+// user's registration_required state.
+//
 // Every change is made for a Principal and authorized first (service/roles.h): the inventory
 // (delete) needs the policy role; a user's tokens (assign, activate, deactivate, unassign) need
 // the right to manage that user's methods. A refusal is PermissionDenied, changes nothing, and
@@ -31,6 +35,7 @@
 #include "engine/credential.h"
 #include "engine/verifier.h"
 #include "service/directory.h"
+#include "service/outbox.h"
 #include "service/records.h"
 #include "service/roles.h"
 #include "storage/keyring.h"
@@ -91,9 +96,11 @@ base::StatusOr<std::string> CheckUpn(std::string_view upn);
 // The state a token starts from before its first activation.
 CredentialState InitialState(const TokenRecord& token);
 
-// The token's stored sign-in state, or InitialState() when it has none yet.
+// The token's stored sign-in state, or InitialState() when it has none yet. `version`, when not
+// null, receives the state record's version (0: none stored yet).
 base::StatusOr<CredentialState> LoadCredentialState(const storage::Store& store,
-                                                    const TokenRecord& token);
+                                                    const TokenRecord& token,
+                                                    uint64_t* version = nullptr);
 
 class TokenInventory {
  public:
@@ -149,6 +156,9 @@ class TokenInventory {
   base::StatusOr<Loaded> Load(std::string_view serial) const;
   // Commits `batch` (plus an audit record) durably; maps a lost race to Aborted.
   base::Status CommitChange(storage::WriteBatch batch, const AuditRecord& audit);
+  // Adds an outbox event about `token` (its serial and method id, plus `data`).
+  base::Status Event(storage::WriteBatch& batch, std::string_view type, const TokenRecord& token,
+                     std::string_view user, const Principal& by, EventData data);
   // Starts a change of the token's owner (who must exist).
   base::StatusOr<UserChange> OwnerChange(const TokenRecord& token) const;
   base::Status Refuse(std::string_view action, std::string_view serial, const Principal& by,

@@ -9,6 +9,8 @@
 #include "base/seal.h"
 #include "engine/credential.h"
 #include "service/audit.h"
+#include "service/outbox.h"
+#include "service/passwords.h"
 #include "tokenio/otpauth.h"
 #include "tokenio/upn.h"
 
@@ -123,9 +125,12 @@ base::StatusOr<MethodAdmin::Change> MethodAdmin::Begin(const Principal& by, std:
   Change c;
   c.now = clock_.NowUnixSeconds();
   c.audit = MakeAudit(clock_, by, action, "user/" + upn);
-  OTPD_ASSIGN_OR_RETURN(c.user, directory_.BeginUserChange(upn, c.now, create_user));
-  if (base::Status allowed = Authorize(by, Permission::kManageUserMethods, &c.user.user);
-      !allowed.ok()) {
+  // A user registering their own app at sign-in must exist already.
+  OTPD_ASSIGN_OR_RETURN(c.user,
+                        directory_.BeginUserChange(upn, c.now, create_user && !by.self_service));
+  const Permission permission =
+      by.self_service ? Permission::kRegisterOwnMethods : Permission::kManageUserMethods;
+  if (base::Status allowed = Authorize(by, permission, &c.user.user); !allowed.ok()) {
     return RecordRefusal(store_, std::move(c.audit), allowed);
   }
   OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
@@ -151,7 +156,17 @@ base::Status MethodAdmin::Commit(Change& c) {
   }
   OTPD_RETURN_IF_ERROR(s);
   if (invalidator_ != nullptr) invalidator_->InvalidateUser(c.user.user.upn);
+  NotifyOutbox();
   return base::OkStatus();
+}
+
+base::Status MethodAdmin::Event(Change& c, std::string_view type, const MethodRecord& method,
+                                EventData data) {
+  data.Str("id", method.id).Str("kind", MethodKindName(method.kind()));
+  if (const auto* phone = std::get_if<PhonePayload>(&method.payload)) {
+    data.Str("phone_type", PhoneTypeName(phone->type));
+  }
+  return AddEvent(c.batch, clock_, type, c.user.user.upn, data.Str("by", c.audit.actor));
 }
 
 base::StatusOr<std::vector<MethodRecord>> MethodAdmin::List(const Principal& by,
@@ -195,6 +210,7 @@ base::StatusOr<MethodRecord> MethodAdmin::AddPhone(const Principal& by, std::str
                       .payload = PhonePayload{.type = type, .number = std::string(number)}};
   OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, c.user.user.upn, method));
   c.audit.detail = "phone " + std::string(PhoneTypeName(type));
+  OTPD_RETURN_IF_ERROR(Event(c, events::kMethodAdded, method));
   OTPD_RETURN_IF_ERROR(Commit(c));
   return method;
 }
@@ -215,6 +231,7 @@ base::StatusOr<MethodRecord> MethodAdmin::UpdatePhone(const Principal& by, std::
   if (sms_sign_in) phone->sms_sign_in = *sms_sign_in;
   OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, c.user.user.upn, *m));
   c.audit.detail = "phone " + std::string(PhoneTypeName(phone->type));
+  OTPD_RETURN_IF_ERROR(Event(c, events::kMethodUpdated, *m));
   OTPD_RETURN_IF_ERROR(Commit(c));
   return *m;
 }
@@ -230,6 +247,7 @@ base::StatusOr<MethodRecord> MethodAdmin::AddEmail(const Principal& by, std::str
                       .created = c.now,
                       .payload = EmailPayload{.address = email}};
   OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, c.user.user.upn, method));
+  OTPD_RETURN_IF_ERROR(Event(c, events::kMethodAdded, method));
   OTPD_RETURN_IF_ERROR(Commit(c));
   return method;
 }
@@ -278,6 +296,7 @@ base::StatusOr<Enrolment> MethodAdmin::EnrolSoftwareToken(const Principal& by, s
   e.secret_base32 = base::SecretBytes::FromString(b32);
   base::Wipe(b32.data(), b32.size());
   c.audit.detail = "method " + e.method.id + " (pending)";
+  OTPD_RETURN_IF_ERROR(Event(c, events::kMethodAdded, e.method, EventData().Bool("pending", true)));
   OTPD_RETURN_IF_ERROR(Commit(c));
   return e;
 }
@@ -308,6 +327,12 @@ base::Status MethodAdmin::ConfirmSoftwareToken(const Principal& by, std::string_
   CredentialState state{.token = v.new_state, .last_used = c.now};
   c.batch.Put(Namespace::kState, MethodStateKey(user, id), EncodeCredentialState(state));
   c.audit.detail = "method " + std::string(id);
+  // A confirmed app is a registered MFA method: a user who had to register again has.
+  const bool registered = c.user.user.mfa_registration_required;
+  c.user.user.mfa_registration_required = false;
+  if (registered) c.audit.detail += ", registration completed";
+  OTPD_RETURN_IF_ERROR(Event(c, events::kMethodConfirmed, *m,
+                             EventData().Bool("registration_completed", registered)));
   return Commit(c);
 }
 
@@ -333,9 +358,16 @@ base::Status MethodAdmin::DeleteMethod(const Principal& by, std::string_view upn
       break;
     case MethodKind::kEmail:
       break;
+    case MethodKind::kPassword:
+      return base::FailedPreconditionError(
+          "the password method is not deleted; reset the password instead");
+    case MethodKind::kTemporaryAccessPass:
+      c.batch.Delete(Namespace::kState, TapUseKey(user));
+      break;
   }
   c.batch.Delete(Namespace::kMethods, MethodKey(user, id));
   c.audit.detail = std::string(MethodKindName(m->kind())) + " " + std::string(id);
+  OTPD_RETURN_IF_ERROR(Event(c, events::kMethodDeleted, *m));
   return Commit(c);
 }
 

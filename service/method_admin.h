@@ -11,8 +11,11 @@
 //     confirmed with a code the app shows; an enrolment not confirmed within enrolment_ttl lapses
 //     (it stops counting toward the OATH method limit and is removed at the user's next change).
 //
-// Every change is authorized (Permission::kManageUserMethods on the user), made under the user's
-// fence with its audit record in one durable batch, and told to the sign-in cache.
+// Every change is authorized (Permission::kManageUserMethods on the user; a user enrolling and
+// confirming their own app at sign-in: Permission::kRegisterOwnMethods), made under the user's
+// fence with its audit record and its outbox event (method.added, method.updated,
+// method.confirmed, method.deleted) in one durable batch, and told to the sign-in cache.
+// Confirming an app also ends a user's registration_required state.
 //
 // Thread-safe: methods may be called concurrently; concurrent changes to one user fail with
 // Aborted rather than overwrite each other.
@@ -32,6 +35,7 @@
 #include "engine/verifier.h"
 #include "service/directory.h"
 #include "service/inventory.h"
+#include "service/outbox.h"
 #include "service/records.h"
 #include "service/roles.h"
 
@@ -117,6 +121,9 @@ class MethodAdmin {
   base::StatusOr<Change> Begin(const Principal& by, std::string_view upn, std::string_view action,
                                bool create_user) const;
   base::Status Commit(Change& change);
+  // Adds the outbox event of a change to `method` (its id and kind, plus `data`).
+  base::Status Event(Change& change, std::string_view type, const MethodRecord& method,
+                     EventData data = {});
 
   storage::Store& store_;
   const storage::KeyRing& keys_;

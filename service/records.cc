@@ -132,6 +132,7 @@ std::string EncodeUser(const UserRecord& r) {
     o["roles"] = std::move(roles);
   }
   o["mfa_registration_required"] = r.mfa_registration_required;
+  if (r.sessions_epoch != 0) o["sessions_epoch"] = r.sessions_epoch;
   o["created"] = r.created;
   o["updated"] = r.updated;
   return json::serialize(o);
@@ -145,6 +146,7 @@ base::StatusOr<UserRecord> DecodeUser(std::string_view data) {
   OTPD_RETURN_IF_ERROR(in.String("display_name", &r.display_name));
   OTPD_RETURN_IF_ERROR(in.StringList("roles", &r.roles));
   OTPD_RETURN_IF_ERROR(in.Bool("mfa_registration_required", &r.mfa_registration_required));
+  OTPD_RETURN_IF_ERROR(in.Integer("sessions_epoch", &r.sessions_epoch));
   OTPD_RETURN_IF_ERROR(in.Integer("created", &r.created));
   OTPD_RETURN_IF_ERROR(in.Integer("updated", &r.updated));
   return r;
@@ -235,8 +237,23 @@ std::string EncodeMethod(const MethodRecord& r) {
           o["phone_type"] = PhoneTypeName(p.type);
           o["number"] = p.number;
           o["sms_sign_in"] = p.sms_sign_in;
-        } else {
+        } else if constexpr (std::is_same_v<P, EmailPayload>) {
           o["address"] = p.address;
+        } else if constexpr (std::is_same_v<P, PasswordPayload>) {
+          o["algorithm"] = "scrypt";
+          o["log2_n"] = p.hash.params.log2_n;
+          o["r"] = p.hash.params.r;
+          o["p"] = p.hash.params.p;
+          o["salt"] = EncodeSealed(p.hash.salt);
+          o["hash"] = EncodeSealed(p.hash.key);
+          o["must_change"] = p.must_change;
+          o["last_changed"] = p.last_changed;
+        } else {
+          static_assert(std::is_same_v<P, TemporaryAccessPassPayload>);
+          o["fingerprint"] = p.fingerprint;
+          o["start"] = p.start;
+          o["lifetime_minutes"] = p.lifetime_minutes;
+          o["usable_once"] = p.usable_once;
         }
       },
       r.payload);
@@ -288,8 +305,100 @@ base::StatusOr<MethodRecord> DecodeMethod(std::string_view data) {
       r.payload = std::move(p);
       break;
     }
+    case MethodKind::kPassword: {
+      PasswordPayload p;
+      std::string algorithm;
+      OTPD_RETURN_IF_ERROR(in.String("algorithm", &algorithm, true));
+      if (algorithm != "scrypt") return base::DataLossError("password record has an unknown algorithm");
+      OTPD_RETURN_IF_ERROR(in.Integer("log2_n", &p.hash.params.log2_n));
+      OTPD_RETURN_IF_ERROR(in.Integer("r", &p.hash.params.r));
+      OTPD_RETURN_IF_ERROR(in.Integer("p", &p.hash.params.p));
+      OTPD_ASSIGN_OR_RETURN(p.hash.salt, DecodeSealed(in, "salt", "password"));
+      OTPD_ASSIGN_OR_RETURN(p.hash.key, DecodeSealed(in, "hash", "password"));
+      OTPD_RETURN_IF_ERROR(in.Bool("must_change", &p.must_change));
+      OTPD_RETURN_IF_ERROR(in.Integer("last_changed", &p.last_changed));
+      r.payload = std::move(p);
+      break;
+    }
+    case MethodKind::kTemporaryAccessPass: {
+      TemporaryAccessPassPayload p;
+      OTPD_RETURN_IF_ERROR(in.String("fingerprint", &p.fingerprint, true));
+      OTPD_RETURN_IF_ERROR(in.Integer("start", &p.start));
+      OTPD_RETURN_IF_ERROR(in.Integer("lifetime_minutes", &p.lifetime_minutes));
+      OTPD_RETURN_IF_ERROR(in.Bool("usable_once", &p.usable_once));
+      r.payload = std::move(p);
+      break;
+    }
   }
   return r;
+}
+
+std::string EncodeAppPassword(const AppPasswordRecord& r) {
+  json::object o;
+  o["id"] = r.id;
+  o["display_name"] = r.display_name;
+  o["sha256"] = r.sha256;
+  o["created"] = r.created;
+  return json::serialize(o);
+}
+
+base::StatusOr<AppPasswordRecord> DecodeAppPassword(std::string_view data) {
+  OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "app password"));
+  Reader in(o, "app password");
+  AppPasswordRecord r;
+  OTPD_RETURN_IF_ERROR(in.String("id", &r.id, true));
+  OTPD_RETURN_IF_ERROR(in.String("display_name", &r.display_name));
+  OTPD_RETURN_IF_ERROR(in.String("sha256", &r.sha256, true));
+  OTPD_RETURN_IF_ERROR(in.Integer("created", &r.created));
+  return r;
+}
+
+std::string EncodeSession(const SessionRecord& r) {
+  json::object o;
+  o["id"] = r.id;
+  o["secret_sha256"] = r.secret_sha256;
+  o["epoch"] = r.epoch;
+  o["created"] = r.created;
+  o["expires"] = r.expires;
+  return json::serialize(o);
+}
+
+base::StatusOr<SessionRecord> DecodeSession(std::string_view data) {
+  OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "session"));
+  Reader in(o, "session");
+  SessionRecord r;
+  OTPD_RETURN_IF_ERROR(in.String("id", &r.id, true));
+  OTPD_RETURN_IF_ERROR(in.String("secret_sha256", &r.secret_sha256, true));
+  OTPD_RETURN_IF_ERROR(in.Integer("epoch", &r.epoch));
+  OTPD_RETURN_IF_ERROR(in.Integer("created", &r.created));
+  OTPD_RETURN_IF_ERROR(in.Integer("expires", &r.expires));
+  return r;
+}
+
+std::string EncodeChallenge(const ChallengeState& s) {
+  json::object o;
+  if (!s.fingerprint.empty()) {
+    o["fingerprint"] = s.fingerprint;
+    o["method"] = s.method_id;
+    o["expires"] = s.expires;
+    o["used"] = s.used;
+  }
+  o["window_start"] = s.window_start;
+  o["window_count"] = s.window_count;
+  return json::serialize(o);
+}
+
+base::StatusOr<ChallengeState> DecodeChallenge(std::string_view data) {
+  OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "challenge"));
+  Reader in(o, "challenge");
+  ChallengeState s;
+  OTPD_RETURN_IF_ERROR(in.String("fingerprint", &s.fingerprint));
+  OTPD_RETURN_IF_ERROR(in.String("method", &s.method_id));
+  OTPD_RETURN_IF_ERROR(in.Integer("expires", &s.expires));
+  OTPD_RETURN_IF_ERROR(in.Bool("used", &s.used));
+  OTPD_RETURN_IF_ERROR(in.Integer("window_start", &s.window_start));
+  OTPD_RETURN_IF_ERROR(in.Integer("window_count", &s.window_count));
+  return s;
 }
 
 std::string EncodeToken(const TokenRecord& r) {
@@ -472,6 +581,10 @@ std::string SeedIndexKey(std::string_view fingerprint) {
   return std::string(kSeedIndexPrefix) + std::string(fingerprint);
 }
 std::string LockoutKey(std::string_view upn) { return "u/" + std::string(upn); }
+std::string ChallengeKey(std::string_view upn) { return "c/" + std::string(upn); }
+std::string TapUseKey(std::string_view upn) { return "a/" + std::string(upn); }
+std::string AppPasswordKey(std::string_view upn, std::string_view id) { return MethodKey(upn, id); }
+std::string SessionKey(std::string_view upn, std::string_view id) { return MethodKey(upn, id); }
 std::string BatchKey(std::string_view batch_id) {
   return std::string(kBatchPrefix) + std::string(batch_id);
 }

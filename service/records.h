@@ -7,8 +7,11 @@
 // Keys: users/<upn>, methods/<upn>\0<method id>, tokens/<serial>, state/t/<serial> (a hardware
 // token's sign-in state, kept for the token's whole life whoever it is assigned to),
 // state/m/<upn>\0<method id> (an authenticator app's sign-in state), state/u/<upn> (a user's
-// lockout state), meta/batch/<batch id>, meta/seed/<fingerprint> (the serial a seed is stored
-// under), audit/<time micros, big-endian><random>.
+// lockout state), state/c/<upn> (the user's phone challenge), state/a/<upn> (the one-time
+// temporary access pass the user has used), apppw/<upn>\0<id> (app passwords),
+// sessions/<upn>\0<id> (remembered MFA sessions), meta/batch/<batch id>, meta/seed/<fingerprint>
+// (the serial a seed is stored under), audit/<time micros, big-endian><random>, outbox/<sequence>
+// (lifecycle events, service/outbox.h).
 
 #ifndef OTPD_SERVICE_RECORDS_H_
 #define OTPD_SERVICE_RECORDS_H_
@@ -20,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/password_hash.h"
 #include "base/statusor.h"
 #include "engine/lockout.h"
 #include "engine/otp_params.h"
@@ -40,6 +44,9 @@ struct UserRecord {
   std::string display_name;
   std::vector<std::string> roles;  // role names (service/roles.h)
   bool mfa_registration_required = false;
+  // Remembered MFA sessions issued under an older epoch are revoked (revokeMfaSessions moves it
+  // on: one write revokes them all).
+  uint64_t sessions_epoch = 0;
   int64_t created = 0;  // Unix seconds
   int64_t updated = 0;
 };
@@ -72,10 +79,29 @@ struct EmailPayload {
   std::string address;
   friend bool operator==(const EmailPayload&, const EmailPayload&) = default;
 };
+// The user's password (service/passwords.h), under Graph's fixed id for it. Only its scrypt hash
+// is kept.
+struct PasswordPayload {
+  base::PasswordHash hash;
+  bool must_change = false;  // set by an administrator's reset, cleared by the user's change
+  int64_t last_changed = 0;  // Unix seconds
+  friend bool operator==(const PasswordPayload&, const PasswordPayload&) = default;
+};
+// A temporary access pass (service/temporary_access_pass.h): at most one per user. Only a keyed
+// fingerprint of the pass is kept (KeyRing::Fingerprint, purpose "tap"): a short pass could be
+// found from a plain hash by trying them all, not from a fingerprint without the master key.
+struct TemporaryAccessPassPayload {
+  std::string fingerprint;
+  int64_t start = 0;               // Unix seconds: usable from then
+  uint32_t lifetime_minutes = 60;  // usable until start + lifetime
+  bool usable_once = false;
+  friend bool operator==(const TemporaryAccessPassPayload&,
+                         const TemporaryAccessPassPayload&) = default;
+};
 
 struct MethodRecord {
-  using Payload =
-      std::variant<HardwareOathPayload, SoftwareOathPayload, PhonePayload, EmailPayload>;
+  using Payload = std::variant<HardwareOathPayload, SoftwareOathPayload, PhonePayload, EmailPayload,
+                               PasswordPayload, TemporaryAccessPassPayload>;
 
   std::string id;
   int64_t created = 0;
@@ -133,6 +159,39 @@ struct CredentialState {
   friend bool operator==(const CredentialState&, const CredentialState&) = default;
 };
 
+// An app password (service/app_passwords.h): a long random password for clients that cannot do
+// MFA. Only its SHA-256 is kept (signed, in apppw/<upn>\0<id>).
+struct AppPasswordRecord {
+  std::string id;
+  std::string display_name;
+  std::string sha256;  // hex of the password's SHA-256
+  int64_t created = 0;
+  friend bool operator==(const AppPasswordRecord&, const AppPasswordRecord&) = default;
+};
+
+// A remembered MFA session (REMEMBER, SESSION): signed, in sessions/<upn>\0<id>. Revoked when the
+// user's sessions_epoch has moved past `epoch`.
+struct SessionRecord {
+  std::string id;
+  std::string secret_sha256;  // hex of the SHA-256 of the token's secret part
+  uint64_t epoch = 0;
+  int64_t created = 0;
+  int64_t expires = 0;
+  friend bool operator==(const SessionRecord&, const SessionRecord&) = default;
+};
+
+// A user's phone challenge (CHALLENGE, then VERIFY), in state/c/<upn>: the pending one-time code
+// (its keyed fingerprint) and the rate limit's window.
+struct ChallengeState {
+  std::string fingerprint;  // of upn \0 code; empty when no code is pending
+  std::string method_id;    // the phone it was sent to
+  int64_t expires = 0;      // Unix seconds
+  bool used = false;        // accepted once; kept until it expires so that a reuse is a replay
+  int64_t window_start = 0;  // the rate limit's current window
+  uint32_t window_count = 0;  // challenges sent in it
+  friend bool operator==(const ChallengeState&, const ChallengeState&) = default;
+};
+
 struct AuditRecord {
   int64_t time_micros = 0;
   std::string actor;
@@ -154,6 +213,13 @@ base::StatusOr<BatchRecord> DecodeBatch(std::string_view data);
 std::string EncodeAudit(const AuditRecord& r);
 base::StatusOr<AuditRecord> DecodeAudit(std::string_view data);
 
+std::string EncodeAppPassword(const AppPasswordRecord& r);
+base::StatusOr<AppPasswordRecord> DecodeAppPassword(std::string_view data);
+std::string EncodeSession(const SessionRecord& r);
+base::StatusOr<SessionRecord> DecodeSession(std::string_view data);
+std::string EncodeChallenge(const ChallengeState& s);
+base::StatusOr<ChallengeState> DecodeChallenge(std::string_view data);
+
 std::string EncodeCredentialState(const CredentialState& s);
 base::StatusOr<CredentialState> DecodeCredentialState(std::string_view data);
 std::string EncodeLockout(const engine::LockoutState& s);
@@ -165,6 +231,10 @@ std::string MethodPrefix(std::string_view upn);  // all of a user's methods
 std::string TokenStateKey(std::string_view serial);
 std::string MethodStateKey(std::string_view upn, std::string_view method_id);
 std::string LockoutKey(std::string_view upn);
+std::string ChallengeKey(std::string_view upn);  // state/c/<upn>
+std::string TapUseKey(std::string_view upn);     // state/a/<upn>: the id of the used one-time TAP
+std::string AppPasswordKey(std::string_view upn, std::string_view id);  // apppw; MethodPrefix
+std::string SessionKey(std::string_view upn, std::string_view id);      // sessions; MethodPrefix
 std::string BatchKey(std::string_view batch_id);
 inline constexpr std::string_view kBatchPrefix = "batch/";
 // The meta record naming the serial under which a seed (by its KeyRing fingerprint) is stored.

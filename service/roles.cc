@@ -69,6 +69,21 @@ bool HoldsAdminRole(const UserRecord& user) {
 }
 
 base::Status Authorize(const Principal& p, Permission permission, const UserRecord* target) {
+  // Nobody, the owner included, resets their own password through an administrator's reset:
+  // their own change needs the current password.
+  if (permission == Permission::kResetPassword && !p.user.empty() && target != nullptr &&
+      NormaliseUpn(p.user) == target->upn) {
+    return base::PermissionDeniedError(
+        "nobody resets their own password as an administrator; change it with the current one");
+  }
+  if (permission == Permission::kRegisterOwnMethods) {
+    if (p.self_service && target != nullptr && NormaliseUpn(p.user) == target->upn) {
+      return base::OkStatus();
+    }
+    return Denied("registering a method for oneself", "the user's own sign-in");
+  }
+  // A user acting for themselves holds no role, whatever the principal says.
+  if (p.self_service) return Denied("this", "an administrator");
   if (p.owner) return base::OkStatus();
   const RoleSet& r = p.roles;
   const bool privileged = r.Has(Role::kPrivilegedAuthenticationAdministrator);
@@ -81,6 +96,7 @@ base::Status Authorize(const Principal& p, Permission permission, const UserReco
       return Denied("managing the hardware token inventory",
                     "the authentication_policy_administrator role");
     case Permission::kManageUserMethods:
+    case Permission::kResetPassword:
     case Permission::kManageUsers: {
       if (privileged) return base::OkStatus();
       if (!r.Has(Role::kAuthenticationAdministrator)) {
@@ -96,7 +112,10 @@ base::Status Authorize(const Principal& p, Permission permission, const UserReco
     case Permission::kManageRoles:
     case Permission::kManageApiKeys:
     case Permission::kBackup:
+    case Permission::kManageHooks:
       return Denied("this", "the local owner (the admin socket as the daemon's user or root)");
+    case Permission::kRegisterOwnMethods:
+      break;  // decided above
   }
   return Denied("this", "the local owner");
 }

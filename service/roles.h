@@ -82,6 +82,10 @@ struct Principal {
   std::string user;
   // The admin API request being served, for the audit log ("" elsewhere).
   std::string request_id;
+  // The user `user` acting for themselves at sign-in (through the verify socket's front end,
+  // after proving a factor): may register their own methods (Permission::kRegisterOwnMethods)
+  // and nothing else.
+  bool self_service = false;
 
   static Principal Owner(std::string actor) {
     Principal p;
@@ -89,16 +93,28 @@ struct Principal {
     p.owner = true;
     return p;
   }
+  // `upn` acting for themselves; actor "user:<upn>".
+  static Principal SelfService(std::string upn) {
+    Principal p;
+    p.actor = "user:" + upn;
+    p.user = std::move(upn);
+    p.self_service = true;
+    return p;
+  }
 };
 
 enum class Permission : uint8_t {
   kRead,               // users, methods, devices, audit
   kManageInventory,    // hardware tokens not yet a user's: import, create, update, delete
-  kManageUserMethods,  // a user's tokens, phones, email, apps, lockout, registration state
+  kManageUserMethods,  // a user's tokens, phones, email, apps, app passwords, temporary access
+                       // passes, lockout, registration state, remembered sessions
+  kResetPassword,      // set a user's password (as kManageUserMethods, and never one's own)
+  kRegisterOwnMethods,  // a user registering their own method at sign-in (self_service only)
   kManageUsers,        // create, rename, delete users
   kManageRoles,        // users' roles
   kManageApiKeys,      // create, list, revoke API keys
   kBackup,             // online backups
+  kManageHooks,        // enable a disabled hook, redeliver its dead letters
 };
 
 // OK when `principal` may do `permission` (to `target`, the user concerned, when there is one);

@@ -7,9 +7,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "engine/otp_params.h"
 #include "service/method_kind.h"
 
 namespace otpd::service {
@@ -29,8 +33,17 @@ enum class Outcome : uint8_t {
   kBadRequest,            // malformed request (e.g. a code of the wrong length or non-digits)
   kUnavailable,           // could not decide (storage failure, overload); never "accepted"
   kUnauthorized,          // the client did not authenticate (HELLO missing or wrong)
+  kBadPassword,           // wrong password, app password or temporary access pass; a failure
+  kRateLimited,           // too many phone challenges; retry_after_seconds says when
+  kRevoked,               // a remembered session revoked (revokeMfaSessions)
+  kExpired,               // a remembered session or temporary access pass past its end
+  kUnknownSession,        // no such remembered session, or not this one's secret
+  kNotYetValid,           // a temporary access pass before its start
+  kPolicy,                // SET_PASSWORD: the new password breaks the password policy
+  kTapRequired,           // ENROL without a temporary access pass where one is needed
+  kRefused,               // a self-service change refused by a rule (a limit, a lapsed enrolment)
 };
-inline constexpr size_t kOutcomeCount = 12;
+inline constexpr size_t kOutcomeCount = 21;
 
 // "bad_code", "replayed", ... ; "ok" for kAccepted.
 std::string_view OutcomeReason(Outcome outcome);
@@ -40,10 +53,20 @@ struct SignInResult {
   // Set when a credential matched (accepted, replayed, drift):
   std::string method_id;
   MethodKind method_kind = MethodKind::kHardwareOath;
-  std::string serial;               // hardware tokens only
+  std::string serial;  // hardware tokens only
+  engine::OtpType otp_type = engine::OtpType::kTotp;
+  int digits = 0;                   // the matched credential's code length
   uint64_t step = 0;                // matched TOTP step or HOTP counter
   int64_t drift = 0;                // learnt (accepted) or observed (drift) offset in steps
-  int64_t retry_after_seconds = 0;  // kLocked only
+  int64_t retry_after_seconds = 0;  // kLocked and kRateLimited
+  bool must_change = false;         // PASSWORD accepted: the password must be changed now
+  bool usable_once = false;         // TAP accepted: the pass is used up
+  std::string channel;              // CHALLENGE: "sms" or "voice"
+  int64_t expires_in_seconds = 0;   // CHALLENGE: how long the code is valid
+  // PASSWORD and TAP accepted: the fence (the user record's version) the decision was made
+  // under, so that a change that depends on it (SET_PASSWORD, ENROL) can be made conditional on
+  // nothing having changed since.
+  uint64_t fence = 0;
 };
 
 // Request fields are views valid only for the duration of the call; implementations copy what
@@ -59,6 +82,20 @@ struct ResyncRequest {
   std::string_view serial;
   std::string_view otp;   // first code
   std::string_view otp2;  // the code that follows it
+};
+
+// PASSWORD, APP_PASSWORD, TAP (`secret` is the password or pass), SESSION (`secret` is the
+// session token).
+struct SecretRequest {
+  std::string_view user;
+  std::string_view secret;
+};
+
+// CHALLENGE: a one-time code to one of the user's phones.
+struct ChallengeRequest {
+  std::string_view user;
+  std::string_view method;   // "mobile", "alternateMobile" or "office"
+  std::string_view channel;  // "sms", "voice", or empty for the phone's default
 };
 
 // Called exactly once per request. It may run before the call that started it returns (answers
@@ -91,6 +128,94 @@ class SignInService {
 
   // Counters of the service's cache; zero for a service without one.
   virtual SignInServiceStats stats() const { return {}; }
+
+  // The other factors (docs/protocol.md). A service that does not offer one answers kBadRequest,
+  // as the socket does for an unknown verb. Failures count toward the user's lockout as wrong
+  // codes do, except SESSION's (a session token cannot be guessed).
+  virtual void Password(const SecretRequest& request, SignInCallback done);
+  virtual void AppPassword(const SecretRequest& request, SignInCallback done);
+  virtual void Tap(const SecretRequest& request, SignInCallback done);
+  virtual void Session(const SecretRequest& request, SignInCallback done);
+  // Sends a one-time code to a phone of the user (through an outbox event) that VERIFY then
+  // accepts once.
+  virtual void Challenge(const ChallengeRequest& request, SignInCallback done);
+};
+
+// What a self-service verb came to: an outcome, and on success the reply's fields in order.
+// Values may be secrets shown once (a session token, an otpauth URI): whoever writes them out
+// wipes its copies.
+struct ActionResult {
+  Outcome outcome = Outcome::kUnavailable;
+  int64_t retry_after_seconds = 0;
+  std::vector<std::pair<std::string, std::string>> fields;
+
+  ActionResult() = default;
+  explicit ActionResult(Outcome o) : outcome(o) {}
+  ActionResult(ActionResult&&) noexcept = default;
+  ActionResult& operator=(ActionResult&&) noexcept = default;
+  ~ActionResult();
+};
+using ActionCallback = std::function<void(ActionResult)>;
+
+struct RememberRequest {
+  std::string_view user;  // proven by an MFA success on the same connection (the server checks)
+  uint32_t days = 0;      // 0: the configured default
+};
+struct SetPasswordRequest {
+  std::string_view user;
+  std::string_view old_password;
+  std::string_view new_password;
+};
+struct EnrolRequest {
+  std::string_view user;
+  std::string_view tap;   // empty: registration without a pass (only if configured)
+  std::string_view name;  // the app's display name; may be empty
+};
+struct ConfirmRequest {
+  std::string_view user;
+  std::string_view method;
+  std::string_view otp;
+};
+
+// The verify socket's self-service verbs (REMEMBER, SET_PASSWORD, ENROL, CONFIRM). Callbacks
+// follow SignInCallback's rules: called exactly once, possibly on another thread, cheap.
+class SelfService {
+ public:
+  virtual ~SelfService() = default;
+  virtual void Remember(const RememberRequest& request, ActionCallback done) = 0;
+  virtual void SetPassword(const SetPasswordRequest& request, ActionCallback done) = 0;
+  virtual void Enrol(const EnrolRequest& request, ActionCallback done) = 0;
+  virtual void Confirm(const ConfirmRequest& request, ActionCallback done) = 0;
+};
+
+// One event of the outbox as a subscriber sees it (SUBSCRIBE): never a secret.
+struct FeedEvent {
+  uint64_t seq = 0;
+  std::string id;
+  std::string type;
+  std::string user;
+  int64_t time_micros = 0;
+  std::string data_json;
+};
+
+// A live subscription; Cancel stops deliveries (idempotent; a delivery in progress may finish).
+class FeedSubscription {
+ public:
+  virtual ~FeedSubscription() = default;
+  virtual void Cancel() = 0;
+};
+
+// The outbox as a stream (SUBSCRIBE). `deliver` gets the events from sequence `from` on, in
+// order and in batches, on the feed's thread; it must not block. It returns false to end the
+// subscription (the subscriber fell behind). Deliveries stop once the subscription is cancelled
+// or destroyed.
+class EventFeed {
+ public:
+  virtual ~EventFeed() = default;
+  virtual std::shared_ptr<FeedSubscription> Subscribe(
+      uint64_t from, std::function<bool(std::vector<FeedEvent>)> deliver) = 0;
+  // The number the next event will have (1 + the last committed).
+  virtual uint64_t NextSequence() const = 0;
 };
 
 }  // namespace otpd::service

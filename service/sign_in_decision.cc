@@ -51,10 +51,13 @@ SignInDecision DecideSignIn(const UserInput& user, const Attempt& attempt, int64
     }
     if (v.kind == engine::VerdictKind::kMalformed) ++malformed;
   }
-  if (matching == 0) {
+  // A phone code counts as one more credential for a request that names the user.
+  const bool phone = user.challenge != nullptr && attempt.serial.empty() &&
+                     attempt.mode == Attempt::Mode::kVerify;
+  if (matching == 0 && !phone) {
     return Answer(attempt.serial.empty() ? Outcome::kNoMethod : Outcome::kNotActivated);
   }
-  if (tried == 0) return Answer(Outcome::kNotActivated);
+  if (tried == 0 && !phone) return Answer(Outcome::kNotActivated);
 
   if (replayed >= 0) {
     d.outcome = Outcome::kReplayed;
@@ -66,11 +69,20 @@ SignInDecision DecideSignIn(const UserInput& user, const Attempt& attempt, int64
     d.verdict = verdicts[0];
     d.advances = true;
     if (user.lockout != engine::LockoutState{}) d.lockout = engine::RecordSuccess();
+  } else if (phone && user.challenge->matches) {
+    // Once only: a second use of the code is a replay, not a failure.
+    if (user.challenge->used) {
+      d.outcome = Outcome::kReplayed;
+    } else {
+      d.outcome = Outcome::kAccepted;
+      d.challenge_accepted = true;
+      if (user.lockout != engine::LockoutState{}) d.lockout = engine::RecordSuccess();
+    }
   } else if (drift >= 0) {
     d.outcome = Outcome::kDrift;
     d.matched = drift;
     d.verdict = verdicts[1];
-  } else if (malformed == tried) {
+  } else if (tried > 0 && malformed == tried && !phone) {
     // Not a code any of the user's tokens could show: a malformed request, not a guess.
     d.outcome = Outcome::kBadRequest;
   } else {

@@ -30,12 +30,29 @@ namespace otpd::service {
 
 // One attempt as it arrived. Views are valid for the duration of the call that receives it.
 struct Attempt {
-  enum class Mode : uint8_t { kVerify, kResync };
+  // kVerify and kResync are decided here; the other modes are the other factors and the phone
+  // challenge, decided by SignInVerifier (service/sign_in_factors.cc) on the same cached user.
+  enum class Mode : uint8_t {
+    kVerify,
+    kResync,
+    kPassword,
+    kAppPassword,
+    kTap,
+    kSession,
+    kChallenge,
+  };
   Mode mode = Mode::kVerify;
   std::string_view user;    // UPN as given (empty when `serial` names the token)
   std::string_view serial;  // restricts the attempt to that hardware token; empty: any credential
-  std::string_view otp;
-  std::string_view otp2;  // kResync: the code after `otp`
+  std::string_view otp;     // the code; the password, pass or session token of the other modes
+  std::string_view otp2;    // kResync: the code after `otp`; kChallenge: the channel
+  std::string_view method;  // kChallenge: the phone ("mobile", "alternateMobile", "office")
+};
+
+// A phone code sent to the user (CHALLENGE) that has not expired.
+struct ChallengeInput {
+  bool matches = false;  // the attempt's code is the code sent (compared by keyed fingerprint)
+  bool used = false;     // it was accepted once already
 };
 
 // What the decision needs of one credential.
@@ -51,6 +68,8 @@ struct UserInput {
   bool registration_required = false;
   engine::LockoutState lockout;
   std::span<const CredentialInput> credentials;
+  // The pending phone code, if any: a VERIFY by user (not serial) may be answered with it.
+  const ChallengeInput* challenge = nullptr;
 };
 
 struct SignInPolicy {
@@ -67,6 +86,8 @@ struct SignInDecision {
   engine::Verdict verdict;
   // kAccepted: the matched credential's state advances to verdict.new_state.
   bool advances = false;
+  // kAccepted through the phone code (matched is -1): the code is used up.
+  bool challenge_accepted = false;
   // The user's new lockout state when it changes (a failure, or a success clearing failures).
   std::optional<engine::LockoutState> lockout;
   uint64_t hashes = 0;  // HMACs computed

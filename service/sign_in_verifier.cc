@@ -4,7 +4,9 @@
 #include <array>
 #include <utility>
 
+#include "base/constant_time.h"
 #include "base/secret_bytes.h"
+#include "service/outbox.h"
 
 namespace otpd::service {
 
@@ -220,6 +222,12 @@ void SignInVerifier::LoadAndDecide(std::unique_ptr<Deferred> request) {
         counters_.cache_hits.fetch_add(1, std::memory_order_relaxed);
         cached->referenced = true;
         AddPending(stripe.pending, upn, hash, -1);
+        if (request->mode > Attempt::Mode::kResync) {
+          std::function<void()> next = FactorBegin(stripe, *cached, std::move(request));
+          lock.Unlock();
+          next();
+          return;
+        }
         std::optional<Delivery> now = Decide(stripe, upn, *cached, request->view(),
                                              std::move(request->done), request->redecisions);
         lock.Unlock();
@@ -244,6 +252,13 @@ void SignInVerifier::LoadAndDecide(std::unique_ptr<Deferred> request) {
     stripe.bytes += cached.charge;
     cached_bytes_.fetch_add(static_cast<int64_t>(cached.charge));
     cached_users_.fetch_add(1);
+    if (request->mode > Attempt::Mode::kResync) {
+      std::function<void()> next = FactorBegin(stripe, cached, std::move(request));
+      if (stripe.bytes > stripe_budget_) EvictLocked(stripe);
+      lock.Unlock();
+      next();
+      return;
+    }
     std::optional<Delivery> now = Decide(stripe, upn, cached, request->view(),
                                          std::move(request->done), request->redecisions);
     if (stripe.bytes > stripe_budget_) EvictLocked(stripe);
@@ -305,8 +320,19 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::Decide(Stripe& stripe, s
     const CachedCredential& c = u.credentials[i];
     inputs[i] = CredentialInput{&c.credential, c.state.token, c.serial, c.usable};
   }
-  const SignInDecision d = DecideSignIn(UserInput{true, u.registration_required, u.lockout, inputs},
-                                        attempt, now, policy_);
+  // A pending phone code is one more credential of a VERIFY by user: compared by its keyed
+  // fingerprint (one HMAC), only while it is valid.
+  ChallengeInput challenge;
+  const ChallengeInput* pending = nullptr;
+  if (attempt.mode == Attempt::Mode::kVerify && attempt.serial.empty() &&
+      !u.challenge.fingerprint.empty() && u.challenge.expires > now) {
+    auto fp = ChallengeFingerprint(upn, attempt.otp);
+    challenge.matches = fp.ok() && base::ConstantTimeEquals(*fp, u.challenge.fingerprint);
+    challenge.used = u.challenge.used;
+    pending = &challenge;
+  }
+  const SignInDecision d = DecideSignIn(
+      UserInput{true, u.registration_required, u.lockout, inputs, pending}, attempt, now, policy_);
   counters_.hashes.fetch_add(d.hashes, std::memory_order_relaxed);
 
   SignInResult result;
@@ -317,43 +343,85 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::Decide(Stripe& stripe, s
     result.method_id = matched->method_id;
     result.method_kind = matched->kind;
     result.serial = matched->serial;
+    result.otp_type = matched->credential.params().type;
+    result.digits = matched->credential.params().digits;
     result.step = d.verdict.step;
     result.drift = d.verdict.drift;
+  } else if (d.challenge_accepted || (pending != nullptr && d.outcome == Outcome::kReplayed)) {
+    result.method_id = u.challenge.method_id;
+    result.method_kind = MethodKind::kPhone;
   }
-  if (!d.advances && !d.lockout) return Delivery{std::move(done), std::move(result), {}};
+  if (!d.advances && !d.lockout && !d.challenge_accepted) {
+    return Delivery{std::move(done), std::move(result), {}};
+  }
 
   // Apply: the cache moves first (a concurrent replay of this code is refused from now on), and
-  // the batch carries the same change, conditional on the fence this user was loaded with.
+  // the batch carries the same change, conditional on the fence this user was loaded with and on
+  // the versions of the state records it rewrites. In one process the cache is the only writer
+  // of those records; on a store that several otpd nodes share, another node may have accepted
+  // this very code meanwhile, and the state condition is what refuses the second acceptance.
   storage::WriteBatch batch;
-  batch.RequireVersion(Namespace::kUsers, upn, u.fence);
   storage::Durability durability = options_.failure_durability;
   if (d.advances) {
     matched->state.token = d.verdict.new_state;
     matched->state.last_used = now;
+    batch.RequireVersion(Namespace::kState, matched->state_key, matched->state_version++);
     batch.Put(Namespace::kState, matched->state_key, EncodeCredentialState(matched->state));
     durability = storage::Durability::kDurable;
   }
-  if (d.lockout) {
-    u.lockout = *d.lockout;
-    batch.Put(Namespace::kState, LockoutKey(upn), EncodeLockout(u.lockout));
+  if (d.challenge_accepted) {
+    u.challenge.used = true;
+    batch.Put(Namespace::kState, ChallengeKey(upn), EncodeChallenge(u.challenge));
+    durability = storage::Durability::kDurable;
   }
+  bool evented = false;
+  if (d.lockout) evented = StageLockout(batch, upn, u, *d.lockout, now);
   // The completion owns a copy of the attempt, in case the fence moved and it must be decided
   // again.
   auto retry = Deferred::From(attempt, std::string(upn), std::move(done));
   retry->redecisions = redecisions;
-  auto* raw = retry.release();
+  return SubmitLocked(stripe, u, std::move(batch), durability, std::move(retry), std::move(result),
+                      evented);
+}
+
+std::optional<SignInVerifier::Delivery> SignInVerifier::SubmitLocked(
+    Stripe& stripe, CachedUser& u, storage::WriteBatch batch, storage::Durability durability,
+    std::unique_ptr<Deferred> request, SignInResult result, bool evented) {
+  (void)stripe;
+  batch.RequireVersion(Namespace::kUsers, request->upn, u.fence);
+  auto* raw = request.release();
   ++u.inflight;
   // Submitted under the lock: this user's changes reach the pipeline in decision order. The
   // completion never runs inline.
-  base::Status queued = store_.Submit(
-      std::move(batch), durability, [this, raw, result = std::move(result)](base::Status s) {
-        OnCommitted(std::move(s), std::unique_ptr<Deferred>(raw), result);
-      });
+  base::Status queued =
+      store_.Submit(std::move(batch), durability,
+                    [this, raw, evented, result = std::move(result)](base::Status s) {
+                      if (evented && s.ok()) NotifyOutbox();
+                      OnCommitted(std::move(s), std::unique_ptr<Deferred>(raw), result);
+                    });
   if (queued.ok()) return std::nullopt;
   std::unique_ptr<Deferred> refused(raw);
   --u.inflight;
-  (void)stripe;
   return Delivery{std::move(refused->done), Result(Outcome::kUnavailable), queued};
+}
+
+bool SignInVerifier::StageLockout(storage::WriteBatch& batch, std::string_view upn, CachedUser& u,
+                                  const engine::LockoutState& next, int64_t now) {
+  const bool starts_lock =
+      engine::RetryAfter(u.lockout, now) == 0 && engine::RetryAfter(next, now) > 0;
+  u.lockout = next;
+  // Conditional like the token state: on a store several nodes share, the other node's count is
+  // not overwritten with an older one.
+  batch.RequireVersion(Namespace::kState, LockoutKey(upn), u.lockout_version++);
+  batch.Put(Namespace::kState, LockoutKey(upn), EncodeLockout(next));
+  if (!starts_lock) return false;
+  // The event carries no secret; it cannot fail to be added.
+  (void)AddEvent(batch, clock_, events::kUserLocked, upn,
+                 EventData()
+                     .Int("failures", next.failures)
+                     .Int("locked_until", next.locked_until)
+                     .Int("retry_after", engine::RetryAfter(next, now)));
+  return true;
 }
 
 void SignInVerifier::OnCommitted(base::Status status, std::unique_ptr<Deferred> request,
@@ -365,9 +433,9 @@ void SignInVerifier::OnCommitted(base::Status status, std::unique_ptr<Deferred> 
     base::MutexLock lock(stripe.mu);
     CachedUser* u = stripe.users.Find(request->upn, hash);
     if (u != nullptr) --u->inflight;
-    // Aborted: the fence moved, an administrator changed this user after the decision, and what
-    // the cache holds is older than that change. A stale user is dropped once its last commit
-    // is in.
+    // Aborted: the fence moved (an administrator changed this user after the decision) or a state
+    // record did (another otpd node sharing the store signed the user in), and what the cache
+    // holds is older than that change. A stale user is dropped once its last commit is in.
     if (u != nullptr && (base::IsAborted(status) || (u->stale && u->inflight == 0))) {
       InvalidateLocked(stripe, request->upn, hash, &deliveries);
     }
@@ -460,14 +528,17 @@ base::StatusOr<std::optional<SignInVerifier::CachedCredential>> SignInVerifier::
       return Loaded();
     }
     OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token->record));
-    OTPD_ASSIGN_OR_RETURN(CredentialState state, LoadCredentialState(store_, token->record));
+    uint64_t version = 0;
+    OTPD_ASSIGN_OR_RETURN(CredentialState state,
+                          LoadCredentialState(store_, token->record, &version));
     return Loaded(CachedCredential{.method_id = method.id,
                                    .kind = MethodKind::kHardwareOath,
                                    .serial = serial,
                                    .state_key = TokenStateKey(serial),
                                    .usable = token->record.status == TokenStatus::kActivated,
                                    .credential = std::move(credential),
-                                   .state = state});
+                                   .state = state,
+                                   .state_version = version});
   }
   if (method.kind() == MethodKind::kSoftwareOath) {
     const auto& app = std::get<SoftwareOathPayload>(method.payload);
@@ -488,7 +559,8 @@ base::StatusOr<std::optional<SignInVerifier::CachedCredential>> SignInVerifier::
                                    .state_key = state_key,
                                    .usable = app.confirmed,
                                    .credential = std::move(credential),
-                                   .state = state});
+                                   .state = state,
+                                   .state_version = stored ? stored->version : 0});
   }
   return Loaded();  // phones and email do not sign in with a code
 }
@@ -509,6 +581,7 @@ base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::Load
   }
   user->fence = (*record)->version;
   user->registration_required = (*record)->record.mfa_registration_required;
+  user->sessions_epoch = (*record)->record.sessions_epoch;
 
   OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
   std::vector<std::string> serials;
@@ -516,6 +589,22 @@ base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::Load
   for (const auto& method : methods) {
     if (!method.ok()) {
       ReportIntegrity(method.status());
+      continue;
+    }
+    // The other factors' material: what PASSWORD, TAP and CHALLENGE need, from the same read.
+    if (const auto* password = std::get_if<PasswordPayload>(&method->payload)) {
+      user->password = *password;
+      strings += 96;
+      continue;
+    }
+    if (const auto* tap = std::get_if<TemporaryAccessPassPayload>(&method->payload)) {
+      user->tap = internal::CachedTap{.method_id = method->id, .pass = *tap, .used = false};
+      strings += 96;
+      continue;
+    }
+    if (const auto* phone = std::get_if<PhonePayload>(&method->payload)) {
+      user->phones.push_back(internal::CachedPhone{method->id, phone->type, phone->number});
+      strings += 96;
       continue;
     }
     auto credential = LoadCredential(upn, *method);
@@ -538,6 +627,25 @@ base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::Load
                         store_.Get(Namespace::kState, LockoutKey(upn)));
   if (lockout) {
     OTPD_ASSIGN_OR_RETURN(user->lockout, DecodeLockout(lockout->value));
+    user->lockout_version = lockout->version;
+  }
+  // Read only for users who have a phone or a pass: most users cost no extra read.
+  if (!user->phones.empty()) {
+    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> challenge,
+                          store_.Get(Namespace::kState, ChallengeKey(upn)));
+    if (challenge) {
+      auto decoded = DecodeChallenge(challenge->value);
+      if (decoded.ok()) {
+        user->challenge = std::move(*decoded);
+      } else {
+        ReportIntegrity(decoded.status().WithContext("phone challenge of " + upn));
+      }
+    }
+  }
+  if (user->tap) {
+    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> used,
+                          store_.Get(Namespace::kState, TapUseKey(upn)));
+    user->tap->used = used.has_value() && used->value == user->tap->method_id;
   }
   user->charge = Charge(upn, user->credentials.size(), strings);
   if (!serials.empty()) {

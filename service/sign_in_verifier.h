@@ -11,9 +11,11 @@
 // watermark (stricter, safe). No answer is ever delivered while a lock is held.
 //
 // The cache is a hint, never the truth: every sign-in commit is conditional on the version of
-// the user's record it loaded (the per-user fence, service/directory.h). An administrator's
-// change moves the fence in the same batch as the change, so a sign-in decided on state older
-// than the change fails its condition; it is then decided again on a fresh load. A user is never
+// the user's record it loaded (the per-user fence, service/directory.h) and on the versions of
+// the state records it rewrites (watermark, lockout). An administrator's change moves the fence
+// in the same batch as the change, and another otpd node sharing the store (etcd) moves the
+// state records it commits, so a sign-in decided on state older than either fails its
+// condition; it is then decided again on a fresh load. A user is never
 // loaded while commits decided for it are still in flight, so a load never reads a watermark
 // older than one already decided.
 //
@@ -23,6 +25,14 @@
 // loader thread per user, and later requests for that user follow them there. The one exception
 // is a request decided again after an administrator's change: it may then be decided after
 // requests that arrived later.
+//
+// The other factors (PASSWORD, APP_PASSWORD, TAP, SESSION) and phone challenges are decided on
+// the same cached user, under the same lock and the same fence (service/sign_in_factors.cc): a
+// wrong password counts toward the same lockout as a wrong code, and an answer that a factor is
+// right is given only after a commit conditional on the fence, so that an administrator's change
+// that returned orders itself after it or refuses it. Password hashing runs on the
+// PasswordHasher's threads, never under a lock; what needs a Store read (app passwords, a session
+// record) is read on a loader thread.
 //
 // Records that fail their integrity check (edited without the master key) make only that
 // credential unusable (a user record that fails answers kUnavailable); each is reported once per
@@ -50,6 +60,7 @@
 #include "service/internal/sign_in_cache.h"
 #include "service/inventory.h"
 #include "service/keyed_table.h"
+#include "service/passwords.h"
 #include "service/records.h"
 #include "service/sign_in.h"
 #include "service/sign_in_decision.h"
@@ -86,6 +97,16 @@ struct SignInOptions {
   // Called once per load with each record that failed its integrity check (or could not be
   // opened) and was therefore left out. Default: none.
   std::function<void(const base::Status&)> on_integrity_error;
+  // Hashes for PASSWORD (not owned; must outlive the verifier). Null: PASSWORD answers
+  // unavailable.
+  PasswordHasher* hasher = nullptr;
+  // Whether temporary access passes may sign in (the policy). Default true.
+  bool tap_enabled = true;
+  // Phone challenges: how long a code is valid (default 300 s), and at most `max_challenges`
+  // codes per user in a window of `challenge_window` (default 5 in 15 minutes).
+  int64_t challenge_ttl_seconds = 300;
+  int64_t challenge_window_seconds = 900;
+  uint32_t max_challenges = 5;
 };
 
 struct SignInCounters {
@@ -99,6 +120,7 @@ struct SignInCounters {
   std::atomic<uint64_t> commit_failures{0};
   std::atomic<uint64_t> redecided{0};  // decided again after the user's fence moved
   std::atomic<uint64_t> integrity_failures{0};
+  std::atomic<uint64_t> challenges_sent{0};
 };
 
 class SignInVerifier final : public SignInService, public CacheInvalidator {
@@ -110,6 +132,11 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
 
   void Verify(const VerifyRequest& request, SignInCallback done) override;
   void Resync(const ResyncRequest& request, SignInCallback done) override;
+  void Password(const SecretRequest& request, SignInCallback done) override;
+  void AppPassword(const SecretRequest& request, SignInCallback done) override;
+  void Tap(const SecretRequest& request, SignInCallback done) override;
+  void Session(const SecretRequest& request, SignInCallback done) override;
+  void Challenge(const ChallengeRequest& request, SignInCallback done) override;
   SignInServiceStats stats() const override;
 
   // Finishes the loads already queued and refuses new ones (they answer kUnavailable). Call it
@@ -157,6 +184,42 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
       OTPD_REQUIRES(stripe.mu);
   // The commit pipeline's completion of a sign-in batch.
   void OnCommitted(base::Status status, std::unique_ptr<Deferred> request, SignInResult result);
+  // Submits `batch` (made conditional on the user's fence here) for `request`, answered with
+  // `result` once committed; the user's in-flight count covers it. Returns the answer to give
+  // now when the batch is refused at once.
+  std::optional<Delivery> SubmitLocked(Stripe& stripe, CachedUser& u, storage::WriteBatch batch,
+                                       storage::Durability durability,
+                                       std::unique_ptr<Deferred> request, SignInResult result,
+                                       bool evented) OTPD_REQUIRES(stripe.mu);
+
+  // ---- the other factors (sign_in_factors.cc) ----
+  // The factor modes always go to a loader thread (Route), where the user is loaded if needed.
+  void HandleFactor(const Attempt& attempt, SignInCallback done);
+  // On a loader thread with the user cached and its stripe locked: the checks that need only
+  // memory, and a copy of what the check needs. Returns what to run once the lock is released:
+  // the answer, or the check (a Store read or a hash) that ends in FactorDecide.
+  std::function<void()> FactorBegin(Stripe& stripe, CachedUser& u,
+                                    std::unique_ptr<Deferred> request) OTPD_REQUIRES(stripe.mu);
+  void CheckSession(std::unique_ptr<Deferred> request, uint64_t fence, uint64_t epoch,
+                    int64_t now);
+  void CheckPassword(std::unique_ptr<Deferred> request, uint64_t fence,
+                     const std::optional<PasswordPayload>& password);
+  void CheckTap(std::unique_ptr<Deferred> request, uint64_t fence,
+                const std::optional<internal::CachedTap>& tap, int64_t now);
+  void CheckAppPassword(std::unique_ptr<Deferred> request, uint64_t fence);
+  // Decides a factor whose secret was checked with the user at `fence`: the lockout, the
+  // outcome, the commit. Takes the stripe lock.
+  void FactorDecide(std::unique_ptr<Deferred> request, uint64_t fence, Outcome checked,
+                    SignInResult result);
+  std::optional<Delivery> ChallengeLocked(Stripe& stripe, std::string_view upn, CachedUser& u,
+                                          std::unique_ptr<Deferred> request)
+      OTPD_REQUIRES(stripe.mu);
+  // Sends a request decided again (the fence moved while it was being checked) back to the
+  // loader, or answers unavailable after too many tries.
+  void Redecide(std::unique_ptr<Deferred> request);
+  // Adds the lockout change to `batch` (and user.locked when it starts a lock).
+  bool StageLockout(storage::WriteBatch& batch, std::string_view upn, CachedUser& u,
+                    const engine::LockoutState& next, int64_t now);
   // Drops what the cache knows of a user; waits for its in-flight commits if it has any.
   void InvalidateLocked(Stripe& stripe, std::string_view upn, uint64_t hash, Deliveries* out)
       OTPD_REQUIRES(stripe.mu);
@@ -176,6 +239,9 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
   base::StatusOr<std::unique_ptr<CachedUser>> LoadUser(const std::string& upn);
   base::StatusOr<std::optional<CachedCredential>> LoadCredential(const std::string& upn,
                                                                  const MethodRecord& method);
+  // The fingerprint a phone code for `upn` is kept as.
+  base::StatusOr<std::string> ChallengeFingerprint(std::string_view upn,
+                                                   std::string_view code) const;
   void ReportIntegrity(const base::Status& status);
 
   static uint64_t UpnHash(std::string_view upn) { return std::hash<std::string_view>{}(upn); }

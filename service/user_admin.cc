@@ -3,6 +3,7 @@
 #include <string>
 
 #include "service/audit.h"
+#include "service/outbox.h"
 #include "service/records.h"
 
 namespace otpd::service {
@@ -35,6 +36,11 @@ base::StatusOr<std::optional<engine::LockoutState>> UnlockUser(const Directory& 
   batch.Delete(Namespace::kState, key);
   OTPD_RETURN_IF_ERROR(directory.Fence(batch, change, now));
   AddAudit(batch, audit);
+  OTPD_RETURN_IF_ERROR(AddEvent(batch, clock, events::kUserUnlocked, upn,
+                                EventData()
+                                    .Int("failures", state.failures)
+                                    .Int("locked_until", state.locked_until)
+                                    .Str("by", by.actor)));
   base::Status s = directory.store().Commit(std::move(batch), storage::Durability::kDurable);
   if (base::IsAborted(s)) {
     return base::AbortedError("user " + upn + " changed while the lockout was being cleared; " +
@@ -42,6 +48,7 @@ base::StatusOr<std::optional<engine::LockoutState>> UnlockUser(const Directory& 
   }
   OTPD_RETURN_IF_ERROR(s);
   if (invalidator != nullptr) invalidator->InvalidateUser(upn);
+  NotifyOutbox();
   return std::optional<engine::LockoutState>(state);
 }
 
@@ -175,7 +182,18 @@ base::Status UserAdmin::Delete(const Principal& by, std::string_view upn_in) {
         batch.Delete(Namespace::kState, "m/" + std::string(key));
         return true;
       }));
+  // App passwords and remembered sessions go with the user.
+  for (Namespace ns : {Namespace::kAppPasswords, Namespace::kSessions}) {
+    OTPD_RETURN_IF_ERROR(directory_.store().Scan(
+        ns, MethodPrefix(upn),
+        [&](std::string_view key, const storage::Record&) -> base::StatusOr<bool> {
+          batch.Delete(ns, key);
+          return true;
+        }));
+  }
   batch.Delete(Namespace::kState, LockoutKey(upn));
+  batch.Delete(Namespace::kState, ChallengeKey(upn));
+  batch.Delete(Namespace::kState, TapUseKey(upn));
   batch.Delete(Namespace::kUsers, upn);
   AddAudit(batch, audit);
   OTPD_RETURN_IF_ERROR(CommitUserChange(directory_, std::move(batch), upn));

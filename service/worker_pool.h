@@ -24,8 +24,11 @@ namespace otpd::service {
 class WorkerPool {
  public:
   // `threads` >= 1; each thread's queue holds at most `max_queue_per_thread` waiting tasks. The
-  // threads are named `name`-0, `name`-1, ... (see base/thread_name.h).
-  WorkerPool(size_t threads, size_t max_queue_per_thread, std::string_view name = "otpd-worker");
+  // threads are named `name`-0, `name`-1, ... (see base/thread_name.h). A positive `nice` lowers
+  // the threads' scheduling priority by that much (Linux: per thread), for work that must yield
+  // to sign-ins (password hashing).
+  WorkerPool(size_t threads, size_t max_queue_per_thread, std::string_view name = "otpd-worker",
+             int nice = 0);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

@@ -57,11 +57,36 @@ base::Status ValidateBatch(const WriteBatch& batch) {
   return base::OkStatus();
 }
 
+// The logs as one group leaves them: numbers are handed out as the group's batches are prepared,
+// in order, and given back when a batch fails.
+struct GroupLogs {
+  LogPositions state;             // by namespace
+  std::deque<std::string> bytes;  // the log keys and counter values the mutations point into
+  uint32_t touched = 0;           // namespaces appended to, as a mask of 1 << ns
+};
+
+// The committed state of the log of `ns`, from its counter record.
+base::StatusOr<LogPosition> ReadLogPosition(const CommitBackend* backend, Namespace ns) {
+  OTPD_ASSIGN_OR_RETURN(std::optional<Record> counter, backend->Read(ns, kLogCounterKey));
+  LogPosition state;
+  if (!counter) return state;
+  std::optional<uint64_t> last = ParseLogCounter(counter->value);
+  if (!last) {
+    return base::DataLossError("the log counter of " + std::string(NamespaceName(ns)) +
+                               " is malformed");
+  }
+  state.last = *last;
+  state.version = counter->version;
+  return state;
+}
+
 // Checks `batch`'s conditions and turns its ops into mutations (appended to `out`) with the
-// versions they will have; the keys of its inserts are added to `inserted`. On failure nothing is
-// appended and `view` is unchanged.
-base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, VersionMap& delta,
-                          std::vector<Mutation>* out, KeySet* inserted) {
+// versions they will have; the keys of its inserts are added to `inserted`, and its appends get
+// their log numbers from `logs`. On failure nothing is appended and `view` and `logs` are
+// unchanged.
+base::Status PrepareBatch(const WriteBatch& batch, const CommitBackend* backend, VersionView& view,
+                          VersionMap& delta, GroupLogs& logs, std::vector<Mutation>* out,
+                          KeySet* inserted) {
   OTPD_RETURN_IF_ERROR(ValidateBatch(batch));
   delta.clear();
   for (const auto& c : batch.conditions()) {
@@ -76,8 +101,31 @@ base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, VersionMap
     // checked by every sign-in) needs no backend read.
     delta.emplace(Fingerprint(c.ns, c.key), current);
   }
-  size_t first = out->size();
+  const size_t first = out->size();
+  const auto logs_before = logs.state;
+  const size_t bytes_before = logs.bytes.size();
+  const uint32_t touched_before = logs.touched;
+  auto fail = [&](base::Status status) {
+    out->resize(first);
+    logs.state = logs_before;
+    while (logs.bytes.size() > bytes_before) logs.bytes.pop_back();
+    logs.touched = touched_before;
+    return status;
+  };
   for (const auto& op : batch.ops()) {
+    if (op.kind == WriteBatch::OpKind::kAppend) {
+      auto& log = logs.state[static_cast<size_t>(op.ns)];
+      if (!log) {
+        auto state = ReadLogPosition(backend, op.ns);
+        if (!state.ok()) return fail(state.status());
+        log = *state;
+      }
+      ++log->last;
+      logs.bytes.push_back(LogKey(log->last));
+      logs.touched |= 1u << static_cast<unsigned>(op.ns);
+      out->push_back(Mutation{op.ns, logs.bytes.back(), false, op.value, 1});
+      continue;
+    }
     const KeyPrint k = Fingerprint(op.ns, op.key);
     if (op.kind == WriteBatch::OpKind::kDelete) {
       delta[k] = 0;
@@ -92,10 +140,7 @@ base::Status PrepareBatch(const WriteBatch& batch, VersionView& view, VersionMap
       continue;
     }
     auto current = view.Version(delta, k, op.ns, op.key);
-    if (!current.ok()) {
-      out->resize(first);
-      return current.status();
-    }
+    if (!current.ok()) return fail(current.status());
     uint64_t version = *current + 1;
     delta[k] = version;
     out->push_back(Mutation{op.ns, op.key, false, op.value, version});
@@ -111,9 +156,31 @@ base::StatusOr<uint64_t> CommitBackend::ReadVersion(Namespace ns, std::string_vi
   return record.has_value() ? record->version : 0;
 }
 
+CommitBackend::GroupWrites CommitBackend::CommitGroup(std::span<GroupMember> members) {
+  for (GroupMember& m : members) {
+    m.result = base::InternalError("this storage backend does not commit groups itself");
+  }
+  return {};
+}
+
+namespace {
+
+// What the committer may remember depends on whether it is the backend's only writer.
+PipelineOptions Adjusted(PipelineOptions options, const CommitBackend* backend) {
+  if (options.max_queue == 0) options.max_queue = 1;
+  if (backend->CommitsGroups()) {
+    options.version_cache_entries = 0;
+    options.learn_from_reads = 0;
+  }
+  return options;
+}
+
+}  // namespace
+
 CommitPipeline::CommitPipeline(CommitBackend* backend, PipelineOptions options)
-    : backend_(backend), options_(options), version_cache_(options.version_cache_entries) {
-  if (options_.max_queue == 0) options_.max_queue = 1;
+    : backend_(backend),
+      options_(Adjusted(options, backend)),
+      version_cache_(options_.version_cache_entries) {
   committer_ = std::thread([this] {
     base::SetCurrentThreadName("otpd-commit");
     Run();
@@ -231,17 +298,60 @@ void CommitPipeline::Run() {
   }
 }
 
+void CommitPipeline::DelegateGroup(std::deque<Pending>& group) {
+  std::vector<CommitBackend::GroupMember> members;
+  std::vector<size_t> index(group.size(), SIZE_MAX);  // group position -> members position
+  std::vector<base::Status> results(group.size());
+  for (size_t i = 0; i < group.size(); ++i) {
+    results[i] = ValidateBatch(group[i].batch);
+    if (!results[i].ok()) continue;
+    index[i] = members.size();
+    members.push_back({&group[i].batch, group[i].durability, base::OkStatus()});
+  }
+  if (!members.empty()) {
+    CommitBackend::GroupWrites writes = backend_->CommitGroup(members);
+    groups_.fetch_add(writes.writes, std::memory_order_relaxed);
+    syncs_.fetch_add(writes.syncs, std::memory_order_relaxed);
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (index[i] != SIZE_MAX) results[i] = std::move(members[index[i]].result);
+    if (results[i].ok()) {
+      committed_.fetch_add(1, std::memory_order_relaxed);
+    } else if (base::IsAborted(results[i])) {
+      aborted_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      failed_.fetch_add(1, std::memory_order_relaxed);
+    }
+    group[i].done(std::move(results[i]));
+  }
+}
+
 void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
+  if (backend_->CommitsGroups()) {
+    DelegateGroup(group);
+    return;
+  }
   TakeOffers();
   VersionView view(backend_, version_cache_);
   VersionMap delta;
   std::vector<Mutation> mutations;
   KeySet inserted;
+  GroupLogs logs{logs_, {}, 0};
   std::vector<base::Status> results(group.size());
   bool sync = false;
   for (size_t i = 0; i < group.size(); ++i) {
-    results[i] = PrepareBatch(group[i].batch, view, delta, &mutations, &inserted);
+    results[i] =
+        PrepareBatch(group[i].batch, backend_, view, delta, logs, &mutations, &inserted);
     if (results[i].ok() && group[i].durability == Durability::kDurable) sync = true;
+  }
+  // Each log appended to records its last number in the same atomic write.
+  for (size_t ns = 0; ns < logs.state.size(); ++ns) {
+    if ((logs.touched >> ns & 1) == 0) continue;
+    LogPosition& log = *logs.state[ns];
+    logs.bytes.push_back(LogKey(log.last));  // the same 8-byte encoding
+    ++log.version;
+    mutations.push_back(Mutation{static_cast<Namespace>(ns), kLogCounterKey, false,
+                                 logs.bytes.back(), log.version});
   }
   // A durable batch with nothing to write still asks for an fsync: it acts as a barrier that makes
   // earlier relaxed commits durable.
@@ -263,9 +373,15 @@ void CommitPipeline::CommitGroup(std::deque<Pending>& group) {
       }
       // Whether a failed write reached the backend is not known: read these keys again next time.
       for (const auto& [k, v] : view.overlay()) version_cache_.Erase(k);
+      for (size_t ns = 0; ns < logs_.size(); ++ns) {
+        if ((logs.touched >> ns & 1) != 0) logs_[ns].reset();
+      }
     } else {
       for (const auto& [k, v] : view.overlay()) {
         if (inserted.empty() || !inserted.contains(k)) version_cache_.Put(k, v);
+      }
+      for (size_t ns = 0; ns < logs_.size(); ++ns) {
+        if ((logs.touched >> ns & 1) != 0) logs_[ns] = logs.state[ns];
       }
     }
     published_forgets_.store(version_cache_.forgets(), std::memory_order_release);

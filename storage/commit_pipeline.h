@@ -17,8 +17,10 @@
 #ifndef OTPD_STORAGE_COMMIT_PIPELINE_H_
 #define OTPD_STORAGE_COMMIT_PIPELINE_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <deque>
 #include <mutex>
 #include <span>
@@ -62,7 +64,36 @@ class CommitBackend {
   // and every earlier one, is durable (fsynced) before this returns OK. `mutations` may be empty
   // when only a sync is asked for.
   virtual base::Status Apply(std::span<const Mutation> mutations, bool sync) = 0;
+
+  // A backend that other processes write too (etcd, shared by several otpd nodes) cannot let the
+  // committer check conditions and number versions from what it alone remembers: it returns true
+  // here and commits whole groups itself (CommitGroup); the pipeline then keeps no version cache,
+  // learns nothing from reads and never calls Apply.
+  virtual bool CommitsGroups() const { return false; }
+
+  struct GroupMember {
+    const WriteBatch* batch = nullptr;  // valid, non-empty namespaces
+    Durability durability = Durability::kDurable;
+    base::Status result;  // set by CommitGroup
+  };
+  struct GroupWrites {
+    uint64_t writes = 0;  // backend writes made (transactions)
+    uint64_t syncs = 0;   // of which made durable for a kDurable member
+  };
+  // Commits `members` in order with the semantics of Store::Submit, setting each result: a batch
+  // whose conditions do not hold (against what is committed plus the members before it) fails
+  // with AbortedError alone; a backend failure reaches the members it concerns. Committer thread
+  // only. The default fails every member (for backends that do not return true above).
+  virtual GroupWrites CommitGroup(std::span<GroupMember> members);
 };
+
+// Where a namespace's log stands (WriteBatch::AppendToLog): the last number given out and the
+// version of its counter record.
+struct LogPosition {
+  uint64_t last = 0;
+  uint64_t version = 0;
+};
+using LogPositions = std::array<std::optional<LogPosition>, kNamespaceCount>;
 
 struct PipelineOptions {
   // Batches that may wait for the committer. Submit() fails with ResourceExhaustedError when this
@@ -155,6 +186,8 @@ class CommitPipeline {
 
   void Run();
   void CommitGroup(std::deque<Pending>& group);
+  // CommitGroup for a backend that commits groups itself (CommitBackend::CommitsGroups).
+  void DelegateGroup(std::deque<Pending>& group);
   // On the committer: moves the offers into the version cache, then publishes its forgets.
   void TakeOffers();
   bool OnCommitterThread() const { return std::this_thread::get_id() == committer_id_.load(); }
@@ -164,6 +197,9 @@ class CommitPipeline {
   // Versions of keys this pipeline wrote (see PipelineOptions::version_cache_entries). Only the
   // committer thread touches it.
   VersionCache version_cache_;
+  // The logs as committed, by namespace; read from the backend the first time a log is appended
+  // to, and forgotten (read again) after a failed write. Only the committer thread touches it.
+  LogPositions logs_;
   // version_cache_.forgets() as of the last group: the learning tickets.
   std::atomic<uint64_t> published_forgets_{0};
 

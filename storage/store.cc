@@ -48,6 +48,32 @@ void WriteBatch::Insert(Namespace ns, std::string_view key, std::string_view val
   bytes_ += key.size() + value.size() + 16;
 }
 
+void WriteBatch::AppendToLog(Namespace ns, std::string_view value) {
+  ops_.push_back(Op{OpKind::kAppend, ns, {}, std::string(value)});
+  bytes_ += value.size() + 32;
+}
+
+std::string LogKey(uint64_t number) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    key[static_cast<size_t>(i)] = static_cast<char>(number & 0xff);
+    number >>= 8;
+  }
+  return key;
+}
+
+namespace {
+std::optional<uint64_t> BigEndian64(std::string_view bytes) {
+  if (bytes.size() != 8) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : bytes) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+}  // namespace
+
+std::optional<uint64_t> ParseLogKey(std::string_view key) { return BigEndian64(key); }
+std::optional<uint64_t> ParseLogCounter(std::string_view value) { return BigEndian64(value); }
+
 void WriteBatch::Append(WriteBatch&& other) {
   if (ops_.empty() && conditions_.empty()) {
     *this = std::move(other);

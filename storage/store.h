@@ -66,11 +66,20 @@ struct Record {
 // A set of changes applied atomically, in the order they were added. Movable value type.
 class WriteBatch {
  public:
-  // kInsert is a put of a key that is written exactly once (audit records, outbox events): the
-  // store gives it version 1 without looking up the version it would replace, and does not keep
-  // it among the versions it remembers for hot records. The caller guarantees the key is new
-  // (time-ordered or random keys); inserting a key that exists replaces it with version 1.
-  enum class OpKind : uint8_t { kPut, kDelete, kInsert };
+  // kInsert is a put of a key that is written exactly once (audit records): the store gives it
+  // version 1 without looking up the version it would replace, and does not keep it among the
+  // versions it remembers for hot records. The caller guarantees the key is new (time-ordered or
+  // random keys); inserting a key that exists replaces it with version 1.
+  //
+  // kAppend adds a record to the log of its namespace (outbox events): the committer gives it the
+  // log's next number when the batch commits, and writes it, version 1, under LogKey(number). The
+  // log's last number is kept in the same namespace under kLogCounterKey, rewritten in the same
+  // atomic write. Numbers are assigned in commit order by the one committer, start at 1, and are
+  // gap-free among committed batches: a batch that aborts or whose group fails to write gives its
+  // numbers back. So once a reader sees number N, every number below N is committed and visible
+  // too; a reader that moves a cursor along the log can never skip a record that committed late.
+  // The op's key is empty; the number is not known to the caller.
+  enum class OpKind : uint8_t { kPut, kDelete, kInsert, kAppend };
   struct Op {
     OpKind kind;
     Namespace ns;
@@ -93,6 +102,8 @@ class WriteBatch {
   void Delete(Namespace ns, std::string_view key);
   // A put of a write-once key (see OpKind::kInsert).
   void Insert(Namespace ns, std::string_view key, std::string_view value);
+  // Appends `value` to the log of `ns` (see OpKind::kAppend).
+  void AppendToLog(Namespace ns, std::string_view value);
 
   // Moves every change and condition of `other` to the end of this batch.
   void Append(WriteBatch&& other);
@@ -119,6 +130,17 @@ class WriteBatch {
   std::vector<Condition> conditions_;
   size_t bytes_ = 0;
 };
+
+// Logs (WriteBatch::AppendToLog): record `number` of a namespace's log is kept under
+// LogKey(number), 8 bytes big-endian, so the log reads in number order; the last number given
+// out is kept under kLogCounterKey (8 bytes big-endian), which sorts after every log key below
+// 2^56. A namespace that holds a log should hold nothing else.
+std::string LogKey(uint64_t number);
+// The number of a log key; nullopt for any other key (the counter).
+std::optional<uint64_t> ParseLogKey(std::string_view key);
+inline constexpr std::string_view kLogCounterKey = "log-counter";
+// The number a log counter record holds; nullopt when the value is malformed.
+std::optional<uint64_t> ParseLogCounter(std::string_view value);
 
 enum class Durability {
   kDurable,  // fsync (of the write-ahead log) before completion

@@ -54,6 +54,16 @@ base::StatusOr<uint64_t> CountTokens(const storage::Store& store) {
 
 base::StatusOr<BackupManifest> WriteBackup(const DataDir& dir, const std::string& data_dir,
                                            const std::string& dest) {
+  return WriteBackup(BackupSource{.store = dir.store.get(),
+                                  .keys = dir.keys.get(),
+                                  .key_source = dir.key_source,
+                                  .key_file = dir.key_file,
+                                  .key_id = dir.key_id},
+                     data_dir, dest);
+}
+
+base::StatusOr<BackupManifest> WriteBackup(const BackupSource& dir, const std::string& data_dir,
+                                           const std::string& dest) {
   if (PathExists(dest))
     return base::AlreadyExistsError(dest + " exists; a backup never overwrites");
   const std::string tmp = dest + ".incomplete";

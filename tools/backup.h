@@ -25,8 +25,18 @@ base::Status PublishDirectory(const std::string& tmp, const std::string& dest);
 // The number of token records in `store`.
 base::StatusOr<uint64_t> CountTokens(const storage::Store& store);
 
-// Backs up `dir` (opened from `data_dir`) to `dest`, which must not exist. AlreadyExists when it
-// (or a leftover DEST.incomplete) does; nothing is left behind on failure.
+// What a backup is made from: an open RocksDB store, its key ring, and where the master key
+// came from (DataDir's fields of the same names).
+struct BackupSource {
+  storage::RocksDbStore* store = nullptr;
+  const storage::KeyRing* keys = nullptr;
+  std::string key_source, key_file, key_id;
+};
+
+// Backs up `source` (opened from `data_dir`) to `dest`, which must not exist. AlreadyExists when
+// it (or a leftover DEST.incomplete) does; nothing is left behind on failure.
+base::StatusOr<BackupManifest> WriteBackup(const BackupSource& source, const std::string& data_dir,
+                                           const std::string& dest);
 base::StatusOr<BackupManifest> WriteBackup(const DataDir& dir, const std::string& data_dir,
                                            const std::string& dest);
 

@@ -74,7 +74,16 @@ int main(int argc, char** argv) {
     if (cli->verify_cmd->parsed()) return otpd::tools::RunVerifyCommand(cli->verify);
     if (cli->seed_cmd->parsed()) return otpd::tools::RunSeedCommand(cli->seed);
     if (cli->export_cmd->parsed()) return otpd::tools::RunExportCommand(cli->export_options);
+    if (cli->action_cmds.parsed()) {
+      if (cli->user_cmd->parsed()) {  // `otpctl user --data-dir ... reset-password UPN`
+        cli->actions.dir = cli->user.dir;
+        cli->actions.actor = cli->user.actor;
+      }
+      return otpd::tools::RunActionCommand(cli->action_cmds, cli->actions);
+    }
     if (cli->user_cmd->parsed()) return otpd::tools::RunUserCommand(cli->user_cmd, cli->user);
+    if (int rc = otpd::tools::RunMethodCommand(cli->method_cmds, cli->method); rc >= 0) return rc;
+    if (int rc = otpd::tools::RunApiKeyCommand(cli->apikey_cmds, cli->apikey); rc >= 0) return rc;
     if (cli->backup_cmds.backup->parsed() || cli->backup_cmds.restore->parsed()) {
       return otpd::tools::RunBackupCommand(cli->backup_cmds, cli->backup);
     }

@@ -9,12 +9,15 @@
 
 #include <memory>
 
+#include "tools/otpctl_actions.h"
+#include "tools/otpctl_apikey.h"
 #include "tools/otpctl_backup.h"
 #include "tools/otpctl_code.h"
 #include "tools/otpctl_export.h"
 #include "tools/otpctl_import.h"
 #include "tools/otpctl_init.h"
 #include "tools/otpctl_keys.h"
+#include "tools/otpctl_methods.h"
 #include "tools/otpctl_seed.h"
 #include "tools/otpctl_token.h"
 #include "tools/otpctl_user.h"
@@ -24,7 +27,7 @@ namespace otpd::tools {
 
 // Not movable: CLI11 keeps pointers to the option values below.
 struct OtpctlApp {
-  CLI::App app{"otpd administration: token files, the token inventory, backups and keys", "otpctl"};
+  CLI::App app{"otpd administration: token files, the token inventory, users and their methods, API keys, the audit trail, backups and keys", "otpctl"};
   InitCommandOptions init;
   CodeOptions code;
   ImportCommandOptions import;
@@ -35,6 +38,9 @@ struct OtpctlApp {
   ExportCommandOptions export_options;
   BackupCommandOptions backup;
   KeysCommandOptions keys;
+  ActionCommandOptions actions;
+  MethodCommandOptions method;
+  ApiKeyCommandOptions apikey;
 
   CLI::App* init_cmd = nullptr;
   CLI::App* code_cmd = nullptr;
@@ -47,6 +53,9 @@ struct OtpctlApp {
   CLI::App* export_cmd = nullptr;
   BackupCommands backup_cmds{};
   CLI::App* key_cmd = nullptr;
+  ActionCommands action_cmds{};
+  MethodCommands method_cmds{};
+  ApiKeyCommands apikey_cmds{};
 };
 
 // Builds the whole tree. Never fails.

@@ -14,6 +14,7 @@
 #include "tools/backup.h"
 #include "tools/backup_manifest.h"
 #include "tools/display.h"
+#include "tools/otpctl_online.h"
 
 namespace otpd::tools {
 namespace {
@@ -82,7 +83,39 @@ base::Status CopyCheckpoint(const std::string& backup, const std::string& to) {
   return SyncDirectory(to);
 }
 
+// The backup written by the running daemon (POST /v1.0/admin/backup): DEST is a path on the
+// daemon's machine, made absolute here.
+int BackupOnline(AdminClient& admin, const BackupCommandOptions& o) {
+  std::error_code ec;
+  const std::string dest = fs::absolute(o.dest, ec).lexically_normal().string();
+  if (ec) return Fail("backup", base::InvalidArgumentError("DEST: " + ec.message()));
+  auto written = admin.Post("/v1.0/admin/backup", boost::json::object{{"path", dest}});
+  if (!written.ok()) return Fail("backup", written.status());
+  if (o.json) {
+    std::cout << boost::json::serialize(*written) << "\n";
+    return 0;
+  }
+  boost::json::value manifest = written->is_object() && written->as_object().contains("manifest")
+                                    ? written->as_object().at("manifest")
+                                    : boost::json::value();
+  boost::json::value key = manifest.is_object() && manifest.as_object().contains("master_key")
+                               ? manifest.as_object().at("master_key")
+                               : boost::json::value();
+  std::cout << "backup written by the daemon to " << PrintablePath(dest) << ": "
+            << Text(manifest, "tokens") << " tokens, data keys "
+            << Text(manifest, "data_key_versions") << ", taken " << Text(manifest, "created")
+            << "\n"
+            << "It opens only with the daemon's master key (key id " << Text(key, "key_id")
+            << "): keep a copy of that key apart from the backup. Restore with: otpctl restore "
+            << PrintablePath(dest) << " --data-dir NEW --key-file KEY\n";
+  return 0;
+}
+
 int Backup(const BackupCommandOptions& o) {
+  if (int rc = CheckAdminFlags(o.admin, o.dir, "backup"); rc != 0) return rc;
+  auto online = ConnectIfRunning(o.admin, o.dir);
+  if (!online.ok()) return Fail("backup", online.status());
+  if (*online) return BackupOnline(**online, o);
   auto dir = OpenDataDir(o.dir, DataDirAccess::kReadWrite);
   if (!dir.ok()) return Fail("backup", dir.status());
   auto written = WriteBackup(*dir, o.dir.data_dir, o.dest);
@@ -208,6 +241,7 @@ BackupCommands AddBackupCommands(CLI::App& app, BackupCommandOptions& o) {
       "backup", "Write a consistent checkpoint of a data directory, with a manifest");
   backup->add_option("DEST", o.dest, "Backup directory to create (must not exist)")->required();
   AddDataDirFlags(backup, o.dir);
+  AddAdminFlags(backup, o.admin);
   backup->add_flag("--json", o.json, "Print the result and the manifest as JSON");
 
   CLI::App* restore = app.add_subcommand(

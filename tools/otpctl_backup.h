@@ -1,8 +1,9 @@
 // `otpctl backup DEST` and `otpctl restore BACKUP`.
 //
-// backup: checks the master key against the data directory (read-only), then writes a
-// consistent RocksDB checkpoint and a manifest (tools/backup_manifest.h) to DEST, which must not
-// exist. DEST appears only once complete (it is built as DEST.incomplete and renamed).
+// backup: with the daemon running, asks it for an online backup (POST /v1.0/admin/backup) into
+// DEST on its machine. Otherwise checks the master key against the data directory (read-only), then
+// writes a consistent RocksDB checkpoint and a manifest (tools/backup_manifest.h) to DEST, which
+// must not exist. DEST appears only once complete (it is built as DEST.incomplete and renamed).
 //
 // restore: checks the manifest, then opens the backup read-only with the master key given and
 // checks that it unwraps the backup's data keys and that the data key versions and the token
@@ -19,12 +20,14 @@
 
 #include <string>
 
+#include "tools/otpctl_admin.h"
 #include "tools/otpctl_data_dir.h"
 
 namespace otpd::tools {
 
 struct BackupCommandOptions {
   DataDirFlags dir;
+  AdminFlags admin;    // backup: through the running daemon when it runs (tools/otpctl_admin.h)
   std::string dest;    // backup: the backup directory to write
   std::string backup;  // restore: the backup directory to read
   bool json = false;

@@ -5,9 +5,12 @@
 #include <iostream>
 
 #include "base/clock.h"
+#include "base/codec.h"
+#include "base/secret_bytes.h"
 #include "service/importer.h"
 #include "service/token_file.h"
 #include "tools/display.h"
+#include "tools/otpctl_admin.h"
 
 namespace otpd::tools {
 namespace {
@@ -78,12 +81,131 @@ int Fail(const base::Status& s) {
   return 1;
 }
 
+// Prints what the import did (and writes --failures); the exit code.
+int PrintReport(const ImportCommandOptions& o, tokenio::Format format,
+                const service::ImportReport& report) {
+  const char* unit = service::PositionUnit(format);
+  if (!o.failures_file.empty()) {
+    if (base::Status s = WriteFailures(o.failures_file, report); !s.ok()) return Fail(s);
+  }
+  const int exit_code = report.failed == 0 ? 0 : 1;
+  if (o.json) {
+    json::object out;
+    out["file"] = PrintablePath(o.file);
+    out["format"] = tokenio::FormatName(format);
+    out["position_unit"] = unit;
+    out["batch"] = report.batch_id;
+    out["dry_run"] = o.dry_run;
+    out["imported"] = report.imported;
+    out["updated"] = report.updated;
+    out["unchanged"] = report.unchanged;
+    out["failed"] = report.failed;
+    out["failures"] = RowsJson(report.failures);
+    out["warnings"] = RowsJson(report.warnings);
+    std::cout << json::serialize(out) << "\n";
+    return exit_code;
+  }
+  PrintRows(o.file, unit, "warning", report.warnings, " more warnings");
+  PrintRows(o.file, unit, "rejected", report.failures,
+            o.failures_file.empty() ? " more rejected rows; --failures FILE writes them all"
+                                    : " more rejected rows in " + PrintablePath(o.failures_file));
+  std::cout << (o.dry_run ? "dry run (nothing written): " : "") << "batch " << report.batch_id
+            << " from " << PrintablePath(o.file) << " (" << tokenio::FormatName(format)
+            << "): " << report.imported << " imported, " << report.updated << " updated, "
+            << report.unchanged << " unchanged, " << report.failed << " failed\n";
+  if (report.imported + report.updated == 0 && report.failed == 0) {
+    std::cout << "nothing changed: every token in the file is already stored\n";
+  }
+  return exit_code;
+}
+
+tokenio::RowError RowFromJson(const json::value& v) {
+  tokenio::RowError row;
+  if (!v.is_object()) return row;
+  const json::object& o = v.as_object();
+  if (const json::value* p = o.if_contains("position"); p && p->is_number()) {
+    row.position = static_cast<size_t>(p->to_number<uint64_t>());
+  }
+  if (const json::value* s = o.if_contains("serialNumber"); s && s->is_string()) {
+    row.serial = std::string(s->as_string());
+  }
+  if (const json::value* r = o.if_contains("reason"); r && r->is_string()) {
+    row.reason = std::string(r->as_string());
+  }
+  return row;
+}
+
+uint64_t Count(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_number() ? v->to_number<uint64_t>() : 0;
+}
+
+// The import through the daemon's admin API: the file goes as the body, read by the daemon as
+// the offline import reads it, and the report comes back.
+int ImportOnline(AdminClient& admin, const ImportCommandOptions& o,
+                 std::optional<tokenio::Format> format, const tokenio::PskcSecrets& secrets) {
+  AdminRequest request;
+  {
+    std::ifstream in(o.file, std::ios::binary);
+    if (!in.is_open()) return FileError(o.file, base::NotFoundError("cannot open the file"));
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return FileError(o.file, base::UnavailableError("cannot read the file"));
+    request.body = base::SecretBytes::FromString(bytes);
+    base::Wipe(bytes.data(), bytes.size());
+  }
+  request.method = "POST";
+  request.target = "/v1.0/directory/authenticationMethodDevices/hardwareOathDevices?fileName=" +
+                   UrlEncode(o.file);
+  if (format) request.target += "&format=" + std::string(tokenio::FormatName(*format));
+  if (o.dry_run) request.target += "&dryRun=true";
+  if (o.replace) request.target += "&replace=true";
+  if (o.allow_duplicate_seeds) request.target += "&allowDuplicateSeeds=true";
+  request.content_type = "application/octet-stream";
+  if (secrets.pre_shared_key) {
+    request.headers.emplace_back("X-Otpd-Pskc-Key",
+                                 base::HexEncode(secrets.pre_shared_key->span()));
+  }
+  if (secrets.password) {
+    request.headers.emplace_back("X-Otpd-Pskc-Password", std::string(secrets.password->view()));
+  }
+  auto answer = admin.Send(request);
+  for (auto& [name, value] : request.headers) base::Wipe(value.data(), value.size());
+  if (!answer.ok()) {
+    if (base::IsInvalidArgument(answer.status())) return FileError(o.file, answer.status());
+    return Fail(answer.status());
+  }
+  if (!answer->is_object()) return Fail(base::InternalError("the daemon's answer is not a report"));
+  const json::object& r = answer->as_object();
+  service::ImportReport report;
+  if (const json::value* b = r.if_contains("batchId"); b && b->is_string()) {
+    report.batch_id = std::string(b->as_string());
+  }
+  report.imported = Count(r, "imported");
+  report.updated = Count(r, "updated");
+  report.unchanged = Count(r, "unchanged");
+  report.failed = Count(r, "failed");
+  for (const char* key : {"failures", "warnings"}) {
+    if (const json::value* rows = r.if_contains(key); rows && rows->is_array()) {
+      for (const json::value& row : rows->as_array()) {
+        (std::string_view(key) == "failures" ? report.failures : report.warnings)
+            .push_back(RowFromJson(row));
+      }
+    }
+  }
+  tokenio::Format done = format.value_or(tokenio::Format::kEntraCsv);
+  if (const json::value* f = r.if_contains("format"); f && f->is_string()) {
+    if (auto parsed = tokenio::ParseFormatName(f->as_string()); parsed.ok()) done = *parsed;
+  }
+  return PrintReport(o, done, report);
+}
+
 }  // namespace
 
 CLI::App* AddImportCommand(CLI::App& app, ImportCommandOptions& o) {
   CLI::App* cmd = app.add_subcommand("import", "Import a batch of hardware tokens");
   cmd->add_option("FILE", o.file, "Entra CSV, OATH CSV or PSKC file")->required();
   AddDataDirFlags(cmd, o.dir);
+  AddAdminFlags(cmd, o.admin);
   cmd->add_option("--format", o.format, "entra-csv, oath-csv or pskc (default: detect)")
       ->check(CLI::IsMember({"entra-csv", "oath-csv", "pskc"}));
   cmd->add_flag("--dry-run", o.dry_run, "Validate and report; write nothing");
@@ -118,10 +240,14 @@ int RunImportCommand(const ImportCommandOptions& o) {
     secrets.password = std::move(*password);
   }
 
+  if (int rc = CheckAdminFlags(o.admin, o.dir, "import"); rc != 0) return rc;
+  auto online = ConnectIfRunning(o.admin, o.dir);
+  if (!online.ok()) return Fail(online.status());
+  if (*online) return ImportOnline(**online, o, format, secrets);
+
   // The whole file first: a file error stores nothing.
   auto file = service::ReadTokenFile(o.file, format, secrets);
   if (!file.ok()) return FileError(o.file, file.status());
-  const char* unit = service::PositionUnit(file->format);
 
   auto dir = OpenDataDir(o.dir, o.dry_run ? DataDirAccess::kReadOnly : DataDirAccess::kReadWrite);
   if (!dir.ok()) return Fail(dir.status());
@@ -138,39 +264,7 @@ int RunImportCommand(const ImportCommandOptions& o) {
     return Fail(s.WithContext("storing"));
   auto report = importer.Finish();
   if (!report.ok()) return Fail(report.status().WithContext("storing"));
-  if (!o.failures_file.empty()) {
-    if (base::Status s = WriteFailures(o.failures_file, *report); !s.ok()) return Fail(s);
-  }
-
-  const int exit_code = report->failed == 0 ? 0 : 1;
-  if (o.json) {
-    json::object out;
-    out["file"] = PrintablePath(o.file);
-    out["format"] = tokenio::FormatName(file->format);
-    out["position_unit"] = unit;
-    out["batch"] = report->batch_id;
-    out["dry_run"] = o.dry_run;
-    out["imported"] = report->imported;
-    out["updated"] = report->updated;
-    out["unchanged"] = report->unchanged;
-    out["failed"] = report->failed;
-    out["failures"] = RowsJson(report->failures);
-    out["warnings"] = RowsJson(report->warnings);
-    std::cout << json::serialize(out) << "\n";
-    return exit_code;
-  }
-  PrintRows(o.file, unit, "warning", report->warnings, " more warnings");
-  PrintRows(o.file, unit, "rejected", report->failures,
-            o.failures_file.empty() ? " more rejected rows; --failures FILE writes them all"
-                                    : " more rejected rows in " + PrintablePath(o.failures_file));
-  std::cout << (o.dry_run ? "dry run (nothing written): " : "") << "batch " << report->batch_id
-            << " from " << PrintablePath(o.file) << " (" << tokenio::FormatName(file->format)
-            << "): " << report->imported << " imported, " << report->updated << " updated, "
-            << report->unchanged << " unchanged, " << report->failed << " failed\n";
-  if (report->imported + report->updated == 0 && report->failed == 0) {
-    std::cout << "nothing changed: every token in the file is already stored\n";
-  }
-  return exit_code;
+  return PrintReport(o, file->format, *report);
 }
 
 }  // namespace otpd::tools

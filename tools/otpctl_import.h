@@ -1,5 +1,6 @@
-// `otpctl import FILE`: loads a vendor's token file (Entra CSV, OATH CSV, PSKC) into a stopped
-// server's data directory.
+// `otpctl import FILE`: loads a vendor's token file (Entra CSV, OATH CSV, PSKC) through the running
+// daemon's admin API (the file is the request's body; tools/otpctl_admin.h), or into a stopped
+// server's data directory, with the same checks and the same report.
 //
 // The whole file is read before anything is stored. A file that cannot be read as a whole
 // (empty, truncated, broken quoting, malformed XML, a wrong key or MAC failure of a PSKC
@@ -16,6 +17,7 @@
 
 #include <string>
 
+#include "tools/otpctl_admin.h"
 #include "tools/otpctl_data_dir.h"
 
 namespace otpd::tools {
@@ -23,6 +25,7 @@ namespace otpd::tools {
 struct ImportCommandOptions {
   std::string file;
   DataDirFlags dir;
+  AdminFlags admin;
   std::string format;  // empty: detect
   bool dry_run = false;
   bool replace = false;

@@ -39,64 +39,67 @@ CLI::App* AddSeedCommand(CLI::App& app, SeedCommandOptions& o) {
   return cmd;
 }
 
-int RunSeedCommand(const SeedCommandOptions& o) {
-  auto dir = OpenDataDir(o.dir, DataDirAccess::kReadWrite);
-  if (!dir.ok()) return Fail(dir.status());
-  std::ofstream out(o.tokens_out, std::ios::trunc);
-  if (!out) return Fail(base::UnavailableError("cannot write " + o.tokens_out));
-  out << "user,seed_hex,counter\n";
-
-  const auto started = std::chrono::steady_clock::now();
+base::Status SeedTokens(storage::Store& store, const storage::KeyRing& keys, uint64_t count,
+                        const std::string& prefix, std::ostream& tokens_out, size_t chunk) {
+  if (chunk == 0) chunk = kChunk;
+  tokens_out << "user,seed_hex,counter\n";
   const int64_t now = base::RealClock::Get()->NowUnixSeconds();
   service::BatchRecord batch{.id = service::NewId(),
                              .file = "seed-load",
                              .format = "generated",
                              .time = now,
-                             .imported = o.count,
+                             .imported = count,
                              .complete = true};
-  const service::Directory directory(*dir->store, *dir->keys);
+  const service::Directory directory(store, keys);
   storage::WriteBatch writes;
   writes.Put(storage::Namespace::kMeta, service::BatchKey(batch.id), service::EncodeBatch(batch));
-  for (uint64_t i = 0; i < o.count; ++i) {
+  for (uint64_t i = 0; i < count; ++i) {
     const std::string n = std::to_string(i);
-    const std::string upn = o.prefix + n + "@example.com";
+    const std::string upn = prefix + n + "@example.com";
     service::TokenRecord token;
-    token.serial = o.prefix + "-" + n;
+    token.serial = prefix + "-" + n;
     token.manufacturer = "otpd";
     token.model = "load-test";
     token.params = {.type = engine::OtpType::kHotp};
     base::SecretBytes seed(20);
     if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) != 1) {
-      return Fail(base::InternalError("random generator failed"));
+      return base::InternalError("random generator failed");
     }
-    auto sealed = dir->keys->SealSecret(storage::Namespace::kTokens, token.serial, seed.span());
-    if (!sealed.ok()) return Fail(sealed.status());
-    token.sealed_seed = std::move(*sealed);
+    OTPD_ASSIGN_OR_RETURN(token.sealed_seed,
+                          keys.SealSecret(storage::Namespace::kTokens, token.serial, seed.span()));
     token.batch = batch.id;
     token.created = now;
     // New users (the batch fails if one exists), each with the token as its method.
     service::UserChange user{.user = {.upn = upn, .created = now, .updated = now}};
-    base::Status s = service::StageAssignment(directory, writes, user, token, now, 1);
+    OTPD_RETURN_IF_ERROR(service::StageAssignment(directory, writes, user, token, now, 1));
     token.status = service::TokenStatus::kActivated;
-    if (s.ok()) s = directory.PutToken(writes, token);
-    if (s.ok()) s = directory.Fence(writes, user, now);
-    auto fingerprint = dir->keys->Fingerprint(service::kSeedFingerprintPurpose, seed.span());
-    if (!s.ok() || !fingerprint.ok()) return Fail(s.ok() ? fingerprint.status() : s);
-    writes.Put(storage::Namespace::kMeta, service::SeedIndexKey(*fingerprint), token.serial);
+    OTPD_RETURN_IF_ERROR(directory.PutToken(writes, token));
+    OTPD_RETURN_IF_ERROR(directory.Fence(writes, user, now));
+    OTPD_ASSIGN_OR_RETURN(std::string fingerprint,
+                          keys.Fingerprint(service::kSeedFingerprintPurpose, seed.span()));
+    writes.Put(storage::Namespace::kMeta, service::SeedIndexKey(fingerprint), token.serial);
     // Activated at counter 0: the load generator starts at counter 1.
     writes.Put(storage::Namespace::kState, service::TokenStateKey(token.serial),
                service::EncodeCredentialState({.token = {.watermark = 1}}));
-    out << upn << "," << base::HexEncode(seed.span()) << ",1\n";
-    if ((i + 1) % kChunk == 0 || i + 1 == o.count) {
-      base::Status s = dir->store->Commit(std::move(writes), storage::Durability::kRelaxed);
-      if (!s.ok()) return Fail(s);
+    tokens_out << upn << "," << base::HexEncode(seed.span()) << ",1\n";
+    if ((i + 1) % chunk == 0 || i + 1 == count) {
+      OTPD_RETURN_IF_ERROR(store.Commit(std::move(writes), storage::Durability::kRelaxed));
       writes = storage::WriteBatch();
     }
   }
   // One durable commit at the end makes everything before it durable too (the WAL is ordered).
   storage::WriteBatch done;
   done.Put(storage::Namespace::kMeta, service::BatchKey(batch.id), service::EncodeBatch(batch));
-  if (base::Status s = dir->store->Commit(std::move(done), storage::Durability::kDurable);
+  return store.Commit(std::move(done), storage::Durability::kDurable);
+}
+
+int RunSeedCommand(const SeedCommandOptions& o) {
+  auto dir = OpenDataDir(o.dir, DataDirAccess::kReadWrite);
+  if (!dir.ok()) return Fail(dir.status());
+  std::ofstream out(o.tokens_out, std::ios::trunc);
+  if (!out) return Fail(base::UnavailableError("cannot write " + o.tokens_out));
+  const auto started = std::chrono::steady_clock::now();
+  if (base::Status s = SeedTokens(*dir->store, *dir->keys, o.count, o.prefix, out, kChunk);
       !s.ok()) {
     return Fail(s);
   }

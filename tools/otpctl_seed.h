@@ -9,8 +9,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 
+#include "storage/keyring.h"
+#include "storage/store.h"
 #include "tools/otpctl_data_dir.h"
 
 namespace otpd::tools {
@@ -23,6 +26,12 @@ struct SeedCommandOptions {
 };
 
 CLI::App* AddSeedCommand(CLI::App& app, SeedCommandOptions& options);
+
+// The work of seed-load on any open store: `count` users PREFIX<n>@example.com, each with one
+// activated HOTP token PREFIX-<n>, committed `chunk` tokens per batch (0: 10 000); the token
+// file goes to `tokens_out`.
+base::Status SeedTokens(storage::Store& store, const storage::KeyRing& keys, uint64_t count,
+                        const std::string& prefix, std::ostream& tokens_out, size_t chunk);
 // Exit codes: 0 done, 1 failed (the reason on stderr). The data directory must exist (otpctl
 // init).
 int RunSeedCommand(const SeedCommandOptions& options);

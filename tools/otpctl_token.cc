@@ -10,6 +10,7 @@
 #include "service/inventory.h"
 #include "tokenio/upn.h"
 #include "tools/display.h"
+#include "tools/otpctl_token_online.h"
 
 namespace otpd::tools {
 namespace {
@@ -155,7 +156,10 @@ std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOpti
   CLI::App* token = app.add_subcommand("token", "Hardware-token inventory");
   token->require_subcommand(1);
   AddDataDirFlags(token, o.dir);
-  token->add_option("--actor", o.actor, "Name recorded in the audit log (default otpctl)");
+  AddAdminFlags(token, o.admin);
+  token->add_option("--actor", o.actor,
+                    "Offline: the name recorded in the audit log (default otpctl); online the "
+                    "daemon records the caller");
   const char* kSerial = "The token's serial number";
   CLI::App* list = token->add_subcommand("list", "List tokens (a header row, then one per line)");
   list->add_option("--status", o.status,
@@ -213,6 +217,12 @@ int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions&
     auto given = ActivationCode(o.code, o.serial);
     if (!given.ok()) return Usage(what, given.status().message());
     code = *given;
+  }
+  if (token->parsed()) {
+    if (int rc = CheckAdminFlags(o.admin, o.dir, what); rc != 0) return rc;
+    auto online = ConnectIfRunning(o.admin, o.dir);
+    if (!online.ok()) return Fail(what, online.status());
+    if (*online) return RunTokenOnline(**online, verb, o, upn, std::move(code));
   }
   const bool read_only = batch->parsed() || verb == "list" || verb == "show";
   auto dir = OpenDataDir(o.dir, read_only ? DataDirAccess::kReadOnly : DataDirAccess::kReadWrite);

@@ -1,10 +1,10 @@
-// `otpctl token ...` and `otpctl batch list`: the hardware-token inventory against a stopped
-// server's data directory. list, show and batch list open it read-only; tables have a header row
-// and ISO 8601 UTC times, --json prints JSON. assign checks the UPN as import does; activate takes
-// the code (6 to 9 digits) as CODE or, with '-' or none, from one line of standard input; both
-// checks come before the data directory is opened.
-// Exit codes: 0 done, 1 refused or failed (the reason on stderr), 2 usage (a malformed UPN or
-// code: nothing changed).
+// `otpctl token ...` and `otpctl batch list`: the hardware-token inventory, through the running
+// daemon's admin API (tools/otpctl_token_online.h) or in a stopped server's data directory
+// (batch list reads the data directory either way). list, show and batch list open it read-only;
+// tables have a header row and ISO 8601 UTC times, --json prints JSON. assign checks the UPN as
+// import does; activate takes the code (6 to 9 digits) as CODE or, with '-' or none, from one line
+// of standard input; both checks come before the data directory is opened. Exit codes: 0 done, 1
+// refused or failed (the reason on stderr), 2 usage (a malformed UPN or code: nothing changed).
 
 #ifndef OTPD_TOOLS_OTPCTL_TOKEN_H_
 #define OTPD_TOOLS_OTPCTL_TOKEN_H_
@@ -13,12 +13,14 @@
 
 #include <string>
 
+#include "tools/otpctl_admin.h"
 #include "tools/otpctl_data_dir.h"
 
 namespace otpd::tools {
 
 struct TokenCommandOptions {
   DataDirFlags dir;
+  AdminFlags admin;  // token: online through the daemon when it runs (tools/otpctl_admin.h)
   std::string actor = "otpctl";
   // list filters
   std::string status;

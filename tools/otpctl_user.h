@@ -1,5 +1,8 @@
-// `otpctl user unlock UPN`: clears a user's sign-in lockout (failure count and lock) in a stopped
-// server's data directory, with an audit record (service/user_admin.h).
+// `otpctl user ...`: users through the admin API (docs/admin-api.md), online when the daemon runs
+// and offline on its data directory otherwise (tools/otpctl_admin.h):
+//   list, show UPN, add UPN [--display-name NAME], rename UPN NAME, delete UPN, unlock UPN,
+//   roles UPN [ROLE...] (no ROLE: show them; --none: remove them all).
+// Exit codes: 0 done, 1 refused or failed (the reason on stderr), 2 usage (nothing changed).
 
 #ifndef OTPD_TOOLS_OTPCTL_USER_H_
 #define OTPD_TOOLS_OTPCTL_USER_H_
@@ -7,21 +10,22 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
-#include "tools/otpctl_data_dir.h"
+#include "tools/otpctl_online.h"
 
 namespace otpd::tools {
 
-struct UserCommandOptions {
-  DataDirFlags dir;
-  std::string actor = "otpctl";
+struct UserCommandOptions : AdminCommandOptions {
   std::string upn;
-  bool json = false;
+  std::string display_name;
+  std::vector<std::string> roles;
+  bool no_roles = false;
+  std::string filter;  // list: a UPN prefix
 };
 
-// Adds `user` with `unlock`; returns `user`.
+// Adds `user` with its commands; returns `user`.
 CLI::App* AddUserCommands(CLI::App& app, UserCommandOptions& options);
-// Exit codes: 0 cleared (or nothing to clear), 1 refused or failed, 2 a malformed UPN.
 int RunUserCommand(CLI::App* user, const UserCommandOptions& options);
 
 }  // namespace otpd::tools

@@ -15,6 +15,7 @@
 #include "server/admin/admin_server.h"
 #include "server/config.h"
 #include "server/io_runner.h"
+#include "server/validate/validate_server.h"
 #include "server/verify_server.h"
 #include "service/api_keys.h"
 #include "service/inventory.h"
@@ -22,8 +23,9 @@
 #include "service/sign_in_verifier.h"
 #include "service/user_admin.h"
 #include "tools/backup.h"
+#include "tools/daemon_actions.h"
 #include "tools/daemon_log.h"
-#include "tools/data_dir.h"
+#include "tools/open_store.h"
 #include "tools/systemd_notify.h"
 
 namespace {
@@ -82,13 +84,9 @@ int Run(int argc, char** argv) {
   }
   otpd::tools::SetUpDaemonLog(config->log_level);
 
-  auto dir = otpd::tools::OpenDataDir(
-      otpd::tools::DataDirOptions{.data_dir = config->data_dir,
-                                  .key_file = config->key_file,
-                                  .access = otpd::tools::DataDirAccess::kOpenOrCreate,
-                                  .allow_key_in_data_dir = config->insecure_key_in_data_dir});
+  auto dir = otpd::tools::OpenDaemonStore(*config);
   if (!dir.ok()) {
-    spdlog::error("cannot open data directory: {}", dir.status().message());
+    spdlog::error("cannot open the store: {}", dir.status().message());
     return 1;
   }
   ErrorLog storage_errors("storage error, sign-ins answered unavailable");
@@ -100,10 +98,29 @@ int Run(int argc, char** argv) {
   options.failure_durability = config->durability == otpd::server::Durability::kSync
                                    ? otpd::storage::Durability::kDurable
                                    : otpd::storage::Durability::kRelaxed;
+  auto actions = otpd::tools::DaemonActions::Create(*config, *dir->store, *dir->keys,
+                                                    *otpd::base::RealClock::Get());
+  if (!actions.ok()) {
+    std::cerr << "otpd: " << actions.status().message() << "\n";
+    return 2;
+  }
+  options.hasher = (*actions)->hasher();
   otpd::service::SignInVerifier verifier(*dir->store, *dir->keys, *otpd::base::RealClock::Get(),
                                          options);
+  // Other nodes' changes to users and tokens (a store shared through etcd) leave this cache.
+  if (otpd::base::Status s =
+          dir->WatchForChanges(&verifier, [](std::string_view why) { spdlog::warn("{}", why); });
+      !s.ok()) {
+    spdlog::error("cannot watch the store for other nodes' changes: {}", s.message());
+    return 1;
+  }
   auto runner = std::make_shared<otpd::server::IoRunner>(config->io_threads);
   otpd::server::VerifyServer server(*config, &verifier, *otpd::base::RealClock::Get(), runner);
+  (*actions)->Attach(verifier, server);
+  if (otpd::base::Status s = (*actions)->Start(); !s.ok()) {
+    spdlog::error("cannot start hook delivery: {}", s.message());
+    return 1;
+  }
   if (otpd::base::Status s = server.Start(); !s.ok()) {
     spdlog::error("cannot start the verify server: {}", s.message());
     return 1;
@@ -128,14 +145,16 @@ int Run(int argc, char** argv) {
   services.users = &users;
   services.api_keys = &api_keys;
   services.invalidator = &verifier;
-  services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
-    OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest,
-                          otpd::tools::WriteBackup(*dir, config->data_dir, path));
-    boost::json::object out;
-    out["backup"] = path;
-    out["manifest"] = boost::json::parse(otpd::tools::ManifestJson(manifest));
-    return boost::json::value(std::move(out));
-  };
+  if (dir->backup_source) {  // RocksDB: checkpoints; an etcd cluster is backed up with etcdctl
+    services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
+      OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest,
+                            otpd::tools::WriteBackup(*dir->backup_source, config->data_dir, path));
+      boost::json::object out;
+      out["backup"] = path;
+      out["manifest"] = boost::json::parse(otpd::tools::ManifestJson(manifest));
+      return boost::json::value(std::move(out));
+    };
+  }
   otpd::server::admin::AdminServerOptions admin_options =
       otpd::server::admin::AdminOptionsFrom(*config);
   admin_options.metrics.verify = &server.stats();
@@ -149,17 +168,24 @@ int Run(int argc, char** argv) {
     return otpd::base::OkStatus();
   };
   otpd::server::admin::AdminServer admin(runner, std::move(admin_options), services);
+  // The privacyIDEA-compatible validate API: the same sign-in service as the verify socket.
+  otpd::server::validate::ValidateServer validate(
+      runner, otpd::server::validate::ValidateOptionsFrom(*config), &verifier, config->tcp_clients,
+      clock);
   int exit_code = 0;
   if (otpd::base::Status s = admin.Start(); !s.ok()) {
     spdlog::error("cannot start the admin API: {}", s.message());
     exit_code = 1;
+  } else if (otpd::base::Status v = validate.Start(); !v.ok()) {
+    spdlog::error("cannot start the validate API: {}", v.message());
+    exit_code = 1;
   } else {
     spdlog::info(
-        "started: data_dir={} socket={} tcp_port={} admin_socket={} admin_port={} "
+        "started: {} socket={} tcp_port={} admin_socket={} admin_port={} validate_port={} "
         "durability={}",
-        config->data_dir, server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
+        dir->description, server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
         server.tcp_port(), config->admin_socket.empty() ? "none" : config->admin_socket,
-        admin.tcp_port(), otpd::server::DurabilityName(config->durability));
+        admin.tcp_port(), validate.tcp_port(), otpd::server::DurabilityName(config->durability));
     Notify(otpd::tools::NotifyReady());
   }
 
@@ -181,16 +207,20 @@ int Run(int argc, char** argv) {
       spdlog::warn("{} changed in the configuration; it takes effect at the next restart", field);
     }
     server.ApplyRuntimeConfig(*runtime);
+    validate.ReplaceClients(runtime->tcp_clients);
     spdlog::set_level(runtime->log_level);
     spdlog::info("configuration reloaded");
     Notify(otpd::tools::NotifyReady());
   }
   Notify(otpd::tools::NotifyStopping());
+  validate.Stop();
   admin.Stop();
   server.Stop();
   runner->Stop();
+  (*actions)->Stop();
   // In this order: loads still queued finish (they read the Store and submit commits), then the
   // commit pipeline drains (its completions call back into the verifier), then RocksDB closes.
+  dir->StopWatching();
   verifier.StopLoading();
   dir->store->Close();
   dir->store.reset();

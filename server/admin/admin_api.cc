@@ -131,6 +131,10 @@ std::string_view OdataType(MethodKind kind) {
       return "#microsoft.graph.phoneAuthenticationMethod";
     case MethodKind::kEmail:
       return "#microsoft.graph.emailAuthenticationMethod";
+    case MethodKind::kPassword:
+      return "#microsoft.graph.passwordAuthenticationMethod";
+    case MethodKind::kTemporaryAccessPass:
+      return "#microsoft.graph.temporaryAccessPassAuthenticationMethod";
   }
   return "#microsoft.graph.authenticationMethod";
 }

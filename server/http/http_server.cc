@@ -403,7 +403,12 @@ base::Status HttpServer::Start() {
     stopped_ = true;
     return status;
   };
-  auto factory = [impl = impl_](Socket socket, bool tcp, ConnectionSlot slot) {
+  // A weak reference: a pending accept holds its listener, the listener this factory, and the
+  // Impl the io runner whose io_context holds that accept. A strong one made a cycle that kept
+  // all of them alive after Stop when an accept was still queued.
+  auto factory = [weak = std::weak_ptr<Impl>(impl_)](Socket socket, bool tcp, ConnectionSlot slot) {
+    std::shared_ptr<Impl> impl = weak.lock();
+    if (impl == nullptr) return;  // stopped and gone: the socket closes with this scope
     impl->stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
     Peer peer;
     peer.tcp = tcp;

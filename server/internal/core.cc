@@ -1,6 +1,5 @@
 #include "server/internal/core.h"
 
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 namespace otpd::server::internal {
@@ -12,10 +11,10 @@ Core::Core(service::SignInService* service, const ServerConfig& config, const ba
       hello_guard_(clock, [](const std::string& line) { spdlog::warn("{}", line); }),
       max_line_(config.limits.max_line),
       allow_unauthenticated_tcp_(config.allow_unauthenticated_tcp),
+      clients_(config.tcp_clients),
       runner_(runner),
       io_(runner->io()) {
   ApplyLimits(config.limits);
-  ReplaceClients(config.tcp_clients);
 }
 
 void Core::ApplyLimits(const ServerLimits& limits) {
@@ -29,33 +28,6 @@ void Core::ApplyLimits(const ServerLimits& limits) {
   line_timeout_ms_.store(limits.line_timeout.count(), kRelaxed);
   hello_timeout_ms_.store(limits.hello_timeout.count(), kRelaxed);
   request_deadline_ms_.store(limits.request_deadline.count(), kRelaxed);
-}
-
-void Core::ReplaceClients(const ClientTable& clients) {
-  auto table = std::make_shared<std::vector<ClientDigest>>();
-  for (const auto& [name, key] : clients) {
-    table->push_back(ClientDigest{base::Sha256(name), base::Sha256(key.view())});
-  }
-  base::MutexLock lock(clients_mu_);
-  clients_ = std::move(table);
-}
-
-bool Core::Authenticate(std::string_view client, std::string_view key) const {
-  std::shared_ptr<const std::vector<ClientDigest>> table;
-  {
-    base::MutexLock lock(clients_mu_);
-    table = clients_;
-  }
-  const base::Sha256Digest name = base::Sha256(client);
-  base::Sha256Digest given = base::Sha256(key);
-  unsigned matches = 0;
-  for (const ClientDigest& c : *table) {
-    const unsigned same_name = CRYPTO_memcmp(c.name.data(), name.data(), name.size()) == 0;
-    const unsigned same_key = CRYPTO_memcmp(c.key.data(), given.data(), given.size()) == 0;
-    matches |= same_name & same_key;
-  }
-  base::Wipe(given.data(), given.size());
-  return matches != 0;
 }
 
 void Core::Register(const std::shared_ptr<Session>& session) {

@@ -25,6 +25,7 @@
 #include "base/mac.h"
 #include "base/mutex.h"
 #include "base/secret_bytes.h"
+#include "server/client_keys.h"
 #include "server/config.h"
 #include "server/internal/hello_guard.h"
 #include "server/io_runner.h"
@@ -35,7 +36,7 @@ namespace otpd::server::internal {
 
 class Session;
 
-using ClientTable = std::map<std::string, base::SecretBytes, std::less<>>;
+using ClientTable = server::ClientTable;
 
 class Core : public std::enable_shared_from_this<Core> {
  public:
@@ -46,6 +47,12 @@ class Core : public std::enable_shared_from_this<Core> {
   Core& operator=(const Core&) = delete;
 
   service::SignInService* service() const { return service_; }
+  // The self-service verbs and the event feed (SUBSCRIBE); null when not offered (the verbs
+  // then answer unavailable). Set before the server starts.
+  service::SelfService* self_service() const { return self_service_; }
+  service::EventFeed* feed() const { return feed_; }
+  void SetSelfService(service::SelfService* s) { self_service_ = s; }
+  void SetFeed(service::EventFeed* f) { feed_ = f; }
   ServerStats& stats() { return stats_; }
   const base::Clock& clock() const { return clock_; }
   HelloGuard& hello_guard() { return hello_guard_; }
@@ -65,12 +72,12 @@ class Core : public std::enable_shared_from_this<Core> {
   std::chrono::milliseconds hello_timeout() const { return Ms(hello_timeout_ms_); }
   std::chrono::milliseconds request_deadline() const { return Ms(request_deadline_ms_); }
   void ApplyLimits(const ServerLimits& limits);
-  void ReplaceClients(const ClientTable& clients);
+  void ReplaceClients(const ClientTable& clients) { clients_.Replace(clients); }
 
-  // True when `client` is configured and `key` is its key. Names and keys are compared as
-  // fixed-length digests, every configured client every time, so the time taken tells neither
-  // which names exist nor how much of a key was right.
-  bool Authenticate(std::string_view client, std::string_view key) const;
+  // True when `client` is configured and `key` is its key (ClientKeys::Authenticate).
+  bool Authenticate(std::string_view client, std::string_view key) const {
+    return clients_.Authenticate(client, key);
+  }
 
   // The registry of live sessions, for Stop().
   void Register(const std::shared_ptr<Session>& session);
@@ -84,15 +91,13 @@ class Core : public std::enable_shared_from_this<Core> {
   std::shared_ptr<IoRunner> runner() const { return runner_.lock(); }
 
  private:
-  struct ClientDigest {
-    base::Sha256Digest name;
-    base::Sha256Digest key;
-  };
   static std::chrono::milliseconds Ms(const std::atomic<int64_t>& v) {
     return std::chrono::milliseconds(v.load(std::memory_order_relaxed));
   }
 
   service::SignInService* const service_;
+  service::SelfService* self_service_ = nullptr;
+  service::EventFeed* feed_ = nullptr;
   const base::Clock& clock_;
   ServerStats stats_;
   HelloGuard hello_guard_;
@@ -108,8 +113,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::atomic<int64_t> hello_timeout_ms_;
   std::atomic<int64_t> request_deadline_ms_;
 
-  mutable base::Mutex clients_mu_;
-  std::shared_ptr<const std::vector<ClientDigest>> clients_ OTPD_GUARDED_BY(clients_mu_);
+  ClientKeys clients_;
 
   base::Mutex sessions_mu_;
   base::CondVar sessions_cv_;

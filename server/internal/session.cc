@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <charconv>
 #include <cstring>
 #include <utility>
 
@@ -55,12 +56,29 @@ std::string PeerAddress(Socket& socket) {
   return tcp.address().to_string(ec);
 }
 
+// A subscriber whose unwritten events pass this is cut off (it does not read): its backlog never
+// grows without bound, and the feed never waits for it.
+constexpr size_t kMaxSubscriberBacklog = 1 << 20;
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 }  // namespace
 
 const Session::VerbEntry Session::kVerbs[] = {
-    {Verb::kHello, &Session::OnHello},   {Verb::kPing, &Session::OnPing},
-    {Verb::kStats, &Session::OnStats},   {Verb::kVerify, &Session::OnSignIn},
-    {Verb::kResync, &Session::OnSignIn},
+    {Verb::kHello, &Session::OnHello},         {Verb::kPing, &Session::OnPing},
+    {Verb::kStats, &Session::OnStats},         {Verb::kVerify, &Session::OnSignIn},
+    {Verb::kResync, &Session::OnSignIn},       {Verb::kPassword, &Session::OnFactor},
+    {Verb::kAppPassword, &Session::OnFactor},  {Verb::kTap, &Session::OnFactor},
+    {Verb::kSession, &Session::OnFactor},      {Verb::kChallenge, &Session::OnFactor},
+    {Verb::kRemember, &Session::OnAction},     {Verb::kSetPassword, &Session::OnAction},
+    {Verb::kEnrol, &Session::OnAction},        {Verb::kConfirm, &Session::OnAction},
+    {Verb::kSubscribe, &Session::OnSubscribe},
 };
 
 Session::Session(std::shared_ptr<Core> core, Socket socket, bool tcp, ConnectionSlot slot)
@@ -79,6 +97,7 @@ Session::Session(std::shared_ptr<Core> core, Socket socket, bool tcp, Connection
 }
 
 Session::~Session() {
+  if (subscription_) subscription_->Cancel();
   base::Wipe(buf_.data(), buf_.size());
   core_->stats().connections.fetch_sub(1, std::memory_order_relaxed);
   core_->Unregister(this);
@@ -217,6 +236,10 @@ void Session::RejectLineAndClose() {
 }
 
 void Session::HandleLine(std::span<char> line) {
+  if (subscribed_) {  // a subscriber's connection carries events only: its input is dropped
+    base::Wipe(line.data(), line.size());
+    return;
+  }
   core_->stats().requests.fetch_add(1, std::memory_order_relaxed);
   ++outstanding_;
   ParseResult parsed = ParseRequest(line);
@@ -238,11 +261,12 @@ void Session::HandleLine(std::span<char> line) {
     if (e.verb == request.verb) handler = e.handler;
   }
   if (handler == nullptr) {
-    ReplyFail(request.id, service::Outcome::kBadRequest);  // reserved verbs
+    ReplyFail(request.id, service::Outcome::kBadRequest);
   } else {
     (this->*handler)(request);
   }
-  if (request.verb == Verb::kHello) base::Wipe(line.data(), line.size());  // the client's key
+  // A client's key, a password, a pass, a session token: the services copied what they keep.
+  if (CarriesSecret(request.verb)) base::Wipe(line.data(), line.size());
 }
 
 // ---- verbs -----------------------------------------------------------------------------------
@@ -287,18 +311,28 @@ void Session::OnStats(const Request& request) {
   Reply(FormatStatsReply(request.id, core_->stats(), core_->service()->stats()));
 }
 
-void Session::OnSignIn(const Request& request) {
+bool Session::BeginPending(const Request& request, uint64_t* seq) {
   auto& in_flight = core_->stats().in_flight;
   if (in_flight.fetch_add(1, std::memory_order_relaxed) >=
       static_cast<int64_t>(core_->max_in_flight())) {
     in_flight.fetch_sub(1, std::memory_order_relaxed);
     ReplyFail(request.id, service::Outcome::kUnavailable);
-    return;
+    return false;
   }
-  uint64_t seq = next_seq_++;
+  *seq = next_seq_++;
   SteadyTime now = Now();
-  pending_.emplace(seq, Pending{std::string(request.id), now, now + core_->request_deadline()});
+  Pending p{std::string(request.id), now, now + core_->request_deadline(), request.verb, {}};
+  if ((request.verb == Verb::kVerify && !request.user.empty()) || request.verb == Verb::kTap) {
+    p.user = Lower(request.user);
+  }
+  pending_.emplace(*seq, std::move(p));
   ArmRequestDeadline();
+  return true;
+}
+
+void Session::OnSignIn(const Request& request) {
+  uint64_t seq;
+  if (!BeginPending(request, &seq)) return;
   if (request.verb == Verb::kVerify) {
     service::VerifyRequest v{request.user, request.serial, request.otp};
     core_->service()->Verify(v, MakeCallback(seq));
@@ -306,6 +340,152 @@ void Session::OnSignIn(const Request& request) {
     service::ResyncRequest r{request.user, request.serial, request.otp, request.otp2};
     core_->service()->Resync(r, MakeCallback(seq));
   }
+}
+
+void Session::OnFactor(const Request& request) {
+  uint64_t seq;
+  if (!BeginPending(request, &seq)) return;
+  service::SignInService* service = core_->service();
+  switch (request.verb) {
+    case Verb::kPassword:
+      service->Password({request.user, request.password}, MakeCallback(seq));
+      break;
+    case Verb::kAppPassword:
+      service->AppPassword({request.user, request.password}, MakeCallback(seq));
+      break;
+    case Verb::kTap:
+      service->Tap({request.user, request.pass}, MakeCallback(seq));
+      break;
+    case Verb::kSession:
+      service->Session({request.user, request.session}, MakeCallback(seq));
+      break;
+    default:
+      service->Challenge({request.user, request.method, request.channel}, MakeCallback(seq));
+      break;
+  }
+}
+
+void Session::OnAction(const Request& request) {
+  service::SelfService* self_service = core_->self_service();
+  if (self_service == nullptr) {
+    ReplyFail(request.id, service::Outcome::kUnavailable);
+    return;
+  }
+  if (request.verb == Verb::kRemember) {
+    // Only right after this connection saw the same user prove a second factor; once.
+    const std::string user = Lower(request.user);
+    const bool proven = !mfa_user_.empty() && mfa_user_ == user;
+    mfa_user_.clear();
+    if (!proven) {
+      ReplyFail(request.id, service::Outcome::kRefused);
+      return;
+    }
+  }
+  uint64_t seq;
+  if (!BeginPending(request, &seq)) return;
+  switch (request.verb) {
+    case Verb::kRemember: {
+      uint32_t days = 0;
+      if (!request.days.empty()) {
+        std::from_chars(request.days.data(), request.days.data() + request.days.size(), days);
+      }
+      self_service->Remember({request.user, days}, MakeActionCallback(seq));
+      break;
+    }
+    case Verb::kSetPassword:
+      self_service->SetPassword({request.user, request.old_password, request.new_password},
+                                MakeActionCallback(seq));
+      break;
+    case Verb::kEnrol:
+      self_service->Enrol({request.user, request.tap, request.name}, MakeActionCallback(seq));
+      break;
+    default:
+      self_service->Confirm({request.user, request.method, request.otp}, MakeActionCallback(seq));
+      break;
+  }
+}
+
+service::ActionCallback Session::MakeActionCallback(uint64_t seq) {
+  Completion c{core_->runner(), core_, socket_.get_executor(), weak_from_this(), seq};
+  return [c = std::move(c)](service::ActionResult result) {
+    c.core->stats().in_flight.fetch_sub(1, std::memory_order_relaxed);
+    if (!c.runner) return;
+    asio::post(c.executor,
+               [session = c.session, seq = c.seq, result = std::move(result)]() mutable {
+                 if (auto self = session.lock()) self->OnActionResult(seq, std::move(result));
+               });
+  };
+}
+
+void Session::OnActionResult(uint64_t seq, service::ActionResult result) {
+  auto it = pending_.find(seq);
+  if (it == pending_.end()) return;
+  core_->stats().RecordLatency(MicrosSince(it->second.start, Now()));
+  if (result.outcome == service::Outcome::kAccepted) {
+    core_->stats().accepted.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    core_->stats().CountFail(result.outcome);
+  }
+  std::string reply = FormatActionReply(it->second.id, result);
+  Reply(std::move(reply));  // a session token or an otpauth URI, for this client only
+  pending_.erase(it);
+  MaybeFinish();
+}
+
+void Session::OnSubscribe(const Request& request) {
+  service::EventFeed* feed = core_->feed();
+  if (feed == nullptr || !pending_.empty()) {
+    // Without a feed, or with answers still to come (they would mix with the events).
+    ReplyFail(request.id,
+              feed == nullptr ? service::Outcome::kUnavailable : service::Outcome::kBadRequest);
+    return;
+  }
+  uint64_t from = 0;
+  if (!request.from.empty()) {
+    std::from_chars(request.from.data(), request.from.data() + request.from.size(), from);
+  }
+  auto link = std::make_shared<FeedLink>();
+  Completion c{core_->runner(), core_, socket_.get_executor(), weak_from_this(), 0};
+  const uint64_t next = from == 0 ? feed->NextSequence() : from;
+  auto subscription = feed->Subscribe(next, [c, link](std::vector<service::FeedEvent> events) {
+    if (link->cut.load() || !c.runner) return false;
+    std::string text;
+    for (const auto& e : events) text += FormatEventLine(e);
+    if (link->in_transit.load() + link->buffered.load() + text.size() > kMaxSubscriberBacklog) {
+      // It does not read: cut off rather than buffer without end.
+      link->cut.store(true);
+      asio::post(c.executor, [session = c.session] {
+        if (auto self = session.lock()) self->Close();
+      });
+      return false;
+    }
+    link->in_transit.fetch_add(text.size());
+    asio::post(c.executor, [session = c.session, text = std::move(text)]() mutable {
+      if (auto self = session.lock()) self->OnFeedEvents(std::move(text));
+    });
+    return true;
+  });
+  if (subscription == nullptr) {
+    ReplyFail(request.id, service::Outcome::kUnavailable);  // too many subscribers
+    return;
+  }
+  subscribed_ = true;
+  feed_link_ = std::move(link);
+  subscription_ = std::move(subscription);
+  Disarm(idle_);  // a subscriber may stay silent
+  Reply(ReplyBuilder::Ok(request.id).AddUnsigned("next", next).Finish());
+}
+
+void Session::OnFeedEvents(std::string text) {
+  feed_link_->in_transit.fetch_sub(text.size());
+  if (state_ != State::kReading) return;  // closing: the peer went or the server stops
+  if (queued_.empty()) {
+    queued_ = std::move(text);
+  } else {
+    queued_.append(text);
+  }
+  feed_link_->buffered.store(queued_.size() + writing_.size());
+  if (!write_in_progress_) DoWrite();
 }
 
 service::SignInCallback Session::MakeCallback(uint64_t seq) {
@@ -324,12 +504,16 @@ void Session::OnServiceResult(uint64_t seq, service::SignInResult result) {
   auto it = pending_.find(seq);
   if (it == pending_.end()) return;  // answered `unavailable` at the deadline, or closed
   core_->stats().RecordLatency(MicrosSince(it->second.start, Now()));
+  const Verb verb = it->second.verb;
   if (result.outcome == service::Outcome::kAccepted) {
     core_->stats().accepted.fetch_add(1, std::memory_order_relaxed);
+    if (!it->second.user.empty()) mfa_user_ = it->second.user;  // a second factor, proven
   } else {
     core_->stats().CountFail(result.outcome);
   }
-  Reply(FormatSignInReply(it->second.id, result));
+  Reply(verb == Verb::kVerify || verb == Verb::kResync
+            ? FormatSignInReply(it->second.id, result)
+            : FormatFactorReply(it->second.id, verb, result));
   pending_.erase(it);
   MaybeFinish();
 }
@@ -384,6 +568,7 @@ void Session::OnWrite(const error_code& ec) {
   writing_count_ = 0;
   writing_.clear();
   if (!queued_.empty()) DoWrite();
+  if (feed_link_) feed_link_->buffered.store(queued_.size() + writing_.size());
   if (state_ == State::kReading) {
     ProcessLines();  // resumes a connection paused at the pipelining cap
   } else {
@@ -438,8 +623,8 @@ void Session::ArmRequestDeadline() {
 void Session::OnIdleDeadline() {
   const SteadyTime now = Now();
   // Waiting for the service is not idleness (the request deadline bounds it); a peer that
-  // neither sends nor reads its replies is.
-  if (!pending_.empty()) {
+  // neither sends nor reads its replies is. A subscriber is not idle (its backlog bounds it).
+  if (!pending_.empty() || subscribed_) {
     Arm(idle_, now + core_->idle_timeout(), &Session::OnIdleDeadline);
     return;
   }
@@ -524,6 +709,7 @@ void Session::Close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   pending_.clear();
+  if (subscription_) subscription_->Cancel();
   error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);

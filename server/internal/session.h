@@ -1,5 +1,6 @@
-// One verify-socket connection: reads request lines, answers them (VERIFY and RESYNC through the
-// SignInService, possibly out of order), and enforces the per-connection limits.
+// One verify-socket connection: reads request lines, answers them (VERIFY, RESYNC and the other
+// factors through the SignInService, the self-service verbs through the SelfService, possibly
+// out of order), streams events after SUBSCRIBE, and enforces the per-connection limits.
 //
 // The connection is in one of four states:
 //   kReading    reading and answering requests; reading pauses while pipeline_depth replies
@@ -29,6 +30,7 @@
 #ifndef OTPD_SERVER_INTERNAL_SESSION_H_
 #define OTPD_SERVER_INTERNAL_SESSION_H_
 
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -82,6 +84,15 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string id;
     SteadyTime start;
     SteadyTime deadline;
+    Verb verb = Verb::kVerify;
+    std::string user;  // lowercased; VERIFY by user and TAP, to remember an MFA success
+  };
+
+  // What the event feed's thread and the strand share about a subscriber's backlog.
+  struct FeedLink {
+    std::atomic<size_t> in_transit{0};  // bytes posted to the strand, not yet queued
+    std::atomic<size_t> buffered{0};    // bytes queued or being written (the strand sets it)
+    std::atomic<bool> cut{false};
   };
 
   using VerbHandler = void (Session::*)(const Request&);
@@ -109,6 +120,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnPing(const Request& request);
   void OnStats(const Request& request);
   void OnSignIn(const Request& request);
+  void OnFactor(const Request& request);
+  void OnAction(const Request& request);
+  void OnSubscribe(const Request& request);
+  // Counts a request toward max_in_flight and registers it as pending; false (and answered
+  // unavailable) at the cap.
+  bool BeginPending(const Request& request, uint64_t* seq);
+  void OnActionResult(uint64_t seq, service::ActionResult result);
+  service::ActionCallback MakeActionCallback(uint64_t seq);
+  void OnFeedEvents(std::string text);
   void RefuseHello(std::string_view id, std::string_view address, bool throttled);
   void OnServiceResult(uint64_t seq, service::SignInResult result);
   service::SignInCallback MakeCallback(uint64_t seq);
@@ -162,6 +182,14 @@ class Session : public std::enable_shared_from_this<Session> {
   uint32_t writing_count_ = 0;
   bool write_in_progress_ = false;
   bool flush_posted_ = false;  // a DoWrite of queued_ is posted to the strand
+
+  // The user who last proved a second factor on this connection (VERIFY by user, TAP), for
+  // REMEMBER; cleared when REMEMBER uses it.
+  std::string mfa_user_;
+  // SUBSCRIBE: from then on the connection carries events only.
+  bool subscribed_ = false;
+  std::shared_ptr<FeedLink> feed_link_;
+  std::shared_ptr<service::FeedSubscription> subscription_;
 
   SteadyTime last_activity_;
   std::optional<SteadyTime> partial_since_;  // the buffer ends with a line begun then

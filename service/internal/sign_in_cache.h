@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,16 +29,43 @@ struct CachedCredential {
   bool usable = false;    // activated (hardware) or confirmed (software)
   engine::Credential credential;
   CredentialState state;
+  // The version of the state record `state` was loaded from, plus one for every commit of it
+  // decided since: the next commit is conditional on it, so that a state another process wrote
+  // meanwhile (another otpd node on a shared store) fails the commit instead of being
+  // overwritten. 0: no record yet.
+  uint64_t state_version = 0;
 };
 
 struct DeferredRequest;
+
+// A phone of the user, for CHALLENGE.
+struct CachedPhone {
+  std::string method_id;
+  PhoneType type = PhoneType::kMobile;
+  std::string number;
+};
+
+// The user's temporary access pass and whether its one use happened.
+struct CachedTap {
+  std::string method_id;
+  TemporaryAccessPassPayload pass;
+  bool used = false;
+};
 
 struct CachedUser {
   uint64_t fence = 0;   // the version of users/<upn> this was loaded from
   bool broken = false;  // the user record failed its integrity check: answer unavailable
   bool registration_required = false;
+  uint64_t sessions_epoch = 0;
   std::vector<CachedCredential> credentials;
   engine::LockoutState lockout;
+  uint64_t lockout_version = 0;  // as state_version, for the user's lockout record
+  // The other factors: the password's hash (never the password), the pass's fingerprint, the
+  // phones and the pending phone code (its fingerprint and rate-limit window).
+  std::optional<PasswordPayload> password;
+  std::optional<CachedTap> tap;
+  std::vector<CachedPhone> phones;
+  ChallengeState challenge;
 
   // Commits submitted for this user and not completed yet. While there are any, the user is not
   // evicted, and an invalidation leaves it cached but stale: requests then wait (parked) until
@@ -53,7 +81,7 @@ struct CachedUser {
 // codes wiped on destruction) and the callback.
 struct DeferredRequest {
   Attempt::Mode mode = Attempt::Mode::kVerify;
-  std::string user, serial, otp, otp2;
+  std::string user, serial, otp, otp2, method;
   std::string upn;  // normalised; empty until the owner of `serial` is known
   SignInCallback done;
   int redecisions = 0;  // times decided again after the user's fence moved
@@ -66,11 +94,12 @@ struct DeferredRequest {
     d->serial = std::string(a.serial);
     d->otp = std::string(a.otp);
     d->otp2 = std::string(a.otp2);
+    d->method = std::string(a.method);
     d->upn = std::move(upn);
     d->done = std::move(done);
     return d;
   }
-  Attempt view() const { return Attempt{mode, user, serial, otp, otp2}; }
+  Attempt view() const { return Attempt{mode, user, serial, otp, otp2, method}; }
   ~DeferredRequest() {
     base::Wipe(otp.data(), otp.size());
     base::Wipe(otp2.data(), otp2.size());

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -478,6 +479,86 @@ TEST_F(AdminApiTest, UsersArePagedAndChangesAudited) {
   ASSERT_EQ(audit.status, 200);
   EXPECT_NE(audit.body.find(request_id), std::string::npos)
       << "the change is audited with its id: " << audit.body;
+}
+
+TEST_F(AdminApiTest, AdminChangesDuringSignInsCauseNoSignInErrors) {
+  HttpClient owner = Owner();
+  std::vector<TestToken> tokens;
+  for (int i = 0; i < 4; ++i) {
+    const std::string n = std::to_string(i);
+    TestToken t{
+        "BUSY" + n, "busy" + n + "@example.com", SeedFor("busy" + n), {.type = OtpType::kHotp}};
+    ASSERT_EQ(owner.Put("/v1.0/users/" + t.upn, json::object{}).status, 201);
+    MakeDevice(t.serial, t.seed);
+    HttpReply r =
+        owner.Post(Methods(t.upn, "hardwareOathMethods") + "/assignAndActivateBySerialNumber",
+                   json::object{{"serialNumber", t.serial}, {"verificationCode", t.Code(0)}});
+    ASSERT_EQ(r.status, 204) << r.body;
+    tokens.push_back(t);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> admin_changes{0};
+  std::vector<std::string> failures(tokens.size());
+  std::vector<int> accepted(tokens.size(), 0);
+  std::vector<std::thread> signers;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    signers.emplace_back([&, i] {
+      LineClient c = LineClient::Unix(DataDir() + "/verify.sock");
+      for (int64_t counter = 1; counter < 400 && !stop.load(); ++counter) {
+        std::string reply = c.Call(VerifyLine("s", tokens[i].upn, tokens[i].Code(counter)));
+        if (reply.rfind("OK", 0) != 0) {
+          failures[i] = "code " + std::to_string(counter) + ": " + reply;
+          return;
+        }
+        ++accepted[i];
+      }
+    });
+  }
+  // Meanwhile, changes to the same users' other methods, to their records, and to others.
+  std::thread admin([&] {
+    HttpClient c = Owner();
+    for (int round = 0; round < 40 && !stop.load(); ++round) {
+      const std::string upn = tokens[static_cast<size_t>(round) % tokens.size()].upn;
+      HttpReply e =
+          c.Post(Methods(upn, "emailMethods"),
+                 json::object{{"emailAddress", "r" + std::to_string(round) + "@example.org"}});
+      if (e.status == 201) {
+        c.Delete(Methods(upn, "emailMethods") + "/" + std::string(e.Json().at("id").as_string()));
+      }
+      c.Patch("/v1.0/users/" + upn, json::object{{"displayName", "Busy " + std::to_string(round)}});
+      c.Put("/v1.0/users/other" + std::to_string(round) + "@example.com", json::object{});
+      c.Get("/v1.0/users?$top=5");
+      admin_changes += 3;
+    }
+  });
+  admin.join();
+  stop = true;
+  for (auto& t : signers) t.join();
+  EXPECT_GE(admin_changes.load(), 30);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    EXPECT_TRUE(failures[i].empty()) << tokens[i].upn << " " << failures[i];
+    EXPECT_GT(accepted[i], 0);
+  }
+}
+
+TEST_F(AdminApiTest, OnlineBackupIsTheOwnersAndRestorable) {
+  const std::string reader = MakeKey("reader-backup", {"reader"});
+  const std::string path = dir_->File("backup-online");
+  HttpReply refused = Remote(reader).Post("/v1.0/admin/backup", json::object{{"path", path}});
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_FALSE(std::filesystem::exists(path));
+
+  HttpReply made = Owner().Post("/v1.0/admin/backup", json::object{{"path", path}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  EXPECT_TRUE(std::filesystem::exists(path));
+  // The backup opens with otpctl restore's checks.
+  otpd::testing::RunResult restore =
+      otpd::testing::Run({OTPCTL_PATH, "restore", path, "--data-dir", dir_->File("restored"),
+                          "--key-file", KeyFileFor(DataDir())});
+  EXPECT_EQ(restore.exit_code, 0) << restore.err;
+  // A second backup to the same place is refused, and the first is left whole.
+  HttpReply again = Owner().Post("/v1.0/admin/backup", json::object{{"path", path}});
+  EXPECT_NE(again.status, 200);
 }
 
 // A daemon of its own with a small activation budget.

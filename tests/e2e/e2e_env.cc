@@ -29,9 +29,14 @@ bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& t
     *error = dir.status().ToString();
     return false;
   }
+  return PrepareStore(*dir->store, *dir->keys, tokens, error);
+}
+
+bool PrepareStore(storage::Store& store, const storage::KeyRing& keys,
+                  const std::vector<TestToken>& tokens, std::string* error) {
   const base::Clock& clock = *base::RealClock::Get();
   // The RFC test vectors use one seed for several tokens (each algorithm, TOTP and HOTP).
-  service::Importer importer(*dir->store, *dir->keys, clock, {},
+  service::Importer importer(store, keys, clock, {},
                              {.allow_duplicate_seeds = true, .file_name = "e2e"});
   size_t position = 0;
   for (const TestToken& t : tokens) {
@@ -51,7 +56,7 @@ bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& t
     *error = report.ok() ? report->failures.front().reason : report.status().ToString();
     return false;
   }
-  service::TokenInventory inventory(*dir->store, *dir->keys, clock, {});
+  service::TokenInventory inventory(store, keys, clock, {});
   for (const TestToken& t : tokens) {
     auto activated = inventory.Activate(t.serial, t.Code(0), kAdmin);
     if (!activated.ok() || activated->outcome != service::ActivationOutcome::kActivated) {

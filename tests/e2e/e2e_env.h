@@ -9,6 +9,8 @@
 
 #include "engine/credential.h"
 #include "service/roles.h"
+#include "storage/keyring.h"
+#include "storage/store.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/subprocess.h"
 
@@ -36,6 +38,10 @@ std::string KeyFileFor(const std::string& data_dir);
 // current code (HOTP: counter 0). Returns false and fills `error` when something failed.
 bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& tokens,
                     std::string* error);
+
+// Imports `tokens` into an open store and activates each, as PrepareDataDir does.
+bool PrepareStore(storage::Store& store, const storage::KeyRing& keys,
+                  const std::vector<TestToken>& tokens, std::string* error);
 
 // Standard daemon arguments: the data dir and its key file, a Unix socket in the data dir, TCP on
 // 127.0.0.1:0 without authentication (tests only), plus `extra`.

@@ -154,7 +154,7 @@ TEST_F(VerifySocketTest, MalformedLinesGetBadRequestAndTheConnectionStaysUsable)
       "VERIFY\tm7\tusert1@example.com\totp=123456",                // no '='
       "VERIFY\tm8\tuser=t1@example.com\totp=12\\q456",             // bad escape
       "FROB\tm9",                                                  // unknown verb
-      "PASSWORD\tm10\tuser=t1@example.com",                        // reserved for the admin plane
+      "PASSWORD\tm10\tuser=t1@example.com",                        // no password
       "verify\tm11\tuser=t1@example.com\totp=123456",              // verbs are upper case
       "",                                                          // empty line
   };

@@ -199,14 +199,15 @@ TEST_F(PamOtpdTest, CodeOfTheWrongLengthNeverReachesOtpd) {
                         PAM_SUCCESS));
 }
 
-// Today's otpd does not implement PASSWORD yet (a reserved verb, answered bad_request): password
-// mode against it must refuse, never accept.
-TEST_F(PamOtpdTest, PasswordModeAgainstAnOtpdWithoutThePasswordVerbRefuses) {
+// Password mode against the real otpd, for a user who has no password there: otpd answers
+// bad_password (a failure toward the lockout), and the module refuses, never accepts.
+TEST_F(PamOtpdTest, PasswordModeForAUserWithoutAPasswordRefuses) {
   PamService service(Line("password"));
   PamResult r = Pamtester(service.name(), RealOtpd::User(0), "correct horse\n");
   EXPECT_TRUE(EndedWith(r, PAM_AUTH_ERR));
   EXPECT_NE(r.all().find("Password: "), std::string::npos) << r.all();
-  EXPECT_EQ(otpd_.Stat("bad_request"), 1u);
+  EXPECT_EQ(otpd_.Stat("bad_password"), 1u);
+  EXPECT_EQ(otpd_.Stat("bad_request"), 0u);
 }
 
 // The module's syslog lines name the user and the outcome and never the code: pamtester runs in

@@ -53,6 +53,48 @@ TEST_F(ConfigTest, MissingDataDirIsNamed) {
   EXPECT_NE(c.status().message().find("--data-dir"), std::string_view::npos);
 }
 
+TEST_F(ConfigTest, EtcdStoreNeedsEndpointsButNoDataDir) {
+  base::StatusOr<ServerConfig> c = Load({"--store", "etcd", "--listen", "127.0.0.1:0",
+                                         "--allow-unauthenticated-tcp"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("etcd_endpoints"), std::string_view::npos) << c.status();
+
+  c = Load({"--store", "etcd", "--etcd-endpoints", "127.0.0.1:2379,http://10.0.0.2:2379",
+            "--listen", "127.0.0.1:0", "--allow-unauthenticated-tcp"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->store, StoreKind::kEtcd);
+  EXPECT_EQ(c->etcd_endpoints,
+            (std::vector<std::string>{"127.0.0.1:2379", "http://10.0.0.2:2379"}));
+  EXPECT_EQ(c->etcd_prefix, "/otpd/");
+  EXPECT_EQ(c->socket_path, "");  // no data_dir: no default socket
+
+  // Without a data directory and without a TCP listener there is nowhere to serve.
+  c = Load({"--store", "etcd", "--etcd-endpoints", "127.0.0.1:2379"});
+  ASSERT_FALSE(c.ok());
+
+  std::string config = Write("etcd.toml", R"(
+store = "etcd"
+etcd_endpoints = ["https://a:2379", "https://b:2379"]
+etcd_prefix = "/site-1/"
+etcd_ca_file = "/etc/otpd/ca.pem"
+etcd_user = "otpd"
+etcd_password_file = "/etc/otpd/etcd.password"
+data_dir = "/run/otpd"
+)");
+  c = Load({"--config", config});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->etcd_endpoints, (std::vector<std::string>{"https://a:2379", "https://b:2379"}));
+  EXPECT_EQ(c->etcd_prefix, "/site-1/");
+  EXPECT_EQ(c->socket_path, "/run/otpd/verify.sock");
+
+  // A user without a password file, a certificate without its key, a list that is not one.
+  EXPECT_FALSE(Load({"--config", config, "--etcd-password-file", ""}).ok());
+  EXPECT_FALSE(Load({"--config", config, "--etcd-cert-file", "/c.pem"}).ok());
+  c = Load({"--config", Write("bad.toml", "store = \"etcd\"\netcd_endpoints = \"a:1\"\n")});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("array of strings"), std::string_view::npos) << c.status();
+}
+
 TEST_F(ConfigTest, FileValuesAndFlagOverrides) {
   std::string key_file = Write("vpn.key", "0123456789abcdef0123\n");
   std::string config = Write("otpd.toml", R"(
@@ -182,8 +224,9 @@ TEST_F(ConfigTest, ReloadReturnsRuntimeFieldsAndNamesRestartOnes) {
   EXPECT_EQ(runtime->log_level, spdlog::level::warn);
   ASSERT_EQ(runtime->tcp_clients.size(), 1u);
   EXPECT_EQ(runtime->tcp_clients.count("web"), 1u);
+  // The sockets' default paths are in the data directory: they move with it.
   EXPECT_EQ(runtime->needs_restart,
-            (std::vector<std::string>{"data_dir", "socket", "limits.max_line"}));
+            (std::vector<std::string>{"data_dir", "socket", "admin_socket", "limits.max_line"}));
 
   Write("otpd.toml", "data_dir = \"/d\"\n[limits]\nmax_in_flight = \"many\"\n");
   EXPECT_FALSE(ReloadServerConfig(*running).ok());
@@ -230,6 +273,33 @@ TEST_F(ConfigTest, VersionAndNewLimits) {
   EXPECT_TRUE(c->insecure_key_in_data_dir);
   EXPECT_FALSE(Load({"--data-dir", "/d", "--hello-timeout", "1"}).ok());
   EXPECT_FALSE(Load({"--data-dir", "/d", "--cache-mb", "lots"}).ok());
+}
+
+TEST_F(ConfigTest, ValidateListenerNeedsClientsAndTlsOffLoopback) {
+  const std::string clients =
+      Write("clients.toml", "data_dir = \"/d\"\n[clients.radius]\nkey = \"0123456789abcdef\"\n");
+  base::StatusOr<ServerConfig> ok = Load({"--config", clients, "--validate-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->validate_listen, "127.0.0.1:0");
+  EXPECT_EQ(ok.value().Clone().validate_listen, "127.0.0.1:0");
+
+  // Without a client nobody could authenticate.
+  base::StatusOr<ServerConfig> no_clients =
+      Load({"--data-dir", "/d", "--validate-listen", "127.0.0.1:0"});
+  ASSERT_FALSE(no_clients.ok());
+  EXPECT_NE(no_clients.status().message().find("validate_listen"), std::string::npos);
+  // Off loopback it needs TLS; a certificate needs its key and a listener.
+  EXPECT_FALSE(Load({"--config", clients, "--validate-listen", "0.0.0.0:7735"}).ok());
+  EXPECT_TRUE(Load({"--config", clients, "--validate-listen", "0.0.0.0:7735", "--validate-tls-cert",
+                    "/c.pem", "--validate-tls-key", "/k.pem"})
+                  .ok());
+  EXPECT_FALSE(Load({"--config", clients, "--validate-listen", "0.0.0.0:7735",
+                     "--validate-tls-cert", "/c.pem"})
+                   .ok());
+  EXPECT_FALSE(
+      Load({"--config", clients, "--validate-tls-cert", "/c.pem", "--validate-tls-key", "/k.pem"})
+          .ok());
+  EXPECT_FALSE(Load({"--config", clients, "--validate-listen", "nowhere"}).ok());
 }
 
 TEST(HostPortTest, Parses) {

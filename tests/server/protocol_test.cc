@@ -95,11 +95,28 @@ TEST(ProtocolTest, EveryMalformedShapeIsABadRequest) {
       {"unknown verb", "FROB\t1", "1"},
       {"lower-case verb", "ping\t1", "1"},
       {"empty verb", "\t1", "1"},
-      {"reserved PASSWORD", "PASSWORD\t1\tuser=a\tpassword=x", "1"},
-      {"reserved APP_PASSWORD", "APP_PASSWORD\t1", "1"},
-      {"reserved REMEMBER", "REMEMBER\t1", "1"},
-      {"reserved SESSION", "SESSION\t1", "1"},
-      {"reserved SUBSCRIBE", "SUBSCRIBE\t1", "1"},
+      {"password without password", "PASSWORD\t1\tuser=a", "1"},
+      {"password without user", "PASSWORD\t1\tpassword=x", "1"},
+      {"password with otp", "PASSWORD\t1\tuser=a\tpassword=x\totp=123456", "1"},
+      {"app password bare", "APP_PASSWORD\t1", "1"},
+      {"tap with password key", "TAP\t1\tuser=a\tpassword=x", "1"},
+      {"session without session", "SESSION\t1\tuser=a", "1"},
+      {"remember bare", "REMEMBER\t1", "1"},
+      {"remember 0 days", "REMEMBER\t1\tuser=a\tdays=0", "1"},
+      {"remember 366 days", "REMEMBER\t1\tuser=a\tdays=366", "1"},
+      {"remember days 07", "REMEMBER\t1\tuser=a\tdays=07", "1"},
+      {"remember days -1", "REMEMBER\t1\tuser=a\tdays=-1", "1"},
+      {"set password without new", "SET_PASSWORD\t1\tuser=a\told=x", "1"},
+      {"enrol without user", "ENROL\t1\ttap=x", "1"},
+      {"enrol long name", "ENROL\t1\tuser=a\tname=" + std::string(257, 'n'), "1"},
+      {"confirm without method", "CONFIRM\t1\tuser=a\totp=123456", "1"},
+      {"confirm bad otp", "CONFIRM\t1\tuser=a\tmethod=m\totp=12", "1"},
+      {"challenge email", "CHALLENGE\t1\tuser=a\tmethod=email", "1"},
+      {"challenge no method", "CHALLENGE\t1\tuser=a", "1"},
+      {"challenge pigeon", "CHALLENGE\t1\tuser=a\tmethod=mobile\tchannel=pigeon", "1"},
+      {"subscribe from 0", "SUBSCRIBE\t1\tfrom=0", "1"},
+      {"subscribe from x", "SUBSCRIBE\t1\tfrom=x", "1"},
+      {"subscribe with user", "SUBSCRIBE\t1\tuser=a", "1"},
       {"ping with a field", "PING\t1\tx=y", "1"},
       {"stats with a field", "STATS\t1\tuser=a", "1"},
       {"trailing tab", "PING\t1\t", "1"},
@@ -198,6 +215,85 @@ TEST(ProtocolTest, FormatsFailures) {
   EXPECT_EQ(FormatSignInReply("1", r), "FAIL\t1\treason=replayed\n");
   r = {};
   EXPECT_EQ(FormatSignInReply("1", r), "FAIL\t1\treason=unavailable\n");
+}
+
+TEST(ProtocolTest, ParsesTheFactorAndSelfServiceVerbs) {
+  struct Case {
+    std::string line;
+    Verb verb;
+  };
+  const std::vector<Case> cases = {
+      {"PASSWORD\t1\tuser=a\tpassword=p\\tw", Verb::kPassword},
+      {"APP_PASSWORD\t1\tuser=a\tpassword=x", Verb::kAppPassword},
+      {"TAP\t1\tuser=a\tpass=x", Verb::kTap},
+      {"SESSION\t1\tuser=a\tsession=id.secret", Verb::kSession},
+      {"REMEMBER\t1\tuser=a\tdays=365", Verb::kRemember},
+      {"REMEMBER\t1\tuser=a", Verb::kRemember},
+      {"SET_PASSWORD\t1\tuser=a\told=x\tnew=y", Verb::kSetPassword},
+      {"ENROL\t1\tuser=a\ttap=x\tname=My phone", Verb::kEnrol},
+      {"ENROL\t1\tuser=a", Verb::kEnrol},
+      {"CONFIRM\t1\tuser=a\tmethod=m1\totp=123456", Verb::kConfirm},
+      {"CHALLENGE\t1\tuser=a\tmethod=office\tchannel=voice", Verb::kChallenge},
+      {"CHALLENGE\t1\tuser=a\tmethod=mobile", Verb::kChallenge},
+      {"SUBSCRIBE\t1", Verb::kSubscribe},
+      {"SUBSCRIBE\t1\tfrom=42", Verb::kSubscribe},
+  };
+  for (Case c : cases) {
+    ParseResult r = Parse(&c.line);
+    ASSERT_TRUE(r.ok) << c.line << ": " << r.error;
+    EXPECT_EQ(r.request.verb, c.verb);
+  }
+  std::string line = "SET_PASSWORD\t1\tuser=a\told=o\\tld\tnew=n";
+  ParseResult r = Parse(&line);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.request.old_password, "o\tld");
+  EXPECT_EQ(r.request.new_password, "n");
+  EXPECT_TRUE(CarriesSecret(Verb::kPassword));
+  EXPECT_TRUE(CarriesSecret(Verb::kEnrol));
+  EXPECT_FALSE(CarriesSecret(Verb::kVerify));
+  EXPECT_FALSE(CarriesSecret(Verb::kSubscribe));
+}
+
+TEST(ProtocolTest, FormatsFactorActionAndEventReplies) {
+  service::SignInResult r;
+  r.outcome = service::Outcome::kAccepted;
+  r.must_change = true;
+  EXPECT_EQ(FormatFactorReply("1", Verb::kPassword, r), "OK\t1\tmust_change=1\n");
+  r = {};
+  r.outcome = service::Outcome::kAccepted;
+  r.method_id = "tap1";
+  r.usable_once = true;
+  EXPECT_EQ(FormatFactorReply("1", Verb::kTap, r), "OK\t1\tmethod=tap1\tusable_once=1\n");
+  EXPECT_EQ(FormatFactorReply("1", Verb::kSession, r), "OK\t1\n");
+  r = {};
+  r.outcome = service::Outcome::kAccepted;
+  r.channel = "sms";
+  r.expires_in_seconds = 300;
+  EXPECT_EQ(FormatFactorReply("1", Verb::kChallenge, r), "OK\t1\tchannel=sms\texpires_in=300\n");
+  r = {};
+  r.outcome = service::Outcome::kRateLimited;
+  r.retry_after_seconds = 60;
+  EXPECT_EQ(FormatFactorReply("1", Verb::kChallenge, r),
+            "FAIL\t1\treason=rate_limited\tretry_after=60\n");
+  r = {};
+  r.outcome = service::Outcome::kRevoked;
+  EXPECT_EQ(FormatFactorReply("1", Verb::kSession, r), "FAIL\t1\treason=revoked\n");
+
+  service::ActionResult a(service::Outcome::kAccepted);
+  a.fields = {{"session", "abc.def"}, {"expires", "2027-01-01T00:00:00Z"}};
+  EXPECT_EQ(FormatActionReply("2", a), "OK\t2\tsession=abc.def\texpires=2027-01-01T00:00:00Z\n");
+  service::ActionResult f(service::Outcome::kPolicy);
+  EXPECT_EQ(FormatActionReply("2", f), "FAIL\t2\treason=policy\n");
+
+  service::FeedEvent e{.seq = 7,
+                       .id = "evt_1",
+                       .type = "sessions.revoked",
+                       .user = "a@b",
+                       .time_micros = 5,
+                       .data_json = "{\"x\":\"a\tb\"}"};
+  EXPECT_EQ(
+      FormatEventLine(e),
+      "EVENT\t7\tid=evt_1\ttype=sessions.revoked\tuser=a@b\ttime=5\tdata={\"x\":\"a\\tb\"}\n");
 }
 
 TEST(ProtocolTest, HelloReply) {

@@ -10,11 +10,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -183,7 +186,7 @@ TEST_F(VerifyServerTest, MalformedLinesAnswerBadRequestAndKeepTheConnection) {
       {"VERIFY\tn2\tuser=a\tserial=b\totp=123456", "FAIL\tn2\treason=bad_request"},
       {"VERIFY\tn3\tuser=a\totp=12", "FAIL\tn3\treason=bad_request"},
       {"PASSWORD\tn4\tuser=a", "FAIL\tn4\treason=bad_request"},
-      {"SUBSCRIBE\tn5", "FAIL\tn5\treason=bad_request"},
+      {"SUBSCRIBE\tn5\tfrom=0", "FAIL\tn5\treason=bad_request"},
       {"PING\tbad id!", "FAIL\t-\treason=bad_request"},
       {"VERIFY\tn6\tuser=a\\q\totp=123456", "FAIL\tn6\treason=bad_request"},
       {"HELLO\tn7\tversion=2", "FAIL\tn7\treason=bad_request\tversion=1"},
@@ -681,6 +684,129 @@ TEST_F(VerifyServerTest, StaleSocketIsReplacedLiveOneRefused) {
   VerifyServer refused(third, &service_);
   EXPECT_TRUE(base::IsFailedPrecondition(refused.Start()));
   EXPECT_TRUE(std::filesystem::exists(third.socket_path));
+}
+
+}  // namespace
+}  // namespace otpd::server
+
+// ---- SUBSCRIBE ----------------------------------------------------------------------------------
+
+namespace otpd::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A feed the test drives: it hands batches to every subscriber, as the outbox feed's thread does,
+// and records which subscriptions ended (deliver returned false) or were cancelled.
+class FakeFeed final : public service::EventFeed {
+ public:
+  struct Sub final : service::FeedSubscription {
+    std::function<bool(std::vector<service::FeedEvent>)> deliver;
+    std::atomic<bool> cancelled{false};
+    std::atomic<bool> ended{false};
+    uint64_t from = 0;
+    void Cancel() override { cancelled = true; }
+  };
+  std::shared_ptr<service::FeedSubscription> Subscribe(
+      uint64_t from, std::function<bool(std::vector<service::FeedEvent>)> deliver) override {
+    auto sub = std::make_shared<Sub>();
+    sub->deliver = std::move(deliver);
+    sub->from = from;
+    std::lock_guard lock(mu);
+    subs.push_back(sub);
+    return sub;
+  }
+  uint64_t NextSequence() const override { return 11; }
+  // Delivers `events` to every live subscriber; returns how many took them.
+  int Push(const std::vector<service::FeedEvent>& events) {
+    std::vector<std::shared_ptr<Sub>> copy;
+    {
+      std::lock_guard lock(mu);
+      copy = subs;
+    }
+    int took = 0;
+    for (auto& s : copy) {
+      if (s->cancelled || s->ended) continue;
+      if (s->deliver(events)) {
+        ++took;
+      } else {
+        s->ended = true;
+      }
+    }
+    return took;
+  }
+  std::mutex mu;
+  std::vector<std::shared_ptr<Sub>> subs;
+};
+
+service::FeedEvent FeedEventAt(uint64_t seq, size_t pad = 0) {
+  return service::FeedEvent{.seq = seq,
+                            .id = "evt_" + std::to_string(seq),
+                            .type = "sessions.revoked",
+                            .user = "a@example.com",
+                            .time_micros = 1,
+                            .data_json = "{\"pad\":\"" + std::string(pad, 'x') + "\"}"};
+}
+
+TEST_F(VerifyServerTest, SubscribeStreamsEventsAndIgnoresInput) {
+  FakeFeed feed;
+  server_ = std::make_unique<VerifyServer>(config_, &service_, *clock_);
+  server_->SetEventFeed(&feed);
+  ASSERT_TRUE(server_->Start().ok());
+  TestClient c = Unix();
+  EXPECT_EQ(c.Call("SUBSCRIBE\ts1\tfrom=5"), "OK\ts1\tnext=5");
+  ASSERT_EQ(feed.subs.size(), 1u);
+  EXPECT_EQ(feed.subs[0]->from, 5u);
+  EXPECT_EQ(feed.Push({FeedEventAt(5), FeedEventAt(6)}), 1);
+  EXPECT_EQ(
+      c.ReadLine().value_or(""),
+      "EVENT\t5\tid=evt_5\ttype=sessions.revoked\tuser=a@example.com\ttime=1\tdata={\"pad\":\"\"}");
+  EXPECT_TRUE(c.ReadLine().value_or("").starts_with("EVENT\t6\t"));
+  // Requests are ignored from now on; events keep coming.
+  ASSERT_TRUE(c.Send("PING\tp\n"));
+  EXPECT_FALSE(c.ReadLine(200ms).has_value());
+  feed.Push({FeedEventAt(7)});
+  EXPECT_TRUE(c.ReadLine().value_or("").starts_with("EVENT\t7\t"));
+  // Without from=, the next event; a second subscriber on another connection.
+  TestClient d = Unix();
+  EXPECT_EQ(d.Call("SUBSCRIBE\ts2"), "OK\ts2\tnext=11");
+  // Closing the connection cancels its subscription.
+  d.ShutdownWrite();
+  EXPECT_TRUE(d.WaitClosed());
+  for (int i = 0; i < 100 && !feed.subs[1]->cancelled; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(feed.subs[1]->cancelled);
+}
+
+TEST_F(VerifyServerTest, SubscribeWithoutAFeedIsUnavailable) {
+  StartServer();
+  TestClient c = Unix();
+  EXPECT_EQ(c.Call("SUBSCRIBE\ts1"), "FAIL\ts1\treason=unavailable");
+  EXPECT_EQ(c.Call("REMEMBER\tr1\tuser=a@example.com"), "FAIL\tr1\treason=unavailable");
+}
+
+// A subscriber that does not read is cut off once its backlog passes 1 MiB: the feed is never
+// blocked by it, and the server keeps answering everyone else.
+TEST_F(VerifyServerTest, ASubscriberThatDoesNotReadIsCutOff) {
+  FakeFeed feed;
+  server_ = std::make_unique<VerifyServer>(config_, &service_, *clock_);
+  server_->SetEventFeed(&feed);
+  ASSERT_TRUE(server_->Start().ok());
+  TestClient slow = Unix();
+  // A small receive buffer, and it never reads after the OK.
+  int small = 4096;
+  setsockopt(slow.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  EXPECT_EQ(slow.Call("SUBSCRIBE\ts1"), "OK\ts1\tnext=11");
+  const auto start = std::chrono::steady_clock::now();
+  int pushes = 0;
+  for (uint64_t seq = 11; pushes < 2000 && !feed.subs[0]->ended; ++seq, ++pushes) {
+    feed.Push({FeedEventAt(seq, 16 * 1024)});  // never blocks
+  }
+  EXPECT_TRUE(feed.subs[0]->ended) << pushes << " batches of 16 KiB taken";
+  EXPECT_LT(pushes, 1000);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  EXPECT_TRUE(slow.WaitClosed(10s));
+  TestClient other = Unix();
+  EXPECT_EQ(other.Call("PING\tstill"), "OK\tstill");
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 //                                   wm/0..wm/3 of namespace state to the same increasing
 //                                   watermark n. After a batch's callback reports success it
 //                                   writes "n\n" to stdout. Runs until killed.
+//   storage_crash_child log <dir>   the same, and each batch also appends "n" to the outbox's log
+//                                   (WriteBatch::AppendToLog), with 32 batches in flight.
 //   storage_crash_child hold <dir>  opens the store, writes "ready\n", and keeps it open until
 //                                   stdin reaches EOF.
 
@@ -35,7 +37,7 @@ void WriteLine(const std::string& line) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s run|hold <dir>\n", argv[0]);
+    std::fprintf(stderr, "usage: %s run|log|hold <dir>\n", argv[0]);
     return 2;
   }
   RocksDbOptions options;
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   if (!current.ok()) return 3;
   uint64_t next = current->has_value() ? std::stoull((*current)->value) + 1 : 1;
   WriteLine("start " + std::to_string(next - 1));
+  const bool log = std::strcmp(argv[1], "log") == 0;
   std::atomic<int> in_flight{0};
   for (;; ++next) {
     while (in_flight.load() >= 32) usleep(50);
@@ -65,6 +68,7 @@ int main(int argc, char** argv) {
     for (int k = 0; k < 4; ++k) {
       batch.Put(Namespace::kState, "wm/" + std::to_string(k), std::to_string(next));
     }
+    if (log) batch.AppendToLog(Namespace::kOutbox, std::to_string(next));
     in_flight.fetch_add(1);
     otpd::base::Status queued = (*store)->Submit(
         std::move(batch), Durability::kDurable, [next, &in_flight](otpd::base::Status s) {

@@ -91,6 +91,26 @@ TEST(FaultInjectionTest, FailedWriteReachesEveryCallerOfTheGroupAndAppliesNothin
   EXPECT_EQ(Read(store, Namespace::kState, "c"), (Record{"3", 1}));
 }
 
+// A group whose write fails gives its log numbers back: the next committed record takes them, and
+// the log stays gap-free.
+TEST(FaultInjectionTest, AFailedWriteGivesItsLogNumbersBack) {
+  FaultInjectionStore store;
+  auto append = [&](std::string value) {
+    WriteBatch b;
+    b.AppendToLog(Namespace::kOutbox, value);
+    return store.Commit(std::move(b), Durability::kDurable);
+  };
+  ASSERT_TRUE(append("first").ok());
+  store.FailNextWrites(1);
+  EXPECT_TRUE(base::IsUnavailable(append("lost")));
+  ASSERT_TRUE(append("second").ok());
+  EXPECT_EQ(Read(store, Namespace::kOutbox, LogKey(1)), (Record{"first", 1}));
+  EXPECT_EQ(Read(store, Namespace::kOutbox, LogKey(2)), (Record{"second", 1}));
+  EXPECT_FALSE(Read(store, Namespace::kOutbox, LogKey(3)).has_value());
+  EXPECT_EQ(ParseLogCounter(Read(store, Namespace::kOutbox, std::string(kLogCounterKey))->value),
+            2u);
+}
+
 TEST(FaultInjectionTest, FsyncFailureFailsDurableGroupsUntilCleared) {
   FaultInjectionStore store;
   store.SetFailSync(true);

@@ -1,4 +1,5 @@
-// The Store contract, run against every implementation: MemoryStore and the RocksDB store.
+// The Store contract, run against every implementation: MemoryStore, the RocksDB store and, when
+// the build has it, the etcd store on a real 3-member etcd cluster started by the test.
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,12 @@
 #include "storage/memory_store.h"
 #include "storage/rocksdb/rocksdb_store.h"
 #include "tests/storage/test_util.h"
+#ifdef OTPD_HAVE_ETCD
+#include <unistd.h>
+
+#include "storage/etcd/etcd_store.h"
+#include "tests/testing/etcd_cluster.h"
+#endif
 
 namespace otpd::storage {
 namespace {
@@ -19,19 +26,48 @@ namespace {
 using testing::Gate;
 using testing::TempDir;
 
+enum class Backend { kMemory, kRocksDb, kEtcd };
+
 struct StoreKind {
   std::string name;
-  bool rocksdb;
+  Backend backend;
   friend void PrintTo(const StoreKind& kind, std::ostream* os) { *os << kind.name; }
 };
 
 class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
  protected:
-  void SetUp() override { store_ = Make(PipelineOptions{}); }
+  void SetUp() override {
+#ifdef OTPD_HAVE_ETCD
+    if (GetParam().backend == Backend::kEtcd) {
+      if (otpd::testing::EtcdCluster::Binary().empty()) {
+        GTEST_SKIP() << otpd::testing::kEtcdMissing;
+      }
+      std::string error;
+      etcd_ = otpd::testing::SharedEtcdCluster(&error);
+      ASSERT_NE(etcd_, nullptr) << error;
+    }
+#endif
+    store_ = Make(PipelineOptions{});
+  }
 
   std::unique_ptr<PipelinedStore> Make(PipelineOptions p) {
     store_.reset();  // releases the directory's lock before reopening
-    if (!GetParam().rocksdb) return std::make_unique<MemoryStore>(p);
+    if (GetParam().backend == Backend::kMemory) return std::make_unique<MemoryStore>(p);
+#ifdef OTPD_HAVE_ETCD
+    if (GetParam().backend == Backend::kEtcd) {
+      // A key space of its own for every store the test makes.
+      static int stores = 0;
+      EtcdOptions o;
+      o.connection.endpoints = etcd_->endpoints();
+      o.prefix = "/contract/" + std::to_string(getpid()) + "-" + std::to_string(++stores) + "/";
+      o.max_queue = p.max_queue;
+      o.max_group_bytes = p.max_group_bytes;
+      o.max_group_batches = p.max_group_batches;
+      auto store = EtcdStore::Open(o);
+      EXPECT_TRUE(store.ok()) << store.status();
+      return std::move(store).value();
+    }
+#endif
     RocksDbOptions o;
     o.path = dir_.File("db");
     o.max_queue = p.max_queue;
@@ -84,6 +120,9 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
   }
 
   TempDir dir_;
+#ifdef OTPD_HAVE_ETCD
+  otpd::testing::EtcdCluster* etcd_ = nullptr;
+#endif
   std::unique_ptr<PipelinedStore> store_;
 };
 
@@ -560,8 +599,115 @@ TEST_P(StoreContractTest, InvalidNamespaceIsRejected) {
   EXPECT_TRUE(base::IsInvalidArgument(store_->Get(static_cast<Namespace>(9), "k").status()));
 }
 
+// Log records get their numbers in commit order, from 1, and without gaps: a batch that aborts
+// gives its number back, and the next committed record takes it.
+TEST_P(StoreContractTest, LogNumbersFollowCommitOrderWithoutGaps) {
+  auto append = [&](std::string value, uint64_t require_version) {
+    WriteBatch b;
+    b.RequireVersion(Namespace::kUsers, "fence", require_version);
+    b.AppendToLog(Namespace::kOutbox, value);
+    b.AppendToLog(Namespace::kOutbox, value + "+");
+    return store_->Commit(std::move(b), Durability::kDurable);
+  };
+  ASSERT_TRUE(append("a", 0).ok());
+  EXPECT_TRUE(base::IsAborted(append("lost", 7)));  // its numbers (3, 4) are given back
+  ASSERT_TRUE(append("b", 0).ok());
+  std::vector<std::pair<uint64_t, std::string>> log;
+  ASSERT_TRUE(store_
+                  ->Scan(Namespace::kOutbox, "",
+                         [&](std::string_view key, const Record& r) -> base::StatusOr<bool> {
+                           if (auto n = ParseLogKey(key)) {
+                             EXPECT_EQ(r.version, 1u);
+                             log.emplace_back(*n, r.value);
+                           }
+                           return true;
+                         })
+                  .ok());
+  using Entry = std::pair<uint64_t, std::string>;
+  EXPECT_EQ(log, (std::vector<Entry>{{1, "a"}, {2, "a+"}, {3, "b"}, {4, "b+"}}));
+  auto counter = GetOrDie(Namespace::kOutbox, kLogCounterKey);
+  ASSERT_TRUE(counter.has_value());
+  EXPECT_EQ(ParseLogCounter(counter->value), 4u);
+
+  // The counter outlives the process: a reopened store goes on from it (a MemoryStore is new
+  // when made again: there is nothing to reopen).
+  if (!GetParam().rocksdb) return;
+  store_ = Make(PipelineOptions{});
+  ASSERT_TRUE(append("c", 0).ok());
+  EXPECT_EQ(GetOrDie(Namespace::kOutbox, LogKey(5)).value_or(Record{}).value, "c");
+  EXPECT_EQ(GetOrDie(Namespace::kOutbox, LogKey(6)).value_or(Record{}).value, "c+");
+  EXPECT_FALSE(GetOrDie(Namespace::kOutbox, LogKey(7)).has_value());
+}
+
+// Many writers at once, some of whose batches abort: a reader walking the log from its cursor
+// never finds a number missing below one it has seen (no record is committed "late" behind the
+// cursor), and at the end every committed record is there exactly once.
+TEST_P(StoreContractTest, ALogReaderNeverSkipsARecordThatCommittedLate) {
+  constexpr int kWriters = 4, kPerWriter = 300;
+  std::atomic<bool> done{false};
+  std::atomic<int> committed{0};
+  uint64_t cursor = 0;
+  bool gap = false;
+  std::thread reader([&] {
+    while (!done.load() || cursor < static_cast<uint64_t>(committed.load())) {
+      (void)store_->ScanFrom(Namespace::kOutbox, "", LogKey(cursor + 1),
+                             [&](std::string_view key, const Record&) -> base::StatusOr<bool> {
+                               auto n = ParseLogKey(key);
+                               if (!n) return false;
+                               if (*n != cursor + 1) gap = true;
+                               cursor = *n;
+                               return true;
+                             });
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        WriteBatch b;
+        const bool doomed = i % 7 == 3;
+        b.RequireVersion(Namespace::kUsers, "w" + std::to_string(w), doomed ? 99 : 0);
+        b.AppendToLog(Namespace::kOutbox, std::to_string(w) + "/" + std::to_string(i));
+        std::promise<base::Status> p;
+        ASSERT_TRUE(store_
+                        ->Submit(std::move(b), i % 2 ? Durability::kRelaxed : Durability::kDurable,
+                                 [&p](base::Status s) { p.set_value(s); })
+                        .ok());
+        base::Status s = p.get_future().get();
+        EXPECT_EQ(s.ok(), !doomed) << s;
+        if (s.ok()) committed.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  done = true;
+  reader.join();
+  EXPECT_FALSE(gap);
+  EXPECT_EQ(cursor, static_cast<uint64_t>(committed.load()));
+  // Per writer, the records are in the order that writer committed them.
+  std::vector<int> last(kWriters, -1);
+  ASSERT_TRUE(store_
+                  ->Scan(Namespace::kOutbox, "",
+                         [&](std::string_view key, const Record& r) -> base::StatusOr<bool> {
+                           if (!ParseLogKey(key)) return true;
+                           const size_t slash = r.value.find('/');
+                           const int w = std::stoi(r.value.substr(0, slash));
+                           const int i = std::stoi(r.value.substr(slash + 1));
+                           EXPECT_GT(i, last[static_cast<size_t>(w)]);
+                           last[static_cast<size_t>(w)] = i;
+                           return true;
+                         })
+                  .ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreContractTest,
-                         ::testing::Values(StoreKind{"Memory", false}, StoreKind{"RocksDb", true}),
+                         ::testing::Values(StoreKind{"Memory", Backend::kMemory},
+                                           StoreKind{"RocksDb", Backend::kRocksDb}
+#ifdef OTPD_HAVE_ETCD
+                                           ,
+                                           StoreKind{"Etcd", Backend::kEtcd}
+#endif
+                                           ),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

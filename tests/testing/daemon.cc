@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <regex>
+#include <thread>
 
 extern char** environ;
 
@@ -91,6 +92,10 @@ bool Daemon::Start(const std::string& binary, const std::vector<std::string>& ar
       if (std::regex_search(fresh, a, admin)) {
         admin_port_ = static_cast<uint16_t>(std::stoi(a[1]));
       }
+      static const std::regex validate(R"(validate_port=(\d+))");
+      if (std::regex_search(fresh, a, validate)) {
+        validate_port_ = static_cast<uint16_t>(std::stoi(a[1]));
+      }
       return true;
     }
     int status = 0;
@@ -107,7 +112,15 @@ int Daemon::Stop(int sig) {
   if (pid_ <= 0) return -1;
   kill(pid_, sig);
   int status = 0;
-  waitpid(pid_, &status, 0);
+  // Keep reading its stderr while it exits: a report longer than the pipe holds (a sanitizer's,
+  // say) would otherwise block the daemon in write() and this wait for ever.
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (err_fd_ >= 0) {
+      Drain(20);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   pid_ = -1;
   Drain(100);
   if (err_fd_ >= 0) {

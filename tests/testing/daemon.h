@@ -34,6 +34,8 @@ class Daemon {
   uint16_t tcp_port() const { return tcp_port_; }
   // The admin API's TCP port (admin_listen), 0 when it has none.
   uint16_t admin_port() const { return admin_port_; }
+  // The validate API's TCP port (validate_listen), 0 when it has none.
+  uint16_t validate_port() const { return validate_port_; }
   // Everything the daemon wrote to stderr so far.
   const std::string& log();
 
@@ -44,6 +46,7 @@ class Daemon {
   int err_fd_ = -1;
   uint16_t tcp_port_ = 0;
   uint16_t admin_port_ = 0;
+  uint16_t validate_port_ = 0;
   std::string log_;
 };
 

@@ -223,5 +223,31 @@ TEST_F(CliTest, TheCodeCanComeFromStandardInput) {
   EXPECT_EQ(Otpctl({"token", "activate", "DEMO0002"}).exit_code, 2);
 }
 
+TEST_F(CliTest, AdminApiOptionsAreCheckedBeforeAnythingIsOpened) {
+  const auto before = Snapshot(DataDir());
+  // Contradictions and malformed arguments are usage errors.
+  EXPECT_EQ(Otpctl({"user", "list", "--online", "--offline"}).exit_code, 2);
+  RunResult offline_url = Otpctl({"user", "list", "--offline", "--admin", "http://127.0.0.1:1"});
+  EXPECT_EQ(offline_url.exit_code, 2);
+  EXPECT_NE(offline_url.err.find("--offline"), std::string::npos) << offline_url.err;
+  EXPECT_EQ(Otpctl({"user", "add", "not-an-address"}).exit_code, 2);
+  EXPECT_EQ(Otpctl({"phone", "delete", "a@example.com", "fax"}).exit_code, 2);
+  RunResult code = Otpctl({"software-token", "confirm", "a@example.com", "ID", "12345"});
+  EXPECT_EQ(code.exit_code, 2);
+  EXPECT_NE(code.err.find("6 to 9 digits"), std::string::npos) << code.err;
+  // Neither a data directory nor --admin: nowhere to go.
+  RunResult nowhere = Raw({"user", "list"});
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_NE(nowhere.err.find("--data-dir"), std::string::npos) << nowhere.err;
+  // A URL of another scheme, and TCP without a key, are refused before any connection.
+  RunResult ftp = Raw({"user", "list", "--admin", "ftp://127.0.0.1:1"});
+  EXPECT_EQ(ftp.exit_code, 1);
+  EXPECT_NE(ftp.err.find("--admin must be a URL"), std::string::npos) << ftp.err;
+  RunResult keyless = Raw({"user", "list", "--admin", "https://127.0.0.1:1"});
+  EXPECT_EQ(keyless.exit_code, 1);
+  EXPECT_NE(keyless.err.find("OTPD_API_KEY"), std::string::npos) << keyless.err;
+  EXPECT_EQ(Snapshot(DataDir()), before);
+}
+
 }  // namespace
 }  // namespace otpd::tools

@@ -9,7 +9,7 @@ namespace otpd::tools {
 otpd::testing::RunResult OtpctlEnv::Raw(std::vector<std::string> args, std::vector<std::string> env,
                                         const std::string& input) {
   args.insert(args.begin(), OTPCTL_PATH);
-  env.insert(env.begin(), {"OTPD_DATA_DIR", "OTPD_KEY_FILE", "OTPD_MASTER_KEY"});
+  env.insert(env.begin(), {"OTPD_DATA_DIR", "OTPD_KEY_FILE", "OTPD_MASTER_KEY", "OTPD_API_KEY"});
   return otpd::testing::Run(args, env, input);
 }
 

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Scale-out benchmark (docs/scale-out.md): two otpd nodes over a 3-member etcd cluster beside one
+# otpd on RocksDB, in the same run, on this machine, all on loopback.
+#   - etcd: 3 members of /usr/bin/etcd, data on disk under $TMPDIR (default /var/tmp), ports
+#     42379.. (clients) and 42479.. (peers), --max-txn-ops 1024;
+#   - N users (default 20 000), each with one activated HOTP token, seeded into etcd
+#     (otpd-etcd-seed) and into a RocksDB data directory (otpctl seed-load);
+#   - node A and node B, each serving half of the users over its Unix socket (a front end that
+#     spreads users over nodes); every user loaded once (warm-up), then 32 + 32 connections of
+#     otpd-loadgen, valid codes, depth 1, run at the same time;
+#   - the single RocksDB node: 64 connections, valid codes, depth 1.
+# Then etcd's database size (etcdctl endpoint status) before and after compaction+defrag, for
+# the sizing guide.
+# Usage: bash bench/server/etcd_bench.sh [N] [SECONDS_PER_RUN] [BUILD_DIR]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+n=${1:-20000}
+seconds=${2:-15}
+build=${3:-$root/build/gcc-release}
+if [ ! -x "$build/bench/server/otpd-etcd-seed" ]; then
+  cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
+    -DCMAKE_BUILD_TYPE=Release -DOTPD_BUILD_BENCH=ON >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target otpd otpctl otpd-loadgen otpd-etcd-seed >/dev/null
+fi
+bin=$build/tools
+lg=$build/bench/server/otpd-loadgen
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/otpd-etcd-bench-XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# ---- etcd ---------------------------------------------------------------------------------------
+cluster=""
+endpoints=""
+for i in 0 1 2; do
+  cluster+="${cluster:+,}m$i=http://127.0.0.1:$((42479 + i))"
+  endpoints+="${endpoints:+,}127.0.0.1:$((42379 + i))"
+done
+for i in 0 1 2; do
+  etcd --name "m$i" --data-dir "$work/etcd$i" \
+    --listen-client-urls "http://127.0.0.1:$((42379 + i))" \
+    --advertise-client-urls "http://127.0.0.1:$((42379 + i))" \
+    --listen-peer-urls "http://127.0.0.1:$((42479 + i))" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$((42479 + i))" \
+    --initial-cluster "$cluster" --initial-cluster-state new --max-txn-ops 1024 \
+    --logger zap --log-level warn >"$work/etcd$i.log" 2>&1 &
+  pids+=($!)
+done
+export ETCDCTL_API=3
+for _ in $(seq 100); do
+  etcdctl --endpoints "$endpoints" endpoint health >/dev/null 2>&1 && break
+  sleep 0.2
+done
+etcdctl --endpoints "$endpoints" endpoint health
+
+openssl rand -hex 32 >"$work/master.key"
+chmod 600 "$work/master.key"
+store_args=(--store etcd --etcd-endpoints "$endpoints" --etcd-prefix /bench/
+            --etcd-max-txn-ops 1024 --key-file "$work/master.key")
+"$build/bench/server/otpd-etcd-seed" --count "$n" --chunk 100 --tokens-out "$work/all.csv" \
+  -- "${store_args[@]}"
+db_size() {
+  etcdctl --endpoints "$endpoints" endpoint status -w json |
+    python3 -c 'import json,sys; print(" ".join(str(m["Status"]["dbSize"]) for m in json.load(sys.stdin)))'
+}
+echo "etcd dbSize after seeding $n users (bytes, per member): $(db_size)"
+
+# Half of the users for each node.
+head -1 "$work/all.csv" | tee "$work/a.csv" >"$work/b.csv"
+tail -n +2 "$work/all.csv" | awk -v a="$work/a.csv" -v b="$work/b.csv" \
+  'NR % 2 { print >> a; next } { print >> b }'
+
+start_node() {  # name
+  mkdir -p "$work/$1"
+  "$bin/otpd" "${store_args[@]}" --data-dir "$work/$1" 2>"$work/$1.log" &
+  pids+=($!)
+  for _ in $(seq 300); do grep -q started "$work/$1.log" && break; sleep 0.1; done
+  grep started "$work/$1.log"
+}
+start_node a
+start_node b
+
+run() {  # node tokens connections depth duration [max_requests]
+  "$lg" --unix "$work/$1/verify.sock" --tokens "$work/$2.csv" --save-tokens "$work/$2.next" \
+    --connections "$3" --depth "$4" --duration "$5" --max-requests "${6:-0}" |
+    grep -v '^reason note'
+  mv "$work/$2.next" "$work/$2.csv"
+}
+
+echo "== warm-up: every user loaded once on its node"
+run a a 32 4 120 $((n * 6 / 10)) >/dev/null
+run b b 32 4 120 $((n * 6 / 10)) >/dev/null
+for depth in 1 4; do
+  echo "== two etcd nodes, 32 + 32 connections, depth $depth, valid codes, ${seconds} s"
+  run a a 32 "$depth" "$seconds" >"$work/ra.txt" &
+  ra=$!
+  run b b 32 "$depth" "$seconds" >"$work/rb.txt" &
+  rb=$!
+  wait "$ra" "$rb"
+  echo "node A: $(tr '\n' ' ' <"$work/ra.txt")"
+  echo "node B: $(tr '\n' ' ' <"$work/rb.txt")"
+done
+echo "etcd dbSize after the runs: $(db_size)"
+rev=$(etcdctl --endpoints "$endpoints" endpoint status -w json |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["revision"])')
+etcdctl --endpoints "$endpoints" compact --physical "$rev" >/dev/null
+etcdctl --endpoints "$endpoints" defrag >/dev/null
+echo "etcd dbSize after compaction and defrag: $(db_size)"
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+pids=()
+
+# ---- the single RocksDB node ------------------------------------------------------------------
+"$bin/otpctl" init --data-dir "$work/data" --key-file "$work/rocks.key" >/dev/null
+"$bin/otpctl" seed-load --count "$n" --data-dir "$work/data" --key-file "$work/rocks.key" \
+  --tokens-out "$work/r.csv"
+"$bin/otpd" --data-dir "$work/data" --key-file "$work/rocks.key" 2>"$work/r.log" &
+pids+=($!)
+for _ in $(seq 300); do grep -q started "$work/r.log" && break; sleep 0.1; done
+mkdir -p "$work/r"
+ln -s "$work/data/verify.sock" "$work/r/verify.sock"
+echo "== warm-up: every user loaded once"
+run r r 64 4 120 $((n * 6 / 5)) >/dev/null
+for depth in 1 4; do
+  echo "== one RocksDB node, 64 connections, depth $depth, valid codes, ${seconds} s"
+  run r r 64 "$depth" "$seconds"
+done

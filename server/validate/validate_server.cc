@@ -1,0 +1,274 @@
+#include "server/validate/validate_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/string.hpp>
+#include <optional>
+
+#include "base/codec.h"
+#include "server/internal/hello_guard.h"
+#include "server/validate/validate_answer.h"
+#include "server/validate/validate_request.h"
+
+namespace otpd::server::validate {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+// What the server's requests share with the service callbacks that may outlive it.
+class ValidateServer::State {
+ public:
+  State(service::SignInService* service, const ClientTable& clients, const base::Clock& clock)
+      : service(service),
+        clock(clock),
+        clients(clients),
+        guard(clock, [](const std::string& line) { spdlog::warn("validate: {}", line); }) {}
+
+  double Now() const { return static_cast<double>(clock.NowUnixMicros()) / 1e6; }
+
+  service::SignInService* const service;
+  const base::Clock& clock;
+  ClientKeys clients;
+  internal::HelloGuard guard;
+  ServerStats stats;
+};
+
+namespace {
+
+enum class Route { kCheck, kRadiusCheck };
+
+// What a deferred answer needs of its request.
+struct Call {
+  Route route;
+  bool by_serial = false;
+  unsigned version = 11;
+  bool keep_alive = true;
+  std::chrono::steady_clock::time_point start;
+  http::Reply reply;
+  bool answered = false;  // on `strand`
+  std::optional<asio::strand<asio::io_context::executor_type>> strand;
+  std::optional<asio::steady_timer> deadline;  // on `strand`
+};
+
+http::Response Respond(const Call& call, unsigned status, std::string body) {
+  http::Response r{static_cast<bhttp::status>(status), call.version};
+  r.set(bhttp::field::server, "otpd");
+  r.set(bhttp::field::cache_control, "no-store");
+  if (!body.empty()) r.set(bhttp::field::content_type, "application/json");
+  r.keep_alive(call.keep_alive);
+  r.body() = std::move(body);
+  r.prepare_payload();
+  return r;
+}
+
+// An answer that is not a sign-in decision: an error JSON body on /validate/check, the bare status
+// on /validate/radiuscheck.
+http::Response Refuse(const Call& call, unsigned status, int code, std::string_view message,
+                      double now) {
+  if (call.route == Route::kRadiusCheck) return Respond(call, status, "");
+  return Respond(call, status, ErrorAnswer(status, code, message, now).body);
+}
+
+// The client named by `Authorization: Basic base64(NAME:KEY)`, or "" when it does not
+// authenticate. `present` tells whether a Basic header was sent at all.
+std::string AuthenticatedClient(const ClientKeys& clients, std::string_view header, bool* present) {
+  constexpr std::string_view kBasic = "Basic ";
+  *present = header.size() > kBasic.size() &&
+             boost::beast::iequals(header.substr(0, kBasic.size()), kBasic);
+  if (!*present) return "";
+  base::StatusOr<base::SecretBytes> decoded = base::Base64Decode(header.substr(kBasic.size()));
+  if (!decoded.ok()) return "";
+  const std::string_view text = decoded->view();
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) return "";
+  const std::string_view name = text.substr(0, colon);
+  if (!clients.Authenticate(name, text.substr(colon + 1))) return "";
+  return std::string(name);
+}
+
+}  // namespace
+
+ValidateServerOptions ValidateOptionsFrom(const ServerConfig& config) {
+  ValidateServerOptions o;
+  o.tcp_listen = config.validate_listen;
+  o.tls_cert = config.validate_tls_cert;
+  o.tls_key = config.validate_tls_key;
+  o.max_connections = config.limits.max_tcp_connections;
+  o.max_in_flight = config.limits.max_in_flight;
+  o.max_failed_auths = config.limits.max_failed_hellos;
+  o.request_deadline = config.limits.request_deadline;
+  return o;
+}
+
+ValidateServer::ValidateServer(std::shared_ptr<IoRunner> runner, ValidateServerOptions options,
+                               service::SignInService* service, const ClientTable& clients,
+                               const base::Clock& clock)
+    : runner_(std::move(runner)),
+      options_(std::move(options)),
+      state_(std::make_shared<State>(service, clients, clock)) {}
+
+ValidateServer::~ValidateServer() { Stop(); }
+
+uint16_t ValidateServer::tcp_port() const { return http_ ? http_->tcp_port() : 0; }
+const ServerStats& ValidateServer::stats() const { return state_->stats; }
+void ValidateServer::ReplaceClients(const ClientTable& clients) {
+  state_->clients.Replace(clients);
+}
+
+base::Status ValidateServer::Start() {
+  if (options_.tcp_listen.empty()) return base::OkStatus();
+  http::HttpServerOptions o;
+  o.name = "validate";
+  o.tcp_listen = options_.tcp_listen;
+  if (!options_.tls_cert.empty()) {
+    OTPD_ASSIGN_OR_RETURN(o.tls, http::MakeTlsContext(options_.tls_cert, options_.tls_key));
+  }
+  o.max_connections = options_.max_connections;
+  o.header_timeout = options_.header_timeout;
+  o.body_timeout = options_.header_timeout;
+  o.idle_timeout = options_.idle_timeout;
+  o.body_limit = [](const http::RequestHeader&) { return kMaxBody; };
+  http_ = std::make_unique<http::HttpServer>(
+      runner_, std::move(o),
+      [this](http::Request request, const http::Peer& peer, http::Reply reply) {
+        OnRequest(std::move(request), peer, std::move(reply));
+      });
+  OTPD_RETURN_IF_ERROR(http_->Start());
+  spdlog::info("validate: serving tcp port {}{}", http_->tcp_port(),
+               options_.tls_cert.empty() ? "" : " (TLS)");
+  return base::OkStatus();
+}
+
+void ValidateServer::Stop() {
+  if (http_) http_->Stop();
+}
+
+void ValidateServer::OnRequest(http::Request request, const http::Peer& peer, http::Reply reply) {
+  State& s = *state_;
+  s.stats.requests.fetch_add(1, std::memory_order_relaxed);
+  auto call = std::make_shared<Call>();
+  call->version = request.version();
+  call->keep_alive = request.keep_alive();
+  call->start = s.clock.SteadyNow();
+  call->reply = std::move(reply);
+  // The body may hold a code: wipe it however this request ends.
+  struct WipeBody {
+    std::string& body;
+    ~WipeBody() { base::Wipe(body.data(), body.size()); }
+  } wipe_body{request.body()};
+
+  std::string_view path = request.target();
+  path = path.substr(0, path.find('?'));
+  if (path == "/validate/check") {
+    call->route = Route::kCheck;
+  } else if (path == "/validate/radiuscheck") {
+    call->route = Route::kRadiusCheck;
+  } else {
+    call->route = Route::kCheck;
+    return call->reply(Refuse(*call, 404, kErrorNotFound,
+                              "the validate listener serves /validate/check and "
+                              "/validate/radiuscheck",
+                              s.Now()));
+  }
+  if (request.method() != bhttp::verb::get && request.method() != bhttp::verb::post) {
+    http::Response r = Refuse(*call, 405, kErrorParameter, "use GET or POST", s.Now());
+    r.set(bhttp::field::allow, "GET, POST");
+    return call->reply(std::move(r));
+  }
+
+  // The client: HTTP Basic with a [clients.NAME] key, throttled per address like HELLO.
+  if (!s.guard.Allowed(peer.address)) {
+    s.guard.Failed(peer.address, options_.max_failed_auths, /*throttled=*/true);
+    s.stats.hellos_throttled.fetch_add(1, std::memory_order_relaxed);
+    http::Response r = Refuse(*call, 429, kErrorWrongClient,
+                              "too many failed authentications from this address", s.Now());
+    r.set(bhttp::field::retry_after, "60");
+    return call->reply(std::move(r));
+  }
+  bool present = false;
+  const std::string client =
+      AuthenticatedClient(s.clients, request[bhttp::field::authorization], &present);
+  if (client.empty()) {
+    s.guard.Failed(peer.address, options_.max_failed_auths);
+    s.stats.hellos_failed.fetch_add(1, std::memory_order_relaxed);
+    s.stats.CountFail(service::Outcome::kUnauthorized);
+    http::Response r =
+        present ? Refuse(*call, 401, kErrorWrongClient, "wrong client name or key", s.Now())
+                : Refuse(*call, 401, kErrorNoClientAuth,
+                         "send Authorization: Basic with a client name and key ([clients.NAME])",
+                         s.Now());
+    r.set(bhttp::field::www_authenticate, "Basic realm=\"otpd\"");
+    return call->reply(std::move(r));
+  }
+
+  base::StatusOr<ValidateParams> params = ParseValidateRequest(request);
+  if (!params.ok()) {
+    s.stats.CountFail(service::Outcome::kBadRequest);
+    SPDLOG_DEBUG("validate: bad request from {}: {}", client, params.status().message());
+    return call->reply(Refuse(*call, 400, kErrorParameter, params.status().message(), s.Now()));
+  }
+  if (!params->transaction_id.empty()) {
+    s.stats.CountFail(service::Outcome::kBadRequest);
+    return call->reply(Refuse(*call, 400, kErrorValidate,
+                              "otpd sends no challenges: transaction_id is not supported",
+                              s.Now()));
+  }
+
+  auto& in_flight = s.stats.in_flight;
+  if (in_flight.fetch_add(1, std::memory_order_relaxed) >=
+      static_cast<int64_t>(options_.max_in_flight)) {
+    in_flight.fetch_sub(1, std::memory_order_relaxed);
+    s.stats.CountFail(service::Outcome::kUnavailable);
+    http::Response r = Refuse(*call, 503, kErrorServer, "otpd is busy; try again", s.Now());
+    r.set(bhttp::field::retry_after, "1");
+    return call->reply(std::move(r));
+  }
+  call->by_serial = !params->serial.empty();
+
+  // Answers once: the service's result, or `unavailable` at the deadline (whichever comes
+  // first), on the call's strand (an io thread, not the commit pipeline's).
+  auto finish = [state = state_, call](service::SignInResult result) {
+    if (call->answered) return;
+    call->answered = true;
+    call->deadline->cancel();
+    State& s = *state;
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(s.clock.SteadyNow() - call->start)
+            .count();
+    s.stats.RecordLatency(micros < 0 ? 0 : static_cast<uint64_t>(micros));
+    if (result.outcome == service::Outcome::kAccepted) {
+      s.stats.accepted.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      s.stats.CountFail(result.outcome);
+    }
+    if (call->route == Route::kRadiusCheck) {
+      return call->reply(Respond(*call, RadiusStatus(result.outcome), ""));
+    }
+    Answer answer = CheckAnswer(result, call->by_serial, s.Now());
+    call->reply(Respond(*call, answer.http_status, std::move(answer.body)));
+  };
+
+  call->strand.emplace(asio::make_strand(runner_->io()));
+  call->deadline.emplace(*call->strand);
+  call->deadline->expires_after(options_.request_deadline);
+  call->deadline->async_wait([call, finish](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    service::SignInResult late;
+    late.outcome = service::Outcome::kUnavailable;
+    finish(std::move(late));
+  });
+
+  service::SignInCallback done = [state = state_, runner = runner_, finish,
+                                  call](service::SignInResult result) {
+    state->stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    asio::post(*call->strand,
+               [finish, result = std::move(result)]() mutable { finish(std::move(result)); });
+  };
+  service::VerifyRequest v{params->user, params->serial, params->pass.view()};
+  s.service->Verify(v, std::move(done));
+}
+
+}  // namespace otpd::server::validate

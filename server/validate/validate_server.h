@@ -1,0 +1,85 @@
+// ValidateServer serves a privacyIDEA-compatible validate API on its own TCP listener
+// (validate_listen; TLS required off loopback), on the daemon's io threads:
+//   GET|POST /validate/check        privacyIDEA's JSON answer (validate_answer.h)
+//   GET|POST /validate/radiuscheck  204 accepted, 400 refused, 403 locked (FreeRADIUS rlm_rest)
+// Every request authenticates as one of the verify socket's TCP clients ([clients.NAME]) with
+// `Authorization: Basic base64(NAME:KEY)`; failed authentications count toward the same per-address
+// lock as failed HELLOs (limits.max_failed_hellos a minute).
+//
+// A sign-in runs through the same SignInService as the verify socket's VERIFY: the same user
+// cache and per-user lock (a code accepted on one door is replayed on the other), the same fence,
+// and an ACCEPT is sent only once the new watermark is durable. Requests are parsed and decided
+// on the io thread (nothing in the handler blocks); limits.max_in_flight bounds the sign-ins in
+// the service at once and limits.request_deadline answers one that takes longer `unavailable`.
+//
+// Thread-safety: Start and Stop are called by the owning thread; ReplaceClients and stats() from
+// any thread.
+
+#ifndef OTPD_SERVER_VALIDATE_VALIDATE_SERVER_H_
+#define OTPD_SERVER_VALIDATE_VALIDATE_SERVER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "server/client_keys.h"
+#include "server/config.h"
+#include "server/http/http_server.h"
+#include "server/io_runner.h"
+#include "server/server_stats.h"
+#include "service/sign_in.h"
+
+namespace otpd::server::validate {
+
+struct ValidateServerOptions {
+  std::string tcp_listen;  // HOST:PORT; "" = no listener (Start does nothing)
+  std::string tls_cert, tls_key;
+  uint32_t max_connections = 256;
+  uint32_t max_in_flight = 4096;
+  uint32_t max_failed_auths = 10;  // per source address a minute
+  std::chrono::milliseconds request_deadline{5000};
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
+// Reads the validate fields of a ServerConfig (and the verify socket's limits it shares).
+ValidateServerOptions ValidateOptionsFrom(const ServerConfig& config);
+
+class ValidateServer {
+ public:
+  // `service` and `clock` must outlive the server.
+  ValidateServer(std::shared_ptr<IoRunner> runner, ValidateServerOptions options,
+                 service::SignInService* service, const ClientTable& clients,
+                 const base::Clock& clock = *base::RealClock::Get());
+  ~ValidateServer();  // Stop()
+  ValidateServer(const ValidateServer&) = delete;
+  ValidateServer& operator=(const ValidateServer&) = delete;
+
+  // Loads the TLS certificate (if any) and binds the listener.
+  base::Status Start();
+  // Stops accepting and lets requests being served answer (up to 5 s). Idempotent.
+  void Stop();
+
+  // Applies reloaded TCP clients.
+  void ReplaceClients(const ClientTable& clients);
+
+  uint16_t tcp_port() const;
+  const ServerStats& stats() const;
+
+  class State;
+
+ private:
+  void OnRequest(http::Request request, const http::Peer& peer, http::Reply reply);
+
+  std::shared_ptr<IoRunner> runner_;
+  ValidateServerOptions options_;
+  std::shared_ptr<State> state_;
+  std::unique_ptr<http::HttpServer> http_;
+};
+
+}  // namespace otpd::server::validate
+
+#endif  // OTPD_SERVER_VALIDATE_VALIDATE_SERVER_H_

@@ -1,0 +1,100 @@
+// The verify socket's self-service verbs (service/sign_in.h SelfService), for users acting for
+// themselves through a front end after proving a factor:
+//
+//   REMEMBER     a remembered MFA session (an opaque token, kept as the SHA-256 of its secret
+//                part in a signed sessions/<upn>\0<id> record, under the user's sessions epoch);
+//                the server grants it only right after an MFA success for the user on the same
+//                connection (docs/protocol.md);
+//   SET_PASSWORD the user's own change: the current password is checked like PASSWORD (a wrong
+//                one counts toward the lockout), the new one against the policy, and the change
+//                is committed only if the user did not change since the check (the fence);
+//   ENROL        a new authenticator app (pending) after a temporary access pass, or, if the
+//                operator allows it, without one for a user who must register again;
+//   CONFIRM      confirms it with a code; that ends the user's registration_required state.
+//
+// Work that blocks (the Store, scrypt) runs on a small pool of its own, never on the caller's
+// (io) thread. Each change is audited with the user as the actor ("user:<upn>").
+//
+// Thread-safe.
+
+#ifndef OTPD_SERVICE_SELF_SERVICE_H_
+#define OTPD_SERVICE_SELF_SERVICE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "base/clock.h"
+#include "base/statusor.h"
+#include "service/directory.h"
+#include "service/inventory.h"
+#include "service/method_admin.h"
+#include "service/passwords.h"
+#include "service/sign_in.h"
+#include "service/worker_pool.h"
+
+namespace otpd::service {
+
+struct SelfServiceOptions {
+  // REMEMBER without days=, and the longest allowed. Defaults 90 and 365.
+  uint32_t remember_default_days = 90;
+  uint32_t remember_max_days = 365;
+  // ENROL without a temporary access pass for a user marked registration_required. Default
+  // false: otpd cannot tell whether the front end checked who is at the keyboard, and whoever
+  // registers the first app of such a user owns the account's second factor from then on.
+  bool registration_without_tap = false;
+  // Remembered sessions kept per user; the oldest go beyond it. Default 50.
+  size_t max_sessions_per_user = 50;
+  size_t threads = 2;
+  size_t max_queue = 256;
+};
+
+// A remembered session just made.
+struct RememberedSession {
+  SessionRecord record;
+  base::SecretBytes token;  // "<id>.<secret>": shown once
+};
+
+// Makes a remembered session for `upn` (who must exist) valid for `days` days, under the user's
+// current sessions epoch; expired and revoked sessions of the user are deleted in the same batch.
+// Blocks on the Store.
+base::StatusOr<RememberedSession> RememberSession(const Directory& directory,
+                                                  const base::Clock& clock, std::string_view upn,
+                                                  uint32_t days, size_t max_sessions);
+
+class SelfServiceActions final : public SelfService {
+ public:
+  // Everything must outlive this; `invalidator` may be null.
+  SelfServiceActions(const Directory& directory, const base::Clock& clock,
+                     SignInService& sign_in, MethodAdmin& methods, PasswordHasher& hasher,
+                     CacheInvalidator* invalidator, SelfServiceOptions options);
+  ~SelfServiceActions() override;
+
+  void Remember(const RememberRequest& request, ActionCallback done) override;
+  void SetPassword(const SetPasswordRequest& request, ActionCallback done) override;
+  void Enrol(const EnrolRequest& request, ActionCallback done) override;
+  void Confirm(const ConfirmRequest& request, ActionCallback done) override;
+
+  // Finishes queued work and refuses new work (answered unavailable).
+  void Stop() { pool_.Stop(); }
+
+ private:
+  // Runs `task` on the pool; answers unavailable when the pool is full.
+  void Submit(const std::string& upn, std::function<ActionResult()> task, ActionCallback done);
+  ActionResult DoSetPassword(const std::string& upn, const base::SecretBytes& old_password,
+                             const base::SecretBytes& new_password, uint64_t fence);
+  ActionResult DoEnrol(const std::string& upn, const std::string& name, bool without_tap);
+
+  const Directory& directory_;
+  const base::Clock& clock_;
+  SignInService& sign_in_;
+  MethodAdmin& methods_;
+  PasswordHasher& hasher_;
+  CacheInvalidator* const invalidator_;
+  const SelfServiceOptions options_;
+  WorkerPool pool_;  // last: stopped first
+};
+
+}  // namespace otpd::service
+
+#endif  // OTPD_SERVICE_SELF_SERVICE_H_

@@ -1,0 +1,266 @@
+// FreeRADIUS 3.2 with the shipped configuration (contrib/freeradius/, docs/radius.md) in front of
+// the real otpd: the test writes a minimal radiusd.conf in a temp dir that includes the shipped
+// module and site (their address, port and client key filled in), starts `freeradius -f` on a
+// loopback port and sends PAP Access-Requests with radclient. Skipped only when the freeradius,
+// radclient or rlm_rest binaries are missing (scripts/deps.sh installs them).
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "tests/e2e/e2e_env.h"
+
+namespace otpd::e2e {
+namespace {
+
+using engine::OtpType;
+using otpd::testing::Daemon;
+using otpd::testing::ReadFile;
+using otpd::testing::TempDir;
+using otpd::testing::WriteFile;
+
+constexpr char kFreeradius[] = "/usr/sbin/freeradius";
+constexpr char kRadclient[] = "/usr/bin/radclient";
+constexpr char kRlmRest[] = "/usr/lib/freeradius/rlm_rest.so";
+constexpr char kClientKey[] = "freeradius-client-key-0123456789";
+constexpr char kSecret[] = "testing123";
+
+TestToken Totp(const std::string& name) {
+  std::string seed = "radius-seed-" + name;
+  seed.resize(20, '#');
+  return TestToken{"RT-" + name, name + "@example.com", seed, {.type = OtpType::kTotp}};
+}
+
+std::string WrongCode(const TestToken& t) {
+  std::set<std::string> near;
+  for (int64_t s = -20; s <= 20; ++s) near.insert(t.Code(s));
+  for (int n = 246810;; n += 13579) {
+    std::string code = std::to_string(n % 1000000);
+    code.insert(0, 6 - code.size(), '0');
+    if (!near.contains(code)) return code;
+  }
+}
+
+// A UDP port on 127.0.0.1 that was free a moment ago.
+uint16_t FreeUdpPort() {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "the shipped configuration has no \"" << from << "\"";
+    return text;
+  }
+  return text.replace(at, from.size(), to);
+}
+
+// radiusd.conf for a server run by an ordinary user from `dir`: no root-owned paths, logs on
+// stdout, the stock `always` and `expr` modules the shipped site and module use.
+std::string RadiusdConf(const std::string& dir) {
+  return "prefix = /usr\nexec_prefix = /usr\nsysconfdir = /etc\nlocalstatedir = " + dir +
+         "\nsbindir = /usr/sbin\nlogdir = " + dir + "\nraddbdir = " + dir +
+         "/raddb\nradacctdir = " + dir +
+         "\nname = freeradius\nconfdir = ${raddbdir}\nmodconfdir = ${confdir}/mods-config\n"
+         "run_dir = " +
+         dir + "\ndb_dir = " + dir +
+         "\nlibdir = /usr/lib/freeradius\npidfile = ${run_dir}/freeradius.pid\n"
+         "max_request_time = 30\ncleanup_delay = 5\nmax_requests = 16384\n"
+         "hostname_lookups = no\n"
+         "log {\n\tdestination = stdout\n\tauth = no\n}\n"
+         "security {\n\tallow_core_dumps = no\n\tmax_attributes = 200\n\treject_delay = 0\n"
+         "\tstatus_server = no\n}\n"
+         "thread pool {\n\tstart_servers = 4\n\tmax_servers = 32\n\tmin_spare_servers = 2\n"
+         "\tmax_spare_servers = 8\n\tmax_requests_per_server = 0\n\tauto_limit_acct = no\n}\n"
+         "client localhost {\n\tipaddr = 127.0.0.1\n\tsecret = " +
+         kSecret +
+         "\n}\n"
+         "modules {\n\texpr {\n\t}\n\talways reject {\n\t\trcode = reject\n\t}\n"
+         "\talways ok {\n\t\trcode = ok\n\t}\n\t$INCLUDE mods-enabled/\n}\n"
+         "instantiate {\n}\npolicy {\n}\n$INCLUDE sites-enabled/\n";
+}
+
+struct Reply {
+  std::string code;  // "Access-Accept", "Access-Reject", "" (no answer)
+  std::string message;
+  std::string output;
+};
+
+class FreeradiusTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    for (const char* binary : {kFreeradius, kRadclient, kRlmRest}) {
+      if (access(binary, F_OK) != 0) {
+        skip_ = std::string(binary) + " is not installed (scripts/deps.sh installs it)";
+        return;
+      }
+    }
+    dir_ = new TempDir();
+    const std::string data = dir_->File("data");
+    if (!PrepareDataDir(data, {Totp("alice"), Totp("carol")}, &setup_error_)) return;
+    WriteFile(dir_->File("otpd.toml"),
+              std::string("[clients.freeradius]\nkey = \"") + kClientKey + "\"\n");
+    daemon_ = new Daemon();
+    if (!daemon_->Start(OTPD_PATH, DaemonArgs(data, {"--config", dir_->File("otpd.toml"),
+                                                     "--validate-listen", "127.0.0.1:0"})) ||
+        daemon_->validate_port() == 0) {
+      setup_error_ = "otpd did not start: " + daemon_->log();
+      return;
+    }
+    port_ = FreeUdpPort();
+    if (port_ == 0) {
+      setup_error_ = "no free UDP port";
+      return;
+    }
+    WriteConfig();
+    StartFreeradius();
+  }
+
+  static void WriteConfig() {
+    const std::string raddb = dir_->File("raddb");
+    mkdir(raddb.c_str(), 0700);
+    mkdir((raddb + "/mods-enabled").c_str(), 0700);
+    mkdir((raddb + "/sites-enabled").c_str(), 0700);
+    WriteFile(raddb + "/radiusd.conf", RadiusdConf(dir_->path()));
+    WriteFile(raddb + "/dictionary", "");
+    const std::string contrib = std::string(OTPD_SOURCE_DIR) + "/contrib/freeradius/";
+    std::string module = ReadFile(contrib + "mods-available/otpd");
+    module = Replace(module, "http://127.0.0.1:7735",
+                     "http://127.0.0.1:" + std::to_string(daemon_->validate_port()));
+    module = Replace(module, "CHANGE-ME-otpd-client-key", kClientKey);
+    WriteFile(raddb + "/mods-enabled/otpd", module);
+    std::string site = ReadFile(contrib + "sites-available/otpd");
+    site = Replace(site, "ipaddr = *", "ipaddr = 127.0.0.1");
+    site = Replace(site, "port = 0", "port = " + std::to_string(port_));
+    WriteFile(raddb + "/sites-enabled/otpd", site);
+  }
+
+  static void StartFreeradius() {
+    const std::string log = dir_->File("freeradius.log");
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(kFreeradius, kFreeradius, "-f", "-d", dir_->File("raddb").c_str(), "-l", "stdout",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (ReadFile(log).find("Ready to process requests") != std::string::npos) return;
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    setup_error_ = "freeradius did not start:\n" + ReadFile(log);
+  }
+
+  void SetUp() override {
+    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+  }
+
+  static void TearDownTestSuite() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    if (daemon_ != nullptr && daemon_->running()) {
+      EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
+    }
+    delete daemon_;
+    delete dir_;
+    daemon_ = nullptr;
+    dir_ = nullptr;
+  }
+
+  // One PAP Access-Request through radclient.
+  static Reply Authenticate(const std::string& user, const std::string& code) {
+    otpd::testing::RunResult r =
+        otpd::testing::Run({kRadclient, "-x", "-r", "1", "-t", "8",
+                            "127.0.0.1:" + std::to_string(port_), "auth", kSecret},
+                           {}, "User-Name = \"" + user + "\", User-Password = \"" + code + "\"\n");
+    Reply reply;
+    reply.output = r.out + r.err;
+    for (const char* code : {"Access-Accept", "Access-Reject", "Access-Challenge"}) {
+      if (r.out.find(std::string("Received ") + code) != std::string::npos) reply.code = code;
+    }
+    const std::string key = "Reply-Message = \"";
+    if (size_t at = r.out.find(key); at != std::string::npos) {
+      at += key.size();
+      reply.message = r.out.substr(at, r.out.find('"', at) - at);
+    }
+    return reply;
+  }
+
+  static TempDir* dir_;
+  static Daemon* daemon_;
+  static pid_t pid_;
+  static uint16_t port_;
+  static std::string skip_;
+  static std::string setup_error_;
+};
+
+TempDir* FreeradiusTest::dir_ = nullptr;
+Daemon* FreeradiusTest::daemon_ = nullptr;
+pid_t FreeradiusTest::pid_ = -1;
+uint16_t FreeradiusTest::port_ = 0;
+std::string FreeradiusTest::skip_;
+std::string FreeradiusTest::setup_error_;
+
+TEST_F(FreeradiusTest, ValidCodeAcceptedWrongAndReplayedRejected) {
+  const TestToken t = Totp("alice");
+  const std::string code = t.Code(1);
+  Reply wrong = Authenticate(t.upn, WrongCode(t));
+  EXPECT_EQ(wrong.code, "Access-Reject") << wrong.output;
+  EXPECT_EQ(wrong.message, "Wrong or already used code") << wrong.output;
+
+  Reply ok = Authenticate(t.upn, code);
+  EXPECT_EQ(ok.code, "Access-Accept") << ok.output;
+
+  Reply replayed = Authenticate(t.upn, code);
+  EXPECT_EQ(replayed.code, "Access-Reject") << replayed.output;
+  EXPECT_EQ(replayed.message, "Wrong or already used code") << replayed.output;
+}
+
+TEST_F(FreeradiusTest, LockedUserGetsAReplyMessage) {
+  const TestToken t = Totp("carol");
+  const std::string wrong = WrongCode(t);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Authenticate(t.upn, wrong).code, "Access-Reject");
+  Reply locked = Authenticate(t.upn, t.Code(1));
+  EXPECT_EQ(locked.code, "Access-Reject") << locked.output;
+  EXPECT_NE(locked.message.find("locked"), std::string::npos) << locked.output;
+}
+
+TEST_F(FreeradiusTest, UnknownUserIsRejected) {
+  Reply r = Authenticate("nobody@example.com", "123456");
+  EXPECT_EQ(r.code, "Access-Reject") << r.output;
+}
+
+}  // namespace
+}  // namespace otpd::e2e

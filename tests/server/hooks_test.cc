@@ -1,0 +1,562 @@
+// The hook sinks (server/hooks/): the webhook against a receiver on loopback that checks every
+// signature and fails on purpose, the exec hook against small programs, their configuration, and
+// both behind the HookDispatcher: retries, Retry-After, dead letters, a gone receiver, restarts.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+
+#include "base/codec.h"
+#include "server/hooks/exec_sink.h"
+#include "server/hooks/hook_config.h"
+#include "server/hooks/webhook_sink.h"
+#include "tests/server/hook_receiver.h"
+#include "tests/service/actions_env.h"
+
+namespace otpd::server::hooks {
+namespace {
+
+using namespace std::chrono_literals;
+using otpd::testing::HookReceiver;
+using otpd::testing::ReceiverBase64Decode;
+using otpd::testing::TempDir;
+using service::DeliveryOutcome;
+using service::testing::ActionsEnv;
+using service::testing::kOwner;
+
+const std::string kSecretA = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const std::string kSecretB =
+    "whsec_" + std::string("c2Vjb25kIHNpZ25pbmcga2V5IG9mIHRoZSByb3RhdGlvbg==");
+
+std::string Key(const std::string& whsec) { return ReceiverBase64Decode(whsec.substr(6)); }
+
+service::OutboxEvent Event(uint64_t seq, std::string type = "user.locked") {
+  service::OutboxEvent e;
+  e.seq = seq;
+  e.id = "evt_test" + std::to_string(seq);
+  e.type = std::move(type);
+  e.user = "alice@example.com";
+  return e;
+}
+
+WebhookSinkOptions Webhook(const std::string& url, std::chrono::milliseconds timeout = 5s) {
+  WebhookSinkOptions o;
+  o.url = url;
+  o.secrets.push_back(ParseWebhookSecret(kSecretA).value());
+  o.timeout = timeout;
+  return o;
+}
+
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+// ---- signing, URLs, Retry-After ---------------------------------------------------------------
+
+TEST(WebhookSigningTest, MatchesTheStandardWebhooksExample) {
+  // The example of the Standard Webhooks specification.
+  auto key = ParseWebhookSecret(kSecretA);
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(
+      SignWebhook(*key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, R"({"test": 2432232314})"),
+      "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+}
+
+TEST(WebhookSigningTest, SecretsMustBeWellFormedAndErrorsNeverShowThem) {
+  for (const std::string& bad :
+       std::vector<std::string>{"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_", "whsec_not*base64!!",
+                                "whsec_c2hvcnQ=", "whsec_" + std::string(120, 'A')}) {
+    auto key = ParseWebhookSecret(bad);
+    ASSERT_FALSE(key.ok()) << bad;
+    EXPECT_TRUE(base::IsInvalidArgument(key.status()));
+    if (bad.size() > 8) EXPECT_EQ(key.status().message().find(bad.substr(6)), std::string::npos);
+  }
+  EXPECT_TRUE(ParseWebhookSecret(kSecretB).ok());
+}
+
+TEST(WebhookSigningTest, Urls) {
+  auto u = ParseWebhookUrl("https://hooks.example.com/otpd?x=1");
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "hooks.example.com");
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->target, "/otpd?x=1");
+  u = ParseWebhookUrl("http://[::1]:8080");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, 8080);
+  EXPECT_EQ(u->target, "/");
+  for (const char* bad :
+       {"ftp://x/", "http://", "http://user:pw@host/", "http://host:0/", "http://host:99999/",
+        "http://host/a b", "http://host/#frag", "http://[::1/"}) {
+    EXPECT_TRUE(base::IsInvalidArgument(ParseWebhookUrl(bad).status())) << bad;
+  }
+}
+
+TEST(WebhookSigningTest, RetryAfterInSecondsOrAsADate) {
+  EXPECT_EQ(ParseRetryAfter("120", 0), 120s);
+  EXPECT_EQ(ParseRetryAfter(" 3 ", 0), 3s);
+  // Sun, 06 Nov 1994 08:49:37 GMT is 784111777.
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 - 30), 30s);
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 + 30), 0s);
+  EXPECT_FALSE(ParseRetryAfter("soon", 0).has_value());
+  EXPECT_FALSE(ParseRetryAfter("-5", 0).has_value());
+}
+
+// ---- the webhook against a receiver -----------------------------------------------------------
+
+TEST(WebhookSinkTest, EveryRequestIsSignedWithEverySecretDuringARotation) {
+  HookReceiver receiver({Key(kSecretB)});  // the receiver knows only the new secret yet
+  auto options = Webhook(receiver.url());
+  options.secrets.push_back(ParseWebhookSecret(kSecretB).value());
+  WebhookSink sink(std::move(options), *base::RealClock::Get());
+  const std::string body = R"({"id":"evt_test1","type":"user.locked"})";
+  auto result = sink.Deliver(Event(1), body);
+  EXPECT_EQ(result.outcome, DeliveryOutcome::kDelivered) << result.detail;
+  ASSERT_EQ(receiver.received().size(), 1u);
+  const auto r = receiver.received()[0];
+  EXPECT_TRUE(r.signature_valid) << r.signature;
+  EXPECT_EQ(r.id, "evt_test1");
+  EXPECT_EQ(r.body, body);
+  EXPECT_EQ(r.target, "/hook");
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_LE(std::abs(std::stoll(r.timestamp) - base::RealClock::Get()->NowUnixSeconds()), 5);
+  // Two signatures, space-separated, each "v1,<base64 of 32 bytes>".
+  const size_t space = r.signature.find(' ');
+  ASSERT_NE(space, std::string::npos);
+  EXPECT_EQ(ReceiverBase64Decode(r.signature.substr(3, space - 3)).size(), 32u);
+  EXPECT_TRUE(r.signature.substr(space + 1).starts_with("v1,"));
+  // A tampered body or id does not verify: the signature covers them.
+  EXPECT_NE(otpd::testing::ReceiverSignature(Key(kSecretA), r.id, r.timestamp, r.body + " "),
+            r.signature.substr(3, space - 3));
+  EXPECT_NE(otpd::testing::ReceiverSignature(Key(kSecretA), "evt_other", r.timestamp, r.body),
+            r.signature.substr(3, space - 3));
+}
+
+TEST(WebhookSinkTest, StatusesMapToOutcomes) {
+  HookReceiver receiver({Key(kSecretA)});
+  receiver.Script({{.status = 204},
+                   {.status = 500},
+                   {.status = 429, .retry_after = "7"},
+                   {.status = 410},
+                   {.status = 302},
+                   {.status = 400}});
+  WebhookSink sink(Webhook(receiver.url()), *base::RealClock::Get());
+  auto a = sink.Deliver(Event(1), "{}");
+  EXPECT_EQ(a.outcome, DeliveryOutcome::kDelivered);
+  auto b = sink.Deliver(Event(2), "{}");
+  EXPECT_EQ(b.outcome, DeliveryOutcome::kRetry);
+  EXPECT_EQ(b.detail, "HTTP 500");
+  EXPECT_FALSE(b.retry_after.has_value());
+  auto c = sink.Deliver(Event(3), "{}");
+  EXPECT_EQ(c.outcome, DeliveryOutcome::kRetry);
+  EXPECT_EQ(c.retry_after, 7s);
+  EXPECT_EQ(sink.Deliver(Event(4), "{}").outcome, DeliveryOutcome::kGone);
+  EXPECT_EQ(sink.Deliver(Event(5), "{}").outcome, DeliveryOutcome::kRetry);  // no redirects
+  EXPECT_EQ(sink.Deliver(Event(6), "{}").outcome, DeliveryOutcome::kRetry);
+}
+
+TEST(WebhookSinkTest, AReceiverThatDoesNotAnswerOrIsNotThereIsRetried) {
+  HookReceiver receiver({Key(kSecretA)});
+  receiver.Script({{.status = 200, .delay = 2s}});
+  WebhookSink slow(Webhook(receiver.url(), 300ms), *base::RealClock::Get());
+  const auto start = std::chrono::steady_clock::now();
+  auto r = slow.Deliver(Event(1), "{}");
+  EXPECT_EQ(r.outcome, DeliveryOutcome::kRetry);
+  EXPECT_NE(r.detail.find("timed out"), std::string::npos) << r.detail;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+
+  // A port nobody listens on.
+  uint16_t closed;
+  {
+    HookReceiver gone({});
+    closed = gone.port();
+  }
+  WebhookSink nobody(Webhook("http://127.0.0.1:" + std::to_string(closed) + "/"),
+                     *base::RealClock::Get());
+  auto refused = nobody.Deliver(Event(1), "{}");
+  EXPECT_EQ(refused.outcome, DeliveryOutcome::kRetry);
+  EXPECT_NE(refused.detail.find("cannot connect"), std::string::npos) << refused.detail;
+}
+
+TEST(WebhookSinkTest, HttpsChecksTheCertificate) {
+  // A plain HTTP receiver on an https:// URL: the handshake fails, nothing is sent in clear.
+  HookReceiver receiver({Key(kSecretA)});
+  WebhookSink sink(Webhook("https://127.0.0.1:" + std::to_string(receiver.port()) + "/", 2s),
+                   *base::RealClock::Get());
+  auto r = sink.Deliver(Event(1), R"({"secret":"123456"})");
+  EXPECT_EQ(r.outcome, DeliveryOutcome::kRetry);
+  EXPECT_NE(r.detail.find("TLS"), std::string::npos) << r.detail;
+  EXPECT_TRUE(receiver.received().empty());
+}
+
+// ---- behind the dispatcher ---------------------------------------------------------------------
+
+class HookDeliveryTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<service::HookDispatcher> Start(std::string name,
+                                                 std::unique_ptr<service::EventSink> sink,
+                                                 service::RetrySchedule retry) {
+    auto d = std::make_unique<service::HookDispatcher>(
+        *env_.store, *env_.keys, env_.clock,
+        service::HookOptions{.poll = 50ms, .log = [this](const std::string& line) {
+                               std::lock_guard lock(log_mu_);
+                               log_.push_back(line);
+                             }});
+    EXPECT_TRUE(d->AddSink(std::move(name), std::move(sink), retry).ok());
+    EXPECT_TRUE(d->Start().ok());
+    return d;
+  }
+
+  void MakeUser(const std::string& upn) {
+    service::UserAdmin users(*env_.directory, env_.clock, env_.verifier.get());
+    bool created;
+    ASSERT_TRUE(users.Put(kOwner, upn, "", &created).ok());
+  }
+
+  uint64_t Last() { return service::LastEventSequence(*env_.store).value(); }
+
+  ActionsEnv env_;
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(HookDeliveryTest, AFailingReceiverGetsEveryEventAfterRetriesWithTheSameId) {
+  MakeUser("carol@example.com");
+  HookReceiver receiver({Key(kSecretA)});
+  receiver.Script({{.status = 500}, {.status = 503}, {.status = 502}});
+  auto d =
+      Start("web", std::make_unique<WebhookSink>(Webhook(receiver.url()), *base::RealClock::Get()),
+            {.initial = 20ms, .max = 100ms, .attempts = 10});
+  const uint64_t first = Last() + 1;
+  auto r = env_.actions->RequireReregistration(kOwner, "carol@example.com");
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "carol@example.com").ok());
+  const uint64_t last = Last();
+  ASSERT_TRUE(receiver.WaitForCount(3 + (last - first + 1)));
+  auto got = receiver.received();
+  // The first event three times (failed) then once more (taken), then the rest, in order.
+  std::vector<std::string> ids;
+  for (const auto& g : got) {
+    EXPECT_TRUE(g.signature_valid);
+    ids.push_back(g.id);
+  }
+  EXPECT_EQ(ids[0], ids[1]);
+  EXPECT_EQ(ids[1], ids[2]);
+  EXPECT_EQ(ids[2], ids[3]);
+  uint64_t expected = first;
+  for (size_t i = 3; i < got.size(); ++i) {
+    auto body = boost::json::parse(got[i].body).as_object();
+    EXPECT_EQ(body["seq"].to_number<uint64_t>(), expected++);
+    EXPECT_EQ(body["id"].as_string(), got[i].id);
+  }
+  auto first_body = boost::json::parse(got[3].body).as_object();
+  EXPECT_EQ(first_body["type"].as_string(), "user.reregistration_required");
+  // Backoff: the waits grew (20, 40, 80 ms at least).
+  EXPECT_GE(got[1].at - got[0].at, 20ms);
+  EXPECT_GE(got[2].at - got[1].at, 40ms);
+  EXPECT_GE(got[3].at - got[2].at, 80ms);
+}
+
+TEST_F(HookDeliveryTest, AfterTheAttemptsTheEventIsADeadLetterAndTheNextOneGoes) {
+  MakeUser("dave@example.com");
+  HookReceiver receiver({Key(kSecretA)});
+  receiver.Script({{.status = 500}, {.status = 500}, {.status = 500}});
+  auto d =
+      Start("web", std::make_unique<WebhookSink>(Webhook(receiver.url()), *base::RealClock::Get()),
+            {.initial = 10ms, .max = 10ms, .attempts = 3});
+  ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "dave@example.com").ok());
+  const uint64_t dead_seq = Last();
+  ASSERT_TRUE(Eventually([&] { return d->Stats()[0].dead_letters == 1; }));
+  ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "dave@example.com").ok());
+  ASSERT_TRUE(receiver.WaitForCount(4));
+  auto got = receiver.received();
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_NE(got[3].id, got[0].id);
+  auto dead = d->DeadLetters(kOwner, "web");
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].seq, dead_seq);
+  EXPECT_EQ((*dead)[0].attempts, 3u);
+  EXPECT_EQ((*dead)[0].last_error, "HTTP 500");
+  // Sent again on request: the receiver gets it once more, with its original id.
+  ASSERT_EQ(d->RedeliverDeadLetters(kOwner, "web").value(), 1u);
+  ASSERT_TRUE(receiver.WaitForCount(5));
+  EXPECT_EQ(receiver.received()[4].id, got[0].id);
+  ASSERT_TRUE(Eventually([&] { return d->Stats()[0].dead_letters == 0; }));
+}
+
+TEST_F(HookDeliveryTest, RetryAfterIsHonouredAndGoneDisablesTheHook) {
+  MakeUser("erin@example.com");
+  HookReceiver receiver({Key(kSecretA)});
+  receiver.Script({{.status = 503, .retry_after = "1"}, {.status = 200}, {.status = 410}});
+  auto d =
+      Start("web", std::make_unique<WebhookSink>(Webhook(receiver.url()), *base::RealClock::Get()),
+            {.initial = 10ms, .max = 5000ms, .attempts = 5});
+  ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "erin@example.com").ok());
+  ASSERT_TRUE(receiver.WaitForCount(2));
+  auto got = receiver.received();
+  EXPECT_GE(got[1].at - got[0].at, 950ms);  // the receiver's 1 s, not the schedule's 10 ms
+  ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "erin@example.com").ok());
+  ASSERT_TRUE(receiver.WaitForCount(3));
+  ASSERT_TRUE(Eventually([&] { return d->Stats()[0].disabled; }));
+  ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "erin@example.com").ok());
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(receiver.received().size(), 3u);  // nothing while disabled
+  ASSERT_TRUE(d->EnableSink(kOwner, "web").ok());
+  // The event refused with 410 and the one written meanwhile both arrive.
+  ASSERT_TRUE(receiver.WaitForCount(5));
+  EXPECT_EQ(receiver.received()[3].id, receiver.received()[2].id);
+}
+
+TEST_F(HookDeliveryTest, AReceiverDownAcrossARestartGetsEverythingInOrder) {
+  MakeUser("finn@example.com");
+  uint16_t port;
+  auto d = std::unique_ptr<service::HookDispatcher>();
+  {
+    HookReceiver down({Key(kSecretA)});
+    port = down.port();
+    down.SetDefault({.status = 503});
+    d = Start("web", std::make_unique<WebhookSink>(Webhook(down.url()), *base::RealClock::Get()),
+              {.initial = 10ms, .max = 50ms, .attempts = 1000});
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "finn@example.com").ok());
+    }
+    ASSERT_TRUE(down.WaitForCount(3));
+    d.reset();  // the daemon stops while the receiver is down
+  }
+  env_.Close();
+  env_.Open();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "finn@example.com").ok());
+  }
+  HookReceiver up({Key(kSecretA)});
+  d = Start("web", std::make_unique<WebhookSink>(Webhook(up.url()), *base::RealClock::Get()),
+            {.initial = 10ms, .max = 50ms, .attempts = 1000});
+  ASSERT_TRUE(up.WaitForCount(6));
+  std::vector<uint64_t> seqs;
+  for (const auto& g : up.received()) {
+    EXPECT_TRUE(g.signature_valid);
+    seqs.push_back(boost::json::parse(g.body).as_object()["seq"].to_number<uint64_t>());
+  }
+  ASSERT_EQ(seqs.size(), 6u);
+  for (size_t i = 1; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], seqs[i - 1] + 1);
+  (void)port;
+}
+
+// ---- exec ---------------------------------------------------------------------------------------
+
+class ExecSinkTest : public ::testing::Test {
+ protected:
+  std::string Script(const std::string& name, const std::string& body) {
+    const std::string path = dir_.File(name);
+    otpd::testing::WriteFile(path, "#!/bin/sh\n" + body);
+    chmod(path.c_str(), 0700);
+    return path;
+  }
+  TempDir dir_;
+};
+
+TEST_F(ExecSinkTest, TheProgramGetsTheEventOnStdinAndItsIdInTheEnvironment) {
+  const std::string out = dir_.File("out");
+  ExecSink sink({.argv = {Script("hook",
+                                 "cat > \"$1\"; echo \"$OTPD_EVENT_ID $OTPD_EVENT_SEQ "
+                                 "$OTPD_EVENT_TYPE\" > \"$1.env\"\n"),
+                          out}});
+  const std::string body = R"({"id":"evt_test7","seq":7})";
+  auto r = sink.Deliver(Event(7), body);
+  EXPECT_EQ(r.outcome, DeliveryOutcome::kDelivered) << r.detail;
+  EXPECT_EQ(otpd::testing::ReadFile(out), body);
+  EXPECT_EQ(otpd::testing::ReadFile(out + ".env"), "evt_test7 7 user.locked\n");
+  // A large event is written whole, even to a program that reads slowly.
+  std::string large = "{\"pad\":\"" + std::string(1 << 20, 'x') + "\"}";
+  ExecSink slow({.argv = {Script("slow", "sleep 0.2; cat > \"$1\"\n"), out}});
+  EXPECT_EQ(slow.Deliver(Event(8), large).outcome, DeliveryOutcome::kDelivered);
+  EXPECT_EQ(otpd::testing::ReadFile(out).size(), large.size());
+}
+
+TEST_F(ExecSinkTest, ArgumentsAreNeverInterpretedByAShell) {
+  const std::string out = dir_.File("args.out");
+  const std::string pwned = dir_.File("pwned");
+  ExecSink sink(
+      {.argv = {Script("args", "for a in \"$@\"; do echo \"$a\"; done > \"$1\"\n"), out,
+                "; touch " + pwned, "$(touch " + pwned + ")", "`touch " + pwned + "`", "a b  c"}});
+  EXPECT_EQ(sink.Deliver(Event(1), "{}").outcome, DeliveryOutcome::kDelivered);
+  EXPECT_EQ(otpd::testing::ReadFile(out), out + "\n; touch " + pwned + "\n$(touch " + pwned +
+                                              ")\n`touch " + pwned + "`\na b  c\n");
+  struct stat st {};
+  EXPECT_NE(stat(pwned.c_str(), &st), 0);
+}
+
+TEST_F(ExecSinkTest, FailuresAndTimeoutsAreRetriesAndTheProgramIsKilled) {
+  ExecSink failing({.argv = {Script("fail", "exit 3\n")}});
+  auto r = failing.Deliver(Event(1), "{}");
+  EXPECT_EQ(r.outcome, DeliveryOutcome::kRetry);
+  EXPECT_EQ(r.detail, "exit code 3");
+  ExecSink crashing({.argv = {Script("crash", "kill -SEGV $$\n")}});
+  EXPECT_EQ(crashing.Deliver(Event(1), "{}").detail, "killed by signal 11");
+
+  // A program that hangs, with a child of its own: both are killed at the timeout.
+  const std::string pidfile = dir_.File("pid");
+  ExecSink hanging(
+      {.argv = {Script("hang", "sleep 30 & echo $! > \"$1\"; wait\n"), pidfile}, .timeout = 300ms});
+  const auto start = std::chrono::steady_clock::now();
+  r = hanging.Deliver(Event(1), "{}");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_EQ(r.outcome, DeliveryOutcome::kRetry);
+  EXPECT_EQ(r.detail, "timed out after 300 ms");
+  const pid_t child = std::stoi(otpd::testing::ReadFile(pidfile));
+  EXPECT_TRUE(Eventually([&] { return kill(child, 0) != 0; }, 3s)) << "the program's child lives";
+}
+
+TEST_F(ExecSinkTest, TheCommandIsChecked) {
+  EXPECT_TRUE(CheckExecSinkOptions({.argv = {Script("ok", "exit 0\n")}}, "hooks.x").ok());
+  auto relative = CheckExecSinkOptions({.argv = {"send-sms"}}, "hooks.x");
+  EXPECT_TRUE(base::IsInvalidArgument(relative));
+  EXPECT_NE(relative.message().find("hooks.x.command"), std::string::npos);
+  EXPECT_TRUE(base::IsInvalidArgument(CheckExecSinkOptions({.argv = {}}, "hooks.x")));
+  EXPECT_TRUE(
+      base::IsInvalidArgument(CheckExecSinkOptions({.argv = {dir_.File("missing")}}, "hooks.x")));
+  const std::string plain = dir_.File("plain");
+  otpd::testing::WriteFile(plain, "not executable");
+  EXPECT_TRUE(base::IsInvalidArgument(CheckExecSinkOptions({.argv = {plain}}, "hooks.x")));
+}
+
+TEST_F(HookDeliveryTest, AnExecHookThatFailsUntilFixedGetsEveryEventInOrder) {
+  MakeUser("gina@example.com");
+  TempDir dir;
+  const std::string log = dir.File("events"), ok = dir.File("ok");
+  const std::string script = dir.File("hook");
+  otpd::testing::WriteFile(script,
+                           "#!/bin/sh\n[ -e \"$2\" ] || exit 75\n"
+                           "{ cat; echo; } >> \"$1\"\n");
+  chmod(script.c_str(), 0700);
+  auto d = Start("exec", std::make_unique<ExecSink>(ExecSinkOptions{.argv = {script, log, ok}}),
+                 {.initial = 10ms, .max = 50ms, .attempts = 1000});
+  const uint64_t first = Last() + 1;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "gina@example.com").ok());
+  }
+  ASSERT_TRUE(Eventually([&] { return d->Stats()[0].failed_attempts >= 3; }));
+  otpd::testing::WriteFile(ok, "");
+  ASSERT_TRUE(Eventually([&] { return d->Stats()[0].cursor == Last(); }));
+  std::istringstream lines(otpd::testing::ReadFile(log));
+  std::string line;
+  uint64_t expected = first;
+  while (std::getline(lines, line)) {
+    auto o = boost::json::parse(line).as_object();
+    EXPECT_EQ(o["seq"].to_number<uint64_t>(), expected++);
+    EXPECT_EQ(o["type"].as_string(), "sessions.revoked");
+  }
+  EXPECT_EQ(expected, Last() + 1);
+  std::lock_guard lock(log_mu_);
+  ASSERT_FALSE(log_.empty());
+  EXPECT_NE(log_[0].find("exit code 75"), std::string::npos) << log_[0];
+}
+
+// ---- configuration ------------------------------------------------------------------------------
+
+class HookConfigTest : public ::testing::Test {
+ protected:
+  base::StatusOr<std::vector<HookConfig>> Load(const std::string& toml) {
+    const std::string path = dir_.File("otpd.toml");
+    otpd::testing::WriteFile(path, toml);
+    return LoadHookConfig(path);
+  }
+  std::string Exe() {
+    const std::string path = dir_.File("send");
+    otpd::testing::WriteFile(path, "#!/bin/sh\nexit 0\n");
+    chmod(path.c_str(), 0700);
+    return path;
+  }
+  TempDir dir_;
+};
+
+TEST_F(HookConfigTest, ReadsExecAndWebhookHooks) {
+  const std::string secret_file = dir_.File("web.secret");
+  otpd::testing::WriteFile(secret_file, "# rotation\n" + kSecretA + "\n\n" + kSecretB + "\n");
+  auto hooks = Load("data_dir = \"/x\"\n[hooks.sms]\ntype = \"exec\"\ncommand = [\"" + Exe() +
+                    "\", \"--flag\"]\ntimeout_ms = 2000\nattempts = 4\n"
+                    "[hooks.web]\ntype = \"webhook\"\nurl = \"https://h.example/x\"\n"
+                    "secret_file = \"" +
+                    secret_file +
+                    "\"\nevent_secrets = false\n"
+                    "retry_initial_ms = 100\nretry_max_ms = 1000\n");
+  ASSERT_TRUE(hooks.ok()) << hooks.status();
+  ASSERT_EQ(hooks->size(), 2u);
+  const HookConfig& sms = (*hooks)[0].name == "sms" ? (*hooks)[0] : (*hooks)[1];
+  const HookConfig& web = (*hooks)[0].name == "sms" ? (*hooks)[1] : (*hooks)[0];
+  EXPECT_EQ(sms.type, HookType::kExec);
+  EXPECT_EQ(sms.exec.argv.size(), 2u);
+  EXPECT_EQ(sms.exec.timeout, 2000ms);
+  EXPECT_EQ(sms.retry.attempts, 4u);
+  EXPECT_TRUE(sms.exec.secrets);
+  EXPECT_EQ(web.type, HookType::kWebhook);
+  EXPECT_EQ(web.webhook.secrets.size(), 2u);
+  EXPECT_FALSE(web.webhook.event_secrets);
+  EXPECT_EQ(web.retry.initial, 100ms);
+  EXPECT_EQ(web.retry.max, 1000ms);
+  EXPECT_TRUE(LoadHookConfig("").value().empty());
+  EXPECT_TRUE(Load("data_dir = \"/x\"\n").value().empty());
+}
+
+TEST_F(HookConfigTest, ErrorsNameTheKeyAndNeverTheSecret) {
+  struct Case {
+    std::string toml;
+    std::string where;
+  };
+  const std::string exe = Exe();
+  const std::vector<Case> cases = {
+      {"[hooks.a]\ncommand = [\"" + exe + "\"]\n", "hooks.a.type"},
+      {"[hooks.a]\ntype = \"carrier-pigeon\"\n", "hooks.a.type"},
+      {"[hooks.a]\ntype = \"exec\"\n", "hooks.a.command"},
+      {"[hooks.a]\ntype = \"exec\"\ncommand = [\"send-sms\"]\n", "hooks.a.command"},
+      {"[hooks.a]\ntype = \"exec\"\ncommand = [\"" + exe + "\", 3]\n", "hooks.a.command[1]"},
+      {"[hooks.a]\ntype = \"exec\"\ncommand = [\"" + exe + "\"]\nurl = \"http://x/\"\n",
+       "hooks.a.url"},
+      {"[hooks.a]\ntype = \"exec\"\ncommand = [\"" + exe + "\"]\ntimeout_ms = 0\n",
+       "hooks.a.timeout_ms"},
+      {"[hooks.a]\ntype = \"exec\"\ncommand = [\"" + exe + "\"]\nretry_max_ms = 50\n",
+       "hooks.a.retry_max_ms"},
+      {"[hooks.a]\ntype = \"exec\"\ncommand = [\"" + exe + "\"]\ncolour = 1\n", "hooks.a.colour"},
+      {"[hooks.a]\ntype = \"webhook\"\nurl = \"http://x/\"\n", "hooks.a"},
+      {"[hooks.a]\ntype = \"webhook\"\nurl = \"gopher://x/\"\nsecrets = [\"" + kSecretA + "\"]\n",
+       "hooks.a.url"},
+      {"[hooks.a]\ntype = \"webhook\"\nurl = \"http://x/\"\nsecrets = [\"" + kSecretA +
+           "\", \"whsec_c2hvcnRzZWNyZXQ=\"]\n",
+       "hooks.a.secrets[1]"},
+      {"[hooks.a]\ntype = \"webhook\"\nurl = \"http://x/\"\nsecret_file = \"/nonexistent\"\n",
+       "hooks.a.secret_file"},
+      {"[hooks.\"bad name\"]\ntype = \"exec\"\n", "hooks.bad name"},
+      {"hooks = 3\n", "hooks"},
+  };
+  for (const auto& c : cases) {
+    auto r = Load(c.toml);
+    ASSERT_FALSE(r.ok()) << c.toml;
+    EXPECT_TRUE(base::IsInvalidArgument(r.status()));
+    const std::string message(r.status().message());
+    EXPECT_NE(message.find(c.where + ":"), std::string::npos) << message;
+    EXPECT_NE(message.find("otpd.toml"), std::string::npos) << message;
+    EXPECT_EQ(message.find("c2hvcnRzZWNyZXQ"), std::string::npos) << message;
+    EXPECT_EQ(message.find(kSecretA.substr(6)), std::string::npos) << message;
+  }
+  // A bad line of a secret file is named by its number, not shown.
+  const std::string secret_file = dir_.File("bad.secret");
+  otpd::testing::WriteFile(secret_file, kSecretA + "\nwhsec_c2hvcnRzZWNyZXQ=\n");
+  auto r = Load("[hooks.a]\ntype = \"webhook\"\nurl = \"http://x/\"\nsecret_file = \"" +
+                secret_file + "\"\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line 2"), std::string::npos) << r.status();
+  EXPECT_EQ(r.status().message().find("c2hvcnRzZWNyZXQ"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace otpd::server::hooks

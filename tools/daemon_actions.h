@@ -1,0 +1,71 @@
+// What otpd runs beside the verify server for the administrator's actions and the factors they
+// govern: the password hasher (its pool), the self-service verbs (REMEMBER, SET_PASSWORD, ENROL,
+// CONFIRM), the hook dispatcher with the configured [hooks.NAME] sinks, and the event feed that
+// SUBSCRIBE reads. Kept apart from otpd.cc so that its main() only creates, starts and stops it.
+//
+// Order (otpd.cc): Create (before the SignInVerifier: its options need the hasher), then Attach
+// to the verifier and the server, Start; at the end Stop after the server stopped and before the
+// verifier and the store go.
+
+#ifndef OTPD_TOOLS_DAEMON_ACTIONS_H_
+#define OTPD_TOOLS_DAEMON_ACTIONS_H_
+
+#include <memory>
+
+#include "base/clock.h"
+#include "base/statusor.h"
+#include "server/config.h"
+#include "server/hooks/hook_config.h"
+#include "server/verify_server.h"
+#include "service/directory.h"
+#include "service/hooks.h"
+#include "service/method_admin.h"
+#include "service/passwords.h"
+#include "service/self_service.h"
+#include "service/sign_in_verifier.h"
+#include "storage/keyring.h"
+#include "storage/store.h"
+
+namespace otpd::tools {
+
+class DaemonActions {
+ public:
+  // Reads the hooks of the configuration file (an error names the key at fault) and makes the
+  // hasher. Nothing runs yet.
+  static base::StatusOr<std::unique_ptr<DaemonActions>> Create(const server::ServerConfig& config,
+                                                               storage::Store& store,
+                                                               const storage::KeyRing& keys,
+                                                               const base::Clock& clock);
+  ~DaemonActions();  // Stop()
+
+  service::PasswordHasher* hasher() { return hasher_.get(); }
+
+  // Makes the services that need the verifier and gives the server its verbs' services.
+  void Attach(service::SignInVerifier& verifier, server::VerifyServer& server);
+  // Starts hook delivery and the feed.
+  base::Status Start();
+  // Stops delivery, the feed, the self-service pool and the hasher (queued work finishes).
+  // Idempotent.
+  void Stop();
+
+ private:
+  DaemonActions(const server::ServerConfig& config, storage::Store& store,
+                const storage::KeyRing& keys, const base::Clock& clock);
+
+  const server::ActionsConfig options_;
+  storage::Store& store_;
+  const storage::KeyRing& keys_;
+  const base::Clock& clock_;
+  std::vector<server::hooks::HookConfig> hooks_;
+  service::Directory directory_;
+  std::unique_ptr<service::PasswordHasher> hasher_;
+  std::unique_ptr<service::MethodAdmin> methods_;
+  std::unique_ptr<service::SelfServiceActions> self_service_;
+  std::unique_ptr<service::HookDispatcher> dispatcher_;
+  std::unique_ptr<service::OutboxFeed> feed_;
+  bool stopped_ = false;
+};
+
+}  // namespace otpd::tools
+
+#endif  // OTPD_TOOLS_DAEMON_ACTIONS_H_

@@ -1,0 +1,100 @@
+#include "tools/offline_admin.h"
+
+#include <boost/json.hpp>
+
+#include "base/clock.h"
+#include "server/admin/admin_api.h"
+#include "service/api_keys.h"
+#include "service/directory.h"
+#include "service/inventory.h"
+#include "service/method_admin.h"
+#include "service/user_admin.h"
+#include "tools/backup.h"
+#include "tools/backup_manifest.h"
+#include "tools/display.h"
+
+namespace otpd::tools {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+// Members in construction order: each service borrows the ones above it.
+class OfflineTransport : public AdminTransport {
+ public:
+  OfflineTransport(DataDir dir, std::string data_dir, std::string actor)
+      : dir_(std::move(dir)),
+        data_dir_(std::move(data_dir)),
+        actor_(std::move(actor)),
+        directory_(*dir_.store, *dir_.keys),
+        inventory_(*dir_.store, *dir_.keys, clock_, service::InventoryOptions{}),
+        methods_(*dir_.store, *dir_.keys, clock_, service::MethodAdminOptions{}),
+        users_(directory_, clock_, nullptr),
+        api_keys_(directory_, clock_),
+        api_(Services(), server::admin::AdminApiOptions{}) {}
+
+  base::StatusOr<AdminReply> Exchange(const AdminRequest& r) override {
+    server::http::Request request;
+    request.method_string(r.method);
+    request.target(r.target);
+    request.version(11);
+    if (!r.content_type.empty()) request.set(bhttp::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) request.set(name, value);
+    request.body() = std::string(r.body.view());
+    server::admin::ApiCall call;
+    call.request = &request;
+    call.principal = service::Principal::Owner(actor_);
+    server::admin::ApiResponse answer = api_.Handle(call);
+    base::Wipe(request.body().data(), request.body().size());
+    AdminReply reply;
+    reply.status = static_cast<int>(answer.status);
+    if (answer.body) reply.body = boost::json::serialize(*answer.body);
+    for (const auto& [name, value] : answer.headers) {
+      if (name == "Location") reply.location = value;
+    }
+    return reply;
+  }
+
+  std::string Where() const override { return "the data directory " + PrintablePath(data_dir_); }
+
+ private:
+  server::admin::AdminServices Services() {
+    server::admin::AdminServices s;
+    s.store = dir_.store.get();
+    s.keys = dir_.keys.get();
+    s.clock = &clock_;
+    s.inventory = &inventory_;
+    s.methods = &methods_;
+    s.users = &users_;
+    s.api_keys = &api_keys_;
+    s.backup = [this](const std::string& path) -> base::StatusOr<boost::json::value> {
+      OTPD_ASSIGN_OR_RETURN(BackupManifest manifest, WriteBackup(dir_, data_dir_, path));
+      boost::json::object out;
+      out["backup"] = path;
+      out["manifest"] = boost::json::parse(ManifestJson(manifest));
+      return boost::json::value(std::move(out));
+    };
+    return s;
+  }
+
+  DataDir dir_;
+  std::string data_dir_;
+  std::string actor_;
+  const base::Clock& clock_ = *base::RealClock::Get();
+  service::Directory directory_;
+  service::TokenInventory inventory_;
+  service::MethodAdmin methods_;
+  service::UserAdmin users_;
+  service::ApiKeys api_keys_;
+  server::admin::AdminApi api_;
+};
+
+}  // namespace
+
+base::StatusOr<std::unique_ptr<AdminTransport>> OpenOfflineAdmin(const DataDirOptions& options,
+                                                                 const std::string& actor) {
+  OTPD_ASSIGN_OR_RETURN(DataDir dir, OpenDataDir(options));
+  return std::unique_ptr<AdminTransport>(
+      new OfflineTransport(std::move(dir), options.data_dir, actor));
+}
+
+}  // namespace otpd::tools

@@ -1,0 +1,59 @@
+// The daemon's store, as its configuration says: the RocksDB data directory (tools/data_dir.h)
+// or an etcd cluster that several otpd nodes share (storage/etcd/, docs/scale-out.md), with the key
+// ring that unseals its secrets. otpd calls OpenDaemonStore once at start.
+//
+// With etcd the master key comes from key_file (or OTPD_MASTER_KEY) exactly as with RocksDB, but
+// is never created: every node must use the same key, so it is made once by the operator. The
+// first node to start on an empty prefix creates the data key (the others load it), and records
+// are brought up to date once, whoever gets there first.
+
+#ifndef OTPD_TOOLS_OPEN_STORE_H_
+#define OTPD_TOOLS_OPEN_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/statusor.h"
+#include "server/config.h"
+#include "service/inventory.h"
+#include "storage/keyring.h"
+#include "storage/pipelined_store.h"
+#include "storage/store_watch.h"
+#include "tools/backup.h"
+
+namespace otpd::tools {
+
+struct DaemonStore {
+  std::unique_ptr<storage::PipelinedStore> store;
+  std::unique_ptr<storage::KeyRing> keys;
+  // What was opened, for the start-up log: "data_dir=/var/lib/otpd" or "etcd=a:2379,b:2379
+  // prefix=/otpd/".
+  std::string description;
+  // RocksDB only (null with etcd): the same store as RocksDB and where its master key came from,
+  // for online backups.
+  std::optional<BackupSource> backup_source;
+  // Declared after `store`: stopped before it closes.
+  std::vector<std::unique_ptr<storage::StoreWatch>> watches;
+
+  // When other nodes write the same store (etcd): tells `invalidator` about every user and token
+  // that changes, so that the next sign-in loads them afresh. `on_lost` is called (with a
+  // message for the log) when changes may have been missed. Nothing to do for RocksDB.
+  base::Status WatchForChanges(service::CacheInvalidator* invalidator,
+                               std::function<void(std::string_view)> on_lost);
+  // Stops the watches: no invalidation reaches the verifier after this returns.
+  void StopWatching() { watches.clear(); }
+};
+
+// Opens the store of `config` (store, data_dir, key_file, etcd_*). Errors name what is wrong and
+// never hold a key or a password.
+base::StatusOr<DaemonStore> OpenDaemonStore(const server::ServerConfig& config);
+
+// True when this build has the etcd store.
+bool HaveEtcdStore();
+
+}  // namespace otpd::tools
+
+#endif  // OTPD_TOOLS_OPEN_STORE_H_

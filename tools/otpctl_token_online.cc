@@ -1,0 +1,170 @@
+#include "tools/otpctl_token_online.h"
+
+#include <boost/json.hpp>
+#include <iostream>
+
+#include "base/secret_bytes.h"
+#include "tools/display.h"
+#include "tools/otpctl_online.h"
+
+namespace otpd::tools {
+namespace {
+
+namespace json = boost::json;
+
+constexpr char kDevices[] = "/v1.0/directory/authenticationMethodDevices/hardwareOathDevices";
+
+std::string DevicePath(const std::string& serial) {
+  return std::string(kDevices) + "/" + UrlEncode(serial);
+}
+
+std::string UserMethods(const std::string& upn) {
+  return "/v1.0/users/" + UrlEncode(upn) + "/authentication/hardwareOathMethods";
+}
+
+std::string AssignedTo(const json::value& d) {
+  const json::value* who = d.as_object().if_contains("assignedTo");
+  return who != nullptr && who->is_object() ? Text(*who, "id") : "";
+}
+
+// "SHA1" from "hmacsha1", as the offline output names algorithms.
+std::string Algorithm(const json::value& d) {
+  std::string h = Text(d, "hashFunction");
+  if (h.starts_with("hmac")) h = h.substr(4);
+  for (char& c : h) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return h;
+}
+
+// The offline --json object's fields, from a device.
+json::object TokenJson(const json::value& d) {
+  json::object o;
+  o["serial"] = Text(d, "serialNumber");
+  o["status"] = Text(d, "status");
+  o["user"] = AssignedTo(d);
+  o["manufacturer"] = d.as_object().at("manufacturer");
+  o["model"] = d.as_object().at("model");
+  o["type"] = Text(d, "type");
+  o["algorithm"] = Algorithm(d);
+  o["digits"] = d.as_object().at("digits");
+  if (Text(d, "type") == "totp") o["period"] = d.as_object().at("timeIntervalInSeconds");
+  o["batch"] = d.as_object().at("batch");
+  o["activation_failures"] = d.as_object().at("activationFailures");
+  o["created"] = Text(d, "createdDateTime");
+  return o;
+}
+
+std::string Kind(const json::value& d) {
+  return Text(d, "type") + "/" + Algorithm(d) + "/" + Text(d, "digits");
+}
+
+int Fail(const std::string& what, const base::Status& s) { return FailWith(what, s); }
+
+int List(AdminClient& admin, const TokenCommandOptions& o) {
+  std::string filter;
+  auto add = [&](const std::string& field, const std::string& value) {
+    if (value.empty()) return;
+    std::string quoted;
+    for (char c : value) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    filter += (filter.empty() ? "" : " and ") + field + " eq '" + quoted + "'";
+  };
+  add("status", o.status);
+  add("assignedTo/id", o.user);
+  add("batch", o.batch);
+  std::string target = std::string(kDevices) + "?$top=500";
+  if (!filter.empty()) target += "&$filter=" + UrlEncode(filter);
+  auto devices = admin.List(target);
+  if (!devices.ok()) return Fail("token list", devices.status());
+  if (o.json) {
+    json::array rows;
+    for (const json::value& d : *devices) rows.push_back(TokenJson(d));
+    std::cout << json::serialize(rows) << "\n";
+    return 0;
+  }
+  std::cout << "SERIAL\tSTATUS\tUSER\tKIND\tMANUFACTURER MODEL\n";
+  for (const json::value& d : *devices) {
+    const std::string user = AssignedTo(d);
+    std::cout << Printable(Text(d, "serialNumber"), 64) << "\t" << Text(d, "status") << "\t"
+              << (user.empty() ? "-" : Printable(user, 254)) << "\t" << Kind(d) << "\t"
+              << Printable(Text(d, "manufacturer"), 64) << " " << Printable(Text(d, "model"), 64)
+              << "\n";
+  }
+  return 0;
+}
+
+void PrintToken(const json::value& d) {
+  const std::string user = AssignedTo(d);
+  std::cout << "serial:       " << Printable(Text(d, "serialNumber"), 64) << "\n"
+            << "status:       " << Text(d, "status") << "\n"
+            << "user:         " << (user.empty() ? "-" : Printable(user, 254)) << "\n"
+            << "manufacturer: " << Printable(Text(d, "manufacturer"), 64) << "\n"
+            << "model:        " << Printable(Text(d, "model"), 64) << "\n"
+            << "kind:         " << Text(d, "type") << " " << Algorithm(d) << ", "
+            << Text(d, "digits") << " digits";
+  if (Text(d, "type") == "totp") std::cout << ", " << Text(d, "timeIntervalInSeconds") << " s";
+  std::cout << "\n"
+            << "batch:        " << Text(d, "batch") << "\n"
+            << "created:      " << Text(d, "createdDateTime") << "\n"
+            << "last used:    " << Text(d, "lastUsedDateTime") << "\n"
+            << "activation failures: " << Text(d, "activationFailures") << "\n";
+}
+
+}  // namespace
+
+int RunTokenOnline(AdminClient& admin, const std::string& verb, const TokenCommandOptions& o,
+                   const std::string& upn, std::string code) {
+  const std::string what = "token " + verb;
+  if (verb == "list") return List(admin, o);
+  auto device = admin.Get(DevicePath(o.serial));
+  if (!device.ok()) {
+    base::Wipe(code.data(), code.size());
+    return Fail(what, device.status());
+  }
+  if (verb == "show") {
+    if (o.json) {
+      std::cout << json::serialize(TokenJson(*device)) << "\n";
+    } else {
+      PrintToken(*device);
+    }
+    return 0;
+  }
+  const std::string owner = AssignedTo(*device);
+  const std::string method = UserMethods(owner) + "/" + UrlEncode(o.serial);
+  if (verb != "assign" && verb != "delete" && owner.empty()) {
+    base::Wipe(code.data(), code.size());
+    return Fail(what, base::FailedPreconditionError("token " + Printable(o.serial) +
+                                                    " is not assigned to anyone"));
+  }
+  base::StatusOr<json::value> done = json::value(nullptr);
+  if (verb == "assign") {
+    json::value body = json::object{{"device", json::object{{"id", o.serial}}}};
+    done = admin.Post(UserMethods(upn), body);
+  } else if (verb == "activate") {
+    json::value body = json::object{{"verificationCode", code}};
+    base::Wipe(code.data(), code.size());
+    done = admin.Post(method + "/activate", body);
+    json::string& sent = body.as_object()["verificationCode"].as_string();
+    base::Wipe(sent.data(), sent.size());
+    if (!done.ok() && base::IsInvalidArgument(done.status()) &&
+        std::string_view(done.status().message()).find("verification code is not right") !=
+            std::string_view::npos) {
+      std::cerr << "otpctl token activate: wrong code for token " << Printable(o.serial) << " ("
+                << done.status().message() << ")\n";
+      return 1;
+    }
+    if (done.ok()) {
+      std::cout << "token " << Printable(o.serial) << " activated\n";
+      return 0;
+    }
+  } else if (verb == "deactivate") {
+    done = admin.Post(method + "/deactivate", json::object());
+  } else if (verb == "unassign") {
+    done = admin.Call("DELETE", method);
+  } else if (verb == "delete") {
+    done = admin.Call("DELETE", DevicePath(o.serial));
+  }
+  if (!done.ok()) return Fail(what, done.status());
+  std::cout << "token " << Printable(o.serial) << ": " << verb << " done\n";
+  return 0;
+}
+
+}  // namespace otpd::tools
