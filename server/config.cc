@@ -205,7 +205,7 @@ const std::vector<Option>& Options() {
        .flag = "--admin-socket",
        .value_name = "PATH",
        .help = "Unix socket of the admin API (mode 0600; its peers are the owner); \"none\" "
-               "disables it. Default <data_dir>/admin.sock.",
+               "disables it. Default <data_dir>/admin.sock (none without a data_dir).",
        .example = "\"/run/otpd/admin.sock\"",
        .get = [](const ServerConfig& c) -> Value { return c.admin_socket; },
        .set = [](ServerConfig& c, const Value& v) { c.admin_socket = Text(v); }},
@@ -853,7 +853,10 @@ Status Validate(ServerConfig* config) {
   if (!config->listen.empty()) {
     OTPD_RETURN_IF_ERROR(ParseHostPort(config->listen).status().WithContext("listen (--listen)"));
   }
-  if (config->admin_socket.empty()) config->admin_socket = config->data_dir + "/admin.sock";
+  // Without a data directory (store = "etcd") there is no default place: admin_socket or none.
+  if (config->admin_socket.empty() && !config->data_dir.empty()) {
+    config->admin_socket = config->data_dir + "/admin.sock";
+  }
   if (config->admin_socket == "none") config->admin_socket.clear();
   if (config->admin_tls_cert.empty() != config->admin_tls_key.empty()) {
     return Invalid(config->admin_tls_cert.empty() ? "admin_tls_cert (--admin-tls-cert)"

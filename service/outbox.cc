@@ -26,7 +26,7 @@ std::string Rfc3339(int64_t micros) {
   const time_t seconds = static_cast<time_t>(micros / 1'000'000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  char buf[40];
+  char buf[128];  // room for any int, as GCC checks the format
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>((micros % 1'000'000) / 1000));

@@ -261,6 +261,33 @@ std::string OtpdTomlManPage(std::string_view version) {
   page.Item(Bold("key") + " = " + Italic("KEY"),
             "The key itself. The file then holds a secret: members of the group otpd may read "
             "/etc/otpd/otpd.toml, so prefer key_file.");
+  page.Section("TABLE [hooks.NAME]");
+  page.Paragraph(
+      "One table per hook: every lifecycle event (a method added or deleted, a token activated, "
+      "a user locked, a password reset, an SMS code to send) reaches each hook at least once and "
+      "in order; a failed delivery is retried on a growing schedule and becomes a dead letter "
+      "after the last attempt (otpctl hooks). Not with store = \"etcd\".");
+  page.Item(Bold("type") + " = " + Italic("KIND"),
+            "\"exec\": run a program (no shell) with the event's JSON on standard input; "
+            "\"webhook\": POST the event, signed the Standard Webhooks way.");
+  page.Item(Bold("command") + " = " + Italic("[PROGRAM, ARG...]"), "exec: what to run.");
+  page.Item(Bold("timeout_ms") + " = " + Italic("MS"),
+            "How long one delivery may take before it counts as failed (the program is killed).");
+  page.Item(Bold("url") + " = " + Italic("URL"), "webhook: where to POST (https:// or http://).");
+  page.Item(Bold("ca_file") + " = " + Italic("PATH"),
+            "webhook: the CA certificates (PEM) that the receiver's certificate must chain to; "
+            "the system's by default.");
+  page.Item(Bold("secret_file") + " = " + Italic("PATH"),
+            "webhook: whsec_ signing secrets, one per line (several while one is rotated).");
+  page.Item(Bold("secrets") + " = " + Italic("[SECRET...]"),
+            "webhook: the same inline; prefer secret_file.");
+  page.Item(Bold("event_secrets") + " = " + Italic("BOOL"),
+            "Whether events that carry a secret (the code of an SMS to send) reach this hook with "
+            "it (default true).");
+  page.Item(Bold("retry_initial_ms") + " = " + Italic("MS"), "The first retry's delay.");
+  page.Item(Bold("retry_max_ms") + " = " + Italic("MS"), "The longest delay between retries.");
+  page.Item(Bold("attempts") + " = " + Italic("N"),
+            "Deliveries tried before the event becomes a dead letter.");
   page.Section("EXAMPLE");
   page.Example(
       "data_dir = \"/var/lib/otpd\"\n"

@@ -183,7 +183,7 @@ TEST(SystemdTest, LinesToTheJournalStartWithTheirPriorityAndHaveNoTime) {
   mkdir(other.c_str(), 0700);
   otpd::testing::WriteFile(other + "/file", "not a database");
   EXPECT_EQ(RunWithStderrIn(log, log, Args(other), ""), 1);
-  EXPECT_TRUE(HasLine(otpd::testing::ReadFile(log), "<3>cannot open data directory"))
+  EXPECT_TRUE(HasLine(otpd::testing::ReadFile(log), "<3>cannot open the store: data directory"))
       << otpd::testing::ReadFile(log);
 }
 
