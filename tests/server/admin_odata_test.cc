@@ -28,7 +28,9 @@ TEST(AdminTargetTest, RefusesHostileTargets) {
        {"users", "/a/%2fb", "/a/%00", "/a/%zz", "/a/%4", "/a?x=1&x=2", "http://evil/a"}) {
     auto t = ParseTarget(bad);
     EXPECT_FALSE(t.ok()) << bad;
-    if (!t.ok()) EXPECT_EQ(t.status().code(), base::StatusCode::kInvalidArgument) << bad;
+    if (!t.ok()) {
+      EXPECT_EQ(t.status().code(), base::StatusCode::kInvalidArgument) << bad;
+    }
   }
 }
 

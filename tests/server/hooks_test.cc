@@ -77,7 +77,9 @@ TEST(WebhookSigningTest, SecretsMustBeWellFormedAndErrorsNeverShowThem) {
     auto key = ParseWebhookSecret(bad);
     ASSERT_FALSE(key.ok()) << bad;
     EXPECT_TRUE(base::IsInvalidArgument(key.status()));
-    if (bad.size() > 8) EXPECT_EQ(key.status().message().find(bad.substr(6)), std::string::npos);
+    if (bad.size() > 8) {
+      EXPECT_EQ(key.status().message().find(bad.substr(6)), std::string::npos);
+    }
   }
   EXPECT_TRUE(ParseWebhookSecret(kSecretB).ok());
 }

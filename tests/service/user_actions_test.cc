@@ -31,7 +31,9 @@ class UserActionsTest : public ::testing::Test {
     UserAdmin users(*env_.directory, env_.clock, env_.verifier.get());
     bool created = false;
     ASSERT_TRUE(users.Put(kOwner, upn, "", &created).ok());
-    if (!roles.empty()) ASSERT_TRUE(users.Patch(kOwner, upn, std::nullopt, roles).ok());
+    if (!roles.empty()) {
+      ASSERT_TRUE(users.Patch(kOwner, upn, std::nullopt, roles).ok());
+    }
   }
 
   std::vector<AuditRecord> Audit(const std::string& action) {
