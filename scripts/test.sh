@@ -7,7 +7,8 @@
 #   2. Each libFuzzer target for a bounded time on its committed corpus (scripts/fuzz.sh, same
 #      build).
 #   3. A clang build with ThreadSanitizer of the server, commit-pipeline and sign-in tests
-#      (build/tsan): server_test, storage_test and service_test (the fence and replay races);
+#      (build/tsan): server_test, hooks_test, storage_test and service_test (the fence and replay
+#      races);
 #      OTPD_TSAN=all adds e2e_test and tools_test.
 #   4. A GCC build of everything in Release (build/gcc-release), the way a packager builds, so
 #      that GCC-only warnings cannot creep in.
@@ -60,7 +61,7 @@ OTPD_FUZZ_BUILD_DIR=$build OTPD_FUZZ_SECONDS=${OTPD_FUZZ_SECONDS:-15} bash "$roo
 # clang: gcc 12's TSan cannot unwind through Debian's RocksDB (built without frame pointers), so
 # races inside it cannot be matched to scripts/tsan.supp there.
 stage "TSan build"
-tsan_tests=(storage_test server_test service_test)
+tsan_tests=(storage_test server_test hooks_test service_test)
 skip="base;engine;tokenio;tools;e2e;hardening;pam"
 if [ "${OTPD_TSAN:-}" = all ]; then
   tsan_tests+=(e2e_test tools_test)

@@ -101,7 +101,9 @@ class EtcdNodesTest : public ::testing::Test {
 
   void TearDown() override {
     for (otpd::testing::Daemon& d : nodes_) {
-      if (d.running()) EXPECT_EQ(d.Stop(SIGTERM), 0) << d.log();
+      if (d.running()) {
+        EXPECT_EQ(d.Stop(SIGTERM), 0) << d.log();
+      }
     }
   }
 
