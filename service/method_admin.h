@@ -52,7 +52,8 @@ std::string_view PhoneMethodId(PhoneType type);
 // InvalidArgument saying the rule and an example otherwise.
 base::Status CheckPhoneNumber(std::string_view number);
 // The number as `viewer` may see it: whole for those SeesFullPhoneNumbers() allows, otherwise
-// every digit but the country code and the last two replaced by 'X' ("+1 XXXXXXXX34").
+// every digit but the country code and the last two replaced by the letter X, so that a
+// ten-digit US number keeps "+1 ", then eight X's, then its last two digits.
 std::string PhoneNumberFor(const Principal& viewer, std::string_view number);
 
 // local@domain, at most 254 characters; lower-cased.

@@ -39,8 +39,8 @@ bool TokenExpired(const grpc::Status& s) {
 
 base::Status FromGrpc(const grpc::Status& s, std::string_view what, std::string_view endpoint) {
   if (s.ok()) return base::OkStatus();
-  std::string message = "etcd " + std::string(endpoint) + ": " + std::string(what) + ": " +
-                        s.error_message();
+  std::string message =
+      "etcd " + std::string(endpoint) + ": " + std::string(what) + ": " + s.error_message();
   switch (s.error_code()) {
     case grpc::StatusCode::INVALID_ARGUMENT:
       return base::InvalidArgumentError(message);
@@ -159,7 +159,7 @@ void EtcdClient::ReportFailure(size_t endpoint) {
   current_.compare_exchange_strong(expected, (endpoint + 1) % members_.size());
 }
 
-etcdserverpb::Watch::Stub* EtcdClient::WatchStub(size_t* endpoint) {
+etcdserverpb::Watch::Stub* EtcdClient::WatchService(size_t* endpoint) {
   *endpoint = current_.load() % members_.size();
   return members_[*endpoint].watch.get();
 }
@@ -214,7 +214,8 @@ base::Status EtcdClient::LeaseGrant(int64_t ttl_seconds, int64_t* id, int64_t* g
   OTPD_RETURN_IF_ERROR(Invoke("lease grant", true, [&](Member& m, grpc::ClientContext* context) {
     return m.lease->LeaseGrant(context, request, &response);
   }));
-  if (!response.error().empty()) return base::UnavailableError("etcd lease grant: " + response.error());
+  if (!response.error().empty())
+    return base::UnavailableError("etcd lease grant: " + response.error());
   *id = response.id();
   *granted_ttl = response.ttl();
   return base::OkStatus();
@@ -261,7 +262,8 @@ base::Status EtcdClient::Snapshot(const std::string& path) {
   if (!out) return base::UnavailableError("cannot create " + path);
   auto reader = member.maintenance->Snapshot(&context, etcdserverpb::SnapshotRequest());
   etcdserverpb::SnapshotResponse chunk;
-  while (reader->Read(&chunk)) out.write(chunk.blob().data(), static_cast<std::streamsize>(chunk.blob().size()));
+  while (reader->Read(&chunk))
+    out.write(chunk.blob().data(), static_cast<std::streamsize>(chunk.blob().size()));
   grpc::Status s = reader->Finish();
   if (!s.ok()) {
     ReportFailure(index);

@@ -54,9 +54,10 @@ class EtcdClient {
   // Streams etcd's snapshot of its whole database (Maintenance.Snapshot) into `path`.
   base::Status Snapshot(const std::string& path);
 
-  // For long-lived streams (watch): the current member's stub, its index, and a context carrying
-  // the auth token. `ReportFailure(index)` moves on to the next member.
-  etcdserverpb::Watch::Stub* WatchStub(size_t* endpoint);
+  // For long-lived streams (watch): the current member's Watch service (gRPC's generated client
+  // class), its index, and a context carrying the auth token. `ReportFailure(index)` moves on to
+  // the next member.
+  etcdserverpb::Watch::Stub* WatchService(size_t* endpoint);
   void PrepareContext(grpc::ClientContext* context);
   void ReportFailure(size_t endpoint);
   const std::string& endpoint_name(size_t endpoint) const { return members_[endpoint].name; }

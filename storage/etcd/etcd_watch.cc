@@ -50,17 +50,18 @@ class EtcdWatch final : public StoreWatch {
   void Run() {
     for (;;) {
       size_t endpoint = 0;
-      etcdserverpb::Watch::Stub* stub = client_->WatchStub(&endpoint);
+      etcdserverpb::Watch::Stub* service = client_->WatchService(&endpoint);
       grpc::ClientContext context;
       client_->PrepareContext(&context);
-      // The member ends the stream when it loses its leader (etcd's rpctypes.MetadataRequireLeaderKey).
+      // The member ends the stream when it loses its leader (etcd's
+      // rpctypes.MetadataRequireLeaderKey).
       context.AddMetadata("hasleader", "true");
       {
         base::MutexLock lock(mu_);
         if (stopping_) return;
         context_ = &context;
       }
-      Stream(stub, &context);
+      Stream(service, &context);
       bool stopping;
       {
         base::MutexLock lock(mu_);
@@ -75,8 +76,8 @@ class EtcdWatch final : public StoreWatch {
   }
 
   // Reads one stream until it ends; callbacks run here, with no lock held.
-  void Stream(etcdserverpb::Watch::Stub* stub, grpc::ClientContext* context) {
-    auto stream = stub->Watch(context);
+  void Stream(etcdserverpb::Watch::Stub* service, grpc::ClientContext* context) {
+    auto stream = service->Watch(context);
     etcdserverpb::WatchRequest request;
     etcdserverpb::WatchCreateRequest* create = request.mutable_create_request();
     create->set_key(prefix_);
@@ -140,8 +141,7 @@ base::StatusOr<std::unique_ptr<StoreWatch>> EtcdStore::WatchNamespace(Namespace 
   probe.set_count_only(true);
   etcdserverpb::RangeResponse response;
   OTPD_RETURN_IF_ERROR(client_->Range(probe, &response).WithContext("starting an etcd watch"));
-  return std::unique_ptr<StoreWatch>(new EtcdWatch(client_, std::move(prefix),
-                                                   std::move(callbacks),
+  return std::unique_ptr<StoreWatch>(new EtcdWatch(client_, std::move(prefix), std::move(callbacks),
                                                    response.header().revision() + 1));
 }
 
