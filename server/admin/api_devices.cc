@@ -1,0 +1,330 @@
+// The hardware-token inventory: hardwareOathDevices, one device, a list, or a whole token file.
+
+#include <boost/json.hpp>
+#include <optional>
+#include <set>
+
+#include "base/codec.h"
+#include "server/admin/admin_api.h"
+#include "server/admin/internal/api_common.h"
+#include "service/token_file.h"
+
+namespace otpd::server::admin {
+
+namespace json = boost::json;
+namespace bhttp = boost::beast::http;
+using base::Status;
+
+base::StatusOr<json::object> AdminApi::DeviceJson(const service::TokenRecord& t) const {
+  OTPD_ASSIGN_OR_RETURN(service::CredentialState state, service::LoadCredentialState(*s_.store, t));
+  json::object o;
+  o["@odata.type"] = "#microsoft.graph.hardwareOathTokenAuthenticationMethodDevice";
+  o["id"] = t.serial;
+  o["displayName"] = t.display_name.empty() ? json::value(nullptr) : json::value(t.display_name);
+  o["serialNumber"] = t.serial;
+  o["manufacturer"] = t.manufacturer;
+  o["model"] = t.model;
+  o["secretKey"] = nullptr;
+  o["timeIntervalInSeconds"] =
+      t.params.type == engine::OtpType::kTotp ? json::value(t.params.period) : json::value(nullptr);
+  o["hashFunction"] = HashFunctionName(t.params.algorithm);
+  o["status"] = service::TokenStatusName(t.status);
+  if (t.assigned_to.empty()) {
+    o["assignedTo"] = nullptr;
+  } else {
+    json::object who;
+    who["id"] = t.assigned_to;
+    who["displayName"] = t.assigned_to;
+    o["assignedTo"] = std::move(who);
+  }
+  o["lastUsedDateTime"] = OrNull(state.last_used);
+  o["type"] = engine::OtpTypeName(t.params.type);
+  o["digits"] = t.params.digits;
+  if (t.params.type == engine::OtpType::kHotp) o["counter"] = state.token.watermark;
+  o["batch"] = t.batch;
+  o["activationFailures"] = t.activation_failures;
+  o["createdDateTime"] = OrNull(t.created);
+  return o;
+}
+
+AdminApi::Result AdminApi::ListDevices(Call& c) {
+  OTPD_RETURN_IF_ERROR(Read(c.by()));
+  static const std::set<std::string_view> kFields = {
+      "status", "serialNumber", "manufacturer", "model", "batch", "assignedTo/id", "type"};
+  OTPD_ASSIGN_OR_RETURN(Paging paging, ReadPaging(c.target, kFields));
+  service::TokenFilter filter;
+  filter.after = paging.after;
+  json::array items;
+  std::string last;
+  bool more = false;
+  Status failed;
+  OTPD_RETURN_IF_ERROR(s_.inventory->List(filter, [&](const service::TokenRecord& t) {
+    const bool keep = Passes(paging.filter, "status", service::TokenStatusName(t.status)) &&
+                      Passes(paging.filter, "serialNumber", t.serial) &&
+                      Passes(paging.filter, "manufacturer", t.manufacturer) &&
+                      Passes(paging.filter, "model", t.model) &&
+                      Passes(paging.filter, "batch", t.batch) &&
+                      Passes(paging.filter, "assignedTo/id", t.assigned_to) &&
+                      Passes(paging.filter, "type", engine::OtpTypeName(t.params.type));
+    if (!keep) return true;
+    if (items.size() == paging.top) {
+      more = true;
+      return false;
+    }
+    auto device = DeviceJson(t);
+    if (!device.ok()) {
+      failed = device.status();
+      return false;
+    }
+    items.push_back(std::move(*device));
+    last = t.serial;
+    return true;
+  }));
+  OTPD_RETURN_IF_ERROR(failed);
+  return Json(200,
+              Page(std::move(items), more ? NextLink(c.api.origin, kDevices, c.target, last) : ""));
+}
+
+AdminApi::Result AdminApi::GetDevice(Call& c) {
+  OTPD_RETURN_IF_ERROR(Read(c.by()));
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(c.param(0)));
+  OTPD_ASSIGN_OR_RETURN(json::object device, DeviceJson(token));
+  return Json(200, std::move(device));
+}
+
+AdminApi::Result AdminApi::UpdateDevice(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
+  FieldReader in(body);
+  service::TokenInventory::Update update;
+  update.display_name = in.OptionalString("displayName");
+  update.manufacturer = in.OptionalString("manufacturer");
+  update.model = in.OptionalString("model");
+  if (in.OptionalString("secretKey")) {
+    return base::InvalidArgumentError("secretKey cannot be changed: import the token again");
+  }
+  for (std::string_view fixed : {"serialNumber", "timeIntervalInSeconds", "hashFunction", "status",
+                                 "assignedTo", "type", "digits"}) {
+    if (body.contains(fixed)) {
+      return base::InvalidArgumentError(std::string(fixed) + " cannot be changed");
+    }
+  }
+  in.Allow("@odata.type");
+  in.Allow("id");
+  OTPD_RETURN_IF_ERROR(in.Finish());
+  OTPD_RETURN_IF_ERROR(s_.inventory->UpdateToken(c.param(0), update, c.by()).status());
+  return NoContent();
+}
+
+AdminApi::Result AdminApi::DeleteDevice(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_RETURN_IF_ERROR(s_.inventory->Delete(c.param(0), c.by()));
+  return NoContent();
+}
+
+AdminApi::Result AdminApi::CreateDevices(Call& c) {
+  std::string_view type = c.request()[bhttp::field::content_type];
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.empty() || boost::beast::iequals(type, "application/json")) {
+    boost::system::error_code ec;
+    json::parse_options options;
+    options.max_depth = 16;
+    json::value body = json::parse(c.request().body(), ec, {}, options);
+    if (ec) return base::InvalidArgumentError("malformed JSON: " + ec.message());
+    return ImportJsonDevices(c, body);
+  }
+  return ImportTokenFile(c);
+}
+
+AdminApi::Result AdminApi::ImportTokenFile(Call& c) {
+  static const std::set<std::string_view> kParams = {"format", "replace", "allowDuplicateSeeds",
+                                                     "dryRun", "fileName"};
+  for (const auto& [name, value] : c.target.query) {
+    if (!kParams.contains(name)) {
+      return base::InvalidArgumentError(
+          name.size() <= 64 ? "the query parameter " + name + " is not supported here"
+                            : std::string("a query parameter is not supported here"));
+    }
+  }
+  std::optional<tokenio::Format> format;
+  std::string_view type = c.request()[bhttp::field::content_type];
+  if (std::optional<std::string_view> f = c.target.Param("format")) {
+    OTPD_ASSIGN_OR_RETURN(format, tokenio::ParseFormatName(*f));
+  } else if (type.starts_with("application/pskc+xml")) {
+    format = tokenio::Format::kPskc;
+  } else if (!type.starts_with("text/csv") && !type.starts_with("application/xml") &&
+             !type.starts_with("text/xml") && !type.starts_with("application/octet-stream")) {
+    return base::InvalidArgumentError(
+        "Content-Type must be application/json (devices), text/csv (Entra or OATH CSV) or "
+        "application/pskc+xml (PSKC)");
+  }
+  tokenio::PskcSecrets secrets;
+  secrets.now_unix = s_.clock->NowUnixSeconds();
+  if (std::string_view key = c.request()["X-Otpd-Pskc-Key"]; !key.empty()) {
+    auto decoded = base::HexDecode(key);
+    if (!decoded.ok() ||
+        (decoded->size() != 16 && decoded->size() != 24 && decoded->size() != 32)) {
+      return base::InvalidArgumentError(
+          "X-Otpd-Pskc-Key must be an AES key of 16, 24 or 32 bytes in hex");
+    }
+    secrets.pre_shared_key = std::move(*decoded);
+  }
+  if (std::string_view password = c.request()["X-Otpd-Pskc-Password"]; !password.empty()) {
+    secrets.password = base::SecretBytes::FromString(password);
+  }
+  OTPD_ASSIGN_OR_RETURN(bool dry, Switch(c.target, "dryRun"));
+  OTPD_ASSIGN_OR_RETURN(bool replace, Switch(c.target, "replace"));
+  OTPD_ASSIGN_OR_RETURN(bool duplicates, Switch(c.target, "allowDuplicateSeeds"));
+
+  auto file = service::ParseTokenBytes(c.request().body(), format, secrets);
+  if (!file.ok()) return file.status().WithContext("the token file");
+  service::ImportOptions options;
+  options.dry_run = dry;
+  options.replace = replace;
+  options.allow_duplicate_seeds = duplicates;
+  options.file_name = std::string(c.target.Param("fileName").value_or("admin API upload"));
+  options.file_sha256 = file->sha256;
+  options.format = std::string(tokenio::FormatName(file->format));
+  options.principal = c.by();
+  service::Importer importer(*s_.store, *s_.keys, *s_.clock, s_.inventory_options, options,
+                             s_.invalidator);
+  OTPD_RETURN_IF_ERROR(service::FeedImporter(*file, importer));
+  OTPD_ASSIGN_OR_RETURN(service::ImportReport report, importer.Finish());
+  return Json(200, ReportJson(report, tokenio::FormatName(file->format), dry));
+}
+
+AdminApi::Result AdminApi::ImportJsonDevices(Call& c, const json::value& body) {
+  static const std::set<std::string_view> kParams = {"allowDuplicateSeeds", "dryRun"};
+  for (const auto& [name, value] : c.target.query) {
+    if (!kParams.contains(name)) {
+      return base::InvalidArgumentError(
+          name.size() <= 64 ? "the query parameter " + name + " is not supported here"
+                            : std::string("a query parameter is not supported here"));
+    }
+  }
+  OTPD_ASSIGN_OR_RETURN(bool dry, Switch(c.target, "dryRun"));
+  OTPD_ASSIGN_OR_RETURN(bool duplicates, Switch(c.target, "allowDuplicateSeeds"));
+  const bool single = body.is_object();
+  if (!single && !body.is_array()) {
+    return base::InvalidArgumentError("the body must be a device object or an array of them");
+  }
+  std::vector<const json::object*> objects;
+  if (single) {
+    objects.push_back(&body.as_object());
+  } else {
+    if (body.as_array().empty()) return base::InvalidArgumentError("the array holds no devices");
+    for (const json::value& v : body.as_array()) {
+      if (!v.is_object()) {
+        return base::InvalidArgumentError("item " + std::to_string(objects.size() + 1) +
+                                          " of the array is not an object");
+      }
+      objects.push_back(&v.as_object());
+    }
+  }
+
+  // Every object is checked before anything is stored: a malformed one refuses the whole request.
+  service::TokenFile file;
+  file.format = tokenio::Format::kOathCsv;  // nominal: rows are counted by position
+  file.sha256 = base::HexEncode(base::Sha256(c.request().body()));
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const std::string where = single ? "" : "[" + std::to_string(i) + "].";
+    FieldReader in(*objects[i], where);
+    tokenio::TokenRecord t;
+    t.position = i + 1;
+    t.serial = in.String("serialNumber", FieldReader::kRequired);
+    std::string secret = in.String("secretKey", FieldReader::kRequired);
+    t.manufacturer = in.String("manufacturer");
+    t.model = in.String("model");
+    std::optional<std::string> display_name = in.OptionalString("displayName");
+    std::optional<int64_t> period = in.OptionalInt("timeIntervalInSeconds", 1, 86400);
+    std::optional<std::string> hash = in.OptionalString("hashFunction");
+    std::optional<std::string> type = in.OptionalString("type");
+    std::optional<int64_t> digits = in.OptionalInt("digits", engine::kMinDigits, 8);
+    std::optional<int64_t> counter = in.OptionalInt("counter", 0, INT64_MAX);
+    const json::object* assign = in.Object("assignTo");
+    in.Allow("@odata.type");
+    in.Allow("id");
+    in.Allow("status");
+    OTPD_RETURN_IF_ERROR(in.Finish());
+    if (display_name && !display_name->empty()) {
+      return base::InvalidArgumentError(
+          where + "displayName is set by activation or PATCH, not at creation");
+    }
+    if (assign != nullptr) {
+      FieldReader who(*assign, where + "assignTo.");
+      t.upn = who.String("id", FieldReader::kRequired);
+      OTPD_RETURN_IF_ERROR(who.Finish());
+    }
+    if (t.serial.empty() || t.serial.size() > 128) {
+      return base::InvalidArgumentError(where + "serialNumber must have 1 to 128 characters");
+    }
+    if (type) {
+      auto parsed = engine::ParseOtpType(*type);
+      if (!parsed.ok()) return base::InvalidArgumentError(where + "type must be totp or hotp");
+      t.params.type = *parsed;
+    }
+    if (hash) {
+      auto algorithm = engine::ParseHashAlgorithm(*hash);
+      if (!algorithm.ok()) {
+        return base::InvalidArgumentError(
+            where + "hashFunction must be hmacsha1, hmacsha256 or hmacsha512");
+      }
+      t.params.algorithm = *algorithm;
+    }
+    if (period) t.params.period = static_cast<uint32_t>(*period);
+    if (digits) t.params.digits = static_cast<int>(*digits);
+    if (counter) {
+      if (t.params.type != engine::OtpType::kHotp) {
+        return base::InvalidArgumentError(where + "counter is for HOTP tokens (type \"hotp\")");
+      }
+      t.counter = static_cast<uint64_t>(*counter);
+    }
+    if (Status valid = t.params.Validate(); !valid.ok()) return valid.WithContext(where + "device");
+    auto seed = base::Base32Decode(secret);
+    if (!seed.ok() || secret.size() > 128) {
+      return base::InvalidArgumentError(
+          where + "secretKey must be Base32 (A-Z, 2-7), at most 128 characters");
+    }
+    if (seed->size() < 16) {
+      return base::InvalidArgumentError(where + "secretKey must hold at least 128 bits");
+    }
+    t.seed = std::move(*seed);
+    file.rows.tokens.push_back(std::move(t));
+  }
+  if (single && !dry) {
+    auto existing = s_.inventory->Get(file.rows.tokens.front().serial);
+    if (existing.ok()) {
+      return base::AlreadyExistsError("a token with serial number " + existing->serial +
+                                      " exists already");
+    }
+    if (!base::IsNotFound(existing.status())) return existing.status();
+  }
+
+  service::ImportOptions options;
+  options.dry_run = dry;
+  options.allow_duplicate_seeds = duplicates;
+  options.file_name = "admin API devices";
+  options.file_sha256 = file.sha256;
+  options.format = "json";
+  options.principal = c.by();
+  service::Importer importer(*s_.store, *s_.keys, *s_.clock, s_.inventory_options, options,
+                             s_.invalidator);
+  const std::string first_serial = file.rows.tokens.front().serial;
+  OTPD_RETURN_IF_ERROR(service::FeedImporter(file, importer));
+  OTPD_ASSIGN_OR_RETURN(service::ImportReport report, importer.Finish());
+  if (!single) return Json(200, ReportJson(report, "json", dry));
+  if (report.failed > 0) {
+    return base::InvalidArgumentError(report.failures.front().reason);
+  }
+  if (dry) return Json(200, ReportJson(report, "json", dry));
+  OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(first_serial));
+  OTPD_ASSIGN_OR_RETURN(json::object device, DeviceJson(token));
+  ApiResponse r = Json(201, std::move(device));
+  r.headers.emplace_back("Location",
+                         c.Link(std::string(kDevices) + "/" + PercentEncode(first_serial)));
+  return r;
+}
+
+}  // namespace otpd::server::admin

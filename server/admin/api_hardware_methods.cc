@@ -1,0 +1,192 @@
+// A user's hardware tokens: assign, activate (within the activity limit), deactivate, unassign.
+
+#include <boost/json.hpp>
+#include <optional>
+
+#include "server/admin/admin_api.h"
+#include "server/admin/internal/api_common.h"
+
+namespace otpd::server::admin {
+
+namespace json = boost::json;
+using base::Status;
+using service::MethodKind;
+using service::MethodRecord;
+using service::Principal;
+
+base::StatusOr<json::object> AdminApi::MethodJson(const Principal& viewer,
+                                                  const MethodRecord& m) const {
+  json::object o;
+  o["@odata.type"] = OdataType(m.kind());
+  o["id"] = m.id;
+  o["createdDateTime"] = OrNull(m.created);
+  if (const auto* hw = std::get_if<service::HardwareOathPayload>(&m.payload)) {
+    auto token = s_.inventory->Get(hw->serial);
+    if (token.ok()) {
+      OTPD_ASSIGN_OR_RETURN(json::object device, DeviceJson(*token));
+      o["device"] = std::move(device);
+    } else if (base::IsNotFound(token.status())) {
+      o["device"] = nullptr;
+    } else {
+      return token.status();
+    }
+  } else if (const auto* sw = std::get_if<service::SoftwareOathPayload>(&m.payload)) {
+    o["displayName"] = sw->display_name;
+    o["secretKey"] = nullptr;
+    const bool lapsed = !sw->confirmed && sw->expires <= s_.clock->NowUnixSeconds();
+    o["status"] = sw->confirmed ? "active" : lapsed ? "expired" : "pending";
+    if (!sw->confirmed) o["expiresDateTime"] = OrNull(sw->expires);
+  } else if (const auto* phone = std::get_if<service::PhonePayload>(&m.payload)) {
+    o["phoneNumber"] = service::PhoneNumberFor(viewer, phone->number);
+    o["phoneType"] = service::PhoneTypeName(phone->type);
+    o["smsSignInState"] = SmsSignInState(*phone);
+  } else if (const auto* email = std::get_if<service::EmailPayload>(&m.payload)) {
+    o["emailAddress"] = email->address;
+  }
+  return o;
+}
+
+base::StatusOr<MethodRecord> AdminApi::MethodOfKind(Call& c, std::string_view upn,
+                                                    std::string_view id, MethodKind kind) {
+  OTPD_ASSIGN_OR_RETURN(MethodRecord m, s_.methods->Get(c.by(), upn, id));
+  if (m.kind() != kind) {
+    return base::NotFoundError("the user has no " + std::string(service::MethodKindName(kind)) +
+                               " method with that id");
+  }
+  return m;
+}
+
+base::StatusOr<std::string> AdminApi::HardwareSerial(Call& c, std::string_view upn,
+                                                     std::string_view id) {
+  auto method = s_.methods->Get(c.by(), upn, id);
+  if (method.ok() && method->kind() == MethodKind::kHardwareOath) {
+    return std::string(method->serial());
+  }
+  if (!method.ok() && !base::IsNotFound(method.status())) return method.status();
+  // Graph's clients often name the device instead of the method.
+  auto token = s_.inventory->Get(id);
+  if (token.ok() && token->assigned_to == service::NormaliseUpn(upn)) return token->serial;
+  if (!token.ok() && !base::IsNotFound(token.status())) return token.status();
+  return base::NotFoundError("the user has no hardware OATH method with that id");
+}
+
+Status AdminApi::TakeActivation() {
+  const auto now = std::chrono::steady_clock::now();
+  base::MutexLock lock(activations_mu_);
+  while (!activations_.empty() && now - activations_.front() >= options_.activation_window) {
+    activations_.pop_front();
+  }
+  if (activations_.size() >= options_.activations_per_window) {
+    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+                          activations_.front() + options_.activation_window - now)
+                          .count() +
+                      1;
+    return base::ResourceExhaustedError(
+        "activity limit: at most " + std::to_string(options_.activations_per_window) +
+        " activations per " + std::to_string(options_.activation_window.count()) +
+        " seconds; retry after " + std::to_string(wait) + " s");
+  }
+  activations_.push_back(now);
+  return base::OkStatus();
+}
+
+AdminApi::Result AdminApi::ListHardwareMethods(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, s_.methods->List(c.by(), c.param(0)));
+  json::array items;
+  for (const MethodRecord& m : methods) {
+    if (m.kind() != MethodKind::kHardwareOath) continue;
+    OTPD_ASSIGN_OR_RETURN(json::object o, MethodJson(c.by(), m));
+    items.push_back(std::move(o));
+  }
+  return Json(200, Page(std::move(items), ""));
+}
+
+AdminApi::Result AdminApi::AssignHardwareMethod(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
+  FieldReader in(body);
+  const json::object* device = in.Object("device", FieldReader::kRequired);
+  in.Allow("@odata.type");
+  OTPD_RETURN_IF_ERROR(in.Finish());
+  FieldReader d(*device, "device.");
+  const std::string serial = d.String("id", FieldReader::kRequired);
+  d.Allow("serialNumber");
+  d.Allow("@odata.type");
+  OTPD_RETURN_IF_ERROR(d.Finish());
+  OTPD_RETURN_IF_ERROR(s_.inventory->Assign(serial, c.param(0), c.by()));
+  OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(serial));
+  OTPD_ASSIGN_OR_RETURN(MethodRecord method, s_.methods->Get(c.by(), c.param(0), token.method_id));
+  OTPD_ASSIGN_OR_RETURN(json::object o, MethodJson(c.by(), method));
+  ApiResponse r = Json(201, std::move(o));
+  r.headers.emplace_back("Location",
+                         c.Link("/v1.0/users/" + PercentEncode(c.param(0)) +
+                                "/authentication/hardwareOathMethods/" + PercentEncode(method.id)));
+  return r;
+}
+
+AdminApi::Result AdminApi::GetHardwareMethod(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(std::string serial, HardwareSerial(c, c.param(0), c.param(1)));
+  OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(serial));
+  OTPD_ASSIGN_OR_RETURN(MethodRecord method, s_.methods->Get(c.by(), c.param(0), token.method_id));
+  OTPD_ASSIGN_OR_RETURN(json::object o, MethodJson(c.by(), method));
+  return Json(200, std::move(o));
+}
+
+AdminApi::Result AdminApi::ActivateHardwareMethod(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
+  FieldReader in(body);
+  const std::string code = in.String("verificationCode", FieldReader::kRequired);
+  std::optional<std::string> name = in.OptionalString("displayName");
+  OTPD_RETURN_IF_ERROR(in.Finish());
+  OTPD_ASSIGN_OR_RETURN(std::string serial, HardwareSerial(c, c.param(0), c.param(1)));
+  if (Status limit = TakeActivation(); !limit.ok()) {
+    return ActivityLimit(limit, c.api.request_id, s_.clock->NowUnixSeconds(),
+                         options_.activation_window);
+  }
+  OTPD_ASSIGN_OR_RETURN(service::ActivationResult result,
+                        s_.inventory->Activate(serial, code, c.by(), std::move(name)));
+  return ActivationAnswer(result);
+}
+
+AdminApi::Result AdminApi::DeactivateHardwareMethod(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(std::string serial, HardwareSerial(c, c.param(0), c.param(1)));
+  OTPD_RETURN_IF_ERROR(s_.inventory->Deactivate(serial, c.by()));
+  return NoContent();
+}
+
+AdminApi::Result AdminApi::AssignAndActivateBySerial(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
+  FieldReader in(body);
+  const std::string code = in.String("verificationCode", FieldReader::kRequired);
+  const std::string serial = in.String("serialNumber", FieldReader::kRequired);
+  std::optional<std::string> name = in.OptionalString("displayName");
+  OTPD_RETURN_IF_ERROR(in.Finish());
+  OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(serial));
+  const std::string upn = service::NormaliseUpn(c.param(0));
+  if (token.assigned_to.empty()) {
+    OTPD_RETURN_IF_ERROR(s_.inventory->Assign(serial, upn, c.by()));
+  } else if (token.assigned_to != upn) {
+    return base::FailedPreconditionError("token " + serial + " is assigned to another user");
+  }
+  if (Status limit = TakeActivation(); !limit.ok()) {
+    return ActivityLimit(limit, c.api.request_id, s_.clock->NowUnixSeconds(),
+                         options_.activation_window);
+  }
+  OTPD_ASSIGN_OR_RETURN(service::ActivationResult result,
+                        s_.inventory->Activate(serial, code, c.by(), std::move(name)));
+  return ActivationAnswer(result);
+}
+
+AdminApi::Result AdminApi::UnassignHardwareMethod(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(std::string serial, HardwareSerial(c, c.param(0), c.param(1)));
+  OTPD_RETURN_IF_ERROR(s_.inventory->Unassign(serial, c.by()));
+  return NoContent();
+}
+
+}  // namespace otpd::server::admin
