@@ -14,7 +14,7 @@ build=${OTPD_FUZZ_BUILD_DIR:-$root/build/fuzz}
 seconds=${OTPD_FUZZ_SECONDS:-30}
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(protocol_fuzzer admin_request_fuzzer codec_fuzzer otpauth_fuzzer entra_csv_fuzzer oath_csv_fuzzer
+  targets=(protocol_fuzzer admin_request_fuzzer validate_request_fuzzer codec_fuzzer otpauth_fuzzer entra_csv_fuzzer oath_csv_fuzzer
            pskc_fuzzer pskc_encrypted_fuzzer)
 fi
 start=$SECONDS

@@ -70,6 +70,33 @@ double Load(const std::atomic<int64_t>& v) {
   return static_cast<double>(v.load(std::memory_order_relaxed));
 }
 
+void RenderValidate(Writer& w, const ValidateStats& v, const ServerStats* server) {
+  constexpr std::string_view kEndpoints[] = {"check", "radiuscheck"};
+  constexpr std::string_view kResults[] = {"accept", "reject", "challenge", "error"};
+  w.Header("otpd_validate_requests_total", "counter",
+           "Validate API requests answered, by endpoint and result.");
+  for (size_t e = 0; e < ValidateStats::kEndpoints; ++e) {
+    for (size_t r = 0; r < ValidateStats::kResults; ++r) {
+      w.Sample("otpd_validate_requests_total",
+               "endpoint=\"" + std::string(kEndpoints[e]) + "\",result=\"" +
+                   std::string(kResults[r]) + "\"",
+               static_cast<double>(v.Answers(static_cast<ValidateStats::Endpoint>(e),
+                                             static_cast<ValidateStats::Result>(r))));
+    }
+  }
+  w.One("otpd_validate_auth_failures_total", "counter",
+        "Validate API requests whose client name or key was missing or wrong.",
+        Load(v.auth_failed));
+  w.One("otpd_validate_auth_throttled_total", "counter",
+        "Validate API requests refused unread from an address that failed too often.",
+        Load(v.auth_throttled));
+  if (server != nullptr) {
+    w.Histogram("otpd_validate_duration_seconds",
+                "Time from a validate API request's parsing to its answer, for sign-ins.",
+                server->latency_export, 1e-6);
+  }
+}
+
 }  // namespace
 
 void RequestCounters::Count(std::string_view route, unsigned status) {
@@ -112,6 +139,7 @@ std::string RenderMetrics(const MetricsSources& src) {
           "TCP HELLOs refused unread from an address that failed too often.",
           Load(v.hellos_throttled));
   }
+  if (src.validate != nullptr) RenderValidate(w, *src.validate, src.validate_server);
   if (src.sign_in != nullptr) {
     const service::SignInServiceStats c = src.sign_in->stats();
     w.One("otpd_cache_hits_total", "counter", "Sign-ins decided from a cached user.",

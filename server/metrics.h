@@ -41,6 +41,9 @@ struct MetricsSources {
   const storage::CommitPipeline* pipeline = nullptr;
   const http::HttpServerStats* admin_http = nullptr;
   const RequestCounters* admin_requests = nullptr;
+  // The validate listener (docs/validate-api.md): its answers and its sign-ins' latency.
+  const ValidateStats* validate = nullptr;
+  const ServerStats* validate_server = nullptr;
 };
 
 std::string RenderMetrics(const MetricsSources& sources);

@@ -52,6 +52,31 @@ struct ServerStats {
   }
 };
 
+// The validate listener's answers by endpoint and result, and its failed client
+// authentications (/metrics: otpd_validate_*; docs/validate-api.md).
+struct ValidateStats {
+  enum Endpoint : uint8_t { kCheck, kRadiusCheck };
+  static constexpr size_t kEndpoints = 2;
+  // accept: a sign-in accepted; reject: a sign-in refused (wrong, replayed, locked, unknown user
+  // or transaction, too many challenges); challenge: a phone code sent; error: no decision (bad
+  // parameters, client authentication, overload, storage, another path).
+  enum Result : uint8_t { kAccept, kReject, kChallenge, kError };
+  static constexpr size_t kResults = 4;
+
+  std::array<std::array<std::atomic<uint64_t>, kResults>, kEndpoints> answers{};
+  // Requests whose client did not authenticate, and requests refused unread from an address
+  // that failed too often.
+  std::atomic<uint64_t> auth_failed{0};
+  std::atomic<uint64_t> auth_throttled{0};
+
+  void Count(Endpoint endpoint, Result result) {
+    answers[endpoint][result].fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t Answers(Endpoint endpoint, Result result) const {
+    return answers[endpoint][result].load(std::memory_order_relaxed);
+  }
+};
+
 // `OK id requests=.. accepted=.. bad_code=.. ... in_flight=.. connections=.. p50_us=.. p90_us=..
 // p99_us=.. max_us=.. cache_hits=.. ...`, LF-terminated (docs/protocol.md lists every key).
 std::string FormatStatsReply(std::string_view id, const ServerStats& stats,

@@ -155,11 +155,17 @@ int Run(int argc, char** argv) {
       return boost::json::value(std::move(out));
     };
   }
+  // The privacyIDEA-compatible validate API: the same sign-in service as the verify socket.
+  otpd::server::validate::ValidateServer validate(
+      runner, otpd::server::validate::ValidateOptionsFrom(*config), &verifier, config->tcp_clients,
+      clock);
   otpd::server::admin::AdminServerOptions admin_options =
       otpd::server::admin::AdminOptionsFrom(*config);
   admin_options.metrics.verify = &server.stats();
   admin_options.metrics.sign_in = &verifier;
   admin_options.metrics.pipeline = &dir->store->pipeline();
+  admin_options.metrics.validate = &validate.counters();
+  admin_options.metrics.validate_server = &validate.stats();
   admin_options.ready = [&storage_errors]() -> otpd::base::Status {
     const int64_t last = storage_errors.last_error();
     if (last != 0 && otpd::base::RealClock::Get()->NowUnixSeconds() - last < 10) {
@@ -168,10 +174,6 @@ int Run(int argc, char** argv) {
     return otpd::base::OkStatus();
   };
   otpd::server::admin::AdminServer admin(runner, std::move(admin_options), services);
-  // The privacyIDEA-compatible validate API: the same sign-in service as the verify socket.
-  otpd::server::validate::ValidateServer validate(
-      runner, otpd::server::validate::ValidateOptionsFrom(*config), &verifier, config->tcp_clients,
-      clock);
   int exit_code = 0;
   if (otpd::base::Status s = admin.Start(); !s.ok()) {
     spdlog::error("cannot start the admin API: {}", s.message());

@@ -1,5 +1,6 @@
 #include "server/validate/validate_answer.h"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -36,6 +37,8 @@ std::string_view RefusalMessage(Outcome outcome) {
       return "The user has no tokens assigned";
     case Outcome::kRegistrationRequired:
       return "The user must register a method again";
+    case Outcome::kRateLimited:
+      return "Too many codes were sent; try again later";
     default:
       return "wrong otp value";
   }
@@ -88,6 +91,82 @@ Answer CheckAnswer(const service::SignInResult& r, bool by_serial, double now) {
   if (r.outcome == Outcome::kLocked) detail["retry_after"] = r.retry_after_seconds;
   o["detail"] = std::move(detail);
   return Answer{200, json::serialize(o)};
+}
+
+Answer ChallengeAnswer(const ChallengeSent& c, double now) {
+  json::object o = Envelope(now);
+  json::object result;
+  result["status"] = true;
+  result["value"] = false;
+  result["authentication"] = "CHALLENGE";
+  o["result"] = std::move(result);
+  json::object challenge;
+  challenge["transaction_id"] = c.transaction_id;
+  challenge["serial"] = c.serial;
+  challenge["type"] = c.type;
+  challenge["message"] = kChallengeMessage;
+  challenge["client_mode"] = "interactive";
+  challenge["attributes"] = nullptr;
+  json::object detail;
+  detail["message"] = kChallengeMessage;
+  detail["messages"] = json::array{json::string(kChallengeMessage)};
+  detail["multi_challenge"] = json::array{std::move(challenge)};
+  detail["serial"] = c.serial;
+  detail["type"] = c.type;
+  detail["transaction_id"] = c.transaction_id;
+  detail["transaction_ids"] = json::array{json::string(c.transaction_id)};
+  detail["client_mode"] = "interactive";
+  detail["preferred_client_mode"] = "interactive";
+  detail["expires_in"] = c.expires_in_seconds;
+  o["detail"] = std::move(detail);
+  return Answer{200, json::serialize(o)};
+}
+
+namespace {
+
+Answer Reject(std::string_view message, std::string_view reason, int64_t retry_after, double now) {
+  json::object o = Envelope(now);
+  json::object result;
+  result["status"] = true;
+  result["value"] = false;
+  result["authentication"] = "REJECT";
+  o["result"] = std::move(result);
+  json::object detail;
+  detail["message"] = message;
+  detail["otpd_reason"] = reason;
+  if (retry_after > 0) detail["retry_after"] = retry_after;
+  o["detail"] = std::move(detail);
+  return Answer{200, json::serialize(o)};
+}
+
+std::string RadiusBody(json::object attributes) { return json::serialize(attributes); }
+
+}  // namespace
+
+Answer TransactionRefusedAnswer(TransactionCheck check, double now) {
+  return check == TransactionCheck::kExpired
+             ? Reject("The challenge has expired; ask for a new code", "expired", 0, now)
+             : Reject("No such challenge for this user (unknown transaction_id)", "unknown", 0,
+                      now);
+}
+
+Answer RateLimitedAnswer(int64_t retry_after_seconds, double now) {
+  return Reject(RefusalMessage(Outcome::kRateLimited),
+                service::OutcomeReason(Outcome::kRateLimited), retry_after_seconds, now);
+}
+
+std::string RadiusChallengeBody(std::string_view transaction_id) {
+  json::object a;
+  a["control:Response-Packet-Type"] = "Access-Challenge";
+  a["reply:State"] = transaction_id;
+  a["reply:Reply-Message"] = kChallengeMessage;
+  return RadiusBody(std::move(a));
+}
+
+std::string RadiusRefusalBody(std::string_view message) {
+  json::object a;
+  a["reply:Reply-Message"] = message;
+  return RadiusBody(std::move(a));
 }
 
 unsigned RadiusStatus(Outcome outcome) {

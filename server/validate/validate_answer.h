@@ -2,8 +2,9 @@
 //   {"id":1,"jsonrpc":"2.0","result":{"status":true,"value":true,"authentication":"ACCEPT"},
 //    "detail":{"message":"matching 1 tokens","serial":"...","type":"totp","otplen":6},
 //    "version":"otpd X","versionnumber":"X","time":1700000000.123}
-// and errors as {"result":{"status":false,"error":{"code":905,"message":"ERR905: ..."}},
-// "detail":null,...}.
+// a challenge as {"result":{"status":true,"value":false,"authentication":"CHALLENGE"},
+//  "detail":{"message":..,"transaction_id":..,"multi_challenge":[{..}],..},...}, and errors as
+// {"result":{"status":false,"error":{"code":905,"message":"ERR905: ..."}},"detail":null,...}.
 //
 // Thread-safety: plain functions.
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/validate/transaction_id.h"
 #include "service/sign_in.h"
 
 namespace otpd::server::validate {
@@ -35,6 +37,35 @@ struct Answer {
 // A decided sign-in (accepted or refused) is HTTP 200 with result.status true; an unknown user
 // or token and `unavailable` are errors.
 Answer CheckAnswer(const service::SignInResult& result, bool by_serial, double now);
+
+// A phone challenge that was sent: what its answer says.
+struct ChallengeSent {
+  std::string transaction_id;
+  std::string serial;  // the phone method's id
+  std::string type;    // privacyIDEA's token type: "sms"
+  int64_t expires_in_seconds = 0;
+};
+
+// The message shown to the user with a challenge (detail.message, RADIUS Reply-Message).
+inline constexpr std::string_view kChallengeMessage = "Enter the code sent to your phone";
+
+// The answer of /validate/check that starts a challenge: HTTP 200, result.value false,
+// authentication CHALLENGE, detail.transaction_id and detail.multi_challenge.
+Answer ChallengeAnswer(const ChallengeSent& challenge, double now);
+
+// The REJECT of /validate/check for a transaction_id that is not valid for the user (`check` is
+// kExpired or kUnknown); nothing reached the sign-in.
+Answer TransactionRefusedAnswer(TransactionCheck check, double now);
+
+// The REJECT of /validate/check for a challenge that was not sent because the user asked for too
+// many (the outcome kRateLimited), with detail.retry_after.
+Answer RateLimitedAnswer(int64_t retry_after_seconds, double now);
+
+// The JSON bodies of /validate/radiuscheck that rlm_rest maps to RADIUS attributes
+// (docs/radius.md): a challenge (control:Response-Packet-Type = Access-Challenge, reply:State =
+// the transaction id, reply:Reply-Message), and a refusal with a Reply-Message.
+std::string RadiusChallengeBody(std::string_view transaction_id);
+std::string RadiusRefusalBody(std::string_view message);
 
 // An error answer: result.status false, result.error {code, "ERR<code>: message"}.
 Answer ErrorAnswer(unsigned http_status, int code, std::string_view message, double now);

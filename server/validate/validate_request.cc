@@ -1,9 +1,9 @@
 #include "server/validate/validate_request.h"
 
 #include <boost/beast/core/string.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <map>
+#include <utility>
 
 namespace otpd::server::validate {
 namespace {
@@ -12,6 +12,7 @@ namespace bhttp = boost::beast::http;
 using base::InvalidArgumentError;
 using base::Status;
 using base::StatusOr;
+using boost::system::error_code;
 
 constexpr std::string_view kKnown[] = {"user", "realm", "serial", "pass", "transaction_id"};
 
@@ -84,35 +85,158 @@ class Params {
   std::map<std::string, std::string, std::less<>> values_;
 };
 
+// Reads a JSON object's top-level known members as they are parsed (boost::json's SAX
+// interface): a duplicate of a known member is refused, which a parsed document (last one wins)
+// would hide; nothing but the known values is copied.
+class JsonFields {
+ public:
+  static constexpr size_t max_object_size = size_t(-1);
+  static constexpr size_t max_array_size = size_t(-1);
+  static constexpr size_t max_key_size = size_t(-1);
+  static constexpr size_t max_string_size = size_t(-1);
+
+  explicit JsonFields(Params* params) : params_(params) {}
+  JsonFields(const JsonFields&) = delete;
+  JsonFields& operator=(const JsonFields&) = delete;
+  ~JsonFields() { base::Wipe(value_.data(), value_.size()); }
+
+  const Status& status() const { return status_; }
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code& ec) { return Open(Kind::kContainer, ec); }
+  bool on_object_end(size_t, error_code&) { return Close(); }
+  bool on_array_begin(error_code& ec) { return Open(Kind::kArray, ec); }
+  bool on_array_end(size_t, error_code&) { return Close(); }
+  bool on_key_part(std::string_view s, size_t, error_code&) {
+    if (depth_ == 1) key_.append(s);
+    return true;
+  }
+  bool on_key(std::string_view s, size_t, error_code&) {
+    if (depth_ == 1) {
+      key_.append(s);
+      if (Known(key_)) name_ = key_;
+      key_.clear();
+    }
+    return true;
+  }
+  bool on_string_part(std::string_view s, size_t, error_code& ec) {
+    if (!in_value_ && !Begin(Kind::kString, ec)) return false;
+    in_value_ = true;
+    if (!name_.empty()) value_.append(s);
+    return true;
+  }
+  bool on_string(std::string_view s, size_t n, error_code& ec) {
+    if (!on_string_part(s, n, ec)) return false;
+    in_value_ = false;
+    if (name_.empty()) return true;
+    status_ = params_->Take(std::exchange(name_, {}), std::exchange(value_, {}));
+    return Stop(ec);
+  }
+  bool on_number_part(std::string_view, error_code& ec) {
+    if (!in_value_ && !Begin(Kind::kScalar, ec)) return false;
+    in_value_ = true;
+    return true;
+  }
+  bool on_int64(int64_t, std::string_view, error_code& ec) { return Number(ec); }
+  bool on_uint64(uint64_t, std::string_view, error_code& ec) { return Number(ec); }
+  bool on_double(double, std::string_view, error_code& ec) { return Number(ec); }
+  bool on_bool(bool, error_code& ec) { return Begin(Kind::kScalar, ec); }
+  bool on_null(error_code& ec) { return Begin(Kind::kScalar, ec); }
+  bool on_comment_part(std::string_view, error_code&) { return true; }
+  bool on_comment(std::string_view, error_code&) { return true; }
+
+ private:
+  enum class Kind { kContainer, kArray, kString, kScalar };
+
+  // The start of a value of `kind`: the document must be an object, a known member a string.
+  bool Begin(Kind kind, error_code& ec) {
+    if (depth_ == 0 && kind != Kind::kContainer) {
+      status_ = InvalidArgumentError("the JSON body must be an object");
+    } else if (depth_ == 1 && !name_.empty() && kind != Kind::kString) {
+      status_ = InvalidArgumentError("parameter '" + name_ + "' must be a string");
+    }
+    return Stop(ec);
+  }
+  bool Open(Kind kind, error_code& ec) {
+    if (!Begin(kind, ec)) return false;
+    name_.clear();  // a member inside is not a parameter
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+  bool Number(error_code& ec) {
+    if (!in_value_ && !Begin(Kind::kScalar, ec)) return false;
+    in_value_ = false;
+    return true;
+  }
+  // False (and an error for the parser) once the status is an error.
+  bool Stop(error_code& ec) {
+    if (status_.ok()) return true;
+    ec = boost::json::error::syntax;
+    return false;
+  }
+
+  Params* params_;
+  Status status_ = base::OkStatus();
+  int depth_ = 0;
+  bool in_value_ = false;
+  std::string key_;
+  std::string name_;  // the known member whose value comes next
+  std::string value_;
+};
+
 Status TakeJson(std::string_view body, Params& params) {
-  boost::system::error_code ec;
   boost::json::parse_options options;
   options.max_depth = 8;
-  boost::json::value doc = boost::json::parse(body, ec, {}, options);
-  if (ec) return InvalidArgumentError("the body is not valid JSON");
-  if (!doc.is_object()) return InvalidArgumentError("the JSON body must be an object");
-  Status status = base::OkStatus();
-  for (auto& [key, value] : doc.as_object()) {
-    const std::string name(key);
-    if (!Known(name)) continue;
-    if (!value.is_string()) {
-      status = InvalidArgumentError("parameter '" + name + "' must be a string");
-      break;
-    }
-    boost::json::string& text = value.as_string();
-    status = params.Take(name, std::string(text.data(), text.size()));
-    if (!status.ok()) break;
-  }
-  // The parsed copy held the code too.
-  for (auto& [key, value] : doc.as_object()) {
-    if (value.is_string()) base::Wipe(value.as_string().data(), value.as_string().size());
-  }
-  return status;
+  boost::json::basic_parser<JsonFields> parser(options, &params);
+  boost::system::error_code ec;
+  const size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  if (!parser.handler().status().ok()) return parser.handler().status();
+  if (ec || used != body.size()) return InvalidArgumentError("the body is not valid JSON");
+  return base::OkStatus();
 }
 
 bool Printable(std::string_view text) {
   for (unsigned char c : text) {
     if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool Utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t more = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      more = 1, cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      more = 2, cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      more = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (more > text.size() - 1 - i) return false;  // cut short
+    for (size_t k = 1; k <= more; ++k) {
+      const auto d = static_cast<unsigned char>(text[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (more == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+      return false;
+    }
+    i += more + 1;
   }
   return true;
 }
@@ -128,6 +252,9 @@ Status Move(Params& params, std::string_view name, size_t max, std::string* out)
   if (!Printable(*value)) {
     return InvalidArgumentError("parameter '" + std::string(name) +
                                 "' contains control characters");
+  }
+  if (!Utf8(*value)) {
+    return InvalidArgumentError("parameter '" + std::string(name) + "' is not UTF-8 text");
   }
   *out = *value;
   return base::OkStatus();

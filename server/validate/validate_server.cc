@@ -10,6 +10,7 @@
 
 #include "base/codec.h"
 #include "server/internal/hello_guard.h"
+#include "server/validate/transaction_id.h"
 #include "server/validate/validate_answer.h"
 #include "server/validate/validate_request.h"
 
@@ -34,16 +35,20 @@ class ValidateServer::State {
   ClientKeys clients;
   internal::HelloGuard guard;
   ServerStats stats;
+  ValidateStats counters;
+  std::optional<TransactionIds> ids;  // set by Start, before the first request
 };
 
-namespace {
-
 enum class Route { kCheck, kRadiusCheck };
+// What a request asks of the service: a code to check, or a phone code to send.
+enum class Mode { kVerify, kChallenge };
 
 // What a deferred answer needs of its request.
-struct Call {
+struct PendingCall {
   Route route;
+  Mode mode = Mode::kVerify;
   bool by_serial = false;
+  std::string user;  // a challenge's user (its transaction id is bound to it)
   unsigned version = 11;
   bool keep_alive = true;
   std::chrono::steady_clock::time_point start;
@@ -51,7 +56,17 @@ struct Call {
   bool answered = false;  // on `strand`
   std::optional<asio::strand<asio::io_context::executor_type>> strand;
   std::optional<asio::steady_timer> deadline;  // on `strand`
+
+  ValidateStats::Endpoint endpoint() const {
+    return route == Route::kCheck ? ValidateStats::kCheck : ValidateStats::kRadiusCheck;
+  }
 };
+
+namespace {
+
+using service::Outcome;
+using Result = ValidateStats::Result;
+using Call = PendingCall;
 
 http::Response Respond(const Call& call, unsigned status, std::string body) {
   http::Response r{static_cast<bhttp::status>(status), call.version};
@@ -89,6 +104,99 @@ std::string AuthenticatedClient(const ClientKeys& clients, std::string_view head
   return std::string(name);
 }
 
+void Submit(const std::shared_ptr<ValidateServer::State>& state, const std::shared_ptr<Call>& call,
+            std::string_view user, std::string_view serial, std::string_view pass);
+
+// The answer to a challenge's result, or false when the result is answered as a sign-in's.
+bool AnswerChallenge(ValidateServer::State& s, Call& call, const service::SignInResult& result) {
+  if (result.outcome == Outcome::kRateLimited) {
+    s.counters.Count(call.endpoint(), Result::kReject);
+    s.stats.CountFail(result.outcome);
+    if (call.route == Route::kRadiusCheck) {
+      call.reply(
+          Respond(call, 200,
+                  RadiusRefusalBody("Too many codes were sent; try again in " +
+                                    std::to_string(result.retry_after_seconds) + " seconds")));
+      return true;
+    }
+    Answer answer = RateLimitedAnswer(result.retry_after_seconds, s.Now());
+    call.reply(Respond(call, answer.http_status, std::move(answer.body)));
+    return true;
+  }
+  if (result.outcome != Outcome::kAccepted) return false;
+  const int64_t expires = s.clock.NowUnixSeconds() + result.expires_in_seconds;
+  base::StatusOr<std::string> id = s.ids->Issue(call.user, expires);
+  if (!id.ok()) {
+    spdlog::error("validate: cannot issue a transaction id: {}", id.status().message());
+    s.counters.Count(call.endpoint(), Result::kError);
+    s.stats.CountFail(Outcome::kUnavailable);
+    call.reply(Refuse(call, 503, kErrorServer, "otpd could not decide; try again", s.Now()));
+    return true;
+  }
+  s.counters.Count(call.endpoint(), Result::kChallenge);
+  if (call.route == Route::kRadiusCheck) {
+    call.reply(Respond(call, 200, RadiusChallengeBody(*id)));
+    return true;
+  }
+  Answer answer = ChallengeAnswer(
+      ChallengeSent{*id, result.method_id, result.channel, result.expires_in_seconds}, s.Now());
+  call.reply(Respond(call, answer.http_status, std::move(answer.body)));
+  return true;
+}
+
+// Answers once: the service's result, or `unavailable` at the deadline (whichever comes first),
+// on the call's strand (an io thread, not the commit pipeline's).
+void Finish(const std::shared_ptr<ValidateServer::State>& state, const std::shared_ptr<Call>& call,
+            service::SignInResult result) {
+  if (call->answered) return;
+  ValidateServer::State& s = *state;
+  if (call->mode == Mode::kChallenge && result.outcome == Outcome::kNoMethod) {
+    // No phone to send a code to: the empty `pass` is checked as a code, as it was before
+    // challenges (a REJECT, or "no tokens" for a user without any method).
+    call->mode = Mode::kVerify;
+    const std::string user = call->user;
+    return Submit(state, call, user, "", "");
+  }
+  call->answered = true;
+  call->deadline->cancel();
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(s.clock.SteadyNow() - call->start)
+          .count();
+  s.stats.RecordLatency(micros < 0 ? 0 : static_cast<uint64_t>(micros));
+  if (call->mode == Mode::kChallenge && AnswerChallenge(s, *call, result)) return;
+  if (result.outcome == Outcome::kAccepted) {
+    s.stats.accepted.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    s.stats.CountFail(result.outcome);
+  }
+  s.counters.Count(call->endpoint(), result.outcome == Outcome::kAccepted      ? Result::kAccept
+                                     : result.outcome == Outcome::kUnavailable ? Result::kError
+                                                                               : Result::kReject);
+  if (call->route == Route::kRadiusCheck) {
+    return call->reply(Respond(*call, RadiusStatus(result.outcome), ""));
+  }
+  Answer answer = CheckAnswer(result, call->by_serial, s.Now());
+  call->reply(Respond(*call, answer.http_status, std::move(answer.body)));
+}
+
+// Hands the call to the service; its result comes back to Finish on the call's strand.
+void Submit(const std::shared_ptr<ValidateServer::State>& state, const std::shared_ptr<Call>& call,
+            std::string_view user, std::string_view serial, std::string_view pass) {
+  state->stats.in_flight.fetch_add(1, std::memory_order_relaxed);
+  service::SignInCallback done = [state, call](service::SignInResult result) {
+    state->stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    asio::post(*call->strand, [state, call, result = std::move(result)]() mutable {
+      Finish(state, call, std::move(result));
+    });
+  };
+  if (call->mode == Mode::kChallenge) {
+    // An SMS to the user's mobile: the one phone privacyIDEA's "sms" type stands for.
+    state->service->Challenge(service::ChallengeRequest{user, "mobile", "sms"}, std::move(done));
+  } else {
+    state->service->Verify(service::VerifyRequest{user, serial, pass}, std::move(done));
+  }
+}
+
 }  // namespace
 
 ValidateServerOptions ValidateOptionsFrom(const ServerConfig& config) {
@@ -114,12 +222,15 @@ ValidateServer::~ValidateServer() { Stop(); }
 
 uint16_t ValidateServer::tcp_port() const { return http_ ? http_->tcp_port() : 0; }
 const ServerStats& ValidateServer::stats() const { return state_->stats; }
+const ValidateStats& ValidateServer::counters() const { return state_->counters; }
 void ValidateServer::ReplaceClients(const ClientTable& clients) {
   state_->clients.Replace(clients);
 }
 
 base::Status ValidateServer::Start() {
   if (options_.tcp_listen.empty()) return base::OkStatus();
+  OTPD_ASSIGN_OR_RETURN(TransactionIds ids, TransactionIds::Create());
+  state_->ids.emplace(std::move(ids));
   http::HttpServerOptions o;
   o.name = "validate";
   o.tcp_listen = options_.tcp_listen;
@@ -168,107 +279,108 @@ void ValidateServer::OnRequest(http::Request request, const http::Peer& peer, ht
     call->route = Route::kRadiusCheck;
   } else {
     call->route = Route::kCheck;
+    s.counters.Count(ValidateStats::kCheck, Result::kError);
     return call->reply(Refuse(*call, 404, kErrorNotFound,
                               "the validate listener serves /validate/check and "
                               "/validate/radiuscheck",
                               s.Now()));
   }
   if (request.method() != bhttp::verb::get && request.method() != bhttp::verb::post) {
+    s.counters.Count(call->endpoint(), Result::kError);
     http::Response r = Refuse(*call, 405, kErrorParameter, "use GET or POST", s.Now());
     r.set(bhttp::field::allow, "GET, POST");
     return call->reply(std::move(r));
   }
+  if (!Authenticate(request, peer, *call)) return;
 
-  // The client: HTTP Basic with a [clients.NAME] key, throttled per address like HELLO.
+  base::StatusOr<ValidateParams> params = ParseValidateRequest(request);
+  if (!params.ok()) {
+    s.stats.CountFail(Outcome::kBadRequest);
+    s.counters.Count(call->endpoint(), Result::kError);
+    SPDLOG_DEBUG("validate: bad request: {}", params.status().message());
+    return call->reply(Refuse(*call, 400, kErrorParameter, params.status().message(), s.Now()));
+  }
+  Begin(std::move(call), *params);
+}
+
+bool ValidateServer::Authenticate(const http::Request& request, const http::Peer& peer,
+                                  PendingCall& call) {
+  // HTTP Basic with a [clients.NAME] key, throttled per address like HELLO.
+  State& s = *state_;
   if (!s.guard.Allowed(peer.address)) {
     s.guard.Failed(peer.address, options_.max_failed_auths, /*throttled=*/true);
     s.stats.hellos_throttled.fetch_add(1, std::memory_order_relaxed);
-    http::Response r = Refuse(*call, 429, kErrorWrongClient,
+    s.counters.auth_throttled.fetch_add(1, std::memory_order_relaxed);
+    s.counters.Count(call.endpoint(), Result::kError);
+    http::Response r = Refuse(call, 429, kErrorWrongClient,
                               "too many failed authentications from this address", s.Now());
     r.set(bhttp::field::retry_after, "60");
-    return call->reply(std::move(r));
+    call.reply(std::move(r));
+    return false;
   }
   bool present = false;
   const std::string client =
       AuthenticatedClient(s.clients, request[bhttp::field::authorization], &present);
-  if (client.empty()) {
-    s.guard.Failed(peer.address, options_.max_failed_auths);
-    s.stats.hellos_failed.fetch_add(1, std::memory_order_relaxed);
-    s.stats.CountFail(service::Outcome::kUnauthorized);
-    http::Response r =
-        present ? Refuse(*call, 401, kErrorWrongClient, "wrong client name or key", s.Now())
-                : Refuse(*call, 401, kErrorNoClientAuth,
-                         "send Authorization: Basic with a client name and key ([clients.NAME])",
-                         s.Now());
-    r.set(bhttp::field::www_authenticate, "Basic realm=\"otpd\"");
-    return call->reply(std::move(r));
+  if (!client.empty()) return true;
+  s.guard.Failed(peer.address, options_.max_failed_auths);
+  s.stats.hellos_failed.fetch_add(1, std::memory_order_relaxed);
+  s.stats.CountFail(Outcome::kUnauthorized);
+  s.counters.auth_failed.fetch_add(1, std::memory_order_relaxed);
+  s.counters.Count(call.endpoint(), Result::kError);
+  http::Response r =
+      present ? Refuse(call, 401, kErrorWrongClient, "wrong client name or key", s.Now())
+              : Refuse(call, 401, kErrorNoClientAuth,
+                       "send Authorization: Basic with a client name and key ([clients.NAME])",
+                       s.Now());
+  r.set(bhttp::field::www_authenticate, "Basic realm=\"otpd\"");
+  call.reply(std::move(r));
+  return false;
+}
+
+void ValidateServer::Begin(std::shared_ptr<PendingCall> call, const ValidateParams& params) {
+  State& s = *state_;
+  call->by_serial = !params.serial.empty();
+  if (!params.transaction_id.empty()) {
+    // The answer to a challenge: the transaction id must be this user's and unexpired; then the
+    // code is checked as any code of the user (the phone's code is one of them).
+    if (call->by_serial) {
+      s.counters.Count(call->endpoint(), Result::kError);
+      return call->reply(Refuse(*call, 400, kErrorParameter,
+                                "a transaction_id is answered with 'user', not 'serial'", s.Now()));
+    }
+    const TransactionCheck check =
+        s.ids->Check(params.transaction_id, params.user, s.clock.NowUnixSeconds());
+    if (check != TransactionCheck::kValid) {
+      s.counters.Count(call->endpoint(), Result::kReject);
+      if (call->route == Route::kRadiusCheck) return call->reply(Respond(*call, 400, ""));
+      Answer answer = TransactionRefusedAnswer(check, s.Now());
+      return call->reply(Respond(*call, answer.http_status, std::move(answer.body)));
+    }
+  } else if (params.pass.empty() && !call->by_serial) {
+    call->mode = Mode::kChallenge;
+    call->user = params.user;
   }
 
-  base::StatusOr<ValidateParams> params = ParseValidateRequest(request);
-  if (!params.ok()) {
-    s.stats.CountFail(service::Outcome::kBadRequest);
-    SPDLOG_DEBUG("validate: bad request from {}: {}", client, params.status().message());
-    return call->reply(Refuse(*call, 400, kErrorParameter, params.status().message(), s.Now()));
-  }
-  if (!params->transaction_id.empty()) {
-    s.stats.CountFail(service::Outcome::kBadRequest);
-    return call->reply(Refuse(*call, 400, kErrorValidate,
-                              "otpd sends no challenges: transaction_id is not supported",
-                              s.Now()));
-  }
-
-  auto& in_flight = s.stats.in_flight;
-  if (in_flight.fetch_add(1, std::memory_order_relaxed) >=
+  if (s.stats.in_flight.load(std::memory_order_relaxed) >=
       static_cast<int64_t>(options_.max_in_flight)) {
-    in_flight.fetch_sub(1, std::memory_order_relaxed);
-    s.stats.CountFail(service::Outcome::kUnavailable);
+    s.stats.CountFail(Outcome::kUnavailable);
+    s.counters.Count(call->endpoint(), Result::kError);
     http::Response r = Refuse(*call, 503, kErrorServer, "otpd is busy; try again", s.Now());
     r.set(bhttp::field::retry_after, "1");
     return call->reply(std::move(r));
   }
-  call->by_serial = !params->serial.empty();
-
-  // Answers once: the service's result, or `unavailable` at the deadline (whichever comes
-  // first), on the call's strand (an io thread, not the commit pipeline's).
-  auto finish = [state = state_, call](service::SignInResult result) {
-    if (call->answered) return;
-    call->answered = true;
-    call->deadline->cancel();
-    State& s = *state;
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(s.clock.SteadyNow() - call->start)
-            .count();
-    s.stats.RecordLatency(micros < 0 ? 0 : static_cast<uint64_t>(micros));
-    if (result.outcome == service::Outcome::kAccepted) {
-      s.stats.accepted.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      s.stats.CountFail(result.outcome);
-    }
-    if (call->route == Route::kRadiusCheck) {
-      return call->reply(Respond(*call, RadiusStatus(result.outcome), ""));
-    }
-    Answer answer = CheckAnswer(result, call->by_serial, s.Now());
-    call->reply(Respond(*call, answer.http_status, std::move(answer.body)));
-  };
 
   call->strand.emplace(asio::make_strand(runner_->io()));
   call->deadline.emplace(*call->strand);
   call->deadline->expires_after(options_.request_deadline);
-  call->deadline->async_wait([call, finish](const boost::system::error_code& ec) {
+  call->deadline->async_wait([state = state_, call](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
     service::SignInResult late;
-    late.outcome = service::Outcome::kUnavailable;
-    finish(std::move(late));
+    late.outcome = Outcome::kUnavailable;
+    call->mode = Mode::kVerify;  // answered as a sign-in that could not be decided
+    Finish(state, call, std::move(late));
   });
-
-  service::SignInCallback done = [state = state_, runner = runner_, finish,
-                                  call](service::SignInResult result) {
-    state->stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
-    asio::post(*call->strand,
-               [finish, result = std::move(result)]() mutable { finish(std::move(result)); });
-  };
-  service::VerifyRequest v{params->user, params->serial, params->pass.view()};
-  s.service->Verify(v, std::move(done));
+  Submit(state_, call, params.user, params.serial, params.pass.view());
 }
 
 }  // namespace otpd::server::validate

@@ -1,7 +1,12 @@
 // ValidateServer serves a privacyIDEA-compatible validate API on its own TCP listener
 // (validate_listen; TLS required off loopback), on the daemon's io threads:
 //   GET|POST /validate/check        privacyIDEA's JSON answer (validate_answer.h)
-//   GET|POST /validate/radiuscheck  204 accepted, 400 refused, 403 locked (FreeRADIUS rlm_rest)
+//   GET|POST /validate/radiuscheck  204 accepted, 400 refused, 403 locked (FreeRADIUS rlm_rest);
+//                                   200 with RADIUS attributes for a challenge
+// A request naming a user with an empty `pass` starts a phone challenge (an SMS to the user's
+// mobile) through the service's Challenge, as the verify socket's CHALLENGE does, and is answered
+// with a transaction id (transaction_id.h); the follow-up request with that transaction id and
+// the code is a VERIFY of the user.
 // Every request authenticates as one of the verify socket's TCP clients ([clients.NAME]) with
 // `Authorization: Basic base64(NAME:KEY)`; failed authentications count toward the same per-address
 // lock as failed HELLOs (limits.max_failed_hellos a minute).
@@ -30,9 +35,12 @@
 #include "server/http/http_server.h"
 #include "server/io_runner.h"
 #include "server/server_stats.h"
+#include "server/validate/validate_request.h"
 #include "service/sign_in.h"
 
 namespace otpd::server::validate {
+
+struct PendingCall;  // one request being answered (validate_server.cc)
 
 struct ValidateServerOptions {
   std::string tcp_listen;  // HOST:PORT; "" = no listener (Start does nothing)
@@ -68,11 +76,16 @@ class ValidateServer {
 
   uint16_t tcp_port() const;
   const ServerStats& stats() const;
+  const ValidateStats& counters() const;
 
   class State;
 
  private:
   void OnRequest(http::Request request, const http::Peer& peer, http::Reply reply);
+  // Checks the request's client; on failure answers it and returns false.
+  bool Authenticate(const http::Request& request, const http::Peer& peer, PendingCall& call);
+  // Sends a parsed request to the service (a VERIFY, or a CHALLENGE for an empty `pass`).
+  void Begin(std::shared_ptr<PendingCall> call, const ValidateParams& params);
 
   std::shared_ptr<IoRunner> runner_;
   ValidateServerOptions options_;

@@ -15,6 +15,7 @@
 
 extern "C" int FuzzProtocol(const uint8_t* data, size_t size);
 extern "C" int FuzzAdminRequest(const uint8_t* data, size_t size);
+extern "C" int FuzzValidateRequest(const uint8_t* data, size_t size);
 extern "C" int FuzzCodec(const uint8_t* data, size_t size);
 extern "C" int FuzzOtpauth(const uint8_t* data, size_t size);
 extern "C" int FuzzEntraCsv(const uint8_t* data, size_t size);
@@ -50,6 +51,7 @@ INSTANTIATE_TEST_SUITE_P(
     Corpora, FuzzCorpusTest,
     ::testing::Values(Target{"protocol_fuzzer", FuzzProtocol},
                       Target{"admin_request_fuzzer", FuzzAdminRequest},
+                      Target{"validate_request_fuzzer", FuzzValidateRequest},
                       Target{"codec_fuzzer", FuzzCodec}, Target{"otpauth_fuzzer", FuzzOtpauth},
                       Target{"entra_csv_fuzzer", FuzzEntraCsv},
                       Target{"oath_csv_fuzzer", FuzzOathCsv}, Target{"pskc_fuzzer", FuzzPskc},
