@@ -1,8 +1,10 @@
 // FreeRADIUS 3.2 with the shipped configuration (contrib/freeradius/, docs/radius.md) in front of
 // the real otpd: the test writes a minimal radiusd.conf in a temp dir that includes the shipped
 // module and site (their address, port and client key filled in), starts `freeradius -f` on a
-// loopback port and sends PAP Access-Requests with radclient. Skipped only when the freeradius,
-// radclient or rlm_rest binaries are missing (scripts/deps.sh installs them).
+// loopback port and sends PAP Access-Requests with radclient, and phone challenges (an empty
+// password gets an Access-Challenge, the code read from otpd's exec hook is sent back with the
+// State). Skipped only when the freeradius, radclient or rlm_rest binaries are missing
+// (scripts/deps.sh installs them).
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -13,11 +15,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "base/clock.h"
+#include "service/method_admin.h"
 #include "tests/e2e/e2e_env.h"
+#include "tools/data_dir.h"
 
 namespace otpd::e2e {
 namespace {
@@ -76,7 +83,8 @@ std::string Replace(std::string text, const std::string& from, const std::string
 }
 
 // radiusd.conf for a server run by an ordinary user from `dir`: no root-owned paths, logs on
-// stdout, the stock `always` and `expr` modules the shipped site and module use.
+// stdout, the stock `always` (ok, reject, handled) and `expr` modules the shipped site and module
+// use.
 std::string RadiusdConf(const std::string& dir) {
   return "prefix = /usr\nexec_prefix = /usr\nsysconfdir = /etc\nlocalstatedir = " + dir +
          "\nsbindir = /usr/sbin\nlogdir = " + dir + "\nraddbdir = " + dir +
@@ -96,15 +104,31 @@ std::string RadiusdConf(const std::string& dir) {
          kSecret +
          "\n}\n"
          "modules {\n\texpr {\n\t}\n\talways reject {\n\t\trcode = reject\n\t}\n"
-         "\talways ok {\n\t\trcode = ok\n\t}\n\t$INCLUDE mods-enabled/\n}\n"
+         "\talways ok {\n\t\trcode = ok\n\t}\n\talways handled {\n\t\trcode = handled\n\t}\n"
+         "\t$INCLUDE mods-enabled/\n}\n"
          "instantiate {\n}\npolicy {\n}\n$INCLUDE sites-enabled/\n";
 }
 
 struct Reply {
-  std::string code;  // "Access-Accept", "Access-Reject", "" (no answer)
+  std::string code;  // "Access-Accept", "Access-Reject", "Access-Challenge", "" (no answer)
   std::string message;
+  std::string state;  // as radclient prints it: 0x and hex
   std::string output;
 };
+
+// Gives `upn` a mobile phone in the stopped daemon's data directory.
+bool AddMobile(const std::string& data, const std::string& upn, std::string* error) {
+  auto dir = tools::OpenDataDir(
+      {.data_dir = data, .key_file = KeyFileFor(data), .access = tools::DataDirAccess::kReadWrite});
+  if (!dir.ok()) {
+    *error = std::string(dir.status().message());
+    return false;
+  }
+  service::MethodAdmin methods(*dir->store, *dir->keys, *base::RealClock::Get(), {}, nullptr);
+  auto added = methods.AddPhone(kAdmin, upn, service::PhoneType::kMobile, "+1 4255550100");
+  if (!added.ok()) *error = std::string(added.status().message());
+  return added.ok();
+}
 
 class FreeradiusTest : public ::testing::Test {
  protected:
@@ -117,9 +141,16 @@ class FreeradiusTest : public ::testing::Test {
     }
     dir_ = new TempDir();
     const std::string data = dir_->File("data");
-    if (!PrepareDataDir(data, {Totp("alice"), Totp("carol")}, &setup_error_)) return;
-    WriteFile(dir_->File("otpd.toml"),
-              std::string("[clients.freeradius]\nkey = \"") + kClientKey + "\"\n");
+    if (!PrepareDataDir(data, {Totp("alice"), Totp("carol"), Totp("pat")}, &setup_error_)) return;
+    if (!AddMobile(data, Totp("pat").upn, &setup_error_)) return;
+    // The delivery hook: appends each event (an SMS with its code) to a file.
+    const std::string script = dir_->File("exec-hook");
+    WriteFile(script, "#!/bin/sh\n{ cat; echo; } >> \"$1\"\n");
+    chmod(script.c_str(), 0700);
+    WriteFile(dir_->File("otpd.toml"), std::string("[clients.freeradius]\nkey = \"") + kClientKey +
+                                           "\"\n[hooks.sms]\ntype = \"exec\"\ncommand = [\"" +
+                                           script + "\", \"" + dir_->File("exec-events") +
+                                           "\"]\nretry_initial_ms = 50\nretry_max_ms = 200\n");
     daemon_ = new Daemon();
     if (!daemon_->Start(OTPD_PATH, DaemonArgs(data, {"--config", dir_->File("otpd.toml"),
                                                      "--validate-listen", "127.0.0.1:0"})) ||
@@ -199,12 +230,19 @@ class FreeradiusTest : public ::testing::Test {
     dir_ = nullptr;
   }
 
-  // One PAP Access-Request through radclient.
-  static Reply Authenticate(const std::string& user, const std::string& code) {
+  // One PAP Access-Request through radclient (with a State when `state` is not empty).
+  static Reply Authenticate(const std::string& user, const std::string& code,
+                            const std::string& state = "") {
+    std::string attrs = "User-Name = \"" + user + "\", User-Password = \"" + code + "\"";
+    if (!state.empty()) attrs += ", State = " + state;
+    return Send(attrs);
+  }
+  // One Access-Request with the attributes `attrs` (radclient's syntax).
+  static Reply Send(const std::string& attrs) {
     otpd::testing::RunResult r =
         otpd::testing::Run({kRadclient, "-x", "-r", "1", "-t", "8",
                             "127.0.0.1:" + std::to_string(port_), "auth", kSecret},
-                           {}, "User-Name = \"" + user + "\", User-Password = \"" + code + "\"\n");
+                           {}, attrs + "\n");
     Reply reply;
     reply.output = r.out + r.err;
     for (const char* code : {"Access-Accept", "Access-Reject", "Access-Challenge"}) {
@@ -215,7 +253,38 @@ class FreeradiusTest : public ::testing::Test {
       at += key.size();
       reply.message = r.out.substr(at, r.out.find('"', at) - at);
     }
+    // The State of the reply (radclient prints the request's attributes first).
+    const size_t received = r.out.find("Received ");
+    const std::string state_key = "State = ";
+    if (size_t at = r.out.find(state_key, received == std::string::npos ? 0 : received);
+        received != std::string::npos && at != std::string::npos) {
+      at += state_key.size();
+      reply.state = r.out.substr(at, r.out.find_first_of(" \n", at) - at);
+    }
     return reply;
+  }
+
+  // The codes of the SMS the hook got for `upn`, waiting until there are `count`.
+  static std::vector<std::string> SentCodes(const std::string& upn, size_t count) {
+    std::vector<std::string> codes;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < until) {
+      codes.clear();
+      struct stat st {};
+      if (stat(dir_->File("exec-events").c_str(), &st) == 0) {
+        std::istringstream lines(ReadFile(dir_->File("exec-events")));
+        for (std::string line; std::getline(lines, line);) {
+          if (line.empty()) continue;
+          boost::json::object e = boost::json::parse(line).as_object();
+          if (e.at("type").as_string() == "sms.send" && e.at("user").as_string() == upn) {
+            codes.emplace_back(e.at("data").at("code").as_string());
+          }
+        }
+      }
+      if (codes.size() >= count) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return codes;
   }
 
   static TempDir* dir_;
@@ -255,6 +324,41 @@ TEST_F(FreeradiusTest, LockedUserGetsAReplyMessage) {
   Reply locked = Authenticate(t.upn, t.Code(1));
   EXPECT_EQ(locked.code, "Access-Reject") << locked.output;
   EXPECT_NE(locked.message.find("locked"), std::string::npos) << locked.output;
+}
+
+TEST_F(FreeradiusTest, EmptyPasswordGetsAnAccessChallengeAndTheCodeWithItsStateIsAccepted) {
+  const std::string upn = Totp("pat").upn;
+  Reply challenge = Authenticate(upn, "");
+  ASSERT_EQ(challenge.code, "Access-Challenge") << challenge.output;
+  EXPECT_EQ(challenge.message, "Enter the code sent to your phone") << challenge.output;
+  // The State is otpd's transaction id (64 hex digits, 32 bytes as text).
+  ASSERT_EQ(challenge.state.size(), 2u + 2 * 64) << challenge.output;
+  const std::vector<std::string> codes = SentCodes(upn, 1);
+  ASSERT_EQ(codes.size(), 1u) << daemon_->log();
+  const std::string code = codes[0];
+
+  // A wrong code with the State, the right code with a forged State, the right code without a
+  // State: all refused, and none uses the code up.
+  Reply wrong = Authenticate(upn, code == "000000" ? "000001" : "000000", challenge.state);
+  EXPECT_EQ(wrong.code, "Access-Reject") << wrong.output;
+  std::string forged = challenge.state;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(Authenticate(upn, code, forged).code, "Access-Reject");
+
+  Reply ok = Authenticate(upn, code, challenge.state);
+  EXPECT_EQ(ok.code, "Access-Accept") << ok.output << ReadFile(dir_->File("freeradius.log"));
+  Reply replayed = Authenticate(upn, code, challenge.state);
+  EXPECT_EQ(replayed.code, "Access-Reject") << replayed.output;
+  EXPECT_EQ(replayed.message, "Wrong or already used code") << replayed.output;
+
+  // A user without a phone gets no challenge; nor does a CHAP request (it has no password).
+  Reply none = Authenticate(Totp("alice").upn, "");
+  EXPECT_EQ(none.code, "Access-Reject") << none.output;
+  Reply chap = Send("User-Name = \"" + upn + "\", CHAP-Password = \"123456\"");
+  EXPECT_EQ(chap.code, "Access-Reject") << chap.output;
+  EXPECT_EQ(chap.message, "Send the one-time code as the password (PAP)") << chap.output;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(SentCodes(upn, 0).size(), 1u);  // no code was sent for either
 }
 
 TEST_F(FreeradiusTest, UnknownUserIsRejected) {
