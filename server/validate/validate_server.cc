@@ -155,6 +155,7 @@ void Finish(const std::shared_ptr<ValidateServer::State>& state, const std::shar
     // challenges (a REJECT, or "no tokens" for a user without any method).
     call->mode = Mode::kVerify;
     const std::string user = call->user;
+    s.stats.in_flight.fetch_add(1, std::memory_order_relaxed);
     return Submit(state, call, user, "", "");
   }
   call->answered = true;
@@ -179,10 +180,10 @@ void Finish(const std::shared_ptr<ValidateServer::State>& state, const std::shar
   call->reply(Respond(*call, answer.http_status, std::move(answer.body)));
 }
 
-// Hands the call to the service; its result comes back to Finish on the call's strand.
+// Hands the call to the service (the caller has counted it in stats.in_flight); its result comes
+// back to Finish on the call's strand.
 void Submit(const std::shared_ptr<ValidateServer::State>& state, const std::shared_ptr<Call>& call,
             std::string_view user, std::string_view serial, std::string_view pass) {
-  state->stats.in_flight.fetch_add(1, std::memory_order_relaxed);
   service::SignInCallback done = [state, call](service::SignInResult result) {
     state->stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
     asio::post(*call->strand, [state, call, result = std::move(result)]() mutable {
@@ -337,32 +338,42 @@ bool ValidateServer::Authenticate(const http::Request& request, const http::Peer
   return false;
 }
 
+bool ValidateServer::TransactionAllowed(PendingCall& call, const ValidateParams& params) {
+  // The answer to a challenge: the transaction id must be this user's and unexpired; then the
+  // code is checked as any code of the user (the phone's code is one of them).
+  State& s = *state_;
+  if (call.by_serial) {
+    s.counters.Count(call.endpoint(), Result::kError);
+    call.reply(Refuse(call, 400, kErrorParameter,
+                      "a transaction_id is answered with 'user', not 'serial'", s.Now()));
+    return false;
+  }
+  const TransactionCheck check =
+      s.ids->Check(params.transaction_id, params.user, s.clock.NowUnixSeconds());
+  if (check == TransactionCheck::kValid) return true;
+  s.counters.Count(call.endpoint(), Result::kReject);
+  if (call.route == Route::kRadiusCheck) {
+    call.reply(Respond(call, 400, ""));
+  } else {
+    Answer answer = TransactionRefusedAnswer(check, s.Now());
+    call.reply(Respond(call, answer.http_status, std::move(answer.body)));
+  }
+  return false;
+}
+
 void ValidateServer::Begin(std::shared_ptr<PendingCall> call, const ValidateParams& params) {
   State& s = *state_;
   call->by_serial = !params.serial.empty();
   if (!params.transaction_id.empty()) {
-    // The answer to a challenge: the transaction id must be this user's and unexpired; then the
-    // code is checked as any code of the user (the phone's code is one of them).
-    if (call->by_serial) {
-      s.counters.Count(call->endpoint(), Result::kError);
-      return call->reply(Refuse(*call, 400, kErrorParameter,
-                                "a transaction_id is answered with 'user', not 'serial'", s.Now()));
-    }
-    const TransactionCheck check =
-        s.ids->Check(params.transaction_id, params.user, s.clock.NowUnixSeconds());
-    if (check != TransactionCheck::kValid) {
-      s.counters.Count(call->endpoint(), Result::kReject);
-      if (call->route == Route::kRadiusCheck) return call->reply(Respond(*call, 400, ""));
-      Answer answer = TransactionRefusedAnswer(check, s.Now());
-      return call->reply(Respond(*call, answer.http_status, std::move(answer.body)));
-    }
+    if (!TransactionAllowed(*call, params)) return;
   } else if (params.pass.empty() && !call->by_serial) {
     call->mode = Mode::kChallenge;
     call->user = params.user;
   }
 
-  if (s.stats.in_flight.load(std::memory_order_relaxed) >=
+  if (s.stats.in_flight.fetch_add(1, std::memory_order_relaxed) >=
       static_cast<int64_t>(options_.max_in_flight)) {
+    s.stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
     s.stats.CountFail(Outcome::kUnavailable);
     s.counters.Count(call->endpoint(), Result::kError);
     http::Response r = Refuse(*call, 503, kErrorServer, "otpd is busy; try again", s.Now());

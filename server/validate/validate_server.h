@@ -84,6 +84,8 @@ class ValidateServer {
   void OnRequest(http::Request request, const http::Peer& peer, http::Reply reply);
   // Checks the request's client; on failure answers it and returns false.
   bool Authenticate(const http::Request& request, const http::Peer& peer, PendingCall& call);
+  // Whether a request's transaction_id is valid for its user; if not, answers it.
+  bool TransactionAllowed(PendingCall& call, const ValidateParams& params);
   // Sends a parsed request to the service (a VERIFY, or a CHALLENGE for an empty `pass`).
   void Begin(std::shared_ptr<PendingCall> call, const ValidateParams& params);
 
