@@ -105,7 +105,7 @@ std::string AuthenticatedClient(const ClientKeys& clients, std::string_view head
 }
 
 void Submit(const std::shared_ptr<ValidateServer::State>& state, const std::shared_ptr<Call>& call,
-            std::string_view user, std::string_view serial, std::string_view pass);
+            Mode mode, std::string_view user, std::string_view serial, std::string_view pass);
 
 // The answer to a challenge's result, or false when the result is answered as a sign-in's.
 bool AnswerChallenge(ValidateServer::State& s, Call& call, const service::SignInResult& result) {
@@ -156,7 +156,7 @@ void Finish(const std::shared_ptr<ValidateServer::State>& state, const std::shar
     call->mode = Mode::kVerify;
     const std::string user = call->user;
     s.stats.in_flight.fetch_add(1, std::memory_order_relaxed);
-    return Submit(state, call, user, "", "");
+    return Submit(state, call, Mode::kVerify, user, "", "");
   }
   call->answered = true;
   call->deadline->cancel();
@@ -181,16 +181,17 @@ void Finish(const std::shared_ptr<ValidateServer::State>& state, const std::shar
 }
 
 // Hands the call to the service (the caller has counted it in stats.in_flight); its result comes
-// back to Finish on the call's strand.
+// back to Finish on the call's strand. `mode` is passed rather than read from the call, which
+// the deadline may change on the strand meanwhile.
 void Submit(const std::shared_ptr<ValidateServer::State>& state, const std::shared_ptr<Call>& call,
-            std::string_view user, std::string_view serial, std::string_view pass) {
+            Mode mode, std::string_view user, std::string_view serial, std::string_view pass) {
   service::SignInCallback done = [state, call](service::SignInResult result) {
     state->stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
     asio::post(*call->strand, [state, call, result = std::move(result)]() mutable {
       Finish(state, call, std::move(result));
     });
   };
-  if (call->mode == Mode::kChallenge) {
+  if (mode == Mode::kChallenge) {
     // An SMS to the user's mobile: the one phone privacyIDEA's "sms" type stands for.
     state->service->Challenge(service::ChallengeRequest{user, "mobile", "sms"}, std::move(done));
   } else {
@@ -381,6 +382,7 @@ void ValidateServer::Begin(std::shared_ptr<PendingCall> call, const ValidatePara
     return call->reply(std::move(r));
   }
 
+  const Mode mode = call->mode;
   call->strand.emplace(asio::make_strand(runner_->io()));
   call->deadline.emplace(*call->strand);
   call->deadline->expires_after(options_.request_deadline);
@@ -391,7 +393,7 @@ void ValidateServer::Begin(std::shared_ptr<PendingCall> call, const ValidatePara
     call->mode = Mode::kVerify;  // answered as a sign-in that could not be decided
     Finish(state, call, std::move(late));
   });
-  Submit(state_, call, params.user, params.serial, params.pass.view());
+  Submit(state_, call, mode, params.user, params.serial, params.pass.view());
 }
 
 }  // namespace otpd::server::validate
