@@ -44,14 +44,33 @@ void FakeSignInService::Resync(const service::ResyncRequest& request,
           std::move(done));
 }
 
+void FakeSignInService::Challenge(const service::ChallengeRequest& request,
+                                  service::SignInCallback done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_user_ = std::string(request.user);
+    last_challenge_ = std::string(request.user) + " " + std::string(request.method) + " " +
+                      std::string(request.channel);
+  }
+  Answer sent;
+  sent.result.outcome = service::Outcome::kAccepted;
+  sent.result.method_id = "phone-" + std::string(request.user);
+  sent.result.method_kind = service::MethodKind::kPhone;
+  sent.result.channel = "sms";
+  sent.result.expires_in_seconds = 300;
+  Enqueue(kChallengeScript, request.user, std::move(done), &sent);
+}
+
 void FakeSignInService::Enqueue(const std::string& otp, std::string_view who,
-                                service::SignInCallback done) {
+                                service::SignInCallback done, const Answer* unscripted) {
   std::lock_guard<std::mutex> lock(mu_);
   ++calls_;
   Answer answer;
   auto it = script_.find(otp);
   if (it != script_.end()) {
     answer = it->second;
+  } else if (unscripted != nullptr) {
+    answer = *unscripted;
   } else {
     answer.result.outcome = service::Outcome::kAccepted;
     answer.result.method_id = "m-" + std::string(who);
@@ -95,6 +114,11 @@ std::string FakeSignInService::last_user() const {
 std::string FakeSignInService::last_serial() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_serial_;
+}
+
+std::string FakeSignInService::last_challenge() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_challenge_;
 }
 
 std::string FakeSignInService::last_otp2() const {

@@ -34,6 +34,10 @@ class FakeSignInService : public service::SignInService {
 
   void Verify(const service::VerifyRequest& request, service::SignInCallback done) override;
   void Resync(const service::ResyncRequest& request, service::SignInCallback done) override;
+  // Answered from the script's kChallengeScript entry; unscripted: a code sent to phone
+  // "phone-<user>" by SMS, valid 300 s. last_challenge() is "user method channel".
+  void Challenge(const service::ChallengeRequest& request, service::SignInCallback done) override;
+  static constexpr char kChallengeScript[] = "<challenge>";
 
   // Delivers every held callback now (on the worker thread).
   void ReleaseHeld();
@@ -43,6 +47,7 @@ class FakeSignInService : public service::SignInService {
   std::string last_user() const;
   std::string last_serial() const;
   std::string last_otp2() const;
+  std::string last_challenge() const;
 
  private:
   struct Due {
@@ -50,7 +55,9 @@ class FakeSignInService : public service::SignInService {
     service::SignInCallback done;
     service::SignInResult result;
   };
-  void Enqueue(const std::string& otp, std::string_view who, service::SignInCallback done);
+  // `unscripted` (if any) answers an otp the script does not name.
+  void Enqueue(const std::string& otp, std::string_view who, service::SignInCallback done,
+               const Answer* unscripted = nullptr);
   void Run();
 
   mutable std::mutex mu_;
@@ -59,7 +66,7 @@ class FakeSignInService : public service::SignInService {
   std::vector<Due> queue_;
   std::vector<Due> held_;
   size_t calls_ = 0;
-  std::string last_user_, last_serial_, last_otp2_;
+  std::string last_user_, last_serial_, last_otp2_, last_challenge_;
   bool stop_ = false;
   std::thread worker_;
 };
