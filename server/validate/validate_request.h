@@ -36,9 +36,10 @@ struct ValidateParams {
 
 // Reads the parameters of `request`: GET takes the query string, POST the query string and the
 // body (application/x-www-form-urlencoded or application/json; an empty body is allowed). A
-// parameter given twice, a value that is not text (control characters, not UTF-8), a malformed encoding, a missing `pass`, both
-// or neither of `user` and `serial`, or an over-long value fail with InvalidArgument whose
-// message names the parameter (never its value). The request's body is wiped by the caller.
+// parameter given twice, a value that is not text (control characters, not UTF-8), a malformed
+// encoding, a missing `pass`, both or neither of `user` and `serial`, or an over-long value fail
+// with InvalidArgument whose message names the parameter (never its value). An empty `pass` is
+// allowed (a challenge). The request's body is wiped by the caller.
 base::StatusOr<ValidateParams> ParseValidateRequest(const http::Request& request);
 
 // Decodes application/x-www-form-urlencoded text into name/value pairs and calls `take` for each;
