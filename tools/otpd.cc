@@ -167,7 +167,12 @@ int Run(int argc, char** argv) {
     }
     return otpd::base::OkStatus();
   };
-  otpd::server::admin::AdminServer admin(runner, std::move(admin_options), services);
+  // The admin API has an io thread of its own at a lower priority: a client reading thousands of
+  // records keeps that thread busy serialising and writing, and on a small machine the sign-ins'
+  // io threads then lost CPU to it (docs/benchmarks.md, "The admin API beside sign-ins").
+  auto admin_runner = std::make_shared<otpd::server::IoRunner>(1, "otpd-admin-io", 10);
+  admin_runner->Start();
+  otpd::server::admin::AdminServer admin(admin_runner, std::move(admin_options), services);
   // The privacyIDEA-compatible validate API: the same sign-in service as the verify socket.
   otpd::server::validate::ValidateServer validate(
       runner, otpd::server::validate::ValidateOptionsFrom(*config), &verifier, config->tcp_clients,
@@ -215,6 +220,7 @@ int Run(int argc, char** argv) {
   Notify(otpd::tools::NotifyStopping());
   validate.Stop();
   admin.Stop();
+  admin_runner->Stop();
   server.Stop();
   runner->Stop();
   (*actions)->Stop();
