@@ -4,13 +4,17 @@
 
 #include <exception>
 #include <string>
+#include <utility>
 
 #include "base/thread_name.h"
 
 namespace otpd::server {
 
-IoRunner::IoRunner(uint32_t threads)
-    : threads_(threads == 0 ? 1 : threads), io_(static_cast<int>(threads_)) {}
+IoRunner::IoRunner(uint32_t threads, std::string name, int nice)
+    : threads_(threads == 0 ? 1 : threads),
+      name_(std::move(name)),
+      nice_(nice),
+      io_(static_cast<int>(threads_)) {}
 
 IoRunner::~IoRunner() { Stop(); }
 
@@ -19,7 +23,8 @@ void IoRunner::Start() {
   work_.emplace(boost::asio::make_work_guard(io_));
   for (uint32_t i = 0; i < threads_; ++i) {
     running_.emplace_back([this, i] {
-      base::SetCurrentThreadName("otpd-io-" + std::to_string(i));
+      base::SetCurrentThreadName(name_ + "-" + std::to_string(i));
+      if (nice_ > 0) base::LowerCurrentThreadPriority(nice_);
       while (true) {
         try {
           io_.run();

@@ -1,6 +1,7 @@
-// IoRunner is the io_context of the daemon's network servers and the threads that run it: the
-// verify socket and the admin API accept and serve their connections on the same few io
-// threads (named otpd-io-N).
+// IoRunner is an io_context and the threads that run it. The verify socket and the validate
+// endpoint serve sign-ins on the daemon's main runner (threads otpd-io-N); the admin API has a
+// runner of its own at a lower priority (otpd-admin-io-N, see tools/otpd.cc), so that a client
+// reading thousands of records cannot hold the io threads that sign-ins need.
 //
 // Thread-safety: Start and Stop are called by the owning thread; io() may be used from any
 // thread.
@@ -12,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -19,7 +21,9 @@ namespace otpd::server {
 
 class IoRunner {
  public:
-  explicit IoRunner(uint32_t threads);
+  // `threads` io threads (at least one), named `name`-0, `name`-1, ...; a positive `nice` lowers
+  // their scheduling priority by that much (a failure leaves the default).
+  explicit IoRunner(uint32_t threads, std::string name = "otpd-io", int nice = 0);
   ~IoRunner();  // Stop()
   IoRunner(const IoRunner&) = delete;
   IoRunner& operator=(const IoRunner&) = delete;
@@ -33,6 +37,8 @@ class IoRunner {
 
  private:
   const uint32_t threads_;
+  const std::string name_;
+  const int nice_;
   boost::asio::io_context io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> running_;

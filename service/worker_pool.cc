@@ -1,17 +1,12 @@
 #include "service/worker_pool.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <string>
 
 #include "base/thread_name.h"
 
 namespace otpd::service {
 
-WorkerPool::WorkerPool(size_t threads, size_t max_queue_per_thread, std::string_view name,
-                       int nice)
+WorkerPool::WorkerPool(size_t threads, size_t max_queue_per_thread, std::string_view name, int nice)
     : max_queue_(max_queue_per_thread) {
   if (threads == 0) threads = 1;
   for (size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
@@ -19,11 +14,7 @@ WorkerPool::WorkerPool(size_t threads, size_t max_queue_per_thread, std::string_
     std::string thread_name = std::string(name) + "-" + std::to_string(i);
     workers_[i]->thread = std::thread([w = workers_[i].get(), thread_name, nice] {
       base::SetCurrentThreadName(thread_name);
-      // On Linux a thread's nice value is its own (the tid is a process id to setpriority). A
-      // failure only leaves the default priority.
-      if (nice > 0) {
-        (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
-      }
+      base::LowerCurrentThreadPriority(nice);
       Run(w);
     });
   }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
 
 #include "base/secret_bytes.h"
 #include "tokenio/qr.h"
@@ -180,6 +181,36 @@ base::Status SoftwareToken(AdminClient& admin, const std::string& verb,
   return base::OkStatus();
 }
 
+// `method delete UPN ID`: whatever kind the method is, through its own collection (a hardware
+// token is unassigned and stays in the inventory).
+base::Status DeleteMethod(AdminClient& admin, const MethodCommandOptions& o) {
+  OTPD_ASSIGN_OR_RETURN(json::array methods, admin.List(Methods(o.upn, "methods")));
+  for (const json::value& m : methods) {
+    if (Text(m, "id") != o.value) continue;
+    const std::string kind = Kind(m);
+    static const std::map<std::string, std::string> kCollections = {
+        {"hardwareOath", "hardwareOathMethods"},
+        {"softwareOath", "softwareOathMethods"},
+        {"phone", "phoneMethods"},
+        {"email", "emailMethods"},
+        {"temporaryAccessPass", "temporaryAccessPassMethods"}};
+    auto collection = kCollections.find(kind);
+    if (collection == kCollections.end()) {
+      return base::InvalidArgumentError("a " + kind +
+                                        " method cannot be deleted; see otpctl user --help");
+    }
+    OTPD_RETURN_IF_ERROR(
+        admin.Call("DELETE", Methods(o.upn, collection->second) + "/" + UrlEncode(o.value))
+            .status());
+    Done(o,
+         kind + " method " + Printable(o.value, 64) + " of " + Printable(o.upn, 254) + " deleted",
+         nullptr);
+    return base::OkStatus();
+  }
+  return base::NotFoundError("user " + Printable(o.upn, 254) + " has no method " +
+                             Printable(o.value, 64) + " (otpctl method list shows them)");
+}
+
 }  // namespace
 
 MethodCommands AddMethodCommands(CLI::App& app, MethodCommandOptions& o) {
@@ -188,6 +219,17 @@ MethodCommands AddMethodCommands(CLI::App& app, MethodCommandOptions& o) {
   method->add_subcommand("list", "Every method of a user")
       ->add_option("UPN", o.upn, kUpn)
       ->required();
+  CLI::App* add_phone = method->add_subcommand("add-phone", "Same as phone add");
+  add_phone->add_option("UPN", o.upn, kUpn)->required();
+  add_phone->add_option("NUMBER", o.value, "The number, e.g. \"+1 4255551234\"")->required();
+  add_phone->add_option("--type", o.type, "mobile (default), alternateMobile or office");
+  CLI::App* add_email = method->add_subcommand("add-email", "Same as email add");
+  add_email->add_option("UPN", o.upn, kUpn)->required();
+  add_email->add_option("ADDRESS", o.value, "The address")->required();
+  CLI::App* method_del =
+      method->add_subcommand("delete", "Delete a method of any kind by its id (method list)");
+  method_del->add_option("UPN", o.upn, kUpn)->required();
+  method_del->add_option("ID", o.value, "The method's id")->required();
 
   CLI::App* phone = app.add_subcommand("phone", "A user's phone methods");
   CLI::App* add = phone->add_subcommand("add", "Add a phone number (+CC NUMBER[xEXT])");
@@ -253,7 +295,7 @@ int RunMethodCommand(const MethodCommands& commands, const MethodCommandOptions&
       return 2;
     }
     o.upn = *upn;
-    if (group == "phone" && !PhoneId(o.type).ok()) {
+    if ((group == "phone" || verb == "add-phone") && !PhoneId(o.type).ok()) {
       std::cerr << "otpctl " << what << ": the phone type must be mobile, alternateMobile or "
                 << "office\n";
       return 2;
@@ -267,8 +309,11 @@ int RunMethodCommand(const MethodCommands& commands, const MethodCommandOptions&
       }
       o.code = std::move(*code);
     }
-    const bool read_only = group == "method";
+    const bool read_only = group == "method" && verb == "list";
     return WithAdmin(o, what, read_only, [&](AdminClient& admin) -> base::Status {
+      if (verb == "add-phone") return Phone(admin, "add", o);
+      if (verb == "add-email") return Email(admin, "add", o);
+      if (group == "method" && verb == "delete") return DeleteMethod(admin, o);
       if (group == "method") return ListMethods(admin, o);
       if (group == "phone") return Phone(admin, verb, o);
       if (group == "email") return Email(admin, verb, o);

@@ -171,6 +171,12 @@ std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOpti
   CLI::App* show = token->add_subcommand("show", "Show one token (never its seed)");
   show->add_option("SERIAL", o.serial, kSerial)->required();
   show->add_flag("--json", o.json, "Print a JSON object");
+  CLI::App* update = token->add_subcommand(
+      "update", "Change the display name, manufacturer or model of an available token");
+  update->add_option("SERIAL", o.serial, kSerial)->required();
+  update->add_option("--display-name", o.display_name, "The new display name");
+  update->add_option("--manufacturer", o.manufacturer, "The new manufacturer");
+  update->add_option("--model", o.model, "The new model");
   CLI::App* assign = token->add_subcommand("assign", "Assign an available token to a user");
   assign->add_option("SERIAL", o.serial, kSerial)->required();
   assign->add_option("UPN", o.upn, "The user: an e-mail address, checked as import checks it")
@@ -217,6 +223,8 @@ int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions&
     auto given = ActivationCode(o.code, o.serial);
     if (!given.ok()) return Usage(what, given.status().message());
     code = *given;
+  } else if (verb == "update" && !o.display_name && !o.manufacturer && !o.model) {
+    return Usage(what, "give at least one of --display-name, --manufacturer and --model");
   }
   if (token->parsed()) {
     if (int rc = CheckAdminFlags(o.admin, o.dir, what); rc != 0) return rc;
@@ -256,6 +264,13 @@ int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions&
     }
     std::cout << "token " << Printable(o.serial) << " activated (drift " << r->drift << " steps)\n";
     return 0;
+  } else if (verb == "update") {
+    s = inv.UpdateToken(o.serial,
+                        service::TokenInventory::Update{.display_name = o.display_name,
+                                                        .manufacturer = o.manufacturer,
+                                                        .model = o.model},
+                        service::Principal::Owner(o.actor))
+            .status();
   } else if (verb == "deactivate") {
     s = inv.Deactivate(o.serial, service::Principal::Owner(o.actor));
   } else if (verb == "unassign") {

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 
 #include "tools/otpctl_admin.h"
@@ -31,10 +32,12 @@ struct TokenCommandOptions {
   std::string serial;
   std::string upn;
   std::string code;
+  // token update: the fields given (unset: unchanged)
+  std::optional<std::string> display_name, manufacturer, model;
 };
 
-// Adds `token` (with list, show, assign, activate, deactivate, unassign, delete) and `batch`
-// (with list). Returns the two parent commands.
+// Adds `token` (with list, show, update, assign, activate, deactivate, unassign, delete) and
+// `batch` (with list). Returns the two parent commands.
 std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOptions& options);
 int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions& options);
 

@@ -129,7 +129,7 @@ int RunTokenOnline(AdminClient& admin, const std::string& verb, const TokenComma
   }
   const std::string owner = AssignedTo(*device);
   const std::string method = UserMethods(owner) + "/" + UrlEncode(o.serial);
-  if (verb != "assign" && verb != "delete" && owner.empty()) {
+  if (verb != "assign" && verb != "delete" && verb != "update" && owner.empty()) {
     base::Wipe(code.data(), code.size());
     return Fail(what, base::FailedPreconditionError("token " + Printable(o.serial) +
                                                     " is not assigned to anyone"));
@@ -161,6 +161,13 @@ int RunTokenOnline(AdminClient& admin, const std::string& verb, const TokenComma
     done = admin.Call("DELETE", method);
   } else if (verb == "delete") {
     done = admin.Call("DELETE", DevicePath(o.serial));
+  } else if (verb == "update") {
+    json::object fields;
+    if (o.display_name) fields["displayName"] = *o.display_name;
+    if (o.manufacturer) fields["manufacturer"] = *o.manufacturer;
+    if (o.model) fields["model"] = *o.model;
+    json::value body = std::move(fields);
+    done = admin.Call("PATCH", DevicePath(o.serial), &body);
   }
   if (!done.ok()) return Fail(what, done.status());
   std::cout << "token " << Printable(o.serial) << ": " << verb << " done\n";

@@ -18,9 +18,12 @@
 #include "server/validate/validate_server.h"
 #include "server/verify_server.h"
 #include "service/api_keys.h"
+#include "service/app_passwords.h"
 #include "service/inventory.h"
 #include "service/method_admin.h"
 #include "service/sign_in_verifier.h"
+#include "service/temporary_access_pass.h"
+#include "service/user_actions.h"
 #include "service/user_admin.h"
 #include "tools/backup.h"
 #include "tools/daemon_actions.h"
@@ -136,6 +139,10 @@ int Run(int argc, char** argv) {
                                      otpd::service::MethodAdminOptions{}, &verifier);
   otpd::service::UserAdmin users(directory, clock, &verifier);
   otpd::service::ApiKeys api_keys(directory, clock);
+  otpd::service::UserActions user_actions(directory, clock, *(*actions)->hasher(), &verifier);
+  otpd::service::AppPasswords app_passwords(directory, clock, &verifier);
+  otpd::service::TemporaryAccessPasses taps(directory, clock, otpd::service::TapPolicy{},
+                                            &verifier);
   otpd::server::admin::AdminServices services;
   services.store = dir->store.get();
   services.keys = dir->keys.get();
@@ -145,6 +152,11 @@ int Run(int argc, char** argv) {
   services.users = &users;
   services.api_keys = &api_keys;
   services.invalidator = &verifier;
+  services.user_actions = &user_actions;
+  services.app_passwords = &app_passwords;
+  services.taps = &taps;
+  services.hooks = (*actions)->dispatcher();
+  services.hook_kinds = (*actions)->hook_kinds();
   if (dir->backup_source) {  // RocksDB: checkpoints; an etcd cluster is backed up with etcdctl
     services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
       OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest,
@@ -173,7 +185,12 @@ int Run(int argc, char** argv) {
     }
     return otpd::base::OkStatus();
   };
-  otpd::server::admin::AdminServer admin(runner, std::move(admin_options), services);
+  // The admin API has an io thread of its own at a lower priority: a client reading thousands of
+  // records keeps that thread busy serialising and writing, and on a small machine the sign-ins'
+  // io threads then lost CPU to it (docs/benchmarks.md, "The admin API beside sign-ins").
+  auto admin_runner = std::make_shared<otpd::server::IoRunner>(1, "otpd-admin-io", 10);
+  admin_runner->Start();
+  otpd::server::admin::AdminServer admin(admin_runner, std::move(admin_options), services);
   int exit_code = 0;
   if (otpd::base::Status s = admin.Start(); !s.ok()) {
     spdlog::error("cannot start the admin API: {}", s.message());
@@ -217,6 +234,7 @@ int Run(int argc, char** argv) {
   Notify(otpd::tools::NotifyStopping());
   validate.Stop();
   admin.Stop();
+  admin_runner->Stop();
   server.Stop();
   runner->Stop();
   (*actions)->Stop();

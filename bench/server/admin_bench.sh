@@ -10,28 +10,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 n=${1:-100000}
 seconds=${2:-15}
 build=${3:-$root/build/release-bench}
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DOTPD_BUILD_TESTS=OFF \
-  -DOTPD_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target otpd otpctl otpd-loadgen otpd-adminload >/dev/null
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/otpd-admin-bench-XXXXXX")
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+# shellcheck source=bench/server/daemon_env.sh
+. "$root/bench/server/daemon_env.sh"
+bench_prepare otpd-adminload
+start_otpd
 
-"$build/tools/otpctl" init --data-dir "$work/data" --key-file "$work/master.key" >/dev/null
-"$build/tools/otpctl" seed-load --count "$n" --data-dir "$work/data" --key-file "$work/master.key" \
-  --tokens-out "$work/tokens.csv"
-cp "$work/tokens.csv" "$work/upns.csv"
-"$build/tools/otpd" --data-dir "$work/data" --key-file "$work/master.key" 2>"$work/otpd.log" &
-pid=$!
-for _ in $(seq 300); do grep -q started "$work/otpd.log" && break; sleep 0.2; done
-
-loadgen() {  # duration rate [max_requests]
-  "$build/bench/server/otpd-loadgen" --unix "$work/data/verify.sock" --connections 64 \
-    --depth 16 --duration "$1" --rate "$2" --max-requests "${3:-0}" \
-    --tokens "$work/tokens.csv" --save-tokens "$work/next.csv" | grep -v '^reason note'
-  mv "$work/next.csv" "$work/tokens.csv"
-}
 adminload() {  # mix
   "$build/bench/server/otpd-adminload" --unix "$work/data/admin.sock" --connections 4 \
     --duration "$seconds" --mix "$1" --tokens "$work/upns.csv"

@@ -1,7 +1,8 @@
 // AdminServer serves the admin API (admin_api.h), /metrics, /healthz and /readyz over HTTP on the
-// daemon's io threads: on the Unix socket <data-dir>/admin.sock (mode 0600; a peer whose uid is
-// the daemon's or root is the owner, by SO_PEERCRED) and, when configured, on TCP (TLS required
-// off loopback), where every request carries `Authorization: Bearer KEY`.
+// io runner it is given (otpd gives it one of its own, at a lower priority than the sign-ins'): on
+// the Unix socket <data-dir>/admin.sock (mode 0600; a peer whose uid is the daemon's or root is the
+// owner, by SO_PEERCRED) and, when configured, on TCP (TLS required off loopback), where every
+// request carries `Authorization: Bearer KEY`.
 //
 // Requests run on a small worker pool of their own (they read and write the Store, parse token
 // files, hash), never on an io thread. Every answer carries a request-id header, the same id the

@@ -170,6 +170,45 @@ TEST_F(OtpctlOnlineTest, TokenCommandsGoThroughTheDaemon) {
   EXPECT_EQ(daemon_->log().find(t.Code(0)), std::string::npos);
 }
 
+TEST_F(OtpctlOnlineTest, MethodAddAndDeleteByIdAndTokenUpdate) {
+  const std::string upn = "vera@example.com";
+  ASSERT_EQ(Otpctl({"user", "add", upn}).exit_code, 0);
+  RunResult phone = Otpctl({"method", "add-phone", upn, "+44 2071234567", "--type", "office"});
+  ASSERT_EQ(phone.exit_code, 0) << phone.err;
+  RunResult email = Otpctl({"method", "add-email", upn, "vera@example.org"});
+  ASSERT_EQ(email.exit_code, 0) << email.err;
+  RunResult bad_type = Otpctl({"method", "add-phone", upn, "+1 4255551234", "--type", "pager"});
+  EXPECT_EQ(bad_type.exit_code, 2) << bad_type.err;
+  json::value methods = Parse(Otpctl({"method", "list", upn, "--json"}).out);
+  ASSERT_TRUE(methods.is_array());
+  ASSERT_EQ(methods.as_array().size(), 2u);
+  for (const json::value& m : methods.as_array()) {
+    const std::string id(m.at("id").as_string());
+    RunResult del = Otpctl({"method", "delete", upn, id});
+    EXPECT_EQ(del.exit_code, 0) << del.err;
+    EXPECT_TRUE(Has(del, "deleted")) << del.out;
+  }
+  EXPECT_TRUE(Parse(Otpctl({"method", "list", upn, "--json"}).out).as_array().empty());
+  RunResult unknown = Otpctl({"method", "delete", upn, "no-such-id"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(Has(unknown, "has no method")) << unknown.err;
+
+  ASSERT_EQ(Otpctl({"import", TokenFile({"UP1"})}).exit_code, 0);
+  RunResult nothing = Otpctl({"token", "update", "UP1"});
+  EXPECT_EQ(nothing.exit_code, 2) << nothing.err;
+  RunResult update = Otpctl({"token", "update", "UP1", "--display-name", "Desk drawer",
+                             "--manufacturer", "Acme", "--model", "K9"});
+  ASSERT_EQ(update.exit_code, 0) << update.err;
+  json::value shown = Parse(Otpctl({"token", "show", "UP1", "--json"}).out);
+  EXPECT_EQ(shown.at("manufacturer"), "Acme");
+  EXPECT_EQ(shown.at("model"), "K9");
+  // Entra changes only tokens nobody holds.
+  ASSERT_EQ(Otpctl({"token", "assign", "UP1", upn}).exit_code, 0);
+  RunResult held = Otpctl({"token", "update", "UP1", "--model", "K10"});
+  EXPECT_EQ(held.exit_code, 1) << held.out;
+  EXPECT_EQ(Parse(Otpctl({"token", "show", "UP1", "--json"}).out).at("model"), "K9");
+}
+
 TEST_F(OtpctlOnlineTest, UserAndMethodCommandsGoThroughTheDaemon) {
   const std::string upn = "uma@example.com";
   ASSERT_EQ(Otpctl({"user", "add", upn, "--display-name", "Uma"}).exit_code, 0);

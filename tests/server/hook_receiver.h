@@ -1,7 +1,8 @@
 // A webhook receiver for tests: an HTTP/1.1 server on 127.0.0.1 (an ephemeral port) in a thread
-// of its own. It answers each request as scripted (a status, a Retry-After, a delay before
-// answering; 200 when the script is empty), records what it got, and checks the Standard
-// Webhooks signature of each request with its own HMAC code (OpenSSL directly, not otpd's).
+// of its own, plain or over TLS with a certificate the test made. It answers each request as
+// scripted (a status, a Retry-After, a delay before answering; 200 when the script is empty),
+// records what it got, and checks the Standard Webhooks signature of each request with its own HMAC
+// code (OpenSSL directly, not otpd's).
 
 #ifndef OTPD_TESTS_SERVER_HOOK_RECEIVER_H_
 #define OTPD_TESTS_SERVER_HOOK_RECEIVER_H_
@@ -11,6 +12,7 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -69,9 +71,21 @@ class HookReceiver {
     bool signature_valid = false;  // one of the signatures verifies with one of the keys
   };
 
-  // `keys` are the raw signing keys (the bytes of each whsec_ secret).
-  explicit HookReceiver(std::vector<std::string> keys) : keys_(std::move(keys)) {
+  // A certificate and its key (PEM files) for an https:// receiver.
+  struct Tls {
+    std::string cert_file, key_file;
+  };
+
+  // `keys` are the raw signing keys (the bytes of each whsec_ secret). With `tls` the receiver
+  // speaks HTTPS only: a client that does not complete the handshake gets nothing.
+  explicit HookReceiver(std::vector<std::string> keys, std::optional<Tls> tls = std::nullopt)
+      : keys_(std::move(keys)) {
     namespace asio = boost::asio;
+    if (tls) {
+      tls_.emplace(asio::ssl::context::tls_server);
+      tls_->use_certificate_chain_file(tls->cert_file);
+      tls_->use_private_key_file(tls->key_file, asio::ssl::context::pem);
+    }
     acceptor_.open(asio::ip::tcp::v4());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
@@ -90,8 +104,11 @@ class HookReceiver {
 
   uint16_t port() const { return port_; }
   std::string url(const std::string& path = "/hook") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + path;
   }
+  // TLS handshakes that failed (a client that did not trust the certificate, or spoke plain
+  // HTTP).
+  size_t failed_handshakes() const { return failed_handshakes_; }
 
   void Script(std::vector<Answer> answers) {
     std::lock_guard lock(mu_);
@@ -113,48 +130,66 @@ class HookReceiver {
 
  private:
   void Serve() {
-    namespace http = boost::beast::http;
     while (!stopping_) {
       boost::asio::ip::tcp::socket socket(io_);
       boost::system::error_code ec;
       acceptor_.accept(socket, ec);
       if (ec || stopping_) continue;
-      boost::beast::flat_buffer buffer;
-      http::request<http::string_body> request;
-      http::read(socket, buffer, request, ec);
-      if (ec) continue;
-      Received r;
-      r.at = std::chrono::steady_clock::now();
-      r.id = std::string(request["webhook-id"]);
-      r.timestamp = std::string(request["webhook-timestamp"]);
-      r.signature = std::string(request["webhook-signature"]);
-      r.content_type = std::string(request[http::field::content_type]);
-      r.body = request.body();
-      r.target = std::string(request.target());
-      r.signature_valid = Verify(r);
-      Answer answer;
-      {
-        std::lock_guard lock(mu_);
-        if (!script_.empty()) {
-          answer = script_.front();
-          script_.pop_front();
-        } else {
-          answer = default_;
-        }
+      if (!tls_) {
+        Exchange(socket);
+        socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+        continue;
       }
-      if (answer.delay.count() > 0) std::this_thread::sleep_for(answer.delay);
-      {
-        std::lock_guard lock(mu_);
-        received_.push_back(r);
+      boost::asio::ssl::stream<boost::asio::ip::tcp::socket&> secure(socket, *tls_);
+      secure.handshake(boost::asio::ssl::stream_base::server, ec);
+      if (ec) {
+        ++failed_handshakes_;
+        continue;
       }
-      cv_.notify_all();
-      http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
-      if (!answer.retry_after.empty()) response.set(http::field::retry_after, answer.retry_after);
-      if (answer.status != 204 && answer.status != 304) response.body() = "ok";
-      response.prepare_payload();
-      http::write(socket, response, ec);
-      socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+      Exchange(secure);
+      secure.shutdown(ec);
     }
+  }
+
+  // Reads one request from `stream`, records it and answers as scripted.
+  template <typename Stream>
+  void Exchange(Stream& stream) {
+    namespace http = boost::beast::http;
+    boost::system::error_code ec;
+    boost::beast::flat_buffer buffer;
+    http::request<http::string_body> request;
+    http::read(stream, buffer, request, ec);
+    if (ec) return;
+    Received r;
+    r.at = std::chrono::steady_clock::now();
+    r.id = std::string(request["webhook-id"]);
+    r.timestamp = std::string(request["webhook-timestamp"]);
+    r.signature = std::string(request["webhook-signature"]);
+    r.content_type = std::string(request[http::field::content_type]);
+    r.body = request.body();
+    r.target = std::string(request.target());
+    r.signature_valid = Verify(r);
+    Answer answer;
+    {
+      std::lock_guard lock(mu_);
+      if (!script_.empty()) {
+        answer = script_.front();
+        script_.pop_front();
+      } else {
+        answer = default_;
+      }
+    }
+    if (answer.delay.count() > 0) std::this_thread::sleep_for(answer.delay);
+    {
+      std::lock_guard lock(mu_);
+      received_.push_back(r);
+    }
+    cv_.notify_all();
+    http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
+    if (!answer.retry_after.empty()) response.set(http::field::retry_after, answer.retry_after);
+    if (answer.status != 204 && answer.status != 304) response.body() = "ok";
+    response.prepare_payload();
+    http::write(stream, response, ec);
   }
 
   // Splits "v1,sig v1,sig2" and checks each against each key.
@@ -174,6 +209,8 @@ class HookReceiver {
   }
 
   const std::vector<std::string> keys_;
+  std::optional<boost::asio::ssl::context> tls_;
+  std::atomic<size_t> failed_handshakes_{0};
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_{io_};
   uint16_t port_ = 0;

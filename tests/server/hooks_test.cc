@@ -15,6 +15,7 @@
 #include "server/hooks/webhook_sink.h"
 #include "tests/server/hook_receiver.h"
 #include "tests/service/actions_env.h"
+#include "tests/testing/http_client.h"
 
 namespace otpd::server::hooks {
 namespace {
@@ -197,6 +198,64 @@ TEST(WebhookSinkTest, HttpsChecksTheCertificate) {
   auto r = sink.Deliver(Event(1), R"({"secret":"123456"})");
   EXPECT_EQ(r.outcome, DeliveryOutcome::kRetry);
   EXPECT_NE(r.detail.find("TLS"), std::string::npos) << r.detail;
+  EXPECT_TRUE(receiver.received().empty());
+}
+
+TEST(WebhookSinkTest, HttpsDeliversToAReceiverWhoseCertificateIsTrusted) {
+  TempDir dir;
+  ASSERT_TRUE(otpd::testing::MakeTestCertificate(dir.File("hook.crt"), dir.File("hook.key")));
+  HookReceiver receiver({Key(kSecretA)},
+                        HookReceiver::Tls{dir.File("hook.crt"), dir.File("hook.key")});
+  WebhookSinkOptions options = Webhook(receiver.url("/secure"), 5s);
+  options.ca_file = dir.File("hook.crt");
+  WebhookSink sink(std::move(options), *base::RealClock::Get());
+  auto r = sink.Deliver(Event(1), R"({"type":"user.locked"})");
+  EXPECT_EQ(r.outcome, DeliveryOutcome::kDelivered) << r.detail;
+  auto got = receiver.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].target, "/secure");
+  EXPECT_TRUE(got[0].signature_valid);
+  EXPECT_EQ(got[0].body, R"({"type":"user.locked"})");
+}
+
+TEST(WebhookSinkTest, HttpsRefusesAReceiverWhoseCertificateIsNotTrusted) {
+  TempDir dir;
+  ASSERT_TRUE(otpd::testing::MakeTestCertificate(dir.File("hook.crt"), dir.File("hook.key")));
+  ASSERT_TRUE(otpd::testing::MakeTestCertificate(dir.File("other.crt"), dir.File("other.key")));
+  HookReceiver receiver({Key(kSecretA)},
+                        HookReceiver::Tls{dir.File("hook.crt"), dir.File("hook.key")});
+  // Trusting another certificate, and then the system's CAs: neither vouches for the receiver.
+  for (const std::string& ca : {dir.File("other.crt"), std::string()}) {
+    WebhookSinkOptions options = Webhook(receiver.url(), 5s);
+    options.ca_file = ca;
+    WebhookSink sink(std::move(options), *base::RealClock::Get());
+    auto r = sink.Deliver(Event(1), R"({"secret":"123456"})");
+    EXPECT_EQ(r.outcome, DeliveryOutcome::kRetry);
+    EXPECT_NE(r.detail.find("TLS"), std::string::npos) << r.detail;
+    EXPECT_EQ(r.detail.find("123456"), std::string::npos);
+  }
+  EXPECT_TRUE(receiver.received().empty());
+  EXPECT_EQ(receiver.failed_handshakes(), 2u);
+}
+
+TEST(WebhookSinkTest, HttpsChecksTheNameInTheCertificate) {
+  // The certificate names localhost and 127.0.0.1; a URL naming another address of the loopback
+  // reaches the same receiver but must not be accepted under that certificate.
+  TempDir dir;
+  ASSERT_TRUE(otpd::testing::MakeTestCertificate(dir.File("hook.crt"), dir.File("hook.key")));
+  HookReceiver receiver({Key(kSecretA)},
+                        HookReceiver::Tls{dir.File("hook.crt"), dir.File("hook.key")});
+  WebhookSinkOptions options =
+      Webhook("https://[::ffff:127.0.0.1]:" + std::to_string(receiver.port()) + "/", 5s);
+  options.ca_file = dir.File("hook.crt");
+  WebhookSink sink(std::move(options), *base::RealClock::Get());
+  auto r = sink.Deliver(Event(1), "{}");
+  if (r.detail.find("cannot connect") != std::string::npos) {
+    GTEST_SKIP() << "this machine cannot reach IPv4 through an IPv6 socket: " << r.detail;
+  }
+  EXPECT_EQ(r.outcome, DeliveryOutcome::kRetry) << r.detail;
+  EXPECT_NE(r.detail.find("TLS"), std::string::npos) << r.detail;
+  EXPECT_EQ(receiver.failed_handshakes(), 1u);
   EXPECT_TRUE(receiver.received().empty());
 }
 
