@@ -18,6 +18,7 @@
 #include "base/mutex.h"
 #include "server/http/http_server.h"
 #include "server/server_stats.h"
+#include "service/hooks.h"
 #include "service/sign_in.h"
 #include "storage/commit_pipeline.h"
 
@@ -41,6 +42,8 @@ struct MetricsSources {
   const storage::CommitPipeline* pipeline = nullptr;
   const http::HttpServerStats* admin_http = nullptr;
   const RequestCounters* admin_requests = nullptr;
+  // Event delivery to the configured hooks (null: none runs).
+  const service::HookDispatcher* hooks = nullptr;
 };
 
 std::string RenderMetrics(const MetricsSources& sources);
