@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <cstdio>
+#include <vector>
 
 namespace otpd::server {
 namespace {
@@ -97,6 +98,34 @@ void RenderValidate(Writer& w, const ValidateStats& v, const ServerStats* server
   }
 }
 
+// One series per sink: what was delivered and retried, what waits, what was given up.
+void WriteHookMetrics(Writer& w, const std::vector<service::SinkStats>& sinks) {
+  struct Series {
+    std::string_view name, type, help;
+    double (*value)(const service::SinkStats&);
+  };
+  static const Series kSeries[] = {
+      {"otpd_hook_delivered_total", "counter", "Events delivered to a hook since the start.",
+       [](const service::SinkStats& s) { return static_cast<double>(s.delivered); }},
+      {"otpd_hook_failed_attempts_total", "counter",
+       "Delivery attempts that failed and will be retried or were given up, since the start.",
+       [](const service::SinkStats& s) { return static_cast<double>(s.failed_attempts); }},
+      {"otpd_hook_backlog_events", "gauge", "Events committed that a hook has not taken yet.",
+       [](const service::SinkStats& s) { return static_cast<double>(s.backlog); }},
+      {"otpd_hook_dead_letters", "gauge",
+       "Events given up after every attempt, kept until redelivered (admin API).",
+       [](const service::SinkStats& s) { return static_cast<double>(s.dead_letters); }},
+      {"otpd_hook_disabled", "gauge", "1 when a hook answered 410 Gone and waits to be enabled.",
+       [](const service::SinkStats& s) { return s.disabled ? 1.0 : 0.0; }},
+  };
+  for (const Series& series : kSeries) {
+    w.Header(series.name, series.type, series.help);
+    for (const service::SinkStats& sink : sinks) {
+      w.Sample(series.name, "hook=\"" + Escape(sink.name) + "\"", series.value(sink));
+    }
+  }
+}
+
 }  // namespace
 
 void RequestCounters::Count(std::string_view route, unsigned status) {
@@ -185,6 +214,7 @@ std::string RenderMetrics(const MetricsSources& src) {
                static_cast<double>(count));
     }
   }
+  if (src.hooks != nullptr) WriteHookMetrics(w, src.hooks->Stats());
   return w.Take();
 }
 

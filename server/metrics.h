@@ -18,6 +18,7 @@
 #include "base/mutex.h"
 #include "server/http/http_server.h"
 #include "server/server_stats.h"
+#include "service/hooks.h"
 #include "service/sign_in.h"
 #include "storage/commit_pipeline.h"
 
@@ -44,6 +45,8 @@ struct MetricsSources {
   // The validate listener (docs/validate-api.md): its answers and its sign-ins' latency.
   const ValidateStats* validate = nullptr;
   const ServerStats* validate_server = nullptr;
+  // Event delivery to the configured hooks (null: none runs).
+  const service::HookDispatcher* hooks = nullptr;
 };
 
 std::string RenderMetrics(const MetricsSources& sources);

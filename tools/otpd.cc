@@ -178,6 +178,7 @@ int Run(int argc, char** argv) {
   admin_options.metrics.pipeline = &dir->store->pipeline();
   admin_options.metrics.validate = &validate.counters();
   admin_options.metrics.validate_server = &validate.stats();
+  admin_options.metrics.hooks = (*actions)->dispatcher();
   admin_options.ready = [&storage_errors]() -> otpd::base::Status {
     const int64_t last = storage_errors.last_error();
     if (last != 0 && otpd::base::RealClock::Get()->NowUnixSeconds() - last < 10) {

@@ -6,12 +6,8 @@
 #   3. the same sign-ins with admin reads running, then with admin writes running.
 # Prints each run's line. Usage: bash bench/server/admin_bench.sh [N] [SECONDS] [BUILD_DIR]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-n=${1:-100000}
-seconds=${2:-15}
-build=${3:-$root/build/release-bench}
 # shellcheck source=bench/server/daemon_env.sh
-. "$root/bench/server/daemon_env.sh"
+. "$(dirname "$0")/daemon_env.sh"
 bench_prepare otpd-adminload
 start_otpd
 

@@ -1,11 +1,17 @@
 # Shared by the daemon benchmarks that run sign-ins beside other work (admin_bench.sh,
-# password_bench.sh); sourced, not run. Expects $root, $n (tokens to seed) and $build to be set;
-# builds the release binaries and the given extra targets, seeds $n activated HOTP tokens into a
-# fresh data directory under $work, and defines:
+# password_bench.sh); sourced, not run, with the script's arguments [N] [SECONDS] [BUILD_DIR]:
+# sets $root, $n (tokens to seed, default 100 000), $seconds (per run, default 15) and $build
+# (default build/release-bench). bench_prepare builds the release binaries and the given extra
+# targets and seeds $n activated HOTP tokens into a fresh data directory under $work. Also:
 #   start_otpd            starts otpd (durability sync) and waits until it serves
 #   loadgen DUR RATE [MAX] 64 connections x 16 deep of valid codes, paced at RATE/s (0: as fast as
 #                         it answers); the tokens' next codes are kept for the next run
 # The daemon is killed and $work removed on exit.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+n=${1:-100000}
+seconds=${2:-15}
+build=${3:-$root/build/release-bench}
+
 bench_prepare() {  # extra build targets...
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DOTPD_BUILD_TESTS=OFF \
     -DOTPD_BUILD_BENCH=ON >/dev/null

@@ -9,12 +9,8 @@
 #   3. both sign-in runs again with PASSWORD running at its maximum beside them.
 # Usage: bash bench/server/password_bench.sh [N] [SECONDS] [BUILD_DIR]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-n=${1:-100000}
-seconds=${2:-15}
-build=${3:-$root/build/release-bench}
 # shellcheck source=bench/server/daemon_env.sh
-. "$root/bench/server/daemon_env.sh"
+. "$(dirname "$0")/daemon_env.sh"
 bench_prepare
 
 users=$(sed -n '2,9p' "$work/upns.csv" | cut -d, -f1 | paste -sd, -)

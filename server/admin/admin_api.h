@@ -181,6 +181,11 @@ class AdminApi {
                                                      std::string_view id, service::MethodKind kind);
   // Counts one activation against the window; ResourceExhausted-like 429 when it is full.
   base::Status TakeActivation();
+  // TakeActivation as the API answers it: the 429 (with Retry-After) when the window is full.
+  std::optional<ApiResponse> ActivationLimited(const Call& c);
+  // Activates `serial` (assigned to the caller's user) with `code`: 204, or 400 for a wrong code.
+  Result Activate(Call& c, const std::string& serial, const std::string& code,
+                  std::optional<std::string> name);
 
   static const std::vector<Route>& Routes();
 

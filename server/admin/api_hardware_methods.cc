@@ -148,13 +148,8 @@ AdminApi::Result AdminApi::ActivateHardwareMethod(Call& c) {
   std::optional<std::string> name = in.OptionalString("displayName");
   OTPD_RETURN_IF_ERROR(in.Finish());
   OTPD_ASSIGN_OR_RETURN(std::string serial, HardwareSerial(c, c.param(0), c.param(1)));
-  if (Status limit = TakeActivation(); !limit.ok()) {
-    return ActivityLimit(limit, c.api.request_id, s_.clock->NowUnixSeconds(),
-                         options_.activation_window);
-  }
-  OTPD_ASSIGN_OR_RETURN(service::ActivationResult result,
-                        s_.inventory->Activate(serial, code, c.by(), std::move(name)));
-  return ActivationAnswer(result);
+  if (std::optional<ApiResponse> limited = ActivationLimited(c)) return std::move(*limited);
+  return Activate(c, serial, code, std::move(name));
 }
 
 AdminApi::Result AdminApi::DeactivateHardwareMethod(Call& c) {
@@ -174,15 +169,26 @@ AdminApi::Result AdminApi::AssignAndActivateBySerial(Call& c) {
   OTPD_RETURN_IF_ERROR(in.Finish());
   OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(serial));
   const std::string upn = service::NormaliseUpn(c.param(0));
-  if (token.assigned_to.empty()) {
-    OTPD_RETURN_IF_ERROR(s_.inventory->Assign(serial, upn, c.by()));
-  } else if (token.assigned_to != upn) {
+  if (!token.assigned_to.empty() && token.assigned_to != upn) {
     return base::FailedPreconditionError("token " + serial + " is assigned to another user");
   }
-  if (Status limit = TakeActivation(); !limit.ok()) {
-    return ActivityLimit(limit, c.api.request_id, s_.clock->NowUnixSeconds(),
-                         options_.activation_window);
+  // Over the limit, nothing changes: the token is not assigned either.
+  if (std::optional<ApiResponse> limited = ActivationLimited(c)) return std::move(*limited);
+  if (token.assigned_to.empty()) {
+    OTPD_RETURN_IF_ERROR(s_.inventory->Assign(serial, upn, c.by()));
   }
+  return Activate(c, serial, code, std::move(name));
+}
+
+std::optional<ApiResponse> AdminApi::ActivationLimited(const Call& c) {
+  Status limit = TakeActivation();
+  if (limit.ok()) return std::nullopt;
+  return ActivityLimit(limit, c.api.request_id, s_.clock->NowUnixSeconds(),
+                       options_.activation_window);
+}
+
+AdminApi::Result AdminApi::Activate(Call& c, const std::string& serial, const std::string& code,
+                                    std::optional<std::string> name) {
   OTPD_ASSIGN_OR_RETURN(service::ActivationResult result,
                         s_.inventory->Activate(serial, code, c.by(), std::move(name)));
   return ActivationAnswer(result);

@@ -608,6 +608,17 @@ TEST_F(AdminActionsTest, HooksShowDeadLettersAndRedeliverThem) {
   EXPECT_TRUE(flaky.contains("cursor"));
   EXPECT_TRUE(flaky.contains("lag"));
 
+  // /metrics tells the same story, for alerts.
+  auto metric = [&](const std::string& series) -> double {
+    const std::string metrics = owner.Get("/metrics").body;
+    const std::string prefix = series + "{hook=\"flaky\"} ";
+    const size_t at = metrics.find(prefix);
+    return at == std::string::npos ? -1 : std::stod(metrics.substr(at + prefix.size()));
+  };
+  EXPECT_GT(metric("otpd_hook_dead_letters"), 0);
+  EXPECT_GT(metric("otpd_hook_failed_attempts_total"), 0);
+  EXPECT_EQ(metric("otpd_hook_disabled"), 0);
+
   HttpReply dead = owner.Get("/v1.0/admin/hooks/flaky/deadLetters");
   ASSERT_EQ(dead.status, 200) << dead.body;
   const json::value dead_json = dead.Json();
@@ -635,6 +646,8 @@ TEST_F(AdminActionsTest, HooksShowDeadLettersAndRedeliverThem) {
     return d.status == 200 && d.Json().at("value").as_array().empty();
   })) << daemon_->log();
   EXPECT_EQ(owner.Request("POST", "/v1.0/admin/hooks/flaky/enable").status, 204);
+  EXPECT_EQ(metric("otpd_hook_dead_letters"), 0);
+  EXPECT_GE(metric("otpd_hook_delivered_total"), static_cast<double>(letters.size()));
   std::remove(Flag().c_str());
 }
 

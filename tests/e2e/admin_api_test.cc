@@ -594,6 +594,17 @@ TEST(AdminApiLimitsTest, ActivationsAreRateLimited) {
   EXPECT_EQ(limited.status, 429) << limited.body;
   EXPECT_EQ(limited.ErrorCode(), "activityLimitReached");
   EXPECT_EQ(limited.Header("retry-after"), "600");
+  // Over the limit nothing changes: a second token is not assigned either.
+  HttpReply made = owner.Post(kDevices, json::object{{"serialNumber", "LIM2"},
+                                                     {"secretKey", Base32Of(SeedFor("lim2"))},
+                                                     {"type", "hotp"}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  HttpReply second =
+      owner.Post(by_serial, json::object{{"serialNumber", "LIM2"}, {"verificationCode", "000000"}});
+  EXPECT_EQ(second.status, 429) << second.body;
+  HttpReply device = owner.Get(kDevices + "/LIM2");
+  EXPECT_EQ(device.Json().at("assignedTo"), nullptr) << device.body;
+  EXPECT_EQ(device.Json().at("status"), "available") << device.body;
   EXPECT_EQ(daemon.Stop(SIGTERM), 0) << daemon.log();
 }
 

@@ -36,7 +36,7 @@ const std::string kMethods = std::string("/v1.0/users/") + kUser + "/authenticat
 // The rounds are bounded in number and in time: at least kMinRounds must complete.
 constexpr int kRounds = 2000;
 constexpr int kMinRounds = 500;
-constexpr auto kTimeBudget = std::chrono::seconds(120);
+constexpr auto kTimeBudget = std::chrono::seconds(90);
 
 struct RoundResult {
   int64_t highest_accepted = 0;  // the highest counter accepted (0: none)
