@@ -52,6 +52,12 @@ namespace otpd::server::internal {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+// Microseconds from `start` to `now` (0 when the clock went backwards), for latency records.
+inline uint64_t MicrosSince(SteadyTime start, SteadyTime now) {
+  auto d = std::chrono::duration_cast<std::chrono::microseconds>(now - start).count();
+  return d < 0 ? 0 : static_cast<uint64_t>(d);
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   // `socket` must use a strand of core->io() as its executor. Connections on the Unix socket,
