@@ -133,6 +133,7 @@ class AdminApi {
   Result RevokeApiKey(Call& c);
   Result Backup(Call& c);
   Result ListAudit(Call& c);
+  Result Me(Call& c);
 
   // Helpers.
   Result ImportTokenFile(Call& c);
