@@ -17,7 +17,7 @@ export function niceMax(v) {
 
 // Draws into `svg` (an <svg> element with a viewBox of width x height).
 export function drawLines(svg, {series, slots, width = 600, height = 220, unit = '',
-  format = (v) => String(v)}) {
+  format = (v) => String(Number(v.toPrecision(3)))}) {
   while (svg.firstChild) svg.firstChild.remove();
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   const left = 56;

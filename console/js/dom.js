@@ -57,7 +57,10 @@ export function table(caption, headings, rows, {empty = 'Nothing to show.'} = {}
     h('table', {},
       h('caption', {class: caption.hidden ? 'visually-hidden' : ''}, caption.text ?? caption),
       h('thead', {}, h('tr', {}, headings.map((x) => h('th', {scope: 'col'}, x)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c)))))));
+      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => h('td', {
+        // On a phone's width the rows stack and each cell shows its heading (console.css).
+        'data-label': typeof headings[i] === 'string' ? headings[i] : '',
+      }, c)))))));
 }
 
 // Announces `text` to screen readers through the page's live region.

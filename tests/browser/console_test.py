@@ -151,17 +151,26 @@ class ConsoleTest(unittest.TestCase):
             "return [sessionStorage.getItem('otpd.apiKey') !== null, localStorage.length,"
             " document.cookie]")
         self.assertEqual(stored, [True, 0, ""])
-        # Sign-ins for the chart: unknown users fail, so every result has a line.
+        # Sign-ins for the chart while it polls: one accepted, the others refused for an
+        # unknown user or a wrong code, so that each result has its line.
         self.add_user("chart@example.com")
         self.add_token("chart@example.com", "CHART-1", SEED_A)
-        for _ in range(3):
+        self.assertTrue(self.daemon.verify("chart@example.com", fresh_totp(SEED_A))
+                        .startswith("OK"))
+        deadline = time.time() + 10
+        n = 0
+        while time.time() < deadline:
+            n += 1
             self.daemon.verify("nobody@example.com", "123456")
-            self.daemon.verify("chart@example.com", "000000")
-            time.sleep(1.2)
-        self.daemon.verify("chart@example.com", fresh_totp(SEED_A))
+            if n % 3 == 0:
+                self.daemon.verify("chart@example.com", "000000")
+            time.sleep(0.15 + 0.1 * (n % 5))
         self.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR,
-                                                      "#rate-chart polyline")) >= 2)
-        self.text_appears("#overview-now", "Latency p99")
+                                                      "#rate-chart polyline")) >= 3)
+        self.text_appears("#overview-now", "unknown_user")
+        self.text_appears("#overview-now", "Total sign-ins (accepted)")
+        self.assertIn("1", self.browser.find_element(
+            By.XPATH, "//td[.='Total sign-ins (accepted)']/following-sibling::td").text)
         self.screenshot("overview")
 
     def test_import_assign_and_activate(self):

@@ -5,7 +5,7 @@ import {clear, h, liveRegion, showError, table} from '../dom.js';
 import {histogram, parseMetrics, quantile, verifyCounts} from '../metrics.js';
 
 const INTERVAL_MS = 2000;
-const SLOTS = 60;
+const SLOTS = 30;
 let timer = null;
 
 export function stopOverview() {
@@ -76,10 +76,10 @@ export async function renderOverview(root) {
     const shown = Object.keys(rates).filter((n) => rates[n].some((v) => v > 0) ||
       n === 'accepted').sort((a, b) => (a === 'accepted' ? -1 : b === 'accepted' ? 1 :
       a.localeCompare(b)));
-    drawLines(rateChart.querySelector('svg'), {slots: SLOTS, format: (v) => v.toFixed(v < 10 ? 1 : 0),
+    drawLines(rateChart.querySelector('svg'), {slots: SLOTS,
       series: shown.map((n, i) => ({name: n, points: rates[n], cls: `s${i % 6}`}))});
     clear(legendRate).append(...shown.map((n, i) => h('li', {class: `s${i % 6}`}, n)));
-    drawLines(latencyChart.querySelector('svg'), {slots: SLOTS, format: (v) => v.toFixed(v < 10 ? 1 : 0),
+    drawLines(latencyChart.querySelector('svg'), {slots: SLOTS,
       series: ['p50', 'p95', 'p99'].map((k, i) => ({name: k, points: lat[k], cls: `s${i}`}))});
     const last = (a) => (a.length ? a[a.length - 1] : NaN);
     const fmt = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '—');
