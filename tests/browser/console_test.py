@@ -361,8 +361,21 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(status, [403, "accessDenied"])
 
     def test_audit_and_hooks_pages(self):
-        self.add_user("kim@contoso.com")
-        self.sign_in(self.admin, "#/audit")
+        for upn, name in (("kim@contoso.com", "Kim Akers"), ("lee@contoso.com", "Lee Gu"),
+                          ("megan@contoso.com", "Megan Bowen")):
+            self.add_user(upn, name)
+        self.sign_in(self.admin, "#/users")
+        self.text_appears("#users-results", "megan@contoso.com")
+        self.css("input[name=prefix]").send_keys("le")
+        self.css("form[role=search] button").click()
+        self.wait.until(lambda d: "kim@" not in d.find_element(By.ID, "users-results").text)
+        self.assertIn("lee@contoso.com", self.browser.find_element(By.ID, "users-results").text)
+        self.css("input[name=prefix]").clear()
+        self.css("form[role=search] button").click()
+        self.text_appears("#users-results", "kim@contoso.com")
+        self.screenshot("users")
+        self.browser.get(self.daemon.base + "/#/audit")
+        self.text_appears("#page h1", "Audit log")
         self.css("input[name=target]").send_keys("user/kim@contoso.com")
         self.css("form.filters button[type=submit]").click()
         self.text_appears("#page table", "kim@contoso.com")
