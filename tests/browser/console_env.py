@@ -55,7 +55,8 @@ def fresh_totp(secret: bytes) -> str:
 class Daemon:
     """otpd in a temporary directory; stop() kills it and removes the directory."""
 
-    def __init__(self, otpd: str, otpctl: str):
+    def __init__(self, otpd: str, otpctl: str, config: str = ""):
+        self.config = config
         self.otpd = otpd
         self.otpctl = otpctl
         self.dir = tempfile.mkdtemp(prefix="otpd-console-")
@@ -78,9 +79,15 @@ class Daemon:
 
     def start(self) -> None:
         self._otpctl("init", "--data-dir", self.data, "--key-file", self.key_file)
+        args = [self.otpd, "--data-dir", self.data, "--key-file", self.key_file, "--socket",
+                self.verify_socket, "--admin-listen", "127.0.0.1:0"]
+        if self.config:
+            path = os.path.join(self.dir, "otpd.toml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(self.config)
+            args += ["--config", path]
         self.proc = subprocess.Popen(
-            [self.otpd, "--data-dir", self.data, "--key-file", self.key_file, "--socket",
-             self.verify_socket, "--admin-listen", "127.0.0.1:0"],
+            args,
             env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True)
         started = threading.Event()

@@ -21,37 +21,36 @@ export async function renderHooks(root) {
       }
       throw err;
     }
-    const headings = ['Name', 'Kind', 'State', 'Lag', 'Dead letters', 'Cursor'];
-    if (can.manageHooks()) headings.push('Actions');
+    const headings = ['Name', 'Kind', 'State', 'Lag (events behind)', 'Delivered',
+      'Dead letters', 'Last error', 'Actions'];
     clear(list).append(table({text: 'Hooks', hidden: true}, headings, hooks.map((k) => {
-      const cells = [k.name, k.kind, k.state, String(k.lag ?? '—'), String(k.deadLetters ?? 0),
-        String(k.cursor ?? '—')];
-      if (can.manageHooks()) {
-        const actions = h('div', {class: 'row-actions', role: 'group',
-          'aria-label': `Actions for ${k.name}`});
-        if (k.deadLetters) {
-          actions.append(h('button', {type: 'button', class: 'small', onclick: async () => {
-            try {
-              const r = (await post(`/v1.0/admin/hooks/${enc(k.name)}/redeliver`, {})).body;
-              await load();
-              showOk(status, `${r.redelivered} dead letter(s) of ${k.name} queued again.`);
-            } catch (err) { showError(status, err); }
-          }}, 'Retry dead letters'));
-          actions.append(h('button', {type: 'button', class: 'small secondary',
-            onclick: () => showDeadLetters(k.name, status)}, 'Show dead letters'));
-        }
-        if (k.state === 'disabled') {
-          actions.append(h('button', {type: 'button', class: 'small', onclick: async () => {
-            try {
-              await post(`/v1.0/admin/hooks/${enc(k.name)}/enable`, {});
-              await load();
-              showOk(status, `${k.name} enabled.`);
-            } catch (err) { showError(status, err); }
-          }}, 'Enable'));
-        }
-        cells.push(actions);
+      const actions = h('div', {class: 'row-actions', role: 'group',
+        'aria-label': `Actions for ${k.name}`});
+      if (k.deadLetters) {
+        actions.append(h('button', {type: 'button', class: 'small secondary',
+          onclick: () => showDeadLetters(k.name, status)}, 'Show dead letters'));
       }
-      return cells;
+      // Redelivering and enabling are the owner's (service/roles.h).
+      if (can.manageHooks() && k.deadLetters) {
+        actions.append(h('button', {type: 'button', class: 'small', onclick: async () => {
+          try {
+            const r = (await post(`/v1.0/admin/hooks/${enc(k.name)}/redeliver`, {})).body;
+            await load();
+            showOk(status, `${r.redelivered} dead letter(s) of ${k.name} queued again.`);
+          } catch (err) { showError(status, err); }
+        }}, 'Retry dead letters'));
+      }
+      if (can.manageHooks() && k.state === 'disabled') {
+        actions.append(h('button', {type: 'button', class: 'small', onclick: async () => {
+          try {
+            await post(`/v1.0/admin/hooks/${enc(k.name)}/enable`, {});
+            await load();
+            showOk(status, `${k.name} enabled.`);
+          } catch (err) { showError(status, err); }
+        }}, 'Enable'));
+      }
+      return [k.name, k.kind || '—', k.state, String(k.lag ?? '—'), String(k.delivered ?? '—'),
+        String(k.deadLetters ?? 0), k.lastError || '—', actions.childElementCount ? actions : '—'];
     }), {empty: 'No hooks are configured (docs/hooks.md).'}));
     announce(`${hooks.length} hooks`);
   }
@@ -61,8 +60,10 @@ export async function renderHooks(root) {
 async function showDeadLetters(name, status) {
   try {
     const letters = (await get(`/v1.0/admin/hooks/${enc(name)}/deadLetters`)).body.value || [];
-    showOk(status, table(`Dead letters of ${name}`, ['When', 'Event', 'Error'],
-      letters.map((d) => [fmtTime(d.lastAttemptDateTime || d.createdDateTime),
-        d.event || d.type || d.id || '', d.error || d.lastError || ''])));
+    showOk(status, table(`Dead letters of ${name}`,
+      ['Dead-lettered', 'Event', 'Sequence', 'User', 'Attempts', 'Last error'],
+      letters.map((d) => [fmtTime(d.deadLetteredDateTime), d.type || d.eventId || '',
+        String(d.sequence ?? ''), d.user || '—', String(d.attempts ?? ''), d.lastError || '']),
+      {empty: 'No dead letters.'}));
   } catch (err) { showError(status, err); }
 }
