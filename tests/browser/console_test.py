@@ -215,7 +215,8 @@ class ConsoleTest(unittest.TestCase):
         code = self.css("input[aria-label='Code shown on CON-100']")
         code.send_keys("000000")
         code.find_element(By.XPATH, "..").find_element(By.TAG_NAME, "button").click()
-        self.text_appears("#token-result", "code")  # a wrong code is refused in words
+        # A wrong code is refused in words, in the token's own row.
+        self.text_appears("[aria-label='Actions for CON-100'] .row-error", "not right")
         code = self.css("input[aria-label='Code shown on CON-100']")
         code.clear()
         code.send_keys(fresh_totp(SEED_A))

@@ -71,13 +71,19 @@ function actions(d, result, refresh) {
     'aria-label': `Actions for ${d.serialNumber}`});
   const who = d.assignedTo ? d.assignedTo.id : '';
   const base = who ? `${userPath(who)}/authentication/hardwareOathMethods/${enc(d.serialNumber)}` : '';
+  // A refusal shows in the row that caused it; a success in the page's result, over the new list.
+  const problem = h('p', {class: 'field-error row-error', 'aria-live': 'polite'});
   const run = async (label, f) => {
+    problem.textContent = '';
     try {
       await f();
-      announce(label);
-      await refresh();
-      showOk(document.getElementById('token-result'), label);
-    } catch (err) { showError(document.getElementById('token-result'), err); }
+    } catch (err) {
+      problem.textContent = err.describe ? err.describe() : String(err.message || err);
+      return;
+    }
+    announce(label);
+    await refresh();
+    showOk(document.getElementById('token-result'), label);
   };
   if (can.manageMethods()) {
     if (!who) {
@@ -128,6 +134,7 @@ function actions(d, result, refresh) {
       }
     }}, 'Delete'));
   }
+  box.append(problem);
   return box;
 }
 
