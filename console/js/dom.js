@@ -80,7 +80,7 @@ export function showError(region, err) {
   clear(region);
   region.className = 'result error';
   region.append(h('p', {}, err.describe ? err.describe() : String(err.message || err)));
-  if (err.requestId) region.append(h('p', {class: 'small'}, `Request id ${err.requestId}`));
+  if (err.requestId) region.append(h('p', {class: 'note'}, `Request id ${err.requestId}`));
 }
 
 export function showOk(region, ...children) {

@@ -289,6 +289,33 @@ class ConsoleTest(unittest.TestCase):
         self.open_user("carol@contoso.com")
         self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "output[data-secret]"), [])
 
+    def test_temporary_access_pass(self):
+        self.add_user("tess@contoso.com")
+        self.sign_in(self.admin)
+        self.open_user("tess@contoso.com")
+        self.by_id("add-method").click()
+        Select(self.css("select[name=method-kind]")).select_by_value("tap")
+        lifetime = self.css("input[name=tap-lifetime]")
+        lifetime.clear()
+        lifetime.send_keys("5")  # under the 10-minute floor: refused in the page
+        self.css(".method-form button[type=submit]").click()
+        self.text_appears(".method-form .result.error", "from 10 to 43200")
+        lifetime.clear()
+        lifetime.send_keys("120")
+        self.css(".method-form button[type=submit]").click()
+        box = self.css(".method-form output[data-secret=tap]")
+        self.assertGreaterEqual(len(box.text), 8)
+        self.assertTrue(self.browser.find_element(
+            By.XPATH, "//output[@data-secret='tap']/following-sibling::button").is_displayed())
+        self.screenshot("temporary-access-pass")
+        passes = self.api("GET",
+                          "/v1.0/users/tess@contoso.com/authentication/temporaryAccessPassMethods")
+        self.assertEqual([(p["lifetimeInMinutes"], p["isUsableOnce"]) for p in passes["value"]],
+                         [(120, True)])
+        self.assertNotIn("temporaryAccessPass", passes["value"][0])
+        self.css(".method-form .result button.secondary").click()  # Done: the list again
+        self.text_appears("#page table", "Temporary Access Pass")
+
     def test_require_reregister(self):
         upn = "dan@contoso.com"
         self.add_user(upn)
