@@ -96,7 +96,12 @@ export async function renderUser(root, upn) {
       h('dt', {}, 'Locked until'), h('dd', {}, fmtTime(user.lockedUntilDateTime)),
       h('dt', {}, 'Roles'), h('dd', {}, (user.roles || []).join(', ') || '—')));
 
-  if (can.manageMethods()) root.append(toolbar(upn, methods, result, rerender));
+  if (can.manageMethods()) {
+    root.append(toolbar(upn, methods, result, rerender));
+  } else {
+    root.append(h('p', {class: 'note'}, 'Your key may read only: changing methods takes the ' +
+      'authentication_administrator role.'));
+  }
   root.append(result);
 
   const rows = methods.map((m) => {
