@@ -35,12 +35,12 @@ base::StatusOr<PasswordResetResult> UserActions::ResetPassword(
   for (const auto& m : methods) {
     if (m.ok() && m->id == kPasswordMethodId) method.created = m->created;
   }
-  method.payload = PasswordPayload{.hash = std::move(hash), .must_change = true,
-                                   .last_changed = c.now};
+  method.payload =
+      PasswordPayload{.hash = std::move(hash), .must_change = true, .last_changed = c.now};
   OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, upn, method));
   result.operation_id = "op_" + NewId();
-  c.audit.detail = "operation " + result.operation_id + (new_password ? ", password given" :
-                                                                        ", password generated");
+  c.audit.detail = "operation " + result.operation_id +
+                   (new_password ? ", password given" : ", password generated");
   OTPD_RETURN_IF_ERROR(AddEvent(c.batch, clock_, events::kPasswordReset, upn,
                                 EventData()
                                     .Str("operation", result.operation_id)
@@ -53,30 +53,37 @@ base::StatusOr<PasswordResetResult> UserActions::ResetPassword(
 }
 
 base::StatusOr<std::string> UserActions::PasswordResetStatus(const Principal& by,
-                                                             std::string_view upn_in,
+                                                             std::string_view upn,
                                                              std::string_view operation_id) const {
+  OTPD_ASSIGN_OR_RETURN(PasswordResetOperation op, GetPasswordReset(by, upn, operation_id));
+  return op.status;
+}
+
+base::StatusOr<PasswordResetOperation> UserActions::GetPasswordReset(
+    const Principal& by, std::string_view upn_in, std::string_view operation_id) const {
   OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
   OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
-  bool found = false;
+  std::optional<PasswordResetOperation> found;
   const std::string wanted = "operation " + std::string(operation_id) + ",";
-  OTPD_RETURN_IF_ERROR(ListAudit(directory_.store(),
-                                 AuditFilter{.target = "user/" + upn, .action = "password.reset"},
-                                 "", [&](std::string_view, const AuditRecord& a) {
-                                   if (a.result == "ok" && a.detail.starts_with(wanted)) {
-                                     found = true;
-                                     return false;
-                                   }
-                                   return true;
-                                 }));
+  OTPD_RETURN_IF_ERROR(ListAudit(
+      directory_.store(), AuditFilter{.target = "user/" + upn, .action = "password.reset"}, "",
+      [&](std::string_view, const AuditRecord& a) {
+        if (a.result == "ok" && a.detail.starts_with(wanted)) {
+          found = PasswordResetOperation{
+              .id = std::string(operation_id), .status = "succeeded", .time_micros = a.time_micros};
+          return false;
+        }
+        return true;
+      }));
   if (!found) return base::NotFoundError("no password reset operation with that id");
-  return std::string("succeeded");
+  return std::move(*found);
 }
 
 base::StatusOr<ReregistrationResult> UserActions::RequireReregistration(const Principal& by,
                                                                         std::string_view upn_in) {
   OTPD_ASSIGN_OR_RETURN(StagedChange c,
-                        BeginChange(directory_, clock_, by, Permission::kManageUserMethods,
-                                    upn_in, "user.require_reregistration"));
+                        BeginChange(directory_, clock_, by, Permission::kManageUserMethods, upn_in,
+                                    "user.require_reregistration"));
   const std::string& upn = c.upn();
   ReregistrationResult result;
   OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
@@ -145,13 +152,13 @@ base::StatusOr<ReregistrationResult> UserActions::RequireReregistration(const Pr
 base::StatusOr<uint64_t> UserActions::RevokeMfaSessions(const Principal& by,
                                                         std::string_view upn_in) {
   OTPD_ASSIGN_OR_RETURN(StagedChange c,
-                        BeginChange(directory_, clock_, by, Permission::kManageUserMethods,
-                                    upn_in, "user.revoke_mfa_sessions"));
+                        BeginChange(directory_, clock_, by, Permission::kManageUserMethods, upn_in,
+                                    "user.revoke_mfa_sessions"));
   const uint64_t epoch = ++c.user.user.sessions_epoch;
   c.audit.detail = "sessions epoch " + std::to_string(epoch);
-  OTPD_RETURN_IF_ERROR(AddEvent(c.batch, clock_, events::kSessionsRevoked, c.upn(),
-                                EventData().Int("epoch", static_cast<int64_t>(epoch))
-                                    .Str("by", by.actor)));
+  OTPD_RETURN_IF_ERROR(
+      AddEvent(c.batch, clock_, events::kSessionsRevoked, c.upn(),
+               EventData().Int("epoch", static_cast<int64_t>(epoch)).Str("by", by.actor)));
   OTPD_RETURN_IF_ERROR(CommitChange(directory_, c, invalidator_));
   return epoch;
 }

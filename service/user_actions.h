@@ -41,6 +41,13 @@ struct PasswordResetResult {
   bool must_change = true;
 };
 
+// A password reset as Graph's longRunningOperation reports it.
+struct PasswordResetOperation {
+  std::string id;
+  std::string status;       // "succeeded": a reset is complete when ResetPassword returns
+  int64_t time_micros = 0;  // when it was made
+};
+
 // A method deleted by RequireReregistration.
 struct DeletedMethod {
   std::string id;
@@ -69,6 +76,9 @@ class UserActions {
   // "succeeded" when `operation_id` is a reset of `upn`'s password; NotFound otherwise.
   base::StatusOr<std::string> PasswordResetStatus(const Principal& by, std::string_view upn,
                                                   std::string_view operation_id) const;
+  // The same, with the time it was made (from its audit record). Permission::kRead.
+  base::StatusOr<PasswordResetOperation> GetPasswordReset(const Principal& by, std::string_view upn,
+                                                          std::string_view operation_id) const;
 
   // In one atomic batch: every activated hardware token of the user is deactivated (it stays
   // assigned, status back to assigned), every phone and authenticator app (confirmed or pending)

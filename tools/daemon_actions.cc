@@ -52,6 +52,9 @@ base::Status DaemonActions::Start() {
   options.log = [](const std::string& line) { spdlog::warn("{}", line); };
   dispatcher_ = std::make_unique<service::HookDispatcher>(store_, keys_, clock_, options);
   const size_t count = hooks_.size();
+  for (const server::hooks::HookConfig& h : hooks_) {
+    hook_kinds_[h.name] = h.type == server::hooks::HookType::kExec ? "exec" : "webhook";
+  }
   OTPD_RETURN_IF_ERROR(server::hooks::AddHooks(*dispatcher_, std::move(hooks_), clock_));
   hooks_.clear();
   OTPD_RETURN_IF_ERROR(dispatcher_->Start());

@@ -10,7 +10,9 @@
 #ifndef OTPD_TOOLS_DAEMON_ACTIONS_H_
 #define OTPD_TOOLS_DAEMON_ACTIONS_H_
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include "base/clock.h"
 #include "base/statusor.h"
@@ -39,6 +41,10 @@ class DaemonActions {
   ~DaemonActions();  // Stop()
 
   service::PasswordHasher* hasher() { return hasher_.get(); }
+  // After Start: the dispatcher (with no sinks when none is configured) and each configured
+  // hook's kind ("exec", "webhook") by name, for the admin API.
+  service::HookDispatcher* dispatcher() { return dispatcher_.get(); }
+  const std::map<std::string, std::string, std::less<>>& hook_kinds() const { return hook_kinds_; }
 
   // Makes the services that need the verifier and gives the server its verbs' services.
   void Attach(service::SignInVerifier& verifier, server::VerifyServer& server);
@@ -57,6 +63,7 @@ class DaemonActions {
   const storage::KeyRing& keys_;
   const base::Clock& clock_;
   std::vector<server::hooks::HookConfig> hooks_;
+  std::map<std::string, std::string, std::less<>> hook_kinds_;
   service::Directory directory_;
   std::unique_ptr<service::PasswordHasher> hasher_;
   std::unique_ptr<service::MethodAdmin> methods_;

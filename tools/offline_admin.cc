@@ -5,9 +5,13 @@
 #include "base/clock.h"
 #include "server/admin/admin_api.h"
 #include "service/api_keys.h"
+#include "service/app_passwords.h"
 #include "service/directory.h"
 #include "service/inventory.h"
 #include "service/method_admin.h"
+#include "service/passwords.h"
+#include "service/temporary_access_pass.h"
+#include "service/user_actions.h"
 #include "service/user_admin.h"
 #include "tools/backup.h"
 #include "tools/backup_manifest.h"
@@ -30,7 +34,12 @@ class OfflineTransport : public AdminTransport {
         methods_(*dir_.store, *dir_.keys, clock_, service::MethodAdminOptions{}),
         users_(directory_, clock_, nullptr),
         api_keys_(directory_, clock_),
+        hasher_(service::PasswordOptions{}),
+        user_actions_(directory_, clock_, hasher_, nullptr),
+        app_passwords_(directory_, clock_, nullptr),
+        taps_(directory_, clock_, service::TapPolicy{}, nullptr),
         api_(Services(), server::admin::AdminApiOptions{}) {}
+  ~OfflineTransport() override { hasher_.Stop(); }
 
   base::StatusOr<AdminReply> Exchange(const AdminRequest& r) override {
     server::http::Request request;
@@ -66,6 +75,9 @@ class OfflineTransport : public AdminTransport {
     s.methods = &methods_;
     s.users = &users_;
     s.api_keys = &api_keys_;
+    s.user_actions = &user_actions_;
+    s.app_passwords = &app_passwords_;
+    s.taps = &taps_;
     s.backup = [this](const std::string& path) -> base::StatusOr<boost::json::value> {
       OTPD_ASSIGN_OR_RETURN(BackupManifest manifest, WriteBackup(dir_, data_dir_, path));
       boost::json::object out;
@@ -85,6 +97,10 @@ class OfflineTransport : public AdminTransport {
   service::MethodAdmin methods_;
   service::UserAdmin users_;
   service::ApiKeys api_keys_;
+  service::PasswordHasher hasher_;
+  service::UserActions user_actions_;
+  service::AppPasswords app_passwords_;
+  service::TemporaryAccessPasses taps_;
   server::admin::AdminApi api_;
 };
 

@@ -18,9 +18,12 @@
 #include "server/validate/validate_server.h"
 #include "server/verify_server.h"
 #include "service/api_keys.h"
+#include "service/app_passwords.h"
 #include "service/inventory.h"
 #include "service/method_admin.h"
 #include "service/sign_in_verifier.h"
+#include "service/temporary_access_pass.h"
+#include "service/user_actions.h"
 #include "service/user_admin.h"
 #include "tools/backup.h"
 #include "tools/daemon_actions.h"
@@ -136,6 +139,10 @@ int Run(int argc, char** argv) {
                                      otpd::service::MethodAdminOptions{}, &verifier);
   otpd::service::UserAdmin users(directory, clock, &verifier);
   otpd::service::ApiKeys api_keys(directory, clock);
+  otpd::service::UserActions user_actions(directory, clock, *(*actions)->hasher(), &verifier);
+  otpd::service::AppPasswords app_passwords(directory, clock, &verifier);
+  otpd::service::TemporaryAccessPasses taps(directory, clock, otpd::service::TapPolicy{},
+                                            &verifier);
   otpd::server::admin::AdminServices services;
   services.store = dir->store.get();
   services.keys = dir->keys.get();
@@ -145,6 +152,11 @@ int Run(int argc, char** argv) {
   services.users = &users;
   services.api_keys = &api_keys;
   services.invalidator = &verifier;
+  services.user_actions = &user_actions;
+  services.app_passwords = &app_passwords;
+  services.taps = &taps;
+  services.hooks = (*actions)->dispatcher();
+  services.hook_kinds = (*actions)->hook_kinds();
   if (dir->backup_source) {  // RocksDB: checkpoints; an etcd cluster is backed up with etcdctl
     services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
       OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest,

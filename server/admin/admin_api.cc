@@ -88,6 +88,42 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
 
     add(V::get, "/v1.0/users/{upn}/authentication/methods", &AdminApi::ListMethods);
 
+    // The administrator's actions (api_actions.cc). The password method's id is fixed, as in
+    // Graph; passwordMethods/ is Graph's other path to it.
+    add(V::post, "/v1.0/users/{upn}/authentication/methods/{pw}/resetPassword",
+        &AdminApi::ResetPassword);
+    add(V::post, "/v1.0/users/{upn}/authentication/passwordMethods/{pw}/resetPassword",
+        &AdminApi::ResetPassword);
+    add(V::get, "/v1.0/users/{upn}/authentication/methods/{pw}/resetPasswordOperations/{id}",
+        &AdminApi::GetResetPasswordOperation);
+    add(V::get,
+        "/v1.0/users/{upn}/authentication/passwordMethods/{pw}/resetPasswordOperations/{id}",
+        &AdminApi::GetResetPasswordOperation);
+    add(V::post, "/v1.0/users/{upn}/authentication/requireReregistration",
+        &AdminApi::RequireReregistration);
+    add(V::post, "/v1.0/users/{upn}/authentication/revokeMfaSessions",
+        &AdminApi::RevokeMfaSessions);
+    add(V::get, "/v1.0/users/{upn}/authentication/appPasswords", &AdminApi::ListAppPasswords);
+    add(V::post, "/v1.0/users/{upn}/authentication/appPasswords", &AdminApi::CreateAppPassword);
+    add(V::delete_, "/v1.0/users/{upn}/authentication/appPasswords",
+        &AdminApi::DeleteAllAppPasswords);
+    add(V::delete_, "/v1.0/users/{upn}/authentication/appPasswords/{id}",
+        &AdminApi::DeleteAppPassword);
+    add(V::post, "/v1.0/admin/appPasswords/delete", &AdminApi::DeleteUsersAppPasswords);
+    add(V::get, "/v1.0/users/{upn}/authentication/temporaryAccessPassMethods", &AdminApi::ListTaps);
+    add(V::post, "/v1.0/users/{upn}/authentication/temporaryAccessPassMethods",
+        &AdminApi::CreateTap);
+    add(V::get, "/v1.0/users/{upn}/authentication/temporaryAccessPassMethods/{id}",
+        &AdminApi::GetTap);
+    add(V::delete_, "/v1.0/users/{upn}/authentication/temporaryAccessPassMethods/{id}",
+        &AdminApi::DeleteTap);
+
+    // otpd's event delivery to hooks (api_hooks.cc).
+    add(V::get, "/v1.0/admin/hooks", &AdminApi::ListHooks);
+    add(V::get, "/v1.0/admin/hooks/{name}/deadLetters", &AdminApi::ListDeadLetters);
+    add(V::post, "/v1.0/admin/hooks/{name}/redeliver", &AdminApi::RedeliverDeadLetters);
+    add(V::post, "/v1.0/admin/hooks/{name}/enable", &AdminApi::EnableHook);
+
     add(V::get, "/v1.0/users", &AdminApi::ListUsers);
     add(V::get, "/v1.0/users/{upn}", &AdminApi::GetUser);
     add(V::put, "/v1.0/users/{upn}", &AdminApi::PutUser);

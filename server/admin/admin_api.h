@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,10 +29,14 @@
 #include "server/admin/odata.h"
 #include "server/http/http_server.h"
 #include "service/api_keys.h"
+#include "service/app_passwords.h"
 #include "service/directory.h"
+#include "service/hooks.h"
 #include "service/inventory.h"
 #include "service/method_admin.h"
 #include "service/roles.h"
+#include "service/temporary_access_pass.h"
+#include "service/user_actions.h"
 #include "service/user_admin.h"
 
 namespace otpd::server::admin {
@@ -46,7 +51,17 @@ struct AdminServices {
   service::UserAdmin* users = nullptr;
   service::ApiKeys* api_keys = nullptr;
   service::CacheInvalidator* invalidator = nullptr;  // may be null
-  service::InventoryOptions inventory_options;       // for imports
+  // The administrator's actions (password reset, re-registration, sessions, app passwords,
+  // temporary access passes). A route whose service is null answers 501.
+  service::UserActions* user_actions = nullptr;
+  service::AppPasswords* app_passwords = nullptr;
+  service::TemporaryAccessPasses* taps = nullptr;
+  // Event delivery to hooks; null where none runs (otpctl's offline path): the hook routes then
+  // list nothing and know no name.
+  service::HookDispatcher* hooks = nullptr;
+  // Each hook's kind ("exec", "webhook") by name, for the hook list.
+  std::map<std::string, std::string, std::less<>> hook_kinds;
+  service::InventoryOptions inventory_options;  // for imports
   // Writes an online backup to a path on this machine and describes it; null when the daemon
   // cannot back up (the route then answers 501).
   std::function<base::StatusOr<boost::json::value>(const std::string& path)> backup;
@@ -133,6 +148,23 @@ class AdminApi {
   Result RevokeApiKey(Call& c);
   Result Backup(Call& c);
   Result ListAudit(Call& c);
+  Result ResetPassword(Call& c);
+  Result GetResetPasswordOperation(Call& c);
+  Result RequireReregistration(Call& c);
+  Result RevokeMfaSessions(Call& c);
+  Result ListAppPasswords(Call& c);
+  Result CreateAppPassword(Call& c);
+  Result DeleteAppPassword(Call& c);
+  Result DeleteAllAppPasswords(Call& c);
+  Result DeleteUsersAppPasswords(Call& c);
+  Result ListTaps(Call& c);
+  Result CreateTap(Call& c);
+  Result GetTap(Call& c);
+  Result DeleteTap(Call& c);
+  Result ListHooks(Call& c);
+  Result ListDeadLetters(Call& c);
+  Result RedeliverDeadLetters(Call& c);
+  Result EnableHook(Call& c);
   Result Me(Call& c);
 
   // Helpers.
@@ -143,6 +175,9 @@ class AdminApi {
                                                  const service::MethodRecord& method) const;
   // The serial behind a user's hardware method `id` (a method id or the device's id).
   base::StatusOr<std::string> HardwareSerial(Call& c, std::string_view upn, std::string_view id);
+  // The user's temporary access pass as Graph shows it (never the pass itself).
+  base::StatusOr<boost::json::object> TapJson(const service::Principal& viewer,
+                                              std::string_view upn) const;
   base::StatusOr<service::MethodRecord> MethodOfKind(Call& c, std::string_view upn,
                                                      std::string_view id, service::MethodKind kind);
   // Counts one activation against the window; ResourceExhausted-like 429 when it is full.

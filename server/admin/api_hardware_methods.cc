@@ -42,6 +42,12 @@ base::StatusOr<json::object> AdminApi::MethodJson(const Principal& viewer,
     o["smsSignInState"] = SmsSignInState(*phone);
   } else if (const auto* email = std::get_if<service::EmailPayload>(&m.payload)) {
     o["emailAddress"] = email->address;
+  } else if (std::holds_alternative<service::PasswordPayload>(m.payload)) {
+    o["password"] = nullptr;  // as Graph: never returned
+  } else if (const auto* tap = std::get_if<service::TemporaryAccessPassPayload>(&m.payload)) {
+    o["startDateTime"] = OrNull(tap->start);
+    o["lifetimeInMinutes"] = tap->lifetime_minutes;
+    o["isUsableOnce"] = tap->usable_once;
   }
   return o;
 }

@@ -220,6 +220,15 @@ AdminApi::Result AdminApi::ListMethods(Call& c) {
   OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, s_.methods->List(c.by(), c.param(0)));
   json::array items;
   for (const MethodRecord& m : methods) {
+    if (m.kind() == MethodKind::kTemporaryAccessPass && s_.taps != nullptr) {
+      // With its usability, which takes the pass's use state.
+      auto tap = TapJson(c.by(), c.param(0));
+      if (tap.ok()) {
+        items.push_back(std::move(*tap));
+        continue;
+      }
+      if (!base::IsNotFound(tap.status())) return tap.status();
+    }
     OTPD_ASSIGN_OR_RETURN(json::object o, MethodJson(c.by(), m));
     items.push_back(std::move(o));
   }

@@ -42,6 +42,11 @@ struct AdminApi::Call {
 
   // The JSON object body, or InvalidArgument.
   base::StatusOr<boost::json::object> Body() const { return ParseObjectBody(request().body()); }
+  // The same for an optional body: an empty one reads as {}.
+  base::StatusOr<boost::json::object> BodyOrEmpty() const {
+    if (request().body().empty()) return boost::json::object();
+    return Body();
+  }
   // Refuses any query parameter (for routes that take none).
   base::Status NoQuery() const {
     if (!target.query.empty()) {
