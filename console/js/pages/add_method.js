@@ -166,7 +166,7 @@ function tapForm(upn, rerender) {
       showOk(result, h('p', {}, `A Temporary Access Pass for ${upn}, valid ${minutes} minutes` +
         `${once.checked ? ', usable once' : ''}.`),
       secretBox('Temporary Access Pass', r.temporaryAccessPass, 'tap'),
-      h('button', {type: 'button', class: 'secondary', onclick: rerender}, 'Done'));
+      h('button', {type: 'button', class: 'secondary', name: 'done', onclick: rerender}, 'Done'));
     } catch (err) { showError(result, err); }
   });
   return form;
