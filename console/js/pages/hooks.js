@@ -8,6 +8,11 @@ export async function renderHooks(root) {
   const status = liveRegion();
   status.id = 'hooks-result';
   const list = h('div', {});
+  if (!can.manageHooks()) {
+    root.append(h('p', {class: 'note'}, 'Retrying dead letters and enabling a hook are the ' +
+      'local owner\'s: POST /v1.0/admin/hooks/NAME/redeliver on the admin socket, as the ' +
+      'daemon\'s user or root.'));
+  }
   root.append(status, list);
 
   async function load() {
