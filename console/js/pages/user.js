@@ -37,6 +37,7 @@ export function methodDetail(m) {
     return `${m.lifetimeInMinutes} minutes${m.isUsableOnce ? ', one use' : ''}` +
       `${m.methodUsabilityReason ? `, ${m.methodUsabilityReason}` : ''}`;
   }
+  if (t.includes('password')) return 'Set (never shown)';
   return '';
 }
 
