@@ -124,7 +124,9 @@ function settingsPanel(users, close) {
     }
     clear(results).append(table('Results', ['User', 'Result'], users.map((u) => [u,
       h('ul', {class: 'plain'}, outcome.get(u).map((x) =>
-        h('li', {class: x.ok ? 'ok-text' : 'error-text'}, x.ok ? '✓ ' : '✗ ', x.text)))])));
+        h('li', {class: x.ok ? 'ok-text' : 'error-text'},
+          h('span', {'aria-hidden': 'true'}, x.ok ? '✓ ' : '✗ '),
+          h('span', {class: 'visually-hidden'}, x.ok ? 'Done: ' : 'Failed: '), x.text)))])));
     const failed = users.filter((u) => outcome.get(u).some((x) => !x.ok)).length;
     announce(failed ? `Done; ${failed} user(s) had failures` : 'Done for every selected user');
     save.disabled = false;
