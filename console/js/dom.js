@@ -1,4 +1,4 @@
-// Small DOM helpers. Text always goes in as text (never as HTML), so nothing the API answers can
+// Building the page. Text always goes in as text (never as HTML), so nothing the API answers can
 // become markup or script.
 
 // h('button', {type: 'button', onclick: f, class: 'x'}, 'Label', child...)

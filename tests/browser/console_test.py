@@ -82,7 +82,7 @@ class ConsoleTest(unittest.TestCase):
         if getattr(self, "daemon", None):
             self.daemon.stop()
 
-    # Helpers.
+    # Steps the tests share.
 
     def api(self, method, path, body=None, expect=(200, 201, 202, 204), key=None):
         status, parsed, _ = self.daemon.call(key or self.admin, method, path, body)
