@@ -1,7 +1,8 @@
 // What the admin API action tests share: one real otpd per suite on loopback with its admin
-// socket (the owner), a TLS listener (API keys), and an exec hook ("flaky") that refuses every
-// event until the test creates its flag file; a few users with activated HOTP tokens; and helpers
-// for the paths, the audit log, the verify socket and otpctl.
+// socket (the owner), a TLS listener (API keys), an exec hook ("flaky") that refuses every event
+// until the test creates its flag file, and a webhook ("gone") whose receiver answers 410; a few
+// users with activated HOTP tokens; and helpers for the paths, the audit log, the verify socket and
+// otpctl.
 //
 // Thread-safety: test code, one thread.
 
@@ -14,11 +15,13 @@
 
 #include <boost/json.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tests/e2e/e2e_env.h"
+#include "tests/server/hook_receiver.h"
 #include "tests/testing/http_client.h"
 
 namespace otpd::e2e::actions_env {
@@ -34,6 +37,7 @@ using otpd::testing::LineClient;
 using otpd::testing::RunResult;
 using otpd::testing::TempDir;
 
+inline const std::string kWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 inline const std::string kPasswordId = "28c10230-6103-485e-b985-444c60001490";
 
 inline std::string Auth(const std::string& upn) {
@@ -84,11 +88,19 @@ class AdminActionsEnv : public ::testing::Test {
     otpd::testing::WriteFile(script,
                              "#!/bin/sh\ncat > /dev/null\n[ -f \"$1\" ] && exit 0\nexit 1\n");
     chmod(script.c_str(), 0700);
-    otpd::testing::WriteFile(dir_->File("otpd.toml"),
-                             "[actions]\nscrypt_log2_n = 10\n"
-                             "[hooks.flaky]\ntype = \"exec\"\ncommand = [\"" +
-                                 script + "\", \"" + Flag() +
-                                 "\"]\nretry_initial_ms = 20\nretry_max_ms = 50\nattempts = 2\n");
+    // A webhook receiver that answers 410 (gone) until the test says otherwise.
+    receiver_ = new otpd::testing::HookReceiver(
+        {otpd::testing::ReceiverBase64Decode(kWebhookSecret.substr(6))});
+    receiver_->SetDefault({.status = 410});
+    otpd::testing::WriteFile(
+        dir_->File("otpd.toml"),
+        "[actions]\nscrypt_log2_n = 10\n"
+        "[hooks.flaky]\ntype = \"exec\"\ncommand = [\"" +
+            script + "\", \"" + Flag() +
+            "\"]\nretry_initial_ms = 20\nretry_max_ms = 50\nattempts = 2\n"
+            "[hooks.gone]\ntype = \"webhook\"\nurl = \"" +
+            receiver_->url() + "\"\nsecrets = [\"" + kWebhookSecret +
+            "\"]\ntimeout_ms = 2000\nretry_initial_ms = 20\nretry_max_ms = 50\n");
     daemon_ = new Daemon();
     if (!daemon_->Start(
             OTPD_PATH,
@@ -106,9 +118,11 @@ class AdminActionsEnv : public ::testing::Test {
       EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
     }
     delete daemon_;
+    delete receiver_;
     delete tokens_;
     delete dir_;
     daemon_ = nullptr;
+    receiver_ = nullptr;
     tokens_ = nullptr;
     dir_ = nullptr;
   }
@@ -181,6 +195,7 @@ class AdminActionsEnv : public ::testing::Test {
 
   static inline TempDir* dir_ = nullptr;
   static inline Daemon* daemon_ = nullptr;
+  static inline otpd::testing::HookReceiver* receiver_ = nullptr;
   static inline std::vector<TestToken>* tokens_ = nullptr;
   static inline std::string setup_error_;
 };

@@ -489,5 +489,56 @@ TEST_F(AdminActionsTest, HooksShowDeadLettersAndRedeliverThem) {
   std::remove(Flag().c_str());
 }
 
+// A receiver that answers 410 disables its hook; enabling it after the receiver recovers delivers
+// what waited, nothing lost.
+TEST_F(AdminActionsTest, EnableResumesAHookItsReceiverDisabled) {
+  HttpClient owner = Owner();
+  MakeUser("gone@example.com");
+  ASSERT_EQ(
+      owner.Post(Auth("gone@example.com") + "appPasswords", json::object{{"displayName", "a"}})
+          .status,
+      201);
+  auto gone = [&]() -> json::object {
+    HttpReply r = owner.Get("/v1.0/admin/hooks");
+    if (r.status != 200) return {};
+    const json::value answer = r.Json();
+    for (const auto& h : answer.at("value").as_array()) {
+      if (h.at("name").as_string() == "gone") return h.as_object();
+    }
+    return {};
+  };
+  ASSERT_TRUE(Eventually([&] {
+    json::object h = gone();
+    return !h.empty() && h.at("state").as_string() == "disabled";
+  })) << daemon_->log();
+  EXPECT_EQ(gone().at("kind").as_string(), "webhook");
+  // Events wait while it is disabled.
+  MakeUser("gone2@example.com");
+  ASSERT_EQ(
+      owner.Post(Auth("gone2@example.com") + "appPasswords", json::object{{"displayName", "waits"}})
+          .status,
+      201);
+  ASSERT_TRUE(Eventually([&] { return gone().at("lag").to_number<uint64_t>() > 0; }));
+
+  receiver_->SetDefault({.status = 200});
+  const size_t before = receiver_->received().size();
+  EXPECT_EQ(owner.Post("/v1.0/admin/hooks/gone/enable", json::object{{"now", true}}).status, 400);
+  EXPECT_EQ(gone().at("state").as_string(), "disabled");
+  EXPECT_EQ(owner.Post("/v1.0/admin/hooks/gone/enable", json::object{}).status, 204);
+  ASSERT_TRUE(Eventually([&] {
+    json::object h = gone();
+    return h.at("state").as_string() == "enabled" && h.at("lag").to_number<uint64_t>() == 0;
+  })) << daemon_->log();
+  bool delivered = false;
+  for (const auto& r : receiver_->received()) {
+    delivered |= r.body.find("\"app_password.created\"") != std::string::npos &&
+                 r.body.find("gone2@example.com") != std::string::npos && r.signature_valid;
+  }
+  std::string bodies;
+  for (const auto& r : receiver_->received()) bodies += r.body.substr(0, 200) + "\n";
+  EXPECT_TRUE(delivered) << bodies;
+  EXPECT_GT(receiver_->received().size(), before);
+}
+
 }  // namespace
 }  // namespace otpd::e2e

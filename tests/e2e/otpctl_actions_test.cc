@@ -126,8 +126,9 @@ TEST_F(OtpctlActionsTest, ActionCommandsGoThroughTheDaemon) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json::value hooks = Parse(r.out);
   ASSERT_TRUE(hooks.is_object()) << r.out;
-  ASSERT_EQ(hooks.at("hooks").as_array().size(), 1u) << r.out;
+  ASSERT_EQ(hooks.at("hooks").as_array().size(), 2u) << r.out;
   EXPECT_EQ(hooks.at("hooks").as_array()[0].at("name").as_string(), "flaky");
+  EXPECT_EQ(hooks.at("hooks").as_array()[1].at("name").as_string(), "gone");
   EXPECT_GT(hooks.at("last_event").to_number<uint64_t>(), 0u);
   r = Otpctl({"hooks", "dead-letters", "flaky", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
