@@ -10,8 +10,8 @@ export async function renderHooks(root) {
   const list = h('div', {});
   if (!can.manageHooks()) {
     root.append(h('p', {class: 'note'}, 'Retrying dead letters and enabling a hook are the ' +
-      'local owner\'s: POST /v1.0/admin/hooks/NAME/redeliver on the admin socket, as the ' +
-      'daemon\'s user or root.'));
+      'local owner\'s: run otpctl hooks redeliver NAME (or hooks enable NAME) on the daemon\'s ' +
+      'machine, as its user or root.'));
   }
   root.append(status, list);
 
