@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages otpd needs to build, test and run. Quiet, non-interactive, and a
-# no-op when everything is already present. The last line is for the Debian package and its test
+# no-op when everything is already present. The dpkg-dev line is for the Debian package and its test
 # (docs/install.md): cpack's dpkg-shlibdeps and file, lintian, systemd-analyze, adduser for the
-# package's postinst, man for systemd-analyze's check of the unit's Documentation=.
+# package's postinst, man for systemd-analyze's check of the unit's Documentation=. Headless
+# Chromium, its WebDriver and Selenium run the admin console's browser tests (tests/browser/).
 set -euo pipefail
 
 packages=(
@@ -19,6 +20,7 @@ packages=(
   etcd-server etcd-client
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc golang-etcd-server-dev
   freeradius freeradius-rest freeradius-utils
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -300,7 +300,7 @@ bool IsNotRunning(const base::Status& status) {
          std::string_view(status.message()).find(kNotRunning) != std::string_view::npos;
 }
 
-base::StatusOr<json::value> AdminClient::Send(const AdminRequest& request) {
+base::StatusOr<json::value> AdminClient::Send(const AdminRequest& request, std::string* location) {
   base::StatusOr<AdminReply> reply = base::InternalError("no answer");
   try {
     reply = transport_->Exchange(request);
@@ -311,6 +311,7 @@ base::StatusOr<json::value> AdminClient::Send(const AdminRequest& request) {
   if (reply->status < 200 || reply->status >= 300) {
     return ErrorStatus(*reply, transport_->Where());
   }
+  if (location != nullptr) *location = reply->location;
   if (reply->body.empty()) return json::value(nullptr);
   boost::system::error_code ec;
   json::value v = json::parse(reply->body, ec);

@@ -84,8 +84,10 @@ class AdminClient {
                                           const boost::json::value& body) {
     return Call("POST", target, &body);
   }
-  // Sends `request` as it is (a token file upload, a body with a secret).
-  base::StatusOr<boost::json::value> Send(const AdminRequest& request);
+  // Sends `request` as it is (a token file upload, a body with a secret). `location`, when given,
+  // receives the answer's Location header ("" without one).
+  base::StatusOr<boost::json::value> Send(const AdminRequest& request,
+                                          std::string* location = nullptr);
   // Every item of a list, following @odata.nextLink.
   base::StatusOr<boost::json::array> List(const std::string& target);
 

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
     if (cli->action_cmds.parsed()) {
       if (cli->user_cmd->parsed()) {  // `otpctl user --data-dir ... reset-password UPN`
         cli->actions.dir = cli->user.dir;
+        cli->actions.admin = cli->user.admin;
         cli->actions.actor = cli->user.actor;
       }
       return otpd::tools::RunActionCommand(cli->action_cmds, cli->actions);

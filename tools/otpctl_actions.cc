@@ -1,19 +1,26 @@
 #include "tools/otpctl_actions.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 #include "base/clock.h"
 #include "service/app_passwords.h"
 #include "service/directory.h"
 #include "service/hooks.h"
+#include "service/method_kind.h"
 #include "service/outbox.h"
+#include "service/passwords.h"
 #include "service/temporary_access_pass.h"
 #include "service/user_actions.h"
 #include "tokenio/upn.h"
+#include "tools/admin_client.h"
 #include "tools/display.h"
+#include "tools/otpctl_admin.h"
+#include "tools/otpctl_online.h"
 
 namespace otpd::tools {
 namespace {
@@ -21,7 +28,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::string_view kDirFooter =
-    "The data directory options and --actor are given before the subcommand (see --help of its "
+    "The data directory, admin API options and --actor are given before the subcommand (see "
+    "--help of its "
     "parent).";
 
 // Opens the data directory; prints the error and returns nullopt on failure.
@@ -53,6 +61,119 @@ base::StatusOr<base::SecretBytes> ReadPasswordFile(const std::string& path) {
   return out;
 }
 
+std::string ActionsPath(const std::string& upn) {
+  return "/v1.0/users/" + UrlEncode(upn) + "/authentication/";
+}
+
+// The method kind name (service::MethodKindName) behind a Graph @odata.type.
+std::string KindOf(const json::value& method) {
+  static constexpr std::pair<std::string_view, service::MethodKind> kTypes[] = {
+      {"#microsoft.graph.hardwareOathAuthenticationMethod", service::MethodKind::kHardwareOath},
+      {"#microsoft.graph.softwareOathAuthenticationMethod", service::MethodKind::kSoftwareOath},
+      {"#microsoft.graph.phoneAuthenticationMethod", service::MethodKind::kPhone},
+      {"#microsoft.graph.emailAuthenticationMethod", service::MethodKind::kEmail},
+      {"#microsoft.graph.passwordAuthenticationMethod", service::MethodKind::kPassword},
+      {"#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+       service::MethodKind::kTemporaryAccessPass}};
+  const std::string type = Text(method, "@odata.type");
+  for (const auto& [name, kind] : kTypes) {
+    if (type == name) return std::string(service::MethodKindName(kind));
+  }
+  return type;
+}
+
+// Opens the admin API (the daemon's when it runs, else in-process on the data directory) and
+// runs `body`; prints the failure and returns its exit code.
+int WithApi(const ActionCommandOptions& o, const std::string& command,
+            const std::function<base::Status(AdminClient&)>& body) {
+  if (int rc = CheckAdminFlags(o.admin, o.dir, command); rc != 0) return rc;
+  auto admin = OpenAdmin(o.admin, o.dir, o.actor, /*read_only=*/false);
+  if (!admin.ok()) return Fail(command, admin.status());
+  if (base::Status s = body(**admin); !s.ok()) return Fail(command, s);
+  return 0;
+}
+
+// Prints `out` as JSON and wipes the text (it may hold a secret shown once).
+void PrintSecretJson(const json::object& out) {
+  std::string text = json::serialize(out);
+  std::cout << text << "\n";
+  base::Wipe(text.data(), text.size());
+}
+
+base::Status ResetPassword(AdminClient& admin, const ActionCommandOptions& o,
+                           const std::string& upn, const std::optional<base::SecretBytes>& given) {
+  AdminRequest request;
+  request.method = "POST";
+  request.target =
+      ActionsPath(upn) + "methods/" + std::string(service::kPasswordMethodId) + "/resetPassword";
+  json::object body;
+  if (given) body["newPassword"] = given->view();
+  std::string text = json::serialize(body);
+  request.body = base::SecretBytes::FromString(text);
+  base::Wipe(text.data(), text.size());
+  request.content_type = "application/json";
+  std::string location;
+  OTPD_ASSIGN_OR_RETURN(json::value answer, admin.Send(request, &location));
+  const std::string operation = location.substr(location.rfind('/') + 1);
+  const json::value* generated =
+      answer.is_object() ? answer.as_object().if_contains("newPassword") : nullptr;
+  if (o.json) {
+    json::object out{{"user", upn}, {"operation", operation}, {"must_change", true}};
+    if (generated != nullptr) out["new_password"] = *generated;
+    PrintSecretJson(out);
+  } else {
+    std::cout << "password of " << Printable(upn, 254) << " reset; it must be changed at the next "
+              << "sign-in\n";
+    if (generated != nullptr && generated->is_string()) {
+      std::cout << "new password (shown once): " << std::string_view(generated->as_string())
+                << "\n";
+    }
+  }
+  if (answer.is_object()) {
+    for (auto& [key, value] : answer.as_object()) {
+      if (value.is_string()) base::Wipe(value.as_string().data(), value.as_string().size());
+    }
+  }
+  return base::OkStatus();
+}
+
+base::Status RequireReregistration(AdminClient& admin, const ActionCommandOptions& o,
+                                   const std::string& upn) {
+  OTPD_ASSIGN_OR_RETURN(json::value answer,
+                        admin.Post(ActionsPath(upn) + "requireReregistration", json::object{}));
+  if (!answer.is_object() || !answer.as_object().contains("deactivatedDevices") ||
+      !answer.as_object().contains("deletedMethods")) {
+    return base::InternalError("the daemon's answer lists nothing");
+  }
+  json::array tokens, methods;
+  for (const auto& d : answer.at("deactivatedDevices").as_array()) {
+    tokens.emplace_back(Text(d, "serialNumber"));
+  }
+  for (const auto& m : answer.at("deletedMethods").as_array()) {
+    const std::string detail = Text(m, "detail");
+    methods.emplace_back(json::object{
+        {"id", Text(m, "id")}, {"kind", KindOf(m)}, {"detail", detail == "-" ? "" : detail}});
+  }
+  if (o.json) {
+    std::cout << json::serialize(json::object{{"user", upn},
+                                              {"deactivated_tokens", std::move(tokens)},
+                                              {"deleted_methods", std::move(methods)}})
+              << "\n";
+    return base::OkStatus();
+  }
+  std::cout << "user " << Printable(upn, 254) << " must register MFA again\n";
+  for (const auto& serial : tokens) {
+    std::cout << "  deactivated token " << Printable(std::string(serial.as_string())) << "\n";
+  }
+  for (const auto& m : methods) {
+    const std::string detail(m.at("detail").as_string());
+    std::cout << "  deleted " << std::string_view(m.at("kind").as_string()) << " "
+              << Printable(std::string(m.at("id").as_string()))
+              << (detail.empty() ? "" : " (" + Printable(detail) + ")") << "\n";
+  }
+  return base::OkStatus();
+}
+
 int RunUser(const ActionCommands& c, const ActionCommandOptions& o, const std::string& upn) {
   const std::string command = c.reset_password->parsed()       ? "user reset-password"
                               : c.require_reregister->parsed() ? "user require-reregister"
@@ -66,72 +187,36 @@ int RunUser(const ActionCommands& c, const ActionCommandOptions& o, const std::s
     }
     given = std::move(*password);
   }
-  auto dir = Open(o, command);
-  if (!dir) return 1;
-  const base::Clock& clock = *base::RealClock::Get();
-  service::Directory directory(*dir->store, *dir->keys);
-  service::PasswordHasher hasher(service::PasswordOptions{});
-  service::UserActions actions(directory, clock, hasher, nullptr);
-  const service::Principal by = service::Principal::Owner(o.actor);
-  json::object out;
-  out["user"] = upn;
-  if (c.reset_password->parsed()) {
-    std::optional<std::string_view> password;
-    if (given) password = given->view();
-    auto reset = actions.ResetPassword(by, upn, password);
-    hasher.Stop();
-    if (!reset.ok()) return Fail(command, reset.status());
+  return WithApi(o, command, [&](AdminClient& admin) -> base::Status {
+    if (c.reset_password->parsed()) return ResetPassword(admin, o, upn, given);
+    if (c.require_reregister->parsed()) return RequireReregistration(admin, o, upn);
+    OTPD_RETURN_IF_ERROR(
+        admin.Post(ActionsPath(upn) + "revokeMfaSessions", json::object{}).status());
     if (o.json) {
-      out["operation"] = reset->operation_id;
-      out["must_change"] = reset->must_change;
-      if (reset->generated) out["new_password"] = reset->generated->view();
-      std::string text = json::serialize(out);
-      std::cout << text << "\n";
-      base::Wipe(text.data(), text.size());
-      return 0;
+      std::cout << json::serialize(json::object{{"user", upn}, {"revoked", true}}) << "\n";
+    } else {
+      std::cout << "every remembered MFA session of " << Printable(upn, 254) << " is revoked\n";
     }
-    std::cout << "password of " << Printable(upn, 254) << " reset; it must be changed at the next "
-              << "sign-in\n";
-    if (reset->generated)
-      std::cout << "new password (shown once): " << reset->generated->view() << "\n";
-    return 0;
-  }
-  if (c.require_reregister->parsed()) {
-    auto result = actions.RequireReregistration(by, upn);
-    hasher.Stop();
-    if (!result.ok()) return Fail(command, result.status());
-    json::array tokens, methods;
-    for (const auto& serial : result->deactivated_tokens) tokens.emplace_back(serial);
-    for (const auto& m : result->deleted_methods) {
-      methods.emplace_back(json::object{
-          {"id", m.id}, {"kind", service::MethodKindName(m.kind)}, {"detail", m.detail}});
-    }
+    return base::OkStatus();
+  });
+}
+
+base::Status ListAppPasswords(AdminClient& admin, const ActionCommandOptions& o,
+                              const std::string& upn) {
+  OTPD_ASSIGN_OR_RETURN(json::array list, admin.List(ActionsPath(upn) + "appPasswords"));
+  json::array items;
+  for (const auto& p : list) {
     if (o.json) {
-      out["deactivated_tokens"] = std::move(tokens);
-      out["deleted_methods"] = std::move(methods);
-      std::cout << json::serialize(out) << "\n";
-      return 0;
+      items.emplace_back(json::object{{"id", Text(p, "id")},
+                                      {"displayName", Text(p, "displayName")},
+                                      {"createdDateTime", Text(p, "createdDateTime")}});
+    } else {
+      std::cout << Printable(Text(p, "id")) << "  " << Text(p, "createdDateTime") << "  "
+                << Printable(Text(p, "displayName")) << "\n";
     }
-    std::cout << "user " << Printable(upn, 254) << " must register MFA again\n";
-    for (const auto& serial : result->deactivated_tokens) {
-      std::cout << "  deactivated token " << Printable(serial) << "\n";
-    }
-    for (const auto& m : result->deleted_methods) {
-      std::cout << "  deleted " << service::MethodKindName(m.kind) << " " << Printable(m.id)
-                << (m.detail.empty() ? "" : " (" + Printable(m.detail) + ")") << "\n";
-    }
-    return 0;
   }
-  auto epoch = actions.RevokeMfaSessions(by, upn);
-  hasher.Stop();
-  if (!epoch.ok()) return Fail(command, epoch.status());
-  if (o.json) {
-    out["sessions_epoch"] = *epoch;
-    std::cout << json::serialize(out) << "\n";
-    return 0;
-  }
-  std::cout << "every remembered MFA session of " << Printable(upn, 254) << " is revoked\n";
-  return 0;
+  if (o.json) std::cout << json::serialize(items) << "\n";
+  return base::OkStatus();
 }
 
 int RunAppPassword(const ActionCommands& c, const ActionCommandOptions& o, const std::string& upn) {
@@ -141,144 +226,190 @@ int RunAppPassword(const ActionCommands& c, const ActionCommandOptions& o, const
     std::cerr << "otpctl " << command << ": give either --id ID or --all\n";
     return 2;
   }
-  auto dir = Open(o, command);
-  if (!dir) return 1;
-  service::Directory directory(*dir->store, *dir->keys);
-  service::AppPasswords app_passwords(directory, *base::RealClock::Get(), nullptr);
-  const service::Principal by = service::Principal::Owner(o.actor);
-  if (sub->get_name() == "list") {
-    auto list = app_passwords.List(by, upn);
-    if (!list.ok()) return Fail(command, list.status());
-    json::array items;
-    for (const auto& p : *list) {
+  return WithApi(o, command, [&](AdminClient& admin) -> base::Status {
+    if (sub->get_name() == "list") return ListAppPasswords(admin, o, upn);
+    if (sub->get_name() == "create") {
+      OTPD_ASSIGN_OR_RETURN(json::value created, admin.Post(ActionsPath(upn) + "appPasswords",
+                                                            json::object{{"displayName", o.name}}));
+      const std::string id = Text(created, "id");
+      json::value& password = created.as_object()["password"];
       if (o.json) {
-        items.emplace_back(json::object{{"id", p.id},
-                                        {"displayName", p.display_name},
-                                        {"createdDateTime", IsoTime(p.created)}});
+        PrintSecretJson(json::object{
+            {"id", id}, {"displayName", Text(created, "displayName")}, {"password", password}});
       } else {
-        std::cout << Printable(p.id) << "  " << IsoTime(p.created) << "  "
-                  << Printable(p.display_name) << "\n";
+        std::cout << "app password " << Printable(id) << " for " << Printable(upn, 254)
+                  << " (shown once): "
+                  << (password.is_string() ? std::string_view(password.as_string()) : "") << "\n";
       }
+      if (password.is_string())
+        base::Wipe(password.as_string().data(), password.as_string().size());
+      return base::OkStatus();
     }
-    if (o.json) std::cout << json::serialize(items) << "\n";
-    return 0;
-  }
-  if (sub->get_name() == "create") {
-    auto created = app_passwords.Create(by, upn, o.name);
-    if (!created.ok()) return Fail(command, created.status());
+    size_t deleted = 1;
+    if (o.all) {
+      OTPD_ASSIGN_OR_RETURN(json::value answer,
+                            admin.Call("DELETE", ActionsPath(upn) + "appPasswords"));
+      deleted = answer.is_object() && answer.as_object().contains("deleted")
+                    ? answer.at("deleted").to_number<size_t>()
+                    : 0;
+    } else {
+      OTPD_RETURN_IF_ERROR(
+          admin.Call("DELETE", ActionsPath(upn) + "appPasswords/" + UrlEncode(o.id)).status());
+    }
     if (o.json) {
-      std::string text = json::serialize(json::object{{"id", created->record.id},
-                                                      {"displayName", created->record.display_name},
-                                                      {"password", created->password.view()}});
-      std::cout << text << "\n";
-      base::Wipe(text.data(), text.size());
-      return 0;
+      std::cout << json::serialize(json::object{{"user", upn}, {"deleted", deleted}}) << "\n";
+    } else {
+      std::cout << "deleted " << deleted << " app password(s) of " << Printable(upn, 254) << "\n";
     }
-    std::cout << "app password " << Printable(created->record.id) << " for " << Printable(upn, 254)
-              << " (shown once): " << created->password.view() << "\n";
-    return 0;
-  }
-  size_t deleted = 0;
-  if (o.all) {
-    auto n = app_passwords.DeleteAll(by, upn);
-    if (!n.ok()) return Fail(command, n.status());
-    deleted = *n;
-  } else {
-    if (base::Status s = app_passwords.Delete(by, upn, o.id); !s.ok()) return Fail(command, s);
-    deleted = 1;
-  }
-  if (o.json) {
-    std::cout << json::serialize(json::object{{"user", upn}, {"deleted", deleted}}) << "\n";
-  } else {
-    std::cout << "deleted " << deleted << " app password(s) of " << Printable(upn, 254) << "\n";
-  }
-  return 0;
+    return base::OkStatus();
+  });
 }
 
 int RunTap(const ActionCommandOptions& o, const std::string& upn) {
-  const std::string command = "tap create";
-  auto dir = Open(o, command);
-  if (!dir) return 1;
-  service::Directory directory(*dir->store, *dir->keys);
-  service::TemporaryAccessPasses taps(directory, *base::RealClock::Get(), service::TapPolicy{},
-                                      nullptr);
-  service::TapRequest request;
-  if (o.lifetime_minutes > 0) request.lifetime_minutes = o.lifetime_minutes;
-  request.usable_once = o.once;
-  auto created = taps.Create(service::Principal::Owner(o.actor), upn, request);
-  if (!created.ok()) return Fail(command, created.status());
-  const auto& payload = std::get<service::TemporaryAccessPassPayload>(created->tap.method.payload);
-  const std::string until = IsoTime(payload.start + int64_t{payload.lifetime_minutes} * 60);
-  if (o.json) {
-    std::string text = json::serialize(json::object{{"user", upn},
-                                                    {"id", created->tap.method.id},
-                                                    {"temporaryAccessPass", created->pass.view()},
-                                                    {"startDateTime", IsoTime(payload.start)},
-                                                    {"lifetimeInMinutes", payload.lifetime_minutes},
-                                                    {"isUsableOnce", payload.usable_once}});
-    std::cout << text << "\n";
-    base::Wipe(text.data(), text.size());
-    return 0;
-  }
-  std::cout << "temporary access pass for " << Printable(upn, 254)
-            << " (shown once): " << created->pass.view() << "\n  usable until " << until
-            << (payload.usable_once ? ", once" : "") << "\n";
-  return 0;
+  return WithApi(o, "tap create", [&](AdminClient& admin) -> base::Status {
+    json::object body{{"isUsableOnce", o.once}};
+    if (o.lifetime_minutes > 0) body["lifetimeInMinutes"] = o.lifetime_minutes;
+    OTPD_ASSIGN_OR_RETURN(json::value created,
+                          admin.Post(ActionsPath(upn) + "temporaryAccessPassMethods", body));
+    json::value& pass = created.as_object()["temporaryAccessPass"];
+    const std::string start = Text(created, "startDateTime");
+    const int64_t lifetime = created.at("lifetimeInMinutes").to_number<int64_t>();
+    const bool once = created.at("isUsableOnce").as_bool();
+    if (o.json) {
+      PrintSecretJson(json::object{{"user", upn},
+                                   {"id", Text(created, "id")},
+                                   {"temporaryAccessPass", pass},
+                                   {"startDateTime", start},
+                                   {"lifetimeInMinutes", lifetime},
+                                   {"isUsableOnce", once}});
+    } else {
+      auto micros = base::ParseIsoTimeMicros(start);
+      const std::string until =
+          micros.ok() ? IsoTime(*micros / 1'000'000 + lifetime * 60) : std::string("-");
+      std::cout << "temporary access pass for " << Printable(upn, 254)
+                << " (shown once): " << (pass.is_string() ? std::string_view(pass.as_string()) : "")
+                << "\n  usable until " << until << (once ? ", once" : "") << "\n";
+    }
+    if (pass.is_string()) base::Wipe(pass.as_string().data(), pass.as_string().size());
+    return base::OkStatus();
+  });
 }
 
-// Hook state as the dispatcher keeps it in the meta namespace.
-int RunHooks(const ActionCommands& c, const ActionCommandOptions& o) {
-  CLI::App* sub = c.hooks->get_subcommands().front();
-  const std::string command = "hooks " + sub->get_name();
-  auto dir = Open(o, command);
-  if (!dir) return 1;
-  storage::Store& store = *dir->store;
+void PrintDeadLetters(const ActionCommandOptions& o, const json::array& items) {
+  if (o.json) {
+    std::cout << json::serialize(items) << "\n";
+    return;
+  }
+  for (const auto& item : items) {
+    const auto& d = item.as_object();
+    std::cout << d.at("seq").to_number<uint64_t>() << "  "
+              << json::value_to<std::string>(d.at("type")) << "  "
+              << (d.contains("user") ? json::value_to<std::string>(d.at("user")) : "-")
+              << "  attempts=" << d.at("attempts").to_number<uint64_t>() << "  "
+              << Printable(json::value_to<std::string>(d.at("last_error"))) << "\n";
+  }
+  if (items.empty()) std::cout << "no dead letters for hook " << Printable(o.name) << "\n";
+}
+
+void PrintHooks(const ActionCommandOptions& o, uint64_t last, const json::array& items) {
+  if (o.json) {
+    std::cout << json::serialize(json::object{{"last_event", last}, {"hooks", items}}) << "\n";
+    return;
+  }
+  std::cout << "last event " << last << "\n";
+  for (const auto& item : items) {
+    const auto& h = item.as_object();
+    std::cout << Printable(json::value_to<std::string>(h.at("name")))
+              << "  cursor=" << h.at("cursor").to_number<uint64_t>()
+              << "  backlog=" << h.at("backlog").to_number<uint64_t>()
+              << "  dead_letters=" << h.at("dead_letters").to_number<uint64_t>()
+              << (h.at("disabled").as_bool() ? "  DISABLED" : "") << "\n";
+  }
+}
+
+// The running daemon's hooks, as the offline commands print them.
+base::Status HooksOnline(AdminClient& admin, const ActionCommandOptions& o, CLI::App* sub) {
+  const std::string hook = "/v1.0/admin/hooks/" + UrlEncode(o.name);
   if (sub->get_name() == "enable") {
-    auto cursor = store.Get(storage::Namespace::kMeta, service::HookCursorKey(o.name));
-    if (!cursor.ok()) return Fail(command, cursor.status());
-    if (!cursor->has_value()) {
-      std::cerr << "otpctl " << command << ": no hook " << Printable(o.name)
-                << " has run in this data directory\n";
-      return 1;
+    OTPD_RETURN_IF_ERROR(admin.Post(hook + "/enable", json::object{}).status());
+    std::cout << "hook " << Printable(o.name) << " enabled\n";
+    return base::OkStatus();
+  }
+  if (sub->get_name() == "redeliver") {
+    OTPD_ASSIGN_OR_RETURN(json::value answer, admin.Post(hook + "/redeliver", json::object{}));
+    std::cout << "redelivering " << Text(answer, "redelivered") << " dead letter(s) of hook "
+              << Printable(o.name) << "\n";
+    return base::OkStatus();
+  }
+  if (sub->get_name() == "dead-letters") {
+    OTPD_ASSIGN_OR_RETURN(json::array letters, admin.List(hook + "/deadLetters"));
+    json::array items;
+    for (const auto& d : letters) {
+      auto time = base::ParseIsoTimeMicros(Text(d, "deadLetteredDateTime"));
+      json::object item{
+          {"seq", d.at("sequence")}, {"event_id", Text(d, "eventId")}, {"type", Text(d, "type")}};
+      if (Text(d, "user") != "-") item["user"] = Text(d, "user");
+      item["attempts"] = d.at("attempts");
+      item["time"] = time.ok() ? *time / 1'000'000 : 0;
+      item["last_error"] = d.at("lastError");
+      items.push_back(std::move(item));
+    }
+    PrintDeadLetters(o, items);
+    return base::OkStatus();
+  }
+  OTPD_ASSIGN_OR_RETURN(json::array hooks, admin.List("/v1.0/admin/hooks"));
+  uint64_t last = 0;
+  json::array items;
+  for (const auto& h : hooks) {
+    const uint64_t cursor = h.at("cursor").to_number<uint64_t>();
+    const uint64_t lag = h.at("lag").to_number<uint64_t>();
+    last = std::max(last, cursor + lag);
+    items.emplace_back(json::object{{"name", Text(h, "name")},
+                                    {"cursor", cursor},
+                                    {"backlog", lag},
+                                    {"dead_letters", h.at("deadLetters")},
+                                    {"disabled", Text(h, "state") == "disabled"}});
+  }
+  PrintHooks(o, last, items);
+  return base::OkStatus();
+}
+
+// Hook state as the dispatcher keeps it in the meta namespace, for a stopped daemon.
+base::Status HooksOffline(storage::Store& store, const ActionCommandOptions& o, CLI::App* sub) {
+  if (sub->get_name() == "redeliver") {
+    return base::FailedPreconditionError(
+        "redelivering needs the running daemon (it delivers); start otpd and run this again");
+  }
+  if (sub->get_name() == "enable") {
+    OTPD_ASSIGN_OR_RETURN(auto cursor,
+                          store.Get(storage::Namespace::kMeta, service::HookCursorKey(o.name)));
+    if (!cursor.has_value()) {
+      return base::NotFoundError("no hook " + Printable(o.name) +
+                                 " has run in this data directory");
     }
     storage::WriteBatch batch;
     batch.Delete(storage::Namespace::kMeta, service::HookDisabledKey(o.name));
-    if (base::Status s = store.Commit(std::move(batch), storage::Durability::kDurable); !s.ok()) {
-      return Fail(command, s);
-    }
+    OTPD_RETURN_IF_ERROR(store.Commit(std::move(batch), storage::Durability::kDurable));
     std::cout << "hook " << Printable(o.name) << " enabled\n";
-    return 0;
+    return base::OkStatus();
   }
   if (sub->get_name() == "dead-letters") {
     json::array items;
-    base::Status s = store.Scan(storage::Namespace::kMeta, service::HookDeadLetterPrefix(o.name),
-                                [&](std::string_view, const storage::Record& r) {
-                                  boost::system::error_code ec;
-                                  json::value v = json::parse(r.value, ec);
-                                  if (!ec) items.push_back(std::move(v));
-                                  return true;
-                                });
-    if (!s.ok()) return Fail(command, s);
-    if (o.json) {
-      std::cout << json::serialize(items) << "\n";
-      return 0;
-    }
-    for (const auto& item : items) {
-      const auto& d = item.as_object();
-      std::cout << d.at("seq").to_number<uint64_t>() << "  "
-                << json::value_to<std::string>(d.at("type")) << "  "
-                << (d.contains("user") ? json::value_to<std::string>(d.at("user")) : "-")
-                << "  attempts=" << d.at("attempts").to_number<uint64_t>() << "  "
-                << Printable(json::value_to<std::string>(d.at("last_error"))) << "\n";
-    }
-    if (items.empty()) std::cout << "no dead letters for hook " << Printable(o.name) << "\n";
-    return 0;
+    OTPD_RETURN_IF_ERROR(store.Scan(storage::Namespace::kMeta,
+                                    service::HookDeadLetterPrefix(o.name),
+                                    [&](std::string_view, const storage::Record& r) {
+                                      boost::system::error_code ec;
+                                      json::value v = json::parse(r.value, ec);
+                                      if (!ec) items.push_back(std::move(v));
+                                      return true;
+                                    }));
+    PrintDeadLetters(o, items);
+    return base::OkStatus();
   }
   // list: every hook that has a cursor.
-  auto last = service::LastEventSequence(store);
-  if (!last.ok()) return Fail(command, last.status());
+  OTPD_ASSIGN_OR_RETURN(uint64_t last, service::LastEventSequence(store));
   json::array items;
-  base::Status s = store.Scan(
+  OTPD_RETURN_IF_ERROR(store.Scan(
       storage::Namespace::kMeta, "hooks/", [&](std::string_view key, const storage::Record& r) {
         if (!key.ends_with("/cursor")) return true;
         const std::string name(key.substr(6, key.size() - 6 - 7));
@@ -292,25 +423,29 @@ int RunHooks(const ActionCommands& c, const ActionCommandOptions& o) {
         auto disabled = store.Get(storage::Namespace::kMeta, service::HookDisabledKey(name));
         items.emplace_back(json::object{{"name", name},
                                         {"cursor", cursor},
-                                        {"backlog", *last > cursor ? *last - cursor : 0},
+                                        {"backlog", last > cursor ? last - cursor : 0},
                                         {"dead_letters", dead},
                                         {"disabled", disabled.ok() && disabled->has_value()}});
         return true;
-      });
-  if (!s.ok()) return Fail(command, s);
-  if (o.json) {
-    std::cout << json::serialize(json::object{{"last_event", *last}, {"hooks", items}}) << "\n";
+      }));
+  PrintHooks(o, last, items);
+  return base::OkStatus();
+}
+
+// Through the running daemon's admin API when it runs, else on the data directory.
+int RunHooks(const ActionCommands& c, const ActionCommandOptions& o) {
+  CLI::App* sub = c.hooks->get_subcommands().front();
+  const std::string command = "hooks " + sub->get_name();
+  if (int rc = CheckAdminFlags(o.admin, o.dir, command); rc != 0) return rc;
+  auto online = ConnectIfRunning(o.admin, o.dir);
+  if (!online.ok()) return Fail(command, online.status());
+  if (*online != nullptr) {
+    if (base::Status s = HooksOnline(**online, o, sub); !s.ok()) return Fail(command, s);
     return 0;
   }
-  std::cout << "last event " << *last << "\n";
-  for (const auto& item : items) {
-    const auto& h = item.as_object();
-    std::cout << Printable(json::value_to<std::string>(h.at("name")))
-              << "  cursor=" << h.at("cursor").to_number<uint64_t>()
-              << "  backlog=" << h.at("backlog").to_number<uint64_t>()
-              << "  dead_letters=" << h.at("dead_letters").to_number<uint64_t>()
-              << (h.at("disabled").as_bool() ? "  DISABLED" : "") << "\n";
-  }
+  auto dir = Open(o, command);
+  if (!dir) return 1;
+  if (base::Status s = HooksOffline(*dir->store, o, sub); !s.ok()) return Fail(command, s);
   return 0;
 }
 
@@ -352,7 +487,10 @@ ActionCommands AddActionCommands(CLI::App& app, CLI::App* user, ActionCommandOpt
   c.app_password = app.add_subcommand("app-password", "Users' app passwords");
   c.app_password->require_subcommand(1);
   AddDataDirFlags(c.app_password, o.dir);
-  c.app_password->add_option("--actor", o.actor, "Name recorded in the audit log (default otpctl)");
+  AddAdminFlags(c.app_password, o.admin);
+  c.app_password->add_option("--actor", o.actor,
+                             "Offline: the name recorded in the audit log (default otpctl); "
+                             "online the daemon records the caller");
   upn_command(c.app_password, "list", "A user's app passwords: ids, names and dates");
   CLI::App* create = upn_command(c.app_password, "create", "Make an app password (shown once)");
   create->add_option("NAME", o.name, "Its display name")->required();
@@ -363,7 +501,10 @@ ActionCommands AddActionCommands(CLI::App& app, CLI::App* user, ActionCommandOpt
   c.tap = app.add_subcommand("tap", "Temporary access passes");
   c.tap->require_subcommand(1);
   AddDataDirFlags(c.tap, o.dir);
-  c.tap->add_option("--actor", o.actor, "Name recorded in the audit log (default otpctl)");
+  AddAdminFlags(c.tap, o.admin);
+  c.tap->add_option("--actor", o.actor,
+                    "Offline: the name recorded in the audit log (default otpctl); online the "
+                    "daemon records the caller");
   CLI::App* tap_create = upn_command(
       c.tap, "create", "Make a user's temporary access pass (shown once; replaces the old one)");
   tap_create->add_option("--lifetime", o.lifetime_minutes,
@@ -373,6 +514,7 @@ ActionCommands AddActionCommands(CLI::App& app, CLI::App* user, ActionCommandOpt
   c.hooks = app.add_subcommand("hooks", "The state of event delivery to hooks");
   c.hooks->require_subcommand(1);
   AddDataDirFlags(c.hooks, o.dir);
+  AddAdminFlags(c.hooks, o.admin);
   CLI::App* list = c.hooks->add_subcommand("list", "Each hook's cursor, backlog and dead letters");
   list->add_flag("--json", o.json, "Print the result as JSON");
   list->fallthrough();
@@ -383,6 +525,10 @@ ActionCommands AddActionCommands(CLI::App& app, CLI::App* user, ActionCommandOpt
   CLI::App* enable = c.hooks->add_subcommand("enable", "Resume a hook disabled by a 410 answer");
   enable->add_option("NAME", o.name, "The hook")->required();
   enable->fallthrough();
+  CLI::App* redeliver = c.hooks->add_subcommand(
+      "redeliver", "Deliver a hook's dead letters again (the running daemon only)");
+  redeliver->add_option("NAME", o.name, "The hook")->required();
+  redeliver->fallthrough();
   return c;
 }
 

@@ -1,5 +1,8 @@
-// The authentication administrator's actions on a stopped server's data directory, each audited
-// with --actor and written with its event (delivered to the hooks when the daemon next runs):
+// The authentication administrator's actions, through the running daemon's admin API (over
+// admin.sock as the owner, or --admin URL with an API key) or, with the daemon stopped, on its
+// data directory through the same API run in-process, audited with --actor and written with
+// their events (delivered to the hooks when the daemon next runs). The output is the same
+// either way:
 //
 //   otpctl user reset-password UPN [--password-file FILE]   a new password (generated and shown
 //                                                           once unless given); must be changed
@@ -13,6 +16,7 @@
 //   otpctl hooks list                                       cursors, backlog, dead letters
 //   otpctl hooks dead-letters NAME
 //   otpctl hooks enable NAME                                after a receiver answered 410
+//   otpctl hooks redeliver NAME                             dead letters again (online only)
 //
 // Secrets shown once go to stdout only, never to stderr or the audit log. Exit codes: 0 done,
 // 1 refused or failed, 2 bad arguments.
@@ -24,13 +28,15 @@
 
 #include <string>
 
+#include "tools/otpctl_admin.h"
 #include "tools/otpctl_data_dir.h"
 
 namespace otpd::tools {
 
 struct ActionCommandOptions {
   DataDirFlags dir;
-  std::string actor = "otpctl";
+  AdminFlags admin;
+  std::string actor = "otpctl";  // offline only: online, the daemon names the caller
   std::string upn;
   std::string name;  // app password display name, hook name
   std::string id;

@@ -136,6 +136,7 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
     add(V::delete_, "/v1.0/admin/apiKeys/{id}", &AdminApi::RevokeApiKey);
     add(V::post, "/v1.0/admin/backup", &AdminApi::Backup);
     add(V::get, "/v1.0/audit", &AdminApi::ListAudit);
+    add(V::get, "/v1.0/me", &AdminApi::Me);
     return r;
   }();
   return routes;

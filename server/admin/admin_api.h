@@ -165,6 +165,7 @@ class AdminApi {
   Result ListDeadLetters(Call& c);
   Result RedeliverDeadLetters(Call& c);
   Result EnableHook(Call& c);
+  Result Me(Call& c);
 
   // Helpers.
   Result ImportTokenFile(Call& c);

@@ -8,6 +8,7 @@
 
 #include "base/codec.h"
 #include "base/seal.h"
+#include "server/admin/console_assets.h"
 #include "server/admin/graph.h"
 
 namespace otpd::server::admin {
@@ -47,6 +48,7 @@ void CommonHeaders(http::Response& response, const std::string& request_id) {
   response.set("request-id", request_id);
   response.set(bhttp::field::cache_control, "no-store");
   response.set("X-Content-Type-Options", "nosniff");
+  response.set("Referrer-Policy", "no-referrer");
 }
 
 http::Response ErrorResponse(const http::Request& request, unsigned status, std::string_view code,
@@ -138,6 +140,13 @@ void AdminServer::OnRequest(http::Request request, const http::Peer& peer, http:
     CommonHeaders(r, request_id);
     requests_.Count(std::string(bhttp::to_string(request.method())) + " " + std::string(target),
                     r.result_int());
+    return reply(std::move(r));
+  }
+  // The console's files are constant bytes, public (they hold no data) and answered here too.
+  if (IsConsoleTarget(target)) {
+    http::Response r = ServeConsole(request);
+    r.set("request-id", request_id);
+    requests_.Count("GET /console", r.result_int());
     return reply(std::move(r));
   }
   auto shared = std::make_shared<http::Request>(std::move(request));

@@ -4,169 +4,20 @@
 // audit log; role boundaries and hostile bodies are refused with nothing changed.
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <boost/json.hpp>
-#include <functional>
+#include <cstdio>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "tests/e2e/e2e_env.h"
-#include "tests/testing/http_client.h"
+#include "tests/e2e/admin_actions_env.h"
 
 namespace otpd::e2e {
 namespace {
 
-using namespace std::chrono_literals;
-namespace json = boost::json;
-using engine::OtpType;
-using otpd::testing::Daemon;
-using otpd::testing::Field;
-using otpd::testing::HttpClient;
-using otpd::testing::HttpReply;
-using otpd::testing::LineClient;
-using otpd::testing::TempDir;
+using namespace actions_env;  // NOLINT: the suite's paths and helpers
 
-const std::string kPasswordId = "28c10230-6103-485e-b985-444c60001490";
-
-std::string Auth(const std::string& upn) { return "/v1.0/users/" + upn + "/authentication/"; }
-std::string ResetPath(const std::string& upn) {
-  return Auth(upn) + "methods/" + kPasswordId + "/resetPassword";
-}
-
-// The path of a URL (what follows the origin).
-std::string PathOf(const std::string& url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const size_t slash = url.find('/', scheme + 3);
-  return slash == std::string::npos ? "/" : url.substr(slash);
-}
-
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
-TestToken Hotp(const std::string& serial, const std::string& upn) {
-  std::string seed = "actions-seed-" + serial;
-  seed.resize(20, '#');
-  return TestToken{serial, upn, seed, {.type = OtpType::kHotp}};
-}
-
-class AdminActionsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    tokens_ = new std::vector<TestToken>{Hotp("RR1", "rereg@example.com"),
-                                         Hotp("SE1", "sessions@example.com"),
-                                         Hotp("BO1", "boss@example.com")};
-    if (!PrepareDataDir(DataDir(), *tokens_, &setup_error_)) return;
-    if (!otpd::testing::MakeTestCertificate(dir_->File("admin.crt"), dir_->File("admin.key"))) {
-      setup_error_ = "openssl could not make a test certificate";
-      return;
-    }
-    // An exec hook that refuses every event until the flag file exists.
-    const std::string script = dir_->File("flaky-hook");
-    otpd::testing::WriteFile(script,
-                             "#!/bin/sh\ncat > /dev/null\n[ -f \"$1\" ] && exit 0\nexit 1\n");
-    chmod(script.c_str(), 0700);
-    otpd::testing::WriteFile(dir_->File("otpd.toml"),
-                             "[actions]\nscrypt_log2_n = 10\n"
-                             "[hooks.flaky]\ntype = \"exec\"\ncommand = [\"" +
-                                 script + "\", \"" + Flag() +
-                                 "\"]\nretry_initial_ms = 20\nretry_max_ms = 50\nattempts = 2\n");
-    daemon_ = new Daemon();
-    if (!daemon_->Start(
-            OTPD_PATH,
-            DaemonArgs(DataDir(), {"--config", dir_->File("otpd.toml"), "--admin-listen",
-                                   "127.0.0.1:0", "--admin-tls-cert", dir_->File("admin.crt"),
-                                   "--admin-tls-key", dir_->File("admin.key")}))) {
-      setup_error_ = daemon_->log();
-    } else if (daemon_->admin_port() == 0) {
-      setup_error_ = "the daemon did not report its admin port: " + daemon_->log();
-    }
-  }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-  static void TearDownTestSuite() {
-    if (daemon_ != nullptr && daemon_->running()) {
-      EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
-    }
-    delete daemon_;
-    delete tokens_;
-    delete dir_;
-    daemon_ = nullptr;
-    tokens_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  static std::string DataDir() { return dir_->File("data"); }
-  static std::string Flag() { return dir_->File("hook-may-succeed"); }
-  static HttpClient Owner() { return HttpClient::Unix(DataDir() + "/admin.sock"); }
-  static HttpClient Remote(const std::string& key) {
-    HttpClient c = HttpClient::Tls(daemon_->admin_port(), dir_->File("admin.crt"));
-    c.set_bearer(key);
-    return c;
-  }
-  static LineClient Socket() { return LineClient::Unix(DataDir() + "/verify.sock"); }
-  static const TestToken& Token(const std::string& serial) {
-    for (const auto& t : *tokens_) {
-      if (t.serial == serial) return t;
-    }
-    return tokens_->front();
-  }
-  static std::string MakeKey(const std::string& name, const std::vector<std::string>& roles) {
-    json::array r;
-    for (const auto& role : roles) r.emplace_back(role);
-    HttpReply reply =
-        Owner().Post("/v1.0/admin/apiKeys", json::object{{"name", name}, {"roles", r}});
-    EXPECT_EQ(reply.status, 201) << reply.body;
-    json::value v = reply.Json();
-    return v.is_object() && v.as_object().contains("key") ? std::string(v.at("key").as_string())
-                                                          : std::string();
-  }
-  static void MakeUser(const std::string& upn) {
-    HttpReply r = Owner().Put("/v1.0/users/" + upn, json::object{{"displayName", upn}});
-    ASSERT_TRUE(r.status == 201 || r.status == 200) << r.body;
-  }
-  // Gives `upn` a known password through the API.
-  static void SetPassword(const std::string& upn, const std::string& password) {
-    HttpReply r = Owner().Post(ResetPath(upn), json::object{{"newPassword", password}});
-    ASSERT_EQ(r.status, 202) << r.body;
-  }
-  static std::string Password(const std::string& upn, const std::string& password) {
-    return Socket().Call("PASSWORD\tp\tuser=" + upn + "\tpassword=" + password);
-  }
-  // The audit records for `upn` with `action`, newest first.
-  static std::vector<json::object> Audit(const std::string& upn, const std::string& action) {
-    HttpReply r = Owner().Get("/v1.0/audit?target=user/" + upn + "&action=" + action);
-    EXPECT_EQ(r.status, 200) << r.body;
-    std::vector<json::object> out;
-    if (r.status != 200) return out;
-    const json::value answer = r.Json();
-    for (const auto& v : answer.at("value").as_array()) out.push_back(v.as_object());
-    return out;
-  }
-  static size_t AppPasswordCount(const std::string& upn) {
-    HttpReply r = Owner().Get(Auth(upn) + "appPasswords");
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.status == 200 ? r.Json().at("value").as_array().size() : 0;
-  }
-
-  static TempDir* dir_;
-  static Daemon* daemon_;
-  static std::vector<TestToken>* tokens_;
-  static std::string setup_error_;
-};
-
-TempDir* AdminActionsTest::dir_ = nullptr;
-Daemon* AdminActionsTest::daemon_ = nullptr;
-std::vector<TestToken>* AdminActionsTest::tokens_ = nullptr;
-std::string AdminActionsTest::setup_error_;
+class AdminActionsTest : public AdminActionsEnv {};
 
 TEST_F(AdminActionsTest, ResetPasswordIsAnOperationAndTakesEffectOnTheSocket) {
   const std::string upn = "reset@example.com";
@@ -592,7 +443,12 @@ TEST_F(AdminActionsTest, RoleBoundariesRefuseWithNothingChanged) {
 TEST_F(AdminActionsTest, HooksShowDeadLettersAndRedeliverThem) {
   HttpClient owner = Owner();
   // Something to deliver: the hook refuses it until the flag exists.
-  MakeUser("hooked@example.com");
+  MakeUser("hooked@example.com");  // creating a user is no event; an app password is
+  ASSERT_EQ(owner
+                .Post(Auth("hooked@example.com") + "appPasswords",
+                      json::object{{"displayName", "hooked"}})
+                .status,
+            201);
   json::object flaky;
   ASSERT_TRUE(Eventually([&] {
     HttpReply r = owner.Get("/v1.0/admin/hooks");
@@ -649,6 +505,57 @@ TEST_F(AdminActionsTest, HooksShowDeadLettersAndRedeliverThem) {
   EXPECT_EQ(metric("otpd_hook_dead_letters"), 0);
   EXPECT_GE(metric("otpd_hook_delivered_total"), static_cast<double>(letters.size()));
   std::remove(Flag().c_str());
+}
+
+// A receiver that answers 410 disables its hook; enabling it after the receiver recovers delivers
+// what waited, nothing lost.
+TEST_F(AdminActionsTest, EnableResumesAHookItsReceiverDisabled) {
+  HttpClient owner = Owner();
+  MakeUser("gone@example.com");
+  ASSERT_EQ(
+      owner.Post(Auth("gone@example.com") + "appPasswords", json::object{{"displayName", "a"}})
+          .status,
+      201);
+  auto gone = [&]() -> json::object {
+    HttpReply r = owner.Get("/v1.0/admin/hooks");
+    if (r.status != 200) return {};
+    const json::value answer = r.Json();
+    for (const auto& h : answer.at("value").as_array()) {
+      if (h.at("name").as_string() == "gone") return h.as_object();
+    }
+    return {};
+  };
+  ASSERT_TRUE(Eventually([&] {
+    json::object h = gone();
+    return !h.empty() && h.at("state").as_string() == "disabled";
+  })) << daemon_->log();
+  EXPECT_EQ(gone().at("kind").as_string(), "webhook");
+  // Events wait while it is disabled.
+  MakeUser("gone2@example.com");
+  ASSERT_EQ(
+      owner.Post(Auth("gone2@example.com") + "appPasswords", json::object{{"displayName", "waits"}})
+          .status,
+      201);
+  ASSERT_TRUE(Eventually([&] { return gone().at("lag").to_number<uint64_t>() > 0; }));
+
+  receiver_->SetDefault({.status = 200});
+  const size_t before = receiver_->received().size();
+  EXPECT_EQ(owner.Post("/v1.0/admin/hooks/gone/enable", json::object{{"now", true}}).status, 400);
+  EXPECT_EQ(gone().at("state").as_string(), "disabled");
+  EXPECT_EQ(owner.Post("/v1.0/admin/hooks/gone/enable", json::object{}).status, 204);
+  ASSERT_TRUE(Eventually([&] {
+    json::object h = gone();
+    return h.at("state").as_string() == "enabled" && h.at("lag").to_number<uint64_t>() == 0;
+  })) << daemon_->log();
+  bool delivered = false;
+  for (const auto& r : receiver_->received()) {
+    delivered |= r.body.find("\"app_password.created\"") != std::string::npos &&
+                 r.body.find("gone2@example.com") != std::string::npos && r.signature_valid;
+  }
+  std::string bodies;
+  for (const auto& r : receiver_->received()) bodies += r.body.substr(0, 200) + "\n";
+  EXPECT_TRUE(delivered) << bodies;
+  EXPECT_GT(receiver_->received().size(), before);
 }
 
 }  // namespace

@@ -70,6 +70,15 @@ TEST_F(UserActionsTest, AGeneratedPasswordIsShownOnceAndMustBeChanged) {
             "succeeded");
   EXPECT_TRUE(base::IsNotFound(
       env_.actions->PasswordResetStatus(kOwner, kAlice, "op_0000000000000000").status()));
+  auto op = env_.actions->GetPasswordReset(kOwner, kAlice, reset->operation_id);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ(op->id, reset->operation_id);
+  EXPECT_EQ(op->status, "succeeded");
+  EXPECT_GT(op->time_micros, 0);
+  // The operation is this user's only.
+  MakeUser("bob@example.com");
+  EXPECT_TRUE(base::IsNotFound(
+      env_.actions->GetPasswordReset(kOwner, "bob@example.com", reset->operation_id).status()));
 
   SignInResult ok = env_.Password(kAlice, password);
   EXPECT_EQ(ok.outcome, Outcome::kAccepted);
