@@ -358,7 +358,7 @@ void HookDispatcher::Run(Worker* w) {
         if (base::IsAborted(s)) {
           // Another node moved the cursor: go on from what the store holds.
           log("the cursor was moved by another node; reading it again");
-          fresh = false;
+          fresh = Reload(w).ok();
         } else if (!s.ok()) {
           log("cannot record the cursor: " + std::string(s.message()));
           fresh = !options_.active;
@@ -407,7 +407,7 @@ void HookDispatcher::Run(Worker* w) {
                                                    storage::Durability::kDurable);
         if (base::IsAborted(s)) {
           log("the cursor was moved by another node; reading it again");
-          fresh = false;
+          fresh = Reload(w).ok();
           break;
         }
         if (!s.ok()) {
@@ -462,12 +462,20 @@ void HookDispatcher::Prune() {
 std::vector<SinkStats> HookDispatcher::Stats() const {
   auto last_or = LastEventSequence(store_);
   const uint64_t last = last_or.ok() ? *last_or : 0;
+  // A node that does not deliver shows the cursors the delivering node recorded.
+  const bool shared = options_.active && !options_.active();
   std::vector<SinkStats> out;
   for (const auto& w : workers_) {
+    std::optional<uint64_t> recorded;
+    if (shared) {
+      auto cursor = store_.Get(Namespace::kMeta, HookCursorKey(w->name));
+      if (cursor.ok() && cursor->has_value()) recorded = ParseDecimal((*cursor)->value);
+    }
     base::MutexLock lock(w->mu);
+    const uint64_t position = recorded.value_or(w->cursor);
     out.push_back(SinkStats{.name = w->name,
-                            .cursor = w->cursor,
-                            .backlog = last > w->cursor ? last - w->cursor : 0,
+                            .cursor = position,
+                            .backlog = last > position ? last - position : 0,
                             .delivered = w->delivered,
                             .failed_attempts = w->failed_attempts,
                             .dead_letters = w->dead_letters,

@@ -23,6 +23,7 @@ namespace {
 
 using otpd::testing::HttpClient;
 using otpd::testing::HttpReply;
+using otpd::testing::RunResult;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -47,10 +48,25 @@ class EtcdOutboxTest : public EtcdNodesTest {
                                  script + "\", \"" + events_[i] +
                                  "\"]\nretry_initial_ms = 50\nretry_max_ms = 200\n");
     sockets_[i] = dir_.File("admin-" + name + ".sock");
-    return {"--config", config, "--admin-socket", sockets_[i]};
+    return {"--config", config, "--admin-socket", sockets_[i], "--admin-listen", "127.0.0.1:0"};
   }
 
   HttpClient Admin(int i) { return HttpClient::Unix(sockets_[i]); }
+
+  // otpctl against node i: through its admin socket as the owner, or over its loopback HTTP
+  // listener with the API key in `key_file`.
+  RunResult Otpctl(int i, std::vector<std::string> args, const std::string& key_file = "") {
+    args.insert(args.begin(), OTPCTL_PATH);
+    if (key_file.empty()) {
+      args.insert(args.end(), {"--admin-socket", sockets_[i]});
+    } else {
+      args.insert(args.end(),
+                  {"--admin", "http://127.0.0.1:" + std::to_string(nodes_[i].admin_port()),
+                   "--api-key-file", key_file});
+    }
+    return otpd::testing::Run(
+        args, {"OTPD_API_KEY", "OTPD_MASTER_KEY", "OTPD_KEY_FILE", "OTPD_DATA_DIR"});
+  }
 
   // What node i's hook received so far, in the order it received it.
   std::vector<Delivered> Received(int i) {
@@ -202,6 +218,57 @@ TEST_F(EtcdOutboxTest, OneNodeDeliversEveryEventInOrderAndTheOtherTakesOver) {
   EXPECT_EQ(outbox.rbegin()->first, outbox.size()) << "the outbox has gaps";
   CheckOrder(other, outbox);
   EXPECT_FALSE(Received(other).empty());
+}
+
+// otpctl gives the same answers whichever node it talks to: an API key made through node A is
+// valid on node B (keys are kept in etcd), a user added on A is shown on B, tokens imported on B
+// are listed on A.
+TEST_F(EtcdOutboxTest, OtpctlGivesTheSameAnswersOnEitherNode) {
+  auto has = [](const RunResult& r, const std::string& text) {
+    return r.out.find(text) != std::string::npos;
+  };
+  // Keys made through each node's admin socket, as the owner.
+  auto make_key = [&](int node, const std::string& name, const std::string& role) {
+    HttpReply r = Admin(node).Post(
+        "/v1.0/admin/apiKeys",
+        boost::json::object{{"name", name},
+                            {"roles", boost::json::array{boost::json::string(role)}}});
+    EXPECT_EQ(r.status, 201) << r.body << r.error;
+    const std::string path = dir_.File(name + ".apikey");
+    boost::json::value v = r.Json();
+    otpd::testing::WriteFile(path, v.is_object() && v.as_object().contains("key")
+                                       ? std::string(v.at("key").as_string()) + "\n"
+                                       : std::string());
+    chmod(path.c_str(), 0600);
+    return path;
+  };
+  const std::string helpdesk = make_key(0, "helpdesk", "privileged_authentication_administrator");
+  const std::string inventory = make_key(1, "inventory", "authentication_policy_administrator");
+
+  RunResult add =
+      Otpctl(0, {"user", "add", "olga@example.com", "--display-name", "Olga"}, helpdesk);
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  RunResult show_a = Otpctl(0, {"user", "show", "olga@example.com"}, helpdesk);
+  RunResult show_b = Otpctl(1, {"user", "show", "olga@example.com"}, helpdesk);
+  ASSERT_EQ(show_b.exit_code, 0) << show_b.err;
+  EXPECT_TRUE(has(show_b, "Olga")) << show_b.out;
+  EXPECT_EQ(show_a.out, show_b.out);
+  RunResult dup = Otpctl(1, {"user", "add", "olga@example.com"}, helpdesk);
+  EXPECT_EQ(dup.exit_code, 1) << dup.out;
+
+  const std::string csv = dir_.File("tokens.csv");
+  otpd::testing::WriteFile(csv,
+                           "upn,serial number,secret key,time interval,manufacturer,model\n"
+                           ",OT1,MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U,30,Acme,K1\n"
+                           ",OT2,KRUGKIDROVUWG2ZAMJZG653OEBTG66BA,30,Acme,K1\n");
+  RunResult import = Otpctl(1, {"import", csv}, inventory);
+  ASSERT_EQ(import.exit_code, 0) << import.err;
+  RunResult list_a = Otpctl(0, {"token", "list", "--status", "available"}, inventory);
+  RunResult list_b = Otpctl(1, {"token", "list", "--status", "available"}, inventory);
+  ASSERT_EQ(list_a.exit_code, 0) << list_a.err;
+  EXPECT_TRUE(has(list_a, "OT1") && has(list_a, "OT2")) << list_a.out;
+  EXPECT_EQ(list_a.out, list_b.out);
+  EXPECT_EQ(list_a.out.find("MFRGGZDF"), std::string::npos) << "a seed in the output";
 }
 
 }  // namespace
