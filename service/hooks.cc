@@ -17,8 +17,8 @@ namespace {
 bool IsSinkName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -88,6 +88,7 @@ struct HookDispatcher::Worker {
   mutable base::Mutex mu;
   base::CondVar cv;  // wakes a sleeping worker: stop, enable, redeliver
   uint64_t cursor OTPD_GUARDED_BY(mu) = 0;
+  uint64_t cursor_version OTPD_GUARDED_BY(mu) = 0;  // of the stored cursor record
   uint64_t delivered OTPD_GUARDED_BY(mu) = 0;
   uint64_t failed_attempts OTPD_GUARDED_BY(mu) = 0;
   uint64_t dead_letters OTPD_GUARDED_BY(mu) = 0;
@@ -109,7 +110,8 @@ base::Status HookDispatcher::AddSink(std::string name, std::unique_ptr<EventSink
   if (!IsSinkName(name)) {
     return base::InvalidArgumentError("hook names are 1..64 of [A-Za-z0-9._-]");
   }
-  if (Find(name) != nullptr) return base::InvalidArgumentError("hook " + name + " is defined twice");
+  if (Find(name) != nullptr)
+    return base::InvalidArgumentError("hook " + name + " is defined twice");
   if (retry.attempts == 0 || retry.initial.count() <= 0 || retry.max < retry.initial) {
     return base::InvalidArgumentError("hook " + name + ": the retry schedule is not valid");
   }
@@ -135,16 +137,28 @@ base::Status HookDispatcher::Start() {
   for (auto& w : workers_) {
     OTPD_ASSIGN_OR_RETURN(auto cursor, store_.Get(Namespace::kMeta, HookCursorKey(w->name)));
     uint64_t position = last;
+    uint64_t version = 1;
     if (cursor) {
       std::optional<uint64_t> parsed = ParseDecimal(cursor->value);
       if (!parsed) return base::DataLossError("the cursor of hook " + w->name + " is malformed");
       position = *parsed;
+      version = cursor->version;
     } else {
       // A new sink begins with what happens from now on. Its cursor is recorded now, durably,
-      // so that a restart before its first delivery does not move it past events meanwhile.
+      // so that a restart before its first delivery does not move it past events meanwhile. When
+      // another node sharing the store recorded one first, that one counts.
       storage::WriteBatch batch;
+      batch.RequireVersion(Namespace::kMeta, HookCursorKey(w->name), 0);
       batch.Put(Namespace::kMeta, HookCursorKey(w->name), std::to_string(position));
-      OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), storage::Durability::kDurable));
+      base::Status s = store_.Commit(std::move(batch), storage::Durability::kDurable);
+      if (base::IsAborted(s)) {
+        OTPD_RETURN_IF_ERROR(Reload(w.get()));
+        base::MutexLock lock(w->mu);
+        position = w->cursor;
+        version = w->cursor_version;
+      } else {
+        OTPD_RETURN_IF_ERROR(s);
+      }
     }
     OTPD_ASSIGN_OR_RETURN(auto disabled, store_.Get(Namespace::kMeta, HookDisabledKey(w->name)));
     uint64_t dead = 0;
@@ -155,6 +169,7 @@ base::Status HookDispatcher::Start() {
                                      }));
     base::MutexLock lock(w->mu);
     w->cursor = position;
+    w->cursor_version = version;
     w->disabled = disabled.has_value();
     w->dead_letters = dead;
   }
@@ -173,9 +188,44 @@ base::Status HookDispatcher::Start() {
         if (!stopping_.load()) prune_cv_.WaitFor(lock, options_.prune_every);
         if (stopping_.load()) return;
       }
-      Prune();
+      if (Active()) Prune();
     }
   });
+  return base::OkStatus();
+}
+
+base::Status HookDispatcher::Reload(Worker* w) {
+  OTPD_ASSIGN_OR_RETURN(auto cursor, store_.Get(Namespace::kMeta, HookCursorKey(w->name)));
+  OTPD_ASSIGN_OR_RETURN(auto disabled, store_.Get(Namespace::kMeta, HookDisabledKey(w->name)));
+  std::optional<uint64_t> position;
+  if (cursor) {
+    position = ParseDecimal(cursor->value);
+    if (!position) return base::DataLossError("the cursor of hook " + w->name + " is malformed");
+  }
+  base::MutexLock lock(w->mu);
+  if (position) {
+    w->cursor = *position;
+    w->cursor_version = cursor->version;
+  } else {
+    w->cursor_version = 0;
+  }
+  w->disabled = disabled.has_value();
+  return base::OkStatus();
+}
+
+base::Status HookDispatcher::CommitCursor(Worker* w, storage::WriteBatch batch, uint64_t seq,
+                                          storage::Durability durability) {
+  uint64_t version;
+  {
+    base::MutexLock lock(w->mu);
+    version = w->cursor_version;
+  }
+  batch.RequireVersion(Namespace::kMeta, HookCursorKey(w->name), version);
+  batch.Put(Namespace::kMeta, HookCursorKey(w->name), std::to_string(seq));
+  OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), durability));
+  base::MutexLock lock(w->mu);
+  w->cursor = seq;
+  w->cursor_version = version + 1;
   return base::OkStatus();
 }
 
@@ -189,9 +239,7 @@ void HookDispatcher::Stop() {
     w->cv.SignalAll();
   }
   NotifyOutbox();  // wakes the workers waiting for events
-  {
-    base::MutexLock lock(prune_mu_);
-  }
+  { base::MutexLock lock(prune_mu_); }
   prune_cv_.SignalAll();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
@@ -216,7 +264,23 @@ void HookDispatcher::Run(Worker* w) {
   auto log = [&](const std::string& line) {
     if (options_.log) options_.log("hook " + w->name + ": " + line);
   };
+  bool fresh = !options_.active;  // whether this worker's state is the store's (see Reload)
   while (!stopping_.load()) {
+    if (options_.active) {
+      if (!options_.active()) {
+        fresh = false;
+        Sleep(w, options_.poll);
+        continue;
+      }
+      if (!fresh) {
+        if (base::Status s = Reload(w); !s.ok()) {
+          log("cannot read the hook's cursor: " + std::string(s.message()));
+          Sleep(w, options_.poll);
+          continue;
+        }
+        fresh = true;
+      }
+    }
     uint64_t cursor;
     std::optional<uint64_t> redelivery;
     {
@@ -224,6 +288,7 @@ void HookDispatcher::Run(Worker* w) {
       if (w->disabled) {
         lock.Unlock();
         Sleep(w, options_.poll);
+        fresh = !options_.active;  // another node may enable it
         continue;
       }
       cursor = w->cursor;
@@ -249,7 +314,8 @@ void HookDispatcher::Run(Worker* w) {
       if (redelivery) {
         log("dead letter " + std::to_string(*redelivery) + " is no longer in the outbox");
         storage::WriteBatch batch;
-        batch.Delete(Namespace::kMeta, HookDeadLetterPrefix(w->name) + storage::LogKey(*redelivery));
+        batch.Delete(Namespace::kMeta,
+                     HookDeadLetterPrefix(w->name) + storage::LogKey(*redelivery));
         (void)store_.Commit(std::move(batch), storage::Durability::kRelaxed);
         continue;
       }
@@ -260,6 +326,13 @@ void HookDispatcher::Run(Worker* w) {
     uint32_t attempts = 0;
     for (;;) {
       if (stopping_.load()) return;
+      if (!Active()) {  // another node goes on from the recorded cursor
+        if (redelivery) {
+          base::MutexLock lock(w->mu);
+          w->requeued.insert(w->requeued.begin(), *redelivery);
+        }
+        break;
+      }
       DeliveryResult result;
       auto text = EventJson(*event, w->sink->wants_secrets() ? &keys_ : nullptr);
       if (!text.ok()) {
@@ -272,21 +345,30 @@ void HookDispatcher::Run(Worker* w) {
       }
       if (result.outcome == DeliveryOutcome::kDelivered) {
         storage::WriteBatch batch;
-        if (redelivery) {
-          batch.Delete(Namespace::kMeta, HookDeadLetterPrefix(w->name) + storage::LogKey(event->seq));
-        } else {
-          batch.Put(Namespace::kMeta, HookCursorKey(w->name), std::to_string(event->seq));
-        }
+        base::Status s;
         // Recorded before the cursor moves in memory: the pruner keeps what a restart would
         // deliver again.
-        base::Status s = store_.Commit(std::move(batch), storage::Durability::kRelaxed);
-        if (!s.ok()) log("cannot record the cursor: " + std::string(s.message()));
-        base::MutexLock lock(w->mu);
         if (redelivery) {
-          if (w->dead_letters > 0) --w->dead_letters;
+          batch.Delete(Namespace::kMeta,
+                       HookDeadLetterPrefix(w->name) + storage::LogKey(event->seq));
+          s = store_.Commit(std::move(batch), storage::Durability::kRelaxed);
         } else {
-          w->cursor = event->seq;
+          s = CommitCursor(w, std::move(batch), event->seq, storage::Durability::kRelaxed);
         }
+        if (base::IsAborted(s)) {
+          // Another node moved the cursor: go on from what the store holds.
+          log("the cursor was moved by another node; reading it again");
+          fresh = Reload(w).ok();
+        } else if (!s.ok()) {
+          log("cannot record the cursor: " + std::string(s.message()));
+          fresh = !options_.active;
+          if (!redelivery) {
+            base::MutexLock lock(w->mu);
+            w->cursor = event->seq;  // as before: an unrecorded cursor only means a redelivery
+          }
+        }
+        base::MutexLock lock(w->mu);
+        if (redelivery && w->dead_letters > 0) --w->dead_letters;
         ++w->delivered;
         break;
       }
@@ -320,22 +402,23 @@ void HookDispatcher::Run(Worker* w) {
         storage::WriteBatch batch;
         batch.Put(Namespace::kMeta, HookDeadLetterPrefix(w->name) + storage::LogKey(event->seq),
                   EncodeDeadLetter(dead));
-        if (!redelivery) {
-          batch.Put(Namespace::kMeta, HookCursorKey(w->name), std::to_string(event->seq));
+        base::Status s = redelivery ? store_.Commit(std::move(batch), storage::Durability::kDurable)
+                                    : CommitCursor(w, std::move(batch), event->seq,
+                                                   storage::Durability::kDurable);
+        if (base::IsAborted(s)) {
+          log("the cursor was moved by another node; reading it again");
+          fresh = Reload(w).ok();
+          break;
         }
-        base::Status s = store_.Commit(std::move(batch), storage::Durability::kDurable);
         if (!s.ok()) {
           log("cannot record a dead letter: " + std::string(s.message()));
           if (!Sleep(w, options_.poll)) return;
           continue;  // tries again; the event is not skipped
         }
-        log("event " + std::to_string(event->seq) + " (" + event->type + ") is a dead letter after " +
-            std::to_string(attempts) + " attempts: " + result.detail);
+        log("event " + std::to_string(event->seq) + " (" + event->type +
+            ") is a dead letter after " + std::to_string(attempts) + " attempts: " + result.detail);
         base::MutexLock lock(w->mu);
-        if (!redelivery) {
-          w->cursor = event->seq;
-          ++w->dead_letters;
-        }
+        if (!redelivery) ++w->dead_letters;
         break;
       }
       std::chrono::milliseconds delay = w->retry.Delay(attempts);
@@ -361,8 +444,8 @@ void HookDispatcher::Prune() {
   for (const auto& w : workers_) {
     (void)store_.Scan(Namespace::kMeta, HookDeadLetterPrefix(w->name),
                       [&](std::string_view key, const storage::Record&) {
-                        auto seq = storage::ParseLogKey(
-                            key.substr(HookDeadLetterPrefix(w->name).size()));
+                        auto seq =
+                            storage::ParseLogKey(key.substr(HookDeadLetterPrefix(w->name).size()));
                         if (seq) through = std::min(through, *seq - 1);
                         return true;
                       });
@@ -379,12 +462,20 @@ void HookDispatcher::Prune() {
 std::vector<SinkStats> HookDispatcher::Stats() const {
   auto last_or = LastEventSequence(store_);
   const uint64_t last = last_or.ok() ? *last_or : 0;
+  // A node that does not deliver shows the cursors the delivering node recorded.
+  const bool shared = options_.active && !options_.active();
   std::vector<SinkStats> out;
   for (const auto& w : workers_) {
+    std::optional<uint64_t> recorded;
+    if (shared) {
+      auto cursor = store_.Get(Namespace::kMeta, HookCursorKey(w->name));
+      if (cursor.ok() && cursor->has_value()) recorded = ParseDecimal((*cursor)->value);
+    }
     base::MutexLock lock(w->mu);
+    const uint64_t position = recorded.value_or(w->cursor);
     out.push_back(SinkStats{.name = w->name,
-                            .cursor = w->cursor,
-                            .backlog = last > w->cursor ? last - w->cursor : 0,
+                            .cursor = position,
+                            .backlog = last > position ? last - position : 0,
                             .delivered = w->delivered,
                             .failed_attempts = w->failed_attempts,
                             .dead_letters = w->dead_letters,
@@ -402,7 +493,8 @@ base::StatusOr<std::vector<SinkStats>> HookDispatcher::ListSinks(const Principal
 base::StatusOr<std::vector<DeadLetter>> HookDispatcher::DeadLetters(const Principal& by,
                                                                     std::string_view sink) const {
   OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
-  if (Find(sink) == nullptr) return base::NotFoundError("no hook " + std::string(sink).substr(0, 64));
+  if (Find(sink) == nullptr)
+    return base::NotFoundError("no hook " + std::string(sink).substr(0, 64));
   std::vector<DeadLetter> out;
   OTPD_RETURN_IF_ERROR(store_.Scan(Namespace::kMeta, HookDeadLetterPrefix(sink),
                                    [&](std::string_view, const storage::Record& r) {

@@ -15,6 +15,11 @@
 // Events are removed from the outbox once every sink's cursor is past them and they are older
 // than the retention (so SUBSCRIBE from= can still replay recent ones).
 //
+// Several nodes on one store (HookOptions::active): only the active node delivers and prunes;
+// the cursors live in the store, so a node that takes over goes on where the last one recorded.
+// Dead letters put back (RedeliverDeadLetters) are delivered by the node that was asked, once it
+// is active.
+//
 // OutboxFeed serves SUBSCRIBE (service/sign_in.h EventFeed) from the same log.
 //
 // Thread-safety: AddSink before Start; everything else from any thread.
@@ -92,8 +97,8 @@ struct DeadLetter {
 
 struct SinkStats {
   std::string name;
-  uint64_t cursor = 0;  // the last event taken (delivered or dead-lettered)
-  uint64_t backlog = 0;  // events committed after the cursor
+  uint64_t cursor = 0;     // the last event taken (delivered or dead-lettered)
+  uint64_t backlog = 0;    // events committed after the cursor
   uint64_t delivered = 0;  // since start
   uint64_t failed_attempts = 0;
   uint64_t dead_letters = 0;  // stored
@@ -111,6 +116,12 @@ struct HookOptions {
   // Called (from a worker) with one line about a failure or a state change, for the log; never
   // the event's content.
   std::function<void(const std::string&)> log;
+  // Several nodes sharing one store (etcd): delivery and pruning run only while this returns
+  // true (the node holds the delivery role, storage/etcd/etcd_election.h). A worker that becomes
+  // active reads its cursor and state from the store again, since another node may have moved
+  // them; cursor writes are conditional on the cursor's version, so a node that lost the role
+  // while delivering never moves a cursor back. Null: always active (one node).
+  std::function<bool()> active;
 };
 
 class HookDispatcher {
@@ -144,6 +155,13 @@ class HookDispatcher {
   struct Worker;
   void Run(Worker* w);
   void Prune();
+  bool Active() const { return !options_.active || options_.active(); }
+  // Reads the sink's cursor (and its version) and whether it is disabled from the store.
+  base::Status Reload(Worker* w);
+  // Commits `batch`, which moves the sink's cursor to `seq`, on the condition that nobody moved
+  // it since this worker last read or wrote it; records the move in memory on success.
+  base::Status CommitCursor(Worker* w, storage::WriteBatch batch, uint64_t seq,
+                            storage::Durability durability);
   Worker* Find(std::string_view name) const;
   // Waits `d` or until stopping; false when stopping.
   bool Sleep(Worker* w, std::chrono::milliseconds d);

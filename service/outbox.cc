@@ -1,7 +1,10 @@
 #include "service/outbox.h"
 
 #include <boost/json.hpp>
+
+#include <algorithm>
 #include <ctime>
+#include <vector>
 
 #include "base/codec.h"
 #include "base/mutex.h"
@@ -131,11 +134,10 @@ std::string EventData::Json() const {
 }
 
 base::Status AddEvent(storage::WriteBatch& batch, const base::Clock& clock, std::string_view type,
-                      std::string_view user, const EventData& data,
-                      const storage::KeyRing* keys) {
+                      std::string_view user, const EventData& data, const storage::KeyRing* keys) {
   const std::string id = "evt_" + NewId();
-  std::string text = "{\"id\":\"" + id + "\",\"type\":" +
-                     json::serialize(json::value(json::string(type))) +
+  std::string text = "{\"id\":\"" + id +
+                     "\",\"type\":" + json::serialize(json::value(json::string(type))) +
                      ",\"time\":" + std::to_string(clock.NowUnixMicros());
   if (!user.empty()) text += ",\"user\":" + json::serialize(json::value(json::string(user)));
   text += ",\"data\":" + data.Json();
@@ -143,9 +145,8 @@ base::Status AddEvent(storage::WriteBatch& batch, const base::Clock& clock, std:
     if (keys == nullptr) return base::InternalError("an event with secrets needs the key ring");
     json::object sealed;
     for (const auto& [name, secret] : data.secrets()) {
-      OTPD_ASSIGN_OR_RETURN(std::string blob,
-                            keys->SealSecret(Namespace::kOutbox, SealedKey(id, name),
-                                             secret.span()));
+      OTPD_ASSIGN_OR_RETURN(std::string blob, keys->SealSecret(Namespace::kOutbox,
+                                                               SealedKey(id, name), secret.span()));
       sealed[name] = base::Base64Encode(Bytes(blob));
     }
     text += ",\"sealed\":" + json::serialize(sealed);
@@ -218,16 +219,23 @@ FeedEvent ToFeedEvent(const OutboxEvent& event) {
 
 base::StatusOr<size_t> PruneEvents(storage::Store& store, uint64_t through,
                                    int64_t older_than_micros, size_t max) {
-  storage::WriteBatch batch;
-  size_t pruned = 0;
+  // In batches small enough for one etcd transaction (its --max-txn-ops, 128 by default).
+  constexpr size_t kPerBatch = 64;
+  std::vector<uint64_t> doomed;
   OTPD_RETURN_IF_ERROR(ReadEvents(store, 0, max, [&](OutboxEvent e) {
     if (e.seq > through || e.time_micros >= older_than_micros) return false;
-    batch.Delete(Namespace::kOutbox, storage::LogKey(e.seq));
-    ++pruned;
+    doomed.push_back(e.seq);
     return true;
   }));
-  if (pruned == 0) return size_t{0};
-  OTPD_RETURN_IF_ERROR(store.Commit(std::move(batch), storage::Durability::kRelaxed));
+  size_t pruned = 0;
+  for (size_t first = 0; first < doomed.size(); first += kPerBatch) {
+    storage::WriteBatch batch;
+    const size_t last = std::min(doomed.size(), first + kPerBatch);
+    for (size_t i = first; i < last; ++i)
+      batch.Delete(Namespace::kOutbox, storage::LogKey(doomed[i]));
+    OTPD_RETURN_IF_ERROR(store.Commit(std::move(batch), storage::Durability::kRelaxed));
+    pruned = last;
+  }
   return pruned;
 }
 

@@ -75,9 +75,7 @@ class EventData {
 
   // The object as JSON text, without the secrets.
   std::string Json() const;
-  const std::vector<std::pair<std::string, base::SecretBytes>>& secrets() const {
-    return secrets_;
-  }
+  const std::vector<std::pair<std::string, base::SecretBytes>>& secrets() const { return secrets_; }
 
  private:
   std::vector<std::pair<std::string, std::string>> fields_;  // key, JSON text
@@ -97,7 +95,7 @@ struct OutboxEvent {
   std::string type;
   std::string user;
   int64_t time_micros = 0;
-  std::string data_json;                                   // the "data" object
+  std::string data_json;                                    // the "data" object
   std::vector<std::pair<std::string, std::string>> sealed;  // name, sealed blob (binary)
 };
 
@@ -115,7 +113,7 @@ base::StatusOr<std::string> EventJson(const OutboxEvent& event, const storage::K
 FeedEvent ToFeedEvent(const OutboxEvent& event);
 
 // Deletes events numbered up to `through` and older than `older_than_micros`, at most `max` of
-// them, in one relaxed batch; returns how many.
+// them, in relaxed batches of at most 64 (one etcd transaction each); returns how many.
 base::StatusOr<size_t> PruneEvents(storage::Store& store, uint64_t through,
                                    int64_t older_than_micros, size_t max);
 

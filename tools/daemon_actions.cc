@@ -1,10 +1,67 @@
 #include "tools/daemon_actions.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <thread>
 #include <utility>
 
+#include "base/mutex.h"
+#include "base/thread_name.h"
+#ifdef OTPD_HAVE_ETCD
+#include "storage/etcd/etcd_election.h"
+#include "storage/etcd/etcd_store.h"
+#endif
+
 namespace otpd::tools {
+
+#ifdef OTPD_HAVE_ETCD
+// Tries to take the delivery role once a second while this node does not hold it.
+struct DaemonActions::Role {
+  std::unique_ptr<storage::EtcdElection> election;
+  base::Mutex mu;
+  base::CondVar cv;
+  bool stop OTPD_GUARDED_BY(mu) = false;
+  std::thread thread;
+
+  void Run() {
+    bool held = false;
+    for (;;) {
+      {
+        base::MutexLock lock(mu);
+        if (stop) return;
+      }
+      if (!election->held()) {
+        if (held) spdlog::warn("this node no longer delivers the outbox (hooks, pruning)");
+        held = false;
+        base::StatusOr<bool> taken = election->TryAcquire();
+        if (!taken.ok()) {
+          spdlog::debug("outbox role: {}", taken.status().message());
+        } else if (*taken) {
+          held = true;
+          spdlog::info("this node delivers the outbox now (hooks, pruning)");
+        }
+      }
+      base::MutexLock lock(mu);
+      if (!stop) cv.WaitFor(lock, std::chrono::seconds(1));
+    }
+  }
+
+  void Stop() {
+    {
+      base::MutexLock lock(mu);
+      stop = true;
+    }
+    cv.SignalAll();
+    if (thread.joinable()) thread.join();
+  }
+};
+#else
+struct DaemonActions::Role {
+  void Stop() {}
+};
+#endif
 
 DaemonActions::DaemonActions(const server::ServerConfig& config, storage::Store& store,
                              const storage::KeyRing& keys, const base::Clock& clock)
@@ -18,12 +75,19 @@ base::StatusOr<std::unique_ptr<DaemonActions>> DaemonActions::Create(
     const server::ServerConfig& config, storage::Store& store, const storage::KeyRing& keys,
     const base::Clock& clock) {
   OTPD_ASSIGN_OR_RETURN(auto hooks, server::hooks::LoadHookConfig(config.config_file));
-  if (config.store == server::StoreKind::kEtcd && !hooks.empty()) {
-    return base::InvalidArgumentError(
-        "[hooks] needs store = \"rocksdb\": several nodes on etcd do not record lifecycle "
-        "events yet (docs/scale-out.md)");
-  }
   std::unique_ptr<DaemonActions> actions(new DaemonActions(config, store, keys, clock));
+#ifdef OTPD_HAVE_ETCD
+  if (const auto* etcd = dynamic_cast<const storage::EtcdStore*>(&store)) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+    storage::ElectionOptions election;
+    election.name = "outbox";
+    election.holder = std::string(host) + ":" + std::to_string(getpid());
+    election.on_lost = [] { spdlog::warn("the outbox role was lost (its etcd lease ran out)"); };
+    actions->role_ = std::make_unique<Role>();
+    actions->role_->election = std::make_unique<storage::EtcdElection>(*etcd, election);
+  }
+#endif
   actions->hooks_ = std::move(hooks);
   service::PasswordOptions passwords;
   passwords.scrypt.log2_n = config.actions.scrypt_log2_n;
@@ -50,6 +114,17 @@ void DaemonActions::Attach(service::SignInVerifier& verifier, server::VerifyServ
 base::Status DaemonActions::Start() {
   service::HookOptions options;
   options.log = [](const std::string& line) { spdlog::warn("{}", line); };
+#ifdef OTPD_HAVE_ETCD
+  if (role_) {
+    storage::EtcdElection* election = role_->election.get();
+    options.active = [election] { return election->held(); };
+    Role* role = role_.get();
+    role_->thread = std::thread([role] {
+      base::SetCurrentThreadName("otpd-role");
+      role->Run();
+    });
+  }
+#endif
   dispatcher_ = std::make_unique<service::HookDispatcher>(store_, keys_, clock_, options);
   const size_t count = hooks_.size();
   for (const server::hooks::HookConfig& h : hooks_) {
@@ -65,7 +140,12 @@ base::Status DaemonActions::Start() {
 void DaemonActions::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (role_) role_->Stop();
   if (dispatcher_) dispatcher_->Stop();
+#ifdef OTPD_HAVE_ETCD
+  // Another node takes the role at once instead of after the lease's TTL.
+  if (role_ && role_->election) (void)role_->election->Resign();
+#endif
   if (feed_) feed_->Stop();
   if (self_service_) self_service_->Stop();
   if (hasher_) hasher_->Stop();

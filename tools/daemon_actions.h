@@ -3,6 +3,10 @@
 // CONFIRM), the hook dispatcher with the configured [hooks.NAME] sinks, and the event feed that
 // SUBSCRIBE reads. Kept apart from otpd.cc so that its main() only creates, starts and stops it.
 //
+// With store = "etcd", several nodes share the outbox: only the node that holds the "outbox"
+// election role (storage/etcd/etcd_election.h) delivers hooks and prunes old events; every node
+// tries to take the role once a second while nobody holds it (docs/scale-out.md).
+//
 // Order (otpd.cc): Create (before the SignInVerifier: its options need the hasher), then Attach
 // to the verifier and the server, Start; at the end Stop after the server stopped and before the
 // verifier and the store go.
@@ -48,7 +52,7 @@ class DaemonActions {
 
   // Makes the services that need the verifier and gives the server its verbs' services.
   void Attach(service::SignInVerifier& verifier, server::VerifyServer& server);
-  // Starts hook delivery and the feed.
+  // Starts hook delivery (on etcd: the election for it) and the feed.
   base::Status Start();
   // Stops delivery, the feed, the self-service pool and the hasher (queued work finishes).
   // Idempotent.
@@ -70,6 +74,9 @@ class DaemonActions {
   std::unique_ptr<service::SelfServiceActions> self_service_;
   std::unique_ptr<service::HookDispatcher> dispatcher_;
   std::unique_ptr<service::OutboxFeed> feed_;
+  // The delivery role among nodes sharing an etcd store; null on RocksDB.
+  struct Role;
+  std::unique_ptr<Role> role_;
   bool stopped_ = false;
 };
 

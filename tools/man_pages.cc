@@ -266,7 +266,8 @@ std::string OtpdTomlManPage(std::string_view version) {
       "One table per hook: every lifecycle event (a method added or deleted, a token activated, "
       "a user locked, a password reset, an SMS code to send) reaches each hook at least once and "
       "in order; a failed delivery is retried on a growing schedule and becomes a dead letter "
-      "after the last attempt (otpctl hooks). Not with store = \"etcd\".");
+      "after the last attempt (otpctl hooks). With store = \"etcd\", one node at a time "
+      "delivers (the others take over when it stops).");
   page.Item(Bold("type") + " = " + Italic("KIND"),
             "\"exec\": run a program (no shell) with the event's JSON on standard input; "
             "\"webhook\": POST the event, signed the Standard Webhooks way.");

@@ -19,12 +19,14 @@ namespace otpd::storage::etcd_internal {
 // What is known of one etcd key: otpd's version (0: absent), etcd's mod_revision (0: absent) and
 // the cluster revision at which this was true. `vouched`: this process's callers may know this
 // version, because a Read or Scan returned it to them or this process wrote it; a state learnt
-// only from etcd's answer to a commit (another node wrote it) is not vouched for.
+// only from etcd's answer to a commit (another node wrote it) is not vouched for. `log_last`:
+// for a log counter (storage/store.h, kLogCounterKey), the last number it holds.
 struct KeyState {
   uint64_t version = 0;
   int64_t mod_revision = 0;
   int64_t seen_at = 0;
   bool vouched = false;
+  uint64_t log_last = 0;
 };
 
 // EtcdOptions without the connection (which holds a secret and is not copied).
@@ -50,6 +52,8 @@ class EtcdBackend final : public CommitBackend {
   // "<prefix><namespace>/" and "<prefix><namespace>/<key>".
   std::string NamespacePrefix(Namespace ns) const;
   std::string FullKey(Namespace ns, std::string_view key) const;
+  // Whether `full_key` is the log counter of a namespace (storage/store.h, kLogCounterKey).
+  bool IsLogCounter(std::string_view full_key) const;
 
  private:
   class Plan;

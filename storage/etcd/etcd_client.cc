@@ -89,6 +89,7 @@ base::StatusOr<std::shared_ptr<EtcdClient>> EtcdClient::Connect(const EtcdConnec
     credentials = grpc::InsecureChannelCredentials();
   }
 
+  client->credentials_ = credentials;
   for (const std::string& e : o.endpoints) {
     std::string target = e;
     for (std::string_view scheme : {"http://", "https://"}) {
@@ -96,26 +97,12 @@ base::StatusOr<std::shared_ptr<EtcdClient>> EtcdClient::Connect(const EtcdConnec
     }
     while (!target.empty() && target.back() == '/') target.pop_back();
     if (target.empty()) return base::InvalidArgumentError("empty etcd endpoint");
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(256 << 20);
-    // A member that stops answering (a partition, SIGSTOP) is noticed by keep-alive pings even on
-    // an idle watch stream. etcd refuses pings more often than every 5 s (its
-    // --grpc-keepalive-min-time).
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 5000);
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
-    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-    // A restarted member is used again within a second, not after gRPC's default 20 s backoff.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    Member m;
-    m.name = target;
-    m.channel = grpc::CreateCustomChannel(target, credentials, args);
-    m.kv = etcdserverpb::KV::NewStub(m.channel);
-    m.watch = etcdserverpb::Watch::NewStub(m.channel);
-    m.lease = etcdserverpb::Lease::NewStub(m.channel);
-    m.maintenance = etcdserverpb::Maintenance::NewStub(m.channel);
-    m.auth = etcdserverpb::Auth::NewStub(m.channel);
+    auto m = std::make_unique<Member>();
+    m->name = target;
+    std::shared_ptr<Stubs> stubs = client->NewStubs(target);
+    base::MutexLock lock(m->mu);
+    m->stubs = std::move(stubs);
+    lock.Unlock();
     client->members_.push_back(std::move(m));
   }
   if (!client->user_.empty()) {
@@ -129,6 +116,61 @@ base::StatusOr<std::shared_ptr<EtcdClient>> EtcdClient::Connect(const EtcdConnec
   return client;
 }
 
+std::shared_ptr<EtcdClient::Stubs> EtcdClient::NewStubs(const std::string& target) const {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(256 << 20);
+  // A member that stops answering (a partition, SIGSTOP) is noticed by keep-alive pings even on
+  // an idle watch stream. etcd refuses pings more often than every 5 s (its
+  // --grpc-keepalive-min-time).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // A restarted member is used again within a second, not after gRPC's default 20 s backoff.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Its own subchannel: a rebuilt channel must not inherit the stuck one (see the header).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto stubs = std::make_shared<Stubs>();
+  stubs->channel = grpc::CreateCustomChannel(target, credentials_, args);
+  stubs->kv = etcdserverpb::KV::NewStub(stubs->channel);
+  stubs->watch = etcdserverpb::Watch::NewStub(stubs->channel);
+  stubs->lease = etcdserverpb::Lease::NewStub(stubs->channel);
+  stubs->maintenance = etcdserverpb::Maintenance::NewStub(stubs->channel);
+  stubs->auth = etcdserverpb::Auth::NewStub(stubs->channel);
+  return stubs;
+}
+
+std::shared_ptr<EtcdClient::Stubs> EtcdClient::StubsOf(size_t member) {
+  Member& m = *members_[member];
+  base::MutexLock lock(m.mu);
+  return m.stubs;
+}
+
+void EtcdClient::Succeeded(size_t member) {
+  Member& m = *members_[member];
+  base::MutexLock lock(m.mu);
+  m.failing_since = {};
+}
+
+void EtcdClient::Failed(size_t member) {
+  Member& m = *members_[member];
+  const auto now = std::chrono::steady_clock::now();
+  {
+    base::MutexLock lock(m.mu);
+    if (m.failing_since == std::chrono::steady_clock::time_point{}) {
+      m.failing_since = now;
+      return;
+    }
+    if (now - m.failing_since < kRebuildAfter || now - m.rebuilt_at < kRebuildAfter) return;
+    m.rebuilt_at = now;
+  }
+  std::shared_ptr<Stubs> fresh = NewStubs(m.name);  // outside the lock: calls go on meanwhile
+  base::MutexLock lock(m.mu);
+  m.stubs = std::move(fresh);
+  rebuilt_.fetch_add(1);
+}
+
 base::Status EtcdClient::Authenticate(size_t member) {
   etcdserverpb::AuthenticateRequest request;
   request.set_name(user_);
@@ -136,9 +178,9 @@ base::Status EtcdClient::Authenticate(size_t member) {
   etcdserverpb::AuthenticateResponse response;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout_);
-  grpc::Status s = members_[member].auth->Authenticate(&context, request, &response);
+  grpc::Status s = StubsOf(member)->auth->Authenticate(&context, request, &response);
   base::Wipe(request.mutable_password()->data(), request.mutable_password()->size());
-  if (!s.ok()) return FromGrpc(s, "authenticating as " + user_, members_[member].name);
+  if (!s.ok()) return FromGrpc(s, "authenticating as " + user_, members_[member]->name);
   base::MutexLock lock(token_mu_);
   token_ = response.token();
   return base::OkStatus();
@@ -155,13 +197,16 @@ void EtcdClient::PrepareContext(grpc::ClientContext* context) {
 }
 
 void EtcdClient::ReportFailure(size_t endpoint) {
+  Failed(endpoint);
   size_t expected = endpoint;
   current_.compare_exchange_strong(expected, (endpoint + 1) % members_.size());
 }
 
-etcdserverpb::Watch::Stub* EtcdClient::WatchService(size_t* endpoint) {
+std::shared_ptr<etcdserverpb::Watch::Stub> EtcdClient::WatchService(size_t* endpoint) {
   *endpoint = current_.load() % members_.size();
-  return members_[*endpoint].watch.get();
+  std::shared_ptr<Stubs> stubs = StubsOf(*endpoint);
+  etcdserverpb::Watch::Stub* watch = stubs->watch.get();
+  return std::shared_ptr<etcdserverpb::Watch::Stub>(std::move(stubs), watch);
 }
 
 template <typename Call>
@@ -172,12 +217,16 @@ base::Status EtcdClient::Invoke(std::string_view what, bool retry_on_unavailable
   bool reauthenticated = false;
   for (size_t attempt = 0; attempt < n + 1; ++attempt) {
     const size_t index = current_.load() % n;
-    Member& member = members_[index];
+    const Member& member = *members_[index];
+    std::shared_ptr<Stubs> stubs = StubsOf(index);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + timeout_);
     PrepareContext(&context);
-    grpc::Status s = call(member, &context);
-    if (s.ok()) return base::OkStatus();
+    grpc::Status s = call(*stubs, &context);
+    if (s.ok()) {
+      Succeeded(index);
+      return base::OkStatus();
+    }
     if (TokenExpired(s) && !reauthenticated && !user_.empty()) {
       // Refused before it ran: safe to send again with a fresh token.
       reauthenticated = true;
@@ -194,14 +243,14 @@ base::Status EtcdClient::Invoke(std::string_view what, bool retry_on_unavailable
 
 base::Status EtcdClient::Range(const etcdserverpb::RangeRequest& request,
                                etcdserverpb::RangeResponse* response) {
-  return Invoke("range", true, [&](Member& m, grpc::ClientContext* context) {
+  return Invoke("range", true, [&](Stubs& m, grpc::ClientContext* context) {
     return m.kv->Range(context, request, response);
   });
 }
 
 base::Status EtcdClient::Txn(const etcdserverpb::TxnRequest& request,
                              etcdserverpb::TxnResponse* response, bool read_only) {
-  return Invoke("txn", read_only, [&](Member& m, grpc::ClientContext* context) {
+  return Invoke("txn", read_only, [&](Stubs& m, grpc::ClientContext* context) {
     return m.kv->Txn(context, request, response);
   });
 }
@@ -211,7 +260,7 @@ base::Status EtcdClient::LeaseGrant(int64_t ttl_seconds, int64_t* id, int64_t* g
   request.set_ttl(ttl_seconds);
   etcdserverpb::LeaseGrantResponse response;
   // A grant that timed out may have created a lease nobody renews: it simply expires.
-  OTPD_RETURN_IF_ERROR(Invoke("lease grant", true, [&](Member& m, grpc::ClientContext* context) {
+  OTPD_RETURN_IF_ERROR(Invoke("lease grant", true, [&](Stubs& m, grpc::ClientContext* context) {
     return m.lease->LeaseGrant(context, request, &response);
   }));
   if (!response.error().empty())
@@ -226,7 +275,7 @@ base::Status EtcdClient::LeaseKeepAlive(int64_t id, int64_t* ttl) {
   request.set_id(id);
   etcdserverpb::LeaseKeepAliveResponse response;
   OTPD_RETURN_IF_ERROR(
-      Invoke("lease keep-alive", true, [&](Member& m, grpc::ClientContext* context) {
+      Invoke("lease keep-alive", true, [&](Stubs& m, grpc::ClientContext* context) {
         auto stream = m.lease->LeaseKeepAlive(context);
         if (!stream->Write(request) || !stream->Read(&response)) {
           context->TryCancel();
@@ -246,21 +295,22 @@ base::Status EtcdClient::LeaseRevoke(int64_t id) {
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(id);
   etcdserverpb::LeaseRevokeResponse response;
-  return Invoke("lease revoke", true, [&](Member& m, grpc::ClientContext* context) {
+  return Invoke("lease revoke", true, [&](Stubs& m, grpc::ClientContext* context) {
     return m.lease->LeaseRevoke(context, request, &response);
   });
 }
 
 base::Status EtcdClient::Snapshot(const std::string& path) {
   const size_t index = current_.load() % members_.size();
-  Member& member = members_[index];
+  const Member& member = *members_[index];
+  std::shared_ptr<Stubs> stubs = StubsOf(index);
   grpc::ClientContext context;
   // A snapshot of a large database takes a while: no per-call deadline beyond a generous one.
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));
   PrepareContext(&context);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return base::UnavailableError("cannot create " + path);
-  auto reader = member.maintenance->Snapshot(&context, etcdserverpb::SnapshotRequest());
+  auto reader = stubs->maintenance->Snapshot(&context, etcdserverpb::SnapshotRequest());
   etcdserverpb::SnapshotResponse chunk;
   while (reader->Read(&chunk))
     out.write(chunk.blob().data(), static_cast<std::streamsize>(chunk.blob().size()));

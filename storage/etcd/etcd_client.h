@@ -7,6 +7,15 @@
 // died or timed out after the request was sent) is never sent again: the caller gets
 // UnavailableError and must treat the write as possibly applied, exactly as with a failed fsync.
 //
+// Reconnecting: gRPC's channel to a member reconnects by itself after the member restarts, except
+// after every member was down at once: then a channel was seen to stay in TRANSIENT_FAILURE,
+// failing every call fast with the error of its last attempt during the outage, while a new
+// channel to the same address connected at once (gRPC 1.51's pick_first policy, which does not
+// always start a new attempt on its own). So a member whose calls have failed for longer than
+// kRebuildAfter since the last one that succeeded gets a new channel (at most one per
+// kRebuildAfter), with a subchannel of its own rather than one shared through gRPC's global
+// subchannel pool.
+//
 // Thread-safety: every method may be called from any thread.
 
 #ifndef OTPD_STORAGE_ETCD_ETCD_CLIENT_H_
@@ -55,18 +64,23 @@ class EtcdClient {
   base::Status Snapshot(const std::string& path);
 
   // For long-lived streams (watch): the current member's Watch service (gRPC's generated client
-  // class), its index, and a context carrying the auth token. `ReportFailure(index)` moves on to
-  // the next member.
-  etcdserverpb::Watch::Stub* WatchService(size_t* endpoint);
+  // class, kept alive by the pointer), its index, and a context carrying the auth token.
+  // `ReportFailure(index)` moves on to the next member (and counts as a failed call there).
+  std::shared_ptr<etcdserverpb::Watch::Stub> WatchService(size_t* endpoint);
   void PrepareContext(grpc::ClientContext* context);
   void ReportFailure(size_t endpoint);
-  const std::string& endpoint_name(size_t endpoint) const { return members_[endpoint].name; }
+  const std::string& endpoint_name(size_t endpoint) const { return members_[endpoint]->name; }
+
+  // A member's channel is rebuilt after its calls failed for this long (see above).
+  static constexpr std::chrono::milliseconds kRebuildAfter{1000};
+  // How many channels were rebuilt so far (for tests and logs).
+  uint64_t rebuilt_channels() const { return rebuilt_.load(); }
 
   std::chrono::milliseconds timeout() const { return timeout_; }
 
  private:
-  struct Member {
-    std::string name;  // host:port, for messages
+  // One channel to a member and its services.
+  struct Stubs {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<etcdserverpb::KV::Stub> kv;
     std::unique_ptr<etcdserverpb::Watch::Stub> watch;
@@ -74,17 +88,33 @@ class EtcdClient {
     std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
     std::unique_ptr<etcdserverpb::Auth::Stub> auth;
   };
+  struct Member {
+    std::string name;  // host:port, for messages and the channel's target
+    base::Mutex mu;
+    std::shared_ptr<Stubs> stubs OTPD_GUARDED_BY(mu);
+    // Since when its calls fail (none succeeded since); the epoch while they succeed.
+    std::chrono::steady_clock::time_point failing_since OTPD_GUARDED_BY(mu);
+    std::chrono::steady_clock::time_point rebuilt_at OTPD_GUARDED_BY(mu);
+  };
 
   EtcdClient() = default;
 
-  // Runs `call(member, context)` on the current member, then on the others while `retry` says
+  std::shared_ptr<Stubs> NewStubs(const std::string& target) const;
+  std::shared_ptr<Stubs> StubsOf(size_t member);
+  // A call to `member` succeeded, or failed as "did not answer" (which may rebuild its channel).
+  void Succeeded(size_t member);
+  void Failed(size_t member);
+
+  // Runs `call(stubs, context)` on the current member, then on the others while `retry` says
   // the failure allows it (and once more after re-authenticating when the token expired).
   template <typename Call>
   base::Status Invoke(std::string_view what, bool retry_on_unavailable, const Call& call);
   base::Status Authenticate(size_t member);
   std::string Token() const;
 
-  std::vector<Member> members_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  std::vector<std::unique_ptr<Member>> members_;
+  std::atomic<uint64_t> rebuilt_{0};
   std::atomic<size_t> current_{0};
   std::chrono::milliseconds timeout_{2000};
   std::string user_;

@@ -1,5 +1,6 @@
 #include "storage/etcd/etcd_store.h"
 
+#include <deque>
 #include <fstream>
 #include <map>
 #include <unordered_set>
@@ -15,6 +16,9 @@ namespace {
 
 // Attempts at one Txn when other writers keep changing its keys between our reads and our write.
 constexpr int kMaxAttempts = 16;
+// Further attempts when only log counters changed: another node appended to a log meanwhile,
+// which is progress for the cluster, and the next attempt numbers after it.
+constexpr int kMaxLogConflicts = 256;
 // Room left in a request for what the estimate below does not count (protobuf framing, the
 // header, the auth token).
 constexpr size_t kRequestSlack = 16 << 10;
@@ -26,8 +30,10 @@ base::Status CorruptAt(std::string_view key) {
                              " does not hold an otpd record");
 }
 
-// The state a Range of one key found: its otpd version (decoded from the value) and mod_revision.
-base::StatusOr<KeyState> StateOf(const etcdserverpb::RangeResponse& r, std::string_view key) {
+// The state a Range of one key found: its otpd version (decoded from the value) and mod_revision;
+// for a log counter (`counter`), also the last number it holds.
+base::StatusOr<KeyState> StateOf(const etcdserverpb::RangeResponse& r, std::string_view key,
+                                 bool counter) {
   KeyState s;
   s.seen_at = r.header().revision();
   if (r.kvs_size() == 0) return s;
@@ -35,6 +41,12 @@ base::StatusOr<KeyState> StateOf(const etcdserverpb::RangeResponse& r, std::stri
   if (kv.value().size() < internal::kVersionPrefixBytes) return CorruptAt(key);
   s.version = internal::ReadBigEndian64(kv.value());
   s.mod_revision = kv.mod_revision();
+  if (counter) {
+    std::optional<uint64_t> last =
+        ParseLogCounter(std::string_view(kv.value()).substr(internal::kVersionPrefixBytes));
+    if (!last) return CorruptAt(key);
+    s.log_last = *last;
+  }
   return s;
 }
 
@@ -50,9 +62,10 @@ class EtcdBackend::Plan {
 
   struct Change {
     bool is_delete = false;
-    bool inserted = false;  // written once, by an Insert: not remembered afterwards
+    bool inserted = false;  // written once, by an Insert or an append: not remembered afterwards
     uint64_t version = 0;
     std::string_view value;
+    uint64_t log_last = 0;  // a log counter's new last number
   };
 
   Plan(const EtcdBackend& backend, const StateMap& known)
@@ -69,6 +82,7 @@ class EtcdBackend::Plan {
     std::unordered_map<std::string, uint64_t> delta;  // this batch's versions, 0 = deleted
     std::map<std::string, int64_t> new_compares;
     std::map<std::string, Change> changes;
+    std::map<std::string, uint64_t> logs;  // this batch's log counters: the last number it takes
     size_t bytes = 0;
     bool need = false;
     auto lookup = [&](const std::string& key) -> std::optional<uint64_t> {
@@ -119,10 +133,32 @@ class EtcdBackend::Plan {
             change.version = 1;
             change.value = op.value;
             break;
-          case WriteBatch::OpKind::kAppend:
-            // The outbox log needs one sequence that every node's commits share; until that
-            // exists on etcd, events are not recorded there (otpd refuses [hooks] with etcd).
+          case WriteBatch::OpKind::kAppend: {
+            // The log's next number comes from its counter as this Txn finds it: the counter's
+            // compare makes the Txn fail if another node appended meanwhile (etcd_store.h).
+            const std::string counter = backend_.FullKey(op.ns, kLogCounterKey);
+            auto log = logs.find(counter);
+            if (log == logs.end()) {
+              std::optional<uint64_t> current = lookup(counter);
+              if (!current) continue;
+              uint64_t last = 0;
+              if (auto o = log_overlay_.find(counter); o != log_overlay_.end()) {
+                last = o->second;
+              } else if (auto k = known_.find(counter); k != known_.end()) {
+                last = k->second.log_last;
+              }
+              delta[counter] = *current + 1;
+              log = logs.emplace(counter, last).first;
+            }
+            ++log->second;
+            owned_.push_back(backend_.FullKey(op.ns, LogKey(log->second)));
+            change.inserted = true;
+            change.version = 1;
+            change.value = op.value;
+            delta[owned_.back()] = 1;
+            changes[owned_.back()] = change;
             continue;
+          }
           case WriteBatch::OpKind::kPut: {
             std::optional<uint64_t> current = lookup(key);
             if (!current) continue;
@@ -133,6 +169,12 @@ class EtcdBackend::Plan {
         }
         delta[key] = change.version;
         changes[key] = change;
+      }
+      // Each log appended to records its last number in the same Txn.
+      for (const auto& [counter, last] : logs) {
+        owned_.push_back(LogKey(last));  // the same 8-byte encoding
+        changes[counter] =
+            Change{.version = delta[counter], .value = owned_.back(), .log_last = last};
       }
     }
     if (need) return Outcome::kNeedStates;
@@ -160,6 +202,7 @@ class EtcdBackend::Plan {
     if (aborted) return Outcome::kAborted;
     for (auto& [key, version] : delta) overlay_[key] = version;
     for (auto& [key, change] : changes) changes_[key] = change;
+    for (auto& [counter, last] : logs) log_overlay_[counter] = last;
     return Outcome::kAccepted;
   }
 
@@ -208,6 +251,8 @@ class EtcdBackend::Plan {
   std::map<std::string, int64_t> compares_;
   std::map<std::string, Change> changes_;
   std::unordered_map<std::string, uint64_t> overlay_;
+  std::unordered_map<std::string, uint64_t> log_overlay_;  // log counters: the last number taken
+  std::deque<std::string> owned_;  // log keys and counter values the changes point into
 };
 
 EtcdBackend::EtcdBackend(std::shared_ptr<EtcdClient> client, BackendSettings settings)
@@ -224,6 +269,14 @@ std::string EtcdBackend::FullKey(Namespace ns, std::string_view key) const {
   std::string k = NamespacePrefix(ns);
   k.append(key);
   return k;
+}
+
+bool EtcdBackend::IsLogCounter(std::string_view full_key) const {
+  if (!full_key.starts_with(options_.prefix) || !full_key.ends_with(kLogCounterKey)) return false;
+  for (Namespace ns : AllNamespaces()) {
+    if (full_key == FullKey(ns, kLogCounterKey)) return true;
+  }
+  return false;
 }
 
 bool EtcdBackend::Tracked(std::string_view full_key) const {
@@ -271,7 +324,7 @@ base::StatusOr<std::optional<Record>> EtcdBackend::Read(Namespace ns, std::strin
   request.set_key(full);
   etcdserverpb::RangeResponse response;
   OTPD_RETURN_IF_ERROR(client_->Range(request, &response));
-  OTPD_ASSIGN_OR_RETURN(KeyState state, StateOf(response, full));
+  OTPD_ASSIGN_OR_RETURN(KeyState state, StateOf(response, full, /*counter=*/false));
   state.vouched = true;  // the caller is about to see this version
   if (LearnsFrom(ns)) Learn(full, state);
   if (response.kvs_size() == 0) return std::optional<Record>();
@@ -331,7 +384,7 @@ base::Status EtcdBackend::ReadStates(const std::vector<std::string>& keys, State
       const etcdserverpb::ResponseOp& op = response.responses(static_cast<int>(i - first));
       etcdserverpb::RangeResponse range = op.response_range();
       range.mutable_header()->set_revision(response.header().revision());
-      OTPD_ASSIGN_OR_RETURN(KeyState state, StateOf(range, keys[i]));
+      OTPD_ASSIGN_OR_RETURN(KeyState state, StateOf(range, keys[i], IsLogCounter(keys[i])));
       known[keys[i]] = state;
     }
   }
@@ -359,6 +412,7 @@ CommitBackend::GroupWrites EtcdBackend::CommitGroup(std::span<GroupMember> membe
     for (const auto& c : m.batch->conditions()) want(c.ns, c.key);
     for (const auto& op : m.batch->ops()) {
       if (op.kind == WriteBatch::OpKind::kPut) want(op.ns, op.key);
+      if (op.kind == WriteBatch::OpKind::kAppend) want(op.ns, kLogCounterKey);
     }
   }
   if (base::Status s = ReadStates(unknown, known); !s.ok()) {
@@ -372,7 +426,8 @@ CommitBackend::GroupWrites EtcdBackend::CommitGroup(std::span<GroupMember> membe
 
 size_t EtcdBackend::CommitSome(std::span<GroupMember> members, size_t first, StateMap& known,
                                GroupWrites* writes) {
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+  int log_conflicts = 0;
+  for (int attempt = 0; attempt < kMaxAttempts;) {
     Plan plan(*this, known);
     size_t end = first;
     bool durable = false;
@@ -427,7 +482,7 @@ size_t EtcdBackend::CommitSome(std::span<GroupMember> members, size_t first, Sta
       }
       for (const auto& [key, change] : plan.changes()) {
         KeyState state{change.is_delete ? 0 : change.version, change.is_delete ? 0 : revision,
-                       revision, /*vouched=*/true};
+                       revision, /*vouched=*/true, change.log_last};
         known[key] = state;
         if (change.inserted && !Tracked(key)) {
           Forget(key);
@@ -440,12 +495,13 @@ size_t EtcdBackend::CommitSome(std::span<GroupMember> members, size_t first, Sta
     // Another writer changed some of the keys since we learnt their states: take the current
     // ones from the failure branch and decide the same members again.
     size_t i = 0;
-    for (const auto& [key, unused] : plan.compares()) {
+    bool only_logs = true;  // whether only log counters changed
+    for (const auto& [key, compared] : plan.compares()) {
       if (static_cast<int>(i) >= response.responses_size()) break;
       etcdserverpb::RangeResponse range =
           response.responses(static_cast<int>(i++)).response_range();
       range.mutable_header()->set_revision(revision);
-      base::StatusOr<KeyState> state = StateOf(range, key);
+      base::StatusOr<KeyState> state = StateOf(range, key, IsLogCounter(key));
       if (!state.ok()) {
         for (size_t j = first; j < members.size(); ++j) members[j].result = state.status();
         return members.size();
@@ -457,9 +513,11 @@ size_t EtcdBackend::CommitSome(std::span<GroupMember> members, size_t first, Sta
                                      it->second.version == state->version) {
         state->vouched = true;
       }
+      if (state->mod_revision != compared && !IsLogCounter(key)) only_logs = false;
       known[key] = *state;
       Learn(key, *state);
     }
+    if (!only_logs || ++log_conflicts > kMaxLogConflicts) ++attempt;
   }
   for (size_t i = first; i < members.size(); ++i) {
     members[i].result = base::UnavailableError(

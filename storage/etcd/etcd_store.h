@@ -16,6 +16,13 @@
 // bytes) is written as several Txns, never splitting a batch; a batch that alone exceeds them
 // fails with InvalidArgumentError. Every etcd write is durable (Raft); kRelaxed is durable too.
 //
+// Logs (WriteBatch::AppendToLog): a Txn that appends compares the log counter's mod_revision to
+// the one the numbers were taken from, and writes the new counter and the records under
+// LogKey(counter + 1 ..) with the group's other changes. When another node appended meanwhile,
+// the compare fails and the group is decided again from the counter etcd's answer returned, so
+// numbers follow etcd's commit order across nodes, start at 1 and have no gaps: a reader that
+// sees number N at some revision sees every number below N there too.
+//
 // Conditions: in the users and state namespaces, RequireVersion(v) with v > 0 holds only when
 // the key is at version v as this process knows it: returned by a Get or a Scan, or written by
 // one of its own commits. Versions count writes per key, so another node's write can give a key

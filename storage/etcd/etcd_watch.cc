@@ -50,7 +50,7 @@ class EtcdWatch final : public StoreWatch {
   void Run() {
     for (;;) {
       size_t endpoint = 0;
-      etcdserverpb::Watch::Stub* service = client_->WatchService(&endpoint);
+      std::shared_ptr<etcdserverpb::Watch::Stub> service = client_->WatchService(&endpoint);
       grpc::ClientContext context;
       client_->PrepareContext(&context);
       // The member ends the stream when it loses its leader (etcd's
@@ -61,7 +61,7 @@ class EtcdWatch final : public StoreWatch {
         if (stopping_) return;
         context_ = &context;
       }
-      Stream(service, &context);
+      Stream(service.get(), &context);
       bool stopping;
       {
         base::MutexLock lock(mu_);

@@ -92,8 +92,12 @@ class EtcdNodesTest : public ::testing::Test {
                           "--allow-unauthenticated-tcp", "--request-deadline", "4000"}) {
       args.emplace_back(a);
     }
+    for (std::string& a : ExtraArgs(i)) args.push_back(std::move(a));
     return nodes_[i].Start(OTPD_PATH, args);
   }
+
+  // More arguments for node `i` (a test's configuration file, an admin socket).
+  virtual std::vector<std::string> ExtraArgs(int) { return {}; }
 
   otpd::testing::LineClient Node(int i) {
     return otpd::testing::LineClient::Tcp(nodes_[i].tcp_port());

@@ -602,9 +602,6 @@ TEST_P(StoreContractTest, InvalidNamespaceIsRejected) {
 // Log records get their numbers in commit order, from 1, and without gaps: a batch that aborts
 // gives its number back, and the next committed record takes it.
 TEST_P(StoreContractTest, LogNumbersFollowCommitOrderWithoutGaps) {
-  if (GetParam().backend == Backend::kEtcd) {
-    GTEST_SKIP() << "the outbox log is not kept on etcd yet (docs/scale-out.md)";
-  }
   auto append = [&](std::string value, uint64_t require_version) {
     WriteBatch b;
     b.RequireVersion(Namespace::kUsers, "fence", require_version);
@@ -646,9 +643,6 @@ TEST_P(StoreContractTest, LogNumbersFollowCommitOrderWithoutGaps) {
 // never finds a number missing below one it has seen (no record is committed "late" behind the
 // cursor), and at the end every committed record is there exactly once.
 TEST_P(StoreContractTest, ALogReaderNeverSkipsARecordThatCommittedLate) {
-  if (GetParam().backend == Backend::kEtcd) {
-    GTEST_SKIP() << "the outbox log is not kept on etcd yet (docs/scale-out.md)";
-  }
   constexpr int kWriters = 4, kPerWriter = 300;
   std::atomic<bool> done{false};
   std::atomic<int> committed{0};
