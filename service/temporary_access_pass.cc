@@ -77,9 +77,9 @@ base::StatusOr<std::string> TapFingerprint(const storage::KeyRing& keys, std::st
   std::string data(upn);
   data.push_back('\0');
   data.append(pass);
-  auto fp = keys.Fingerprint(kTapFingerprintPurpose,
-                             std::span<const uint8_t>(
-                                 reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  auto fp = keys.Fingerprint(
+      kTapFingerprintPurpose,
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
   base::Wipe(data.data(), data.size());
   return fp;
 }
@@ -88,17 +88,17 @@ base::StatusOr<CreatedTap> TemporaryAccessPasses::Create(const Principal& by, st
                                                          const TapRequest& request) {
   const uint32_t lifetime = request.lifetime_minutes.value_or(policy_.default_lifetime_minutes);
   if (lifetime < policy_.min_lifetime_minutes || lifetime > policy_.max_lifetime_minutes) {
-    return base::InvalidArgumentError(
-        "lifetimeInMinutes must be " + std::to_string(policy_.min_lifetime_minutes) + ".." +
-        std::to_string(policy_.max_lifetime_minutes));
+    return base::InvalidArgumentError("lifetimeInMinutes must be " +
+                                      std::to_string(policy_.min_lifetime_minutes) + ".." +
+                                      std::to_string(policy_.max_lifetime_minutes));
   }
-  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginChange(directory_, clock_, by,
-                                                    Permission::kManageUserMethods, upn,
-                                                    "tap.create"));
+  OTPD_ASSIGN_OR_RETURN(
+      StagedChange c,
+      BeginChange(directory_, clock_, by, Permission::kManageUserMethods, upn, "tap.create"));
   if (!policy_.enabled) {
-    return RecordRefusal(directory_.store(), c.audit,
-                         base::FailedPreconditionError(
-                             "temporary access passes are disabled by policy"));
+    return RecordRefusal(
+        directory_.store(), c.audit,
+        base::FailedPreconditionError("temporary access passes are disabled by policy"));
   }
   const int64_t start = request.start.value_or(c.now);
   if (start < c.now - 300) {
@@ -106,15 +106,14 @@ base::StatusOr<CreatedTap> TemporaryAccessPasses::Create(const Principal& by, st
   }
   CreatedTap created;
   OTPD_ASSIGN_OR_RETURN(created.pass, NewPass(policy_.length));
-  TemporaryAccessPassPayload tap{.start = start,
-                                 .lifetime_minutes = lifetime,
-                                 .usable_once = request.usable_once};
+  TemporaryAccessPassPayload tap{
+      .start = start, .lifetime_minutes = lifetime, .usable_once = request.usable_once};
   OTPD_ASSIGN_OR_RETURN(tap.fingerprint,
                         TapFingerprint(directory_.keys(), c.upn(), created.pass.view()));
   // A new pass is a new credential: a fresh id, so that a one-time use of the old one does not
   // count for it (state/a/<upn> names the id used).
-  MethodRecord method{.id = std::string(kTapMethodId) + "-" + NewId(), .created = c.now,
-                      .payload = tap};
+  MethodRecord method{
+      .id = std::string(kTapMethodId) + "-" + NewId(), .created = c.now, .payload = tap};
   OTPD_ASSIGN_OR_RETURN(auto old, ReadTap(directory_, c.upn()));
   if (old) c.batch.Delete(Namespace::kMethods, MethodKey(c.upn(), old->id));
   c.batch.Delete(Namespace::kState, TapUseKey(c.upn()));
@@ -150,12 +149,16 @@ base::StatusOr<TapView> TemporaryAccessPasses::Get(const Principal& by,
   return view;
 }
 
-base::Status TemporaryAccessPasses::Delete(const Principal& by, std::string_view upn) {
-  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginChange(directory_, clock_, by,
-                                                    Permission::kManageUserMethods, upn,
-                                                    "tap.delete"));
+base::Status TemporaryAccessPasses::Delete(const Principal& by, std::string_view upn,
+                                           std::optional<std::string_view> id) {
+  OTPD_ASSIGN_OR_RETURN(
+      StagedChange c,
+      BeginChange(directory_, clock_, by, Permission::kManageUserMethods, upn, "tap.delete"));
   OTPD_ASSIGN_OR_RETURN(auto tap, ReadTap(directory_, c.upn()));
-  if (!tap) return base::NotFoundError("user " + c.upn() + " has no temporary access pass");
+  if (!tap || (id && tap->id != *id)) {
+    return base::NotFoundError("user " + c.upn() + " has no temporary access pass" +
+                               (id ? " with that id" : ""));
+  }
   c.batch.Delete(Namespace::kMethods, MethodKey(c.upn(), tap->id));
   c.batch.Delete(Namespace::kState, TapUseKey(c.upn()));
   c.audit.detail = "pass " + tap->id;

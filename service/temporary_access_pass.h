@@ -82,7 +82,10 @@ class TemporaryAccessPasses {
                                     const TapRequest& request);
   // NotFound when the user has none.
   base::StatusOr<TapView> Get(const Principal& by, std::string_view upn) const;
-  base::Status Delete(const Principal& by, std::string_view upn);
+  // Deletes the user's pass; with `id`, only when the pass is that one (NotFound otherwise), so
+  // that a pass that replaced it meanwhile is never deleted in its place.
+  base::Status Delete(const Principal& by, std::string_view upn,
+                      std::optional<std::string_view> id = std::nullopt);
 
  private:
   const Directory& directory_;

@@ -150,6 +150,18 @@ TEST_F(CredentialsTest, AOneTimePassIsUsedOnceEvenByConcurrentRequestsAndANewOne
   EXPECT_EQ(env_.Tap(kBob, next->pass.view()).outcome, Outcome::kAccepted);
 }
 
+TEST_F(CredentialsTest, DeletingAPassByIdNeverDeletesThePassThatReplacedIt) {
+  auto old_tap = env_.taps->Create(kOwner, kBob, {});
+  ASSERT_TRUE(old_tap.ok());
+  auto replacement = env_.taps->Create(kOwner, kBob, {});
+  ASSERT_TRUE(replacement.ok());
+  // An administrator who saw the old pass deletes it by its id after it was replaced.
+  EXPECT_TRUE(base::IsNotFound(env_.taps->Delete(kOwner, kBob, old_tap->tap.method.id)));
+  EXPECT_EQ(env_.Tap(kBob, replacement->pass.view()).outcome, Outcome::kAccepted);
+  EXPECT_TRUE(env_.taps->Delete(kOwner, kBob, replacement->tap.method.id).ok());
+  EXPECT_TRUE(base::IsNotFound(env_.taps->Get(kOwner, kBob).status()));
+}
+
 TEST_F(CredentialsTest, APhoneCodeIsSentThroughTheOutboxAndAcceptedOnce) {
   ASSERT_TRUE(env_.methods->AddPhone(kOwner, kBob, PhoneType::kMobile, "+1 4255551234").ok());
   ASSERT_TRUE(env_.methods->AddPhone(kOwner, kBob, PhoneType::kOffice, "+1 4255550000").ok());

@@ -381,6 +381,7 @@ TEST_F(UserActionsTest, NoOldPasswordIsAcceptedAfterTheResetReturned) {
   int violations = 0, accepted = 0;
   for (int round = 1; round <= 60; ++round) {
     std::atomic<bool> returned{false};
+    std::atomic<bool> started{false};
     std::atomic<int> bad{0}, ok{0};
     const std::string old = current;
     auto checker = [&] {
@@ -390,10 +391,14 @@ TEST_F(UserActionsTest, NoOldPasswordIsAcceptedAfterTheResetReturned) {
           ++ok;
           if (after) ++bad;
         }
+        started = true;
         if (after) return;
       }
     };
     std::thread a(checker);
+    // The reset starts once a check has been decided (scrypt is slow on a loaded machine), so
+    // that every round has checks before, during and after it.
+    while (!started.load()) std::this_thread::yield();
     std::this_thread::sleep_for(std::chrono::microseconds(200 + (round * 37) % 800));
     current = "rotated password " + std::to_string(round);
     ASSERT_TRUE(env_.actions->ResetPassword(kOwner, kAlice, current).ok());
