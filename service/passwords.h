@@ -35,8 +35,10 @@ struct PasswordOptions {
   size_t threads = 1;
   // Hashes that may wait per thread; beyond that requests are refused. Default 64.
   size_t max_queue = 64;
-  // How much lower than the daemon's the hashing threads' priority is (nice). Default 5.
-  int nice = 5;
+  // How much lower than the daemon's the hashing threads' priority is (nice). Default 19, the
+  // lowest: hashing then runs on what sign-ins leave. At nice 5 a flood of PASSWORD requests
+  // took a quarter of the sign-ins' throughput on a 2-core machine (docs/benchmarks.md).
+  int nice = 19;
 };
 
 class PasswordHasher {
