@@ -20,6 +20,7 @@
 #include "base/codec.h"
 #include "service/method_admin.h"
 #include "tests/e2e/e2e_env.h"
+#include "tests/e2e/validate_env.h"
 #include "tests/testing/http_client.h"
 #include "tools/data_dir.h"
 
@@ -33,39 +34,6 @@ using otpd::testing::HttpClient;
 using otpd::testing::HttpReply;
 using otpd::testing::LineClient;
 using otpd::testing::TempDir;
-
-constexpr char kClient[] = "radius";
-constexpr char kClientKey[] = "validate-client-key-0123456789";
-
-std::string BasicAuth(const std::string& name, const std::string& key) {
-  const std::string text = name + ":" + key;
-  return "Basic " +
-         base::Base64Encode({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
-}
-
-TestToken Totp(const std::string& name) {
-  std::string seed = "validate-seed-" + name;
-  seed.resize(20, '#');
-  return TestToken{"VT-" + name, name + "@example.com", seed, {.type = OtpType::kTotp}};
-}
-
-std::string Form(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + k + "=" + v;
-  return out;
-}
-
-// A six-digit code that no step (or counter) near now produces for `t`.
-std::string WrongCode(const TestToken& t) {
-  std::set<std::string> near;
-  for (int64_t s = -20; s <= 20; ++s)
-    near.insert(t.Code(t.params.type == OtpType::kHotp ? s + 20 : s));
-  for (int n = 123456;; n += 111111 % 1000000) {
-    std::string code = std::to_string(n % 1000000);
-    code.insert(0, 6 - code.size(), '0');
-    if (!near.contains(code)) return code;
-  }
-}
 
 // Users with a mobile phone (and a TOTP token, like everyone); dave and alice have no phone.
 const std::vector<std::string> kPhoneUsers = {"pat", "quinn", "rob",  "uma",
