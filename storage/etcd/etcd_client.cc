@@ -99,9 +99,9 @@ base::StatusOr<std::shared_ptr<EtcdClient>> EtcdClient::Connect(const EtcdConnec
     if (target.empty()) return base::InvalidArgumentError("empty etcd endpoint");
     auto m = std::make_unique<Member>();
     m->name = target;
-    std::shared_ptr<Stubs> stubs = client->NewStubs(target);
+    std::shared_ptr<Connection> conn = client->Connect(target);
     base::MutexLock lock(m->mu);
-    m->stubs = std::move(stubs);
+    m->conn = std::move(conn);
     lock.Unlock();
     client->members_.push_back(std::move(m));
   }
@@ -116,7 +116,7 @@ base::StatusOr<std::shared_ptr<EtcdClient>> EtcdClient::Connect(const EtcdConnec
   return client;
 }
 
-std::shared_ptr<EtcdClient::Stubs> EtcdClient::NewStubs(const std::string& target) const {
+std::shared_ptr<EtcdClient::Connection> EtcdClient::Connect(const std::string& target) const {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(256 << 20);
   // A member that stops answering (a partition, SIGSTOP) is noticed by keep-alive pings even on
@@ -131,20 +131,20 @@ std::shared_ptr<EtcdClient::Stubs> EtcdClient::NewStubs(const std::string& targe
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // Its own subchannel: a rebuilt channel must not inherit the stuck one (see the header).
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto stubs = std::make_shared<Stubs>();
-  stubs->channel = grpc::CreateCustomChannel(target, credentials_, args);
-  stubs->kv = etcdserverpb::KV::NewStub(stubs->channel);
-  stubs->watch = etcdserverpb::Watch::NewStub(stubs->channel);
-  stubs->lease = etcdserverpb::Lease::NewStub(stubs->channel);
-  stubs->maintenance = etcdserverpb::Maintenance::NewStub(stubs->channel);
-  stubs->auth = etcdserverpb::Auth::NewStub(stubs->channel);
-  return stubs;
+  auto conn = std::make_shared<Connection>();
+  conn->channel = grpc::CreateCustomChannel(target, credentials_, args);
+  conn->kv = etcdserverpb::KV::NewStub(conn->channel);
+  conn->watch = etcdserverpb::Watch::NewStub(conn->channel);
+  conn->lease = etcdserverpb::Lease::NewStub(conn->channel);
+  conn->maintenance = etcdserverpb::Maintenance::NewStub(conn->channel);
+  conn->auth = etcdserverpb::Auth::NewStub(conn->channel);
+  return conn;
 }
 
-std::shared_ptr<EtcdClient::Stubs> EtcdClient::StubsOf(size_t member) {
+std::shared_ptr<EtcdClient::Connection> EtcdClient::ConnectionOf(size_t member) {
   Member& m = *members_[member];
   base::MutexLock lock(m.mu);
-  return m.stubs;
+  return m.conn;
 }
 
 void EtcdClient::Succeeded(size_t member) {
@@ -165,9 +165,9 @@ void EtcdClient::Failed(size_t member) {
     if (now - m.failing_since < kRebuildAfter || now - m.rebuilt_at < kRebuildAfter) return;
     m.rebuilt_at = now;
   }
-  std::shared_ptr<Stubs> fresh = NewStubs(m.name);  // outside the lock: calls go on meanwhile
+  std::shared_ptr<Connection> fresh = Connect(m.name);  // outside the lock: calls go on meanwhile
   base::MutexLock lock(m.mu);
-  m.stubs = std::move(fresh);
+  m.conn = std::move(fresh);
   rebuilt_.fetch_add(1);
 }
 
@@ -178,7 +178,7 @@ base::Status EtcdClient::Authenticate(size_t member) {
   etcdserverpb::AuthenticateResponse response;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout_);
-  grpc::Status s = StubsOf(member)->auth->Authenticate(&context, request, &response);
+  grpc::Status s = ConnectionOf(member)->auth->Authenticate(&context, request, &response);
   base::Wipe(request.mutable_password()->data(), request.mutable_password()->size());
   if (!s.ok()) return FromGrpc(s, "authenticating as " + user_, members_[member]->name);
   base::MutexLock lock(token_mu_);
@@ -204,9 +204,9 @@ void EtcdClient::ReportFailure(size_t endpoint) {
 
 std::shared_ptr<etcdserverpb::Watch::Stub> EtcdClient::WatchService(size_t* endpoint) {
   *endpoint = current_.load() % members_.size();
-  std::shared_ptr<Stubs> stubs = StubsOf(*endpoint);
-  etcdserverpb::Watch::Stub* watch = stubs->watch.get();
-  return std::shared_ptr<etcdserverpb::Watch::Stub>(std::move(stubs), watch);
+  std::shared_ptr<Connection> conn = ConnectionOf(*endpoint);
+  etcdserverpb::Watch::Stub* watch = conn->watch.get();
+  return std::shared_ptr<etcdserverpb::Watch::Stub>(std::move(conn), watch);
 }
 
 template <typename Call>
@@ -218,11 +218,11 @@ base::Status EtcdClient::Invoke(std::string_view what, bool retry_on_unavailable
   for (size_t attempt = 0; attempt < n + 1; ++attempt) {
     const size_t index = current_.load() % n;
     const Member& member = *members_[index];
-    std::shared_ptr<Stubs> stubs = StubsOf(index);
+    std::shared_ptr<Connection> conn = ConnectionOf(index);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + timeout_);
     PrepareContext(&context);
-    grpc::Status s = call(*stubs, &context);
+    grpc::Status s = call(*conn, &context);
     if (s.ok()) {
       Succeeded(index);
       return base::OkStatus();
@@ -243,14 +243,14 @@ base::Status EtcdClient::Invoke(std::string_view what, bool retry_on_unavailable
 
 base::Status EtcdClient::Range(const etcdserverpb::RangeRequest& request,
                                etcdserverpb::RangeResponse* response) {
-  return Invoke("range", true, [&](Stubs& m, grpc::ClientContext* context) {
+  return Invoke("range", true, [&](Connection& m, grpc::ClientContext* context) {
     return m.kv->Range(context, request, response);
   });
 }
 
 base::Status EtcdClient::Txn(const etcdserverpb::TxnRequest& request,
                              etcdserverpb::TxnResponse* response, bool read_only) {
-  return Invoke("txn", read_only, [&](Stubs& m, grpc::ClientContext* context) {
+  return Invoke("txn", read_only, [&](Connection& m, grpc::ClientContext* context) {
     return m.kv->Txn(context, request, response);
   });
 }
@@ -260,9 +260,10 @@ base::Status EtcdClient::LeaseGrant(int64_t ttl_seconds, int64_t* id, int64_t* g
   request.set_ttl(ttl_seconds);
   etcdserverpb::LeaseGrantResponse response;
   // A grant that timed out may have created a lease nobody renews: it simply expires.
-  OTPD_RETURN_IF_ERROR(Invoke("lease grant", true, [&](Stubs& m, grpc::ClientContext* context) {
-    return m.lease->LeaseGrant(context, request, &response);
-  }));
+  OTPD_RETURN_IF_ERROR(
+      Invoke("lease grant", true, [&](Connection& m, grpc::ClientContext* context) {
+        return m.lease->LeaseGrant(context, request, &response);
+      }));
   if (!response.error().empty())
     return base::UnavailableError("etcd lease grant: " + response.error());
   *id = response.id();
@@ -275,7 +276,7 @@ base::Status EtcdClient::LeaseKeepAlive(int64_t id, int64_t* ttl) {
   request.set_id(id);
   etcdserverpb::LeaseKeepAliveResponse response;
   OTPD_RETURN_IF_ERROR(
-      Invoke("lease keep-alive", true, [&](Stubs& m, grpc::ClientContext* context) {
+      Invoke("lease keep-alive", true, [&](Connection& m, grpc::ClientContext* context) {
         auto stream = m.lease->LeaseKeepAlive(context);
         if (!stream->Write(request) || !stream->Read(&response)) {
           context->TryCancel();
@@ -295,7 +296,7 @@ base::Status EtcdClient::LeaseRevoke(int64_t id) {
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(id);
   etcdserverpb::LeaseRevokeResponse response;
-  return Invoke("lease revoke", true, [&](Stubs& m, grpc::ClientContext* context) {
+  return Invoke("lease revoke", true, [&](Connection& m, grpc::ClientContext* context) {
     return m.lease->LeaseRevoke(context, request, &response);
   });
 }
@@ -303,14 +304,14 @@ base::Status EtcdClient::LeaseRevoke(int64_t id) {
 base::Status EtcdClient::Snapshot(const std::string& path) {
   const size_t index = current_.load() % members_.size();
   const Member& member = *members_[index];
-  std::shared_ptr<Stubs> stubs = StubsOf(index);
+  std::shared_ptr<Connection> conn = ConnectionOf(index);
   grpc::ClientContext context;
   // A snapshot of a large database takes a while: no per-call deadline beyond a generous one.
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));
   PrepareContext(&context);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return base::UnavailableError("cannot create " + path);
-  auto reader = stubs->maintenance->Snapshot(&context, etcdserverpb::SnapshotRequest());
+  auto reader = conn->maintenance->Snapshot(&context, etcdserverpb::SnapshotRequest());
   etcdserverpb::SnapshotResponse chunk;
   while (reader->Read(&chunk))
     out.write(chunk.blob().data(), static_cast<std::streamsize>(chunk.blob().size()));

@@ -80,7 +80,7 @@ class EtcdClient {
 
  private:
   // One channel to a member and its services.
-  struct Stubs {
+  struct Connection {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<etcdserverpb::KV::Stub> kv;
     std::unique_ptr<etcdserverpb::Watch::Stub> watch;
@@ -91,7 +91,7 @@ class EtcdClient {
   struct Member {
     std::string name;  // host:port, for messages and the channel's target
     base::Mutex mu;
-    std::shared_ptr<Stubs> stubs OTPD_GUARDED_BY(mu);
+    std::shared_ptr<Connection> conn OTPD_GUARDED_BY(mu);
     // Since when its calls fail (none succeeded since); the epoch while they succeed.
     std::chrono::steady_clock::time_point failing_since OTPD_GUARDED_BY(mu);
     std::chrono::steady_clock::time_point rebuilt_at OTPD_GUARDED_BY(mu);
@@ -99,13 +99,13 @@ class EtcdClient {
 
   EtcdClient() = default;
 
-  std::shared_ptr<Stubs> NewStubs(const std::string& target) const;
-  std::shared_ptr<Stubs> StubsOf(size_t member);
+  std::shared_ptr<Connection> Connect(const std::string& target) const;
+  std::shared_ptr<Connection> ConnectionOf(size_t member);
   // A call to `member` succeeded, or failed as "did not answer" (which may rebuild its channel).
   void Succeeded(size_t member);
   void Failed(size_t member);
 
-  // Runs `call(stubs, context)` on the current member, then on the others while `retry` says
+  // Runs `call(conn, context)` on the current member, then on the others while `retry` says
   // the failure allows it (and once more after re-authenticating when the token expired).
   template <typename Call>
   base::Status Invoke(std::string_view what, bool retry_on_unavailable, const Call& call);
