@@ -99,7 +99,8 @@ TEST_F(CliTest, AnUnknownCommandIsNamedWithTheValidOnes) {
   RunResult nested = Otpctl({"token", "frobnicate"});
   EXPECT_EQ(nested.exit_code, 2);
   EXPECT_NE(nested.err.find("'frobnicate'"), std::string::npos) << nested.err;
-  EXPECT_NE(nested.err.find("list, show, update, assign, activate"), std::string::npos) << nested.err;
+  EXPECT_NE(nested.err.find("list, show, update, assign, activate"), std::string::npos)
+      << nested.err;
   RunResult none = Raw({});
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.err.find("a command is required"), std::string::npos) << none.err;
