@@ -197,40 +197,6 @@ TempDir* ValidateChallengeTest::dir_ = nullptr;
 Daemon* ValidateChallengeTest::daemon_ = nullptr;
 std::string ValidateChallengeTest::setup_error_;
 
-// The fields every privacyIDEA answer carries.
-void ExpectEnvelope(const json::value& v) {
-  ASSERT_TRUE(v.is_object()) << json::serialize(v);
-  EXPECT_EQ(v.at("id").as_int64(), 1);
-  EXPECT_EQ(v.at("jsonrpc").as_string(), "2.0");
-  EXPECT_EQ(std::string(v.at("version").as_string()).rfind("otpd ", 0), 0u);
-  EXPECT_GT(v.at("time").to_number<double>(), 1.6e9);
-}
-
-void ExpectDecision(const HttpReply& r, bool accepted, const std::string& message) {
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.Header("content-type"), "application/json");
-  json::value v = r.Json();
-  ExpectEnvelope(v);
-  EXPECT_EQ(v.at("result").at("status").as_bool(), true) << r.body;
-  EXPECT_EQ(v.at("result").at("value").as_bool(), accepted) << r.body;
-  EXPECT_EQ(v.at("result").at("authentication").as_string(), accepted ? "ACCEPT" : "REJECT");
-  EXPECT_EQ(v.at("detail").at("message").as_string(), message) << r.body;
-}
-
-void ExpectError(const HttpReply& r, int status, int code) {
-  ASSERT_EQ(r.status, status) << r.body;
-  json::value v = r.Json();
-  ExpectEnvelope(v);
-  EXPECT_EQ(v.at("result").at("status").as_bool(), false) << r.body;
-  EXPECT_EQ(v.at("result").at("error").at("code").as_int64(), code) << r.body;
-  EXPECT_EQ(std::string(v.at("result").at("error").at("message").as_string())
-                .rfind("ERR" + std::to_string(code) + ": ", 0),
-            0u)
-      << r.body;
-  EXPECT_TRUE(v.at("detail").is_null());
-  EXPECT_FALSE(v.at("result").as_object().contains("value"));
-}
-
 void ExpectChallenge(const HttpReply& r) {
   ASSERT_EQ(r.status, 200) << r.body;
   json::value v = r.Json();

@@ -1,5 +1,5 @@
 // What the validate API's end-to-end tests share: the TCP client they authenticate as, their
-// tokens, form bodies, and codes that are certainly wrong.
+// tokens, form bodies, codes that are certainly wrong, and checks of privacyIDEA's answer shapes.
 
 #ifndef OTPD_TESTS_E2E_VALIDATE_ENV_H_
 #define OTPD_TESTS_E2E_VALIDATE_ENV_H_
@@ -10,8 +10,13 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
 #include "base/codec.h"
 #include "tests/e2e/e2e_env.h"
+#include "tests/testing/http_client.h"
 
 namespace otpd::e2e {
 
@@ -47,6 +52,41 @@ inline std::string WrongCode(const TestToken& t) {
     code.insert(0, 6 - code.size(), '0');
     if (!near.contains(code)) return code;
   }
+}
+
+// The fields every privacyIDEA answer carries.
+inline void ExpectEnvelope(const boost::json::value& v) {
+  ASSERT_TRUE(v.is_object()) << boost::json::serialize(v);
+  EXPECT_EQ(v.at("id").as_int64(), 1);
+  EXPECT_EQ(v.at("jsonrpc").as_string(), "2.0");
+  EXPECT_EQ(std::string(v.at("version").as_string()).rfind("otpd ", 0), 0u);
+  EXPECT_GT(v.at("time").to_number<double>(), 1.6e9);
+}
+
+inline void ExpectDecision(const otpd::testing::HttpReply& r, bool accepted,
+                           const std::string& message) {
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+  boost::json::value v = r.Json();
+  ExpectEnvelope(v);
+  EXPECT_EQ(v.at("result").at("status").as_bool(), true) << r.body;
+  EXPECT_EQ(v.at("result").at("value").as_bool(), accepted) << r.body;
+  EXPECT_EQ(v.at("result").at("authentication").as_string(), accepted ? "ACCEPT" : "REJECT");
+  EXPECT_EQ(v.at("detail").at("message").as_string(), message) << r.body;
+}
+
+inline void ExpectError(const otpd::testing::HttpReply& r, int status, int code) {
+  ASSERT_EQ(r.status, status) << r.body;
+  boost::json::value v = r.Json();
+  ExpectEnvelope(v);
+  EXPECT_EQ(v.at("result").at("status").as_bool(), false) << r.body;
+  EXPECT_EQ(v.at("result").at("error").at("code").as_int64(), code) << r.body;
+  EXPECT_EQ(std::string(v.at("result").at("error").at("message").as_string())
+                .rfind("ERR" + std::to_string(code) + ": ", 0),
+            0u)
+      << r.body;
+  EXPECT_TRUE(v.at("detail").is_null());
+  EXPECT_FALSE(v.at("result").as_object().contains("value"));
 }
 
 }  // namespace otpd::e2e
