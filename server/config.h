@@ -127,6 +127,8 @@ struct ServerConfig {
   std::string etcd_password_file;
   uint32_t etcd_timeout_ms = 2000;
   uint32_t etcd_max_txn_ops = 128;
+  // The TTL of the lease by which one node holds the hook delivery role.
+  uint32_t etcd_lease_ttl_s = 10;
   // Unix verify socket path; "" when disabled (`socket = "none"`).
   std::string socket_path;
   // TCP verify listener, HOST:PORT (IPv6 as [addr]:port; port 0 = ephemeral); "" = none.

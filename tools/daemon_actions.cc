@@ -83,6 +83,7 @@ base::StatusOr<std::unique_ptr<DaemonActions>> DaemonActions::Create(
     storage::ElectionOptions election;
     election.name = "outbox";
     election.holder = std::string(host) + ":" + std::to_string(getpid());
+    election.ttl = std::chrono::seconds(config.etcd_lease_ttl_s);
     election.on_lost = [] { spdlog::warn("the outbox role was lost (its etcd lease ran out)"); };
     actions->role_ = std::make_unique<Role>();
     actions->role_->election = std::make_unique<storage::EtcdElection>(*etcd, election);

@@ -123,6 +123,17 @@ const std::vector<Option>& Options() {
        .get = [](const ServerConfig& c) -> Value { return uint64_t{c.etcd_max_txn_ops}; },
        .set = [](ServerConfig& c,
                  const Value& v) { c.etcd_max_txn_ops = static_cast<uint32_t>(Number(v)); }},
+      {.key = "etcd_lease_ttl_s",
+       .flag = "--etcd-lease-ttl",
+       .value_name = "SECONDS",
+       .help = "Lease of the node that delivers hooks (etcd): when that node dies, another takes "
+               "over within this time. Shorter fails over sooner and renews more often.",
+       .kind = Kind::kNumber,
+       .min = 2,
+       .max = 600,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.etcd_lease_ttl_s}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.etcd_lease_ttl_s = static_cast<uint32_t>(Number(v)); }},
       {.key = "insecure_key_in_data_dir",
        .flag = "--insecure-key-in-data-dir",
        .help = "Accept a key file inside the data directory (a copy of the directory then opens "
