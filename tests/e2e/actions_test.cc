@@ -24,7 +24,6 @@
 #include "service/user_admin.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/server/hook_receiver.h"
-#include "tools/data_dir.h"
 
 namespace otpd::e2e {
 namespace {
@@ -66,9 +65,7 @@ class ActionsE2eTest : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(PrepareDataDir(data_, {token_}, &error)) << error;
     {
-      auto dir = tools::OpenDataDir({.data_dir = data_,
-                                     .key_file = KeyFileFor(data_),
-                                     .access = tools::DataDirAccess::kReadWrite});
+      auto dir = OpenTestStore(data_);
       ASSERT_TRUE(dir.ok()) << dir.status();
       const base::Clock& clock = *base::RealClock::Get();
       service::Directory directory(*dir->store, *dir->keys);

@@ -1,11 +1,24 @@
 #include "tests/e2e/e2e_env.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
 #include "base/clock.h"
 #include "service/importer.h"
 #include "service/inventory.h"
+#include "storage/keyring.h"
+#include "tests/testing/etcd_cluster.h"
 #include "tools/data_dir.h"
 
 namespace otpd::e2e {
+namespace {
+
+constexpr char kStoreEnvVar[] = "OTPD_E2E_STORE";
+
+}  // namespace
 
 engine::Credential TestToken::Credential() const {
   base::SecretBytes s = base::SecretBytes::FromString(seed);
@@ -20,8 +33,51 @@ std::string TestToken::Code(int64_t steps) const {
 
 std::string KeyFileFor(const std::string& data_dir) { return data_dir + ".key"; }
 
+bool OnEtcd() {
+  const char* store = std::getenv(kStoreEnvVar);
+  return store != nullptr && std::string_view(store) == "etcd";
+}
+
+std::vector<std::string> StoreArgs(const std::string& data_dir) {
+  std::vector<std::string> args = {"--data-dir", data_dir, "--key-file", KeyFileFor(data_dir)};
+  if (OnEtcd()) {
+    std::string error;
+    otpd::testing::EtcdCluster* cluster = otpd::testing::SharedEtcdCluster(&error);
+    // A cluster that cannot start leaves the endpoints empty: otpd then refuses to start and the
+    // test fails, with the reason in the log.
+    if (cluster == nullptr)
+      std::fprintf(stderr, "no etcd cluster for %s: %s\n", data_dir.c_str(), error.c_str());
+    args.insert(args.end(), {"--store", "etcd", "--etcd-endpoints",
+                             cluster != nullptr ? cluster->endpoint_list() : "", "--etcd-prefix",
+                             "/e2e" + data_dir + "/", "--etcd-timeout", "2000"});
+  }
+  return args;
+}
+
+base::StatusOr<tools::DaemonStore> OpenTestStore(const std::string& data_dir) {
+  const std::string key_file = KeyFileFor(data_dir);
+  if (OnEtcd() && access(key_file.c_str(), F_OK) != 0) {
+    // With etcd otpd never makes the master key: every node is given the same one.
+    OTPD_ASSIGN_OR_RETURN(base::SecretBytes key, storage::GenerateMasterKey());
+    OTPD_RETURN_IF_ERROR(storage::WriteMasterKeyFile(key_file, key));
+  }
+  std::vector<std::string> args = {"otpd",     "--socket",    "none",
+                                   "--listen", "127.0.0.1:0", "--allow-unauthenticated-tcp"};
+  for (std::string& a : StoreArgs(data_dir)) args.push_back(std::move(a));
+  OTPD_ASSIGN_OR_RETURN(server::ServerConfig config, server::LoadServerConfig(args));
+  return tools::OpenDaemonStore(config);
+}
+
 bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& tokens,
                     std::string* error) {
+  if (OnEtcd()) {
+    auto store = OpenTestStore(data_dir);
+    if (!store.ok()) {
+      *error = store.status().ToString();
+      return false;
+    }
+    return PrepareStore(*store->store, *store->keys, tokens, error);
+  }
   auto dir = tools::OpenDataDir({.data_dir = data_dir,
                                  .key_file = KeyFileFor(data_dir),
                                  .access = tools::DataDirAccess::kCreate});
@@ -69,10 +125,9 @@ bool PrepareStore(storage::Store& store, const storage::KeyRing& keys,
 
 std::vector<std::string> DaemonArgs(const std::string& data_dir,
                                     const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {
-      "--data-dir",         data_dir,      "--key-file",
-      KeyFileFor(data_dir), "--socket",    data_dir + "/verify.sock",
-      "--listen",           "127.0.0.1:0", "--allow-unauthenticated-tcp"};
+  std::vector<std::string> args = StoreArgs(data_dir);
+  args.insert(args.end(), {"--socket", data_dir + "/verify.sock", "--listen", "127.0.0.1:0",
+                           "--allow-unauthenticated-tcp"});
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

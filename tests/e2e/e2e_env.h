@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "base/statusor.h"
 #include "engine/credential.h"
 #include "service/roles.h"
 #include "storage/keyring.h"
 #include "storage/store.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/subprocess.h"
+#include "tools/open_store.h"
 
 namespace otpd::e2e {
 
@@ -30,6 +32,21 @@ struct TestToken {
   std::string Code(int64_t steps = 0) const;
 };
 
+// The store the daemons of these tests run on. By default RocksDB in the data directory. With
+// OTPD_E2E_STORE=etcd in the environment (ctest's e2e_etcd_test), every data directory stands for
+// a key prefix of its own in one real 3-member etcd cluster that the test process starts on
+// loopback (tests/testing/etcd_cluster.h), so that the same tests run against etcd; the directory
+// then holds only the daemon's sockets, and the key file stays beside it.
+bool OnEtcd();
+
+// The daemon arguments that select the store of `data_dir` and its key file: the directory, or
+// with etcd the cluster and the directory's prefix.
+std::vector<std::string> StoreArgs(const std::string& data_dir);
+
+// Opens the store of `data_dir` in the test process as otpd would, creating it when it is new
+// (with RocksDB the daemon must not be running: it holds the directory's lock).
+base::StatusOr<tools::DaemonStore> OpenTestStore(const std::string& data_dir);
+
 // The master key file the tests use for `data_dir`: next to it, outside it (`<data_dir>.key`),
 // as docs/operations.md asks.
 std::string KeyFileFor(const std::string& data_dir);
@@ -43,8 +60,8 @@ bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& t
 bool PrepareStore(storage::Store& store, const storage::KeyRing& keys,
                   const std::vector<TestToken>& tokens, std::string* error);
 
-// Standard daemon arguments: the data dir and its key file, a Unix socket in the data dir, TCP on
-// 127.0.0.1:0 without authentication (tests only), plus `extra`.
+// Standard daemon arguments: the store (StoreArgs) and its key file, a Unix socket in the data dir,
+// TCP on 127.0.0.1:0 without authentication (tests only), plus `extra`.
 std::vector<std::string> DaemonArgs(const std::string& data_dir,
                                     const std::vector<std::string>& extra = {});
 

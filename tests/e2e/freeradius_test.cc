@@ -24,7 +24,6 @@
 #include "base/clock.h"
 #include "service/method_admin.h"
 #include "tests/e2e/e2e_env.h"
-#include "tools/data_dir.h"
 
 namespace otpd::e2e {
 namespace {
@@ -118,8 +117,7 @@ struct Reply {
 
 // Gives `upn` a mobile phone in the stopped daemon's data directory.
 bool AddMobile(const std::string& data, const std::string& upn, std::string* error) {
-  auto dir = tools::OpenDataDir(
-      {.data_dir = data, .key_file = KeyFileFor(data), .access = tools::DataDirAccess::kReadWrite});
+  auto dir = OpenTestStore(data);
   if (!dir.ok()) {
     *error = std::string(dir.status().message());
     return false;

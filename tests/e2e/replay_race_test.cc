@@ -10,7 +10,6 @@
 #include "base/clock.h"
 #include "service/inventory.h"
 #include "tests/e2e/e2e_env.h"
-#include "tools/data_dir.h"
 
 namespace otpd::e2e {
 namespace {
@@ -70,7 +69,7 @@ TEST(ReplayRaceTest, OneCodeThroughTwoTokensIsAcceptedOnce) {
 // Changes an offline data directory (the daemon stopped) through the service layer.
 void Offline(const std::string& data_dir,
              const std::function<void(service::TokenInventory&)>& change) {
-  auto dir = tools::OpenDataDir(data_dir, KeyFileFor(data_dir));
+  auto dir = OpenTestStore(data_dir);
   ASSERT_TRUE(dir.ok()) << dir.status();
   service::TokenInventory inventory(*dir->store, *dir->keys, *base::RealClock::Get(), {});
   change(inventory);

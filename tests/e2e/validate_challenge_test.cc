@@ -22,7 +22,6 @@
 #include "tests/e2e/e2e_env.h"
 #include "tests/e2e/validate_env.h"
 #include "tests/testing/http_client.h"
-#include "tools/data_dir.h"
 
 namespace otpd::e2e {
 namespace {
@@ -101,9 +100,7 @@ class ValidateChallengeTest : public ::testing::Test {
   }
 
   static bool AddPhones() {
-    auto dir = tools::OpenDataDir({.data_dir = DataDir(),
-                                   .key_file = KeyFileFor(DataDir()),
-                                   .access = tools::DataDirAccess::kReadWrite});
+    auto dir = OpenTestStore(DataDir());
     if (!dir.ok()) {
       setup_error_ = std::string(dir.status().message());
       return false;

@@ -295,10 +295,9 @@ TEST(VerifySocketAuthTest, TcpClientsMustHello) {
       << error;
   otpd::testing::WriteFile(dir.File("otpd.toml"), "[clients.web]\nkey = \"s3cret-client-key\"\n");
   Daemon daemon;
-  ASSERT_TRUE(daemon.Start(
-      OTPD_PATH, {"--data-dir", dir.File("data"), "--key-file", KeyFileFor(dir.File("data")),
-                  "--config", dir.File("otpd.toml"), "--listen", "127.0.0.1:0"}))
-      << daemon.log();
+  std::vector<std::string> args = StoreArgs(dir.File("data"));
+  args.insert(args.end(), {"--config", dir.File("otpd.toml"), "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(daemon.Start(OTPD_PATH, args)) << daemon.log();
   LineClient anonymous = LineClient::Tcp(daemon.tcp_port());
   EXPECT_EQ(Field(anonymous.Call("PING\tp"), "reason"), "unauthorized");
   anonymous.ReadLine(std::chrono::seconds(2));
