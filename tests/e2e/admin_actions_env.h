@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tests/e2e/e2e_env.h"
+#include "tests/e2e/suite_daemon.h"
 #include "tests/server/hook_receiver.h"
 #include "tests/testing/http_client.h"
 
@@ -29,13 +30,11 @@ namespace otpd::e2e::actions_env {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 using engine::OtpType;
-using otpd::testing::Daemon;
 using otpd::testing::Field;
 using otpd::testing::HttpClient;
 using otpd::testing::HttpReply;
 using otpd::testing::LineClient;
 using otpd::testing::RunResult;
-using otpd::testing::TempDir;
 
 inline const std::string kWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 inline const std::string kPasswordId = "28c10230-6103-485e-b985-444c60001490";
@@ -70,19 +69,14 @@ inline TestToken Hotp(const std::string& serial, const std::string& upn) {
   return TestToken{serial, upn, seed, {.type = OtpType::kHotp}};
 }
 
-class AdminActionsEnv : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
+class AdminActionsEnv : public SuiteDaemon<AdminActionsEnv> {
+ public:
+  static bool PrepareSuite(std::vector<std::string>* args, std::string* error) {
     tokens_ = new std::vector<TestToken>{
         Hotp("RR1", "rereg@example.com"), Hotp("SE1", "sessions@example.com"),
         Hotp("BO1", "boss@example.com"), Hotp("RR2", "cli-rereg@example.com"),
         Hotp("SE2", "cli-sessions@example.com")};
-    if (!PrepareDataDir(DataDir(), *tokens_, &setup_error_)) return;
-    if (!otpd::testing::MakeTestCertificate(dir_->File("admin.crt"), dir_->File("admin.key"))) {
-      setup_error_ = "openssl could not make a test certificate";
-      return;
-    }
+    if (!PrepareDataDir(DataDir(), *tokens_, error) || !MakeAdminCertificate(error)) return false;
     // An exec hook that refuses every event until the flag file exists.
     const std::string script = dir_->File("flaky-hook");
     otpd::testing::WriteFile(script,
@@ -101,35 +95,19 @@ class AdminActionsEnv : public ::testing::Test {
             "[hooks.gone]\ntype = \"webhook\"\nurl = \"" +
             receiver_->url() + "\"\nsecrets = [\"" + kWebhookSecret +
             "\"]\ntimeout_ms = 2000\nretry_initial_ms = 20\nretry_max_ms = 50\n");
-    daemon_ = new Daemon();
-    if (!daemon_->Start(
-            OTPD_PATH,
-            DaemonArgs(DataDir(), {"--config", dir_->File("otpd.toml"), "--admin-listen",
-                                   "127.0.0.1:0", "--admin-tls-cert", dir_->File("admin.crt"),
-                                   "--admin-tls-key", dir_->File("admin.key")}))) {
-      setup_error_ = daemon_->log();
-    } else if (daemon_->admin_port() == 0) {
-      setup_error_ = "the daemon did not report its admin port: " + daemon_->log();
-    }
+    *args = AdminTlsArgs();
+    args->insert(args->begin(), {"--config", dir_->File("otpd.toml")});
+    return true;
   }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-  static void TearDownTestSuite() {
-    if (daemon_ != nullptr && daemon_->running()) {
-      EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
-    }
-    delete daemon_;
+  static void SuiteStopped() {
     delete receiver_;
     delete tokens_;
-    delete dir_;
-    daemon_ = nullptr;
     receiver_ = nullptr;
     tokens_ = nullptr;
-    dir_ = nullptr;
   }
 
-  static std::string DataDir() { return dir_->File("data"); }
+ protected:
   static std::string Flag() { return dir_->File("hook-may-succeed"); }
-  static HttpClient Owner() { return HttpClient::Unix(DataDir() + "/admin.sock"); }
   static HttpClient Remote(const std::string& key) {
     HttpClient c = HttpClient::Tls(daemon_->admin_port(), dir_->File("admin.crt"));
     c.set_bearer(key);
@@ -193,11 +171,8 @@ class AdminActionsEnv : public ::testing::Test {
     return r.status == 200 ? r.Json().at("value").as_array().size() : 0;
   }
 
-  static inline TempDir* dir_ = nullptr;
-  static inline Daemon* daemon_ = nullptr;
   static inline otpd::testing::HookReceiver* receiver_ = nullptr;
   static inline std::vector<TestToken>* tokens_ = nullptr;
-  static inline std::string setup_error_;
 };
 
 }  // namespace otpd::e2e::actions_env

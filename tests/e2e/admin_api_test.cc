@@ -12,6 +12,7 @@
 
 #include "base/codec.h"
 #include "tests/e2e/e2e_env.h"
+#include "tests/e2e/suite_daemon.h"
 #include "tests/testing/http_client.h"
 
 namespace otpd::e2e {
@@ -42,41 +43,18 @@ std::string Base32Of(const std::string& seed) {
                             /*pad=*/false);
 }
 
-class AdminApiTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
+class AdminApiTest : public SuiteDaemon<AdminApiTest> {
+ public:
+  static bool PrepareSuite(std::vector<std::string>* args, std::string* error) {
     // One token that the verify socket already knows, so that the daemon starts with data.
     std::vector<TestToken> tokens = {
         {"BASE1", "base@example.com", SeedFor("base"), {.type = OtpType::kHotp}}};
-    if (!PrepareDataDir(DataDir(), tokens, &setup_error_)) return;
-    if (!otpd::testing::MakeTestCertificate(dir_->File("admin.crt"), dir_->File("admin.key"))) {
-      setup_error_ = "openssl could not make a test certificate";
-      return;
-    }
-    daemon_ = new Daemon();
-    if (!daemon_->Start(OTPD_PATH,
-                        DaemonArgs(DataDir(), {"--admin-listen", "127.0.0.1:0", "--admin-tls-cert",
-                                               dir_->File("admin.crt"), "--admin-tls-key",
-                                               dir_->File("admin.key")}))) {
-      setup_error_ = daemon_->log();
-    } else if (daemon_->admin_port() == 0) {
-      setup_error_ = "the daemon did not report its admin port: " + daemon_->log();
-    }
-  }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-  static void TearDownTestSuite() {
-    if (daemon_ != nullptr && daemon_->running()) {
-      EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
-    }
-    delete daemon_;
-    delete dir_;
-    daemon_ = nullptr;
-    dir_ = nullptr;
+    if (!PrepareDataDir(DataDir(), tokens, error) || !MakeAdminCertificate(error)) return false;
+    *args = AdminTlsArgs();
+    return true;
   }
 
-  static std::string DataDir() { return dir_->File("data"); }
-  static HttpClient Owner() { return HttpClient::Unix(DataDir() + "/admin.sock"); }
+ protected:
   static HttpClient Remote(const std::string& key = "") {
     HttpClient c = HttpClient::Tls(daemon_->admin_port(), dir_->File("admin.crt"));
     c.set_bearer(key);
@@ -109,15 +87,7 @@ class AdminApiTest : public ::testing::Test {
     LineClient c = LineClient::Unix(DataDir() + "/verify.sock");
     return c.Call(VerifyLine("v", upn, code));
   }
-
-  static TempDir* dir_;
-  static Daemon* daemon_;
-  static std::string setup_error_;
 };
-
-TempDir* AdminApiTest::dir_ = nullptr;
-Daemon* AdminApiTest::daemon_ = nullptr;
-std::string AdminApiTest::setup_error_;
 
 TEST_F(AdminApiTest, HealthReadinessAndMetrics) {
   HttpClient owner = Owner();

@@ -24,14 +24,13 @@
 #include "base/clock.h"
 #include "service/method_admin.h"
 #include "tests/e2e/e2e_env.h"
+#include "tests/e2e/suite_daemon.h"
 
 namespace otpd::e2e {
 namespace {
 
 using engine::OtpType;
-using otpd::testing::Daemon;
 using otpd::testing::ReadFile;
-using otpd::testing::TempDir;
 using otpd::testing::WriteFile;
 
 constexpr char kFreeradius[] = "/usr/sbin/freeradius";
@@ -128,19 +127,20 @@ bool AddMobile(const std::string& data, const std::string& upn, std::string* err
   return added.ok();
 }
 
-class FreeradiusTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class FreeradiusTest : public SuiteDaemon<FreeradiusTest> {
+ public:
+  static bool PrepareSuite(std::vector<std::string>* args, std::string* error) {
     for (const char* binary : {kFreeradius, kRadclient, kRlmRest}) {
       if (access(binary, F_OK) != 0) {
         skip_ = std::string(binary) + " is not installed (scripts/deps.sh installs it)";
-        return;
+        return false;
       }
     }
-    dir_ = new TempDir();
-    const std::string data = dir_->File("data");
-    if (!PrepareDataDir(data, {Totp("alice"), Totp("carol"), Totp("pat")}, &setup_error_)) return;
-    if (!AddMobile(data, Totp("pat").upn, &setup_error_)) return;
+    const std::string data = DataDir();
+    if (!PrepareDataDir(data, {Totp("alice"), Totp("carol"), Totp("pat")}, error) ||
+        !AddMobile(data, Totp("pat").upn, error)) {
+      return false;
+    }
     // The delivery hook: appends each event (an SMS with its code) to a file.
     const std::string script = dir_->File("exec-hook");
     WriteFile(script, "#!/bin/sh\n{ cat; echo; } >> \"$1\"\n");
@@ -149,22 +149,29 @@ class FreeradiusTest : public ::testing::Test {
                                            "\"\n[hooks.sms]\ntype = \"exec\"\ncommand = [\"" +
                                            script + "\", \"" + dir_->File("exec-events") +
                                            "\"]\nretry_initial_ms = 50\nretry_max_ms = 200\n");
-    daemon_ = new Daemon();
-    if (!daemon_->Start(OTPD_PATH, DaemonArgs(data, {"--config", dir_->File("otpd.toml"),
-                                                     "--validate-listen", "127.0.0.1:0"})) ||
-        daemon_->validate_port() == 0) {
-      setup_error_ = "otpd did not start: " + daemon_->log();
-      return;
-    }
-    port_ = FreeUdpPort();
-    if (port_ == 0) {
-      setup_error_ = "no free UDP port";
-      return;
-    }
-    WriteConfig();
-    StartFreeradius();
+    *args = {"--config", dir_->File("otpd.toml"), "--validate-listen", "127.0.0.1:0"};
+    return true;
   }
 
+  static bool SuiteStarted(std::string* error) {
+    port_ = FreeUdpPort();
+    if (port_ == 0) {
+      *error = "no free UDP port";
+      return false;
+    }
+    WriteConfig();
+    return StartFreeradius(error);
+  }
+
+  static void SuiteStopping() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+
+ protected:
   static void WriteConfig() {
     const std::string raddb = dir_->File("raddb");
     mkdir(raddb.c_str(), 0700);
@@ -184,7 +191,7 @@ class FreeradiusTest : public ::testing::Test {
     WriteFile(raddb + "/sites-enabled/otpd", site);
   }
 
-  static void StartFreeradius() {
+  static bool StartFreeradius(std::string* error) {
     const std::string log = dir_->File("freeradius.log");
     pid_ = fork();
     if (pid_ == 0) {
@@ -197,7 +204,7 @@ class FreeradiusTest : public ::testing::Test {
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (ReadFile(log).find("Ready to process requests") != std::string::npos) return;
+      if (ReadFile(log).find("Ready to process requests") != std::string::npos) return true;
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
@@ -205,27 +212,13 @@ class FreeradiusTest : public ::testing::Test {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    setup_error_ = "freeradius did not start:\n" + ReadFile(log);
+    *error = "freeradius did not start:\n" + ReadFile(log);
+    return false;
   }
 
   void SetUp() override {
     if (!skip_.empty()) GTEST_SKIP() << skip_;
-    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
-  }
-
-  static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (daemon_ != nullptr && daemon_->running()) {
-      EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
-    }
-    delete daemon_;
-    delete dir_;
-    daemon_ = nullptr;
-    dir_ = nullptr;
+    SuiteDaemon::SetUp();
   }
 
   // One PAP Access-Request through radclient (with a State when `state` is not empty).
@@ -285,20 +278,10 @@ class FreeradiusTest : public ::testing::Test {
     return codes;
   }
 
-  static TempDir* dir_;
-  static Daemon* daemon_;
-  static pid_t pid_;
-  static uint16_t port_;
-  static std::string skip_;
-  static std::string setup_error_;
+  static inline pid_t pid_ = -1;
+  static inline uint16_t port_ = 0;
+  static inline std::string skip_;
 };
-
-TempDir* FreeradiusTest::dir_ = nullptr;
-Daemon* FreeradiusTest::daemon_ = nullptr;
-pid_t FreeradiusTest::pid_ = -1;
-uint16_t FreeradiusTest::port_ = 0;
-std::string FreeradiusTest::skip_;
-std::string FreeradiusTest::setup_error_;
 
 TEST_F(FreeradiusTest, ValidCodeAcceptedWrongAndReplayedRejected) {
   const TestToken t = Totp("alice");

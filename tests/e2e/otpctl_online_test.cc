@@ -12,15 +12,14 @@
 
 #include "base/codec.h"
 #include "tests/e2e/e2e_env.h"
+#include "tests/e2e/suite_daemon.h"
 #include "tests/testing/http_client.h"
 
 namespace otpd::e2e {
 namespace {
 
 namespace json = boost::json;
-using otpd::testing::Daemon;
 using otpd::testing::RunResult;
-using otpd::testing::TempDir;
 
 std::string SeedFor(const std::string& n) {
   std::string seed = n + "-otpctl-online-seed";
@@ -43,34 +42,15 @@ bool Has(const RunResult& r, const std::string& text) {
 }
 
 // One daemon for the suite (admin socket and a TLS listener); the offline test stops it.
-class OtpctlOnlineTest : public ::testing::Test {
+class OtpctlOnlineTest : public SuiteDaemon<OtpctlOnlineTest> {
+ public:
+  static bool PrepareSuite(std::vector<std::string>* args, std::string* error) {
+    if (!PrepareDataDir(DataDir(), {}, error) || !MakeAdminCertificate(error)) return false;
+    *args = AdminTlsArgs();
+    return true;
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    if (!PrepareDataDir(DataDir(), {}, &setup_error_)) return;
-    if (!otpd::testing::MakeTestCertificate(dir_->File("admin.crt"), dir_->File("admin.key"))) {
-      setup_error_ = "openssl could not make a test certificate";
-      return;
-    }
-    daemon_ = new Daemon();
-    if (!daemon_->Start(OTPD_PATH,
-                        DaemonArgs(DataDir(), {"--admin-listen", "127.0.0.1:0", "--admin-tls-cert",
-                                               dir_->File("admin.crt"), "--admin-tls-key",
-                                               dir_->File("admin.key")}))) {
-      setup_error_ = daemon_->log();
-    }
-  }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-  static void TearDownTestSuite() {
-    if (daemon_ != nullptr && daemon_->running()) daemon_->Stop(SIGTERM);
-    delete daemon_;
-    delete dir_;
-    daemon_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  static std::string DataDir() { return dir_->File("data"); }
-
   // otpctl on the suite's data directory (as the owner, through admin.sock when the daemon runs).
   static RunResult Otpctl(std::vector<std::string> args, const std::string& input = "",
                           std::vector<std::string> env = {}) {
@@ -115,10 +95,6 @@ class OtpctlOnlineTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return path;
   }
-
-  static inline TempDir* dir_ = nullptr;
-  static inline Daemon* daemon_ = nullptr;
-  static inline std::string setup_error_;
 };
 
 TEST_F(OtpctlOnlineTest, TokenCommandsGoThroughTheDaemon) {

@@ -11,6 +11,7 @@
 
 #include "base/codec.h"
 #include "tests/e2e/e2e_env.h"
+#include "tests/e2e/suite_daemon.h"
 #include "tests/e2e/validate_env.h"
 #include "tests/testing/http_client.h"
 
@@ -19,13 +20,11 @@ namespace {
 
 namespace json = boost::json;
 using engine::OtpType;
-using otpd::testing::Daemon;
 using otpd::testing::HttpClient;
 using otpd::testing::HttpReply;
 using otpd::testing::LineClient;
-using otpd::testing::TempDir;
 
-class ValidateApiTest : public ::testing::Test {
+class ValidateApiTest : public SuiteDaemon<ValidateApiTest> {
  protected:
   static std::vector<TestToken> Tokens() {
     std::vector<TestToken> tokens;
@@ -46,31 +45,16 @@ class ValidateApiTest : public ::testing::Test {
     return {};
   }
 
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    if (!PrepareDataDir(DataDir(), Tokens(), &setup_error_)) return;
+ public:
+  static bool PrepareSuite(std::vector<std::string>* args, std::string* error) {
+    if (!PrepareDataDir(DataDir(), Tokens(), error)) return false;
     otpd::testing::WriteFile(dir_->File("otpd.toml"), std::string("[clients.") + kClient +
                                                           "]\nkey = \"" + kClientKey + "\"\n");
-    daemon_ = new Daemon();
-    if (!daemon_->Start(OTPD_PATH, DaemonArgs(DataDir(), {"--config", dir_->File("otpd.toml"),
-                                                          "--validate-listen", "127.0.0.1:0"}))) {
-      setup_error_ = daemon_->log();
-    } else if (daemon_->validate_port() == 0) {
-      setup_error_ = "the daemon did not report its validate port: " + daemon_->log();
-    }
-  }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-  static void TearDownTestSuite() {
-    if (daemon_ != nullptr && daemon_->running()) {
-      EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
-    }
-    delete daemon_;
-    delete dir_;
-    daemon_ = nullptr;
-    dir_ = nullptr;
+    *args = {"--config", dir_->File("otpd.toml"), "--validate-listen", "127.0.0.1:0"};
+    return true;
   }
 
-  static std::string DataDir() { return dir_->File("data"); }
+ protected:
   static HttpClient Client() { return HttpClient::Tcp(daemon_->validate_port()); }
 
   // POSTs form fields to `path` as the configured client.
@@ -91,15 +75,7 @@ class ValidateApiTest : public ::testing::Test {
     LineClient c = LineClient::Unix(DataDir() + "/verify.sock");
     return c.Call(VerifyLine("v", upn, code));
   }
-
-  static TempDir* dir_;
-  static Daemon* daemon_;
-  static std::string setup_error_;
 };
-
-TempDir* ValidateApiTest::dir_ = nullptr;
-Daemon* ValidateApiTest::daemon_ = nullptr;
-std::string ValidateApiTest::setup_error_;
 
 TEST_F(ValidateApiTest, AcceptThenReplayAnswerPrivacyIdeasShapes) {
   const TestToken t = Token("alice");

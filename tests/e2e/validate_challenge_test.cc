@@ -20,6 +20,7 @@
 #include "base/codec.h"
 #include "service/method_admin.h"
 #include "tests/e2e/e2e_env.h"
+#include "tests/e2e/suite_daemon.h"
 #include "tests/e2e/validate_env.h"
 #include "tests/testing/http_client.h"
 
@@ -28,11 +29,9 @@ namespace {
 
 namespace json = boost::json;
 using engine::OtpType;
-using otpd::testing::Daemon;
 using otpd::testing::HttpClient;
 using otpd::testing::HttpReply;
 using otpd::testing::LineClient;
-using otpd::testing::TempDir;
 
 // Users with a mobile phone (and a TOTP token, like everyone); dave and alice have no phone.
 const std::vector<std::string> kPhoneUsers = {"pat", "quinn", "rob",  "uma",
@@ -49,8 +48,8 @@ bool Eventually(const std::function<bool()>& done) {
   return true;
 }
 
-class ValidateChallengeTest : public ::testing::Test {
- protected:
+class ValidateChallengeTest : public SuiteDaemon<ValidateChallengeTest> {
+ public:
   static std::vector<TestToken> Tokens() {
     std::vector<TestToken> tokens;
     for (const char* name :
@@ -67,10 +66,8 @@ class ValidateChallengeTest : public ::testing::Test {
     return {};
   }
 
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    if (!PrepareDataDir(DataDir(), Tokens(), &setup_error_)) return;
-    if (!AddPhones()) return;
+  static bool PrepareSuite(std::vector<std::string>* args, std::string* error) {
+    if (!PrepareDataDir(DataDir(), Tokens(), error) || !AddPhones(error)) return false;
     // The delivery hook: a program that appends each event (with its code) to a file.
     const std::string script = dir_->File("exec-hook");
     otpd::testing::WriteFile(script, "#!/bin/sh\n{ cat; echo; } >> \"$1\"\n");
@@ -80,29 +77,15 @@ class ValidateChallengeTest : public ::testing::Test {
                                  "\"\n[hooks.sms]\ntype = \"exec\"\ncommand = [\"" + script +
                                  "\", \"" + EventsFile() +
                                  "\"]\nretry_initial_ms = 50\nretry_max_ms = 200\n");
-    daemon_ = new Daemon();
-    if (!daemon_->Start(OTPD_PATH, DaemonArgs(DataDir(), {"--config", dir_->File("otpd.toml"),
-                                                          "--validate-listen", "127.0.0.1:0"}))) {
-      setup_error_ = daemon_->log();
-    } else if (daemon_->validate_port() == 0) {
-      setup_error_ = "the daemon did not report its validate port: " + daemon_->log();
-    }
-  }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-  static void TearDownTestSuite() {
-    if (daemon_ != nullptr && daemon_->running()) {
-      EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
-    }
-    delete daemon_;
-    delete dir_;
-    daemon_ = nullptr;
-    dir_ = nullptr;
+    *args = {"--config", dir_->File("otpd.toml"), "--validate-listen", "127.0.0.1:0"};
+    return true;
   }
 
-  static bool AddPhones() {
+ protected:
+  static bool AddPhones(std::string* error) {
     auto dir = OpenTestStore(DataDir());
     if (!dir.ok()) {
-      setup_error_ = std::string(dir.status().message());
+      *error = std::string(dir.status().message());
       return false;
     }
     service::MethodAdmin methods(*dir->store, *dir->keys, *base::RealClock::Get(), {}, nullptr);
@@ -111,14 +94,13 @@ class ValidateChallengeTest : public ::testing::Test {
       auto added = methods.AddPhone(kAdmin, Upn(name), service::PhoneType::kMobile,
                                     "+1 42555512" + std::to_string(n++));
       if (!added.ok()) {
-        setup_error_ = "cannot add a phone: " + std::string(added.status().message());
+        *error = "cannot add a phone: " + std::string(added.status().message());
         return false;
       }
     }
     return true;
   }
 
-  static std::string DataDir() { return dir_->File("data"); }
   static std::string EventsFile() { return dir_->File("exec-events"); }
 
   // The codes of the sms.send events for `upn` that the hook got so far, in order.
@@ -183,16 +165,8 @@ class ValidateChallengeTest : public ::testing::Test {
     return c.Call(VerifyLine("v", upn, code));
   }
 
-  static std::vector<std::string> sent_codes_;  // for the log check
-  static TempDir* dir_;
-  static Daemon* daemon_;
-  static std::string setup_error_;
+  static inline std::vector<std::string> sent_codes_;  // for the log check
 };
-
-std::vector<std::string> ValidateChallengeTest::sent_codes_;
-TempDir* ValidateChallengeTest::dir_ = nullptr;
-Daemon* ValidateChallengeTest::daemon_ = nullptr;
-std::string ValidateChallengeTest::setup_error_;
 
 void ExpectChallenge(const HttpReply& r) {
   ASSERT_EQ(r.status, 200) << r.body;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tests/e2e/e2e_env.h"
+#include "tests/e2e/suite_daemon.h"
 
 namespace otpd::e2e {
 namespace {
@@ -66,35 +67,16 @@ const TestToken& Token(const std::string& serial) {
   std::abort();
 }
 
-class VerifySocketTest : public ::testing::Test {
+class VerifySocketTest : public SuiteDaemon<VerifySocketTest> {
+ public:
+  static bool PrepareSuite(std::vector<std::string>*, std::string* error) {
+    return PrepareDataDir(DataDir(), Tokens(), error);
+  }
+
  protected:
-  // A failure here must fail every test (a failed SetUpTestSuite would only mark them skipped).
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    if (!PrepareDataDir(DataDir(), Tokens(), &setup_error_)) return;
-    daemon_ = new Daemon();
-    if (!daemon_->Start(OTPD_PATH, DaemonArgs(DataDir()))) setup_error_ = daemon_->log();
-  }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-  static void TearDownTestSuite() {
-    if (daemon_ != nullptr && daemon_->running()) {
-      EXPECT_EQ(daemon_->Stop(SIGTERM), 0) << daemon_->log();
-    }
-    delete daemon_;
-    delete dir_;
-  }
-  static std::string DataDir() { return dir_->File("data"); }
   static LineClient Tcp() { return LineClient::Tcp(daemon_->tcp_port()); }
   static LineClient Unix() { return LineClient::Unix(DataDir() + "/verify.sock"); }
-
-  static TempDir* dir_;
-  static Daemon* daemon_;
-  static std::string setup_error_;
 };
-
-TempDir* VerifySocketTest::dir_ = nullptr;
-Daemon* VerifySocketTest::daemon_ = nullptr;
-std::string VerifySocketTest::setup_error_;
 
 TEST_F(VerifySocketTest, HelloPingStats) {
   LineClient c = Unix();
