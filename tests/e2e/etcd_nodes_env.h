@@ -9,11 +9,16 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "server/config.h"
+#include "service/directory.h"
+#include "service/user_admin.h"
 #include "storage/keyring.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/testing/daemon.h"
@@ -101,6 +106,35 @@ class EtcdNodesTest : public ::testing::Test {
 
   otpd::testing::LineClient Node(int i) {
     return otpd::testing::LineClient::Tcp(nodes_[i].tcp_port());
+  }
+
+  // Locks `u` on the node behind `node` (five wrong codes; the node then answers "locked" from
+  // memory, without a commit whose fence could fail), unlocks it through an administrator's
+  // store, and expects the node to accept u's next code within `wait`: the unlock reaches the
+  // node only through its watch of the cluster.
+  void ExpectAnUnlockElsewhereReaches(otpd::testing::LineClient& node, const TestToken& u,
+                                      std::chrono::milliseconds wait) {
+    using otpd::testing::Field;
+    const std::string wrong = u.Code(0) == "000000" ? "000001" : "000000";
+    for (int i = 0; i < 5; ++i) node.Call(VerifyLine("w", u.upn, wrong));
+    ASSERT_EQ(Field(node.Call(VerifyLine("l", u.upn, u.Code(1))), "reason"), "locked");
+    {
+      auto admin = OpenAdminStore();
+      ASSERT_TRUE(admin.ok()) << admin.status();
+      service::Directory directory(*admin->store, *admin->keys);
+      auto unlocked =
+          service::UnlockUser(directory, *base::RealClock::Get(), u.upn, kAdmin, nullptr);
+      ASSERT_TRUE(unlocked.ok()) << unlocked.status();
+    }
+    const auto until = std::chrono::steady_clock::now() + wait;
+    std::string after;
+    do {
+      after = node.Call(VerifyLine("u", u.upn, u.Code(1)));
+      if (Field(after, "reason") != "locked") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } while (std::chrono::steady_clock::now() < until);
+    EXPECT_EQ(otpd::testing::Fields(after)[0], "OK")
+        << "the unlock did not reach the node through its watch: " << after;
   }
 
   void TearDown() override {

@@ -14,10 +14,8 @@
 #include <thread>
 
 #include "base/clock.h"
-#include "service/directory.h"
 #include "service/inventory.h"
 #include "service/records.h"
-#include "service/user_admin.h"
 #include "storage/keyring.h"
 #include "tests/e2e/etcd_nodes_env.h"
 
@@ -119,25 +117,8 @@ TEST_F(EtcdNodesTest, AChangeMadeElsewhereIsSeenByEveryNode) {
 
   // Unlocking is only seen through the watch: a node that has the user cached as locked answers
   // "locked" from memory, without a commit whose fence could fail.
-  const TestToken& u = Token("UNL");
-  const std::string wrong = u.Code(0) == "000000" ? "000001" : "000000";
-  for (int i = 0; i < 5; ++i) b.Call(VerifyLine("w", u.upn, wrong));
-  ASSERT_EQ(Field(b.Call(VerifyLine("l", u.upn, u.Code(1))), "reason"), "locked");
-  {
-    auto admin = OpenAdminStore();
-    ASSERT_TRUE(admin.ok()) << admin.status();
-    service::Directory directory(*admin->store, *admin->keys);
-    auto unlocked = service::UnlockUser(directory, *base::RealClock::Get(), u.upn, kAdmin, nullptr);
-    ASSERT_TRUE(unlocked.ok()) << unlocked.status();
-  }
   // The watch is asynchronous: give it a moment, but far less than the 30 s lock.
-  std::string after;
-  for (int i = 0; i < 50; ++i) {
-    after = b.Call(VerifyLine("u", u.upn, u.Code(1)));
-    if (Field(after, "reason") != "locked") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(Fields(after)[0], "OK") << after;
+  ExpectAnUnlockElsewhereReaches(b, Token("UNL"), std::chrono::seconds(5));
 }
 
 // Faults, one after the other, under a steady load of sign-ins sent to both nodes: kill -9 of the

@@ -8,9 +8,6 @@
 #include <cstdio>
 #include <thread>
 
-#include "base/clock.h"
-#include "service/directory.h"
-#include "service/user_admin.h"
 #include "tests/e2e/etcd_nodes_env.h"
 
 namespace otpd::e2e {
@@ -73,24 +70,7 @@ TEST_F(EtcdNodesTest, NodesComeBackByThemselvesAfterEveryMemberWasDown) {
 
   // The watch works again: B holds UNL as locked (from memory, without a commit); an unlock made
   // elsewhere reaches it only through the watch.
-  const TestToken& u = Token("UNL");
-  const std::string wrong = u.Code(0) == "000000" ? "000001" : "000000";
-  for (int i = 0; i < 5; ++i) b.Call(VerifyLine("w", u.upn, wrong));
-  ASSERT_EQ(Field(b.Call(VerifyLine("l", u.upn, u.Code(1))), "reason"), "locked");
-  {
-    auto admin = OpenAdminStore();
-    ASSERT_TRUE(admin.ok()) << admin.status();
-    service::Directory directory(*admin->store, *admin->keys);
-    auto unlocked = service::UnlockUser(directory, *base::RealClock::Get(), u.upn, kAdmin, nullptr);
-    ASSERT_TRUE(unlocked.ok()) << unlocked.status();
-  }
-  std::string after;
-  for (int i = 0; i < 100; ++i) {
-    after = b.Call(VerifyLine("u", u.upn, u.Code(1)));
-    if (Field(after, "reason") != "locked") break;
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_EQ(Fields(after)[0], "OK") << "the watch did not come back: " << after;
+  ExpectAnUnlockElsewhereReaches(b, Token("UNL"), 10s);
 }
 
 }  // namespace

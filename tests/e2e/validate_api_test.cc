@@ -24,7 +24,7 @@ using otpd::testing::HttpClient;
 using otpd::testing::HttpReply;
 using otpd::testing::LineClient;
 
-class ValidateApiTest : public SuiteDaemon<ValidateApiTest> {
+class ValidateApiTest : public ValidateSuite<ValidateApiTest> {
  protected:
   static std::vector<TestToken> Tokens() {
     std::vector<TestToken> tokens;
@@ -52,28 +52,6 @@ class ValidateApiTest : public SuiteDaemon<ValidateApiTest> {
                                                           "]\nkey = \"" + kClientKey + "\"\n");
     *args = {"--config", dir_->File("otpd.toml"), "--validate-listen", "127.0.0.1:0"};
     return true;
-  }
-
- protected:
-  static HttpClient Client() { return HttpClient::Tcp(daemon_->validate_port()); }
-
-  // POSTs form fields to `path` as the configured client.
-  static HttpReply PostForm(const std::string& path,
-                            const std::vector<std::pair<std::string, std::string>>& fields,
-                            const std::string& auth = BasicAuth(kClient, kClientKey)) {
-    return Client().Request("POST", path, Form(fields), "application/x-www-form-urlencoded",
-                            {{"Authorization", auth}});
-  }
-  static HttpReply PostJson(const std::string& path, const json::value& body) {
-    return Client().Request("POST", path, json::serialize(body), "application/json",
-                            {{"Authorization", BasicAuth(kClient, kClientKey)}});
-  }
-  static HttpReply Check(const std::string& user, const std::string& pass) {
-    return PostForm("/validate/check", {{"user", user}, {"pass", pass}});
-  }
-  static std::string VerifySocket(const std::string& upn, const std::string& code) {
-    LineClient c = LineClient::Unix(DataDir() + "/verify.sock");
-    return c.Call(VerifyLine("v", upn, code));
   }
 };
 

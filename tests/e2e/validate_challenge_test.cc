@@ -48,7 +48,7 @@ bool Eventually(const std::function<bool()>& done) {
   return true;
 }
 
-class ValidateChallengeTest : public SuiteDaemon<ValidateChallengeTest> {
+class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
  public:
   static std::vector<TestToken> Tokens() {
     std::vector<TestToken> tokens;
@@ -144,27 +144,6 @@ class ValidateChallengeTest : public SuiteDaemon<ValidateChallengeTest> {
                           const std::string& path = "/validate/check") {
     return PostForm(path, {{"user", upn}, {"transaction_id", tid}, {"pass", code}});
   }
-  static HttpClient Client() { return HttpClient::Tcp(daemon_->validate_port()); }
-
-  // POSTs form fields to `path` as the configured client.
-  static HttpReply PostForm(const std::string& path,
-                            const std::vector<std::pair<std::string, std::string>>& fields,
-                            const std::string& auth = BasicAuth(kClient, kClientKey)) {
-    return Client().Request("POST", path, Form(fields), "application/x-www-form-urlencoded",
-                            {{"Authorization", auth}});
-  }
-  static HttpReply PostJson(const std::string& path, const json::value& body) {
-    return Client().Request("POST", path, json::serialize(body), "application/json",
-                            {{"Authorization", BasicAuth(kClient, kClientKey)}});
-  }
-  static HttpReply Check(const std::string& user, const std::string& pass) {
-    return PostForm("/validate/check", {{"user", user}, {"pass", pass}});
-  }
-  static std::string VerifySocket(const std::string& upn, const std::string& code) {
-    LineClient c = LineClient::Unix(DataDir() + "/verify.sock");
-    return c.Call(VerifyLine("v", upn, code));
-  }
-
   static inline std::vector<std::string> sent_codes_;  // for the log check
 };
 

@@ -1,5 +1,6 @@
 // What the validate API's end-to-end tests share: the TCP client they authenticate as, their
-// tokens, form bodies, codes that are certainly wrong, and checks of privacyIDEA's answer shapes.
+// tokens, form bodies, codes that are certainly wrong, checks of privacyIDEA's answer shapes, and
+// a suite base with the calls they make.
 
 #ifndef OTPD_TESTS_E2E_VALIDATE_ENV_H_
 #define OTPD_TESTS_E2E_VALIDATE_ENV_H_
@@ -16,6 +17,7 @@
 
 #include "base/codec.h"
 #include "tests/e2e/e2e_env.h"
+#include "tests/e2e/suite_daemon.h"
 #include "tests/testing/http_client.h"
 
 namespace otpd::e2e {
@@ -88,6 +90,38 @@ inline void ExpectError(const otpd::testing::HttpReply& r, int status, int code)
   EXPECT_TRUE(v.at("detail").is_null());
   EXPECT_FALSE(v.at("result").as_object().contains("value"));
 }
+
+// The base of suites that call their shared daemon's validate API as the configured client
+// (kClient) and compare with its verify socket. The suite's daemon needs --validate-listen and a
+// [clients.radius] with kClientKey.
+template <typename Suite>
+class ValidateSuite : public SuiteDaemon<Suite> {
+ protected:
+  using Base = SuiteDaemon<Suite>;
+
+  static otpd::testing::HttpClient Client() {
+    return otpd::testing::HttpClient::Tcp(Base::daemon_->validate_port());
+  }
+  // POSTs form fields to `path`, as the configured client unless `auth` says otherwise.
+  static otpd::testing::HttpReply PostForm(
+      const std::string& path, const std::vector<std::pair<std::string, std::string>>& fields,
+      const std::string& auth = BasicAuth(kClient, kClientKey)) {
+    return Client().Request("POST", path, Form(fields), "application/x-www-form-urlencoded",
+                            {{"Authorization", auth}});
+  }
+  static otpd::testing::HttpReply PostJson(const std::string& path,
+                                           const boost::json::value& body) {
+    return Client().Request("POST", path, boost::json::serialize(body), "application/json",
+                            {{"Authorization", BasicAuth(kClient, kClientKey)}});
+  }
+  static otpd::testing::HttpReply Check(const std::string& user, const std::string& pass) {
+    return PostForm("/validate/check", {{"user", user}, {"pass", pass}});
+  }
+  static std::string VerifySocket(const std::string& upn, const std::string& code) {
+    otpd::testing::LineClient c = otpd::testing::LineClient::Unix(Base::DataDir() + "/verify.sock");
+    return c.Call(VerifyLine("v", upn, code));
+  }
+};
 
 }  // namespace otpd::e2e
 
