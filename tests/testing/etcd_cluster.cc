@@ -125,7 +125,8 @@ std::string EtcdCluster::Binary() {
 }
 
 std::string EtcdCluster::endpoint(int i) const {
-  return "127.0.0.1:" + std::to_string(members_[static_cast<size_t>(i)].client_port);
+  return (options_.cert_file.empty() ? "" : "https://") + std::string("127.0.0.1:") +
+         std::to_string(members_[static_cast<size_t>(i)].client_port);
 }
 
 std::vector<std::string> EtcdCluster::endpoints() const {
@@ -144,26 +145,51 @@ bool EtcdCluster::Spawn(int i, bool fresh) {
   Member& m = members_[static_cast<size_t>(i)];
   std::string cluster;
   for (const Member& other : members_) {
-    cluster += (cluster.empty() ? "" : ",") + other.name + "=http://127.0.0.1:" +
-               std::to_string(other.peer_port);
+    cluster += (cluster.empty() ? "" : ",") + other.name +
+               "=http://127.0.0.1:" + std::to_string(other.peer_port);
   }
-  const std::string client = "http://127.0.0.1:" + std::to_string(m.client_port);
+  const bool tls = !options_.cert_file.empty();
+  const std::string client =
+      (tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(m.client_port);
   const std::string peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
   std::vector<std::string> args = {Binary(),
-                                   "--name", m.name,
-                                   "--data-dir", m.dir,
-                                   "--listen-client-urls", client,
-                                   "--advertise-client-urls", client,
-                                   "--listen-peer-urls", peer,
-                                   "--initial-advertise-peer-urls", peer,
-                                   "--initial-cluster", cluster,
-                                   "--initial-cluster-state", fresh ? "new" : "existing",
-                                   "--initial-cluster-token", "otpd-test",
-                                   "--heartbeat-interval", std::to_string(options_.heartbeat_ms),
-                                   "--election-timeout", std::to_string(options_.election_ms),
-                                   "--max-txn-ops", std::to_string(options_.max_txn_ops),
-                                   "--logger", "zap",
-                                   "--log-level", "warn"};
+                                   "--name",
+                                   m.name,
+                                   "--data-dir",
+                                   m.dir,
+                                   "--listen-client-urls",
+                                   client,
+                                   "--advertise-client-urls",
+                                   client,
+                                   "--listen-peer-urls",
+                                   peer,
+                                   "--initial-advertise-peer-urls",
+                                   peer,
+                                   "--initial-cluster",
+                                   cluster,
+                                   "--initial-cluster-state",
+                                   fresh ? "new" : "existing",
+                                   "--initial-cluster-token",
+                                   "otpd-test",
+                                   "--heartbeat-interval",
+                                   std::to_string(options_.heartbeat_ms),
+                                   "--election-timeout",
+                                   std::to_string(options_.election_ms),
+                                   "--max-txn-ops",
+                                   std::to_string(options_.max_txn_ops),
+                                   "--logger",
+                                   "zap",
+                                   "--log-level",
+                                   "warn"};
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (tls) {
+    args.insert(args.end(),
+                {"--cert-file", options_.cert_file, "--key-file", options_.key_file,
+                 "--listen-metrics-urls", "http://127.0.0.1:" + std::to_string(m.metrics_port)});
+    if (!options_.client_ca_file.empty()) {
+      args.insert(args.end(), {"--client-cert-auth", "--trusted-ca-file", options_.client_ca_file});
+    }
+  }
   const std::string log = root_ + "/" + m.name + ".log";
   // Everything the child needs is prepared before fork(): it may only make system calls (other
   // threads of this process may hold the allocator's locks).
@@ -203,6 +229,7 @@ bool EtcdCluster::Start(std::string* error, std::chrono::milliseconds timeout) {
   for (Member& m : members_) {
     m.client_port = FreePort();
     m.peer_port = FreePort();
+    m.metrics_port = FreePort();
   }
   for (int i = 0; i < size(); ++i) {
     if (!Spawn(i, true)) {
@@ -212,7 +239,8 @@ bool EtcdCluster::Start(std::string* error, std::chrono::milliseconds timeout) {
   }
   if (WaitHealthy(timeout)) return true;
   *error = "the etcd cluster did not become healthy:";
-  for (int i = 0; i < size(); ++i) *error += "\n--- " + members_[static_cast<size_t>(i)].name + "\n" + log(i);
+  for (int i = 0; i < size(); ++i)
+    *error += "\n--- " + members_[static_cast<size_t>(i)].name + "\n" + log(i);
   return false;
 }
 
@@ -247,15 +275,17 @@ void EtcdCluster::Resume(int i) {
 
 bool EtcdCluster::Healthy(int i) const {
   if (!running(i)) return false;
-  std::string answer = Http(members_[static_cast<size_t>(i)].client_port, "GET", "/health", "", 1000);
+  const Member& m = members_[static_cast<size_t>(i)];
+  const bool tls = !options_.cert_file.empty();
+  std::string answer = Http(tls ? m.metrics_port : m.client_port, "GET", "/health", "", 1000);
   return answer.find("\"health\":\"true\"") != std::string::npos;
 }
 
 int EtcdCluster::Leader() const {
   for (int i = 0; i < size(); ++i) {
     if (!running(i)) continue;
-    std::string status =
-        Http(members_[static_cast<size_t>(i)].client_port, "POST", "/v3/maintenance/status", "{}", 1000);
+    std::string status = Http(members_[static_cast<size_t>(i)].client_port, "POST",
+                              "/v3/maintenance/status", "{}", 1000);
     std::string leader = JsonNumberString(status, "leader");
     if (leader.empty() || leader == "0") continue;
     for (int j = 0; j < size(); ++j) {
@@ -273,7 +303,9 @@ bool EtcdCluster::WaitHealthy(std::chrono::milliseconds timeout) {
   while (std::chrono::steady_clock::now() < deadline) {
     bool all = true;
     for (int i = 0; i < size() && all; ++i) all = !running(i) || Healthy(i);
-    if (all && Leader() >= 0) return true;
+    // etcd's /health is true only while the member knows a leader; Leader() names it, which
+    // needs the client URL in plain HTTP.
+    if (all && (!options_.cert_file.empty() || Leader() >= 0)) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;

@@ -27,6 +27,14 @@ struct EtcdClusterOptions {
   int election_ms = 500;
   // Keep the data directory on disk (TMPDIR) instead of /dev/shm: for measurements with fsync.
   bool on_disk = false;
+  // TLS towards the clients (https:// client URLs) with this certificate and key (PEM); with
+  // client_ca_file also, clients must present a certificate that CA signed. Health is then
+  // checked on a plain-HTTP metrics listener of each member.
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+  // More flags for every member.
+  std::vector<std::string> extra_args;
 };
 
 class EtcdCluster {
@@ -44,7 +52,8 @@ class EtcdCluster {
   bool Start(std::string* error, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   int size() const { return static_cast<int>(members_.size()); }
-  // "127.0.0.1:PORT" of member i's client URL; all of them.
+  // "127.0.0.1:PORT" of member i's client URL (https:// with TLS, as etcdctl and otpd take it);
+  // all of them.
   std::string endpoint(int i) const;
   std::vector<std::string> endpoints() const;
   // "a,b,c" for a flag.
@@ -75,6 +84,7 @@ class EtcdCluster {
     std::string dir;
     uint16_t client_port = 0;
     uint16_t peer_port = 0;
+    uint16_t metrics_port = 0;  // with TLS: plain HTTP for /health
     pid_t pid = -1;
   };
   bool Spawn(int i, bool fresh);
