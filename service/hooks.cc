@@ -7,6 +7,7 @@
 
 #include "base/secret_bytes.h"
 #include "base/thread_name.h"
+#include "service/internal/hook_worker.h"
 
 namespace otpd::service {
 namespace json = boost::json;
@@ -29,6 +30,7 @@ std::optional<uint64_t> ParseDecimal(std::string_view text) {
   return v;
 }
 
+// Read back by DecodeDeadLetter (hook_admin.cc).
 std::string EncodeDeadLetter(const DeadLetter& d) {
   json::object o;
   o["seq"] = d.seq;
@@ -39,26 +41,6 @@ std::string EncodeDeadLetter(const DeadLetter& d) {
   o["time"] = d.time;
   o["last_error"] = d.last_error;
   return json::serialize(o);
-}
-
-std::optional<DeadLetter> DecodeDeadLetter(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const json::object& o = v.get_object();
-  DeadLetter d;
-  try {
-    d.seq = o.at("seq").to_number<uint64_t>();
-    d.event_id = std::string(o.at("event_id").as_string());
-    d.type = std::string(o.at("type").as_string());
-    if (const json::value* u = o.if_contains("user")) d.user = std::string(u->as_string());
-    d.attempts = o.at("attempts").to_number<uint32_t>();
-    d.time = o.at("time").to_number<int64_t>();
-    d.last_error = std::string(o.at("last_error").as_string());
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  return d;
 }
 
 }  // namespace
@@ -78,25 +60,6 @@ std::chrono::milliseconds RetrySchedule::Delay(uint32_t failed_attempts) const {
   for (uint32_t i = 1; i < failed_attempts && d < max; ++i) d *= 2;
   return std::min(d, max);
 }
-
-struct HookDispatcher::Worker {
-  std::string name;
-  std::unique_ptr<EventSink> sink;
-  RetrySchedule retry;
-  std::thread thread;
-
-  mutable base::Mutex mu;
-  base::CondVar cv;  // wakes a sleeping worker: stop, enable, redeliver
-  uint64_t cursor OTPD_GUARDED_BY(mu) = 0;
-  uint64_t cursor_version OTPD_GUARDED_BY(mu) = 0;  // of the stored cursor record
-  uint64_t delivered OTPD_GUARDED_BY(mu) = 0;
-  uint64_t failed_attempts OTPD_GUARDED_BY(mu) = 0;
-  uint64_t dead_letters OTPD_GUARDED_BY(mu) = 0;
-  bool disabled OTPD_GUARDED_BY(mu) = false;
-  std::string last_error OTPD_GUARDED_BY(mu);
-  std::vector<uint64_t> requeued OTPD_GUARDED_BY(mu);  // dead letters to deliver again first
-  uint64_t wakes OTPD_GUARDED_BY(mu) = 0;
-};
 
 HookDispatcher::HookDispatcher(storage::Store& store, const storage::KeyRing& keys,
                                const base::Clock& clock, HookOptions options)
@@ -483,156 +446,6 @@ std::vector<SinkStats> HookDispatcher::Stats() const {
                             .last_error = w->last_error});
   }
   return out;
-}
-
-base::StatusOr<std::vector<SinkStats>> HookDispatcher::ListSinks(const Principal& by) const {
-  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
-  return Stats();
-}
-
-base::StatusOr<std::vector<DeadLetter>> HookDispatcher::DeadLetters(const Principal& by,
-                                                                    std::string_view sink) const {
-  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
-  if (Find(sink) == nullptr)
-    return base::NotFoundError("no hook " + std::string(sink).substr(0, 64));
-  std::vector<DeadLetter> out;
-  OTPD_RETURN_IF_ERROR(store_.Scan(Namespace::kMeta, HookDeadLetterPrefix(sink),
-                                   [&](std::string_view, const storage::Record& r) {
-                                     if (auto d = DecodeDeadLetter(r.value)) out.push_back(*d);
-                                     return true;
-                                   }));
-  return out;
-}
-
-base::StatusOr<size_t> HookDispatcher::RedeliverDeadLetters(const Principal& by,
-                                                            std::string_view sink) {
-  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kManageHooks));
-  Worker* w = Find(sink);
-  if (w == nullptr) return base::NotFoundError("no hook " + std::string(sink).substr(0, 64));
-  std::vector<uint64_t> seqs;
-  OTPD_RETURN_IF_ERROR(store_.Scan(
-      Namespace::kMeta, HookDeadLetterPrefix(sink),
-      [&](std::string_view key, const storage::Record&) {
-        if (auto seq = storage::ParseLogKey(key.substr(HookDeadLetterPrefix(sink).size()))) {
-          seqs.push_back(*seq);
-        }
-        return true;
-      }));
-  {
-    base::MutexLock lock(w->mu);
-    for (uint64_t seq : seqs) {
-      if (std::find(w->requeued.begin(), w->requeued.end(), seq) == w->requeued.end()) {
-        w->requeued.push_back(seq);
-      }
-    }
-    std::sort(w->requeued.begin(), w->requeued.end());
-    ++w->wakes;
-  }
-  w->cv.SignalAll();
-  return seqs.size();
-}
-
-base::Status HookDispatcher::EnableSink(const Principal& by, std::string_view sink) {
-  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kManageHooks));
-  Worker* w = Find(sink);
-  if (w == nullptr) return base::NotFoundError("no hook " + std::string(sink).substr(0, 64));
-  storage::WriteBatch batch;
-  batch.Delete(Namespace::kMeta, HookDisabledKey(sink));
-  OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), storage::Durability::kDurable));
-  {
-    base::MutexLock lock(w->mu);
-    w->disabled = false;
-    ++w->wakes;
-  }
-  w->cv.SignalAll();
-  return base::OkStatus();
-}
-
-// ---- the feed --------------------------------------------------------------------------------
-
-struct OutboxFeed::Sub final : FeedSubscription {
-  std::atomic<bool> cancelled{false};
-  uint64_t next = 1;  // only the feed's thread touches it after Subscribe
-  std::function<bool(std::vector<FeedEvent>)> deliver;
-  void Cancel() override { cancelled.store(true); }
-};
-
-OutboxFeed::OutboxFeed(const storage::Store& store, FeedOptions options)
-    : store_(store), options_(options) {
-  thread_ = std::thread([this] {
-    base::SetCurrentThreadName("otpd-feed");
-    Run();
-  });
-}
-
-OutboxFeed::~OutboxFeed() { Stop(); }
-
-void OutboxFeed::Stop() {
-  if (stopping_.exchange(true)) return;
-  NotifyOutbox();
-  if (thread_.joinable()) thread_.join();
-  base::MutexLock lock(mu_);
-  subs_.clear();
-}
-
-uint64_t OutboxFeed::NextSequence() const {
-  auto last = LastEventSequence(store_);
-  return (last.ok() ? *last : 0) + 1;
-}
-
-size_t OutboxFeed::subscribers() const {
-  base::MutexLock lock(mu_);
-  return subs_.size();
-}
-
-std::shared_ptr<FeedSubscription> OutboxFeed::Subscribe(
-    uint64_t from, std::function<bool(std::vector<FeedEvent>)> deliver) {
-  auto sub = std::make_shared<Sub>();
-  sub->next = from == 0 ? NextSequence() : from;
-  sub->deliver = std::move(deliver);
-  {
-    base::MutexLock lock(mu_);
-    if (stopping_.load() || subs_.size() >= options_.max_subscribers) return nullptr;
-    subs_.push_back(sub);
-  }
-  NotifyOutbox();
-  return sub;
-}
-
-void OutboxFeed::Run() {
-  while (!stopping_.load()) {
-    const uint64_t seen = OutboxGeneration();
-    std::vector<std::shared_ptr<Sub>> subs;
-    {
-      base::MutexLock lock(mu_);
-      subs = subs_;
-    }
-    bool progress = false;
-    std::vector<Sub*> dropped;
-    for (const auto& sub : subs) {
-      if (sub->cancelled.load() || sub.use_count() <= 2) {  // cancelled, or its owner is gone
-        dropped.push_back(sub.get());
-        continue;
-      }
-      std::vector<FeedEvent> batch;
-      base::Status s = ReadEvents(store_, sub->next - 1, options_.batch, [&](OutboxEvent e) {
-        batch.push_back(ToFeedEvent(e));
-        return true;
-      });
-      if (!s.ok() || batch.empty()) continue;
-      progress = true;
-      sub->next = batch.back().seq + 1;
-      if (!sub->deliver(std::move(batch))) dropped.push_back(sub.get());
-    }
-    if (!dropped.empty()) {
-      base::MutexLock lock(mu_);
-      std::erase_if(subs_, [&](const std::shared_ptr<Sub>& s) {
-        return std::find(dropped.begin(), dropped.end(), s.get()) != dropped.end();
-      });
-    }
-    subs.clear();
-    if (!progress) WaitForOutbox(seen, options_.poll);
-  }
 }
 
 }  // namespace otpd::service

@@ -1,7 +1,7 @@
-// What the etcd store promises beyond the Store contract (which store_contract_test.cc runs
-// against it): etcd's transaction limits, several writers on one cluster, errors when the
-// cluster is gone, the watch, the election helper and the backup. Real etcd clusters on
-// loopback, started by the tests.
+// What the etcd store promises beyond the Store contract (which store_contract_test.cc and
+// store_pipeline_contract_test.cc run against it): etcd's transaction limits, several writers on
+// one cluster, errors when the cluster is gone, the watch, the election helper and the backup. Real
+// etcd clusters on loopback, started by the tests.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
