@@ -7,8 +7,10 @@
 #     (otpd-etcd-seed) and into a RocksDB data directory (otpctl seed-load);
 #   - node A and node B, each serving half of the users over its Unix socket (a front end that
 #     spreads users over nodes); every user loaded once (warm-up), then 32 + 32 connections of
-#     otpd-loadgen, valid codes, depth 1, run at the same time;
-#   - the single RocksDB node: 64 connections, valid codes, depth 1.
+#     otpd-loadgen, valid codes, at depths 1, 4 and 8, run at the same time;
+#   - the single RocksDB node: 64 connections, valid codes, the same depths.
+# During each two-node run, the CPU time the etcd members and the otpd nodes used (from
+# /proc/PID/stat) and how busy the whole machine was (/proc/stat), in cores: where the CPU went.
 # Then etcd's database size (etcdctl endpoint status) before and after compaction+defrag, for
 # the sizing guide.
 # Usage: bash bench/server/etcd_bench.sh [N] [SECONDS_PER_RUN] [BUILD_DIR]
@@ -81,8 +83,23 @@ start_node() {  # name
   for _ in $(seq 300); do grep -q started "$work/$1.log" && break; sleep 0.1; done
   grep started "$work/$1.log"
 }
+etcd_pids=("${pids[@]}")
 start_node a
 start_node b
+node_pids=("${pids[@]:3}")
+
+ticks() {  # pid...: user+system clock ticks used so far
+  local sum=0 t
+  for p in "$@"; do
+    t=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+    sum=$((sum + t))
+  done
+  echo "$sum"
+}
+busy_ticks() {  # the whole machine's non-idle ticks (all CPUs)
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+hz=$(getconf CLK_TCK)
 
 run() {  # node tokens connections depth duration [max_requests]
   "$lg" --unix "$work/$1/verify.sock" --tokens "$work/$2.csv" --save-tokens "$work/$2.next" \
@@ -94,21 +111,28 @@ run() {  # node tokens connections depth duration [max_requests]
 echo "== warm-up: every user loaded once on its node"
 run a a 32 4 120 $((n * 6 / 10)) >/dev/null
 run b b 32 4 120 $((n * 6 / 10)) >/dev/null
-for depth in 1 4; do
+for depth in 1 4 8; do
   echo "== two etcd nodes, 32 + 32 connections, depth $depth, valid codes, ${seconds} s"
+  e0=$(ticks "${etcd_pids[@]}") o0=$(ticks "${node_pids[@]}") m0=$(busy_ticks) t0=$(date +%s.%N)
   run a a 32 "$depth" "$seconds" >"$work/ra.txt" &
   ra=$!
   run b b 32 "$depth" "$seconds" >"$work/rb.txt" &
   rb=$!
   wait "$ra" "$rb"
+  e1=$(ticks "${etcd_pids[@]}") o1=$(ticks "${node_pids[@]}") m1=$(busy_ticks) t1=$(date +%s.%N)
   echo "node A: $(tr '\n' ' ' <"$work/ra.txt")"
   echo "node B: $(tr '\n' ' ' <"$work/rb.txt")"
+  python3 -c "
+e, o, m, hz, wall = $((e1 - e0)), $((o1 - o0)), $((m1 - m0)), $hz, $t1 - $t0
+print(f'cpu (cores): etcd members {e / hz / wall:.2f}, otpd nodes {o / hz / wall:.2f}, '
+      f'the rest (load generators, other jobs) {(m - e - o) / hz / wall:.2f}, '
+      f'machine {m / hz / wall:.2f} of $(nproc)')"
 done
 echo "etcd dbSize after the runs: $(db_size)"
 rev=$(etcdctl --endpoints "$endpoints" endpoint status -w json |
   python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["revision"])')
-etcdctl --endpoints "$endpoints" compact --physical "$rev" >/dev/null
-etcdctl --endpoints "$endpoints" defrag >/dev/null
+etcdctl --endpoints "$endpoints" --command-timeout 120s compact --physical "$rev" >/dev/null
+etcdctl --endpoints "$endpoints" --command-timeout 120s defrag >/dev/null
 echo "etcd dbSize after compaction and defrag: $(db_size)"
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 wait 2>/dev/null || true
@@ -125,7 +149,7 @@ mkdir -p "$work/r"
 ln -s "$work/data/verify.sock" "$work/r/verify.sock"
 echo "== warm-up: every user loaded once"
 run r r 64 4 120 $((n * 6 / 5)) >/dev/null
-for depth in 1 4; do
+for depth in 1 4 8; do
   echo "== one RocksDB node, 64 connections, depth $depth, valid codes, ${seconds} s"
   run r r 64 "$depth" "$seconds"
 done
