@@ -15,11 +15,17 @@
 namespace otpd::tools {
 
 inline constexpr char kManifestFile[] = "otpd-backup.json";
+// What a backup of an etcd store holds beside its manifest (tools/open_store.h): the cluster's
+// snapshot and the list of the installation's keys.
+inline constexpr char kEtcdSnapshotFile[] = "etcd-snapshot.db";
+inline constexpr char kEtcdKeysFile[] = "etcd-keys.tsv";
 inline constexpr int kManifestVersion = 1;
 
 struct BackupManifest {
   int64_t created = 0;  // Unix seconds
-  std::string source;   // the data directory's absolute path
+  // The data directory's absolute path; for a backup of an etcd store, "etcd=ENDPOINTS
+  // prefix=PREFIX" (and schema_version is 0).
+  std::string source;
   uint32_t schema_version = 0;
   std::vector<uint32_t> data_key_versions;
   uint32_t current_data_key = 0;

@@ -2,9 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 
+#include "base/clock.h"
 #include "service/record_upgrade.h"
 #include "tools/data_dir.h"
 #ifdef OTPD_HAVE_ETCD
@@ -22,11 +26,14 @@ base::StatusOr<DaemonStore> OpenRocksDb(const server::ServerConfig& config) {
                                  .access = DataDirAccess::kOpenOrCreate,
                                  .allow_key_in_data_dir = config.insecure_key_in_data_dir}));
   DaemonStore opened;
-  opened.backup_source = BackupSource{.store = dir.store.get(),
-                                      .keys = dir.keys.get(),
-                                      .key_source = dir.key_source,
-                                      .key_file = dir.key_file,
-                                      .key_id = dir.key_id};
+  opened.backup = [source = BackupSource{.store = dir.store.get(),
+                                         .keys = dir.keys.get(),
+                                         .key_source = dir.key_source,
+                                         .key_file = dir.key_file,
+                                         .key_id = dir.key_id},
+                   data_dir = config.data_dir](const std::string& dest) {
+    return WriteBackup(source, data_dir, dest);
+  };
   opened.store = std::move(dir.store);
   opened.keys = std::move(dir.keys);
   opened.description = "data_dir=" + config.data_dir;
@@ -34,6 +41,34 @@ base::StatusOr<DaemonStore> OpenRocksDb(const server::ServerConfig& config) {
 }
 
 #ifdef OTPD_HAVE_ETCD
+// An online backup of an etcd store into `dest` (DaemonStore::backup); `manifest` is filled but
+// for the time and the token count.
+base::StatusOr<BackupManifest> WriteEtcdBackup(const storage::EtcdStore& store,
+                                               BackupManifest manifest, const std::string& dest) {
+  if (PathExists(dest))
+    return base::AlreadyExistsError(dest + " exists; a backup never overwrites");
+  const std::string tmp = dest + ".incomplete";
+  if (PathExists(tmp)) {
+    return base::AlreadyExistsError(tmp +
+                                    " exists (left by an interrupted backup?): remove it first");
+  }
+  manifest.created = base::RealClock::Get()->NowUnixSeconds();
+  OTPD_ASSIGN_OR_RETURN(manifest.tokens, CountTokens(store));
+  std::error_code ec;
+  std::filesystem::create_directories(ParentDirectory(dest), ec);
+  base::Status s = mkdir(tmp.c_str(), 0700) == 0
+                       ? base::OkStatus()
+                       : base::UnavailableError("cannot create " + tmp + ": " + strerror(errno));
+  if (s.ok()) s = store.Backup(tmp + "/" + kEtcdSnapshotFile, tmp + "/" + kEtcdKeysFile);
+  if (s.ok()) s = WriteManifest(tmp, manifest);
+  if (s.ok()) s = PublishDirectory(tmp, dest);
+  if (!s.ok()) {
+    std::filesystem::remove_all(tmp, ec);  // never leave half a backup behind
+    return s;
+  }
+  return manifest;
+}
+
 base::StatusOr<DaemonStore> OpenEtcd(const server::ServerConfig& config) {
   storage::MasterKeyOptions key_options;
   key_options.key_file = config.key_file;
@@ -49,6 +84,7 @@ base::StatusOr<DaemonStore> OpenEtcd(const server::ServerConfig& config) {
     }
     return master.status();
   }
+  const std::string key_id = MasterKeyId(*master);
   storage::EtcdOptions options;
   options.connection.endpoints = config.etcd_endpoints;
   options.connection.ca_file = config.etcd_ca_file;
@@ -84,6 +120,21 @@ base::StatusOr<DaemonStore> OpenEtcd(const server::ServerConfig& config) {
     opened.description += (i ? "," : "") + config.etcd_endpoints[i];
   }
   opened.description += " prefix=" + store->prefix();
+  BackupManifest manifest;
+  manifest.source = opened.description;
+  manifest.data_key_versions = (*keys)->versions();
+  manifest.current_data_key = (*keys)->current_version();
+  const bool from_env = [] {
+    const char* v = std::getenv(storage::kMasterKeyEnvVar);
+    return v != nullptr && *v != '\0';
+  }();
+  manifest.key_file = from_env ? "" : std::filesystem::absolute(config.key_file).string();
+  manifest.key_source = from_env ? std::string("environment variable ") + storage::kMasterKeyEnvVar
+                                 : "key file " + manifest.key_file;
+  manifest.key_id = key_id;
+  opened.backup = [etcd = store.get(), manifest](const std::string& dest) {
+    return WriteEtcdBackup(*etcd, manifest, dest);
+  };
   opened.store = std::move(store);
   opened.keys = std::move(*keys);
   return opened;

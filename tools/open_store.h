@@ -12,7 +12,6 @@
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,9 +31,12 @@ struct DaemonStore {
   // What was opened, for the start-up log: "data_dir=/var/lib/otpd" or "etcd=a:2379,b:2379
   // prefix=/otpd/".
   std::string description;
-  // RocksDB only (null with etcd): the same store as RocksDB and where its master key came from,
-  // for online backups.
-  std::optional<BackupSource> backup_source;
+  // Writes an online backup into the directory `dest`, which must not exist, and returns its
+  // manifest (otpd-backup.json in it). RocksDB: a checkpoint of the data directory, which `otpctl
+  // restore` puts back. etcd: the cluster's snapshot (etcd-snapshot.db, what `etcdctl snapshot
+  // save` writes; `etcdctl snapshot restore` puts it back) and the list of this installation's
+  // keys with their versions (etcd-keys.tsv). Either way the directory appears only once complete.
+  std::function<base::StatusOr<BackupManifest>(const std::string& dest)> backup;
   // Declared after `store`: stopped before it closes.
   std::vector<std::unique_ptr<storage::StoreWatch>> watches;
 

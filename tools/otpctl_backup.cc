@@ -144,6 +144,12 @@ int Restore(const BackupCommandOptions& o) {
   auto manifest = ReadManifest(o.backup);
   if (!manifest.ok()) return Fail("restore", manifest.status());
   const BackupManifest& m = *manifest;
+  if (PathExists(o.backup + "/" + kEtcdSnapshotFile)) {
+    return Fail("restore", base::FailedPreconditionError(
+                               o.backup + " is a backup of an etcd store (" + m.source +
+                               "): put it back into a cluster with etcdctl snapshot restore " +
+                               o.backup + "/" + kEtcdSnapshotFile + " (docs/scale-out.md)"));
+  }
   if (m.schema_version > storage::RocksDbSchemaVersion()) {
     return Fail("restore", base::FailedPreconditionError(
                                "the backup has schema version " + std::to_string(m.schema_version) +

@@ -157,16 +157,13 @@ int Run(int argc, char** argv) {
   services.taps = &taps;
   services.hooks = (*actions)->dispatcher();
   services.hook_kinds = (*actions)->hook_kinds();
-  if (dir->backup_source) {  // RocksDB: checkpoints; an etcd cluster is backed up with etcdctl
-    services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
-      OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest,
-                            otpd::tools::WriteBackup(*dir->backup_source, config->data_dir, path));
-      boost::json::object out;
-      out["backup"] = path;
-      out["manifest"] = boost::json::parse(otpd::tools::ManifestJson(manifest));
-      return boost::json::value(std::move(out));
-    };
-  }
+  services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
+    OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest, dir->backup(path));
+    boost::json::object out;
+    out["backup"] = path;
+    out["manifest"] = boost::json::parse(otpd::tools::ManifestJson(manifest));
+    return boost::json::value(std::move(out));
+  };
   // The privacyIDEA-compatible validate API: the same sign-in service as the verify socket.
   otpd::server::validate::ValidateServer validate(
       runner, otpd::server::validate::ValidateOptionsFrom(*config), &verifier, config->tcp_clients,
