@@ -9,14 +9,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "base/codec.h"
 #include "server/config.h"
 #include "storage/keyring.h"
 #include "tests/e2e/e2e_env.h"
@@ -207,13 +208,16 @@ TEST_F(EtcdSecureTest, ANodeSignsInThroughTlsAClientCertificateAndAuthentication
   EXPECT_EQ(node.log().find(kPassword), std::string::npos) << "the password is in the log";
 
   // Everything otpd wrote is under its prefix: the root user sees nothing elsewhere.
-  RunResult all = Etcdctl({"get", "", "--prefix", "--keys-only"}, /*as_root=*/true);
+  // (Keys are bytes, newlines included: read them from the JSON form, base64-encoded.)
+  RunResult all = Etcdctl({"get", "", "--prefix", "--keys-only", "-w", "json"}, /*as_root=*/true);
   ASSERT_EQ(all.exit_code, 0) << all.err;
-  std::istringstream keys(all.out);
+  boost::json::value listing = boost::json::parse(all.out);
+  ASSERT_TRUE(listing.as_object().contains("kvs")) << all.out;
   int under_prefix = 0;
-  for (std::string key; std::getline(keys, key);) {
-    if (key.empty()) continue;
-    EXPECT_EQ(key.rfind(kPrefix, 0), 0u) << key;
+  for (const boost::json::value& kv : listing.at("kvs").as_array()) {
+    auto key = base::Base64Decode(kv.at("key").as_string());
+    ASSERT_TRUE(key.ok()) << kv;
+    EXPECT_TRUE(key->view().starts_with(kPrefix)) << kv;
     ++under_prefix;
   }
   EXPECT_GT(under_prefix, 0);

@@ -21,22 +21,29 @@
 namespace otpd::testing {
 namespace {
 
-// A port nothing listens on right now (bound, read back, released). Another process could take
-// it before etcd does; Start() then fails and says so in the member's log.
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  uint16_t port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+// `n` different ports nothing listens on right now: all bound at once (so that the kernel cannot
+// hand out one twice), read back, then released. Another process could take one before etcd
+// does; Start() then fails and says so in the member's log.
+std::vector<uint16_t> FreePorts(size_t n) {
+  std::vector<int> fds;
+  std::vector<uint16_t> ports;
+  for (size_t i = 0; i < n; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    uint16_t port = 0;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port = ntohs(addr.sin_port);
+    }
+    fds.push_back(fd);
+    ports.push_back(port);
   }
-  close(fd);
-  return port;
+  for (int fd : fds) close(fd);
+  return ports;
 }
 
 // One HTTP/1.0 request to 127.0.0.1:port; the whole answer, "" when none within `timeout_ms`.
@@ -226,10 +233,13 @@ bool EtcdCluster::Start(std::string* error, std::chrono::milliseconds timeout) {
     *error = "cannot create a directory for the cluster";
     return false;
   }
-  for (Member& m : members_) {
-    m.client_port = FreePort();
-    m.peer_port = FreePort();
-    m.metrics_port = FreePort();
+  const bool tls = !options_.cert_file.empty();
+  const size_t per_member = tls ? 3 : 2;
+  const std::vector<uint16_t> ports = FreePorts(members_.size() * per_member);
+  for (size_t i = 0; i < members_.size(); ++i) {
+    members_[i].client_port = ports[i * per_member];
+    members_[i].peer_port = ports[i * per_member + 1];
+    if (tls) members_[i].metrics_port = ports[i * per_member + 2];
   }
   for (int i = 0; i < size(); ++i) {
     if (!Spawn(i, true)) {
@@ -238,9 +248,14 @@ bool EtcdCluster::Start(std::string* error, std::chrono::milliseconds timeout) {
     }
   }
   if (WaitHealthy(timeout)) return true;
-  *error = "the etcd cluster did not become healthy:";
-  for (int i = 0; i < size(); ++i)
-    *error += "\n--- " + members_[static_cast<size_t>(i)].name + "\n" + log(i);
+  *error = "the etcd cluster did not become healthy (leader: " + std::to_string(Leader()) + "):";
+  for (int i = 0; i < size(); ++i) {
+    const Member& m = members_[static_cast<size_t>(i)];
+    *error += "\n--- " + m.name + " (client port " + std::to_string(m.client_port) +
+              ", peer port " + std::to_string(m.peer_port) +
+              (running(i) ? Healthy(i) ? ", healthy" : ", running, not healthy" : ", exited") +
+              ")\n" + log(i);
+  }
   return false;
 }
 
