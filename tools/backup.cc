@@ -62,8 +62,8 @@ base::StatusOr<BackupManifest> WriteBackup(const DataDir& dir, const std::string
                      data_dir, dest);
 }
 
-base::StatusOr<BackupManifest> WriteBackup(const BackupSource& dir, const std::string& data_dir,
-                                           const std::string& dest) {
+base::Status WriteBackupDirectory(const std::string& dest,
+                                  const std::function<base::Status(const std::string&)>& fill) {
   if (PathExists(dest))
     return base::AlreadyExistsError(dest + " exists; a backup never overwrites");
   const std::string tmp = dest + ".incomplete";
@@ -71,6 +71,16 @@ base::StatusOr<BackupManifest> WriteBackup(const BackupSource& dir, const std::s
     return base::AlreadyExistsError(tmp +
                                     " exists (left by an interrupted backup?): remove it first");
   }
+  std::error_code ec;
+  fs::create_directories(ParentDirectory(dest), ec);
+  base::Status s = fill(tmp);
+  if (s.ok()) s = PublishDirectory(tmp, dest);
+  if (!s.ok()) fs::remove_all(tmp, ec);  // never leave half a backup behind
+  return s;
+}
+
+base::StatusOr<BackupManifest> WriteBackup(const BackupSource& dir, const std::string& data_dir,
+                                           const std::string& dest) {
   BackupManifest m;
   m.created = base::RealClock::Get()->NowUnixSeconds();
   m.source = fs::absolute(data_dir).lexically_normal().string();
@@ -81,16 +91,10 @@ base::StatusOr<BackupManifest> WriteBackup(const BackupSource& dir, const std::s
   m.key_file = dir.key_file;
   m.key_id = dir.key_id;
   OTPD_ASSIGN_OR_RETURN(m.tokens, CountTokens(*dir.store));
-
-  std::error_code ec;
-  fs::create_directories(ParentDirectory(dest), ec);
-  base::Status s = dir.store->CreateCheckpoint(tmp);
-  if (s.ok()) s = WriteManifest(tmp, m);
-  if (s.ok()) s = PublishDirectory(tmp, dest);
-  if (!s.ok()) {
-    fs::remove_all(tmp, ec);  // never leave half a backup behind
-    return s;
-  }
+  OTPD_RETURN_IF_ERROR(WriteBackupDirectory(dest, [&](const std::string& tmp) {
+    OTPD_RETURN_IF_ERROR(dir.store->CreateCheckpoint(tmp));
+    return WriteManifest(tmp, m);
+  }));
   return m;
 }
 

@@ -6,6 +6,7 @@
 #ifndef OTPD_TOOLS_BACKUP_H_
 #define OTPD_TOOLS_BACKUP_H_
 
+#include <functional>
 #include <string>
 
 #include "base/statusor.h"
@@ -22,6 +23,12 @@ base::Status SyncDirectory(const std::string& dir);
 std::string ParentDirectory(const std::string& path);
 // Renames the finished `tmp` to `dest` and makes the rename durable.
 base::Status PublishDirectory(const std::string& tmp, const std::string& dest);
+// Makes the backup directory `dest`, which must not exist: `fill` writes everything into the
+// directory named by its argument (DEST.incomplete, which it creates), which is then renamed to
+// `dest`. AlreadyExists when `dest` (or a leftover DEST.incomplete) does; nothing is left behind
+// on failure.
+base::Status WriteBackupDirectory(const std::string& dest,
+                                  const std::function<base::Status(const std::string&)>& fill);
 // The number of token records in `store`.
 base::StatusOr<uint64_t> CountTokens(const storage::Store& store);
 

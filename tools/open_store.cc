@@ -45,27 +45,15 @@ base::StatusOr<DaemonStore> OpenRocksDb(const server::ServerConfig& config) {
 // for the time and the token count.
 base::StatusOr<BackupManifest> WriteEtcdBackup(const storage::EtcdStore& store,
                                                BackupManifest manifest, const std::string& dest) {
-  if (PathExists(dest))
-    return base::AlreadyExistsError(dest + " exists; a backup never overwrites");
-  const std::string tmp = dest + ".incomplete";
-  if (PathExists(tmp)) {
-    return base::AlreadyExistsError(tmp +
-                                    " exists (left by an interrupted backup?): remove it first");
-  }
   manifest.created = base::RealClock::Get()->NowUnixSeconds();
   OTPD_ASSIGN_OR_RETURN(manifest.tokens, CountTokens(store));
-  std::error_code ec;
-  std::filesystem::create_directories(ParentDirectory(dest), ec);
-  base::Status s = mkdir(tmp.c_str(), 0700) == 0
-                       ? base::OkStatus()
-                       : base::UnavailableError("cannot create " + tmp + ": " + strerror(errno));
-  if (s.ok()) s = store.Backup(tmp + "/" + kEtcdSnapshotFile, tmp + "/" + kEtcdKeysFile);
-  if (s.ok()) s = WriteManifest(tmp, manifest);
-  if (s.ok()) s = PublishDirectory(tmp, dest);
-  if (!s.ok()) {
-    std::filesystem::remove_all(tmp, ec);  // never leave half a backup behind
-    return s;
-  }
+  OTPD_RETURN_IF_ERROR(WriteBackupDirectory(dest, [&](const std::string& tmp) {
+    if (mkdir(tmp.c_str(), 0700) != 0) {
+      return base::UnavailableError("cannot create " + tmp + ": " + std::strerror(errno));
+    }
+    OTPD_RETURN_IF_ERROR(store.Backup(tmp + "/" + kEtcdSnapshotFile, tmp + "/" + kEtcdKeysFile));
+    return WriteManifest(tmp, manifest);
+  }));
   return manifest;
 }
 
