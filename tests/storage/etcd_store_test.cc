@@ -22,6 +22,7 @@ namespace otpd::storage {
 namespace {
 
 using otpd::testing::EtcdCluster;
+using testing::BlockCommitter;
 using testing::Gate;
 
 std::string FreshPrefix() {
@@ -41,21 +42,6 @@ std::unique_ptr<EtcdStore> OpenOrDie(const EtcdOptions& o) {
   auto store = EtcdStore::Open(o);
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? std::move(*store) : nullptr;
-}
-
-// Blocks `store`'s committer inside a callback until the returned gate opens.
-std::shared_ptr<Gate> BlockCommitter(Store& store) {
-  auto release = std::make_shared<Gate>();
-  auto entered = std::make_shared<Gate>();
-  EXPECT_TRUE(store
-                  .Submit(WriteBatch(), Durability::kRelaxed,
-                          [release, entered](base::Status) {
-                            entered->Open();
-                            release->Wait();
-                          })
-                  .ok());
-  entered->Wait();
-  return release;
 }
 
 class EtcdStoreTest : public ::testing::Test {

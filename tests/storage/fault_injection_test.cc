@@ -14,23 +14,9 @@
 namespace otpd::storage {
 namespace {
 
+using testing::BlockCommitter;
 using testing::Gate;
 using testing::TempDir;
-
-// Blocks the committer inside a callback until the returned gate opens.
-std::shared_ptr<Gate> BlockCommitter(Store& store) {
-  auto release = std::make_shared<Gate>();
-  auto entered = std::make_shared<Gate>();
-  EXPECT_TRUE(store
-                  .Submit(WriteBatch(), Durability::kRelaxed,
-                          [release, entered](base::Status) {
-                            entered->Open();
-                            release->Wait();
-                          })
-                  .ok());
-  entered->Wait();
-  return release;
-}
 
 std::optional<Record> Read(const Store& store, Namespace ns, const std::string& key) {
   auto r = store.Get(ns, key);

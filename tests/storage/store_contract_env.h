@@ -105,19 +105,7 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
 
   // Submits a batch whose callback blocks the committer until the returned gate opens, and waits
   // until the committer is inside that callback. Everything submitted meanwhile queues up.
-  std::shared_ptr<Gate> BlockCommitter() {
-    auto release = std::make_shared<Gate>();
-    auto entered = std::make_shared<Gate>();
-    EXPECT_TRUE(store_
-                    ->Submit(WriteBatch(), Durability::kRelaxed,
-                             [release, entered](base::Status) {
-                               entered->Open();
-                               release->Wait();
-                             })
-                    .ok());
-    entered->Wait();
-    return release;
-  }
+  std::shared_ptr<Gate> BlockCommitter() { return testing::BlockCommitter(*store_); }
 
   TempDir dir_;
 #ifdef OTPD_HAVE_ETCD
