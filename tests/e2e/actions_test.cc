@@ -24,6 +24,7 @@
 #include "service/user_admin.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/server/hook_receiver.h"
+#include "tests/testing/eventually.h"
 
 namespace otpd::e2e {
 namespace {
@@ -48,14 +49,7 @@ RunResult Otpctl(std::vector<std::string> args, const std::string& data) {
   return otpd::testing::Run(args, {"OTPD_MASTER_KEY", "OTPD_KEY_FILE", "OTPD_DATA_DIR"});
 }
 
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
+using otpd::testing::Eventually;
 
 class ActionsE2eTest : public ::testing::Test {
  protected:

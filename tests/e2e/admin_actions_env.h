@@ -23,6 +23,7 @@
 #include "tests/e2e/e2e_env.h"
 #include "tests/e2e/suite_daemon.h"
 #include "tests/server/hook_receiver.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/http_client.h"
 
 namespace otpd::e2e::actions_env {
@@ -54,14 +55,7 @@ inline std::string PathOf(const std::string& url) {
   return slash == std::string::npos ? "/" : url.substr(slash);
 }
 
-inline bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
+using otpd::testing::Eventually;
 
 inline TestToken Hotp(const std::string& serial, const std::string& upn) {
   std::string seed = "actions-seed-" + serial;

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/clock.h"
@@ -23,6 +22,7 @@
 #include "tests/e2e/e2e_env.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/etcd_cluster.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/subprocess.h"
 #include "tools/open_store.h"
 
@@ -126,13 +126,13 @@ class EtcdNodesTest : public ::testing::Test {
           service::UnlockUser(directory, *base::RealClock::Get(), u.upn, kAdmin, nullptr);
       ASSERT_TRUE(unlocked.ok()) << unlocked.status();
     }
-    const auto until = std::chrono::steady_clock::now() + wait;
     std::string after;
-    do {
-      after = node.Call(VerifyLine("u", u.upn, u.Code(1)));
-      if (Field(after, "reason") != "locked") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    } while (std::chrono::steady_clock::now() < until);
+    otpd::testing::Eventually(
+        [&] {
+          after = node.Call(VerifyLine("u", u.upn, u.Code(1)));
+          return Field(after, "reason") != "locked";
+        },
+        wait, std::chrono::milliseconds(100));
     EXPECT_EQ(otpd::testing::Fields(after)[0], "OK")
         << "the unlock did not reach the node through its watch: " << after;
   }

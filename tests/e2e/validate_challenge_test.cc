@@ -22,6 +22,7 @@
 #include "tests/e2e/e2e_env.h"
 #include "tests/e2e/suite_daemon.h"
 #include "tests/e2e/validate_env.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/http_client.h"
 
 namespace otpd::e2e {
@@ -39,14 +40,7 @@ const std::vector<std::string> kPhoneUsers = {"pat", "quinn", "rob",  "uma",
 
 std::string Upn(const std::string& name) { return name + "@example.com"; }
 
-bool Eventually(const std::function<bool()>& done) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
+using otpd::testing::Eventually;
 
 class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
  public:

@@ -11,6 +11,7 @@
 
 #include "server/hooks/webhook_sink.h"
 #include "tests/server/hook_receiver.h"
+#include "tests/testing/eventually.h"
 
 namespace otpd::server::hooks::testing {
 
@@ -32,14 +33,7 @@ inline WebhookSinkOptions Webhook(const std::string& url, std::chrono::milliseco
   return o;
 }
 
-inline bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using ::otpd::testing::Eventually;
 
 }  // namespace otpd::server::hooks::testing
 

@@ -13,6 +13,7 @@
 
 #include "service/hooks.h"
 #include "tests/service/actions_env.h"
+#include "tests/testing/eventually.h"
 
 namespace otpd::service {
 namespace {
@@ -60,15 +61,8 @@ bool WaitFor(RecordingSink::State& s, std::function<bool()> done,
   return s.cv.wait_for(lock, timeout, done);
 }
 
-// Polls `done` until it holds or `timeout` passes (for state no sink notifies about).
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+// For state no sink notifies about.
+using ::otpd::testing::Eventually;
 
 const RetrySchedule kFast{.initial = 10ms, .max = 40ms, .attempts = 4};
 
