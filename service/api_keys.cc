@@ -158,8 +158,6 @@ base::StatusOr<CreatedApiKey> ApiKeys::Create(const Principal& by, std::string_v
   }();
   AddAudit(batch, audit);
   OTPD_RETURN_IF_ERROR(directory_.store().Commit(std::move(batch), storage::Durability::kDurable));
-  base::MutexLock lock(mu_);
-  cache_[r.id] = r;
   return created;
 }
 
@@ -186,12 +184,10 @@ base::Status ApiKeys::Revoke(const Principal& by, std::string_view id_or_name) {
   audit.target = "apikey/" + found->name;
   AddAudit(batch, audit);
   OTPD_RETURN_IF_ERROR(directory_.store().Commit(std::move(batch), storage::Durability::kDurable));
-  base::MutexLock lock(mu_);
-  cache_.erase(found->id);
   return base::OkStatus();
 }
 
-base::StatusOr<Principal> ApiKeys::Authenticate(std::string_view bearer) {
+base::StatusOr<Principal> ApiKeys::Authenticate(std::string_view bearer) const {
   const base::Status denied = base::UnauthenticatedError("unknown or revoked API key");
   // otpd_<16 hex id>_<64 hex secret>
   if (bearer.size() != kKeyPrefix.size() + kIdChars + 1 + 2 * kSecretBytes ||
@@ -200,30 +196,29 @@ base::StatusOr<Principal> ApiKeys::Authenticate(std::string_view bearer) {
   }
   const std::string id(bearer.substr(kKeyPrefix.size(), kIdChars));
   const std::string_view secret = bearer.substr(kKeyPrefix.size() + kIdChars + 1);
-  std::optional<ApiKeyRecord> record;
-  {
-    base::MutexLock lock(mu_);
-    if (auto it = cache_.find(id); it != cache_.end()) record = it->second;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return denied;
   }
-  if (!record) {
-    for (char c : id) {
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return denied;
-    }
-    OTPD_ASSIGN_OR_RETURN(auto loaded, Load(id));
-    if (!loaded) return denied;
-    record = loaded->record;
-    base::MutexLock lock(mu_);
-    cache_[id] = *record;
-  }
+  // Hashed before the read, so that an unknown key costs what a wrong one does.
   const std::string given = SecretDigestHex(secret);
-  if (given.size() != record->secret_sha256.size() ||
-      CRYPTO_memcmp(given.data(), record->secret_sha256.data(), given.size()) != 0) {
+  // Read on every use, never from memory: a key revoked or changed through another node must not
+  // outlive the call that revoked it by one request.
+  base::StatusOr<std::optional<Versioned<ApiKeyRecord>>> loaded = Load(id);
+  if (!loaded.ok()) {
+    // A record that fails its check is never used; a read that failed is not a refusal.
+    if (loaded.status().code() == base::StatusCode::kDataLoss) return denied;
+    return loaded.status();
+  }
+  if (!*loaded) return denied;
+  const ApiKeyRecord& record = (*loaded)->record;
+  if (given.size() != record.secret_sha256.size() ||
+      CRYPTO_memcmp(given.data(), record.secret_sha256.data(), given.size()) != 0) {
     return denied;
   }
   Principal p;
-  p.actor = "apikey:" + record->name;
-  p.user = record->user;
-  auto roles = RoleSet::Parse(record->roles);
+  p.actor = "apikey:" + record.name;
+  p.user = record.user;
+  auto roles = RoleSet::Parse(record.roles);
   if (roles.ok()) p.roles = *roles;
   return p;
 }

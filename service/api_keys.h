@@ -6,14 +6,18 @@
 //
 // Only the owner manages keys (Permission::kManageApiKeys); every change is audited.
 //
-// Thread-safety: all methods may be called from any thread. Authenticate keeps the keys it has
-// seen in memory; changes made through this object take effect at once.
+// Authenticate reads the key's record from the store on every use and keeps nothing in memory:
+// a revocation or change committed through any node (on etcd, any otpd sharing the cluster)
+// binds every node from the moment the revoking call answers. The read is one point read, as
+// linearizable as the store's reads (etcd's are), per admin request.
+//
+// Thread-safety: all methods may be called from any thread; the object holds no state of its
+// own beyond references.
 
 #ifndef OTPD_SERVICE_API_KEYS_H_
 #define OTPD_SERVICE_API_KEYS_H_
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +25,6 @@
 
 #include "base/clock.h"
 #include "base/mac.h"
-#include "base/mutex.h"
 #include "base/secret_bytes.h"
 #include "base/statusor.h"
 #include "service/directory.h"
@@ -60,9 +63,12 @@ class ApiKeys {
   // Revokes the key with `id_or_name`. NotFound when there is none.
   base::Status Revoke(const Principal& by, std::string_view id_or_name);
 
-  // The principal a bearer key stands for. Unauthenticated for anything but a current key
-  // (the same answer, in about the same time, for a malformed, unknown or wrong key).
-  base::StatusOr<Principal> Authenticate(std::string_view bearer);
+  // The principal a bearer key stands for, as its stored record says now. Unauthenticated for
+  // anything but a current key (the same answer, in about the same time, for a malformed,
+  // unknown, revoked or wrong key, or one whose record fails its check); the store's error
+  // (Unavailable, ...) when the record could not be read, so that the caller does not call a
+  // good key bad.
+  base::StatusOr<Principal> Authenticate(std::string_view bearer) const;
 
  private:
   base::StatusOr<std::optional<Versioned<ApiKeyRecord>>> Load(std::string_view id) const;
@@ -70,8 +76,6 @@ class ApiKeys {
 
   const Directory& directory_;
   const base::Clock& clock_;
-  mutable base::Mutex mu_;
-  std::map<std::string, ApiKeyRecord, std::less<>> cache_ OTPD_GUARDED_BY(mu_);  // by id
 };
 
 }  // namespace otpd::service

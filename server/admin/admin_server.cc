@@ -177,6 +177,18 @@ http::Response AdminServer::Serve(const http::Request& request, const http::Peer
     if (auth.size() > kBearer.size() && boost::beast::iequals(auth.substr(0, 7), kBearer)) {
       who = services_.api_keys->Authenticate(auth.substr(kBearer.size()));
     }
+    // The key is read from the store on every request; when the store cannot answer, the key is
+    // not known to be bad, and the client should try again rather than replace it.
+    if (!who.ok() && who.status().code() != base::StatusCode::kUnauthenticated) {
+      requests_.Count("unauthenticated", 503);
+      spdlog::warn("admin: could not read an API key: {} (request {})", who.status().message(),
+                   request_id);
+      http::Response r =
+          ErrorResponse(request, 503, "serviceNotAvailable",
+                        "the API key could not be checked now; try again", request_id);
+      r.set(bhttp::field::retry_after, "1");
+      return r;
+    }
     if (!who.ok()) {
       requests_.Count("unauthenticated", 401);
       http::Response r = ErrorResponse(
