@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "tokenio/upn.h"
+
 namespace otpd::service {
 
 using storage::Namespace;
@@ -11,6 +13,18 @@ namespace {
 // Names the record in an integrity error; keys are not secret.
 base::Status Tampered(const base::Status& s, std::string_view what, std::string_view key) {
   return s.WithContext(std::string(what) + " " + std::string(key));
+}
+
+// Users and their methods are stored only under a normalised address: whatever bytes a caller
+// passes, no record can land under another user's keys (a NUL, for one, separates a user's name
+// from a method id in the methods namespace).
+base::Status CheckStoredUpn(std::string_view upn) {
+  auto normalised = tokenio::NormaliseUpn(upn);
+  if (!normalised.ok()) return normalised.status();
+  if (*normalised != upn) {
+    return base::InvalidArgumentError("upn must be given trimmed and in lower case");
+  }
+  return base::OkStatus();
 }
 
 }  // namespace
@@ -89,6 +103,7 @@ base::Status Directory::PutSigned(storage::WriteBatch& batch, Namespace ns, std:
 }
 
 base::Status Directory::PutUser(storage::WriteBatch& batch, const UserRecord& user) const {
+  OTPD_RETURN_IF_ERROR(CheckStoredUpn(user.upn));
   OTPD_ASSIGN_OR_RETURN(std::string signed_record,
                         keys_.SignRecord(Namespace::kUsers, user.upn, EncodeUser(user)));
   batch.Put(Namespace::kUsers, user.upn, signed_record);
@@ -104,6 +119,7 @@ base::Status Directory::PutToken(storage::WriteBatch& batch, const TokenRecord& 
 
 base::Status Directory::PutMethod(storage::WriteBatch& batch, std::string_view upn,
                                   const MethodRecord& method) const {
+  OTPD_RETURN_IF_ERROR(CheckStoredUpn(upn));
   const std::string key = MethodKey(upn, method.id);
   OTPD_ASSIGN_OR_RETURN(std::string signed_record,
                         keys_.SignRecord(Namespace::kMethods, key, EncodeMethod(method)));
@@ -113,6 +129,8 @@ base::Status Directory::PutMethod(storage::WriteBatch& batch, std::string_view u
 
 base::StatusOr<UserChange> Directory::BeginUserChange(std::string_view upn, int64_t now,
                                                       bool create) const {
+  // Without `create`, a malformed name is simply nobody's (NotFound below).
+  if (create) OTPD_RETURN_IF_ERROR(CheckStoredUpn(upn));
   UserChange change;
   OTPD_ASSIGN_OR_RETURN(std::optional<Versioned<UserRecord>> user, GetUser(upn));
   if (user) {

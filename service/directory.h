@@ -79,7 +79,9 @@ class Directory {
                          const MethodRecord& method) const;
 
   // Starts a change to `upn` (normalised). NotFound when the user does not exist and `create` is
-  // false; when `create` is true a missing user is created by the change's Commit.
+  // false; when `create` is true a missing user is created by the change's Commit, and a `upn`
+  // that is not a trimmed, lower-case e-mail address is InvalidArgument. PutUser and PutMethod
+  // refuse such a name too, so no record is ever stored under one.
   base::StatusOr<UserChange> BeginUserChange(std::string_view upn, int64_t now, bool create) const;
 
   // Adds `method` to the user of `change`. OATH methods count toward `max_oath_methods`

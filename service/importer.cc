@@ -25,6 +25,7 @@ Importer::Importer(storage::Store& store, const storage::KeyRing& keys, const ba
     : store_(store),
       keys_(keys),
       directory_(store, keys),
+      seed_states_(directory_),
       clock_(clock),
       inventory_(inventory),
       options_(std::move(options)),
@@ -69,24 +70,41 @@ base::StatusOr<UserChange*> Importer::ChangeOf(const std::string& upn, int64_t n
 }
 
 base::StatusOr<bool> Importer::CheckSeed(const tokenio::TokenRecord& in,
-                                         const std::string& fingerprint) {
-  std::string other;
+                                         const std::string& fingerprint, std::string* other) {
   if (auto staged = seeds_.find(fingerprint); staged != seeds_.end()) {
-    other = staged->second;
+    *other = staged->second;
   } else {
     OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
                           store_.Get(Namespace::kMeta, SeedIndexKey(fingerprint)));
-    if (entry) other = entry->value;
+    if (entry) *other = entry->value;
   }
-  if (other.empty() || other == in.serial) return true;
+  if (other->empty() || *other == in.serial) return true;
   if (options_.allow_duplicate_seeds) {
     report_.warnings.push_back(tokenio::RowError{
-        in.position, in.serial, "the same seed is also stored under serial " + other});
+        in.position, in.serial, "the same seed is also stored under serial " + *other});
     return true;
   }
-  Fail(in, "the same seed is already stored under serial " + other +
+  Fail(in, "the same seed is already stored under serial " + *other +
                " (two tokens would show the same codes; use --allow-duplicate-seeds to import "
                "it anyway)");
+  return false;
+}
+
+base::StatusOr<bool> Importer::AuthorizeReplace(const tokenio::TokenRecord& in,
+                                                const TokenRecord& old, int64_t now) {
+  if (old.assigned_to.empty()) return true;
+  // Replacing the token of a user changes what that user signs in with: it takes the right to
+  // manage that user's methods, whatever door the file came through.
+  OTPD_ASSIGN_OR_RETURN(UserChange * change, ChangeOf(old.assigned_to, now));
+  base::Status allowed =
+      Authorize(options_.principal, Permission::kManageUserMethods, &change->user);
+  if (allowed.ok()) return true;
+  if (!options_.dry_run) {
+    AuditRecord audit = MakeAudit(clock_, options_.principal, "replace", "token/" + old.serial);
+    audit.detail = "user " + old.assigned_to + ", batch " + batch_record_.id;
+    static_cast<void>(RecordRefusal(store_, std::move(audit), allowed));
+  }
+  Fail(in, std::string(allowed.message()));
   return false;
 }
 
@@ -94,7 +112,14 @@ base::StatusOr<bool> Importer::CheckSeed(const tokenio::TokenRecord& in,
 // problem with this token is recorded as a failure row.
 base::Status Importer::Stage(tokenio::TokenRecord& in) {
   const int64_t now = clock_.NowUnixSeconds();
-  in.upn = NormaliseUpn(in.upn);
+  if (!in.upn.empty()) {
+    auto upn = CheckUpn(in.upn);
+    if (!upn.ok()) {
+      Fail(in, std::string(upn.status().message()));
+      return base::OkStatus();
+    }
+    in.upn = std::move(*upn);
+  }
   if (in.params.type == engine::OtpType::kHotp && in.counter > kMaxHotpCounter) {
     Fail(in, "HOTP counter is beyond 2^63-1; a token this far along cannot be trusted to advance");
     return base::OkStatus();
@@ -107,6 +132,7 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
   Staged staged;
   TokenRecord token;
   bool same_seed = false;
+  std::string old_fingerprint;  // of the seed this row takes off the serial
   if (existing) {
     TokenRecord& old = existing->record;
     auto seed = keys_.OpenSecret(Namespace::kTokens, old.serial, old.sealed_seed);
@@ -125,13 +151,13 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
                    "; unassign it before replacing");
       return base::OkStatus();
     }
+    OTPD_ASSIGN_OR_RETURN(bool allowed, AuthorizeReplace(in, old, now));
+    if (!allowed) return base::OkStatus();
     token = std::move(old);
     staged.replacing = true;
     if (!same_seed) {
-      // A new seed is a new credential: the old watermark and drift mean nothing for it, and the
-      // old seed's index entry goes.
-      OTPD_RETURN_IF_ERROR(UnindexSeed(directory_, staged.batch, token).status());
-      staged.batch.Delete(Namespace::kState, TokenStateKey(token.serial));
+      // The old seed leaves this serial: its index entry goes, its state is kept under it.
+      OTPD_ASSIGN_OR_RETURN(old_fingerprint, UnindexSeed(directory_, staged.batch, token));
     }
     if (token.status == TokenStatus::kActivated || token.status == TokenStatus::kFailedActivation) {
       token.status = TokenStatus::kAssigned;  // a changed token starts over, inactive
@@ -140,8 +166,9 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
     token.serial = in.serial;
     token.created = now;
   }
+  std::string other_serial;  // another serial holding the same seed (duplicates allowed)
   if (!same_seed) {
-    OTPD_ASSIGN_OR_RETURN(bool unique, CheckSeed(in, fingerprint));
+    OTPD_ASSIGN_OR_RETURN(bool unique, CheckSeed(in, fingerprint, &other_serial));
     if (!unique) return base::OkStatus();
     staged.fingerprint = fingerprint;
   }
@@ -190,26 +217,14 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
                                       .Str("by", options_.principal.actor)));
   }
   OTPD_RETURN_IF_ERROR(directory_.PutToken(staged.batch, token));
-  if (!staged.fingerprint.empty()) {
-    // The first serial keeps the index entry when duplicates are allowed.
-    auto [it, inserted] = seeds_.emplace(staged.fingerprint, token.serial);
-    if (inserted) {
-      OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
-                            store_.Get(Namespace::kMeta, SeedIndexKey(staged.fingerprint)));
-      if (!entry) {
-        staged.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(staged.fingerprint), 0);
-        staged.batch.Put(Namespace::kMeta, SeedIndexKey(staged.fingerprint), token.serial);
-      }
-      // A seed deleted before comes back with the watermark it had (TokenInventory::Delete).
-      const std::string retired = RetiredStateKey(staged.fingerprint);
-      OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state,
-                            store_.Get(Namespace::kState, retired));
-      if (state) {
-        staged.batch.RequireVersion(Namespace::kState, retired, state->version);
-        staged.batch.Delete(Namespace::kState, retired);
-        staged.batch.Put(Namespace::kState, TokenStateKey(token.serial), state->value);
-      }
-    }
+  // Nothing below fails the row: what the seed states stage joins the chunk.
+  OTPD_RETURN_IF_ERROR(StageSeedState(staged, token, old_fingerprint, other_serial));
+  if (staged.replacing) {
+    AuditRecord audit = MakeAudit(clock_, options_.principal, "replace", "token/" + token.serial);
+    audit.detail =
+        std::string(same_seed ? "parameters" : "seed") + " replaced, batch " + batch_record_.id;
+    if (!token.assigned_to.empty()) audit.detail += ", user " + token.assigned_to;
+    AddAudit(staged.batch, audit);
   }
   pending_.Append(std::move(staged.batch));
   ++pending_tokens_;
@@ -224,9 +239,33 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
   return base::OkStatus();
 }
 
+base::Status Importer::StageSeedState(Staged& staged, const TokenRecord& token,
+                                      const std::string& old_fingerprint,
+                                      const std::string& other_serial) {
+  if (!old_fingerprint.empty()) {
+    OTPD_RETURN_IF_ERROR(seed_states_.Retire(staged.batch, token.serial, old_fingerprint));
+  }
+  if (staged.fingerprint.empty()) return base::OkStatus();
+  // The first serial keeps the index entry when duplicates are allowed.
+  auto [it, inserted] = seeds_.emplace(staged.fingerprint, token.serial);
+  if (inserted) {
+    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
+                          store_.Get(Namespace::kMeta, SeedIndexKey(staged.fingerprint)));
+    if (!entry) {
+      staged.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(staged.fingerprint), 0);
+      staged.batch.Put(Namespace::kMeta, SeedIndexKey(staged.fingerprint), token.serial);
+    }
+  }
+  // A seed stored before comes back with the watermark it reached (internal/seed_state.h).
+  return seed_states_
+      .Resume(staged.batch, token.serial, staged.fingerprint, InitialState(token), other_serial)
+      .status();
+}
+
 base::Status Importer::Flush() {
   if (options_.dry_run || (pending_.empty() && users_.empty())) {
     pending_.Clear();
+    seed_states_.Clear();
     users_.clear();
     replaced_.clear();
     pending_tokens_ = pending_imported_ = pending_updated_ = 0;
@@ -244,6 +283,7 @@ base::Status Importer::Flush() {
   pending_.Put(Namespace::kMeta, BatchKey(record.id), EncodeBatch(record));
   base::Status s = store_.Commit(std::move(pending_), Durability::kDurable);
   pending_ = storage::WriteBatch();
+  seed_states_.Clear();
   if (s.ok() && invalidator_ != nullptr) {
     for (const std::string& serial : replaced_) invalidator_->InvalidateSerial(serial);
     for (const auto& [upn, change] : users_) invalidator_->InvalidateUser(upn);

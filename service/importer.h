@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/statusor.h"
 #include "service/directory.h"
+#include "service/internal/seed_state.h"
 #include "service/inventory.h"
 #include "service/records.h"
 #include "service/roles.h"
@@ -93,7 +94,17 @@ class Importer : public tokenio::TokenSink {
   base::Status Stage(tokenio::TokenRecord& token);
   // Checks the seed against those already stored or staged; a failure row when it is stored
   // under another serial (and duplicates are not allowed).
-  base::StatusOr<bool> CheckSeed(const tokenio::TokenRecord& in, const std::string& fingerprint);
+  // `other` is set to the serial that holds the seed already, if any.
+  base::StatusOr<bool> CheckSeed(const tokenio::TokenRecord& in, const std::string& fingerprint,
+                                 std::string* other);
+  // False (a failure row, and a refusal in the audit log under the token) when the principal may
+  // not replace `old`: a token assigned to a user takes the right to manage that user's methods.
+  base::StatusOr<bool> AuthorizeReplace(const tokenio::TokenRecord& in, const TokenRecord& old,
+                                        int64_t now);
+  // Stages the seed index entry and the sign-in states of a row that passed every check: the old
+  // seed's state retired (`old_fingerprint`, "" = the seed stays), the new seed's resumed.
+  base::Status StageSeedState(Staged& staged, const TokenRecord& token,
+                              const std::string& old_fingerprint, const std::string& other_serial);
   // The change to `upn` this chunk makes (begun on first use).
   base::StatusOr<UserChange*> ChangeOf(const std::string& upn, int64_t now);
   base::Status Flush();
@@ -102,6 +113,7 @@ class Importer : public tokenio::TokenSink {
   storage::Store& store_;
   const storage::KeyRing& keys_;
   const Directory directory_;
+  internal::SeedStates seed_states_;
   const base::Clock& clock_;
   const InventoryOptions inventory_;
   const ImportOptions options_;

@@ -4,6 +4,7 @@
 
 #include "base/seal.h"
 #include "service/audit.h"
+#include "service/internal/seed_state.h"
 #include "service/outbox.h"
 #include "tokenio/upn.h"
 
@@ -280,10 +281,9 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
     const bool registered = change.user.mfa_registration_required;
     change.user.mfa_registration_required = false;
     if (registered) audit.detail += ", registration completed";
-    OTPD_RETURN_IF_ERROR(Event(batch, events::kTokenActivated, token, token.assigned_to, actor,
-                               EventData()
-                                   .Int("drift", verdict.drift)
-                                   .Bool("registration_completed", registered)));
+    OTPD_RETURN_IF_ERROR(
+        Event(batch, events::kTokenActivated, token, token.assigned_to, actor,
+              EventData().Int("drift", verdict.drift).Bool("registration_completed", registered)));
   } else {
     token.status = TokenStatus::kFailedActivation;
     ++token.activation_failures;
@@ -418,12 +418,8 @@ base::Status TokenInventory::Delete(std::string_view serial, const Principal& ac
   OTPD_ASSIGN_OR_RETURN(std::string fingerprint, UnindexSeed(directory_, batch, token));
   // The watermark outlives the token: were the same seed imported again, codes it accepted
   // before must stay refused (an HOTP token would otherwise start again from its file's counter).
-  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> state,
-                        store_.Get(Namespace::kState, TokenStateKey(token.serial)));
-  if (state) {
-    batch.Delete(Namespace::kState, TokenStateKey(token.serial));
-    batch.Put(Namespace::kState, RetiredStateKey(fingerprint), state->value);
-  }
+  internal::SeedStates seeds(directory_);
+  OTPD_RETURN_IF_ERROR(seeds.Retire(batch, token.serial, fingerprint));
   OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("delete", serial, actor)));
   Invalidate(token);
   return base::OkStatus();

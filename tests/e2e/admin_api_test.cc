@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -267,6 +268,103 @@ TEST_F(AdminApiTest, DeletedAndReimportedTokenKeepsItsWatermark) {
   ASSERT_EQ(r.status, 204) << r.body;
   EXPECT_EQ(Verify(t.upn, t.Code(2)), "FAIL\tv\treason=replayed");
   EXPECT_EQ(Verify(t.upn, t.Code(4)).rfind("OK", 0), 0u);
+}
+
+// An Entra CSV file of one TOTP token for `upn`.
+std::string EntraCsv(const std::string& upn, const std::string& serial, const std::string& seed) {
+  return "upn,serial number,secret key,time interval,manufacturer,model\n" + upn + "," + serial +
+         "," + Base32Of(seed) + ",30,Contoso,Hardware Token 1000\n";
+}
+
+// The attack: a used token's seed replaced by another through an import with replace, then put
+// back; the codes it accepted before must stay refused, and the inventory role alone may not
+// replace a user's token at all.
+TEST_F(AdminApiTest, ReplacingAUsersSeedNeverRevivesItsCodes) {
+  const std::string upn = "reseed@example.com";
+  const std::string old_seed = SeedFor("rs-a"), new_seed = SeedFor("rs-b");
+  const TestToken t{"RESEED1", upn, old_seed, {}};
+  HttpClient owner = Owner();
+  ASSERT_EQ(owner.Put("/v1.0/users/" + upn, json::object{}).status, 201);
+  MakeDevice(t.serial, old_seed, "totp");
+  const int64_t t0 = std::time(nullptr);
+  const std::string used = t.Credential().TotpAt(t0);
+  HttpReply r = owner.Post(Methods(upn, "hardwareOathMethods") + "/assignAndActivateBySerialNumber",
+                           json::object{{"serialNumber", t.serial}, {"verificationCode", used}});
+  ASSERT_EQ(r.status, 204) << r.body;
+
+  // The policy role manages the inventory, not users' tokens: its replace is refused.
+  const std::string policy = MakeKey("policy-reseed", {"authentication_policy_administrator"});
+  r = Remote(policy).Request("POST", kDevices + "?replace=true", EntraCsv(upn, t.serial, new_seed),
+                             "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("failed").to_number<int64_t>(), 1) << r.body;
+  EXPECT_NE(r.body.find("authentication_administrator"), std::string::npos) << r.body;
+  HttpReply device = owner.Get(kDevices + "/" + t.serial);
+  ASSERT_EQ(device.status, 200);
+  EXPECT_EQ(device.Json().at("status").as_string(), "activated") << device.body;
+  HttpReply audit = owner.Get("/v1.0/audit?target=token/" + t.serial);
+  EXPECT_NE(audit.body.find("apikey:policy-reseed"), std::string::npos) << audit.body;
+
+  // The owner replaces it with another seed and then with the old one again.
+  for (const std::string& seed : {new_seed, old_seed}) {
+    r = owner.Request("POST", kDevices + "?replace=true", EntraCsv(upn, t.serial, seed),
+                      "text/csv");
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(r.Json().at("updated").to_number<int64_t>(), 1) << r.body;
+  }
+  HttpReply methods = owner.Get(Methods(upn, "hardwareOathMethods"));
+  ASSERT_EQ(methods.status, 200);
+  const std::string id(methods.Json().at("value").as_array().at(0).at("id").as_string());
+  r = owner.Post(Methods(upn, "hardwareOathMethods") + "/" + id + "/activate",
+                 json::object{{"verificationCode", used}});
+  EXPECT_NE(r.status, 204) << "a code used before activated the token again: " << r.body;
+  r = owner.Post(Methods(upn, "hardwareOathMethods") + "/" + id + "/activate",
+                 json::object{{"verificationCode", t.Credential().TotpAt(t0 + 30)}});
+  EXPECT_EQ(r.status, 204) << r.body;
+}
+
+// A device's assignTo.id is a user principal name, checked as every door checks one: bytes that
+// are not an address create nobody and cannot reach another user's records.
+TEST_F(AdminApiTest, DeviceAssigneesMustBeAddresses) {
+  HttpClient owner = Owner();
+  const std::string admin = "admin1@example.com";
+  ASSERT_EQ(owner.Put("/v1.0/users/" + admin, json::object{}).status, 201);
+  ASSERT_EQ(owner
+                .Post(Methods(admin, "emailMethods"),
+                      json::object{{"emailAddress", "admin1@example.org"}})
+                .status,
+            201);
+  const auto method_count = [&] {
+    HttpReply m = owner.Get(Methods(admin, "methods"));
+    EXPECT_EQ(m.status, 200) << m.body;
+    return m.status == 200 ? m.Json().at("value").as_array().size() : 0;
+  };
+  const size_t before = method_count();
+  const std::string auth_admin = MakeKey(
+      "assignee-admin", {"authentication_administrator", "authentication_policy_administrator"});
+  const std::vector<std::string> bad = {admin + std::string(1, '\0') + "x", "not an email",
+                                        "tab\there@example.com", "line\nbreak@example.com",
+                                        "bad@exa mple.com"};
+  int n = 0;
+  for (const std::string& upn : bad) {
+    const std::string serial = "ASSIGNEE" + std::to_string(++n);
+    HttpReply r = Remote(auth_admin)
+                      .Post(kDevices, json::object{{"serialNumber", serial},
+                                                   {"secretKey", Base32Of(SeedFor(serial))},
+                                                   {"assignTo", json::object{{"id", upn}}}});
+    EXPECT_EQ(r.status, 400) << "assignee " << n << ": " << r.body;
+    EXPECT_NE(r.body.find("upn"), std::string::npos) << r.body;
+    EXPECT_EQ(owner.Get(kDevices + "/" + serial).status, 404);
+  }
+  EXPECT_EQ(method_count(), before);
+  HttpReply users = owner.Get("/v1.0/users?$filter=startswith(userPrincipalName,'not')");
+  EXPECT_EQ(users.body.find("not an email"), std::string::npos) << users.body;
+  // The owner can still add a method to the administrator whose name was aimed at.
+  EXPECT_EQ(owner
+                .Post(Methods(admin, "phoneMethods"),
+                      json::object{{"phoneNumber", "+1 4255550101"}, {"phoneType", "mobile"}})
+                .status,
+            201);
 }
 
 TEST_F(AdminApiTest, ConcurrentActivationsActivateOnce) {
