@@ -43,6 +43,11 @@ std::string HostOf(const http::Request& request) {
   return sane ? std::string(host) : "localhost";
 }
 
+// The admin socket's owner: a Unix peer running as the daemon's uid, or root (SO_PEERCRED).
+bool IsOwner(const http::Peer& peer) {
+  return !peer.tcp && peer.uid && (*peer.uid == ::geteuid() || *peer.uid == 0);
+}
+
 void CommonHeaders(http::Response& response, const std::string& request_id) {
   response.set(bhttp::field::server, "otpd");
   response.set("request-id", request_id);
@@ -128,6 +133,9 @@ void AdminServer::Stop() {
 void AdminServer::OnRequest(http::Request request, const http::Peer& peer, http::Reply reply) {
   std::string request_id = NewRequestId();
   const std::string_view target = request.target();
+  // Health, readiness and the console need no key; an answer to anyone but the owner then ends
+  // the connection (http_server.h), so that unauthenticated callers cannot hold the listener.
+  if (IsOwner(peer)) reply.MarkAuthenticated();
   // Liveness and readiness answer on the io thread: they must not queue behind slow requests.
   if (target == "/healthz" || target == "/readyz") {
     http::Response r = http::MakeResponse(request, bhttp::status::ok, "text/plain", "ok\n");
@@ -151,8 +159,12 @@ void AdminServer::OnRequest(http::Request request, const http::Peer& peer, http:
   }
   auto shared = std::make_shared<http::Request>(std::move(request));
   const size_t key = next_worker_.fetch_add(1, std::memory_order_relaxed);
-  const bool queued = workers_->TrySubmit(
-      key, [this, shared, peer, reply, request_id] { reply(Serve(*shared, peer, request_id)); });
+  const bool queued = workers_->TrySubmit(key, [this, shared, peer, reply, request_id] {
+    bool authenticated = false;
+    http::Response r = Serve(*shared, peer, request_id, &authenticated);
+    if (authenticated) reply.MarkAuthenticated();
+    reply(std::move(r));
+  });
   if (!queued) {
     requests_.Count("unqueued", 503);
     http::Response r = ErrorResponse(*shared, 503, "serviceNotAvailable",
@@ -163,12 +175,11 @@ void AdminServer::OnRequest(http::Request request, const http::Peer& peer, http:
 }
 
 http::Response AdminServer::Serve(const http::Request& request, const http::Peer& peer,
-                                  const std::string& request_id) {
+                                  const std::string& request_id, bool* authenticated) {
   const auto started = std::chrono::steady_clock::now();
   // Who is asking: the local owner on the Unix socket, else the holder of a bearer key.
   service::Principal principal;
-  const uid_t self = ::geteuid();
-  if (!peer.tcp && peer.uid && (*peer.uid == self || *peer.uid == 0)) {
+  if (IsOwner(peer)) {
     principal = service::Principal::Owner("uid:" + std::to_string(*peer.uid));
   } else {
     std::string_view auth = request[bhttp::field::authorization];
@@ -199,6 +210,7 @@ http::Response AdminServer::Serve(const http::Request& request, const http::Peer
     }
     principal = std::move(*who);
   }
+  *authenticated = true;
   principal.request_id = request_id;
 
   if (request.target() == "/metrics") {

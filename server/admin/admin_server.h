@@ -57,8 +57,10 @@ class AdminServer {
 
  private:
   void OnRequest(http::Request request, const http::Peer& peer, http::Reply reply);
+  // Answers a request on a worker; *authenticated tells whether its caller proved who it is
+  // (the owner, or a current API key).
   http::Response Serve(const http::Request& request, const http::Peer& peer,
-                       const std::string& request_id);
+                       const std::string& request_id, bool* authenticated);
 
   std::shared_ptr<IoRunner> runner_;
   AdminServerOptions options_;

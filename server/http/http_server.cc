@@ -14,7 +14,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <map>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "base/mutex.h"
 #include "server/internal/listener.h"
@@ -69,7 +71,72 @@ Response EarlyError(unsigned version, bhttp::status status, std::string_view mes
   return response;
 }
 
+struct FramingError {
+  bhttp::status status;
+  std::string message;
+};
+
+// Refuses a body whose length could be read two ways (RFC 9112 section 6.1 and 6.3), so that no
+// request can hide another in its body for this server or a proxy in front of it: both
+// Transfer-Encoding and Content-Length, a final coding other than chunked, chunked twice, or
+// Transfer-Encoding in HTTP/1.0 (400); a coding other than chunked before the final chunked is
+// understood but not implemented (501). Codings are compared without case; empty list elements
+// are skipped, as the list syntax allows.
+std::optional<FramingError> CheckFraming(const RequestHeader& header) {
+  std::vector<std::string_view> codings;
+  auto [first, last] = header.equal_range(bhttp::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  for (auto it = first; it != last; ++it) {
+    std::string_view list = it->value();
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      std::string_view item = list.substr(0, comma);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (!item.empty()) codings.push_back(item);
+    }
+  }
+  auto bad = [](std::string message) {
+    return FramingError{bhttp::status::bad_request, std::move(message)};
+  };
+  if (header.version() < 11) return bad("Transfer-Encoding is not allowed in an HTTP/1.0 request");
+  if (header.count(bhttp::field::content_length) > 0) {
+    return bad("a request may not have both Transfer-Encoding and Content-Length");
+  }
+  if (codings.empty() || !boost::beast::iequals(codings.back(), "chunked")) {
+    return bad("the final transfer coding of a request must be chunked");
+  }
+  for (size_t i = 0; i + 1 < codings.size(); ++i) {
+    if (boost::beast::iequals(codings[i], "chunked")) {
+      return bad("the chunked transfer coding may be applied only once");
+    }
+  }
+  if (codings.size() > 1) {
+    return FramingError{bhttp::status::not_implemented,
+                        "no transfer coding but chunked is implemented"};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+struct Reply::State {
+  Send send;
+  std::atomic<bool> authenticated{false};
+  std::atomic<bool> sent{false};
+};
+
+Reply::Reply(Send send) : state_(std::make_shared<State>()) { state_->send = std::move(send); }
+
+void Reply::MarkAuthenticated() const {
+  if (state_) state_->authenticated.store(true);
+}
+
+void Reply::operator()(Response response) const {
+  if (!state_ || state_->sent.exchange(true)) return;
+  state_->send(std::move(response), state_->authenticated.load());
+}
 
 // The shared state of a server: its options, handler, statistics and live sessions.
 class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
@@ -80,6 +147,10 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     // Closes the connection now if it is between requests, else after the current answer.
     virtual void Drain() = 0;
     virtual void Abort() = 0;
+
+    // Written on the session's strand, read by Admit on any thread.
+    std::atomic<bool> authenticated{false};  // has answered an authenticated request
+    std::atomic<bool> busy{false};           // a request is with the handler or being written
   };
 
   Impl(std::shared_ptr<IoRunner> runner, HttpServerOptions options, Handler handler)
@@ -89,24 +160,46 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     return options.body_limit ? options.body_limit(header) : kDefaultBodyLimit;
   }
 
-  uint64_t Register(const std::shared_ptr<SessionBase>& session) {
+  // Registers a new session of the TCP (or Unix) listener if it has a place, making one past the
+  // limit by evicting the oldest session there that has not authenticated and is not busy (set
+  // in *evicted, for the caller to abort). 0 when there is no place: refuse the connection.
+  uint64_t Admit(const std::shared_ptr<SessionBase>& session, bool tcp,
+                 std::shared_ptr<SessionBase>* evicted) {
     base::MutexLock lock(mu);
+    int64_t& held = tcp ? held_tcp : held_unix;
+    if (held >= static_cast<int64_t>(options.max_connections)) {
+      for (auto& [id, entry] : sessions) {
+        if (entry.tcp != tcp || entry.evicted) continue;
+        std::shared_ptr<SessionBase> s = entry.session.lock();
+        if (s == nullptr || s->authenticated.load() || s->busy.load()) continue;
+        entry.evicted = true;
+        --held;
+        *evicted = std::move(s);
+        break;
+      }
+      if (*evicted == nullptr) return 0;
+    }
+    ++held;
     const uint64_t id = next_id++;
-    sessions.emplace(id, session);
+    sessions.emplace(id, Entry{session, tcp, false});
     return id;
   }
   void Unregister(uint64_t id) {
     {
       base::MutexLock lock(mu);
-      sessions.erase(id);
+      auto it = sessions.find(id);
+      if (it != sessions.end()) {
+        if (!it->second.evicted) --(it->second.tcp ? held_tcp : held_unix);
+        sessions.erase(it);
+      }
     }
     gone.SignalAll();
   }
   std::vector<std::shared_ptr<SessionBase>> Live() {
     std::vector<std::shared_ptr<SessionBase>> live;
     base::MutexLock lock(mu);
-    for (auto& [id, weak] : sessions) {
-      if (auto s = weak.lock()) live.push_back(std::move(s));
+    for (auto& [id, entry] : sessions) {
+      if (auto s = entry.session.lock()) live.push_back(std::move(s));
     }
     return live;
   }
@@ -132,8 +225,17 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
  private:
   base::Mutex mu;
   base::CondVar gone;
-  std::map<uint64_t, std::weak_ptr<SessionBase>> sessions OTPD_GUARDED_BY(mu);
-  uint64_t next_id OTPD_GUARDED_BY(mu) = 0;
+  struct Entry {
+    std::weak_ptr<SessionBase> session;
+    bool tcp = false;
+    bool evicted = false;  // no longer counted: it is closing to make room
+  };
+  // By id, i.e. oldest first.
+  std::map<uint64_t, Entry> sessions OTPD_GUARDED_BY(mu);
+  uint64_t next_id OTPD_GUARDED_BY(mu) = 1;  // 0: not admitted
+  // Sessions counted against each listener's limit.
+  int64_t held_tcp OTPD_GUARDED_BY(mu) = 0;
+  int64_t held_unix OTPD_GUARDED_BY(mu) = 0;
 };
 
 namespace {
@@ -152,11 +254,19 @@ class Session : public HttpServer::Impl::SessionBase,
   }
   ~Session() override {
     server_->stats.connections.fetch_sub(1, std::memory_order_relaxed);
-    server_->Unregister(id_);
+    if (id_ != 0) server_->Unregister(id_);
   }
 
-  void Start() {
-    id_ = server_->Register(this->shared_from_this());
+  // Takes a place on the listener (see Impl::Admit) and starts serving, or refuses the
+  // connection with a 503 when there is none.
+  void Start(bool tcp) {
+    std::shared_ptr<HttpServer::Impl::SessionBase> evicted;
+    id_ = server_->Admit(this->shared_from_this(), tcp, &evicted);
+    if (id_ == 0) return Refuse503();
+    if (evicted != nullptr) {
+      server_->stats.evicted.fetch_add(1, std::memory_order_relaxed);
+      evicted->Abort();
+    }
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if constexpr (kTls) {
         self->Arm(self->server_->options.header_timeout);
@@ -204,6 +314,18 @@ class Session : public HttpServer::Impl::SessionBase,
   void Disarm() {
     ++timer_generation_;
     timer_.cancel();
+  }
+
+  // Before any other use of the stream: a best-effort explanation (a fresh socket's send buffer
+  // is empty, and non-blocking mode guarantees this never waits), then the close.
+  void Refuse503() {
+    server_->stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
+    static constexpr std::string_view kRefusal =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    error_code ignored;
+    Lowest().non_blocking(true, ignored);
+    Lowest().write_some(asio::buffer(kRefusal), ignored);
+    Close();
   }
 
   void Close() {
@@ -255,6 +377,9 @@ class Session : public HttpServer::Impl::SessionBase,
       return Refuse(bhttp::status::bad_request, "malformed HTTP request");
     }
     const RequestHeader& header = parser_->get().base();
+    if (std::optional<FramingError> bad = CheckFraming(header)) {
+      return Refuse(bad->status, std::move(bad->message));
+    }
     const uint64_t limit = server_->BodyLimitFor(header);
     if (auto length = parser_->content_length(); length && *length > limit) {
       return Refuse(bhttp::status::payload_too_large,
@@ -295,16 +420,16 @@ class Session : public HttpServer::Impl::SessionBase,
     }
     Disarm();
     serving_ = true;
+    busy.store(true);
     Request request = parser_->release();
     parser_.reset();
     keep_alive_ = request.keep_alive();
-    auto once = std::make_shared<std::atomic<bool>>(false);
-    Reply reply = [self = this->shared_from_this(), once](Response response) {
-      if (once->exchange(true)) return;
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->Write(std::move(response));
-      });
-    };
+    Reply reply([self = this->shared_from_this()](Response response, bool authenticated) {
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response), authenticated]() mutable {
+                   self->Write(std::move(response), authenticated);
+                 });
+    });
     server_->handler(std::move(request), peer_, std::move(reply));
   }
 
@@ -313,13 +438,15 @@ class Session : public HttpServer::Impl::SessionBase,
     keep_alive_ = false;
     unsigned version = parser_ ? parser_->get().version() : 11;
     serving_ = true;
-    Write(EarlyError(version, status, message));
+    Write(EarlyError(version, status, message), /*trusted=*/false);
   }
 
-  void Write(Response response) {
+  void Write(Response response, bool trusted) {
     if (closed_) return;
+    busy.store(true);
+    if (trusted) authenticated.store(true);
     const bool keep =
-        keep_alive_ && response.keep_alive() && !draining_ && !server_->stopping.load();
+        trusted && keep_alive_ && response.keep_alive() && !draining_ && !server_->stopping.load();
     response.keep_alive(keep);
     response.prepare_payload();
     response_ = std::make_unique<Response>(std::move(response));
@@ -328,6 +455,7 @@ class Session : public HttpServer::Impl::SessionBase,
                        [self = this->shared_from_this(), keep](const error_code& ec, size_t) {
                          self->response_.reset();
                          self->serving_ = false;
+                         self->busy.store(false);
                          if (ec || !keep) return self->Finish();
                          self->Disarm();
                          self->WaitForRequest();
@@ -423,17 +551,19 @@ base::Status HttpServer::Start() {
       auto session = std::make_shared<Session<asio::ssl::stream<Socket>>>(
           impl, asio::ssl::stream<Socket>(std::move(socket), *impl->options.tls), std::move(peer),
           std::move(slot));
-      session->Start();
+      session->Start(tcp);
     } else {
       auto session = std::make_shared<Session<Socket>>(impl, std::move(socket), std::move(peer),
                                                        std::move(slot));
-      session->Start();
+      session->Start(tcp);
     }
   };
   auto listener_options = [&] {
     internal::ListenerOptions lo;
     lo.name = o.name;
-    lo.max_connections = [max = o.max_connections] { return max; };
+    // The limit is the server's (Impl::Admit, which makes room by evicting); the listener's,
+    // twice as high, only bounds the descriptors of connections still closing after eviction.
+    lo.max_connections = [max = o.max_connections] { return 2 * max + 8; };
     lo.refusal =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     lo.unix_mode = o.unix_mode;

@@ -4,13 +4,22 @@
 // an io thread. The admin API and the validate endpoint are built on it.
 //
 // What it enforces before a handler sees a request:
-//   - a connection limit per listener (past it: 503 and close);
+//   - a connection limit per listener (see below for who makes room past it);
 //   - timeouts: a new request's headers must arrive within header_timeout of its first byte, its
 //     body within body_timeout of its headers; a kept-alive connection idle for idle_timeout is
 //     closed; the response must be taken by the client within body_timeout;
 //   - sizes: headers at most 16 KiB (431), the body at most what body_limit says for that request
 //     (413, before a byte of it is read when Content-Length says so);
-//   - malformed HTTP answers 400 and closes.
+//   - malformed HTTP answers 400 and closes; so does a body whose framing is ambiguous (RFC 9112
+//     section 6: Transfer-Encoding with Content-Length, a final coding other than chunked, chunked
+//     twice, Transfer-Encoding in HTTP/1.0), and a coding before the final chunked answers 501
+//     (only chunked is implemented), so that no request can hide another in its body;
+//   - a request the handler did not mark authenticated (Reply::MarkAuthenticated) ends its
+//     connection after its answer; past the connection limit, a new connection takes the place of
+//     the oldest one that has not authenticated and is not being answered (a half-sent request,
+//     a TLS handshake, an idle connection never authenticated), so that unauthenticated clients,
+//     however many and however slow, never keep authenticated ones out. Only when every place is
+//     held by authenticated or busy connections is a new one refused (503).
 // Requests on one connection are served one at a time (HTTP/1.1 pipelining is read but not
 // overlapped). `Expect: 100-continue` is answered once the headers are accepted.
 //
@@ -52,8 +61,25 @@ struct Peer {
   std::optional<uid_t> uid;  // the Unix peer's uid (SO_PEERCRED)
 };
 
-// Receives a response exactly once, from any thread.
-using Reply = std::function<void(Response)>;
+// Receives the response to one request, exactly once, from any thread (later calls are
+// ignored). A request counts as unauthenticated unless the handler calls MarkAuthenticated
+// before answering: its connection is then closed after the answer (`Connection: close`), so that
+// a client that never proves who it is cannot keep a place on the listener by being answered.
+class Reply {
+ public:
+  using Send = std::function<void(Response response, bool authenticated)>;
+  Reply() = default;
+  explicit Reply(Send send);
+
+  // The request's sender proved who it is (a client key, an API key, the admin socket's owner):
+  // its connection may stay open for the next request, and is not evicted while idle.
+  void MarkAuthenticated() const;
+  void operator()(Response response) const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
 using Handler = std::function<void(Request request, const Peer& peer, Reply reply)>;
 // The largest body accepted for a request, decided from its headers.
 using BodyLimit = std::function<uint64_t(const RequestHeader& header)>;
@@ -78,7 +104,8 @@ struct HttpServerStats {
   std::atomic<uint64_t> connections_accepted{0};
   std::atomic<uint64_t> connections_refused{0};
   std::atomic<uint64_t> timeouts{0};   // connections closed for a header, body or write timeout
-  std::atomic<uint64_t> malformed{0};  // 400/413/431 answered before the handler
+  std::atomic<uint64_t> malformed{0};  // 400/413/431/501 answered before the handler
+  std::atomic<uint64_t> evicted{0};    // unauthenticated connections closed to make room
 };
 
 // Loads a TLS server context from PEM files (certificate chain, private key), TLS 1.2 or later.

@@ -7,6 +7,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/string.hpp>
 #include <optional>
+#include <set>
 
 #include "base/codec.h"
 #include "server/internal/hello_guard.h"
@@ -26,9 +27,28 @@ class ValidateServer::State {
       : service(service),
         clock(clock),
         clients(clients),
-        guard(clock, [](const std::string& line) { spdlog::warn("validate: {}", line); }) {}
+        guard(clock, [](const std::string& line) { spdlog::warn("validate: {}", line); }) {
+    SetNames(clients);
+  }
 
   double Now() const { return static_cast<double>(clock.NowUnixMicros()) / 1e6; }
+
+  void SetNames(const ClientTable& table) {
+    std::set<std::string, std::less<>> names;
+    for (const auto& [name, key] : table) names.insert(name);
+    base::MutexLock lock(names_mu);
+    configured = std::move(names);
+  }
+  // What failed authentications are counted under: the address and the client, so that one
+  // misconfigured client does not lock out the others on its host. Names that are not configured
+  // share one count per address, so that inventing names earns no guesses and no table entries.
+  std::string ThrottleKey(std::string_view address, std::string_view name) {
+    base::MutexLock lock(names_mu);
+    if (!name.empty() && configured.contains(name)) {
+      return std::string(address) + ", client " + std::string(name);
+    }
+    return std::string(address) + ", no configured client";
+  }
 
   service::SignInService* const service;
   const base::Clock& clock;
@@ -37,6 +57,10 @@ class ValidateServer::State {
   ServerStats stats;
   ValidateStats counters;
   std::optional<TransactionIds> ids;  // set by Start, before the first request
+
+ private:
+  base::Mutex names_mu;
+  std::set<std::string, std::less<>> configured OTPD_GUARDED_BY(names_mu);
 };
 
 enum class Route { kCheck, kRadiusCheck };
@@ -87,21 +111,27 @@ http::Response Refuse(const Call& call, unsigned status, int code, std::string_v
   return Respond(call, status, ErrorAnswer(status, code, message, now).body);
 }
 
-// The client named by `Authorization: Basic base64(NAME:KEY)`, or "" when it does not
-// authenticate. `present` tells whether a Basic header was sent at all.
-std::string AuthenticatedClient(const ClientKeys& clients, std::string_view header, bool* present) {
+// What `Authorization: Basic base64(NAME:KEY)` says.
+struct BasicCredentials {
+  bool present = false;        // a Basic header was sent at all
+  std::string name;            // the client it names ("" when unreadable)
+  bool authenticated = false;  // NAME is configured and KEY is its key
+};
+
+BasicCredentials ReadBasic(const ClientKeys& clients, std::string_view header) {
   constexpr std::string_view kBasic = "Basic ";
-  *present = header.size() > kBasic.size() &&
-             boost::beast::iequals(header.substr(0, kBasic.size()), kBasic);
-  if (!*present) return "";
+  BasicCredentials out;
+  out.present = header.size() > kBasic.size() &&
+                boost::beast::iequals(header.substr(0, kBasic.size()), kBasic);
+  if (!out.present) return out;
   base::StatusOr<base::SecretBytes> decoded = base::Base64Decode(header.substr(kBasic.size()));
-  if (!decoded.ok()) return "";
+  if (!decoded.ok()) return out;
   const std::string_view text = decoded->view();
   const size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0) return "";
-  const std::string_view name = text.substr(0, colon);
-  if (!clients.Authenticate(name, text.substr(colon + 1))) return "";
-  return std::string(name);
+  if (colon == std::string_view::npos || colon == 0) return out;
+  out.name = std::string(text.substr(0, colon));
+  out.authenticated = clients.Authenticate(out.name, text.substr(colon + 1));
+  return out;
 }
 
 void Submit(const std::shared_ptr<ValidateServer::State>& state, const std::shared_ptr<Call>& call,
@@ -227,6 +257,7 @@ const ServerStats& ValidateServer::stats() const { return state_->stats; }
 const ValidateStats& ValidateServer::counters() const { return state_->counters; }
 void ValidateServer::ReplaceClients(const ClientTable& clients) {
   state_->clients.Replace(clients);
+  state_->SetNames(clients);
 }
 
 base::Status ValidateServer::Start() {
@@ -275,12 +306,13 @@ void ValidateServer::OnRequest(http::Request request, const http::Peer& peer, ht
 
   std::string_view path = request.target();
   path = path.substr(0, path.find('?'));
-  if (path == "/validate/check") {
-    call->route = Route::kCheck;
-  } else if (path == "/validate/radiuscheck") {
-    call->route = Route::kRadiusCheck;
-  } else {
-    call->route = Route::kCheck;
+  const bool known = path == "/validate/check" || path == "/validate/radiuscheck";
+  call->route = path == "/validate/radiuscheck" ? Route::kRadiusCheck : Route::kCheck;
+  // Every request authenticates before anything else is answered, so that a client without a key
+  // learns nothing, is counted toward the throttle, and loses its connection with the answer.
+  if (!Authenticate(request, peer, *call)) return;
+  call->reply.MarkAuthenticated();
+  if (!known) {
     s.counters.Count(ValidateStats::kCheck, Result::kError);
     return call->reply(Refuse(*call, 404, kErrorNotFound,
                               "the validate listener serves /validate/check and "
@@ -293,7 +325,6 @@ void ValidateServer::OnRequest(http::Request request, const http::Peer& peer, ht
     r.set(bhttp::field::allow, "GET, POST");
     return call->reply(std::move(r));
   }
-  if (!Authenticate(request, peer, *call)) return;
 
   base::StatusOr<ValidateParams> params = ParseValidateRequest(request);
   if (!params.ok()) {
@@ -307,33 +338,34 @@ void ValidateServer::OnRequest(http::Request request, const http::Peer& peer, ht
 
 bool ValidateServer::Authenticate(const http::Request& request, const http::Peer& peer,
                                   PendingCall& call) {
-  // HTTP Basic with a [clients.NAME] key, throttled per address like HELLO.
+  // HTTP Basic with a [clients.NAME] key, throttled per address and client (State::ThrottleKey).
   State& s = *state_;
-  if (!s.guard.Allowed(peer.address)) {
-    s.guard.Failed(peer.address, options_.max_failed_auths, /*throttled=*/true);
+  const BasicCredentials given = ReadBasic(s.clients, request[bhttp::field::authorization]);
+  const std::string key = s.ThrottleKey(peer.address, given.name);
+  if (!s.guard.Allowed(key)) {
+    s.guard.Failed(key, options_.max_failed_auths, /*throttled=*/true);
     s.stats.hellos_throttled.fetch_add(1, std::memory_order_relaxed);
     s.counters.auth_throttled.fetch_add(1, std::memory_order_relaxed);
     s.counters.Count(call.endpoint(), Result::kError);
-    http::Response r = Refuse(call, 429, kErrorWrongClient,
-                              "too many failed authentications from this address", s.Now());
+    http::Response r =
+        Refuse(call, 429, kErrorWrongClient,
+               "too many failed authentications from this address and client", s.Now());
     r.set(bhttp::field::retry_after, "60");
     call.reply(std::move(r));
     return false;
   }
-  bool present = false;
-  const std::string client =
-      AuthenticatedClient(s.clients, request[bhttp::field::authorization], &present);
-  if (!client.empty()) return true;
-  s.guard.Failed(peer.address, options_.max_failed_auths);
+  if (given.authenticated) return true;
+  s.guard.Failed(key, options_.max_failed_auths);
   s.stats.hellos_failed.fetch_add(1, std::memory_order_relaxed);
   s.stats.CountFail(Outcome::kUnauthorized);
   s.counters.auth_failed.fetch_add(1, std::memory_order_relaxed);
   s.counters.Count(call.endpoint(), Result::kError);
   http::Response r =
-      present ? Refuse(call, 401, kErrorWrongClient, "wrong client name or key", s.Now())
-              : Refuse(call, 401, kErrorNoClientAuth,
-                       "send Authorization: Basic with a client name and key ([clients.NAME])",
-                       s.Now());
+      given.present
+          ? Refuse(call, 401, kErrorWrongClient, "wrong client name or key", s.Now())
+          : Refuse(call, 401, kErrorNoClientAuth,
+                   "send Authorization: Basic with a client name and key ([clients.NAME])",
+                   s.Now());
   r.set(bhttp::field::www_authenticate, "Basic realm=\"otpd\"");
   call.reply(std::move(r));
   return false;

@@ -8,8 +8,12 @@
 // with a transaction id (transaction_id.h); the follow-up request with that transaction id and
 // the code is a VERIFY of the user.
 // Every request authenticates as one of the verify socket's TCP clients ([clients.NAME]) with
-// `Authorization: Basic base64(NAME:KEY)`; failed authentications count toward the same per-address
-// lock as failed HELLOs (limits.max_failed_hellos a minute).
+// `Authorization: Basic base64(NAME:KEY)` before anything else about it is answered (an unknown
+// path without a key is a 401, not a 404). Failed authentications lock out, as failed HELLOs do
+// (limits.max_failed_hellos a minute), the source address with the client they name: a client
+// with a wrong key does not lock out the other clients on its host; names that are not configured
+// share one count per address. An answer to a request that did not authenticate closes its
+// connection (http_server.h).
 //
 // A sign-in runs through the same SignInService as the verify socket's VERIFY: the same user
 // cache and per-user lock (a code accepted on one door is replayed on the other), the same fence,
@@ -47,7 +51,7 @@ struct ValidateServerOptions {
   std::string tls_cert, tls_key;
   uint32_t max_connections = 256;
   uint32_t max_in_flight = 4096;
-  uint32_t max_failed_auths = 10;  // per source address a minute
+  uint32_t max_failed_auths = 10;  // per source address and client, a minute
   std::chrono::milliseconds request_deadline{5000};
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
