@@ -150,7 +150,7 @@ AdminApi::Result AdminApi::CreateAppPassword(Call& c) {
   if (s_.app_passwords == nullptr) return Missing("app passwords");
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
-  const std::string name = in.String("displayName", FieldReader::kRequired);
+  const std::string name = in.Text("displayName", FieldReader::kRequired);
   OTPD_RETURN_IF_ERROR(in.Finish());
   OTPD_ASSIGN_OR_RETURN(service::CreatedAppPassword created,
                         s_.app_passwords->Create(c.by(), c.param(0), name));

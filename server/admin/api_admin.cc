@@ -40,7 +40,7 @@ AdminApi::Result AdminApi::CreateApiKey(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
-  const std::string name = in.String("name", FieldReader::kRequired);
+  const std::string name = in.Text("name", FieldReader::kRequired);
   std::optional<std::vector<std::string>> roles = in.OptionalStringArray("roles");
   const std::string user = in.String("user");
   OTPD_RETURN_IF_ERROR(in.Finish());

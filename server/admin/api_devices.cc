@@ -7,6 +7,7 @@
 #include "base/codec.h"
 #include "server/admin/admin_api.h"
 #include "server/admin/internal/api_common.h"
+#include "server/admin/json_body.h"
 #include "service/token_file.h"
 
 namespace otpd::server::admin {
@@ -98,9 +99,9 @@ AdminApi::Result AdminApi::UpdateDevice(Call& c) {
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
   service::TokenInventory::Update update;
-  update.display_name = in.OptionalString("displayName");
-  update.manufacturer = in.OptionalString("manufacturer");
-  update.model = in.OptionalString("model");
+  update.display_name = in.OptionalText("displayName");
+  update.manufacturer = in.OptionalText("manufacturer");
+  update.model = in.OptionalText("model");
   if (in.OptionalString("secretKey")) {
     return base::InvalidArgumentError("secretKey cannot be changed: import the token again");
   }
@@ -128,11 +129,7 @@ AdminApi::Result AdminApi::CreateDevices(Call& c) {
   type = type.substr(0, type.find(';'));
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
   if (type.empty() || boost::beast::iequals(type, "application/json")) {
-    boost::system::error_code ec;
-    json::parse_options options;
-    options.max_depth = 16;
-    json::value body = json::parse(c.request().body(), ec, {}, options);
-    if (ec) return base::InvalidArgumentError("malformed JSON: " + ec.message());
+    OTPD_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(c.request().body()));
     return ImportJsonDevices(c, body);
   }
   return ImportTokenFile(c);
@@ -235,9 +232,9 @@ AdminApi::Result AdminApi::ImportJsonDevices(Call& c, const json::value& body) {
     t.position = i + 1;
     t.serial = in.String("serialNumber", FieldReader::kRequired);
     std::string secret = in.String("secretKey", FieldReader::kRequired);
-    t.manufacturer = in.String("manufacturer");
-    t.model = in.String("model");
-    std::optional<std::string> display_name = in.OptionalString("displayName");
+    t.manufacturer = in.Text("manufacturer");
+    t.model = in.Text("model");
+    std::optional<std::string> display_name = in.OptionalText("displayName");
     std::optional<int64_t> period = in.OptionalInt("timeIntervalInSeconds", 1, 86400);
     std::optional<std::string> hash = in.OptionalString("hashFunction");
     std::optional<std::string> type = in.OptionalString("type");

@@ -145,7 +145,7 @@ AdminApi::Result AdminApi::ActivateHardwareMethod(Call& c) {
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
   const std::string code = in.String("verificationCode", FieldReader::kRequired);
-  std::optional<std::string> name = in.OptionalString("displayName");
+  std::optional<std::string> name = in.OptionalText("displayName");
   OTPD_RETURN_IF_ERROR(in.Finish());
   OTPD_ASSIGN_OR_RETURN(std::string serial, HardwareSerial(c, c.param(0), c.param(1)));
   if (std::optional<ApiResponse> limited = ActivationLimited(c)) return std::move(*limited);
@@ -165,7 +165,7 @@ AdminApi::Result AdminApi::AssignAndActivateBySerial(Call& c) {
   FieldReader in(body);
   const std::string code = in.String("verificationCode", FieldReader::kRequired);
   const std::string serial = in.String("serialNumber", FieldReader::kRequired);
-  std::optional<std::string> name = in.OptionalString("displayName");
+  std::optional<std::string> name = in.OptionalText("displayName");
   OTPD_RETURN_IF_ERROR(in.Finish());
   OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(serial));
   const std::string upn = service::NormaliseUpn(c.param(0));

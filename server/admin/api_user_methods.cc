@@ -32,7 +32,7 @@ AdminApi::Result AdminApi::EnrolSoftwareMethod(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
-  const std::string name = in.String("displayName");
+  const std::string name = in.Text("displayName");
   in.Allow("@odata.type");
   OTPD_RETURN_IF_ERROR(in.Finish());
   OTPD_ASSIGN_OR_RETURN(service::Enrolment enrolment,

@@ -55,7 +55,7 @@ AdminApi::Result AdminApi::PutUser(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
-  const std::string name = in.String("displayName");
+  const std::string name = in.Text("displayName");
   if (std::optional<std::string> upn = in.OptionalString("userPrincipalName");
       upn && service::NormaliseUpn(*upn) != service::NormaliseUpn(c.param(0))) {
     return base::InvalidArgumentError("userPrincipalName differs from the one in the path");
@@ -76,7 +76,7 @@ AdminApi::Result AdminApi::PatchUser(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
-  std::optional<std::string> name = in.OptionalString("displayName");
+  std::optional<std::string> name = in.OptionalText("displayName");
   std::optional<std::vector<std::string>> roles = in.OptionalStringArray("roles");
   in.Allow("id");
   in.Allow("userPrincipalName");

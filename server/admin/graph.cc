@@ -7,6 +7,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/clock.h"
+#include "server/admin/json_body.h"
+#include "service/text_checks.h"
 
 namespace otpd::server::admin {
 
@@ -80,16 +82,7 @@ std::string_view KindName(const json::value& v) {
 
 base::StatusOr<json::object> ParseObjectBody(std::string_view body) {
   if (body.empty()) return base::InvalidArgumentError("the request needs a JSON object body");
-  json::parse_options options;
-  options.max_depth = 16;
-  boost::system::error_code ec;
-  json::parser parser({}, options);
-  const size_t used = parser.write(body.data(), body.size(), ec);
-  if (ec) {
-    return base::InvalidArgumentError("malformed JSON near byte " + std::to_string(used) + ": " +
-                                      ec.message());
-  }
-  json::value value = parser.release();
+  OTPD_ASSIGN_OR_RETURN(json::value value, ParseJsonBody(body));
   if (!value.is_object()) {
     return base::InvalidArgumentError("the body must be a JSON object, not " +
                                       std::string(KindName(value)));
@@ -126,6 +119,22 @@ std::optional<std::string> FieldReader::OptionalString(std::string_view key) {
     return std::nullopt;
   }
   return std::string(v->as_string());
+}
+
+std::string FieldReader::Text(std::string_view key, Presence presence) {
+  std::optional<std::string> s = OptionalText(key);
+  if (!s && presence == kRequired) Fail(where_ + std::string(key) + " is required");
+  return s.value_or("");
+}
+
+std::optional<std::string> FieldReader::OptionalText(std::string_view key) {
+  std::optional<std::string> s = OptionalString(key);
+  if (!s) return s;
+  if (base::Status ok = service::CheckFreeText(where_ + std::string(key), *s); !ok.ok()) {
+    Fail(std::string(ok.message()));
+    return std::nullopt;
+  }
+  return s;
 }
 
 std::optional<bool> FieldReader::OptionalBool(std::string_view key) {

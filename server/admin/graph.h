@@ -42,8 +42,9 @@ GraphError ClassifyStatus(const base::Status& status);
 std::string GraphErrorBody(std::string_view code, std::string_view message,
                            std::string_view request_id, int64_t now_unix_seconds);
 
-// Parses a request body that must be one JSON object. InvalidArgument naming the offset and the
-// reason for malformed JSON, or saying what the body is instead of an object.
+// Parses a request body that must be one JSON object (ParseJsonBody, json_body.h: a member given
+// twice is refused). InvalidArgument naming the offset and the reason for malformed JSON, the
+// duplicate member, or saying what the body is instead of an object.
 base::StatusOr<boost::json::object> ParseObjectBody(std::string_view body);
 
 // Reads the fields of a JSON object by name. Each getter checks the type; the first problem is
@@ -64,6 +65,10 @@ class FieldReader {
   // A string field; "" when absent (and optional). Null counts as absent.
   std::string String(std::string_view key, Presence presence = kOptional);
   std::optional<std::string> OptionalString(std::string_view key);
+  // The same for free text that is stored for people to read (names): also refused when it holds
+  // a control character (service::CheckFreeText).
+  std::string Text(std::string_view key, Presence presence = kOptional);
+  std::optional<std::string> OptionalText(std::string_view key);
   std::optional<bool> OptionalBool(std::string_view key);
   std::optional<int64_t> OptionalInt(std::string_view key, int64_t min, int64_t max);
   std::optional<std::vector<std::string>> OptionalStringArray(std::string_view key);
