@@ -1,5 +1,7 @@
 #include "service/audit.h"
 
+#include <algorithm>
+
 namespace otpd::service {
 
 using storage::Namespace;
@@ -27,6 +29,77 @@ base::Status RecordRefusal(storage::Store& store, AuditRecord audit, base::Statu
   // The refusal stands whether or not its audit record could be written.
   (void)store.Commit(std::move(batch), storage::Durability::kRelaxed);
   return why;
+}
+
+RefusalAudit::RefusalAudit(storage::Store& store, const base::Clock& clock, int64_t period_seconds,
+                           size_t max_keys)
+    : store_(store),
+      clock_(clock),
+      period_micros_(std::max<int64_t>(1, period_seconds) * 1'000'000),
+      max_keys_(std::max<size_t>(1, max_keys)) {}
+
+base::Status RefusalAudit::Record(AuditRecord audit, base::Status why) {
+  audit.result = std::string(why.message());
+  std::vector<AuditRecord> write;
+  {
+    base::MutexLock lock(mu_);
+    write = TakeOverLocked(audit.time_micros, /*all=*/false);
+    std::string key = audit.actor + '\0' + audit.action + '\0' + audit.target;
+    if (!periods_.contains(key) && periods_.size() >= max_keys_) {
+      // Too many keys at once: the rest share one per action, so memory stays bounded too.
+      audit.actor = "*";
+      audit.target = "*";
+      key = "*" + std::string(1, '\0') + audit.action + '\0' + "*";
+    }
+    auto [it, first] = periods_.try_emplace(key);
+    if (first) {
+      it->second.start_micros = audit.time_micros;
+      started_.emplace_back(audit.time_micros, key);
+      write.push_back(audit);
+    } else {
+      ++it->second.more;
+      it->second.last = std::move(audit);
+    }
+  }
+  Write(write);
+  return why;
+}
+
+void RefusalAudit::Flush() {
+  std::vector<AuditRecord> write;
+  {
+    base::MutexLock lock(mu_);
+    write = TakeOverLocked(clock_.NowUnixMicros(), /*all=*/true);
+  }
+  Write(write);
+}
+
+std::vector<AuditRecord> RefusalAudit::TakeOverLocked(int64_t now_micros, bool all) {
+  std::vector<AuditRecord> out;
+  while (!started_.empty() && (all || started_.front().first + period_micros_ <= now_micros)) {
+    auto it = periods_.find(started_.front().second);
+    started_.pop_front();
+    if (it == periods_.end()) continue;
+    Period& p = it->second;
+    if (p.more > 0) {
+      AuditRecord count = std::move(p.last);
+      count.time_micros = std::max(count.time_micros, p.start_micros + 1);
+      count.detail = std::to_string(p.more) + " more refusals like the first of the " +
+                     std::to_string(period_micros_ / 1'000'000) +
+                     " s period, counted (the last one's reason is the result)";
+      out.push_back(std::move(count));
+    }
+    periods_.erase(it);
+  }
+  return out;
+}
+
+void RefusalAudit::Write(const std::vector<AuditRecord>& records) {
+  if (records.empty()) return;
+  storage::WriteBatch batch;
+  for (const AuditRecord& a : records) AddAudit(batch, a);
+  // The refusals stand whether or not their records could be written.
+  (void)store_.Commit(std::move(batch), storage::Durability::kRelaxed);
 }
 
 base::Status ListAudit(const storage::Store& store, const AuditFilter& filter,

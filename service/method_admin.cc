@@ -34,6 +34,10 @@ base::Status NoSuchMethod(std::string_view upn, std::string_view id) {
                              std::string(id).substr(0, 64));
 }
 
+base::Status WrongCode() {
+  return base::InvalidArgumentError("verificationCode is not the code the app shows now");
+}
+
 }  // namespace
 
 std::string_view PhoneMethodId(PhoneType type) {
@@ -116,7 +120,8 @@ MethodAdmin::MethodAdmin(storage::Store& store, const storage::KeyRing& keys,
       directory_(store, keys),
       clock_(clock),
       options_(std::move(options)),
-      invalidator_(invalidator) {}
+      invalidator_(invalidator),
+      refusals_(store, clock) {}
 
 base::StatusOr<MethodAdmin::Change> MethodAdmin::Begin(const Principal& by, std::string_view upn_in,
                                                        std::string_view action,
@@ -301,9 +306,9 @@ base::StatusOr<Enrolment> MethodAdmin::EnrolSoftwareToken(const Principal& by, s
   return e;
 }
 
-base::Status MethodAdmin::ConfirmSoftwareToken(const Principal& by, std::string_view upn,
-                                               std::string_view id, std::string_view code) {
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "softwareOath.confirm", false));
+base::StatusOr<std::optional<engine::Verdict>> MethodAdmin::CheckPending(Change& c,
+                                                                         std::string_view id,
+                                                                         std::string_view code) {
   const std::string& user = c.user.user.upn;
   MethodRecord* m = c.Find(id);
   auto* app = m == nullptr ? nullptr : std::get_if<SoftwareOathPayload>(&m->payload);
@@ -316,15 +321,39 @@ base::Status MethodAdmin::ConfirmSoftwareToken(const Principal& by, std::string_
                         engine::Credential::Create(app->params, secret.span()));
   engine::Verdict v = engine::Verify(credential, {}, code, c.now, options_.windows);
   if (!v.accepted()) {
-    return RecordRefusal(
-        store_, c.audit,
-        base::InvalidArgumentError("verificationCode is not the code the app shows now"));
+    // Anyone who can name the user and the enrolment can repeat this: counted, not one record
+    // each.
+    (void)refusals_.Record(c.audit, WrongCode());
+    return std::optional<engine::Verdict>();
   }
+  return std::optional<engine::Verdict>(v);
+}
+
+base::StatusOr<bool> MethodAdmin::CheckSoftwareTokenCode(const Principal& by, std::string_view upn,
+                                                         std::string_view id,
+                                                         std::string_view code) {
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "softwareOath.confirm", false));
+  OTPD_ASSIGN_OR_RETURN(std::optional<engine::Verdict> v, CheckPending(c, id, code));
+  return v.has_value();
+}
+
+base::Status MethodAdmin::ConfirmSoftwareToken(const Principal& by, std::string_view upn,
+                                               std::string_view id, std::string_view code,
+                                               std::optional<uint64_t> fence) {
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "softwareOath.confirm", false));
+  const std::string& user = c.user.user.upn;
+  if (fence && c.user.version != *fence) {
+    return base::AbortedError("user " + user + " changed since the code was checked; try again");
+  }
+  OTPD_ASSIGN_OR_RETURN(std::optional<engine::Verdict> v, CheckPending(c, id, code));
+  if (!v) return WrongCode();
+  MethodRecord* m = c.Find(id);
+  auto* app = std::get_if<SoftwareOathPayload>(&m->payload);
   app->confirmed = true;
   app->expires = 0;
   OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, user, *m));
   // The app starts with the code it proved: that one is used.
-  CredentialState state{.token = v.new_state, .last_used = c.now};
+  CredentialState state{.token = v->new_state, .last_used = c.now};
   c.batch.Put(Namespace::kState, MethodStateKey(user, id), EncodeCredentialState(state));
   c.audit.detail = "method " + std::string(id);
   // A confirmed app is a registered MFA method: a user who had to register again has.

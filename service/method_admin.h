@@ -15,7 +15,10 @@
 // confirming their own app at sign-in: Permission::kRegisterOwnMethods), made under the user's
 // fence with its audit record and its outbox event (method.added, method.updated,
 // method.confirmed, method.deleted) in one durable batch, and told to the sign-in cache.
-// Confirming an app also ends a user's registration_required state.
+// Confirming an app also ends a user's registration_required state. A wrong confirming code is
+// audited in bounded form (RefusalAudit, service/audit.h): anyone who can name a user and a
+// pending app can send wrong codes, and at sign-in they also count toward the user's lockout
+// (SelfServiceActions checks them through the sign-in service).
 //
 // Thread-safe: methods may be called concurrently; concurrent changes to one user fail with
 // Aborted rather than overwrite each other.
@@ -33,6 +36,7 @@
 #include "base/secret_bytes.h"
 #include "base/statusor.h"
 #include "engine/verifier.h"
+#include "service/audit.h"
 #include "service/directory.h"
 #include "service/inventory.h"
 #include "service/outbox.h"
@@ -107,9 +111,20 @@ class MethodAdmin {
   base::StatusOr<Enrolment> EnrolSoftwareToken(const Principal& by, std::string_view upn,
                                                std::string_view display_name);
   // Confirms an enrolment with the code its app shows now. InvalidArgument for a wrong code;
-  // FailedPrecondition when it lapsed or is confirmed already.
+  // NotFound when there is no such enrolment (or it lapsed); FailedPrecondition when it is
+  // confirmed already. With `fence`, the user record must still be at that version (the one a
+  // CheckSoftwareTokenCode was answered under): Aborted otherwise.
   base::Status ConfirmSoftwareToken(const Principal& by, std::string_view upn, std::string_view id,
-                                    std::string_view code);
+                                    std::string_view code,
+                                    std::optional<uint64_t> fence = std::nullopt);
+  // Whether `code` is what the pending app `id` shows now, changing nothing (a wrong code's
+  // refusal is audited, in bounded form). Errors as ConfirmSoftwareToken's, but a wrong code
+  // is false, not an error.
+  base::StatusOr<bool> CheckSoftwareTokenCode(const Principal& by, std::string_view upn,
+                                              std::string_view id, std::string_view code);
+  // Writes the counts of refused codes not yet written (RefusalAudit::Flush); call it before
+  // the store closes.
+  void FlushRefusalAudit() { refusals_.Flush(); }
   // Deletes a phone, the email method or an app. A hardware token's method is not deleted here
   // (unassign the token: FailedPrecondition says so); the mobile is not deleted while an
   // alternate mobile exists (FailedPrecondition).
@@ -122,6 +137,10 @@ class MethodAdmin {
   base::StatusOr<Change> Begin(const Principal& by, std::string_view upn, std::string_view action,
                                bool create_user) const;
   base::Status Commit(Change& change);
+  // The verdict on `code` for the pending app `id` in `c` (NotFound, FailedPrecondition as
+  // ConfirmSoftwareToken); nullopt for a wrong code, whose refusal is recorded with refusals_.
+  base::StatusOr<std::optional<engine::Verdict>> CheckPending(Change& c, std::string_view id,
+                                                              std::string_view code);
   // Adds the outbox event of a change to `method` (its id and kind, plus `data`).
   base::Status Event(Change& change, std::string_view type, const MethodRecord& method,
                      EventData data = {});
@@ -132,6 +151,7 @@ class MethodAdmin {
   const base::Clock& clock_;
   const MethodAdminOptions options_;
   CacheInvalidator* const invalidator_;
+  RefusalAudit refusals_;
 };
 
 }  // namespace otpd::service

@@ -276,20 +276,42 @@ void SelfServiceActions::Confirm(const ConfirmRequest& request, ActionCallback d
   const std::string upn = NormaliseUpn(request.user);
   const std::string method(request.method);
   auto code = std::make_shared<base::SecretBytes>(base::SecretBytes::FromString(request.otp));
-  Submit(
-      upn,
-      [this, upn, method, code]() -> ActionResult {
-        auto user = directory_.GetUser(upn);
-        if (!user.ok()) return Fail(Outcome::kUnavailable);
-        if (!*user) return Fail(Outcome::kUnknownUser);
-        base::Status s =
-            methods_.ConfirmSoftwareToken(Principal::SelfService(upn), upn, method, code->view());
-        if (s.ok()) return ActionResult(Outcome::kAccepted);
-        if (base::IsInvalidArgument(s)) return Fail(Outcome::kBadCode);
-        if (base::IsNotFound(s)) return Fail(Outcome::kNoMethod);
-        return FromStatus(s);
-      },
-      std::move(done));
+  auto shared_done = std::make_shared<ActionCallback>(std::move(done));
+  // The code is a factor: checked under the user's lockout, a wrong one counting toward it.
+  auto check = [this, upn, method, code]() -> Outcome {
+    auto right =
+        methods_.CheckSoftwareTokenCode(Principal::SelfService(upn), upn, method, code->view());
+    if (right.ok()) return *right ? Outcome::kAccepted : Outcome::kBadCode;
+    if (base::IsNotFound(right.status())) return Outcome::kNoMethod;
+    return FromStatus(right.status()).outcome;
+  };
+  sign_in_.CheckedFactor(
+      CheckedRequest{.user = upn, .check = std::move(check)},
+      [this, upn, method, code, shared_done](SignInResult checked) {
+        if (checked.outcome != Outcome::kAccepted) {
+          ActionResult r(checked.outcome);
+          r.retry_after_seconds = checked.retry_after_seconds;
+          (*shared_done)(std::move(r));
+          return;
+        }
+        // Possibly on the committer's thread here: the change runs on the pool.
+        const uint64_t fence = checked.fence;
+        Submit(
+            upn, [this, upn, method, code, fence] { return DoConfirm(upn, method, *code, fence); },
+            std::move(*shared_done));
+      });
+}
+
+ActionResult SelfServiceActions::DoConfirm(const std::string& upn, const std::string& method,
+                                           const base::SecretBytes& code, uint64_t fence) {
+  // Conditional on the user not having changed since the check (an administrator's change).
+  base::Status s =
+      methods_.ConfirmSoftwareToken(Principal::SelfService(upn), upn, method, code.view(), fence);
+  if (s.ok()) return ActionResult(Outcome::kAccepted);
+  if (base::IsInvalidArgument(s)) return Fail(Outcome::kBadCode);
+  if (base::IsNotFound(s)) return Fail(Outcome::kNoMethod);
+  if (base::IsAborted(s)) return Fail(Outcome::kUnavailable);
+  return FromStatus(s);
 }
 
 }  // namespace otpd::service

@@ -10,7 +10,11 @@
 //                is committed only if the user did not change since the check (the fence);
 //   ENROL        a new authenticator app (pending) after a temporary access pass, or, if the
 //                operator allows it, without one for a user who must register again;
-//   CONFIRM      confirms it with a code; that ends the user's registration_required state.
+//   CONFIRM      confirms it with a code; that ends the user's registration_required state. The
+//                code is checked like a factor (SignInService::CheckedFactor): refused as
+//                `locked` while the user is locked, a wrong one counting toward the lockout as
+//                a wrong code at VERIFY does, a right one clearing the failures; wrong ones are
+//                audited in bounded form (MethodAdmin, RefusalAudit).
 //
 // Work that blocks (the Store, scrypt) runs on a small pool of its own, never on the caller's
 // (io) thread. Each change is audited with the user as the actor ("user:<upn>").
@@ -75,8 +79,12 @@ class SelfServiceActions final : public SelfService {
   void Enrol(const EnrolRequest& request, ActionCallback done) override;
   void Confirm(const ConfirmRequest& request, ActionCallback done) override;
 
-  // Finishes queued work and refuses new work (answered unavailable).
-  void Stop() { pool_.Stop(); }
+  // Finishes queued work and refuses new work (answered unavailable); writes the counts of
+  // refused confirming codes not yet written. Call it before the store closes.
+  void Stop() {
+    pool_.Stop();
+    methods_.FlushRefusalAudit();
+  }
 
  private:
   // Runs `task` on the pool; answers unavailable when the pool is full.
@@ -84,6 +92,8 @@ class SelfServiceActions final : public SelfService {
   ActionResult DoSetPassword(const std::string& upn, const base::SecretBytes& old_password,
                              const base::SecretBytes& new_password, uint64_t fence);
   ActionResult DoEnrol(const std::string& upn, const std::string& name, bool without_tap);
+  ActionResult DoConfirm(const std::string& upn, const std::string& method,
+                         const base::SecretBytes& code, uint64_t fence);
 
   const Directory& directory_;
   const base::Clock& clock_;

@@ -65,6 +65,7 @@ void SignInService::AppPassword(const SecretRequest&, SignInCallback done) { Not
 void SignInService::Tap(const SecretRequest&, SignInCallback done) { NotOffered(done); }
 void SignInService::Session(const SecretRequest&, SignInCallback done) { NotOffered(done); }
 void SignInService::Challenge(const ChallengeRequest&, SignInCallback done) { NotOffered(done); }
+void SignInService::CheckedFactor(const CheckedRequest&, SignInCallback done) { NotOffered(done); }
 
 ActionResult::~ActionResult() {
   for (auto& [key, value] : fields) base::Wipe(value.data(), value.size());

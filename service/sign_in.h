@@ -91,6 +91,17 @@ struct SecretRequest {
   std::string_view secret;
 };
 
+// A secret that only the caller can check, checked under the user's lockout (CONFIRM's code,
+// which MethodAdmin checks against the pending app).
+struct CheckedRequest {
+  std::string_view user;
+  // Called once the user is known and not locked, on a service thread with no lock held (it may
+  // read the Store), possibly more than once (again after the user changed meanwhile). Answers
+  // kAccepted, kBadCode (a wrong secret: one failure toward the user's lockout, as a wrong code
+  // at VERIFY) or another refusal, which counts nothing (kNoMethod, kRefused, kUnavailable).
+  std::function<Outcome()> check;
+};
+
 // CHALLENGE: a one-time code to one of the user's phones.
 struct ChallengeRequest {
   std::string_view user;
@@ -139,6 +150,10 @@ class SignInService {
   // Sends a one-time code to a phone of the user (through an outbox event) that VERIFY then
   // accepts once.
   virtual void Challenge(const ChallengeRequest& request, SignInCallback done);
+  // Runs `request.check` under the user's lockout: kLocked (with retry_after) without calling it
+  // while the user is locked; its kBadCode counts one failure and its kAccepted clears them, as
+  // a code's at VERIFY; a kAccepted answer carries the fence it was decided under.
+  virtual void CheckedFactor(const CheckedRequest& request, SignInCallback done);
 };
 
 // What a self-service verb came to: an outcome, and on success the reply's fields in order.

@@ -40,6 +40,7 @@ struct Attempt {
     kTap,
     kSession,
     kChallenge,
+    kChecked,  // a secret the caller checks (SignInService::CheckedFactor)
   };
   Mode mode = Mode::kVerify;
   std::string_view user;    // UPN as given (empty when `serial` names the token)

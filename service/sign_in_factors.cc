@@ -1,12 +1,12 @@
-// SignInVerifier's other factors: PASSWORD, APP_PASSWORD, TAP, SESSION, and the phone CHALLENGE
-// (service/sign_in_verifier.h). They are decided on the cached user, under its stripe lock and
-// its fence, in three steps:
+// SignInVerifier's other factors: PASSWORD, APP_PASSWORD, TAP, SESSION, a secret the caller
+// checks (CheckedFactor: CONFIRM's code), and the phone CHALLENGE (service/sign_in_verifier.h).
+// They are decided on the cached user, under its stripe lock and its fence, in three steps:
 //
 //   1. on a loader thread, with the user cached: the checks that need only memory (a broken
 //      record, a lock), and a copy of what the check needs (the password's hash, the pass's
 //      fingerprint) together with the fence it belongs to;
 //   2. without any lock: the check itself, on the PasswordHasher's threads for scrypt, or after a
-//      Store read on the loader thread (app passwords, a session record);
+//      Store read on the loader thread (app passwords, a session record, the caller's check);
 //   3. FactorDecide, under the lock again: if the user's fence is still the one of step 1, the
 //      outcome is applied like a code's (a failure counts toward the lockout, a success clears
 //      it, a one-time pass is used up) and the answer waits for a commit conditional on that
@@ -106,14 +106,21 @@ void SignInVerifier::Challenge(const ChallengeRequest& r, SignInCallback done) {
                std::move(done));
 }
 
-void SignInVerifier::HandleFactor(const Attempt& attempt, SignInCallback done) {
+void SignInVerifier::CheckedFactor(const CheckedRequest& r, SignInCallback done) {
+  HandleFactor(Attempt{.mode = Attempt::Mode::kChecked, .user = r.user}, std::move(done), r.check);
+}
+
+void SignInVerifier::HandleFactor(const Attempt& attempt, SignInCallback done,
+                                  std::function<Outcome()> check) {
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
-  if (attempt.user.empty()) {
+  if (attempt.user.empty() || (attempt.mode == Attempt::Mode::kChecked && !check)) {
     Deliver(Delivery{std::move(done), Result(Outcome::kBadRequest), {}});
     return;
   }
   // Never decided on the calling (io) thread: a factor needs a hash, a Store read or a commit.
-  Route(Deferred::From(attempt, NormaliseUpn(attempt.user), std::move(done)));
+  auto request = Deferred::From(attempt, NormaliseUpn(attempt.user), std::move(done));
+  request->check = std::move(check);
+  Route(std::move(request));
 }
 
 base::StatusOr<std::string> SignInVerifier::ChallengeFingerprint(std::string_view upn,
@@ -180,6 +187,8 @@ std::function<void()> SignInVerifier::FactorBegin(Stripe& stripe, CachedUser& u,
       };
     case Attempt::Mode::kAppPassword:
       return [this, request, fence] { CheckAppPassword(std::move(*request), fence); };
+    case Attempt::Mode::kChecked:
+      return [this, request, fence] { CheckByCaller(std::move(*request), fence); };
     default:
       return answer(Result(Outcome::kBadRequest));
   }
@@ -298,6 +307,12 @@ void SignInVerifier::CheckAppPassword(std::unique_ptr<Deferred> request, uint64_
                std::move(result));
 }
 
+void SignInVerifier::CheckByCaller(std::unique_ptr<Deferred> request, uint64_t fence) {
+  // On this loader thread, with no lock held: the caller's check may read the Store.
+  const Outcome checked = request->check();
+  FactorDecide(std::move(request), fence, checked, SignInResult{});
+}
+
 void SignInVerifier::FactorDecide(std::unique_ptr<Deferred> request, uint64_t fence,
                                   Outcome checked, SignInResult result) {
   const uint64_t hash = UpnHash(request->upn);
@@ -329,7 +344,8 @@ void SignInVerifier::FactorDecide(std::unique_ptr<Deferred> request, uint64_t fe
     storage::WriteBatch batch;
     storage::Durability durability = storage::Durability::kRelaxed;
     bool evented = false;
-    if (checked == Outcome::kBadPassword) {
+    if (checked == Outcome::kBadPassword || checked == Outcome::kBadCode) {
+      // One failure toward the lockout, whichever factor it was: VERIFY's count.
       evented = StageLockout(batch, request->upn, *u,
                              engine::RecordFailure(u->lockout, now, policy_.lockout), now);
       durability = options_.failure_durability;
@@ -349,7 +365,8 @@ void SignInVerifier::FactorDecide(std::unique_ptr<Deferred> request, uint64_t fe
       }
     }
     result.outcome = checked;
-    if (checked != Outcome::kAccepted && checked != Outcome::kBadPassword) {
+    if (checked != Outcome::kAccepted && checked != Outcome::kBadPassword &&
+        checked != Outcome::kBadCode) {
       // A refusal that changes nothing (expired, revoked, unknown, used) is answered now.
       SignInResult refusal = Result(checked);
       refusal.method_id = std::move(result.method_id);

@@ -26,9 +26,10 @@
 // is a request decided again after an administrator's change: it may then be decided after
 // requests that arrived later.
 //
-// The other factors (PASSWORD, APP_PASSWORD, TAP, SESSION) and phone challenges are decided on
-// the same cached user, under the same lock and the same fence (service/sign_in_factors.cc): a
-// wrong password counts toward the same lockout as a wrong code, and an answer that a factor is
+// The other factors (PASSWORD, APP_PASSWORD, TAP, SESSION, and secrets the caller checks itself,
+// CONFIRM's code) and phone challenges are decided on the same cached user, under the same lock
+// and the same fence (service/sign_in_factors.cc): a wrong password or confirming code counts
+// toward the same lockout as a wrong code, and an answer that a factor is
 // right is given only after a commit conditional on the fence, so that an administrator's change
 // that returned orders itself after it or refuses it. Password hashing runs on the
 // PasswordHasher's threads, never under a lock; what needs a Store read (app passwords, a session
@@ -137,6 +138,7 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
   void Tap(const SecretRequest& request, SignInCallback done) override;
   void Session(const SecretRequest& request, SignInCallback done) override;
   void Challenge(const ChallengeRequest& request, SignInCallback done) override;
+  void CheckedFactor(const CheckedRequest& request, SignInCallback done) override;
   SignInServiceStats stats() const override;
 
   // Finishes the loads already queued and refuses new ones (they answer kUnavailable). Call it
@@ -194,7 +196,8 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
 
   // ---- the other factors (sign_in_factors.cc) ----
   // The factor modes always go to a loader thread (Route), where the user is loaded if needed.
-  void HandleFactor(const Attempt& attempt, SignInCallback done);
+  void HandleFactor(const Attempt& attempt, SignInCallback done,
+                    std::function<Outcome()> check = {});
   // On a loader thread with the user cached and its stripe locked: the checks that need only
   // memory, and a copy of what the check needs. Returns what to run once the lock is released:
   // the answer, or the check (a Store read or a hash) that ends in FactorDecide.
@@ -207,6 +210,7 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
   void CheckTap(std::unique_ptr<Deferred> request, uint64_t fence,
                 const std::optional<internal::CachedTap>& tap, int64_t now);
   void CheckAppPassword(std::unique_ptr<Deferred> request, uint64_t fence);
+  void CheckByCaller(std::unique_ptr<Deferred> request, uint64_t fence);
   // Decides a factor whose secret was checked with the user at `fence`: the lockout, the
   // outcome, the commit. Takes the stripe lock.
   void FactorDecide(std::unique_ptr<Deferred> request, uint64_t fence, Outcome checked,

@@ -236,6 +236,7 @@ int Run(int argc, char** argv) {
   server.Stop();
   runner->Stop();
   (*actions)->Stop();
+  methods.FlushRefusalAudit();  // the admin API's counts of refused codes, while the store is open
   // In this order: loads still queued finish (they read the Store and submit commits), then the
   // commit pipeline drains (its completions call back into the verifier), then RocksDB closes.
   dir->StopWatching();

@@ -84,7 +84,8 @@ struct DeferredRequest {
   std::string user, serial, otp, otp2, method;
   std::string upn;  // normalised; empty until the owner of `serial` is known
   SignInCallback done;
-  int redecisions = 0;  // times decided again after the user's fence moved
+  std::function<Outcome()> check;  // Attempt::Mode::kChecked
+  int redecisions = 0;             // times decided again after the user's fence moved
 
   static std::unique_ptr<DeferredRequest> From(const Attempt& a, std::string upn,
                                                SignInCallback done) {
