@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include <boost/json.hpp>
-
 #include "base/codec.h"
 #include "base/seal.h"
 #include "service/audit.h"
@@ -13,17 +11,13 @@
 
 namespace otpd::service {
 
-namespace json = boost::json;
 using storage::Namespace;
 
 namespace {
 
-constexpr std::string_view kPrefix = "apikey/";
 constexpr std::string_view kKeyPrefix = "otpd_";
 constexpr size_t kIdChars = 16;
 constexpr size_t kSecretBytes = 32;
-
-std::string RecordKey(std::string_view id) { return std::string(kPrefix) + std::string(id); }
 
 bool ValidName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -35,49 +29,6 @@ bool ValidName(std::string_view name) {
   return true;
 }
 
-std::string Encode(const ApiKeyRecord& r) {
-  json::object o;
-  o["id"] = r.id;
-  o["name"] = r.name;
-  json::array roles;
-  for (const std::string& role : r.roles) roles.emplace_back(role);
-  o["roles"] = std::move(roles);
-  if (!r.user.empty()) o["user"] = r.user;
-  o["secret_sha256"] = r.secret_sha256;
-  o["created"] = r.created;
-  o["created_by"] = r.created_by;
-  return json::serialize(o);
-}
-
-base::StatusOr<ApiKeyRecord> Decode(std::string_view data) {
-  boost::system::error_code ec;
-  json::value v = json::parse(data, ec);
-  const json::object* o = ec ? nullptr : v.if_object();
-  auto str = [&](std::string_view k) -> std::string {
-    const json::value* f = o->if_contains(k);
-    return f != nullptr && f->is_string() ? std::string(f->get_string()) : std::string();
-  };
-  if (o == nullptr) return base::DataLossError("API key record is not a JSON object");
-  ApiKeyRecord r;
-  r.id = str("id");
-  r.name = str("name");
-  r.user = str("user");
-  r.secret_sha256 = str("secret_sha256");
-  r.created_by = str("created_by");
-  if (const json::value* c = o->if_contains("created"); c != nullptr && c->is_int64()) {
-    r.created = c->get_int64();
-  }
-  if (const json::value* roles = o->if_contains("roles"); roles != nullptr && roles->is_array()) {
-    for (const json::value& role : roles->get_array()) {
-      if (role.is_string()) r.roles.emplace_back(role.get_string());
-    }
-  }
-  if (r.id.size() != kIdChars || r.secret_sha256.size() != 64) {
-    return base::DataLossError("API key record is incomplete");
-  }
-  return r;
-}
-
 std::string SecretDigestHex(std::string_view secret) {
   base::Sha256Digest d = base::Sha256(secret);
   return base::HexEncode(std::span<const uint8_t>(d));
@@ -86,9 +37,9 @@ std::string SecretDigestHex(std::string_view secret) {
 }  // namespace
 
 base::StatusOr<std::optional<Versioned<ApiKeyRecord>>> ApiKeys::Load(std::string_view id) const {
-  OTPD_ASSIGN_OR_RETURN(auto stored, directory_.GetSigned(Namespace::kMeta, RecordKey(id)));
+  OTPD_ASSIGN_OR_RETURN(auto stored, directory_.GetSigned(Namespace::kMeta, ApiKeyRecordKey(id)));
   if (!stored) return std::optional<Versioned<ApiKeyRecord>>();
-  OTPD_ASSIGN_OR_RETURN(ApiKeyRecord r, Decode(stored->record));
+  OTPD_ASSIGN_OR_RETURN(ApiKeyRecord r, DecodeApiKey(stored->record));
   if (r.id != id) return base::DataLossError("API key record names another id");
   return std::optional<Versioned<ApiKeyRecord>>(Versioned<ApiKeyRecord>{r, stored->version});
 }
@@ -96,9 +47,9 @@ base::StatusOr<std::optional<Versioned<ApiKeyRecord>>> ApiKeys::Load(std::string
 base::StatusOr<std::vector<ApiKeyRecord>> ApiKeys::All() const {
   std::vector<ApiKeyRecord> out;
   OTPD_RETURN_IF_ERROR(directory_.store().Scan(
-      Namespace::kMeta, kPrefix,
+      Namespace::kMeta, kApiKeyPrefix,
       [&](std::string_view key, const storage::Record&) -> base::StatusOr<bool> {
-        OTPD_ASSIGN_OR_RETURN(auto r, Load(key.substr(kPrefix.size())));
+        OTPD_ASSIGN_OR_RETURN(auto r, Load(key.substr(kApiKeyPrefix.size())));
         if (r) out.push_back(std::move(r->record));
         return true;
       }));
@@ -148,16 +99,33 @@ base::StatusOr<CreatedApiKey> ApiKeys::Create(const Principal& by, std::string_v
   base::Wipe(key_text.data(), key_text.size());
 
   storage::WriteBatch batch;
-  batch.RequireVersion(Namespace::kMeta, RecordKey(r.id), 0);
-  OTPD_RETURN_IF_ERROR(directory_.PutSigned(batch, Namespace::kMeta, RecordKey(r.id), Encode(r)));
+  batch.RequireVersion(Namespace::kMeta, ApiKeyRecordKey(r.id), 0);
+  OTPD_RETURN_IF_ERROR(
+      directory_.PutSigned(batch, Namespace::kMeta, ApiKeyRecordKey(r.id), EncodeApiKey(r)));
   audit.target = "apikey/" + r.name;
   audit.detail = "roles " + [&] {
     std::string s;
     for (const std::string& role : roles) s += (s.empty() ? "" : ",") + role;
     return s;
   }();
+  if (!upn.empty()) {
+    // The key's holder becomes an administrator for the role checks (Directory::HoldsAdminKey):
+    // a change to them decided before this key existed must not commit after it.
+    auto holder = directory_.BeginUserChange(upn, r.created, false);
+    if (holder.ok()) {
+      OTPD_RETURN_IF_ERROR(directory_.Fence(batch, *holder, r.created));
+    } else if (base::IsNotFound(holder.status())) {
+      batch.RequireVersion(Namespace::kUsers, upn, 0);
+    } else {
+      return holder.status();
+    }
+  }
   AddAudit(batch, audit);
-  OTPD_RETURN_IF_ERROR(directory_.store().Commit(std::move(batch), storage::Durability::kDurable));
+  base::Status s = directory_.store().Commit(std::move(batch), storage::Durability::kDurable);
+  if (base::IsAborted(s)) {
+    return base::AbortedError("user " + upn + " changed while the key was being made; try again");
+  }
+  OTPD_RETURN_IF_ERROR(s);
   return created;
 }
 
@@ -180,7 +148,7 @@ base::Status ApiKeys::Revoke(const Principal& by, std::string_view id_or_name) {
     return base::NotFoundError("no API key " + std::string(id_or_name).substr(0, 64));
   }
   storage::WriteBatch batch;
-  batch.Delete(Namespace::kMeta, RecordKey(found->id));
+  batch.Delete(Namespace::kMeta, ApiKeyRecordKey(found->id));
   audit.target = "apikey/" + found->name;
   AddAudit(batch, audit);
   OTPD_RETURN_IF_ERROR(directory_.store().Commit(std::move(batch), storage::Durability::kDurable));

@@ -32,16 +32,6 @@
 
 namespace otpd::service {
 
-struct ApiKeyRecord {
-  std::string id;    // 16 hex characters
-  std::string name;  // unique, 1..64 of [A-Za-z0-9._-]
-  std::vector<std::string> roles;
-  std::string user;           // optional UPN
-  std::string secret_sha256;  // hex
-  int64_t created = 0;
-  std::string created_by;
-};
-
 struct CreatedApiKey {
   ApiKeyRecord record;
   base::SecretBytes key;  // `otpd_<id>_<secret>`: show it once, then forget it

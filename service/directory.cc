@@ -1,5 +1,6 @@
 #include "service/directory.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "tokenio/upn.h"
@@ -141,11 +142,33 @@ base::StatusOr<UserChange> Directory::BeginUserChange(std::string_view upn, int6
   } else {
     return base::NotFoundError("no user " + std::string(upn));
   }
+  OTPD_ASSIGN_OR_RETURN(change.user.holds_admin_key, HoldsAdminKey(upn));
   OTPD_ASSIGN_OR_RETURN(auto methods, ReadMethods(upn));
   for (const auto& m : methods) {
     if (!m.ok() || IsOathKind(m->kind())) ++change.oath_methods;
   }
   return change;
+}
+
+base::StatusOr<bool> Directory::HoldsAdminKey(std::string_view upn) const {
+  // Keys are few (one per front end or administrator), so a scan costs less than an index
+  // would to keep right; a key record that fails its check counts, the safe side.
+  bool holds = false;
+  OTPD_RETURN_IF_ERROR(
+      store_.Scan(Namespace::kMeta, kApiKeyPrefix,
+                  [&](std::string_view key, const storage::Record& stored) -> base::StatusOr<bool> {
+                    auto payload = keys_.OpenRecord(Namespace::kMeta, key, stored.value);
+                    auto record = payload.ok() ? DecodeApiKey(*payload) : payload.status();
+                    if (!record.ok()) {
+                      holds = true;
+                      return false;
+                    }
+                    if (record->user != upn) return true;
+                    holds = std::any_of(record->roles.begin(), record->roles.end(),
+                                        [](const std::string& role) { return role != "reader"; });
+                    return !holds;
+                  }));
+  return holds;
 }
 
 base::Status Directory::AddMethod(storage::WriteBatch& batch, UserChange& change,

@@ -84,6 +84,10 @@ class Directory {
   // refuse such a name too, so no record is ever stored under one.
   base::StatusOr<UserChange> BeginUserChange(std::string_view upn, int64_t now, bool create) const;
 
+  // True when an API key with a role beyond reader names `upn` as the person holding it (or a
+  // key record fails its check: the safe side).
+  base::StatusOr<bool> HoldsAdminKey(std::string_view upn) const;
+
   // Adds `method` to the user of `change`. OATH methods count toward `max_oath_methods`
   // (ResourceExhausted naming the user and the limit when it is reached).
   base::Status AddMethod(storage::WriteBatch& batch, UserChange& change, const MethodRecord& method,

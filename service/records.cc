@@ -201,6 +201,53 @@ base::StatusOr<engine::LockoutState> DecodeLockout(std::string_view data) {
   return s;
 }
 
+std::string ApiKeyRecordKey(std::string_view id) {
+  return std::string(kApiKeyPrefix) + std::string(id);
+}
+
+std::string EncodeApiKey(const ApiKeyRecord& r) {
+  json::object o;
+  o["id"] = r.id;
+  o["name"] = r.name;
+  json::array roles;
+  for (const std::string& role : r.roles) roles.emplace_back(role);
+  o["roles"] = std::move(roles);
+  if (!r.user.empty()) o["user"] = r.user;
+  o["secret_sha256"] = r.secret_sha256;
+  o["created"] = r.created;
+  o["created_by"] = r.created_by;
+  return json::serialize(o);
+}
+
+base::StatusOr<ApiKeyRecord> DecodeApiKey(std::string_view data) {
+  boost::system::error_code ec;
+  json::value v = json::parse(data, ec);
+  const json::object* o = ec ? nullptr : v.if_object();
+  auto str = [&](std::string_view k) -> std::string {
+    const json::value* f = o->if_contains(k);
+    return f != nullptr && f->is_string() ? std::string(f->get_string()) : std::string();
+  };
+  if (o == nullptr) return base::DataLossError("API key record is not a JSON object");
+  ApiKeyRecord r;
+  r.id = str("id");
+  r.name = str("name");
+  r.user = str("user");
+  r.secret_sha256 = str("secret_sha256");
+  r.created_by = str("created_by");
+  if (const json::value* c = o->if_contains("created"); c != nullptr && c->is_int64()) {
+    r.created = c->get_int64();
+  }
+  if (const json::value* roles = o->if_contains("roles"); roles != nullptr && roles->is_array()) {
+    for (const json::value& role : roles->get_array()) {
+      if (role.is_string()) r.roles.emplace_back(role.get_string());
+    }
+  }
+  if (r.id.size() != 16 || r.secret_sha256.size() != 64) {
+    return base::DataLossError("API key record is incomplete");
+  }
+  return r;
+}
+
 std::string MethodKey(std::string_view upn, std::string_view method_id) {
   std::string k(upn);
   k.push_back('\0');

@@ -49,6 +49,10 @@ struct UserRecord {
   uint64_t sessions_epoch = 0;
   int64_t created = 0;  // Unix seconds
   int64_t updated = 0;
+  // Not stored: set by Directory::BeginUserChange when an API key with an administrative role
+  // names this user as its holder, so that the role checks treat the person behind the key as
+  // the administrator they act as (service/roles.h).
+  bool holds_admin_key = false;
 };
 
 // What each kind of method holds. The order of MethodRecord::Payload's alternatives is
@@ -183,11 +187,11 @@ struct SessionRecord {
 // A user's phone challenge (CHALLENGE, then VERIFY), in state/c/<upn>: the pending one-time code
 // (its keyed fingerprint) and the rate limit's window.
 struct ChallengeState {
-  std::string fingerprint;  // of upn \0 code; empty when no code is pending
-  std::string method_id;    // the phone it was sent to
-  int64_t expires = 0;      // Unix seconds
-  bool used = false;        // accepted once; kept until it expires so that a reuse is a replay
-  int64_t window_start = 0;  // the rate limit's current window
+  std::string fingerprint;    // of upn \0 code; empty when no code is pending
+  std::string method_id;      // the phone it was sent to
+  int64_t expires = 0;        // Unix seconds
+  bool used = false;          // accepted once; kept until it expires so that a reuse is a replay
+  int64_t window_start = 0;   // the rate limit's current window
   uint32_t window_count = 0;  // challenges sent in it
   friend bool operator==(const ChallengeState&, const ChallengeState&) = default;
 };
@@ -201,6 +205,22 @@ struct AuditRecord {
   std::string detail;      // never a secret
   std::string request_id;  // the admin API request that did it, if any
 };
+
+// An API key for the admin API (service/api_keys.h): only the SHA-256 of its secret is kept,
+// signed, in meta/apikey/<id>.
+struct ApiKeyRecord {
+  std::string id;    // 16 hex characters
+  std::string name;  // unique, 1..64 of [A-Za-z0-9._-]
+  std::vector<std::string> roles;
+  std::string user;           // optional UPN: the person holding the key
+  std::string secret_sha256;  // hex
+  int64_t created = 0;
+  std::string created_by;
+};
+inline constexpr std::string_view kApiKeyPrefix = "apikey/";  // in meta
+std::string ApiKeyRecordKey(std::string_view id);
+std::string EncodeApiKey(const ApiKeyRecord& r);
+base::StatusOr<ApiKeyRecord> DecodeApiKey(std::string_view data);
 
 std::string EncodeUser(const UserRecord& r);
 base::StatusOr<UserRecord> DecodeUser(std::string_view data);

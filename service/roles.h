@@ -104,17 +104,17 @@ struct Principal {
 };
 
 enum class Permission : uint8_t {
-  kRead,               // users, methods, devices, audit
-  kManageInventory,    // hardware tokens not yet a user's: import, create, update, delete
-  kManageUserMethods,  // a user's tokens, phones, email, apps, app passwords, temporary access
-                       // passes, lockout, registration state, remembered sessions
-  kResetPassword,      // set a user's password (as kManageUserMethods, and never one's own)
+  kRead,                // users, methods, devices, audit
+  kManageInventory,     // hardware tokens not yet a user's: import, create, update, delete
+  kManageUserMethods,   // a user's tokens, phones, email, apps, app passwords, temporary access
+                        // passes, lockout, registration state, remembered sessions
+  kResetPassword,       // set a user's password (as kManageUserMethods, and never one's own)
   kRegisterOwnMethods,  // a user registering their own method at sign-in (self_service only)
-  kManageUsers,        // create, rename, delete users
-  kManageRoles,        // users' roles
-  kManageApiKeys,      // create, list, revoke API keys
-  kBackup,             // online backups
-  kManageHooks,        // enable a disabled hook, redeliver its dead letters
+  kManageUsers,         // create, rename, delete users
+  kManageRoles,         // users' roles
+  kManageApiKeys,       // create, list, revoke API keys
+  kBackup,              // online backups
+  kManageHooks,         // enable a disabled hook, redeliver its dead letters
 };
 
 // OK when `principal` may do `permission` (to `target`, the user concerned, when there is one);
@@ -122,7 +122,8 @@ enum class Permission : uint8_t {
 base::Status Authorize(const Principal& principal, Permission permission,
                        const UserRecord* target = nullptr);
 
-// True when `user` holds any role but reader (or one this version does not know).
+// True when `user` holds any role but reader (or one this version does not know), or holds an
+// API key with such a role (UserRecord::holds_admin_key).
 bool HoldsAdminRole(const UserRecord& user);
 
 // Privileged authentication administrators and the owner see phone numbers whole; everyone else

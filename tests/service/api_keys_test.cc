@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include "service/user_admin.h"
 #include "tests/service/actions_env.h"
 
 namespace otpd::service::testing {
@@ -123,6 +124,33 @@ TEST_F(ApiKeysTest, AStoreThatDoesNotAnswerIsNotARefusal) {
   EXPECT_EQ(b_.Authenticate(key).status().code(), base::StatusCode::kUnavailable);
   env_.store->SetFailReads(false);
   EXPECT_TRUE(b_.Authenticate(key).ok());
+}
+
+// The person behind an administrator's key is an administrator for the role checks, even when
+// their user record holds no role (or does not exist yet): an authentication administrator can
+// neither create them, nor reset their password, nor give them a pass to sign in with.
+TEST_F(ApiKeysTest, AnAdministratorsKeyMakesItsHolderPrivileged) {
+  const std::string boss = "boss@example.com";
+  Create(a_, "boss-key", {"privileged_authentication_administrator"}, boss);
+  UserAdmin users(*env_.directory, env_.clock, nullptr);
+  const Principal helpdesk = WithRoles("apikey:helpdesk", {Role::kAuthenticationAdministrator});
+  bool created = false;
+  auto made = users.Put(helpdesk, boss, "Boss", &created);
+  EXPECT_TRUE(base::IsPermissionDenied(made.status())) << made.status();
+  EXPECT_FALSE(env_.directory->GetUser(boss).value().has_value());
+
+  ASSERT_TRUE(users.Put(kOwner, boss, "Boss", &created).ok());
+  auto reset = env_.actions->ResetPassword(helpdesk, boss, "correct horse battery staple 42");
+  EXPECT_TRUE(base::IsPermissionDenied(reset.status())) << reset.status();
+  auto tap = env_.taps->Create(helpdesk, boss, {});
+  EXPECT_TRUE(base::IsPermissionDenied(tap.status())) << tap.status();
+
+  // A privileged administrator may; and a reader's key makes nobody an administrator.
+  const Principal privileged =
+      WithRoles("apikey:privileged", {Role::kPrivilegedAuthenticationAdministrator});
+  EXPECT_TRUE(env_.taps->Create(privileged, boss, {}).ok());
+  Create(a_, "intern-key", {"reader"}, "intern@example.com");
+  EXPECT_TRUE(users.Put(helpdesk, "intern@example.com", "Intern", &created).ok());
 }
 
 }  // namespace
