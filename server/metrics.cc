@@ -205,6 +205,8 @@ std::string RenderMetrics(const MetricsSources& src) {
           "Admin connections refused at the connection limit.", Load(a.connections_refused));
     w.One("otpd_admin_timeouts_total", "counter",
           "Admin connections closed for a header, body or write timeout.", Load(a.timeouts));
+    w.One("otpd_admin_connections_evicted_total", "counter",
+          "Unauthenticated admin connections closed to make room for a new one.", Load(a.evicted));
   }
   if (src.admin_requests != nullptr) {
     w.Header("otpd_admin_requests_total", "counter", "Admin API requests by route and status.");

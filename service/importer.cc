@@ -5,6 +5,7 @@
 #include "base/constant_time.h"
 #include "service/audit.h"
 #include "service/outbox.h"
+#include "service/text_checks.h"
 
 namespace otpd::service {
 
@@ -119,6 +120,14 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
       return base::OkStatus();
     }
     in.upn = std::move(*upn);
+  }
+  for (const auto& [field, text] :
+       {std::pair<std::string_view, std::string_view>{"manufacturer", in.manufacturer},
+        {"model", in.model}}) {
+    if (base::Status clean = CheckFreeText(field, text); !clean.ok()) {
+      Fail(in, std::string(clean.message()));
+      return base::OkStatus();
+    }
   }
   if (in.params.type == engine::OtpType::kHotp && in.counter > kMaxHotpCounter) {
     Fail(in, "HOTP counter is beyond 2^63-1; a token this far along cannot be trusted to advance");

@@ -102,6 +102,12 @@ TEST_F(AdminHardeningTest, HalfSentRequestsCannotStarveTheListener) {
   }
   EXPECT_EQ(Remote(key).Get("/v1.0/users").status, 200);
   EXPECT_EQ(Remote().Get("/healthz").status, 200);
+  // What made room is counted where an operator looks.
+  HttpReply metrics = Owner().Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  const size_t at = metrics.body.find("\notpd_admin_connections_evicted_total ");
+  ASSERT_NE(at, std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.compare(at, 40, "\notpd_admin_connections_evicted_total 0\n"), 0);
 }
 
 // A request whose body could be read two ways is refused (400, or 501 for a coding otpd does not

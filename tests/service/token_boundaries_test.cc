@@ -211,6 +211,20 @@ TEST_F(TokenBoundariesTest, ImportedUserNamesMustBeAddresses) {
   EXPECT_EQ(MethodCount("admin1@example.com"), 2u);
 }
 
+// A token file's manufacturer and model are shown back to people (console, otpctl, audit): a
+// control character in them fails the row, as it would through the admin API.
+TEST_F(TokenBoundariesTest, ControlCharactersInATokenFileFailTheirRow) {
+  tokenio::TokenRecord escape = env_.Token("E1", "", ServiceEnv::SeedFor(40), kHotp);
+  escape.manufacturer = "Acme\x1b[2J";
+  tokenio::TokenRecord newline = env_.Token("E2", "", ServiceEnv::SeedFor(41), kHotp);
+  newline.model = "T1\nforged line";
+  ImportReport r = env_.Import(ServiceEnv::List(std::move(escape), std::move(newline)));
+  EXPECT_EQ(r.imported, 0u);
+  ASSERT_EQ(r.failures.size(), 2u);
+  EXPECT_NE(r.failures[0].reason.find("manufacturer"), std::string::npos) << r.failures[0].reason;
+  EXPECT_NE(r.failures[1].reason.find("model"), std::string::npos) << r.failures[1].reason;
+}
+
 // Whatever a caller passes, the directory never writes a user or a method under a name that is
 // not a normalised address.
 TEST_F(TokenBoundariesTest, TheDirectoryRefusesToStoreUnderAMalformedName) {
