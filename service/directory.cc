@@ -142,12 +142,24 @@ base::StatusOr<UserChange> Directory::BeginUserChange(std::string_view upn, int6
   } else {
     return base::NotFoundError("no user " + std::string(upn));
   }
-  OTPD_ASSIGN_OR_RETURN(change.user.holds_admin_key, HoldsAdminKey(upn));
   OTPD_ASSIGN_OR_RETURN(auto methods, ReadMethods(upn));
   for (const auto& m : methods) {
     if (!m.ok() || IsOathKind(m->kind())) ++change.oath_methods;
   }
   return change;
+}
+
+base::Status AuthorizeChange(const Directory& directory, const Principal& by, Permission permission,
+                             UserRecord& target) {
+  // Only an authentication administrator's answer can depend on it (the owner and a privileged
+  // administrator may act on anyone): the keys are read only then.
+  const bool depends = !by.owner && !by.self_service &&
+                       !by.roles.Has(Role::kPrivilegedAuthenticationAdministrator) &&
+                       by.roles.Has(Role::kAuthenticationAdministrator) && !HoldsAdminRole(target);
+  if (depends) {
+    OTPD_ASSIGN_OR_RETURN(target.holds_admin_key, directory.HoldsAdminKey(target.upn));
+  }
+  return Authorize(by, permission, &target);
 }
 
 base::StatusOr<bool> Directory::HoldsAdminKey(std::string_view upn) const {

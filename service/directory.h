@@ -25,6 +25,7 @@
 
 #include "base/statusor.h"
 #include "service/records.h"
+#include "service/roles.h"
 #include "storage/keyring.h"
 #include "storage/store.h"
 
@@ -101,6 +102,12 @@ class Directory {
   storage::Store& store_;
   const storage::KeyRing& keys_;
 };
+
+// Authorize (service/roles.h) for a change to `target`, having first found out, when the answer
+// can depend on it, whether an API key with an administrative role names the target
+// (UserRecord::holds_admin_key, set here). Every authorization on a user goes through this.
+base::Status AuthorizeChange(const Directory& directory, const Principal& by, Permission permission,
+                             UserRecord& target);
 
 }  // namespace otpd::service
 

@@ -98,7 +98,7 @@ base::StatusOr<bool> Importer::AuthorizeReplace(const tokenio::TokenRecord& in,
   // manage that user's methods, whatever door the file came through.
   OTPD_ASSIGN_OR_RETURN(UserChange * change, ChangeOf(old.assigned_to, now));
   base::Status allowed =
-      Authorize(options_.principal, Permission::kManageUserMethods, &change->user);
+      AuthorizeChange(directory_, options_.principal, Permission::kManageUserMethods, change->user);
   if (allowed.ok()) return true;
   if (!options_.dry_run) {
     AuditRecord audit = MakeAudit(clock_, options_.principal, "replace", "token/" + old.serial);
@@ -201,8 +201,8 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
   }
   if (!in.upn.empty() && token.assigned_to != in.upn) {
     OTPD_ASSIGN_OR_RETURN(UserChange * change, ChangeOf(in.upn, now));
-    if (base::Status allowed =
-            Authorize(options_.principal, Permission::kManageUserMethods, &change->user);
+    if (base::Status allowed = AuthorizeChange(directory_, options_.principal,
+                                               Permission::kManageUserMethods, change->user);
         !allowed.ok()) {
       Fail(in, std::string(allowed.message()));
       return base::OkStatus();

@@ -170,10 +170,11 @@ base::Status TokenInventory::Refuse(std::string_view action, std::string_view se
 }
 
 base::Status TokenInventory::AuthorizeFor(const TokenRecord& token, std::string_view action,
-                                          const Principal& by, const UserRecord* owner) {
-  base::Status allowed = token.assigned_to.empty() && owner == nullptr
-                             ? Authorize(by, Permission::kManageInventory)
-                             : Authorize(by, Permission::kManageUserMethods, owner);
+                                          const Principal& by, UserRecord* owner) {
+  base::Status allowed =
+      token.assigned_to.empty() && owner == nullptr ? Authorize(by, Permission::kManageInventory)
+      : owner == nullptr                            ? Authorize(by, Permission::kManageUserMethods)
+                         : AuthorizeChange(directory_, by, Permission::kManageUserMethods, *owner);
   if (!allowed.ok()) return Refuse(action, token.serial, by, allowed);
   return base::OkStatus();
 }

@@ -166,7 +166,7 @@ class TokenInventory {
   AuditRecord Audit(std::string_view action, std::string_view serial, const Principal& by) const;
   // Authorizes `by` to change `token`'s user (or, for an unassigned token, the inventory).
   base::Status AuthorizeFor(const TokenRecord& token, std::string_view action, const Principal& by,
-                            const UserRecord* owner = nullptr);
+                            UserRecord* owner = nullptr);
   void Invalidate(const TokenRecord& token);
 
   storage::Store& store_;

@@ -135,7 +135,8 @@ base::StatusOr<MethodAdmin::Change> MethodAdmin::Begin(const Principal& by, std:
                         directory_.BeginUserChange(upn, c.now, create_user && !by.self_service));
   const Permission permission =
       by.self_service ? Permission::kRegisterOwnMethods : Permission::kManageUserMethods;
-  if (base::Status allowed = Authorize(by, permission, &c.user.user); !allowed.ok()) {
+  if (base::Status allowed = AuthorizeChange(directory_, by, permission, c.user.user);
+      !allowed.ok()) {
     return RecordRefusal(store_, std::move(c.audit), allowed);
   }
   OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));

@@ -49,8 +49,8 @@ struct UserRecord {
   uint64_t sessions_epoch = 0;
   int64_t created = 0;  // Unix seconds
   int64_t updated = 0;
-  // Not stored: set by Directory::BeginUserChange when an API key with an administrative role
-  // names this user as its holder, so that the role checks treat the person behind the key as
+  // Not stored: set by AuthorizeChange (service/directory.h) when an API key with an administrative
+  // role names this user as its holder, so that the role checks treat the person behind the key as
   // the administrator they act as (service/roles.h).
   bool holds_admin_key = false;
 };

@@ -11,7 +11,8 @@ base::StatusOr<StagedChange> BeginChange(const Directory& directory, const base:
   c.now = clock.NowUnixSeconds();
   c.audit = MakeAudit(clock, by, action, "user/" + upn);
   OTPD_ASSIGN_OR_RETURN(c.user, directory.BeginUserChange(upn, c.now, create));
-  if (base::Status allowed = Authorize(by, permission, &c.user.user); !allowed.ok()) {
+  if (base::Status allowed = AuthorizeChange(directory, by, permission, c.user.user);
+      !allowed.ok()) {
     return RecordRefusal(directory.store(), std::move(c.audit), allowed);
   }
   return c;

@@ -19,7 +19,8 @@ base::StatusOr<std::optional<engine::LockoutState>> UnlockUser(const Directory& 
   const int64_t now = clock.NowUnixSeconds();
   OTPD_ASSIGN_OR_RETURN(UserChange change, directory.BeginUserChange(upn, now, false));
   AuditRecord audit = MakeAudit(clock, by, "unlock", "user/" + upn);
-  if (base::Status allowed = Authorize(by, Permission::kManageUserMethods, &change.user);
+  if (base::Status allowed =
+          AuthorizeChange(directory, by, Permission::kManageUserMethods, change.user);
       !allowed.ok()) {
     return RecordRefusal(directory.store(), std::move(audit), allowed);
   }
@@ -114,7 +115,8 @@ base::StatusOr<UserRecord> UserAdmin::Put(const Principal& by, std::string_view 
   *created = change.version == 0;
   AuditRecord audit =
       MakeAudit(clock_, by, *created ? "user.create" : "user.update", "user/" + upn);
-  if (base::Status allowed = Authorize(by, Permission::kManageUsers, &change.user); !allowed.ok()) {
+  if (base::Status allowed = AuthorizeChange(directory_, by, Permission::kManageUsers, change.user);
+      !allowed.ok()) {
     return RecordRefusal(directory_.store(), std::move(audit), allowed);
   }
   change.user.display_name = std::string(display_name);
@@ -135,8 +137,9 @@ base::StatusOr<UserRecord> UserAdmin::Patch(const Principal& by, std::string_vie
   const int64_t now = clock_.NowUnixSeconds();
   OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, false));
   AuditRecord audit = MakeAudit(clock_, by, roles ? "user.roles" : "user.update", "user/" + upn);
-  base::Status allowed = roles ? Authorize(by, Permission::kManageRoles)
-                               : Authorize(by, Permission::kManageUsers, &change.user);
+  base::Status allowed =
+      roles ? Authorize(by, Permission::kManageRoles)
+            : AuthorizeChange(directory_, by, Permission::kManageUsers, change.user);
   if (!allowed.ok()) return RecordRefusal(directory_.store(), std::move(audit), allowed);
   if (display_name) change.user.display_name = *display_name;
   if (roles) {
@@ -161,7 +164,8 @@ base::Status UserAdmin::Delete(const Principal& by, std::string_view upn_in) {
   const int64_t now = clock_.NowUnixSeconds();
   OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, false));
   AuditRecord audit = MakeAudit(clock_, by, "user.delete", "user/" + upn);
-  if (base::Status allowed = Authorize(by, Permission::kManageUsers, &change.user); !allowed.ok()) {
+  if (base::Status allowed = AuthorizeChange(directory_, by, Permission::kManageUsers, change.user);
+      !allowed.ok()) {
     return RecordRefusal(directory_.store(), std::move(audit), allowed);
   }
   storage::WriteBatch batch;

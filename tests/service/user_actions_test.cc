@@ -360,7 +360,12 @@ TEST_F(UserActionsTest, NoSessionIsAcceptedAfterTheRevocationReturned) {
       }
     };
     std::thread a(checker), b(checker);
-    std::this_thread::sleep_for(std::chrono::microseconds(50 + round % 200));
+    // The revocation lands while the checkers are at it: once one of them has had an answer (so
+    // the race is run whatever the machine's speed), after a varying delay.
+    for (int wait = 0; ok.load() == 0 && wait < 20'000; ++wait) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(round % 200));
     ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, kAlice).ok());
     returned = true;
     a.join();
