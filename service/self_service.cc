@@ -98,9 +98,8 @@ base::StatusOr<RememberedSession> RememberSession(const Directory& directory,
     for (size_t i = 0; i + max_sessions <= live.size() && i < live.size(); ++i) {
       batch.Delete(Namespace::kSessions, SessionKey(upn, live[i].id));
     }
-    OTPD_RETURN_IF_ERROR(directory.PutSigned(batch, Namespace::kSessions,
-                                             SessionKey(upn, made.record.id),
-                                             EncodeSession(made.record)));
+    OTPD_RETURN_IF_ERROR(directory.PutSigned(
+        batch, Namespace::kSessions, SessionKey(upn, made.record.id), EncodeSession(made.record)));
     Principal self = Principal::SelfService(std::string(upn));
     AuditRecord audit = MakeAudit(clock, self, "session.remember", "user/" + std::string(upn));
     audit.detail = "session " + made.record.id + ", " + std::to_string(days) + " days";
@@ -130,17 +129,17 @@ SelfServiceActions::~SelfServiceActions() { pool_.Stop(); }
 void SelfServiceActions::Submit(const std::string& upn, std::function<ActionResult()> task,
                                 ActionCallback done) {
   auto shared_done = std::make_shared<ActionCallback>(std::move(done));
-  const bool queued = pool_.TrySubmit(std::hash<std::string>{}(upn), [task = std::move(task),
-                                                                      shared_done] {
-    (*shared_done)(task());
-  });
+  const bool queued =
+      pool_.TrySubmit(std::hash<std::string>{}(upn),
+                      [task = std::move(task), shared_done] { (*shared_done)(task()); });
   if (!queued) (*shared_done)(ActionResult(Outcome::kUnavailable));
 }
 
 void SelfServiceActions::Remember(const RememberRequest& request, ActionCallback done) {
   const uint32_t days = request.days == 0 ? options_.remember_default_days : request.days;
   if (days < 1 || days > options_.remember_max_days) {
-    done(Fail(Outcome::kBadRequest, "days must be 1.." + std::to_string(options_.remember_max_days)));
+    done(Fail(Outcome::kBadRequest,
+              "days must be 1.." + std::to_string(options_.remember_max_days)));
     return;
   }
   const std::string upn = NormaliseUpn(request.user);
@@ -159,30 +158,16 @@ void SelfServiceActions::Remember(const RememberRequest& request, ActionCallback
 
 void SelfServiceActions::SetPassword(const SetPasswordRequest& request, ActionCallback done) {
   const std::string upn = NormaliseUpn(request.user);
-  auto old_password = std::make_shared<base::SecretBytes>(
-      base::SecretBytes::FromString(request.old_password));
-  auto new_password = std::make_shared<base::SecretBytes>(
-      base::SecretBytes::FromString(request.new_password));
-  auto shared_done = std::make_shared<ActionCallback>(std::move(done));
+  auto old_password =
+      std::make_shared<base::SecretBytes>(base::SecretBytes::FromString(request.old_password));
+  auto new_password =
+      std::make_shared<base::SecretBytes>(base::SecretBytes::FromString(request.new_password));
   // The current password is checked as PASSWORD checks it: the same lockout, the same fence.
   sign_in_.Password(
       SecretRequest{.user = upn, .secret = old_password->view()},
-      [this, upn, old_password, new_password, shared_done](SignInResult checked) {
-        if (checked.outcome != Outcome::kAccepted) {
-          ActionResult r(checked.outcome);
-          r.retry_after_seconds = checked.retry_after_seconds;
-          (*shared_done)(std::move(r));
-          return;
-        }
-        // Possibly on the committer's thread here: the rest runs on the pool.
-        const uint64_t fence = checked.fence;
-        Submit(
-            upn,
-            [this, upn, old_password, new_password, fence] {
-              return DoSetPassword(upn, *old_password, *new_password, fence);
-            },
-            std::move(*shared_done));
-      });
+      AfterCheck(upn, std::move(done), [this, upn, old_password, new_password](uint64_t fence) {
+        return DoSetPassword(upn, *old_password, *new_password, fence);
+      }));
 }
 
 ActionResult SelfServiceActions::DoSetPassword(const std::string& upn,
@@ -236,24 +221,25 @@ void SelfServiceActions::Enrol(const EnrolRequest& request, ActionCallback done)
       done(ActionResult(Outcome::kTapRequired));
       return;
     }
-    Submit(upn, [this, upn, name] { return DoEnrol(upn, name, /*without_tap=*/true); },
-           std::move(done));
+    Submit(
+        upn, [this, upn, name] { return DoEnrol(upn, name, /*without_tap=*/true); },
+        std::move(done));
     return;
   }
   auto shared_done = std::make_shared<ActionCallback>(std::move(done));
   // The pass is checked as TAP checks it (a wrong one counts toward the lockout; a one-time pass
   // is used up by this).
-  sign_in_.Tap(SecretRequest{.user = upn, .secret = request.tap},
-               [this, upn, name, shared_done](SignInResult checked) {
-                 if (checked.outcome != Outcome::kAccepted) {
-                   ActionResult r(checked.outcome);
-                   r.retry_after_seconds = checked.retry_after_seconds;
-                   (*shared_done)(std::move(r));
-                   return;
-                 }
-                 Submit(upn, [this, upn, name] { return DoEnrol(upn, name, false); },
-                        std::move(*shared_done));
-               });
+  sign_in_.Tap(SecretRequest{.user = upn, .secret = request.tap}, [this, upn, name, shared_done](
+                                                                      SignInResult checked) {
+    if (checked.outcome != Outcome::kAccepted) {
+      ActionResult r(checked.outcome);
+      r.retry_after_seconds = checked.retry_after_seconds;
+      (*shared_done)(std::move(r));
+      return;
+    }
+    Submit(
+        upn, [this, upn, name] { return DoEnrol(upn, name, false); }, std::move(*shared_done));
+  });
 }
 
 ActionResult SelfServiceActions::DoEnrol(const std::string& upn, const std::string& name,
@@ -276,7 +262,6 @@ void SelfServiceActions::Confirm(const ConfirmRequest& request, ActionCallback d
   const std::string upn = NormaliseUpn(request.user);
   const std::string method(request.method);
   auto code = std::make_shared<base::SecretBytes>(base::SecretBytes::FromString(request.otp));
-  auto shared_done = std::make_shared<ActionCallback>(std::move(done));
   // The code is a factor: checked under the user's lockout, a wrong one counting toward it.
   auto check = [this, upn, method, code]() -> Outcome {
     auto right =
@@ -287,19 +272,26 @@ void SelfServiceActions::Confirm(const ConfirmRequest& request, ActionCallback d
   };
   sign_in_.CheckedFactor(
       CheckedRequest{.user = upn, .check = std::move(check)},
-      [this, upn, method, code, shared_done](SignInResult checked) {
-        if (checked.outcome != Outcome::kAccepted) {
-          ActionResult r(checked.outcome);
-          r.retry_after_seconds = checked.retry_after_seconds;
-          (*shared_done)(std::move(r));
-          return;
-        }
-        // Possibly on the committer's thread here: the change runs on the pool.
-        const uint64_t fence = checked.fence;
-        Submit(
-            upn, [this, upn, method, code, fence] { return DoConfirm(upn, method, *code, fence); },
-            std::move(*shared_done));
-      });
+      AfterCheck(upn, std::move(done), [this, upn, method, code](uint64_t fence) {
+        return DoConfirm(upn, method, *code, fence);
+      }));
+}
+
+SignInCallback SelfServiceActions::AfterCheck(const std::string& upn, ActionCallback done,
+                                              std::function<ActionResult(uint64_t fence)> then) {
+  auto shared_done = std::make_shared<ActionCallback>(std::move(done));
+  return [this, upn, shared_done, then = std::move(then)](SignInResult checked) mutable {
+    if (checked.outcome != Outcome::kAccepted) {
+      ActionResult r(checked.outcome);
+      r.retry_after_seconds = checked.retry_after_seconds;
+      (*shared_done)(std::move(r));
+      return;
+    }
+    // Possibly on the committer's thread here: the change runs on the pool.
+    const uint64_t fence = checked.fence;
+    Submit(
+        upn, [then = std::move(then), fence] { return then(fence); }, std::move(*shared_done));
+  };
 }
 
 ActionResult SelfServiceActions::DoConfirm(const std::string& upn, const std::string& method,

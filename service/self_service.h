@@ -69,9 +69,9 @@ base::StatusOr<RememberedSession> RememberSession(const Directory& directory,
 class SelfServiceActions final : public SelfService {
  public:
   // Everything must outlive this; `invalidator` may be null.
-  SelfServiceActions(const Directory& directory, const base::Clock& clock,
-                     SignInService& sign_in, MethodAdmin& methods, PasswordHasher& hasher,
-                     CacheInvalidator* invalidator, SelfServiceOptions options);
+  SelfServiceActions(const Directory& directory, const base::Clock& clock, SignInService& sign_in,
+                     MethodAdmin& methods, PasswordHasher& hasher, CacheInvalidator* invalidator,
+                     SelfServiceOptions options);
   ~SelfServiceActions() override;
 
   void Remember(const RememberRequest& request, ActionCallback done) override;
@@ -89,6 +89,11 @@ class SelfServiceActions final : public SelfService {
  private:
   // Runs `task` on the pool; answers unavailable when the pool is full.
   void Submit(const std::string& upn, std::function<ActionResult()> task, ActionCallback done);
+  // The answer to a factor checked by the sign-in service: a refusal (wrong, locked, ...) goes
+  // to `done` as it is; an acceptance runs `then` on the pool with the user's fence as the check
+  // read it, and its result goes to `done`.
+  SignInCallback AfterCheck(const std::string& upn, ActionCallback done,
+                            std::function<ActionResult(uint64_t fence)> then);
   ActionResult DoSetPassword(const std::string& upn, const base::SecretBytes& old_password,
                              const base::SecretBytes& new_password, uint64_t fence);
   ActionResult DoEnrol(const std::string& upn, const std::string& name, bool without_tap);
