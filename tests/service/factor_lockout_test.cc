@@ -222,7 +222,9 @@ TEST(RefusalAuditTest, KeysBeyondTheLimitShareOneCountAndFlushWritesTheRest) {
   for (const AuditRecord& a : written) {
     if (a.detail.empty()) continue;
     counted += std::stoull(a.detail.substr(0, a.detail.find(' ')));
-    if (a.actor == "*") EXPECT_EQ(a.target, "*");
+    if (a.actor == "*") {
+      EXPECT_EQ(a.target, "*");
+    }
   }
   EXPECT_EQ(counted, 30u - 3u);
 }
