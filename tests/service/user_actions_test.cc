@@ -284,6 +284,15 @@ TEST_F(UserActionsTest, NoCodeIsAcceptedAfterReregistrationReturned) {
       }
     };
     std::thread a(signer), b(signer);
+    // The change lands while the signers are at it: once one of their codes was accepted (so the
+    // race is run whatever the machine's speed), after a varying delay.
+    for (int wait = 0; wait < 20'000; ++wait) {
+      {
+        std::lock_guard lock(mu);
+        if (!accepted_after.empty()) break;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(random() % 500));
     auto r = env_.actions->RequireReregistration(kOwner, upn);
     ASSERT_TRUE(r.ok()) << r.status();
