@@ -80,8 +80,8 @@ struct FramingError {
 // request can hide another in its body for this server or a proxy in front of it: both
 // Transfer-Encoding and Content-Length, a final coding other than chunked, chunked twice, or
 // Transfer-Encoding in HTTP/1.0 (400); a coding other than chunked before the final chunked is
-// understood but not implemented (501). Codings are compared without case; empty list elements
-// are skipped, as the list syntax allows.
+// answered 501, the status RFC 9112 gives for a coding the server does not decode. Codings are
+// compared without case; empty list elements are skipped, as the list syntax allows.
 std::optional<FramingError> CheckFraming(const RequestHeader& header) {
   std::vector<std::string_view> codings;
   auto [first, last] = header.equal_range(bhttp::field::transfer_encoding);

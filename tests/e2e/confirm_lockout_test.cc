@@ -13,7 +13,7 @@
 #include "service/audit.h"
 #include "service/method_admin.h"
 #include "tests/e2e/e2e_env.h"
-#include "tokenio/otpauth.h"
+#include "tests/testing/pending_app.h"
 
 namespace otpd::e2e {
 namespace {
@@ -36,14 +36,10 @@ class ConfirmLockoutE2eTest : public ::testing::Test {
       auto dir = OpenTestStore(data_);
       ASSERT_TRUE(dir.ok()) << dir.status();
       service::MethodAdmin methods(*dir->store, *dir->keys, *base::RealClock::Get(), {}, nullptr);
-      auto enrolment = methods.EnrolSoftwareToken(kAdmin, kCarol, "phone");
-      ASSERT_TRUE(enrolment.ok()) << enrolment.status();
-      method_ = enrolment->method.id;
-      auto key = tokenio::ParseOtpauthUri(enrolment->uri.view());
-      ASSERT_TRUE(key.ok());
-      auto cred = engine::Credential::Create(key->params, key->secret.span());
-      ASSERT_TRUE(cred.ok());
-      app_ = std::move(*cred);
+      auto app = otpd::testing::EnrolPendingApp(methods, kAdmin, kCarol);
+      ASSERT_TRUE(app.ok()) << app.status();
+      method_ = app->method_id;
+      app_ = std::move(app->credential);
       audit_before_ = CountAudit(*dir->store);
     }
     ASSERT_TRUE(daemon_.Start(OTPD_PATH, DaemonArgs(data_))) << daemon_.log();

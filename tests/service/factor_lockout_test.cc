@@ -12,7 +12,7 @@
 
 #include "service/audit.h"
 #include "tests/service/actions_env.h"
-#include "tokenio/otpauth.h"
+#include "tests/testing/pending_app.h"
 
 namespace otpd::service {
 namespace {
@@ -35,14 +35,10 @@ class FactorLockoutTest : public ::testing::Test {
     ASSERT_TRUE(users.Put(kOwner, kBob, "", &created).ok());
     hardware_ = env_.HardwareToken("B1", kBob, kBobSeed);
     env_.clock.Advance(std::chrono::seconds(30));  // past the code the activation used
-    auto enrolment = env_.methods->EnrolSoftwareToken(kOwner, kBob, "phone");
-    ASSERT_TRUE(enrolment.ok()) << enrolment.status();
-    method_ = enrolment->method.id;
-    auto key = tokenio::ParseOtpauthUri(enrolment->uri.view());
-    ASSERT_TRUE(key.ok());
-    auto cred = engine::Credential::Create(key->params, key->secret.span());
-    ASSERT_TRUE(cred.ok());
-    app_ = std::move(*cred);
+    auto app = otpd::testing::EnrolPendingApp(*env_.methods, kOwner, kBob);
+    ASSERT_TRUE(app.ok()) << app.status();
+    method_ = app->method_id;
+    app_ = std::move(app->credential);
   }
 
   // Reopens with `threshold` failures before a lock and failures committed without an fsync

@@ -19,6 +19,8 @@
 #include <optional>
 #include <string>
 
+#include "tests/testing/local_socket.h"
+
 namespace otpd::testing {
 
 struct RawAnswer {
@@ -29,22 +31,9 @@ struct RawAnswer {
 
 class RawHttp {
  public:
-  static std::optional<RawHttp> Tcp(uint16_t port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return std::nullopt;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return Connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  }
+  static std::optional<RawHttp> Tcp(uint16_t port) { return Adopt(ConnectLoopbackTcp(port)); }
   static std::optional<RawHttp> Unix(const std::string& path) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return std::nullopt;
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    return Connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    return Adopt(ConnectUnixSocket(path));
   }
 
   RawHttp(RawHttp&& other) noexcept : fd_(other.fd_), buffer_(std::move(other.buffer_)) {
@@ -104,11 +93,8 @@ class RawHttp {
 
  private:
   explicit RawHttp(int fd) : fd_(fd) {}
-  static std::optional<RawHttp> Connect(int fd, const sockaddr* addr, socklen_t len) {
-    if (::connect(fd, addr, len) != 0) {
-      ::close(fd);
-      return std::nullopt;
-    }
+  static std::optional<RawHttp> Adopt(int fd) {
+    if (fd < 0) return std::nullopt;
     return RawHttp(fd);
   }
 
