@@ -58,14 +58,7 @@ class ConfirmLockoutE2eTest : public ::testing::Test {
 
   // The i-th six-digit code that the app would not accept around now.
   std::string WrongCode(int i) const {
-    const int64_t now = base::RealClock::Get()->NowUnixSeconds();
-    for (;; ++i) {
-      char text[8];
-      std::snprintf(text, sizeof(text), "%06d", i % 1'000'000);
-      bool right = false;
-      for (int64_t step = -3; step <= 3; ++step) right |= app_->TotpAt(now + step * 30) == text;
-      if (!right) return text;
-    }
+    return otpd::testing::WrongAppCode(*app_, base::RealClock::Get()->NowUnixSeconds(), i);
   }
 
   std::string ConfirmLine(const std::string& id, const std::string& code) const {

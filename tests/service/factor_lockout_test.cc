@@ -63,14 +63,7 @@ class FactorLockoutTest : public ::testing::Test {
   // The i-th six-digit code that is not one the app would accept around now: what someone
   // walking the code space tries.
   std::string WrongCode(int i) const {
-    const int64_t now = env_.clock.NowUnixSeconds();
-    for (;; ++i) {
-      char text[8];
-      std::snprintf(text, sizeof(text), "%06d", i % 1'000'000);
-      bool right = false;
-      for (int64_t step = -3; step <= 3; ++step) right |= app_->TotpAt(now + step * 30) == text;
-      if (!right) return text;
-    }
+    return otpd::testing::WrongAppCode(*app_, env_.clock.NowUnixSeconds(), i);
   }
 
   // The audit records of `action` on Bob.

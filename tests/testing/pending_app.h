@@ -5,6 +5,8 @@
 #ifndef OTPD_TESTS_TESTING_PENDING_APP_H_
 #define OTPD_TESTS_TESTING_PENDING_APP_H_
 
+#include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +31,18 @@ inline base::StatusOr<PendingApp> EnrolPendingApp(service::MethodAdmin& methods,
   OTPD_ASSIGN_OR_RETURN(engine::Credential credential,
                         engine::Credential::Create(key.params, key.secret.span()));
   return PendingApp{enrolment.method.id, std::move(credential)};
+}
+
+// The first six-digit code from the `i`-th on that `app` would not accept at `now` (within three
+// steps either way): what someone walking the code space tries.
+inline std::string WrongAppCode(const engine::Credential& app, int64_t now, int i) {
+  for (;; ++i) {
+    char text[8];
+    std::snprintf(text, sizeof(text), "%06d", i % 1'000'000);
+    bool right = false;
+    for (int64_t step = -3; step <= 3; ++step) right |= app.TotpAt(now + step * 30) == text;
+    if (!right) return text;
+  }
 }
 
 }  // namespace otpd::testing
