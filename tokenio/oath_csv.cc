@@ -82,6 +82,18 @@ base::Status ReadRow(const std::vector<std::string>& fields, TokenRecord* record
   return base::OkStatus();
 }
 
+// A file of another format, named as such rather than its first line reported as a bad row.
+base::Status NotAnotherFormat(std::string_view first_line) {
+  base::StatusOr<Format> format = DetectFormat(first_line);
+  if (!format.ok() || *format == Format::kOathCsv) return base::OkStatus();
+  const bool entra = *format == Format::kEntraCsv;
+  return base::InvalidArgumentError(
+      std::string("the file looks like ") + (entra ? "an Entra CSV" : "PSKC") +
+      (entra ? " (its first line is an Entra header)" : " (XML)") +
+      ", not OATH CSV: import it as " + std::string(FormatName(*format)) +
+      ", or let the format be detected");
+}
+
 }  // namespace
 
 base::Status ParseOathCsv(std::istream& in, TokenSink* sink) {
@@ -97,7 +109,10 @@ base::Status ParseOathCsv(std::istream& in, TokenSink* sink) {
     std::string_view line = Trim(reader.record());
     if (line.empty() || line.front() == '#') continue;
     bool first = separator == '\0';
-    if (first) separator = internal::DetectSeparator(line);
+    if (first) {
+      OTPD_RETURN_IF_ERROR(NotAnotherFormat(line));
+      separator = internal::DetectSeparator(line);
+    }
     base::Status split = internal::SplitCsvRecord(reader.record(), separator, &fields);
     if (!split.ok()) {
       if (!reader.terminated()) {

@@ -20,6 +20,22 @@ base::Status Parse(std::string_view text, CollectingSink* sink) {
   return ParseOathCsv(in, sink);
 }
 
+// A file of another format read as OATH CSV: the format is named, not its header reported as
+// a bad row.
+TEST(OathCsvTest, AnotherFormatIsNamedNotReportedAsRows) {
+  CollectingSink sink;
+  base::Status entra = Parse(ReadFixture("entra_good.csv"), &sink);
+  EXPECT_TRUE(base::IsInvalidArgument(entra)) << entra;
+  EXPECT_NE(entra.message().find("looks like an Entra CSV"), std::string_view::npos) << entra;
+  EXPECT_NE(entra.message().find("not OATH CSV"), std::string_view::npos) << entra;
+  EXPECT_TRUE(sink.errors.empty());
+  EXPECT_TRUE(sink.tokens.empty());
+
+  base::Status pskc = Parse(ReadFixture("pskc_psk_aes128.xml"), &sink);
+  EXPECT_NE(pskc.message().find("looks like PSKC"), std::string_view::npos) << pskc;
+  EXPECT_TRUE(sink.errors.empty());
+}
+
 TEST(OathCsvTest, GoodFileWithCommentHeaderAndDefaults) {
   CollectingSink sink;
   ASSERT_TRUE(Parse(ReadFixture("oath_good.csv"), &sink).ok());

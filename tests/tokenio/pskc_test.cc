@@ -227,10 +227,14 @@ TEST(PskcTest, MissingSecretsAreFileErrors) {
             std::string_view::npos)
       << no_psk;
   EXPECT_EQ(no_psk.message().find("Pre-shared-key"), std::string_view::npos) << no_psk;
+  // How to give one, through otpctl and through the admin API.
+  EXPECT_NE(no_psk.message().find("--psk-file"), std::string_view::npos) << no_psk;
+  EXPECT_NE(no_psk.message().find("X-Otpd-Pskc-Key"), std::string_view::npos) << no_psk;
 
   base::Status no_password = Parse(ReadFixture("pskc_password.xml"), Secrets(), &sink);
   EXPECT_TRUE(base::IsFailedPrecondition(no_password)) << no_password;
   EXPECT_NE(no_password.message().find("no password was given"), std::string_view::npos);
+  EXPECT_NE(no_password.message().find("--password-file"), std::string_view::npos) << no_password;
 
   base::Status wrong_size = Parse(ReadFixture("pskc_psk_aes128.xml"),
                                   WithPsk(std::string(kPsk) + std::string(kPsk)), &sink);

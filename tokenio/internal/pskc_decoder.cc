@@ -35,7 +35,8 @@ base::StatusOr<const base::SecretBytes*> PskcDecoder::DerivedKey(const Cipher& c
   if (!secrets_.password) {
     return base::FailedPreconditionError(
         "the file's keys are encrypted with a password-derived key (PBKDF2) but no password "
-        "was given");
+        "was given: pass it with --password-file FILE (otpctl import), or in the admin API's "
+        "X-Otpd-Pskc-Password header");
   }
   size_t length = cipher.key_size;
   if (!Trim(container_.key_length).empty()) {
@@ -81,8 +82,10 @@ base::StatusOr<const base::SecretBytes*> PskcDecoder::EncryptionKey(const Cipher
   if (container_.derived_key) return DerivedKey(cipher);
   if (!secrets_.pre_shared_key) {
     std::string name = container_.key_name.empty() ? "" : " (its KeyName says which)";
-    return base::FailedPreconditionError("the file's keys are encrypted with a pre-shared key" +
-                                         name + " but no pre-shared key was given");
+    return base::FailedPreconditionError(
+        "the file's keys are encrypted with a pre-shared key" + name +
+        " but no pre-shared key was given: pass it with --psk-file FILE (otpctl import), or in "
+        "the admin API's X-Otpd-Pskc-Key header");
   }
   if (secrets_.pre_shared_key->size() != cipher.key_size) {
     return base::FailedPreconditionError("the pre-shared key has " +
