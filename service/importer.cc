@@ -315,10 +315,13 @@ base::StatusOr<ImportReport> Importer::Finish() {
   batch_record_.unchanged = report_.unchanged;
   batch_record_.failed = report_.failed;
   batch_record_.complete = true;
-  // Recorded even when nothing changed: a re-import that changed nothing still leaves a trace.
+  // A batch is what an import stored: one that stored nothing (every token already there, or
+  // every row refused) records none, and leaves its trace in the audit log alone.
+  const bool stored = report_.imported + report_.updated > 0;
   storage::WriteBatch batch;
-  batch.Put(Namespace::kMeta, BatchKey(batch_record_.id), EncodeBatch(batch_record_));
-  AuditRecord audit = MakeAudit(clock_, options_.principal, "import", "batch/" + batch_record_.id);
+  if (stored) batch.Put(Namespace::kMeta, BatchKey(batch_record_.id), EncodeBatch(batch_record_));
+  AuditRecord audit = MakeAudit(clock_, options_.principal, "import",
+                                stored ? "batch/" + batch_record_.id : "file/" + batch_record_.file);
   audit.detail = "file " + batch_record_.file + ": " + std::to_string(report_.imported) +
                  " imported, " + std::to_string(report_.updated) + " updated, " +
                  std::to_string(report_.unchanged) + " unchanged, " +

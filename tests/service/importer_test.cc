@@ -86,6 +86,24 @@ TEST_F(ImporterTest, HotpCountersThatCannotAdvanceAreRefused) {
   EXPECT_NE(report.failures[0].reason.find("cannot be trusted to advance"), std::string::npos);
 }
 
+// An import that stores nothing (every token already there, or every row refused) leaves no
+// batch record: the batch list names only imports that changed something.
+TEST_F(ImporterTest, AnImportThatStoresNothingRecordsNoBatch) {
+  ImportReport first = env_.Import(ServiceEnv::List(env_.Token("S1", "", ServiceEnv::SeedFor(1))));
+  EXPECT_EQ(first.imported, 1u);
+  ASSERT_EQ(Batches().size(), 1u);
+  ImportReport again = env_.Import(ServiceEnv::List(env_.Token("S1", "", ServiceEnv::SeedFor(1))));
+  EXPECT_EQ(again.unchanged, 1u);
+  ImportReport refused =
+      env_.Import(ServiceEnv::List(env_.Token("S2", "", ServiceEnv::SeedFor(1))));
+  EXPECT_EQ(refused.failed, 1u);
+  ImportReport empty = env_.Import({});
+  EXPECT_EQ(empty.imported + empty.updated + empty.unchanged + empty.failed, 0u);
+  std::vector<BatchRecord> batches = Batches();
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].id, first.batch_id);
+}
+
 // Each chunk's commit carries the batch record's counts, so that an import that stops part way
 // (here a storage failure) leaves a batch record whose counts are exactly what is stored.
 TEST_F(ImporterTest, BatchCountsAlwaysEqualWhatIsStored) {
