@@ -56,3 +56,36 @@ export function quantile(q, now, before) {
   }
   return lower;
 }
+
+// otpd_verify_total's result labels (service/sign_in.cc, OutcomeReason) in words; a label this
+// version does not know is shown with its underscores as spaces.
+const RESULT_WORDS = {
+  accepted: 'Accepted',
+  ok: 'Accepted',
+  bad_code: 'Wrong code',
+  replayed: 'Code already used',
+  locked: 'Locked out',
+  drift: 'Clock drift',
+  not_activated: 'Token not activated',
+  registration_required: 'Registration required',
+  no_method: 'No method registered',
+  unknown_user: 'Unknown user',
+  bad_request: 'Bad request',
+  unavailable: 'Unavailable',
+  unauthorized: 'Unauthorized client',
+  bad_password: 'Wrong password',
+  rate_limited: 'Rate limited',
+  revoked: 'Revoked',
+  expired: 'Expired',
+  unknown: 'Unknown session',
+  not_yet_valid: 'Not yet valid',
+  policy: 'Refused by policy',
+  tap_required: 'Temporary Access Pass required',
+  refused: 'Refused',
+};
+
+export function resultInWords(label) {
+  if (RESULT_WORDS[label]) return RESULT_WORDS[label];
+  const words = label.replaceAll('_', ' ');
+  return words ? words[0].toUpperCase() + words.slice(1) : 'Other';
+}

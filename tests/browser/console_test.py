@@ -181,7 +181,10 @@ class ConsoleTest(unittest.TestCase):
             time.sleep(0.15 + 0.1 * (n % 5))
         self.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR,
                                                       "#rate-chart polyline")) >= 3)
-        self.text_appears("#overview-now", "unknown_user")
+        self.text_appears("#overview-now", "Unknown user")
+        now = self.browser.find_element(By.ID, "overview-now").text
+        self.assertNotIn("unknown_user", now)
+        self.assertNotIn("bad_code", now)
         self.text_appears("#overview-now", "Total sign-ins (accepted)")
         self.assertIn("1", self.browser.find_element(
             By.XPATH, "//td[.='Total sign-ins (accepted)']/following-sibling::td").text)
@@ -225,7 +228,19 @@ class ConsoleTest(unittest.TestCase):
         device = self.api("GET", f"{DEVICES}/CON-100")
         self.assertEqual(device["status"], "activated")
         self.assertEqual(device["assignedTo"]["id"], "helga@contoso.com")
+        types = self.browser.execute_script(
+            "return [...document.querySelectorAll('#token-list td[data-label=Type]')]"
+            ".map((td) => td.textContent)")
+        self.assertTrue(types and all("30\u00a0s" in t for t in types), types)
         self.screenshot("tokens")
+        self.browser.set_window_size(390, 844)
+        self.text_appears("#token-list", "CON-101")
+        self.browser.execute_script("document.getElementById('token-list').scrollIntoView()")
+        # Each row a card, its actions inside it: nothing to scroll sideways for.
+        self.assertTrue(self.browser.execute_script(
+            "const w = document.querySelector('#token-list .table-wrap');"
+            "return w.scrollWidth <= w.clientWidth"))
+        self.screenshot("tokens-phone-width")
 
     def test_phone_number_checked_as_typed(self):
         self.add_user("adele@contoso.com", "Adele Vance")
@@ -339,11 +354,24 @@ class ConsoleTest(unittest.TestCase):
 
     def test_revoke_sessions_and_unlock(self):
         self.add_user("erin@contoso.com")
+        self.add_token("erin@contoso.com", "ERIN-1", SEED_A)
         self.sign_in(self.admin)
         self.open_user("erin@contoso.com")
+        # Not locked: no Unlock to offer. The destructive actions look apart from the others.
+        self.by_id("revoke-sessions")
+        self.assertEqual(self.browser.find_elements(By.ID, "unlock"), [])
+        for element_id in ("require-reregister", "revoke-sessions"):
+            self.assertIn("danger", self.browser.find_element(By.ID, element_id)
+                          .get_attribute("class").split(), element_id)
+        self.assertNotIn("danger", self.browser.find_element(By.ID, "reset-password")
+                         .get_attribute("class").split())
         self.by_id("revoke-sessions").click()
         self.confirm_dialog()
         self.text_appears("#user-result", "were revoked")
+        for _ in range(5):  # the lockout's threshold of wrong codes
+            self.daemon.verify("erin@contoso.com", "000000")
+        self.browser.refresh()
+        self.text_appears("#page h1", "Authentication methods")
         self.by_id("unlock").click()
         self.text_appears("#user-result", "is unlocked")
         audit = self.api("GET", "/v1.0/audit?target=user/erin@contoso.com")
@@ -392,7 +420,8 @@ class ConsoleTest(unittest.TestCase):
         self.screenshot("reader-user")
         self.browser.get(self.daemon.base + "/#/tokens")
         self.text_appears("#page h1", "Hardware OATH tokens")
-        self.assertEqual(self.browser.find_elements(By.NAME, "token-file"), [])
+        self.assertFalse(self.css("input[name=token-file]").is_enabled())
+        self.text_appears("#upload-needs", "authentication_policy_administrator")
         # The page hides the buttons; the daemon refuses the call anyway.
         status = self.browser.execute_async_script("""
             const done = arguments[arguments.length - 1];
@@ -417,12 +446,15 @@ class ConsoleTest(unittest.TestCase):
         self.css("form[role=search] button").click()
         self.text_appears("#users-results", "kim@contoso.com")
         self.screenshot("users")
+        self.browser.set_window_size(390, 844)
+        self.screenshot("users-phone-width")
+        self.browser.set_window_size(1280, 800)
         self.browser.get(self.daemon.base + "/#/audit")
         self.text_appears("#page h1", "Audit log")
         self.css("input[name=target]").send_keys("user/kim@contoso.com")
         self.css("form.filters button[type=submit]").click()
         self.text_appears("#page table", "kim@contoso.com")
-        self.screenshot("audit")
+        self.screenshot("audit-target-filter")
 
     def test_hooks(self):
         self.add_user("nia@contoso.com")
@@ -443,6 +475,169 @@ class ConsoleTest(unittest.TestCase):
         buttons = self.browser.find_elements(By.CSS_SELECTOR, "#page table button")
         self.assertNotIn("Retry dead letters", [b.text for b in buttons])
         self.screenshot("hooks")
+
+
+    # What each role allows, said where it is missing.
+
+    def console_can(self):
+        """The console's own answer, from its role table, for the signed-in key."""
+        return self.browser.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            import('/console/js/roles.js').then((m) => done(Object.fromEntries(
+              Object.entries(m.can).map(([k, f]) => [k, f()]))))
+              .catch((e) => done(String(e)));""")
+
+    def test_role_table_matches_the_daemon(self):
+        # One key per role, and what the daemon answers each of them; the console must offer
+        # exactly what the daemon allows.
+        self.add_user("plain@contoso.com")
+        self.api("POST", "/v1.0/users/plain@contoso.com/authentication/phoneMethods",
+                 {"phoneNumber": "+1 4255550123", "phoneType": "mobile"})
+        import base64
+        for n, role in enumerate(("reader", "authentication_administrator",
+                                  "privileged_authentication_administrator",
+                                  "authentication_policy_administrator")):
+            key = self.daemon.api_key(f"probe-{n}", role)
+            status, _, _ = self.daemon.call(key, "PUT", f"/v1.0/users/new{n}@contoso.com",
+                                            {"displayName": "New"})
+            creates_users = status == 201
+            status, _, _ = self.daemon.call(key, "POST", DEVICES, {
+                "serialNumber": f"PROBE-{n}", "secretKey": base64.b32encode(SEED_A).decode()})
+            uploads = status == 201
+            status, _, _ = self.daemon.call(key, "POST", "/v1.0/users/plain@contoso.com/unlock",
+                                            {})
+            manages_methods = status == 200
+            _, phones, _ = self.daemon.call(
+                key, "GET", "/v1.0/users/plain@contoso.com/authentication/phoneMethods")
+            full_phones = phones["value"][0]["phoneNumber"] == "+1 4255550123"
+            self.browser.delete_all_cookies()
+            self.sign_in(key, "#/users")
+            can = self.console_can()
+            self.assertEqual(
+                (can.get("manageUsers"), can.get("manageInventory"), can.get("manageMethods"),
+                 can.get("seeFullPhones"), can.get("manageHooks")),
+                (creates_users, uploads, manages_methods, full_phones, False), (role, can))
+            self.browser.execute_script("sessionStorage.clear()")
+
+    def test_missing_roles_are_explained(self):
+        self.add_user("lou@contoso.com")
+        self.api("POST", DEVICES, {"serialNumber": "FREE-1",
+                                   "secretKey": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})
+        self.sign_in(self.reader, "#/users")
+        # No "New user" to use, but the reason is on the page.
+        self.assertFalse(self.by_id("new-user").is_enabled())
+        self.text_appears("#new-user-needs", "authentication_administrator")
+        self.browser.get(self.daemon.base + "/#/tokens")
+        self.text_appears("#token-list", "FREE-1")
+        self.assertFalse(self.css("input[name=token-file]").is_enabled())
+        self.assertFalse(self.css("#upload-title ~ button[type=submit], "
+                                  "form.panel button[type=submit]").is_enabled())
+        self.text_appears("#upload-needs", "authentication_policy_administrator")
+        self.text_appears("#token-actions-needs", "authentication_policy_administrator")
+        self.text_appears("#token-actions-needs", "authentication_administrator")
+        self.screenshot("reader-tokens")
+        self.browser.get(self.daemon.base + "/#/mfa")
+        self.text_appears("#page h1", "Multifactor authentication")
+        self.assertFalse(self.by_id("manage-user-settings").is_enabled())
+        self.text_appears("#manage-needs", "authentication_administrator")
+
+        # A policy administrator uploads and deletes, and is told what assigning takes.
+        self.browser.execute_script("sessionStorage.clear()")
+        policy = self.daemon.api_key("policy", "authentication_policy_administrator")
+        self.sign_in(policy, "#/tokens")
+        self.assertTrue(self.css("input[name=token-file]").is_enabled())
+        self.assertEqual(self.browser.find_elements(By.ID, "upload-needs"), [])
+        self.text_appears("[aria-label='Actions for FREE-1']", "Delete")
+        self.text_appears("#token-actions-needs", "authentication_administrator")
+
+    def test_new_user(self):
+        self.add_user("old@contoso.com", "Old Name")
+        helpdesk = self.daemon.api_key("helpdesk", "authentication_administrator")
+        self.sign_in(helpdesk, "#/users")
+        self.by_id("new-user").click()
+        self.css("input[name=new-upn]").send_keys("nora@contoso.com")
+        self.css("input[name=new-display-name]").send_keys("Nora Ito")
+        self.css("#new-user-form button[type=submit]").click()
+        self.text_appears("#new-user-result", "nora@contoso.com was created")
+        user = self.api("GET", "/v1.0/users/nora@contoso.com")
+        self.assertEqual(user["displayName"], "Nora Ito")
+        self.screenshot("new-user")
+        # A user who exists already is not changed by "New user".
+        upn = self.css("input[name=new-upn]")
+        upn.clear()
+        upn.send_keys("old@contoso.com")
+        name = self.css("input[name=new-display-name]")
+        name.clear()
+        name.send_keys("Overwritten")
+        self.css("#new-user-form button[type=submit]").click()
+        self.text_appears("#new-user-result", "already exists")
+        self.assertEqual(self.api("GET", "/v1.0/users/old@contoso.com")["displayName"],
+                         "Old Name")
+
+    def test_mfa_page_says_who_has_no_methods(self):
+        self.add_user("none@contoso.com")
+        self.add_user("some@contoso.com")
+        self.api("POST", "/v1.0/users/some@contoso.com/authentication/phoneMethods",
+                 {"phoneNumber": "+1 4255550124", "phoneType": "mobile"})
+        self.sign_in(self.admin, "#/mfa")
+        self.text_appears("#page table", "none@contoso.com")
+        cell = self.browser.find_element(
+            By.XPATH, "//tr[td/a[.='none@contoso.com']]/td[@data-label='MFA registration']")
+        self.assertNotEqual(cell.text, "Registered")
+        self.assertIn("Not registered", cell.text)
+        cell = self.browser.find_element(
+            By.XPATH, "//tr[td/a[.='some@contoso.com']]/td[@data-label='MFA registration']")
+        self.assertEqual(cell.text, "Registered")
+
+    def test_phone_form_defaults_to_a_free_type(self):
+        self.add_user("pia@contoso.com")
+        self.api("POST", "/v1.0/users/pia@contoso.com/authentication/phoneMethods",
+                 {"phoneNumber": "+1 4255550125", "phoneType": "mobile"})
+        self.sign_in(self.admin)
+        self.open_user("pia@contoso.com")
+        self.by_id("add-method").click()
+        self.assertEqual(Select(self.css("select[name=phone-type]")).first_selected_option
+                         .get_attribute("value"), "alternateMobile")
+
+    def test_audit_newest_first_and_readable(self):
+        # More records than one screen holds, the newest last written.
+        for n in range(60):
+            self.add_user(f"a{n:02d}@contoso.com")
+        self.api("POST", "/v1.0/users/a59@contoso.com/authentication/phoneMethods",
+                 {"phoneNumber": "+1 4255550126", "phoneType": "mobile"})
+        self.sign_in(self.admin, "#/audit")
+        self.text_appears("#page table", "a59@contoso.com")
+        action = self.css("input[name=action]")
+        self.assertEqual(action.get_attribute("placeholder"), "token.activate")
+        rows = self.browser.find_elements(By.CSS_SELECTOR, "#audit-list tbody tr")
+        first = rows[0].find_element(By.CSS_SELECTOR, "td[data-label=Target]").text
+        self.assertEqual(first, "user/a59@contoso.com", "newest first")
+        times = [r.find_element(By.CSS_SELECTOR, "td[data-label=When]").text for r in rows]
+        self.assertEqual(times, sorted(times, reverse=True))
+        # A page, not every record at once; older ones on request.
+        self.assertLessEqual(len(rows), 50)
+        self.screenshot("audit")
+        self.by_id("audit-older").click()
+        self.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR,
+                                                      "#audit-list tbody tr")) > len(rows))
+        # At 1280 px: every column inside the table's frame, a date on one line.
+        fits = self.browser.execute_script("""
+            const wrap = document.querySelector('#audit-list .table-wrap');
+            const when = document.querySelector('#audit-list td[data-label=When]');
+            const line = parseFloat(getComputedStyle(when).lineHeight) || 20;
+            return [wrap.scrollWidth <= wrap.clientWidth, when.clientHeight < 2 * line + 16];""")
+        self.assertEqual(fits, [True, True])
+        # A subject alone finds every action on it.
+        action.send_keys("user")
+        self.css("form.filters button[type=submit]").click()
+        def actions(d):
+            return set(d.execute_script(
+                "return [...document.querySelectorAll('#audit-list td[data-label=Action]')]"
+                ".map((td) => td.textContent)"))
+        self.wait.until(lambda d: actions(d) and all(a.startswith("user.") for a in actions(d)))
+        self.assertIn("user.create", actions(self.browser))
+        self.browser.set_window_size(390, 844)
+        self.screenshot("audit-phone-width")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ import {announce, clear, field, h, liveRegion, secretBox, showError, showOk,
   uid} from '../dom.js';
 import {PHONE_RULE, phoneProblem} from '../phone.js';
 
-export function renderAddMethod(upn, rerender) {
+// `methods`: the user's methods now, so that the forms do not offer what they hold already.
+export function renderAddMethod(upn, methods, rerender) {
   const area = h('div', {class: 'add-method'});
   const kind = h('select', {name: 'method-kind'},
     h('option', {value: 'phone'}, 'Phone number'),
@@ -25,7 +26,7 @@ export function renderAddMethod(upn, rerender) {
   const show = () => {
     clear(form);
     const make = {phone: phoneForm, email: emailForm, software: softwareForm, tap: tapForm};
-    form.append(make[kind.value](upn, rerender));
+    form.append(make[kind.value](upn, rerender, methods));
   };
   kind.addEventListener('change', show);
   show();
@@ -33,11 +34,17 @@ export function renderAddMethod(upn, rerender) {
   return area;
 }
 
-function phoneForm(upn, rerender) {
-  const type = h('select', {name: 'phone-type'},
-    h('option', {value: 'mobile'}, 'Mobile'),
-    h('option', {value: 'alternateMobile'}, 'Alternate mobile'),
-    h('option', {value: 'office'}, 'Office'));
+const PHONE_TYPES = [['mobile', 'Mobile'], ['alternateMobile', 'Alternate mobile'],
+  ['office', 'Office']];
+
+function phoneForm(upn, rerender, methods) {
+  // A user has at most one phone of each type: the form starts on the first type still free.
+  const taken = new Set(methods.filter((m) => (m['@odata.type'] || '').includes('phone'))
+    .map((m) => m.phoneType));
+  const free = PHONE_TYPES.find(([value]) => !taken.has(value));
+  const type = h('select', {name: 'phone-type'}, PHONE_TYPES.map(([value, label]) =>
+    h('option', {value, selected: free && free[0] === value}, label +
+      (taken.has(value) ? ' (has one)' : ''))));
   const number = h('input', {name: 'phone-number', type: 'tel', autocomplete: 'off',
     placeholder: '+1 4255551234', 'aria-invalid': 'false'});
   const problem = h('p', {class: 'field-error', id: uid('phone-problem'), 'aria-live': 'polite'});

@@ -3,7 +3,7 @@
 // result per user.
 import {post} from '../api.js';
 import {announce, clear, h, liveRegion, showError, table, uid} from '../dom.js';
-import {can} from '../roles.js';
+import {NEEDS, can, needsNote} from '../roles.js';
 import {fetchUsers, userLink} from './users.js';
 import {requireReregister, revokeSessions} from './user.js';
 
@@ -36,7 +36,7 @@ export async function renderMfa(root) {
           updateCount();
         });
         return [box, userLink(u.userPrincipalName), u.displayName || '—',
-          u.mfaRegistrationRequired ? 'Required' : 'Registered', String(u.methodCount)];
+          registration(u), String(u.methodCount)];
       });
       clear(listArea).append(table({text: 'Users', hidden: true},
         [h('span', {class: 'visually-hidden'}, 'Select'), 'User principal name', 'Display name',
@@ -58,9 +58,19 @@ export async function renderMfa(root) {
   if (can.manageMethods()) {
     root.append(h('div', {class: 'toolbar', role: 'group', 'aria-label': 'Selection'},
       manage, count));
+  } else {
+    manage.setAttribute('aria-describedby', 'manage-needs');
+    root.append(h('div', {class: 'toolbar'}, manage),
+      needsNote('manage-needs', 'Managing user settings', NEEDS.manageMethods));
   }
   root.append(status, panel, listArea);
   await load(null);
+}
+
+// A user with no method has registered nothing, whatever the registration flag says.
+function registration(u) {
+  if (u.mfaRegistrationRequired) return 'Required';
+  return u.methodCount > 0 ? 'Registered' : 'Not registered (no methods)';
 }
 
 function option(name, label, hint) {

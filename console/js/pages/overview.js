@@ -2,7 +2,7 @@
 import {get} from '../api.js';
 import {drawLines} from '../chart.js';
 import {clear, h, liveRegion, showError, table} from '../dom.js';
-import {histogram, parseMetrics, quantile, verifyCounts} from '../metrics.js';
+import {histogram, parseMetrics, quantile, resultInWords, verifyCounts} from '../metrics.js';
 
 const INTERVAL_MS = 2000;
 const SLOTS = 30;
@@ -33,8 +33,8 @@ export async function renderOverview(root) {
   const now = h('div', {id: 'overview-now'});
   const status = liveRegion();
   root.append(h('h1', {}, 'Overview'),
-    h('p', {}, `Live from /metrics every ${INTERVAL_MS / 1000} s, over the last ` +
-      `${(SLOTS * INTERVAL_MS) / 1000} s.`),
+    h('p', {}, `Live from /metrics every ${INTERVAL_MS / 1000}\u00a0s, over the last ` +
+      `${(SLOTS * INTERVAL_MS) / 1000}\u00a0s.`),
     status, h('div', {class: 'charts'}, h('div', {}, rateChart, legendRate),
       h('div', {}, latencyChart, legendLatency)), now);
 
@@ -77,14 +77,17 @@ export async function renderOverview(root) {
       n === 'accepted').sort((a, b) => (a === 'accepted' ? -1 : b === 'accepted' ? 1 :
       a.localeCompare(b)));
     drawLines(rateChart.querySelector('svg'), {slots: SLOTS,
-      series: shown.map((n, i) => ({name: n, points: rates[n], cls: `s${i % 6}`}))});
-    clear(legendRate).append(...shown.map((n, i) => h('li', {class: `s${i % 6}`}, n)));
+      series: shown.map((n, i) => ({name: resultInWords(n), points: rates[n],
+        cls: `s${i % 6}`}))});
+    clear(legendRate).append(...shown.map((n, i) => h('li', {class: `s${i % 6}`},
+      resultInWords(n))));
     drawLines(latencyChart.querySelector('svg'), {slots: SLOTS,
       series: ['p50', 'p95', 'p99'].map((k, i) => ({name: k, points: lat[k], cls: `s${i}`}))});
     const last = (a) => (a.length ? a[a.length - 1] : NaN);
     const fmt = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '—');
     clear(now).append(table('Now', ['Measure', 'Value'], [
-      ...shown.map((n) => [`Sign-ins per second: ${n}`, fmt(last(rates[n]))]),
+      ...shown.map((n) => [`Sign-ins per second: ${resultInWords(n)}`,
+        fmt(last(rates[n]))]),
       ['Total sign-ins (accepted)', String(snap.counts.accepted ?? 0)],
       ['Latency p50 (ms)', fmt(last(lat.p50), 2)],
       ['Latency p95 (ms)', fmt(last(lat.p95), 2)],

@@ -3,14 +3,14 @@
 import {call, del, enc, get, post, userPath} from '../api.js';
 import {announce, clear, confirmDialog, field, fmtTime, h, liveRegion, showError, showOk,
   table, uid} from '../dom.js';
-import {can} from '../roles.js';
+import {NEEDS, can, heldRoles, needsNote} from '../roles.js';
 
 const DEVICES = '/v1.0/directory/authenticationMethodDevices/hardwareOathDevices';
 
 export async function renderTokens(root) {
   root.append(h('h1', {}, 'Hardware OATH tokens'));
   const list = h('div', {id: 'token-list'});
-  if (can.manageInventory()) root.append(uploadForm(() => refresh()));
+  root.append(uploadForm(() => refresh()));
 
   const status = h('select', {name: 'status-filter'},
     h('option', {value: ''}, 'Any status'),
@@ -52,16 +52,32 @@ export async function renderTokens(root) {
     } catch (err) { showError(result, err); }
   }
   filters.addEventListener('submit', (e) => { e.preventDefault(); refresh(); });
-  root.append(h('h2', {}, 'Tokens'), filters, result, list);
+  root.append(h('h2', {}, 'Tokens'), filters, missingActions() || '', result, list);
   await refresh();
+}
+
+// What the token rows do not offer this key, and the role each would take.
+function missingActions() {
+  const missing = [];
+  if (!can.manageMethods()) {
+    missing.push(`assigning, activating and unassigning tokens take the ${NEEDS.manageMethods} ` +
+      'role');
+  }
+  if (!can.manageInventory()) {
+    missing.push(`deleting a token no one holds takes the ${NEEDS.manageInventory} role`);
+  }
+  if (!missing.length) return null;
+  const text = missing.join('; ');
+  return h('p', {class: 'needs', id: 'token-actions-needs'},
+    `${text[0].toUpperCase()}${text.slice(1)}; this key holds: ${heldRoles()}.`);
 }
 
 function row(d, result, refresh) {
   const who = d.assignedTo ? d.assignedTo.id : '';
   const cells = [d.serialNumber, d.status, who ? h('a', {href: `#/user/${enc(who)}`}, who) : '—',
     [d.manufacturer, d.model].filter(Boolean).join(' ') || '—',
-    `${(d.type || '').toUpperCase()} ${d.digits} digits${d.timeIntervalInSeconds ?
-      `, ${d.timeIntervalInSeconds} s` : ''}`, fmtTime(d.lastUsedDateTime)];
+    `${(d.type || '').toUpperCase()} ${d.digits}\u00a0digits${d.timeIntervalInSeconds ?
+      `, ${d.timeIntervalInSeconds}\u00a0s` : ''}`, fmtTime(d.lastUsedDateTime)];
   if (can.manageMethods() || can.manageInventory()) cells.push(actions(d, result, refresh));
   return cells;
 }
@@ -161,6 +177,13 @@ function uploadForm(refresh) {
     h('div', {class: 'field check'}, dry, h('label', {for: dry.id},
       'Dry run: check the file, import nothing')),
     h('button', {type: 'submit'}, 'Upload'), result);
+  if (!can.manageInventory()) {
+    // Shown, not hidden, so that the page says what it would take.
+    for (const c of form.querySelectorAll('input, select, button')) c.disabled = true;
+    form.querySelector('h2').after(needsNote('upload-needs', 'Uploading tokens',
+      NEEDS.manageInventory));
+    return form;
+  }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = file.files[0];

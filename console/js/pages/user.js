@@ -2,7 +2,7 @@
 import {del, get, post, userPath, enc} from '../api.js';
 import {announce, clear, confirmDialog, fmtTime, h, liveRegion, secretBox, showError, showOk,
   table} from '../dom.js';
-import {can} from '../roles.js';
+import {NEEDS, can, canChangeUser, needsNote} from '../roles.js';
 import {renderAddMethod} from './add_method.js';
 
 export const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
@@ -31,7 +31,10 @@ export function methodDetail(m) {
     return `Serial ${d.serialNumber || '?'}, ${d.status || 'unknown status'}`;
   }
   if (t.includes('softwareOath')) return `${m.displayName || 'App'}, ${m.status || ''}`.trim();
-  if (t.includes('phone')) return `${m.phoneNumber} (${m.phoneType})`;
+  if (t.includes('phone')) {
+    const type = {alternateMobile: 'alternate mobile'}[m.phoneType] || m.phoneType;
+    return `${m.phoneNumber} (${type})`;
+  }
   if (t.includes('email')) return m.emailAddress;
   if (t.includes('temporaryAccessPass')) {
     return `${m.lifetimeInMinutes} minutes${m.isUsableOnce ? ', one use' : ''}` +
@@ -97,18 +100,21 @@ export async function renderUser(root, upn) {
       h('dt', {}, 'Locked until'), h('dd', {}, fmtTime(user.lockedUntilDateTime)),
       h('dt', {}, 'Roles'), h('dd', {}, (user.roles || []).join(', ') || '—')));
 
-  if (can.manageMethods()) {
-    root.append(toolbar(upn, methods, result, rerender));
+  const manage = canChangeUser(user);
+  if (manage) {
+    root.append(toolbar(upn, user, methods, result, rerender));
+  } else if (can.manageMethods()) {
+    root.append(needsNote('methods-needs', `${upn} holds an administrative role: changing ` +
+      'their methods', NEEDS.manageAdministrators));
   } else {
-    root.append(h('p', {class: 'note'}, 'Your key may read only: changing methods takes the ' +
-      'authentication_administrator role.'));
+    root.append(needsNote('methods-needs', 'Changing methods', NEEDS.manageMethods));
   }
   root.append(result);
 
   const rows = methods.map((m) => {
     const [name, collection] = kindOf(m);
     const cells = [name, methodDetail(m), fmtTime(m.createdDateTime), lastUsed(m)];
-    if (can.manageMethods()) {
+    if (manage) {
       cells.push(collection ? h('button', {type: 'button', class: 'danger small',
         'aria-label': `Delete ${name} ${methodDetail(m)}`,
         onclick: async () => {
@@ -125,18 +131,23 @@ export async function renderUser(root, upn) {
     return cells;
   });
   const headings = ['Type', 'Detail', 'Created', 'Last used'];
-  if (can.manageMethods()) headings.push(h('span', {class: 'visually-hidden'}, 'Actions'));
+  if (manage) headings.push(h('span', {class: 'visually-hidden'}, 'Actions'));
   root.append(h('h2', {}, 'Usable authentication methods'),
     table('Authentication methods', headings, rows, {empty: 'This user has no methods yet.'}));
-  if (can.manageMethods()) root.append(renderAddMethod(upn, rerender));
+  if (manage) root.append(renderAddMethod(upn, methods, rerender));
 }
 
-function toolbar(upn, methods, result, rerender) {
-  const reset = h('button', {type: 'button', id: 'reset-password'}, 'Reset password');
-  const rereg = h('button', {type: 'button', id: 'require-reregister'},
+// The actions on the user. Those that take something away are styled as dangerous; Unlock is
+// offered only while the user is locked out.
+function toolbar(upn, user, methods, result, rerender) {
+  const reset = h('button', {type: 'button', id: 'reset-password', class: 'secondary'},
+    'Reset password');
+  const rereg = h('button', {type: 'button', id: 'require-reregister', class: 'danger'},
     'Require re-register MFA');
-  const revoke = h('button', {type: 'button', id: 'revoke-sessions'}, 'Revoke MFA sessions');
-  const unlock = h('button', {type: 'button', id: 'unlock'}, 'Unlock');
+  const revoke = h('button', {type: 'button', id: 'revoke-sessions', class: 'danger'},
+    'Revoke MFA sessions');
+  const unlock = user.lockedUntilDateTime ?
+    h('button', {type: 'button', id: 'unlock'}, 'Unlock') : null;
 
   reset.addEventListener('click', async () => {
     const yes = await confirmDialog('Reset password?',
@@ -181,12 +192,15 @@ function toolbar(upn, methods, result, rerender) {
     } catch (err) { showError(result, err); }
   });
 
-  unlock.addEventListener('click', async () => {
-    try {
-      await post(`${userPath(upn)}/unlock`, {});
-      showOk(result, `${upn} is unlocked.`);
-    } catch (err) { showError(result, err); }
-  });
+  if (unlock) {
+    unlock.addEventListener('click', async () => {
+      try {
+        await post(`${userPath(upn)}/unlock`, {});
+        await rerender();
+        showOk(document.getElementById('user-result'), `${upn} is unlocked.`);
+      } catch (err) { showError(result, err); }
+    });
+  }
 
   return h('div', {class: 'toolbar', role: 'group', 'aria-label': 'User actions'},
     reset, rereg, revoke, unlock);
