@@ -550,6 +550,24 @@ class ConsoleTest(unittest.TestCase):
         self.text_appears("[aria-label='Actions for FREE-1']", "Delete")
         self.text_appears("#token-actions-needs", "authentication_administrator")
 
+    def test_administrator_user_needs_the_privileged_role(self):
+        # A user who holds an administrative role: an authentication administrator may read them
+        # but not change their methods, and the page says which role that takes.
+        self.add_user("boss@contoso.com")
+        self.daemon._otpctl("user", "roles", "boss@contoso.com", "authentication_administrator",
+                            "--data-dir", self.daemon.data, "--key-file", self.daemon.key_file,
+                            "--online")
+        helpdesk = self.daemon.api_key("helpdesk", "authentication_administrator")
+        status, _, _ = self.daemon.call(helpdesk, "POST", "/v1.0/users/boss@contoso.com/unlock",
+                                        {})
+        self.assertEqual(status, 403)
+        self.sign_in(helpdesk)
+        self.open_user("boss@contoso.com")
+        self.text_appears("#methods-needs", "privileged_authentication_administrator")
+        for element_id in ("reset-password", "require-reregister", "revoke-sessions",
+                           "add-method"):
+            self.assertEqual(self.browser.find_elements(By.ID, element_id), [], element_id)
+
     def test_new_user(self):
         self.add_user("old@contoso.com", "Old Name")
         helpdesk = self.daemon.api_key("helpdesk", "authentication_administrator")
