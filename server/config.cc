@@ -12,6 +12,7 @@
 #include <string_view>
 #include <variant>
 
+#include "server/internal/config_errors.h"
 #include "server/internal/config_options.h"
 #include "server/protocol.h"
 
@@ -25,6 +26,8 @@ namespace {
 using base::InvalidArgumentError;
 using base::Status;
 using base::StatusOr;
+using config_errors::ConfigErrors;
+using config_errors::DidYouMean;
 using config_options::FindOption;
 using config_options::Kind;
 using config_options::kLogLevels;
@@ -156,7 +159,7 @@ Status ParseClient(const std::string& name, const toml::node& node, ServerConfig
       if (!path) return Invalid(where + ".key_file", "must be a string");
       OTPD_RETURN_IF_ERROR(ReadKeyFile(*path, where + ".key_file", &key));
     } else {
-      return Invalid(where + "." + field, "unknown key");
+      return Invalid(where + "." + field, "unknown key" + DidYouMean(field, {"key", "key_file"}));
     }
     if (have_key) return Invalid(where, "give either key or key_file, not both");
     have_key = true;
@@ -167,46 +170,59 @@ Status ParseClient(const std::string& name, const toml::node& node, ServerConfig
   return base::OkStatus();
 }
 
+// Every option's key, for the nearest one to an unknown key.
+std::vector<std::string_view> OptionKeys() {
+  std::vector<std::string_view> keys;
+  for (const Option& o : Options()) keys.push_back(o.key);
+  return keys;
+}
+
 Status ApplyTomlValue(const std::string& key, const toml::node& node, ServerConfig* config) {
   const Option* o = FindOption(key);
-  if (o == nullptr) return Invalid(key, "unknown key");
+  if (o == nullptr) return Invalid(key, "unknown key" + DidYouMean(key, OptionKeys()));
   OTPD_ASSIGN_OR_RETURN(Value v, FromToml(*o, node));
   OTPD_RETURN_IF_ERROR(Check(*o, v, o->key));
   o->set(*config, v);
   return base::OkStatus();
 }
 
-Status ApplyTomlFile(const std::string& path, ServerConfig* config) {
+// Applies the TOML file at `path`, recording every error in `errors`. False when the file could
+// not be read or parsed at all (nothing was applied).
+bool ApplyTomlFile(const std::string& path, ServerConfig* config, ConfigErrors* errors) {
   toml::table table;
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     const toml::source_position& pos = e.source().begin;
-    return Invalid(path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column),
-                   std::string(e.description()));
+    errors->Add(Invalid(path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column),
+                        std::string(e.description())));
+    return false;
   } catch (const std::exception& e) {
-    return Invalid(path, "cannot be read");
+    errors->Add(Invalid(path, "cannot be read"));
+    return false;
   }
-  auto apply = [&]() -> Status {
-    for (const auto& [k, v] : table) {
-      const std::string key(k.str());
-      if (key == "hooks") continue;  // [hooks.NAME]: server/hooks/hook_config.h reads them
-      if (key == "clients") {
-        if (!v.is_table()) return Invalid(key, "must be a table");
-        for (const auto& [name, client] : *v.as_table()) {
-          OTPD_RETURN_IF_ERROR(ParseClient(std::string(name.str()), client, config));
-        }
-      } else if (v.is_table()) {
-        for (const auto& [sub, value] : *v.as_table()) {
-          OTPD_RETURN_IF_ERROR(ApplyTomlValue(key + "." + std::string(sub.str()), value, config));
-        }
-      } else {
-        OTPD_RETURN_IF_ERROR(ApplyTomlValue(key, v, config));
+  const std::string context = "config file " + path;
+  for (const auto& [k, v] : table) {
+    const std::string key(k.str());
+    if (key == "hooks") continue;  // [hooks.NAME]: server/hooks/hook_config.h reads them
+    if (key == "clients") {
+      if (!v.is_table()) {
+        errors->Add(Invalid(key, "must be a table").WithContext(context));
+        continue;
       }
+      for (const auto& [name, client] : *v.as_table()) {
+        errors->Add(ParseClient(std::string(name.str()), client, config).WithContext(context));
+      }
+    } else if (v.is_table()) {
+      for (const auto& [sub, value] : *v.as_table()) {
+        errors->Add(
+            ApplyTomlValue(key + "." + std::string(sub.str()), value, config).WithContext(context));
+      }
+    } else {
+      errors->Add(ApplyTomlValue(key, v, config).WithContext(context));
     }
-    return base::OkStatus();
-  };
-  return apply().WithContext("config file " + path);
+  }
+  return true;
 }
 
 // ---- command line ----------------------------------------------------------------------------
@@ -216,6 +232,8 @@ struct FlagSet {
   std::string config;
   CLI::Option* config_flag = nullptr;
   bool print_example = false;
+  bool init = false;
+  bool check = false;
   // One slot per option with a flag, in Options() order (a deque: CLI11 keeps references).
   std::deque<std::string> text;
   std::deque<bool> switches;
@@ -224,6 +242,13 @@ struct FlagSet {
 
 // The flags DescribeCommandLineFlags() returns, in that order.
 constexpr std::string_view kConfigHelp = "TOML configuration file";
+constexpr std::string_view kInitHelp =
+    "Create the data directory (and the key file, if it does not exist) when it holds no "
+    "database yet. Without it otpd refuses such a directory, so that a mistyped path never "
+    "starts an empty database";
+constexpr std::string_view kCheckConfigHelp =
+    "Check the configuration (the file and the flags), print every error or \"configuration "
+    "OK\", and exit (2 on errors); nothing is started and the data directory is not touched";
 constexpr std::string_view kPrintExampleHelp =
     "Print an example configuration file with every option and exit";
 constexpr std::string_view kVersionHelp = "Print otpd's version and exit";
@@ -238,6 +263,8 @@ void DefineFlags(FlagSet* set) {
       "`otpd --print-example-config` prints every option with its default.");
   set->config_flag =
       app.add_option("--config", set->config, std::string(kConfigHelp))->option_text("PATH");
+  app.add_flag("--init", set->init, std::string(kInitHelp));
+  app.add_flag("--check-config", set->check, std::string(kCheckConfigHelp));
   app.add_flag("--print-example-config", set->print_example, std::string(kPrintExampleHelp));
   const auto& options = Options();
   set->text.resize(options.size());
@@ -257,19 +284,14 @@ void DefineFlags(FlagSet* set) {
   }
 }
 
-Status ApplyFlags(const FlagSet& set, ServerConfig* config) {
+void ApplyFlags(const FlagSet& set, ServerConfig* config, ConfigErrors* errors) {
   const auto& options = Options();
   for (size_t i = 0; i < options.size(); ++i) {
     if (set.flags[i] == nullptr || set.flags[i]->count() == 0) continue;
     const Option& o = options[i];
-    Value v = o.kind == Kind::kSwitch ? Value(true) : Value();
-    if (o.kind != Kind::kSwitch) {
-      OTPD_ASSIGN_OR_RETURN(v, FromText(o, set.text[i]));
-    }
-    OTPD_RETURN_IF_ERROR(Check(o, v, Where(o)));
-    o.set(*config, v);
+    StatusOr<Value> v = o.kind == Kind::kSwitch ? Value(true) : FromText(o, set.text[i]);
+    if (errors->Add(v.status()) && errors->Add(Check(o, *v, Where(o)))) o.set(*config, *v);
   }
-  return base::OkStatus();
 }
 
 // The validate listener: a valid address, TLS off loopback, a certificate and key together, and
@@ -299,100 +321,74 @@ Status ValidateValidateListener(const ServerConfig& config) {
   return base::OkStatus();
 }
 
-// Rules between options, checked once the file and the flags are applied.
-Status Validate(ServerConfig* config) {
-  if (config->store == StoreKind::kEtcd) {
-    if (config->etcd_endpoints.empty()) {
-      return Invalid("etcd_endpoints (--etcd-endpoints)", "is required with store = \"etcd\"");
-    }
-    if (config->etcd_cert_file.empty() != config->etcd_key_file.empty()) {
-      return Invalid("etcd_cert_file (--etcd-cert-file)", "goes with etcd_key_file");
-    }
-    if (config->etcd_user.empty() != config->etcd_password_file.empty()) {
-      return Invalid("etcd_user (--etcd-user)", "goes with etcd_password_file");
-    }
-    if (config->etcd_prefix.empty()) return Invalid("etcd_prefix (--etcd-prefix)", "is empty");
-  } else if (config->data_dir.empty()) {
-    return Invalid("data_dir (--data-dir)", "is required");
+// The store's options: etcd's endpoints, client certificate and user, or RocksDB's data_dir.
+void ValidateStore(const ServerConfig& config, ConfigErrors* errors) {
+  if (config.store != StoreKind::kEtcd) {
+    if (config.data_dir.empty()) errors->Add(Invalid("data_dir (--data-dir)", "is required"));
+    return;
   }
+  if (config.etcd_endpoints.empty()) {
+    errors->Add(Invalid("etcd_endpoints (--etcd-endpoints)", "is required with store = \"etcd\""));
+  }
+  if (config.etcd_cert_file.empty() != config.etcd_key_file.empty()) {
+    errors->Add(Invalid("etcd_cert_file (--etcd-cert-file)", "goes with etcd_key_file"));
+  }
+  if (config.etcd_user.empty() != config.etcd_password_file.empty()) {
+    errors->Add(Invalid("etcd_user (--etcd-user)", "goes with etcd_password_file"));
+  }
+  if (config.etcd_prefix.empty()) errors->Add(Invalid("etcd_prefix (--etcd-prefix)", "is empty"));
+}
+
+// The admin listener: a valid address, TLS off loopback, a certificate and key together.
+Status ValidateAdminListener(const ServerConfig& config) {
+  if (config.admin_tls_cert.empty() != config.admin_tls_key.empty()) {
+    return Invalid(config.admin_tls_cert.empty() ? "admin_tls_cert (--admin-tls-cert)"
+                                                 : "admin_tls_key (--admin-tls-key)",
+                   "is needed too: the admin listener's certificate and key go together");
+  }
+  if (config.admin_listen.empty()) {
+    if (!config.admin_tls_cert.empty()) {
+      return Invalid("admin_tls_cert (--admin-tls-cert)", "needs admin_listen");
+    }
+    return base::OkStatus();
+  }
+  StatusOr<HostPort> admin = ParseHostPort(config.admin_listen);
+  if (!admin.ok()) return admin.status().WithContext("admin_listen (--admin-listen)");
+  if (config.admin_tls_cert.empty() && !IsLoopbackHost(admin->host)) {
+    return Invalid("admin_listen (--admin-listen)",
+                   "is not a loopback address: it needs TLS (admin_tls_cert, admin_tls_key)");
+  }
+  return base::OkStatus();
+}
+
+// Rules between options, checked once the file and the flags are applied; fills in the sockets'
+// default places. Every broken rule is recorded.
+void Validate(ServerConfig* config, ConfigErrors* errors) {
+  ValidateStore(*config, errors);
   if (config->socket_path.empty() && !config->data_dir.empty()) {
     config->socket_path = config->data_dir + "/verify.sock";
   }
   if (config->socket_path.empty()) config->socket_path = "none";
   if (config->socket_path == "none") config->socket_path.clear();
   if (!config->listen.empty()) {
-    OTPD_RETURN_IF_ERROR(ParseHostPort(config->listen).status().WithContext("listen (--listen)"));
+    errors->Add(ParseHostPort(config->listen).status().WithContext("listen (--listen)"));
   }
   // Without a data directory (store = "etcd") there is no default place: admin_socket or none.
   if (config->admin_socket.empty() && !config->data_dir.empty()) {
     config->admin_socket = config->data_dir + "/admin.sock";
   }
   if (config->admin_socket == "none") config->admin_socket.clear();
-  if (config->admin_tls_cert.empty() != config->admin_tls_key.empty()) {
-    return Invalid(config->admin_tls_cert.empty() ? "admin_tls_cert (--admin-tls-cert)"
-                                                  : "admin_tls_key (--admin-tls-key)",
-                   "is needed too: the admin listener's certificate and key go together");
-  }
-  if (!config->admin_listen.empty()) {
-    StatusOr<HostPort> admin = ParseHostPort(config->admin_listen);
-    if (!admin.ok()) return admin.status().WithContext("admin_listen (--admin-listen)");
-    if (config->admin_tls_cert.empty() && !IsLoopbackHost(admin->host)) {
-      return Invalid("admin_listen (--admin-listen)",
-                     "is not a loopback address: it needs TLS (admin_tls_cert, admin_tls_key)");
-    }
-  } else if (!config->admin_tls_cert.empty()) {
-    return Invalid("admin_tls_cert (--admin-tls-cert)", "needs admin_listen");
-  }
-  OTPD_RETURN_IF_ERROR(ValidateValidateListener(*config));
+  errors->Add(ValidateAdminListener(*config));
+  errors->Add(ValidateValidateListener(*config));
   if (config->socket_path.empty() && config->listen.empty()) {
-    return Invalid("socket (--socket)", "\"none\" needs a TCP listener (listen, --listen)");
+    errors->Add(Invalid("socket (--socket)", "\"none\" needs a TCP listener (listen, --listen)"));
   }
   if (!config->listen.empty() && config->tcp_clients.empty() &&
       !config->allow_unauthenticated_tcp) {
-    return Invalid("listen (--listen)",
-                   "a TCP listener needs [clients.NAME] entries, or allow_unauthenticated_tcp");
+    errors->Add(
+        Invalid("listen (--listen)",
+                "a TCP listener needs [clients.NAME] entries, or allow_unauthenticated_tcp"));
   }
-  return base::OkStatus();
-}
-
-// `text` as lines of at most `width` characters, each starting with `prefix`.
-std::string Wrapped(const std::string& text, std::string_view prefix, size_t width) {
-  std::string out, line(prefix);
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
-    std::string_view word(text.data() + start, end - start);
-    if (line.size() > prefix.size() && line.size() + 1 + word.size() > width) {
-      out += line + "\n";
-      line = std::string(prefix);
-    }
-    if (line.size() > prefix.size()) line += ' ';
-    line += word;
-    start = end + 1;
-  }
-  return out + line + "\n";
-}
-
-// A value as TOML source.
-std::string TomlText(const Value& v) {
-  if (const auto* s = std::get_if<std::string>(&v)) {
-    std::string out = "\"";
-    for (char c : *s) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    return out + "\"";
-  }
-  if (const auto* n = std::get_if<uint64_t>(&v)) return std::to_string(*n);
-  if (const auto* list = std::get_if<std::vector<std::string>>(&v)) {
-    std::string out = "[";
-    for (const std::string& item : *list) {
-      out += (out.size() > 1 ? ", " : "") + TomlText(Value(item));
-    }
-    return out + "]";
-  }
-  return std::get<bool>(v) ? "true" : "false";
 }
 
 }  // namespace
@@ -432,6 +428,9 @@ ServerConfig ServerConfig::Clone() const {
   copy.cache_mb = cache_mb;
   copy.actions = actions;
   copy.log_level = log_level;
+  copy.create_data_dir = create_data_dir;
+  copy.check_only = check_only;
+  copy.check_errors = check_errors;
   copy.args = args;
   return copy;
 }
@@ -497,12 +496,22 @@ StatusOr<ServerConfig> LoadServerConfig(const std::vector<std::string>& args) {
   if (set.print_example) return base::CancelledError(ExampleConfigToml());
   ServerConfig config;
   config.args = args;
+  config.create_data_dir = set.init;
+  config.check_only = set.check;
+  ConfigErrors errors;
+  bool file_read = true;
   if (set.config_flag->count() > 0) {
     config.config_file = set.config;
-    OTPD_RETURN_IF_ERROR(ApplyTomlFile(config.config_file, &config));
+    file_read = ApplyTomlFile(config.config_file, &config, &errors);
   }
-  OTPD_RETURN_IF_ERROR(ApplyFlags(set, &config));
-  OTPD_RETURN_IF_ERROR(Validate(&config));
+  ApplyFlags(set, &config, &errors);
+  // Rules between options say nothing useful about a file that could not be parsed.
+  if (file_read) Validate(&config, &errors);
+  if (config.check_only) {
+    config.check_errors = errors.Messages();
+    return config;
+  }
+  OTPD_RETURN_IF_ERROR(errors.First());
   return config;
 }
 
@@ -519,78 +528,13 @@ StatusOr<RuntimeConfig> ReloadServerConfig(const ServerConfig& running) {
   return runtime;
 }
 
-std::vector<OptionDoc> DescribeOptions() {
-  const ServerConfig defaults;
-  std::vector<OptionDoc> docs;
-  for (const Option& o : Options()) {
-    Value v = o.get(defaults);
-    const bool empty = (std::holds_alternative<std::string>(v) && Text(v).empty()) ||
-                       (std::holds_alternative<std::vector<std::string>>(v) && List(v).empty());
-    docs.push_back(OptionDoc{.key = std::string(o.key),
-                             .flag = std::string(o.flag),
-                             .value_name = std::string(o.value_name),
-                             .help = std::string(o.help),
-                             .default_text = empty ? "" : TomlText(v),
-                             .example = std::string(o.example),
-                             .reloadable = o.reloadable});
-  }
-  return docs;
-}
-
 std::vector<OptionDoc> DescribeCommandLineFlags() {
   return {OptionDoc{.flag = "--config", .value_name = "PATH", .help = std::string(kConfigHelp)},
+          OptionDoc{.flag = "--init", .help = std::string(kInitHelp)},
+          OptionDoc{.flag = "--check-config", .help = std::string(kCheckConfigHelp)},
           OptionDoc{.flag = "--print-example-config", .help = std::string(kPrintExampleHelp)},
           OptionDoc{.flag = "--version", .help = std::string(kVersionHelp)},
           OptionDoc{.flag = "--help", .help = std::string(kHelpHelp)}};
-}
-
-std::string ExampleConfigToml() {
-  std::string out =
-      "# otpd configuration: every option, with its default (or, for options without one, an\n"
-      "# example, commented out). Flags given to otpd override the file. SIGHUP reloads the\n"
-      "# options marked so. Generated by `otpd --print-example-config`.\n";
-  std::string table;
-  for (const OptionDoc& d : DescribeOptions()) {
-    std::string key = d.key;
-    if (size_t dot = key.find('.'); dot != std::string::npos) {
-      if (key.substr(0, dot) != table) {
-        table = key.substr(0, dot);
-        out += "\n[" + table + "]\n";
-      }
-      key = key.substr(dot + 1);
-    }
-    std::string comment = d.help;
-    if (!d.flag.empty()) comment += " Flag: " + d.flag + ".";
-    if (d.reloadable) comment += " Reloaded on SIGHUP.";
-    out += "\n" + Wrapped(comment, "# ", 96);
-    if (d.default_text.empty()) {
-      out += "# " + key + " = " + d.example + "\n";
-    } else {
-      out += key + " = " + d.default_text + "\n";
-    }
-  }
-  out +=
-      "\n# TCP clients of the verify socket: HELLO client=NAME key=KEY. The key is the first line\n"
-      "# of key_file (or `key = \"...\"` inline; keep the file mode 0600 then), 16 bytes or more.\n"
-      "# [clients.vpn]\n"
-      "# key_file = \"/etc/otpd/clients/vpn.key\"\n"
-      "\n# Hooks (docs/hooks.md): every lifecycle event, at least once, in order, retried on a\n"
-      "# schedule, a dead letter after the last attempt. exec: the program (no shell) reads the\n"
-      "# event's JSON on stdin. webhook: a POST signed the Standard Webhooks way.\n"
-      "# [hooks.sms]\n"
-      "# type = \"exec\"\n"
-      "# command = [\"/usr/local/bin/send-sms\", \"--account\", \"main\"]\n"
-      "# timeout_ms = 10000\n"
-      "# [hooks.directory]\n"
-      "# type = \"webhook\"\n"
-      "# url = \"https://hooks.example.com/otpd\"\n"
-      "# secret_file = \"/etc/otpd/hooks/directory.secret\"  # whsec_... lines (or secrets = "
-      "[...])\n"
-      "# event_secrets = false  # no sms.send codes to this one (default true)\n"
-      "# retry_initial_ms = 5000\n"
-      "# retry_max_ms = 3600000\n"
-      "# attempts = 15\n";
-  return out;
 }
 
 }  // namespace otpd::server

@@ -161,6 +161,14 @@ struct ServerConfig {
   uint32_t cache_mb = 640;
   ActionsConfig actions;
   spdlog::level::level_enum log_level = spdlog::level::info;
+  // --init: create the data directory (and the key file, if it does not exist) when it holds no
+  // database yet. Only a command-line flag, never a file's key: without it otpd refuses a data
+  // directory that holds no database, so a mistyped path is never a new, empty one.
+  bool create_data_dir = false;
+  // --check-config: check the configuration and exit. LoadServerConfig then returns OK with
+  // every error found in `check_errors` (empty when the configuration is valid).
+  bool check_only = false;
+  std::vector<std::string> check_errors;
   // The command line the config was loaded from, kept so that a reload applies the same
   // overrides.
   std::vector<std::string> args;
@@ -174,8 +182,11 @@ struct ServerConfig {
 
 // Parses the command line (argv[0] is the program name), reads the TOML file named by --config if
 // any, applies the flags over it, fills in defaults and validates. Errors are InvalidArgument
-// naming the key or flag at fault (never its value). When --help was asked for, returns
-// Cancelled whose message is the help text: print it and exit 0.
+// naming the key or flag at fault (never its value); an unknown key names the nearest known one.
+// When --help was asked for, returns Cancelled whose message is the help text: print it and exit
+// 0. With --check-config, errors in the file and the flags do not fail the call: every one of
+// them is in the returned config's check_errors (a command line that cannot be parsed still
+// fails).
 base::StatusOr<ServerConfig> LoadServerConfig(int argc, const char* const* argv);
 base::StatusOr<ServerConfig> LoadServerConfig(const std::vector<std::string>& args);
 
@@ -208,8 +219,9 @@ struct OptionDoc {
 };
 std::vector<OptionDoc> DescribeOptions();
 
-// otpd's flags that are not options of the configuration file (--config, --print-example-config,
-// --version, --help), as --help describes them; `key` and `default_text` are empty.
+// otpd's flags that are not options of the configuration file (--config, --init,
+// --check-config, --print-example-config, --version, --help), as --help describes them; `key`
+// and `default_text` are empty.
 std::vector<OptionDoc> DescribeCommandLineFlags();
 
 // The example configuration file: every option with its default (or an example) and a comment.

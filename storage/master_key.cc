@@ -13,6 +13,7 @@
 
 #include "base/codec.h"
 #include "base/seal.h"
+#include "base/secret_file.h"
 #include "storage/keyring.h"
 
 namespace otpd::storage {
@@ -20,44 +21,21 @@ namespace {
 
 std::string Errno(int err) { return std::strerror(err); }
 
-std::string ModeString(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
+// What a master key's text may be, for every refusal of one.
+constexpr char kMasterKeyForms[] =
+    "a master key is 32 bytes, written as 64 hex digits or 44 base64 characters (e.g. openssl "
+    "rand -hex 32)";
 
 base::StatusOr<base::SecretBytes> CheckKeySize(base::SecretBytes key, std::string_view source) {
   if (key.size() != kMasterKeyBytes) {
-    return base::InvalidArgumentError(std::string(source) + " must hold a 32-byte key, found " +
-                                      std::to_string(key.size()) + " bytes");
+    return base::InvalidArgumentError(std::string(source) + " holds " + std::to_string(key.size()) +
+                                      " bytes: " + kMasterKeyForms);
   }
   return key;
 }
 
-// Reads an existing key file, refusing one that others may read or write.
-base::StatusOr<base::SecretBytes> ReadKeyFile(const std::string& path, int fd) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    return base::UnavailableError("cannot stat key file " + path + ": " + Errno(errno));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return base::PermissionDeniedError("key file " + path + " is not a regular file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    return base::PermissionDeniedError("key file " + path + " has mode " + ModeString(st.st_mode) +
-                                       ": it must not be accessible by group or others "
-                                       "(chmod 600 " +
-                                       path + ")");
-  }
-  if (st.st_size > 4096) return base::InvalidArgumentError("key file " + path + " is too large");
-  base::SecretBytes content(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < content.size()) {
-    ssize_t n = read(fd, content.data() + got, content.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return base::UnavailableError("cannot read key file " + path);
-    got += static_cast<size_t>(n);
-  }
+// A key file's content: the 32 raw bytes, or their text (ParseMasterKeyText).
+base::StatusOr<base::SecretBytes> ParseKeyFile(const std::string& path, base::SecretBytes content) {
   if (content.size() == kMasterKeyBytes) return content;
   auto parsed = ParseMasterKeyText(content.view());
   if (!parsed.ok()) return parsed.status().WithContext("key file " + path);
@@ -100,7 +78,9 @@ base::StatusOr<base::SecretBytes> ParseMasterKeyText(std::string_view text) {
   }
   auto b64 = base::Base64Decode(text);
   if (!b64.ok()) {
-    return base::InvalidArgumentError("master key must be 64 hex digits or base64 of 32 bytes");
+    return base::InvalidArgumentError("not hex or base64 of the right length (" +
+                                      std::to_string(text.size()) +
+                                      " characters): " + kMasterKeyForms);
   }
   return CheckKeySize(std::move(b64).value(), "master key");
 }
@@ -148,17 +128,11 @@ base::StatusOr<base::SecretBytes> LoadMasterKey(const MasterKeyOptions& options)
   }
   const std::string& path = options.key_file;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd >= 0) {
-      auto key = ReadKeyFile(path, fd);
-      close(fd);
-      return key;
-    }
-    if (errno != ENOENT) {
-      return base::PermissionDeniedError("cannot open key file " + path + ": " + Errno(errno));
-    }
-    if (!options.create_key_file)
-      return base::NotFoundError("key file " + path + " does not exist");
+    // The same checks as every other key file (base/secret_file.h): a key that others may read
+    // is refused.
+    auto content = base::ReadPrivateFile(path, "key file");
+    if (content.ok()) return ParseKeyFile(path, std::move(content).value());
+    if (!base::IsNotFound(content.status()) || !options.create_key_file) return content.status();
     OTPD_ASSIGN_OR_RETURN(base::SecretBytes key, GenerateMasterKey());
     base::Status created = WriteMasterKeyFile(path, key);
     if (created.ok()) return key;

@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "base/codec.h"
+#include "base/secret_file.h"
 #include "service/record_upgrade.h"
 
 namespace otpd::tools {
@@ -100,13 +101,13 @@ base::StatusOr<base::SecretBytes> LoadKey(const KeySource& source, bool create, 
   return key;
 }
 
-// No otpd database at `dir`: what to do, naming the path and otpctl init.
+// No otpd database at `dir`: what to do, naming the path, otpctl init and otpd's --init.
 base::Status NoDatabase(const std::string& dir, const base::Status& why) {
   if (base::IsNotFound(why)) {
     return base::NotFoundError(std::string(why.message()) +
                                ": check the path, or create a data directory there with otpctl "
                                "init --data-dir " +
-                               dir + " --key-file FILE");
+                               dir + " --key-file FILE (or start otpd once with --init)");
   }
   return base::Status(why.code(), std::string(why.message()) +
                                       ": check the path (otpctl init creates a data directory "
@@ -264,8 +265,23 @@ base::StatusOr<base::SecretBytes> ReadSecretFile(const std::string& path) {
   return secret;
 }
 
+// A private file's content without one trailing line break.
+base::StatusOr<base::SecretBytes> ReadPrivateLine(const std::string& path, std::string_view what) {
+  OTPD_ASSIGN_OR_RETURN(base::SecretBytes content, base::ReadPrivateFile(path, what));
+  size_t size = content.size();
+  if (size > 0 && content.data()[size - 1] == '\n') --size;
+  if (size > 0 && content.data()[size - 1] == '\r') --size;
+  if (size == content.size()) return content;
+  return base::SecretBytes::FromString(content.view().substr(0, size));
+}
+
+base::StatusOr<base::SecretBytes> ReadPasswordFile(const std::string& path) {
+  return ReadPrivateLine(path, "password file");
+}
+
 base::StatusOr<base::SecretBytes> ReadAesKeyFile(const std::string& path) {
-  OTPD_ASSIGN_OR_RETURN(base::SecretBytes text, ReadSecretFile(path));
+  // Checked as the master key file is: a transfer key that others may read is refused.
+  OTPD_ASSIGN_OR_RETURN(base::SecretBytes text, ReadPrivateLine(path, "key file"));
   auto sized = [](const base::SecretBytes& k) {
     return k.size() == 16 || k.size() == 24 || k.size() == 32;
   };

@@ -64,8 +64,9 @@ struct DataDir {
 
 // Opens the data directory as `options` describe. Errors name the directory or the key file and
 // say what to do:
-//   - no database there (missing, empty, or another program's files): NotFound or
-//     FailedPrecondition, naming the path and `otpctl init`; nothing is created;
+//   - no database there (missing, empty, or another program's files) and no kCreate or
+//     kOpenOrCreate: NotFound or FailedPrecondition, naming the path, `otpctl init` and otpd's
+//     --init; nothing is created;
 //   - kCreate on a directory that already holds a database: AlreadyExists;
 //   - no master key given, a key file inside the data directory, a key file that does not exist
 //     or is readable by others, a key that does not match: the directory is left untouched;
@@ -80,8 +81,14 @@ base::StatusOr<DataDir> OpenDataDir(const std::string& data_dir, const std::stri
 // Reads a small secret file (a password, a pre-shared key), dropping one trailing newline.
 base::StatusOr<base::SecretBytes> ReadSecretFile(const std::string& path);
 
-// Reads an AES key file (a PSKC pre-shared key): hex, base64 or the raw 16, 24 or 32 bytes.
+// Reads an AES key file (a PSKC pre-shared key, a transfer key): hex, base64 or the raw 16, 24
+// or 32 bytes. Checked as the master key file is (base/secret_file.h): a file that its group or
+// others may access is refused, with the same message.
 base::StatusOr<base::SecretBytes> ReadAesKeyFile(const std::string& path);
+
+// Reads a password file (a PSKC password), dropping one trailing newline; checked as the key
+// files are.
+base::StatusOr<base::SecretBytes> ReadPasswordFile(const std::string& path);
 
 // True when `path` names something inside directory `dir` (after resolving symbolic links and
 // ".."; neither needs to exist).

@@ -1,5 +1,6 @@
 #include "tools/open_store.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -19,12 +20,19 @@ namespace otpd::tools {
 namespace {
 
 base::StatusOr<DaemonStore> OpenRocksDb(const server::ServerConfig& config) {
+  // Only --init makes a new database: without it a mistyped data_dir is refused instead of
+  // becoming an empty database on which every sign-in answers unknown_user.
   OTPD_ASSIGN_OR_RETURN(
       DataDir dir,
       OpenDataDir(DataDirOptions{.data_dir = config.data_dir,
                                  .key_file = config.key_file,
-                                 .access = DataDirAccess::kOpenOrCreate,
+                                 .access = config.create_data_dir ? DataDirAccess::kOpenOrCreate
+                                                                  : DataDirAccess::kReadWrite,
                                  .allow_key_in_data_dir = config.insecure_key_in_data_dir}));
+  if (dir.created) {
+    spdlog::info("created the data directory {} (--init){}", config.data_dir,
+                 dir.created_key_file ? " and its master key file " + dir.key_file : "");
+  }
   DaemonStore opened;
   opened.backup = [source = BackupSource{.store = dir.store.get(),
                                          .keys = dir.keys.get(),

@@ -49,8 +49,10 @@ struct DaemonStore {
   void StopWatching() { watches.clear(); }
 };
 
-// Opens the store of `config` (store, data_dir, key_file, etcd_*). Errors name what is wrong and
-// never hold a key or a password.
+// Opens the store of `config` (store, data_dir, key_file, etcd_*). A data directory that holds no
+// database is refused (naming the path, otpctl init and --init) unless config.create_data_dir
+// (--init) asks to create it, with its key file when that does not exist; an existing database
+// never gets a new key file. Errors name what is wrong and never hold a key or a password.
 base::StatusOr<DaemonStore> OpenDaemonStore(const server::ServerConfig& config);
 
 // True when this build has the etcd store.

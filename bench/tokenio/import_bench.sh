@@ -12,6 +12,7 @@ cmake --build "$build" -j "$(nproc)" --target otpctl make_token_files >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/bench/tokenio/make_token_files" "$n" "$work"
+chmod 600 "$work/batch.psk"  # a key file others may read is refused
 ls -l "$work"/batch.csv "$work"/batch.pskc | awk '{print $5, $9}'
 for f in batch.csv batch.pskc; do
   extra=()

@@ -1,6 +1,6 @@
 // Where the real otpd takes its master key from: never implicitly from inside the data
-// directory; a new key file only with a new database (its first start); a missing, misplaced or
-// wrong key refused before anything in the data directory changes.
+// directory; a new key file only with a new database (its first start, --init); a missing,
+// misplaced or wrong key refused before anything in the data directory changes.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -56,7 +56,9 @@ TEST(DaemonKeyTest, FirstStartCreatesTheDatabaseAndAKeyFileOutsideIt) {
   const std::string data = dir.File("data"), key = dir.File("master.key");
   {
     Daemon daemon;
-    ASSERT_TRUE(daemon.Start(OTPD_PATH, Args(data, key))) << daemon.log();
+    std::vector<std::string> first = Args(data, key);
+    first.push_back("--init");
+    ASSERT_TRUE(daemon.Start(OTPD_PATH, first)) << daemon.log();
     EXPECT_EQ(daemon.Stop(SIGTERM), 0);
   }
   struct stat st;
@@ -97,8 +99,11 @@ TEST(DaemonKeyTest, NoKeyAKeyInsideOrAWrongKeyIsRefusedAndChangesNothing) {
   EXPECT_EQ(Listing(data), before);
   EXPECT_NE(with_key_inside, before);  // the check above would have seen a change
 
-  // A fresh directory with no key given: nothing is created at all.
-  EXPECT_NE(Refused(Args(dir.File("fresh"), "")).find("no master key given"), std::string::npos);
+  // A fresh directory with no key given, even with --init: nothing is created at all.
+  std::vector<std::string> fresh = Args(dir.File("fresh"), "");
+  EXPECT_NE(Refused(fresh).find("does not exist"), std::string::npos);
+  fresh.push_back("--init");
+  EXPECT_NE(Refused(fresh).find("no master key given"), std::string::npos);
   EXPECT_FALSE(Exists(dir.File("fresh")));
 }
 

@@ -126,8 +126,9 @@ bool PrepareStore(storage::Store& store, const storage::KeyRing& keys,
 std::vector<std::string> DaemonArgs(const std::string& data_dir,
                                     const std::vector<std::string>& extra) {
   std::vector<std::string> args = StoreArgs(data_dir);
-  args.insert(args.end(), {"--socket", data_dir + "/verify.sock", "--listen", "127.0.0.1:0",
-                           "--allow-unauthenticated-tcp"});
+  // --init: a test may start the daemon on a data directory nothing prepared.
+  args.insert(args.end(), {"--init", "--socket", data_dir + "/verify.sock", "--listen",
+                           "127.0.0.1:0", "--allow-unauthenticated-tcp"});
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

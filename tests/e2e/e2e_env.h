@@ -60,8 +60,9 @@ bool PrepareDataDir(const std::string& data_dir, const std::vector<TestToken>& t
 bool PrepareStore(storage::Store& store, const storage::KeyRing& keys,
                   const std::vector<TestToken>& tokens, std::string* error);
 
-// Standard daemon arguments: the store (StoreArgs) and its key file, a Unix socket in the data dir,
-// TCP on 127.0.0.1:0 without authentication (tests only), plus `extra`.
+// Standard daemon arguments: the store (StoreArgs) and its key file, --init (a data directory
+// nothing prepared is created), a Unix socket in the data dir, TCP on 127.0.0.1:0 without
+// authentication (tests only), plus `extra`.
 std::vector<std::string> DaemonArgs(const std::string& data_dir,
                                     const std::vector<std::string>& extra = {});
 

@@ -67,8 +67,9 @@ class NotifyListener {
 };
 
 std::vector<std::string> Args(const std::string& data, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {"--data-dir",  data,       "--key-file",
-                                   data + ".key", "--socket", data + "/verify.sock"};
+  // --init: these tests start the daemon on a new data directory.
+  std::vector<std::string> args = {
+      "--data-dir", data, "--key-file", data + ".key", "--socket", data + "/verify.sock", "--init"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

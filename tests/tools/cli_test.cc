@@ -171,9 +171,10 @@ TEST_F(CliTest, ResultsAreAvailableAsJson) {
   boost::json::value import = parse(Otpctl({"import", "fixtures/demo/tokens.csv", "--json"}).out);
   ASSERT_TRUE(import.is_object());
   EXPECT_EQ(import.as_object()["unchanged"], 3);
-  boost::json::value exported = parse(Otpctl({"export", dir_.File("out.pskc"), "--psk-file",
-                                              "fixtures/tokenio/psk_aes128.hex", "--json"})
-                                          .out);
+  boost::json::value exported =
+      parse(Otpctl({"export", dir_.File("out.pskc"), "--psk-file",
+                    PrivateCopy("fixtures/tokenio/psk_aes128.hex"), "--json"})
+                .out);
   ASSERT_TRUE(exported.is_object());
   EXPECT_EQ(exported.as_object()["exported"], 3);
   boost::json::value backup = parse(Otpctl({"backup", dir_.File("b"), "--json"}).out);

@@ -24,20 +24,21 @@ bool Exists(const std::string& path) {
 // Every command that opens a data directory, with the arguments it needs besides the data dir
 // and key options.
 std::vector<std::vector<std::string>> DataDirCommands(const std::string& tmp) {
-  return {{"import", "fixtures/demo/tokens.csv"},
-          {"import", "fixtures/demo/tokens.csv", "--dry-run"},
-          {"token", "list"},
-          {"token", "show", "DEMO0001"},
-          {"token", "assign", "DEMO0003", "zoe@example.com"},
-          {"token", "activate", "DEMO0001", "123456"},
-          {"token", "delete", "DEMO0003"},
-          {"batch", "list"},
-          {"export", tmp + "/out.pskc", "--psk-file", "fixtures/tokenio/psk_aes128.hex"},
-          {"backup", tmp + "/backup"},
-          {"key", "rotate-data"},
-          {"key", "reseal"},
-          {"key", "rotate-master", "--new-key-file", tmp + "/new.key"},
-          {"seed-load", "--count", "2", "--tokens-out", tmp + "/tokens.csv"}};
+  return {
+      {"import", "fixtures/demo/tokens.csv"},
+      {"import", "fixtures/demo/tokens.csv", "--dry-run"},
+      {"token", "list"},
+      {"token", "show", "DEMO0001"},
+      {"token", "assign", "DEMO0003", "zoe@example.com"},
+      {"token", "activate", "DEMO0001", "123456"},
+      {"token", "delete", "DEMO0003"},
+      {"batch", "list"},
+      {"export", tmp + "/out.pskc", "--psk-file", PrivateCopy("fixtures/tokenio/psk_aes128.hex")},
+      {"backup", tmp + "/backup"},
+      {"key", "rotate-data"},
+      {"key", "reseal"},
+      {"key", "rotate-master", "--new-key-file", tmp + "/new.key"},
+      {"seed-load", "--count", "2", "--tokens-out", tmp + "/tokens.csv"}};
 }
 
 class DataDirTest : public OtpctlEnv {};
@@ -166,6 +167,47 @@ TEST_F(DataDirTest, AWrongOrMissingKeyChangesNothing) {
   EXPECT_EQ(Snapshot(DataDir()), before);
 }
 
+// A master key of the wrong shape in the environment: the message says which encodings are
+// accepted, and never repeats the value.
+TEST_F(DataDirTest, AMalformedMasterKeyInTheEnvironmentNamesTheEncodings) {
+  InitDataDir();
+  for (const std::string& key : {std::string("abcd"), std::string("not-a-key-at-all!")}) {
+    RunResult r = Raw({"token", "list", "--data-dir", DataDir()}, {"OTPD_MASTER_KEY=" + key});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("OTPD_MASTER_KEY"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("64 hex digits or 44 base64 characters"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(key), std::string::npos) << r.err;
+  }
+}
+
+// Every key file is checked as the master key is: the master key, a transfer key (export and
+// import --psk-file), with one message naming the mode and the fix.
+TEST_F(DataDirTest, EveryKeyFileOthersMayReadIsRefusedAlike) {
+  InitDataDir();
+  ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
+  const std::string transfer = dir_.File("transfer.key");
+  otpd::testing::WriteFile(transfer, otpd::testing::ReadFile("fixtures/tokenio/psk_aes128.hex"));
+  const std::string pskc = dir_.File("out.pskc");
+  auto expect_refused = [](const RunResult& r, const std::string& path) {
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(
+        r.err.find("key file " + path +
+                   " has mode 0644: it must not be accessible by group or others (chmod 600 " +
+                   path + ")"),
+        std::string::npos)
+        << r.err;
+  };
+  chmod(transfer.c_str(), 0644);
+  expect_refused(Otpctl({"export", pskc, "--psk-file", transfer}), transfer);
+  EXPECT_FALSE(Exists(pskc));
+  chmod(transfer.c_str(), 0600);
+  ASSERT_EQ(Otpctl({"export", pskc, "--psk-file", transfer}).exit_code, 0);
+  chmod(transfer.c_str(), 0644);
+  expect_refused(Otpctl({"import", pskc, "--psk-file", transfer, "--dry-run"}), transfer);
+  chmod(KeyFile().c_str(), 0644);
+  expect_refused(Otpctl({"token", "list"}), KeyFile());
+}
+
 TEST_F(DataDirTest, ReadingCommandsWriteNothing) {
   InitDataDir();
   ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
@@ -174,10 +216,10 @@ TEST_F(DataDirTest, ReadingCommandsWriteNothing) {
   EXPECT_EQ(Otpctl({"token", "show", "DEMO0001"}).exit_code, 0);
   EXPECT_EQ(Otpctl({"batch", "list"}).exit_code, 0);
   EXPECT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv", "--dry-run"}).exit_code, 0);
-  EXPECT_EQ(
-      Otpctl({"export", dir_.File("out.pskc"), "--psk-file", "fixtures/tokenio/psk_aes128.hex"})
-          .exit_code,
-      0);
+  EXPECT_EQ(Otpctl({"export", dir_.File("out.pskc"), "--psk-file",
+                    PrivateCopy("fixtures/tokenio/psk_aes128.hex")})
+                .exit_code,
+            0);
   EXPECT_EQ(Snapshot(DataDir()), before);
 }
 

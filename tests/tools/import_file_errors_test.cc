@@ -2,6 +2,7 @@
 // with files full of bad rows (says a bounded amount, in printable text) and with empty files.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <string>
@@ -79,6 +80,7 @@ TEST_F(ImportFileErrorsTest, FileLevelErrorsStoreNothing) {
                       "not well-formed XML");
   // The wrong pre-shared key: every MAC check fails.
   otpd::testing::WriteFile(dir_.File("wrong.hex"), std::string(32, 'a') + "\n");
+  chmod(dir_.File("wrong.hex").c_str(), 0600);
   ExpectNothingStored("wrong-key.pskc",
                       otpd::testing::ReadFile("fixtures/tokenio/pskc_psk_aes128.xml"),
                       {"--psk-file", dir_.File("wrong.hex")}, "wrong password or pre-shared key");

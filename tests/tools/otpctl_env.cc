@@ -24,6 +24,14 @@ void OtpctlEnv::InitDataDir() {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
+std::string PrivateCopy(const std::string& path) {
+  static const otpd::testing::TempDir dir;  // removed when the test process exits
+  const std::string copy = dir.File(std::filesystem::path(path).filename().string());
+  otpd::testing::WriteFile(copy, otpd::testing::ReadFile(path));
+  chmod(copy.c_str(), 0600);
+  return copy;
+}
+
 std::map<std::string, std::string> Snapshot(const std::string& dir) {
   std::map<std::string, std::string> out;
   std::error_code ec;

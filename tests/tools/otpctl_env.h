@@ -32,6 +32,10 @@ class OtpctlEnv : public ::testing::Test {
   otpd::testing::TempDir dir_;
 };
 
+// A copy of the fixture file `path` (a key or a password) with mode 0600, as otpctl wants every
+// key file, in a directory of this test process; its path. Git keeps fixtures 0644.
+std::string PrivateCopy(const std::string& path);
+
 // Everything in a directory tree: relative path -> size, modification time and contents, to
 // show that an operation left a directory exactly as it was.
 std::map<std::string, std::string> Snapshot(const std::string& dir);

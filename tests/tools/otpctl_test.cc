@@ -65,7 +65,8 @@ TEST_F(OtpctlTest, ImportIsIdempotent) {
   EXPECT_NE(again.out.find("nothing changed"), std::string::npos);
   RunResult batches = Otpctl({"batch", "list"});
   EXPECT_EQ(batches.exit_code, 0);
-  EXPECT_EQ(std::count(batches.out.begin(), batches.out.end(), '\n'), 3);  // a header, 2 batches
+  // A header and one batch: the import that stored nothing recorded none.
+  EXPECT_EQ(std::count(batches.out.begin(), batches.out.end(), '\n'), 2) << batches.out;
 }
 
 TEST_F(OtpctlTest, BrokenRowsAreReportedAndNothingElseIsLost) {
@@ -173,12 +174,13 @@ TEST_F(OtpctlTest, KeyRotation) {
 TEST_F(OtpctlTest, EncryptedPskcImport) {
   // The fixture gives two of its keys the RFC 4226 seed: refused unless allowed.
   RunResult dup = Otpctl({"import", "fixtures/tokenio/pskc_psk_aes128.xml", "--psk-file",
-                          "fixtures/tokenio/psk_aes128.hex", "--dry-run"});
+                          PrivateCopy("fixtures/tokenio/psk_aes128.hex"), "--dry-run"});
   EXPECT_EQ(dup.exit_code, 1);
   EXPECT_NE(dup.err.find("the same seed is already stored under serial PSK0001"), std::string::npos)
       << dup.err;
-  RunResult psk = Otpctl({"import", "fixtures/tokenio/pskc_psk_aes128.xml", "--psk-file",
-                          "fixtures/tokenio/psk_aes128.hex", "--allow-duplicate-seeds"});
+  RunResult psk =
+      Otpctl({"import", "fixtures/tokenio/pskc_psk_aes128.xml", "--psk-file",
+              PrivateCopy("fixtures/tokenio/psk_aes128.hex"), "--allow-duplicate-seeds"});
   ASSERT_EQ(psk.exit_code, 0) << psk.err;
   EXPECT_NE(psk.out.find("3 imported"), std::string::npos) << psk.out;
 
@@ -196,7 +198,7 @@ TEST_F(OtpctlTest, EncryptedPskcImport) {
 
   // A tampered value is rejected alone, with the reason.
   RunResult tampered = Otpctl({"import", "fixtures/tokenio/pskc_tampered.xml", "--psk-file",
-                               "fixtures/tokenio/psk_aes128.hex"});
+                               PrivateCopy("fixtures/tokenio/psk_aes128.hex")});
   EXPECT_EQ(tampered.exit_code, 1);
   EXPECT_NE(tampered.err.find("MAC mismatch"), std::string::npos) << tampered.err;
 }
@@ -204,17 +206,17 @@ TEST_F(OtpctlTest, EncryptedPskcImport) {
 TEST_F(OtpctlTest, ExportAndReimportRoundTrip) {
   ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
   ASSERT_EQ(Otpctl({"token", "activate", "DEMO0001", AliceCode()}).exit_code, 0);
-  RunResult exported =
-      Otpctl({"export", dir_.File("out.pskc"), "--psk-file", "fixtures/tokenio/psk_aes128.hex"});
+  RunResult exported = Otpctl({"export", dir_.File("out.pskc"), "--psk-file",
+                               PrivateCopy("fixtures/tokenio/psk_aes128.hex")});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_NE(exported.out.find("exported 3 tokens"), std::string::npos);
   std::string file = otpd::testing::ReadFile(dir_.File("out.pskc"));
   EXPECT_EQ(file.find("JBSWY3DP"), std::string::npos);  // no seed in clear
   EXPECT_NE(file.find("EncryptedValue"), std::string::npos);
-  EXPECT_EQ(
-      Otpctl({"export", dir_.File("out.pskc"), "--psk-file", "fixtures/tokenio/psk_aes128.hex"})
-          .exit_code,
-      1);  // never overwrites
+  EXPECT_EQ(Otpctl({"export", dir_.File("out.pskc"), "--psk-file",
+                    PrivateCopy("fixtures/tokenio/psk_aes128.hex")})
+                .exit_code,
+            1);  // never overwrites
 
   const std::vector<std::string> other = {"--data-dir", dir_.File("other"), "--key-file",
                                           dir_.File("other.key")};
@@ -222,7 +224,7 @@ TEST_F(OtpctlTest, ExportAndReimportRoundTrip) {
   init.insert(init.end(), other.begin(), other.end());
   ASSERT_EQ(Raw(init).exit_code, 0);
   std::vector<std::string> import = {"import", dir_.File("out.pskc"), "--psk-file",
-                                     "fixtures/tokenio/psk_aes128.hex"};
+                                     PrivateCopy("fixtures/tokenio/psk_aes128.hex")};
   import.insert(import.end(), other.begin(), other.end());
   RunResult reimported = Raw(import);
   ASSERT_EQ(reimported.exit_code, 0) << reimported.err;
