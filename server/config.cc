@@ -380,7 +380,9 @@ void Validate(ServerConfig* config, ConfigErrors* errors) {
   if (config->admin_socket == "none") config->admin_socket.clear();
   errors->Add(ValidateAdminListener(*config));
   errors->Add(ValidateValidateListener(*config));
-  if (config->socket_path.empty() && config->listen.empty()) {
+  // Without a data_dir (refused above) the socket has no default place: no second error for it.
+  const bool no_data_dir = config->store == StoreKind::kRocksDb && config->data_dir.empty();
+  if (config->socket_path.empty() && config->listen.empty() && !no_data_dir) {
     errors->Add(Invalid("socket (--socket)", "\"none\" needs a TCP listener (listen, --listen)"));
   }
   if (!config->listen.empty() && config->tcp_clients.empty() &&

@@ -82,6 +82,13 @@ TEST_F(ConfigCheckTest, EveryErrorIsReportedAtOnce) {
   EXPECT_FALSE(LoadServerConfig(args).ok());
 }
 
+// An error is reported once, not again as the errors it causes.
+TEST_F(ConfigCheckTest, AMissingDataDirIsOneError) {
+  base::StatusOr<ServerConfig> c = Check({"--config", Write("data-dir = \"/d\"\n")});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->check_errors.size(), 2u) << ::testing::PrintToString(c->check_errors);
+}
+
 TEST_F(ConfigCheckTest, AValidConfigurationHasNoErrors) {
   const std::string path = Write("data_dir = \"/nonexistent/otpd\"\n[limits]\nmax_line = 1024\n");
   base::StatusOr<ServerConfig> c = Check({"--config", path});
