@@ -7,11 +7,11 @@
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <deque>
-#include <fstream>
 #include <optional>
 #include <string_view>
 #include <variant>
 
+#include "base/secret_file.h"
 #include "server/internal/config_errors.h"
 #include "server/internal/config_options.h"
 #include "server/protocol.h"
@@ -129,14 +129,14 @@ StatusOr<Value> FromText(const Option& o, const std::string& text) {
 
 // ---- TOML ------------------------------------------------------------------------------------
 
+// A client's key: the first line of its key file, which is checked as every key file is
+// (base/secret_file.h).
 Status ReadKeyFile(const std::string& path, std::string_view where, base::SecretBytes* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Invalid(where, "cannot read the key file");
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  StatusOr<base::SecretBytes> content = base::ReadPrivateFile(path, "key file");
+  if (!content.ok()) return Invalid(where, content.status().message());
+  std::string_view line = content->view().substr(0, content->view().find('\n'));
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
   *out = base::SecretBytes::FromString(line);
-  base::Wipe(line.data(), line.size());
   return base::OkStatus();
 }
 

@@ -2,6 +2,7 @@
 // with the nearest known key for an unknown one; and --init, the explicit first start.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -87,6 +88,28 @@ TEST_F(ConfigCheckTest, AMissingDataDirIsOneError) {
   base::StatusOr<ServerConfig> c = Check({"--config", Write("data-dir = \"/d\"\n")});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->check_errors.size(), 2u) << ::testing::PrintToString(c->check_errors);
+}
+
+// A client's key file is checked as the master key file is: one its group or others may read is
+// refused, with the same message.
+TEST_F(ConfigCheckTest, AClientKeyFileOthersMayReadIsRefused) {
+  const std::string key = (dir_ / "vpn.key").string();
+  std::ofstream(key) << "0123456789abcdef0123\n";
+  ::chmod(key.c_str(), 0644);
+  const std::string path = Write("data_dir = \"/d\"\n[clients.vpn]\nkey_file = \"" + key + "\"\n");
+  std::vector<std::string> args = {"otpd", "--config", path};
+  base::StatusOr<ServerConfig> shared = LoadServerConfig(args);
+  ASSERT_FALSE(shared.ok());
+  EXPECT_NE(
+      shared.status().message().find(
+          "clients.vpn.key_file: key file " + key +
+          " has mode 0644: it must not be accessible by group or others (chmod 600 " + key + ")"),
+      std::string_view::npos)
+      << shared.status();
+  ::chmod(key.c_str(), 0600);
+  base::StatusOr<ServerConfig> private_key = LoadServerConfig(args);
+  ASSERT_TRUE(private_key.ok()) << private_key.status();
+  EXPECT_EQ(private_key->tcp_clients.at("vpn").view(), "0123456789abcdef0123");
 }
 
 TEST_F(ConfigCheckTest, AValidConfigurationHasNoErrors) {

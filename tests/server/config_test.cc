@@ -1,6 +1,7 @@
 #include "server/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -54,8 +55,8 @@ TEST_F(ConfigTest, MissingDataDirIsNamed) {
 }
 
 TEST_F(ConfigTest, EtcdStoreNeedsEndpointsButNoDataDir) {
-  base::StatusOr<ServerConfig> c = Load({"--store", "etcd", "--listen", "127.0.0.1:0",
-                                         "--allow-unauthenticated-tcp"});
+  base::StatusOr<ServerConfig> c =
+      Load({"--store", "etcd", "--listen", "127.0.0.1:0", "--allow-unauthenticated-tcp"});
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("etcd_endpoints"), std::string_view::npos) << c.status();
 
@@ -97,6 +98,7 @@ data_dir = "/run/otpd"
 
 TEST_F(ConfigTest, FileValuesAndFlagOverrides) {
   std::string key_file = Write("vpn.key", "0123456789abcdef0123\n");
+  ::chmod(key_file.c_str(), 0600);  // a key file others may read is refused
   std::string config = Write("otpd.toml", R"(
 data_dir = "/srv/otpd"
 key_file = "/etc/otpd/master.key"
