@@ -89,7 +89,7 @@ base::StatusOr<DaemonStore> OpenEtcd(const server::ServerConfig& config) {
   options.connection.user = config.etcd_user;
   options.connection.timeout = std::chrono::milliseconds(config.etcd_timeout_ms);
   if (!config.etcd_password_file.empty()) {
-    OTPD_ASSIGN_OR_RETURN(options.connection.password, ReadSecretFile(config.etcd_password_file));
+    OTPD_ASSIGN_OR_RETURN(options.connection.password, ReadPasswordFile(config.etcd_password_file));
   }
   options.prefix = config.etcd_prefix;
   options.max_txn_ops = config.etcd_max_txn_ops;

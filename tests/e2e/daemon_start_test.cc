@@ -75,6 +75,31 @@ TEST(DaemonStartTest, InitCreatesTheDataDirectoryOnce) {
   }
 }
 
+// The etcd user's password file is checked as every key file is, before any connection.
+TEST(DaemonStartTest, AnEtcdPasswordFileOthersMayReadIsRefused) {
+  TempDir dir;
+  const std::string password = dir.File("etcd.password"), key = dir.File("master.key");
+  otpd::testing::WriteFile(password, "not a real password\n");
+  chmod(password.c_str(), 0644);
+  otpd::testing::WriteFile(key, std::string(64, 'a'));
+  chmod(key.c_str(), 0600);
+  Daemon daemon;
+  EXPECT_FALSE(daemon.Start(
+      OTPD_PATH,
+      {"--store", "etcd", "--etcd-endpoints", "127.0.0.1:1", "--etcd-user", "otpd",
+       "--etcd-password-file", password, "--key-file", key, "--socket", "none", "--listen",
+       "127.0.0.1:0", "--allow-unauthenticated-tcp", "--etcd-timeout", "100"},
+      std::chrono::seconds(10)));
+  const std::string log = daemon.log();
+  if (log.find("built without the etcd store") != std::string::npos) GTEST_SKIP() << log;
+  EXPECT_NE(log.find("password file " + password +
+                     " has mode 0644: it must not be accessible by group or others (chmod 600 " +
+                     password + ")"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("not a real password"), std::string::npos) << log;
+}
+
 TEST(DaemonStartTest, CheckConfigReportsEveryErrorAndStartsNothing) {
   TempDir dir;
   const std::string data = dir.File("data");
