@@ -61,7 +61,7 @@ base::StatusOr<std::vector<ApiKeyRecord>> ApiKeys::All() const {
 base::StatusOr<CreatedApiKey> ApiKeys::Create(const Principal& by, std::string_view name,
                                               const std::vector<std::string>& roles,
                                               std::string_view user) {
-  AuditRecord audit = MakeAudit(clock_, by, "apikey.create", "apikey/" + std::string(name));
+  AuditRecord audit = MakeAudit(clock_, by, "api_key.create", "apikey/" + std::string(name));
   if (base::Status allowed = Authorize(by, Permission::kManageApiKeys); !allowed.ok()) {
     return RecordRefusal(directory_.store(), std::move(audit), allowed);
   }
@@ -135,7 +135,7 @@ base::StatusOr<std::vector<ApiKeyRecord>> ApiKeys::List(const Principal& by) con
 }
 
 base::Status ApiKeys::Revoke(const Principal& by, std::string_view id_or_name) {
-  AuditRecord audit = MakeAudit(clock_, by, "apikey.revoke", "apikey/" + std::string(id_or_name));
+  AuditRecord audit = MakeAudit(clock_, by, "api_key.revoke", "apikey/" + std::string(id_or_name));
   if (base::Status allowed = Authorize(by, Permission::kManageApiKeys); !allowed.ok()) {
     return RecordRefusal(directory_.store(), std::move(audit), allowed);
   }

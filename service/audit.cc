@@ -6,6 +6,34 @@ namespace otpd::service {
 
 using storage::Namespace;
 
+namespace {
+
+// Records written before every action was named <subject>.<verb> are read under today's names,
+// so one filter finds old and new records alike.
+std::string CurrentActionName(std::string_view action, std::string_view target) {
+  if (action.find('.') == std::string_view::npos) {
+    if (action == "unlock") return "user.unlock";
+    if (action == "backup") return "backup.create";
+    if (action == "import") return "batch.import";
+    if (target.starts_with("token/")) return "token." + std::string(action);
+    return std::string(action);
+  }
+  const std::string_view subject = action.substr(0, action.find('.'));
+  const std::string_view verb = action.substr(subject.size());
+  if (subject == "softwareOath") return "software_oath" + std::string(verb);
+  if (subject == "apikey") return "api_key" + std::string(verb);
+  return std::string(action);
+}
+
+// An action filter without a verb ("token") matches every action on that subject.
+bool ActionMatches(std::string_view filter, std::string_view action) {
+  if (filter.empty() || filter == action) return true;
+  return filter.find('.') == std::string_view::npos && action.size() > filter.size() &&
+         action.starts_with(filter) && action[filter.size()] == '.';
+}
+
+}  // namespace
+
 AuditRecord MakeAudit(const base::Clock& clock, const Principal& principal, std::string_view action,
                       std::string_view target) {
   AuditRecord a;
@@ -114,7 +142,8 @@ base::Status ListAudit(const storage::Store& store, const AuditFilter& filter,
         if (a.time_micros < filter.since_micros) return true;
         if (!filter.target.empty() && a.target != filter.target) return true;
         if (!filter.actor.empty() && a.actor != filter.actor) return true;
-        if (!filter.action.empty() && a.action != filter.action) return true;
+        a.action = CurrentActionName(a.action, a.target);
+        if (!ActionMatches(filter.action, a.action)) return true;
         return fn(key, a);
       });
 }

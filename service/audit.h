@@ -86,7 +86,9 @@ class RefusalAudit {
 struct AuditFilter {
   std::string target;  // exact; empty = any
   std::string actor;   // exact; empty = any
-  std::string action;  // exact; empty = any
+  // An action (`token.activate`), or a subject alone (`token`: every action on tokens); empty =
+  // any. Actions are named <subject>.<verb> in lower snake_case.
+  std::string action;
   int64_t since_micros = 0;
 };
 

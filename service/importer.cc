@@ -64,7 +64,8 @@ base::Status Importer::OnToken(tokenio::TokenRecord token) {
 base::StatusOr<UserChange*> Importer::ChangeOf(const std::string& upn, int64_t now) {
   auto it = users_.find(upn);
   if (it == users_.end()) {
-    OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, true));
+    OTPD_ASSIGN_OR_RETURN(UserChange change,
+                          directory_.BeginUserChange(upn, now, options_.create_users));
     it = users_.emplace(upn, std::move(change)).first;
   }
   return &it->second;
@@ -101,7 +102,8 @@ base::StatusOr<bool> Importer::AuthorizeReplace(const tokenio::TokenRecord& in,
       AuthorizeChange(directory_, options_.principal, Permission::kManageUserMethods, change->user);
   if (allowed.ok()) return true;
   if (!options_.dry_run) {
-    AuditRecord audit = MakeAudit(clock_, options_.principal, "replace", "token/" + old.serial);
+    AuditRecord audit =
+        MakeAudit(clock_, options_.principal, "token.replace", "token/" + old.serial);
     audit.detail = "user " + old.assigned_to + ", batch " + batch_record_.id;
     static_cast<void>(RecordRefusal(store_, std::move(audit), allowed));
   }
@@ -200,7 +202,12 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
     OTPD_RETURN_IF_ERROR(ChangeOf(token.assigned_to, now).status());
   }
   if (!in.upn.empty() && token.assigned_to != in.upn) {
-    OTPD_ASSIGN_OR_RETURN(UserChange * change, ChangeOf(in.upn, now));
+    auto begun = ChangeOf(in.upn, now);
+    if (base::IsNotFound(begun.status())) {
+      Fail(in, "no user " + in.upn + " exists; create the user before assigning a token to it");
+      return base::OkStatus();
+    }
+    OTPD_ASSIGN_OR_RETURN(UserChange * change, std::move(begun));
     if (base::Status allowed = AuthorizeChange(directory_, options_.principal,
                                                Permission::kManageUserMethods, change->user);
         !allowed.ok()) {
@@ -229,7 +236,8 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
   // Nothing below fails the row: what the seed states stage joins the chunk.
   OTPD_RETURN_IF_ERROR(StageSeedState(staged, token, old_fingerprint, other_serial));
   if (staged.replacing) {
-    AuditRecord audit = MakeAudit(clock_, options_.principal, "replace", "token/" + token.serial);
+    AuditRecord audit =
+        MakeAudit(clock_, options_.principal, "token.replace", "token/" + token.serial);
     audit.detail =
         std::string(same_seed ? "parameters" : "seed") + " replaced, batch " + batch_record_.id;
     if (!token.assigned_to.empty()) audit.detail += ", user " + token.assigned_to;
@@ -297,7 +305,10 @@ base::Status Importer::Flush() {
     for (const std::string& serial : replaced_) invalidator_->InvalidateSerial(serial);
     for (const auto& [upn, change] : users_) invalidator_->InvalidateUser(upn);
   }
-  if (s.ok()) NotifyOutbox();
+  if (s.ok()) {
+    NotifyOutbox();
+    for (const auto& [upn, change] : users_) report_.users_created += change.version == 0;
+  }
   users_.clear();
   replaced_.clear();
   pending_tokens_ = pending_imported_ = pending_updated_ = 0;
@@ -320,8 +331,9 @@ base::StatusOr<ImportReport> Importer::Finish() {
   const bool stored = report_.imported + report_.updated > 0;
   storage::WriteBatch batch;
   if (stored) batch.Put(Namespace::kMeta, BatchKey(batch_record_.id), EncodeBatch(batch_record_));
-  AuditRecord audit = MakeAudit(clock_, options_.principal, "import",
-                                stored ? "batch/" + batch_record_.id : "file/" + batch_record_.file);
+  AuditRecord audit =
+      MakeAudit(clock_, options_.principal, "batch.import",
+                stored ? "batch/" + batch_record_.id : "file/" + batch_record_.file);
   audit.detail = "file " + batch_record_.file + ": " + std::to_string(report_.imported) +
                  " imported, " + std::to_string(report_.updated) + " updated, " +
                  std::to_string(report_.unchanged) + " unchanged, " +

@@ -53,16 +53,22 @@ struct ImportOptions {
   // Who imports: the inventory role is needed, and for rows that assign a token, the right to
   // manage that user's methods (such a row fails otherwise). Default: the owner, as otpctl.
   Principal principal = Principal::Owner("otpctl");
+  // Create the users a row assigns a token to when they do not exist. Default true: a token file
+  // (Entra CSV, PSKC) names the users its tokens go to, and the report counts the users it
+  // created. The admin API's device bodies set it false: a device assigned to an unknown user
+  // fails its row, as a method added to one does.
+  bool create_users = true;
   // Tokens per atomic commit. Default 1000.
   size_t chunk_size = 1000;
 };
 
 struct ImportReport {
   std::string batch_id;
-  uint64_t imported = 0;   // new tokens
-  uint64_t updated = 0;    // existing serials replaced (--replace)
-  uint64_t unchanged = 0;  // already present, identical
-  uint64_t failed = 0;     // rows rejected by the parser or here
+  uint64_t imported = 0;       // new tokens
+  uint64_t updated = 0;        // existing serials replaced (--replace)
+  uint64_t unchanged = 0;      // already present, identical
+  uint64_t failed = 0;         // rows rejected by the parser or here
+  uint64_t users_created = 0;  // users that did not exist and now hold a token of this file
   std::vector<tokenio::RowError> failures;
   std::vector<tokenio::RowError> warnings;  // accepted rows with a warning (e.g. short seed)
 };

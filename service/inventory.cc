@@ -14,6 +14,24 @@ using storage::Durability;
 using storage::Namespace;
 using storage::WriteBatch;
 
+std::string ActivationRefusal(std::string_view serial, const ActivationResult& result) {
+  const std::string so_far =
+      " (" + std::to_string(result.failures) + " refused activation codes so far)";
+  switch (result.outcome) {
+    case ActivationOutcome::kActivated:
+      return "";
+    case ActivationOutcome::kCodeUsed:
+      return "the code is right for token " + std::string(serial) +
+             " but was already used (or is older than one used); enter the next code it shows" +
+             so_far;
+    case ActivationOutcome::kMalformedCode:
+      return "the code must be the token's digits only" + so_far;
+    case ActivationOutcome::kWrongCode:
+      break;
+  }
+  return "the code is not right for token " + std::string(serial) + so_far;
+}
+
 base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
                                                   const TokenRecord& token) {
   auto seed = keys.OpenSecret(Namespace::kTokens, token.serial, token.sealed_seed);
@@ -142,7 +160,8 @@ base::Status TokenInventory::ListBatches(const std::function<bool(const BatchRec
 
 AuditRecord TokenInventory::Audit(std::string_view action, std::string_view serial,
                                   const Principal& by) const {
-  return MakeAudit(clock_, by, action, "token/" + std::string(serial));
+  // One naming style for every audit action: <subject>.<verb>.
+  return MakeAudit(clock_, by, "token." + std::string(action), "token/" + std::string(serial));
 }
 
 base::Status TokenInventory::CommitChange(WriteBatch batch, const AuditRecord& audit) {
@@ -200,7 +219,8 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
   OTPD_ASSIGN_OR_RETURN(Loaded loaded, Load(serial));
   TokenRecord& token = loaded.record;
   const int64_t now = clock_.NowUnixSeconds();
-  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, true));
+  // A token is assigned only to a user who exists (NotFound otherwise): no door creates users.
+  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, false));
   OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "assign", actor, &change.user));
   if (token.status != TokenStatus::kAvailable) {
     return Refuse("assign", serial, actor,
@@ -288,11 +308,14 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
   } else {
     token.status = TokenStatus::kFailedActivation;
     ++token.activation_failures;
-    result.outcome = ActivationOutcome::kWrongCode;
+    result.outcome = verdict.kind == engine::VerdictKind::kReplayed ? ActivationOutcome::kCodeUsed
+                     : verdict.kind == engine::VerdictKind::kMalformed
+                         ? ActivationOutcome::kMalformedCode
+                         : ActivationOutcome::kWrongCode;
     result.failures = token.activation_failures;
-    audit.result = verdict.kind == engine::VerdictKind::kReplayed    ? "code already used"
-                   : verdict.kind == engine::VerdictKind::kMalformed ? "malformed code"
-                                                                     : "wrong code";
+    audit.result = result.outcome == ActivationOutcome::kCodeUsed        ? "code already used"
+                   : result.outcome == ActivationOutcome::kMalformedCode ? "malformed code"
+                                                                         : "wrong code";
   }
   OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
   OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));

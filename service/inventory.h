@@ -70,13 +70,19 @@ struct TokenFilter {
   std::string after;  // only serials after this one (paging); empty = from the first
 };
 
-enum class ActivationOutcome : uint8_t { kActivated, kWrongCode };
+// kCodeUsed: a code the token showed at or below its watermark (right, but already used or
+// older than one used): the token is fine, the user must wait for its next code.
+enum class ActivationOutcome : uint8_t { kActivated, kWrongCode, kCodeUsed, kMalformedCode };
 
 struct ActivationResult {
   ActivationOutcome outcome = ActivationOutcome::kWrongCode;
   int64_t drift = 0;      // steps, when activated
-  uint32_t failures = 0;  // wrong activation codes so far, when refused
+  uint32_t failures = 0;  // refused activation codes so far, when refused
 };
+
+// What a refused activation says to the administrator: which of the outcomes it was, and the
+// count of refused codes so far. Empty for an activation that succeeded.
+std::string ActivationRefusal(std::string_view serial, const ActivationResult& result);
 
 // Opens a token's sealed seed and prepares it. Shared by the inventory and the verifier.
 base::StatusOr<engine::Credential> OpenCredential(const storage::KeyRing& keys,
@@ -118,9 +124,10 @@ class TokenInventory {
   // Every import batch, oldest id first.
   base::Status ListBatches(const std::function<bool(const BatchRecord&)>& fn) const;
 
-  // Assigns an available token to `upn` (creating the user if needed). InvalidArgument when
-  // `upn` is not an address; refused unless the token is available, or when the user already
-  // has max_oath_methods_per_user OATH methods.
+  // Assigns an available token to `upn`. InvalidArgument when `upn` is not an address, NotFound
+  // when no such user exists (users are created explicitly, never by an assignment); refused
+  // unless the token is available, or when the user already has max_oath_methods_per_user OATH
+  // methods.
   base::Status Assign(std::string_view serial, std::string_view upn, const Principal& by);
 
   // Checks `code` in the activation window. A right code activates the token, learns its drift

@@ -69,24 +69,73 @@ std::string PhoneNumberFor(const Principal& viewer, std::string_view number) {
   return out;
 }
 
+namespace {
+
+// The length of the E.164 country code `digits` starts with: 1 and 7 stand alone, the two-digit
+// codes ITU-T E.164 assigns are listed, every other code has three digits.
+size_t CountryCodeLength(std::string_view digits) {
+  if (digits.empty()) return 0;
+  if (digits[0] == '1' || digits[0] == '7') return 1;
+  static constexpr std::string_view kTwoDigits[] = {
+      "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+      "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+      "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98"};
+  for (std::string_view two : kTwoDigits) {
+    if (digits.starts_with(two)) return 2;
+  }
+  return 3;
+}
+
+// The accepted form of a number written another common way ("+14255551234", "+1 (425)
+// 555-1234", "+44 20 7946 0000"), or "" when there is none to offer.
+std::string SuggestedPhoneNumber(std::string_view number) {
+  if (number.empty() || number[0] != '+' || number.size() > 60) return "";
+  std::string digits, extension;
+  std::string* into = &digits;
+  for (char c : number.substr(1)) {
+    if (std::isdigit(static_cast<unsigned char>(c)) != 0) {
+      into->push_back(c);
+    } else if ((c == 'x' || c == 'X') && into == &digits) {
+      into = &extension;
+    } else if (c != ' ' && c != '-' && c != '(' && c != ')' && c != '.') {
+      return "";
+    }
+  }
+  const size_t cc = CountryCodeLength(digits);
+  if (cc == 0 || digits.size() <= cc) return "";
+  std::string out = "+" + digits.substr(0, cc) + " " + digits.substr(cc);
+  if (!extension.empty()) out += "x" + extension;
+  return out;
+}
+
+}  // namespace
+
 base::Status CheckPhoneNumber(std::string_view number) {
-  const base::Status bad = base::InvalidArgumentError(
+  if (CheckPhoneNumberForm(number)) return base::OkStatus();
+  std::string message =
       "phoneNumber must be written \"+{country code} {number}\", with an optional "
-      "\"x{extension}\", e.g. \"+1 4255551234\" or \"+1 5555551234x123\"");
-  if (number.size() < 7 || number.size() > 40 || number[0] != '+') return bad;
+      "\"x{extension}\", e.g. \"+1 4255551234\" or \"+1 5555551234x123\"";
+  // The suggestion is made of the caller's own digits: it tells them nothing they did not send.
+  if (const std::string suggested = SuggestedPhoneNumber(number);
+      !suggested.empty() && CheckPhoneNumberForm(suggested)) {
+    message += "; did you mean \"" + suggested + "\"?";
+  }
+  return base::InvalidArgumentError(message);
+}
+
+bool CheckPhoneNumberForm(std::string_view number) {
+  if (number.size() < 7 || number.size() > 40 || number[0] != '+') return false;
   const size_t space = number.find(' ');
-  if (space == std::string_view::npos) return bad;
+  if (space == std::string_view::npos) return false;
   const std::string_view country = number.substr(1, space - 1);
   std::string_view rest = number.substr(space + 1);
-  std::string_view extension;
   if (size_t x = rest.find('x'); x != std::string_view::npos) {
-    extension = rest.substr(x + 1);
+    const std::string_view extension = rest.substr(x + 1);
     rest = rest.substr(0, x);
-    if (!AllDigits(extension) || extension.size() > 10) return bad;
+    if (!AllDigits(extension) || extension.size() > 10) return false;
   }
-  if (!AllDigits(country) || country.size() > 4 || country[0] == '0') return bad;
-  if (!AllDigits(rest) || rest.size() < 4 || rest.size() > 15) return bad;
-  return base::OkStatus();
+  if (!AllDigits(country) || country.size() > 4 || country[0] == '0') return false;
+  return AllDigits(rest) && rest.size() >= 4 && rest.size() <= 15;
 }
 
 base::StatusOr<std::string> CheckEmailAddress(std::string_view address) {
@@ -124,15 +173,13 @@ MethodAdmin::MethodAdmin(storage::Store& store, const storage::KeyRing& keys,
       refusals_(store, clock) {}
 
 base::StatusOr<MethodAdmin::Change> MethodAdmin::Begin(const Principal& by, std::string_view upn_in,
-                                                       std::string_view action,
-                                                       bool create_user) const {
+                                                       std::string_view action) const {
   OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
   Change c;
   c.now = clock_.NowUnixSeconds();
   c.audit = MakeAudit(clock_, by, action, "user/" + upn);
-  // A user registering their own app at sign-in must exist already.
-  OTPD_ASSIGN_OR_RETURN(c.user,
-                        directory_.BeginUserChange(upn, c.now, create_user && !by.self_service));
+  // A method is added only to a user who exists: creating one is always its own, explicit step.
+  OTPD_ASSIGN_OR_RETURN(c.user, directory_.BeginUserChange(upn, c.now, /*create=*/false));
   const Permission permission =
       by.self_service ? Permission::kRegisterOwnMethods : Permission::kManageUserMethods;
   if (base::Status allowed = AuthorizeChange(directory_, by, permission, c.user.user);
@@ -202,7 +249,7 @@ base::StatusOr<MethodRecord> MethodAdmin::Get(const Principal& by, std::string_v
 base::StatusOr<MethodRecord> MethodAdmin::AddPhone(const Principal& by, std::string_view upn,
                                                    PhoneType type, std::string_view number) {
   OTPD_RETURN_IF_ERROR(CheckPhoneNumber(number));
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "phone.add", true));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "phone.add"));
   const std::string_view id = PhoneMethodId(type);
   if (c.Find(id) != nullptr) {
     return base::AlreadyExistsError("user " + c.user.user.upn + " already has a " +
@@ -226,7 +273,7 @@ base::StatusOr<MethodRecord> MethodAdmin::UpdatePhone(const Principal& by, std::
                                                       std::optional<std::string> number,
                                                       std::optional<bool> sms_sign_in) {
   if (number) OTPD_RETURN_IF_ERROR(CheckPhoneNumber(*number));
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "phone.update", false));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "phone.update"));
   MethodRecord* m = c.Find(id);
   auto* phone = m == nullptr ? nullptr : std::get_if<PhonePayload>(&m->payload);
   if (phone == nullptr) return NoSuchMethod(c.user.user.upn, id);
@@ -245,7 +292,7 @@ base::StatusOr<MethodRecord> MethodAdmin::UpdatePhone(const Principal& by, std::
 base::StatusOr<MethodRecord> MethodAdmin::AddEmail(const Principal& by, std::string_view upn,
                                                    std::string_view address) {
   OTPD_ASSIGN_OR_RETURN(std::string email, CheckEmailAddress(address));
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "email.add", true));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "email.add"));
   if (c.Find(kEmailMethodId) != nullptr) {
     return base::AlreadyExistsError("user " + c.user.user.upn + " already has an email method");
   }
@@ -261,7 +308,7 @@ base::StatusOr<MethodRecord> MethodAdmin::AddEmail(const Principal& by, std::str
 base::StatusOr<MethodRecord> MethodAdmin::UpdateEmail(const Principal& by, std::string_view upn,
                                                       std::string_view address) {
   OTPD_ASSIGN_OR_RETURN(std::string email, CheckEmailAddress(address));
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "email.update", false));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "email.update"));
   const MethodRecord* found = c.Find(kEmailMethodId);
   if (found == nullptr) {
     return base::NotFoundError("user " + c.user.user.upn + " has no email method");
@@ -278,7 +325,7 @@ base::StatusOr<Enrolment> MethodAdmin::EnrolSoftwareToken(const Principal& by, s
   if (display_name.size() > 128) {
     return base::InvalidArgumentError("displayName is longer than 128 characters");
   }
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "softwareOath.enrol", true));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "software_oath.enrol"));
   const std::string& user = c.user.user.upn;
   Enrolment e;
   e.method.id = NewId();
@@ -333,7 +380,7 @@ base::StatusOr<std::optional<engine::Verdict>> MethodAdmin::CheckPending(Change&
 base::StatusOr<bool> MethodAdmin::CheckSoftwareTokenCode(const Principal& by, std::string_view upn,
                                                          std::string_view id,
                                                          std::string_view code) {
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "softwareOath.confirm", false));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "software_oath.confirm"));
   OTPD_ASSIGN_OR_RETURN(std::optional<engine::Verdict> v, CheckPending(c, id, code));
   return v.has_value();
 }
@@ -341,7 +388,7 @@ base::StatusOr<bool> MethodAdmin::CheckSoftwareTokenCode(const Principal& by, st
 base::Status MethodAdmin::ConfirmSoftwareToken(const Principal& by, std::string_view upn,
                                                std::string_view id, std::string_view code,
                                                std::optional<uint64_t> fence) {
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "softwareOath.confirm", false));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "software_oath.confirm"));
   const std::string& user = c.user.user.upn;
   if (fence && c.user.version != *fence) {
     return base::AbortedError("user " + user + " changed since the code was checked; try again");
@@ -368,7 +415,7 @@ base::Status MethodAdmin::ConfirmSoftwareToken(const Principal& by, std::string_
 
 base::Status MethodAdmin::DeleteMethod(const Principal& by, std::string_view upn,
                                        std::string_view id) {
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "method.delete", false));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "method.delete"));
   const std::string& user = c.user.user.upn;
   MethodRecord* m = c.Find(id);
   if (m == nullptr) return NoSuchMethod(user, id);

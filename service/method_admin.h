@@ -53,8 +53,11 @@ inline constexpr std::string_view kEmailMethodId = "3ddfcfc8-9383-446f-83cc-3ab9
 std::string_view PhoneMethodId(PhoneType type);
 
 // OK for "+{1..4 digit country code} {4..15 digits}" with an optional "x{1..10 digits}";
-// InvalidArgument saying the rule and an example otherwise.
+// InvalidArgument saying the rule and an example otherwise, and the accepted form of a number
+// written another common way ("+14255551234": did you mean "+1 4255551234"?).
 base::Status CheckPhoneNumber(std::string_view number);
+// Whether `number` is in the accepted form (CheckPhoneNumber without the message).
+bool CheckPhoneNumberForm(std::string_view number);
 // The number as `viewer` may see it: whole for those SeesFullPhoneNumbers() allows, otherwise
 // every digit but the country code and the last two replaced by the letter X, so that a
 // ten-digit US number keeps "+1 ", then eight X's, then its last two digits.
@@ -133,9 +136,10 @@ class MethodAdmin {
  private:
   struct Change;
   // Begins a change of `upn` for `by` (authorizing it), with the user's methods read. Lapsed
-  // enrolments are dropped from the batch's view (and deleted by it).
-  base::StatusOr<Change> Begin(const Principal& by, std::string_view upn, std::string_view action,
-                               bool create_user) const;
+  // enrolments are dropped from the batch's view (and deleted by it). NotFound for a user who
+  // does not exist: no door creates a user as a side effect.
+  base::StatusOr<Change> Begin(const Principal& by, std::string_view upn,
+                               std::string_view action) const;
   base::Status Commit(Change& change);
   // The verdict on `code` for the pending app `id` in `c` (NotFound, FailedPrecondition as
   // ConfirmSoftwareToken); nullopt for a wrong code, whose refusal is recorded with refusals_.

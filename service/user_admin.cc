@@ -18,7 +18,7 @@ base::StatusOr<std::optional<engine::LockoutState>> UnlockUser(const Directory& 
   OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
   const int64_t now = clock.NowUnixSeconds();
   OTPD_ASSIGN_OR_RETURN(UserChange change, directory.BeginUserChange(upn, now, false));
-  AuditRecord audit = MakeAudit(clock, by, "unlock", "user/" + upn);
+  AuditRecord audit = MakeAudit(clock, by, "user.unlock", "user/" + upn);
   if (base::Status allowed =
           AuthorizeChange(directory, by, Permission::kManageUserMethods, change.user);
       !allowed.ok()) {

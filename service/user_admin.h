@@ -24,8 +24,8 @@
 namespace otpd::service {
 
 // Clears `upn`'s lockout state (consecutive failures and any lock), with an audit record (action
-// "unlock", target "user/<upn>", `by`) in the same durable batch; the right to manage the user's
-// methods is needed (PermissionDenied, audited, otherwise). Returns the state that was
+// "user.unlock", target "user/<upn>", `by`) in the same durable batch; the right to manage the
+// user's methods is needed (PermissionDenied, audited, otherwise). Returns the state that was
 // cleared, or nullopt when the user had none (nothing is written then). `upn` is normalised
 // here. Errors: InvalidArgument for a malformed UPN; NotFound when no such user exists; Aborted
 // when the user changed meanwhile; storage errors. `invalidator` (may be null) is told after the

@@ -71,7 +71,7 @@ AdminApi::Result AdminApi::Backup(Call& c) {
     return base::InvalidArgumentError("path must be an absolute path on the daemon's machine");
   }
   if (!s_.backup) return base::UnimplementedError("this daemon cannot write backups");
-  service::AuditRecord audit = service::MakeAudit(*s_.clock, c.by(), "backup", "backup");
+  service::AuditRecord audit = service::MakeAudit(*s_.clock, c.by(), "backup.create", "backup");
   auto written = s_.backup(path);
   if (!written.ok()) {
     OTPD_RETURN_IF_ERROR(service::RecordRefusal(*s_.store, audit, written.status()));

@@ -138,6 +138,7 @@ json::object ReportJson(const service::ImportReport& report, std::string_view fo
   o["updated"] = report.updated;
   o["unchanged"] = report.unchanged;
   o["failed"] = report.failed;
+  o["usersCreated"] = report.users_created;
   o["failures"] = RowsJson(report.failures);
   o["warnings"] = RowsJson(report.warnings);
   return o;
@@ -164,11 +165,10 @@ ApiResponse ActivityLimit(const Status& why, std::string_view request_id, int64_
 }
 
 // The outcome of an activation as the API answers it.
-base::StatusOr<ApiResponse> ActivationAnswer(const service::ActivationResult& result) {
+base::StatusOr<ApiResponse> ActivationAnswer(std::string_view serial,
+                                             const service::ActivationResult& result) {
   if (result.outcome == service::ActivationOutcome::kActivated) return NoContent();
-  return base::InvalidArgumentError("the verification code is not right for this token (" +
-                                    std::to_string(result.failures) +
-                                    " wrong activation codes so far)");
+  return base::InvalidArgumentError(service::ActivationRefusal(serial, result));
 }
 
 }  // namespace otpd::server::admin

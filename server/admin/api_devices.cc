@@ -306,6 +306,8 @@ AdminApi::Result AdminApi::ImportJsonDevices(Call& c, const json::value& body) {
   options.file_sha256 = file.sha256;
   options.format = "json";
   options.principal = c.by();
+  // A device body assigns to a user who exists, as a method is added to one: never creates one.
+  options.create_users = false;
   service::Importer importer(*s_.store, *s_.keys, *s_.clock, s_.inventory_options, options,
                              s_.invalidator);
   const std::string first_serial = file.rows.tokens.front().serial;
@@ -313,7 +315,9 @@ AdminApi::Result AdminApi::ImportJsonDevices(Call& c, const json::value& body) {
   OTPD_ASSIGN_OR_RETURN(service::ImportReport report, importer.Finish());
   if (!single) return Json(200, ReportJson(report, "json", dry));
   if (report.failed > 0) {
-    return base::InvalidArgumentError(report.failures.front().reason);
+    const std::string& reason = report.failures.front().reason;
+    if (reason.starts_with("no user ")) return base::NotFoundError(reason);
+    return base::InvalidArgumentError(reason);
   }
   if (dry) return Json(200, ReportJson(report, "json", dry));
   OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(first_serial));

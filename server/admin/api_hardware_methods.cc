@@ -191,7 +191,7 @@ AdminApi::Result AdminApi::Activate(Call& c, const std::string& serial, const st
                                     std::optional<std::string> name) {
   OTPD_ASSIGN_OR_RETURN(service::ActivationResult result,
                         s_.inventory->Activate(serial, code, c.by(), std::move(name)));
-  return ActivationAnswer(result);
+  return ActivationAnswer(serial, result);
 }
 
 AdminApi::Result AdminApi::UnassignHardwareMethod(Call& c) {

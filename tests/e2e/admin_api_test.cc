@@ -367,6 +367,51 @@ TEST_F(AdminApiTest, DeviceAssigneesMustBeAddresses) {
             201);
 }
 
+// A method, a token or a pass for a user who does not exist answers 404, as Graph does, on every
+// door, and leaves no user behind: a mistyped address never becomes an account. Creating a user
+// is its own call.
+TEST_F(AdminApiTest, UnknownUsersAre404OnEveryDoorAndNeverCreated) {
+  HttpClient owner = Owner();
+  const std::string typo = "typo6@example.com";
+  ASSERT_EQ(owner
+                .Post(kDevices, json::object{{"serialNumber", "TYPO1"},
+                                             {"secretKey", Base32Of(SeedFor("typo1"))}})
+                .status,
+            201);
+  const std::vector<std::pair<std::string, json::object>> doors = {
+      {Methods(typo, "phoneMethods"),
+       json::object{{"phoneNumber", "+1 4255550199"}, {"phoneType", "mobile"}}},
+      {Methods(typo, "emailMethods"), json::object{{"emailAddress", "typo@example.org"}}},
+      {Methods(typo, "softwareOathMethods"), json::object{}},
+      {Methods(typo, "hardwareOathMethods"),
+       json::object{{"device", json::object{{"id", "TYPO1"}}}}},
+      {Methods(typo, "hardwareOathMethods/assignAndActivateBySerialNumber"),
+       json::object{{"serialNumber", "TYPO1"}, {"verificationCode", "123456"}}},
+      {Methods(typo, "temporaryAccessPassMethods"), json::object{}},
+      {Methods(typo, "appPasswords"), json::object{{"displayName", "mail"}}},
+      {kDevices, json::object{{"serialNumber", "TYPO2"},
+                              {"secretKey", Base32Of(SeedFor("typo2"))},
+                              {"assignTo", json::object{{"id", typo}}}}},
+  };
+  for (const auto& [path, body] : doors) {
+    HttpReply r = owner.Post(path, body);
+    EXPECT_EQ(r.status, 404) << path << ": " << r.body;
+    EXPECT_NE(r.body.find(typo), std::string::npos) << path << ": " << r.body;
+    EXPECT_EQ(owner.Get("/v1.0/users/" + typo).status, 404) << "created by " << path;
+  }
+  HttpReply device = owner.Get(kDevices + "/TYPO1");
+  ASSERT_EQ(device.status, 200) << device.body;
+  EXPECT_EQ(device.Json().at("status").as_string(), "available") << device.body;
+  EXPECT_EQ(owner.Get(kDevices + "/TYPO2").status, 404);
+
+  // Once the user is created explicitly, the same call succeeds.
+  ASSERT_EQ(owner.Put("/v1.0/users/" + typo, json::object{}).status, 201);
+  EXPECT_EQ(
+      owner.Post(Methods(typo, "emailMethods"), json::object{{"emailAddress", "typo@example.org"}})
+          .status,
+      201);
+}
+
 TEST_F(AdminApiTest, ConcurrentActivationsActivateOnce) {
   const std::string seed = SeedFor("race");
   const TestToken t{"RACE1", "race@example.com", seed, {.type = OtpType::kHotp}};

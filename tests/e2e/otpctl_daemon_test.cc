@@ -70,7 +70,7 @@ TEST(OtpctlDaemonTest, UserUnlockClearsALockoutAndIsAudited) {
                     ->Scan(storage::Namespace::kAudit, "",
                            [&](std::string_view, const storage::Record& r) {
                              auto audit = service::DecodeAudit(r.value);
-                             if (audit.ok() && audit->action == "unlock") {
+                             if (audit.ok() && audit->action == "user.unlock") {
                                ++unlocks;
                                EXPECT_EQ(audit->actor, "otpctl");
                                EXPECT_EQ(audit->target, "user/" + t.upn);

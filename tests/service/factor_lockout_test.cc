@@ -134,7 +134,7 @@ TEST_F(FactorLockoutTest, AFloodOfWrongConfirmCodesLeavesABoundedAudit) {
   for (int i = 0; i < kWrong; ++i) {
     ASSERT_EQ(Confirm(WrongCode(i)).outcome, Outcome::kBadCode) << i;
   }
-  std::vector<AuditRecord> refused = Audit("softwareOath.confirm");
+  std::vector<AuditRecord> refused = Audit("software_oath.confirm");
   // The first refusal of the period, as it happened; the rest are only counted so far.
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_EQ(refused[0].actor, "user:" + kBob);
@@ -142,7 +142,7 @@ TEST_F(FactorLockoutTest, AFloodOfWrongConfirmCodesLeavesABoundedAudit) {
   // Once the period is over, the count is written with the next refusal of anyone.
   env_.clock.Advance(std::chrono::seconds(61));
   ASSERT_EQ(Confirm(WrongCode(0)).outcome, Outcome::kBadCode);
-  refused = Audit("softwareOath.confirm");
+  refused = Audit("software_oath.confirm");
   ASSERT_EQ(refused.size(), 3u);
   int counted = 0;
   for (const AuditRecord& a : refused) {
@@ -157,7 +157,7 @@ TEST_F(FactorLockoutTest, AFloodOfWrongConfirmCodesLeavesABoundedAudit) {
   }
   // A success is still audited on its own.
   EXPECT_EQ(Confirm(AppCode()).outcome, Outcome::kAccepted);
-  refused = Audit("softwareOath.confirm");
+  refused = Audit("software_oath.confirm");
   ASSERT_EQ(refused.size(), 4u);
   int ok = 0;
   for (const AuditRecord& a : refused) ok += a.result == "ok" ? 1 : 0;
@@ -172,10 +172,10 @@ TEST_F(FactorLockoutTest, AdministratorsWrongConfirmCodesAreAuditedInBoundedForm
     base::Status s = env_.methods->ConfirmSoftwareToken(kOwner, kBob, method_, WrongCode(i));
     ASSERT_TRUE(base::IsInvalidArgument(s)) << s;
   }
-  EXPECT_EQ(Audit("softwareOath.confirm").size(), 1u);
+  EXPECT_EQ(Audit("software_oath.confirm").size(), 1u);
   EXPECT_EQ(env_.Verify(kBob, HardwareCode()).outcome, Outcome::kAccepted);
   ASSERT_TRUE(env_.methods->ConfirmSoftwareToken(kOwner, kBob, method_, AppCode()).ok());
-  EXPECT_EQ(Audit("softwareOath.confirm").size(), 2u);
+  EXPECT_EQ(Audit("software_oath.confirm").size(), 2u);
 }
 
 TEST(RefusalAuditTest, KeysBeyondTheLimitShareOneCountAndFlushWritesTheRest) {

@@ -114,6 +114,8 @@ TEST_F(InventoryTest, AtMostFiveOathMethodsPerUser) {
 
 TEST_F(InventoryTest, Lifecycle) {
   env_.Import(ServiceEnv::List(env_.Token("S1", "")));
+  env_.AddUser("dora@example.com");
+  env_.AddUser("eve@example.com");
   TokenInventory inv = Inventory();
   const size_t audits = AuditCount();
 
@@ -186,6 +188,7 @@ TEST_F(InventoryTest, AReassignedTokenNeverAcceptsAnOldCode) {
   ASSERT_TRUE(env_.store.Commit(std::move(b), storage::Durability::kDurable).ok());
 
   ASSERT_TRUE(inv.Unassign("W1", kAdmin).ok());
+  env_.AddUser("ben@example.com");
   ASSERT_TRUE(inv.Assign("W1", "ben@example.com", kAdmin).ok());
   auto old = inv.Activate("W1", cred.FormatCodeAt(3), kAdmin);
   ASSERT_TRUE(old.ok());
@@ -195,6 +198,43 @@ TEST_F(InventoryTest, AReassignedTokenNeverAcceptsAnOldCode) {
   EXPECT_EQ(fresh->outcome, ActivationOutcome::kActivated);
   state = env_.store.Get(storage::Namespace::kState, TokenStateKey("W1"));
   EXPECT_EQ(DecodeCredentialState((*state)->value)->token.watermark, 10u);
+}
+
+// An administrator activating with a code the token already used (re-activating after a
+// deactivation while the same code still shows) is told the code was used, not that it is wrong:
+// the token is fine and its next code will do.
+TEST_F(InventoryTest, ActivationWithAUsedCodeSaysTheCodeWasUsed) {
+  env_.Import(ServiceEnv::List(env_.Token("U1", "amy@example.com")));
+  engine::Credential cred = ServiceEnv::Cred();
+  TokenInventory inv = Inventory();
+  const std::string code = cred.TotpAt(env_.clock.NowUnixSeconds());
+  ASSERT_EQ(inv.Activate("U1", code, kAdmin)->outcome, ActivationOutcome::kActivated);
+  ASSERT_TRUE(inv.Deactivate("U1", kAdmin).ok());
+
+  auto again = inv.Activate("U1", code, kAdmin);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->outcome, ActivationOutcome::kCodeUsed);
+  const std::string said = ActivationRefusal("U1", *again);
+  EXPECT_NE(said.find("already used"), std::string::npos) << said;
+  EXPECT_EQ(said.find("not right"), std::string::npos) << said;
+
+  const std::string wrong = code == "000000" ? "000001" : "000000";
+  auto bad = inv.Activate("U1", wrong, kAdmin);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->outcome, ActivationOutcome::kWrongCode);
+  EXPECT_NE(ActivationRefusal("U1", *bad).find("not right"), std::string::npos);
+}
+
+// Assigning a token to a user who does not exist is NotFound and creates nobody: a mistyped
+// address must not become a user holding a token.
+TEST_F(InventoryTest, AssigningToAnUnknownUserCreatesNobody) {
+  env_.Import(ServiceEnv::List(env_.Token("T1", "")));
+  TokenInventory inv = Inventory();
+  EXPECT_TRUE(base::IsNotFound(inv.Assign("T1", "typo6@example.com", kAdmin)));
+  EXPECT_EQ(StatusOf("T1"), TokenStatus::kAvailable);
+  EXPECT_FALSE(Directory(env_.store, *env_.keys).GetUser("typo6@example.com")->has_value());
+  env_.AddUser("typo6@example.com");
+  EXPECT_TRUE(inv.Assign("T1", "typo6@example.com", kAdmin).ok());
 }
 
 TEST_F(InventoryTest, ActivationAttemptsAreLimited) {

@@ -14,6 +14,7 @@
 #include "service/importer.h"
 #include "service/inventory.h"
 #include "service/roles.h"
+#include "service/user_admin.h"
 #include "storage/fault_injection_store.h"
 #include "storage/keyring.h"
 
@@ -73,6 +74,14 @@ class ServiceEnv {
     auto report = importer.Finish();
     EXPECT_TRUE(report.ok()) << report.status();
     return report.ok() ? std::move(*report) : ImportReport{};
+  }
+
+  // Creates the user `upn` (no methods), as an administrator does before assigning to it.
+  void AddUser(std::string_view upn) {
+    Directory directory(store, *keys);
+    bool created = false;
+    auto user = UserAdmin(directory, clock, nullptr).Put(kAdmin, upn, "", &created);
+    EXPECT_TRUE(user.ok()) << user.status();
   }
 
   // The credential a token with `seed` and `params` computes codes with.

@@ -161,7 +161,7 @@ TEST_F(TokenBoundariesTest, ThePolicyRoleCannotReplaceAUsersToken) {
   EXPECT_EQ(Watermark("P1"), 4u);
   std::vector<AuditRecord> audit = AuditOf("token/P1", "apikey:policy");
   ASSERT_EQ(audit.size(), 1u);
-  EXPECT_EQ(audit[0].action, "replace");
+  EXPECT_EQ(audit[0].action, "token.replace");
   EXPECT_NE(audit[0].result.find("authentication_administrator"), std::string::npos);
 
   Principal both = policy;
@@ -171,7 +171,7 @@ TEST_F(TokenBoundariesTest, ThePolicyRoleCannotReplaceAUsersToken) {
             1u);
   audit = AuditOf("token/P1", "apikey:both");
   ASSERT_EQ(audit.size(), 1u);
-  EXPECT_EQ(audit[0].action, "replace");
+  EXPECT_EQ(audit[0].action, "token.replace");
   EXPECT_EQ(audit[0].result, "ok");
   EXPECT_NE(audit[0].detail.find("user boss@example.com"), std::string::npos) << audit[0].detail;
 }

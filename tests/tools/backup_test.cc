@@ -32,7 +32,8 @@ class BackupTest : public OtpctlEnv {
  protected:
   void SetUp() override {
     InitDataDir();
-    ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);
+    RunResult imported = Otpctl({"import", "fixtures/demo/tokens.csv"});
+    ASSERT_EQ(imported.exit_code, 0) << imported.err;
     RunResult backup = Otpctl({"backup", Backup()});
     ASSERT_EQ(backup.exit_code, 0) << backup.err;
     EXPECT_NE(backup.out.find("3 tokens"), std::string::npos) << backup.out;

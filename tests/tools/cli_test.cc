@@ -190,7 +190,12 @@ TEST_F(CliTest, AssignChecksTheUpnAsImportDoes) {
     EXPECT_NE(r.err.find("upn"), std::string::npos) << r.err;
   }
   EXPECT_NE(Otpctl({"token", "show", "DEMO0003"}).out.find("available"), std::string::npos);
-  // A good one is stored lower-cased, as import stores it.
+  // A good one names a user only once the user exists, and is stored lower-cased, as import
+  // stores it.
+  RunResult nobody = Otpctl({"token", "assign", "DEMO0003", "Zoe@Example.COM"});
+  EXPECT_EQ(nobody.exit_code, 1);
+  EXPECT_NE(nobody.err.find("no user zoe@example.com"), std::string::npos) << nobody.err;
+  ASSERT_EQ(Otpctl({"user", "add", "zoe@example.com"}).exit_code, 0);
   ASSERT_EQ(Otpctl({"token", "assign", "DEMO0003", "Zoe@Example.COM"}).exit_code, 0);
   EXPECT_NE(Otpctl({"token", "list", "--user", "zoe@example.com"}).out.find("DEMO0003"),
             std::string::npos);
@@ -203,7 +208,7 @@ TEST_F(CliTest, ACodeOfTheWrongShapeIsAUsageErrorThatChangesNothing) {
     EXPECT_NE(r.err.find("6 to 9 digits"), std::string::npos) << r.err;
   }
   RunResult show = Otpctl({"token", "show", "DEMO0001"});
-  EXPECT_NE(show.out.find("status:       assigned"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("status:              assigned"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("activation failures: 0"), std::string::npos) << show.out;
 }
 

@@ -110,7 +110,7 @@ TEST_F(OtpctlTest, TokenLifecycleAndExitCodes) {
   const std::string wrong = right == "000000" ? "000001" : "000000";
   RunResult bad = Otpctl({"token", "activate", "DEMO0001", wrong});
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("wrong code"), std::string::npos);
+  EXPECT_NE(bad.err.find("the code is not right for token DEMO0001"), std::string::npos);
   EXPECT_NE(Otpctl({"token", "show", "DEMO0001"}).out.find("failedActivation"), std::string::npos);
   RunResult good = Otpctl({"token", "activate", "DEMO0001", right});
   ASSERT_EQ(good.exit_code, 0) << good.err;
@@ -123,6 +123,7 @@ TEST_F(OtpctlTest, TokenLifecycleAndExitCodes) {
   EXPECT_EQ(Otpctl({"token", "unassign", "DEMO0001"}).exit_code, 0);
   EXPECT_EQ(Otpctl({"token", "delete", "DEMO0001"}).exit_code, 0);
   EXPECT_EQ(Otpctl({"token", "show", "DEMO0001"}).exit_code, 1);
+  ASSERT_EQ(Otpctl({"user", "add", "zoe@example.com"}).exit_code, 0);
   EXPECT_EQ(Otpctl({"token", "assign", "DEMO0003", "zoe@example.com"}).exit_code, 0);
   EXPECT_NE(Otpctl({"token", "list", "--user", "zoe@example.com"}).out.find("DEMO0003"),
             std::string::npos);

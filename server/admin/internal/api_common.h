@@ -105,8 +105,10 @@ base::Status Read(const service::Principal& by);
 ApiResponse ActivityLimit(const base::Status& why, std::string_view request_id, int64_t now,
                           std::chrono::seconds window);
 
-// The outcome of an activation as the API answers it: 204, or 400 with the failures so far.
-base::StatusOr<ApiResponse> ActivationAnswer(const service::ActivationResult& result);
+// The outcome of an activation of `serial` as the API answers it: 204, or 400 saying why the
+// code was refused (wrong, already used, malformed) and the refusals so far.
+base::StatusOr<ApiResponse> ActivationAnswer(std::string_view serial,
+                                             const service::ActivationResult& result);
 
 }  // namespace otpd::server::admin
 
