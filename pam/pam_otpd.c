@@ -30,6 +30,8 @@ typedef struct {
   bool try_first_pass;
   bool nomethod_ignore;
   bool password_mode;
+  // Appended as "@domain" to a login name without '@' (NULL: the name is sent as given).
+  const char* domain;
 } Options;
 
 static bool StartsWith(const char* text, const char* prefix, const char** rest) {
@@ -37,6 +39,27 @@ static bool StartsWith(const char* text, const char* prefix, const char** rest) 
   if (strncmp(text, prefix, n) != 0) return false;
   *rest = text + n;
   return true;
+}
+
+// A domain for domain=: dot-separated labels of letters, digits and '-', at least two labels, at
+// most 253 bytes. Anything else (an '@', spaces, a trailing dot) is a configuration error.
+static bool ValidDomain(const char* d) {
+  size_t n = strlen(d), label = 0, labels = 1;
+  if (n == 0 || n > 253) return false;
+  for (size_t i = 0; i < n; ++i) {
+    char c = d[i];
+    if (c == '.') {
+      if (label == 0 || i + 1 == n) return false;
+      label = 0;
+      ++labels;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-') {
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+  }
+  return labels >= 2;
 }
 
 // False (and a log line) for an unknown option or a bad value: a module whose configuration is
@@ -64,6 +87,13 @@ static bool ParseOptions(pam_handle_t* pamh, int argc, const char** argv, Option
         return false;
       }
       o->socket_path = value;
+    } else if (StartsWith(arg, "domain=", &value)) {
+      if (!ValidDomain(value)) {
+        pam_syslog(pamh, LOG_ERR,
+                   "domain= needs a DNS domain such as example.com (letters, digits, '-', '.')");
+        return false;
+      }
+      o->domain = value;
     } else if (StartsWith(arg, "timeout_ms=", &value)) {
       char* end = NULL;
       long ms = strtol(value, &end, 10);
@@ -286,6 +316,18 @@ OTPD_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc, con
   }
   char log_user[128];
   LogSafe(user, log_user, sizeof(log_user));
+  // otpd names users by address (UPN); a login name such as sshd and sudo give becomes one with
+  // domain=. Without it the name goes as given (otpd answers unknown_user for a bare name).
+  char upn[OTPD_MAX_USER + 1];
+  if (strchr(user, '@') == NULL && o.domain != NULL) {
+    int n = snprintf(upn, sizeof(upn), "%s@%s", user, o.domain);
+    if (n < 0 || (size_t)n >= sizeof(upn)) {
+      pam_syslog(pamh, LOG_NOTICE, "user %s: the name is too long", log_user);
+      return PAM_USER_UNKNOWN;
+    }
+    user = upn;
+    LogSafe(user, log_user, sizeof(log_user));
+  }
   if (!OtpdSendable(user, OTPD_MAX_USER)) {
     pam_syslog(pamh, LOG_NOTICE, "user %s: the name cannot be sent to otpd", log_user);
     return PAM_USER_UNKNOWN;
@@ -321,6 +363,12 @@ OTPD_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc, con
   explicit_bzero(secret, sizeof(secret));
   rc = o.password_mode ? MapPassword(pamh, flags, &answer) : MapVerify(pamh, flags, &o, &answer);
   LogOutcome(pamh, &o, log_user, rc, &answer, ElapsedMs(&started));
+  if (rc == PAM_USER_UNKNOWN && strchr(user, '@') == NULL) {
+    pam_syslog(pamh, LOG_NOTICE,
+               "user %s: otpd names users by address; give pam_otpd domain=DOMAIN to map login "
+               "names (docs/pam.md)",
+               log_user);
+  }
   return rc;
 }
 

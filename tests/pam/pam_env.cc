@@ -266,6 +266,8 @@ RealOtpd::RealOtpd() {
                            "NM-1,3132333435363738393031323334353637383930,hotp,6,0\n"
                            "NA-1,3132333435363738393031323334353637383931,hotp,6,0\n");
   if (!Otpctl({"import", dir_.File("more.csv")}) ||
+      !Otpctl({"user", "add", "nomethod@example.com"}) ||
+      !Otpctl({"user", "add", "inactive@example.com"}) ||
       !Otpctl({"token", "assign", "NM-1", "nomethod@example.com"}) ||
       !Otpctl({"token", "unassign", "NM-1"}) ||
       !Otpctl({"token", "assign", "NA-1", "inactive@example.com"})) {

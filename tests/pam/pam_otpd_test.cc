@@ -112,6 +112,33 @@ TEST_F(PamOtpdTest, UnknownUser) {
   EXPECT_EQ(otpd_.Stat("unknown_user"), 1u);
 }
 
+// sshd and sudo give PAM the login name ("pam0"), otpd knows the user by address: domain= makes
+// one from the other; a name that is an address already is sent as it is.
+TEST_F(PamOtpdTest, LoginNamesBecomeAddressesWithTheDomainOption) {
+  const std::string login = RealOtpd::User(0).substr(0, RealOtpd::User(0).find('@'));
+  PamService mapped(Line("domain=example.com"));
+  EXPECT_TRUE(EndedWith(Pamtester(mapped.name(), login, otpd_.NextCode(0) + "\n"), PAM_SUCCESS));
+  EXPECT_TRUE(EndedWith(Pamtester(mapped.name(), RealOtpd::User(0), otpd_.NextCode(0) + "\n"),
+                        PAM_SUCCESS));
+  EXPECT_EQ(otpd_.Stat("accepted"), 2u);
+
+  // Without it the bare name is nobody's; with another domain it is someone else's.
+  PamService bare(Line());
+  EXPECT_TRUE(EndedWith(Pamtester(bare.name(), login, otpd_.NextCode(0) + "\n"), PAM_USER_UNKNOWN));
+  PamService other(Line("domain=example.org"));
+  EXPECT_TRUE(
+      EndedWith(Pamtester(other.name(), login, otpd_.NextCode(0) + "\n"), PAM_USER_UNKNOWN));
+  EXPECT_EQ(otpd_.Stat("unknown_user"), 2u);
+
+  // A domain that is not one is a configuration error, refused before anything is asked.
+  for (const char* bad : {"domain=", "domain=example", "domain=a@b.com", "domain=exa_mple.com",
+                          "domain=example.com."}) {
+    PamService wrong(Line(bad));
+    EXPECT_TRUE(EndedWith(Pamtester(wrong.name(), login, "123456\n"), PAM_SERVICE_ERR)) << bad;
+  }
+  EXPECT_EQ(otpd_.Stat("unknown_user"), 2u);
+}
+
 // pam_exec with expose_authtok asks "Password: " and leaves the answer in PAM_AUTHTOK; the module
 // after it takes the code from there.
 TEST_F(PamOtpdTest, UseFirstPassTakesTheCodeAnEarlierModuleCollected) {
