@@ -12,7 +12,9 @@
 #      OTPD_TSAN=all adds e2e_test and tools_test.
 #   4. A GCC build of everything in Release (build/gcc-release), the way a packager builds, so
 #      that GCC-only warnings cannot creep in.
-#   5. The Debian package made from that build, installed, started, upgraded, removed and purged
+#   5. The README's blocks after "Using it", run in order on that build as a reader would
+#      (tests/docs/readme_test.sh).
+#   6. The Debian package made from that build, installed, started, upgraded, removed and purged
 #      on this machine (scripts/package_test.sh, docs/install.md).
 # Every build here treats warnings as errors (OTPD_WERROR); a plain cmake build does not.
 # Usage: bash scripts/test.sh
@@ -83,6 +85,11 @@ stage "GCC Release build"
 configure "$gcc_build" -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
   -DOTPD_BUILD_TESTS=ON -DOTPD_BUILD_BENCH=ON -DOTPD_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr
 cmake --build "$gcc_build" -j "$jobs"
+
+# The README, followed in order as written (on the Release build: it starts otpd as a reader
+# would, with fixed ports, so it runs alone here rather than inside the parallel ctest).
+stage "README blocks in order"
+timeout 600 bash "$root/tests/docs/readme_test.sh" "$gcc_build"
 
 # The package of that build: built, linted, installed and exercised as root, then purged (the
 # machine is left as it was). Bounded: it takes about a minute.
