@@ -289,7 +289,8 @@ void ApplyFlags(const FlagSet& set, ServerConfig* config, ConfigErrors* errors) 
   for (size_t i = 0; i < options.size(); ++i) {
     if (set.flags[i] == nullptr || set.flags[i]->count() == 0) continue;
     const Option& o = options[i];
-    StatusOr<Value> v = o.kind == Kind::kSwitch ? Value(true) : FromText(o, set.text[i]);
+    StatusOr<Value> v = Value(true);
+    if (o.kind != Kind::kSwitch) v = FromText(o, set.text[i]);
     if (errors->Add(v.status()) && errors->Add(Check(o, *v, Where(o)))) o.set(*config, *v);
   }
 }
