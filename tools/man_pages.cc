@@ -173,9 +173,11 @@ std::string OtpdManPage(std::string_view version) {
       "master key in the data directory's database.");
   page.Paragraph(
       "Options come from the TOML file given with --config (see otpd.toml(5)); flags given on "
-      "the command line override it. otpd opens its data directory, creating it and, when the "
-      "key file does not exist, the master key on its first start, and serves until SIGTERM or "
-      "SIGINT. While it runs, the data directory is locked: otpctl(1) works on it only while "
+      "the command line override it. otpd opens its data directory and serves until SIGTERM or "
+      "SIGINT. A data directory that holds no database is refused unless --init is given, which "
+      "creates it and, when the key file does not exist, the master key (otpctl init does the "
+      "same). --check-config reports every error of the configuration and exits. While it runs, "
+      "the data directory is locked: otpctl(1) works on it only while "
       "otpd is stopped.");
   page.Paragraph(
       "Started by systemd as a service of Type=notify, it tells systemd when it is ready (its "
@@ -197,7 +199,8 @@ std::string OtpdManPage(std::string_view version) {
             "data directory is closed.");
   page.Section("ENVIRONMENT");
   page.Item(Bold(storage::kMasterKeyEnvVar),
-            "The master key, as 64 hex digits or base64 of 32 bytes. When set and not empty it "
+            "The master key, 32 bytes as 64 hex digits or 44 base64 characters. When set and "
+            "not empty it "
             "is used instead of the key file.");
   page.Item(Bold("NOTIFY_SOCKET"), "Set by systemd: where otpd sends its readiness notifications.");
   page.Item(Bold("JOURNAL_STREAM"),
@@ -215,8 +218,10 @@ std::string OtpdManPage(std::string_view version) {
   page.Section("EXIT STATUS");
   page.Item(Bold("0"),
             "Stopped on a signal, or printed what was asked for (--help, --version, "
-            "--print-example-config).");
-  page.Item(Bold("1"), "The data directory could not be opened or the sockets not set up.");
+            "--print-example-config, --check-config of a valid configuration).");
+  page.Item(Bold("1"),
+            "The data directory could not be opened (or holds no database and --init was not "
+            "given) or the sockets not set up.");
   page.Item(Bold("2"), "The command line or the configuration file is invalid.");
   SeeAlso(page, "otpctl(1), otpd.toml(5), systemd.service(5)");
   return page.text();
