@@ -308,7 +308,9 @@ base::StatusOr<std::unique_ptr<RocksDbBackend>> RocksDbBackend::Open(const Rocks
     db_options.error_if_exists = true;
     probe.needs_init = true;
   } else {
-    if (auto lock_free = CheckLockFree(dir); !lock_free.ok()) {
+    // A read-only open takes no lock: RocksDB allows read-only instances beside the one writer,
+    // so a read works while otpd runs.
+    if (auto lock_free = o.read_only ? base::OkStatus() : CheckLockFree(dir); !lock_free.ok()) {
       unregister();
       return lock_free;
     }

@@ -3,8 +3,8 @@
 // group-commit pipeline (one rocksdb::WriteBatch and one WAL fsync per group).
 //
 // Open refuses, with a message naming the directory:
-//   - a directory another process has open (RocksDB's LOCK file): FailedPrecondition
-//     "data directory /x is in use by another process (is otpd running?)";
+//   - a directory another process has open (RocksDB's LOCK file), unless the open is read-only:
+//     FailedPrecondition "data directory /x is in use by another process (is otpd running?)";
 //   - a RocksDB database without otpd's product marker, or a non-empty directory that is not a
 //     database at all: FailedPrecondition "... is not an otpd data directory";
 //   - a schema version newer than this build understands: FailedPrecondition;
@@ -40,7 +40,9 @@ struct RocksDbOptions {
   // write-ahead log, no MANIFEST, no OPTIONS file), and every commit fails with
   // FailedPrecondition. A missing or empty directory is a NotFound error (create_if_missing is
   // ignored); so is a database whose creation was interrupted or whose schema is older than
-  // this build's, which only a read-write open would repair. Default: false.
+  // this build's, which only a read-write open would repair. It takes no lock, so it works while
+  // another process (otpd) has the directory open for writing, and sees the data as of the open.
+  // Default: false.
   bool read_only = false;
 
   // Batches that may wait for the committer; Submit() beyond this fails at once with

@@ -190,6 +190,10 @@ TEST(RocksDbStoreTest, OpenWhileAnotherProcessHoldsItIsRefusedClearly) {
   ASSERT_TRUE(base::IsFailedPrecondition(second.status())) << second.status();
   EXPECT_EQ(second.status().message(), "data directory " + dir.File("db") +
                                            " is in use by another process (is otpd running?)");
+  // A read-only open needs no lock: it works beside the writer.
+  RocksDbOptions read_only = Options(dir.File("db"));
+  read_only.read_only = true;
+  EXPECT_TRUE(RocksDbStore::Open(read_only).ok());
   int status = holder.Wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_TRUE(RocksDbStore::Open(Options(dir.File("db"))).ok());
