@@ -3,8 +3,9 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <fstream>
 #include <utility>
+
+#include "base/secret_file.h"
 
 namespace otpd::server::hooks {
 namespace {
@@ -39,28 +40,27 @@ base::StatusOr<std::string> Text(const toml::node& node, const std::string& wher
   return *v;
 }
 
-// Reads whsec_ lines (blank lines and # comments skipped) from `path`.
+// Reads whsec_ lines (blank lines and # comments skipped) from `path`, a key file checked as every
+// key file is (base/secret_file.h: private to its owner).
 Status ReadSecretFile(const std::string& path, const std::string& where,
                       std::vector<base::SecretBytes>* out) {
-  std::ifstream in(path);
-  if (!in) return Invalid(where, "cannot read " + path);
-  std::string line;
+  auto file = base::ReadPrivateFile(path, "webhook secret file", 64 * 1024);
+  if (!file.ok()) return Invalid(where, std::string(file.status().message()));
+  std::string_view rest = file->view();
   int number = 0;
-  Status status = base::OkStatus();
-  while (std::getline(in, line)) {
+  while (!rest.empty()) {
+    const size_t end = std::min(rest.find('\n'), rest.size());
+    std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
     ++number;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty() && line[0] != '#') {
-      auto key = ParseWebhookSecret(line);
-      if (!key.ok()) {
-        status = Invalid(where, path + " line " + std::to_string(number) + ": " +
-                                    std::string(key.status().message()));
-      } else {
-        out->push_back(std::move(*key));
-      }
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty() || line[0] == '#') continue;
+    auto key = ParseWebhookSecret(line);
+    if (!key.ok()) {
+      return Invalid(where, path + " line " + std::to_string(number) + ": " +
+                                std::string(key.status().message()));
     }
-    base::Wipe(line.data(), line.size());
-    if (!status.ok()) return status;
+    out->push_back(std::move(*key));
   }
   return base::OkStatus();
 }

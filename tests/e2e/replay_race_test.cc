@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "service/inventory.h"
+#include "service/user_admin.h"
 #include "tests/e2e/e2e_env.h"
 
 namespace otpd::e2e {
@@ -68,9 +69,17 @@ TEST(ReplayRaceTest, OneCodeThroughTwoTokensIsAcceptedOnce) {
 
 // Changes an offline data directory (the daemon stopped) through the service layer.
 void Offline(const std::string& data_dir,
-             const std::function<void(service::TokenInventory&)>& change) {
+             const std::function<void(service::TokenInventory&)>& change,
+             const std::vector<std::string>& new_users = {}) {
   auto dir = OpenTestStore(data_dir);
   ASSERT_TRUE(dir.ok()) << dir.status();
+  const service::Directory directory(*dir->store, *dir->keys);
+  for (const std::string& upn : new_users) {
+    bool created = false;
+    auto user = service::UserAdmin(directory, *base::RealClock::Get(), nullptr)
+                    .Put(kAdmin, upn, "", &created);
+    ASSERT_TRUE(user.ok() && created) << upn << ": " << user.status();
+  }
   service::TokenInventory inventory(*dir->store, *dir->keys, *base::RealClock::Get(), {});
   change(inventory);
 }
@@ -92,18 +101,20 @@ TEST(ReplayRaceTest, AReassignedTokenNeverAcceptsItsOldCodes) {
     }
     ASSERT_EQ(daemon.Stop(SIGTERM), 0) << daemon.log();
   }
-  Offline(dir.File("data"), [&](service::TokenInventory& inv) {
-    ASSERT_TRUE(inv.Unassign("W1", kAdmin).ok());
-    ASSERT_TRUE(inv.Assign("W1", "ben@example.com", kAdmin).ok());
-    // An old code cannot activate it (nor move its watermark back)...
-    auto old = inv.Activate("W1", token.Code(3), kAdmin);
-    ASSERT_TRUE(old.ok());
-    EXPECT_EQ(old->outcome, service::ActivationOutcome::kWrongCode);
-    // ...a code after them can.
-    auto fresh = inv.Activate("W1", token.Code(8), kAdmin);
-    ASSERT_TRUE(fresh.ok());
-    EXPECT_EQ(fresh->outcome, service::ActivationOutcome::kActivated);
-  });
+  Offline(dir.File("data"),
+          [&](service::TokenInventory& inv) {
+            ASSERT_TRUE(inv.Unassign("W1", kAdmin).ok());
+            ASSERT_TRUE(inv.Assign("W1", "ben@example.com", kAdmin).ok());
+            // An old code cannot activate it (nor move its watermark back)...
+            auto old = inv.Activate("W1", token.Code(3), kAdmin);
+            ASSERT_TRUE(old.ok());
+            EXPECT_EQ(old->outcome, service::ActivationOutcome::kWrongCode);
+            // ...a code after them can.
+            auto fresh = inv.Activate("W1", token.Code(8), kAdmin);
+            ASSERT_TRUE(fresh.ok());
+            EXPECT_EQ(fresh->outcome, service::ActivationOutcome::kActivated);
+          },
+          {"ben@example.com"});
   Daemon daemon;
   ASSERT_TRUE(daemon.Start(OTPD_PATH, DaemonArgs(dir.File("data")))) << daemon.log();
   LineClient c = LineClient::Unix(socket);

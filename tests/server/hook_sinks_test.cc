@@ -341,6 +341,7 @@ class HookConfigTest : public ::testing::Test {
 TEST_F(HookConfigTest, ReadsExecAndWebhookHooks) {
   const std::string secret_file = dir_.File("web.secret");
   otpd::testing::WriteFile(secret_file, "# rotation\n" + kSecretA + "\n\n" + kSecretB + "\n");
+  ASSERT_EQ(chmod(secret_file.c_str(), 0600), 0);
   auto hooks = Load("data_dir = \"/x\"\n[hooks.sms]\ntype = \"exec\"\ncommand = [\"" + Exe() +
                     "\", \"--flag\"]\ntimeout_ms = 2000\nattempts = 4\n"
                     "[hooks.web]\ntype = \"webhook\"\nurl = \"https://h.example/x\"\n"
@@ -409,11 +410,32 @@ TEST_F(HookConfigTest, ErrorsNameTheKeyAndNeverTheSecret) {
   // A bad line of a secret file is named by its number, not shown.
   const std::string secret_file = dir_.File("bad.secret");
   otpd::testing::WriteFile(secret_file, kSecretA + "\nwhsec_c2hvcnRzZWNyZXQ=\n");
+  ASSERT_EQ(chmod(secret_file.c_str(), 0600), 0);
   auto r = Load("[hooks.a]\ntype = \"webhook\"\nurl = \"http://x/\"\nsecret_file = \"" +
                 secret_file + "\"\n");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("line 2"), std::string::npos) << r.status();
   EXPECT_EQ(r.status().message().find("c2hvcnRzZWNyZXQ"), std::string::npos);
+}
+
+// A webhook's signing secrets are a key file like any other: one its group or others may read is
+// refused, with the message every key file gets, and its content is never shown.
+TEST_F(HookConfigTest, ASecretFileOthersMayReadIsRefused) {
+  const std::string secret_file = dir_.File("open.secret");
+  otpd::testing::WriteFile(secret_file, kSecretA + "\n");
+  ASSERT_EQ(chmod(secret_file.c_str(), 0644), 0);
+  auto r = Load("[hooks.a]\ntype = \"webhook\"\nurl = \"http://x/\"\nsecret_file = \"" +
+                secret_file + "\"\n");
+  ASSERT_FALSE(r.ok());
+  const std::string message(r.status().message());
+  EXPECT_NE(message.find("hooks.a.secret_file"), std::string::npos) << message;
+  EXPECT_NE(message.find("mode 0644"), std::string::npos) << message;
+  EXPECT_NE(message.find("chmod 600"), std::string::npos) << message;
+  EXPECT_EQ(message.find(kSecretA.substr(6)), std::string::npos) << message;
+  ASSERT_EQ(chmod(secret_file.c_str(), 0600), 0);
+  EXPECT_TRUE(Load("[hooks.a]\ntype = \"webhook\"\nurl = \"http://x/\"\nsecret_file = \"" +
+                   secret_file + "\"\n")
+                  .ok());
 }
 
 }  // namespace
