@@ -1,6 +1,8 @@
 #include "tools/display.h"
 
+#include <algorithm>
 #include <ctime>
+#include <iostream>
 #include <limits>
 
 #include "base/clock.h"
@@ -33,6 +35,14 @@ std::string PrintablePath(std::string_view path) {
 std::string IsoTime(int64_t unix_seconds) {
   if (unix_seconds == 0) return "-";
   return base::FormatIsoTime(unix_seconds);
+}
+
+void PrintFields(const std::vector<std::pair<std::string, std::string>>& fields) {
+  size_t width = 0;
+  for (const auto& [label, value] : fields) width = std::max(width, label.size());
+  for (const auto& [label, value] : fields) {
+    std::cout << label << ":" << std::string(width - label.size() + 1, ' ') << value << "\n";
+  }
 }
 
 }  // namespace otpd::tools

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace otpd::tools {
 
@@ -24,6 +26,10 @@ std::string PrintablePath(std::string_view path);
 
 // "2024-05-01T12:00:00Z"; "-" for 0 (never set).
 std::string IsoTime(int64_t unix_seconds);
+
+// Prints "label: value" lines with the values aligned one column after the longest label, as the
+// `show` commands print one record. Values are printed as given (make them printable first).
+void PrintFields(const std::vector<std::pair<std::string, std::string>>& fields);
 
 }  // namespace otpd::tools
 

@@ -1,6 +1,10 @@
 #include "tools/offline_admin.h"
 
+#include <unistd.h>
+
 #include <boost/json.hpp>
+#include <cstdio>
+#include <functional>
 
 #include "base/clock.h"
 #include "server/admin/admin_api.h"
@@ -21,6 +25,33 @@ namespace otpd::tools {
 namespace {
 
 namespace bhttp = boost::beast::http;
+
+// Runs `write` (a backup) with standard error held back: RocksDB writes its own warnings there
+// while it takes a checkpoint (it disables and re-enables file deletions, and says so), and a
+// command that succeeds prints only its result. When `write` fails, what was held back follows
+// the failure on standard error, since it may explain it.
+base::StatusOr<BackupManifest> HoldingStderr(
+    const std::function<base::StatusOr<BackupManifest>()>& write) {
+  std::fflush(stderr);
+  FILE* held = std::tmpfile();
+  const int saved = held != nullptr ? dup(STDERR_FILENO) : -1;
+  if (saved < 0 || dup2(fileno(held), STDERR_FILENO) < 0) {
+    if (saved >= 0) close(saved);
+    if (held != nullptr) std::fclose(held);
+    return write();
+  }
+  base::StatusOr<BackupManifest> result = write();
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  if (!result.ok()) {
+    std::rewind(held);
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, held)) > 0;) std::fwrite(buf, 1, n, stderr);
+  }
+  std::fclose(held);
+  return result;
+}
 
 // Members in construction order: each service borrows the ones above it.
 class OfflineTransport : public AdminTransport {
@@ -79,7 +110,8 @@ class OfflineTransport : public AdminTransport {
     s.app_passwords = &app_passwords_;
     s.taps = &taps_;
     s.backup = [this](const std::string& path) -> base::StatusOr<boost::json::value> {
-      OTPD_ASSIGN_OR_RETURN(BackupManifest manifest, WriteBackup(dir_, data_dir_, path));
+      OTPD_ASSIGN_OR_RETURN(BackupManifest manifest,
+                            HoldingStderr([&] { return WriteBackup(dir_, data_dir_, path); }));
       boost::json::object out;
       out["backup"] = path;
       out["manifest"] = boost::json::parse(ManifestJson(manifest));

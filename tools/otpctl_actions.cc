@@ -205,17 +205,18 @@ base::Status ListAppPasswords(AdminClient& admin, const ActionCommandOptions& o,
                               const std::string& upn) {
   OTPD_ASSIGN_OR_RETURN(json::array list, admin.List(ActionsPath(upn) + "appPasswords"));
   json::array items;
+  std::vector<std::vector<std::string>> rows;
   for (const auto& p : list) {
-    if (o.json) {
-      items.emplace_back(json::object{{"id", Text(p, "id")},
-                                      {"displayName", Text(p, "displayName")},
-                                      {"createdDateTime", Text(p, "createdDateTime")}});
-    } else {
-      std::cout << Printable(Text(p, "id")) << "  " << Text(p, "createdDateTime") << "  "
-                << Printable(Text(p, "displayName")) << "\n";
-    }
+    items.emplace_back(json::object{{"id", Text(p, "id")},
+                                    {"displayName", Text(p, "displayName")},
+                                    {"createdDateTime", Text(p, "createdDateTime")}});
+    rows.push_back({Text(p, "id"), Text(p, "displayName"), Text(p, "createdDateTime")});
   }
-  if (o.json) std::cout << json::serialize(items) << "\n";
+  if (o.json) {
+    std::cout << json::serialize(items) << "\n";
+  } else {
+    PrintTable({"ID", "NAME", "CREATED"}, rows);
+  }
   return base::OkStatus();
 }
 
@@ -374,40 +375,42 @@ base::Status HooksOnline(AdminClient& admin, const ActionCommandOptions& o, CLI:
   return base::OkStatus();
 }
 
-// Hook state as the dispatcher keeps it in the meta namespace, for a stopped daemon.
+// Hook state as the dispatcher keeps it in the meta namespace, for a stopped daemon: enable,
+// dead-letters and redeliver (refused). The admin API has no hooks without the daemon's
+// dispatcher, so these read the store themselves and print through the same functions.
 base::Status HooksOffline(storage::Store& store, const ActionCommandOptions& o, CLI::App* sub) {
   if (sub->get_name() == "redeliver") {
     return base::FailedPreconditionError(
         "redelivering needs the running daemon (it delivers); start otpd and run this again");
   }
+  // A hook is known here once it has a cursor; the daemon's API says the same of an unknown name.
+  OTPD_ASSIGN_OR_RETURN(auto cursor,
+                        store.Get(storage::Namespace::kMeta, service::HookCursorKey(o.name)));
+  if (!cursor.has_value()) return base::NotFoundError("no hook " + Printable(o.name, 64));
   if (sub->get_name() == "enable") {
-    OTPD_ASSIGN_OR_RETURN(auto cursor,
-                          store.Get(storage::Namespace::kMeta, service::HookCursorKey(o.name)));
-    if (!cursor.has_value()) {
-      return base::NotFoundError("no hook " + Printable(o.name) +
-                                 " has run in this data directory");
-    }
     storage::WriteBatch batch;
     batch.Delete(storage::Namespace::kMeta, service::HookDisabledKey(o.name));
     OTPD_RETURN_IF_ERROR(store.Commit(std::move(batch), storage::Durability::kDurable));
     std::cout << "hook " << Printable(o.name) << " enabled\n";
     return base::OkStatus();
   }
-  if (sub->get_name() == "dead-letters") {
-    json::array items;
-    OTPD_RETURN_IF_ERROR(store.Scan(storage::Namespace::kMeta,
-                                    service::HookDeadLetterPrefix(o.name),
-                                    [&](std::string_view, const storage::Record& r) {
-                                      boost::system::error_code ec;
-                                      json::value v = json::parse(r.value, ec);
-                                      if (!ec) items.push_back(std::move(v));
-                                      return true;
-                                    }));
-    PrintDeadLetters(o, items);
-    return base::OkStatus();
-  }
-  // list: every hook that has a cursor.
-  OTPD_ASSIGN_OR_RETURN(uint64_t last, service::LastEventSequence(store));
+  json::array items;  // dead-letters
+  OTPD_RETURN_IF_ERROR(store.Scan(storage::Namespace::kMeta, service::HookDeadLetterPrefix(o.name),
+                                  [&](std::string_view, const storage::Record& r) {
+                                    boost::system::error_code ec;
+                                    json::value v = json::parse(r.value, ec);
+                                    if (!ec) items.push_back(std::move(v));
+                                    return true;
+                                  }));
+  PrintDeadLetters(o, items);
+  return base::OkStatus();
+}
+
+// Every hook that has a cursor; "last event" is, as the daemon reports it, the newest event a
+// hook knows of (0 without hooks).
+base::Status HooksOfflineList(storage::Store& store, const ActionCommandOptions& o) {
+  OTPD_ASSIGN_OR_RETURN(const uint64_t newest, service::LastEventSequence(store));
+  uint64_t last = 0;
   json::array items;
   OTPD_RETURN_IF_ERROR(store.Scan(
       storage::Namespace::kMeta, "hooks/", [&](std::string_view key, const storage::Record& r) {
@@ -421,9 +424,10 @@ base::Status HooksOffline(storage::Store& store, const ActionCommandOptions& o, 
                            return true;
                          });
         auto disabled = store.Get(storage::Namespace::kMeta, service::HookDisabledKey(name));
+        last = std::max(last, std::max(newest, cursor));
         items.emplace_back(json::object{{"name", name},
                                         {"cursor", cursor},
-                                        {"backlog", last > cursor ? last - cursor : 0},
+                                        {"backlog", newest > cursor ? newest - cursor : 0},
                                         {"dead_letters", dead},
                                         {"disabled", disabled.ok() && disabled->has_value()}});
         return true;
@@ -445,7 +449,9 @@ int RunHooks(const ActionCommands& c, const ActionCommandOptions& o) {
   }
   auto dir = Open(o, command);
   if (!dir) return 1;
-  if (base::Status s = HooksOffline(*dir->store, o, sub); !s.ok()) return Fail(command, s);
+  base::Status s = sub->get_name() == "list" ? HooksOfflineList(*dir->store, o)
+                                             : HooksOffline(*dir->store, o, sub);
+  if (!s.ok()) return Fail(command, s);
   return 0;
 }
 

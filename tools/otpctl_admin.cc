@@ -32,7 +32,13 @@ base::StatusOr<std::optional<base::SecretBytes>> ApiKey(const AdminFlags& f) {
 }  // namespace
 
 void AddAdminFlags(CLI::App* cmd, AdminFlags& f) {
-  if (CLI::Option* dir = cmd->get_option_no_throw("--data-dir")) dir->required(false);
+  if (CLI::Option* dir = cmd->get_option_no_throw("--data-dir")) {
+    dir->required(false)->description(
+        "The otpd data directory (created by otpctl init): while the daemon runs, the command "
+        "goes through the admin.sock in it; while it is stopped, the command opens the directory "
+        "itself. Required unless " +
+        std::string(kDataDirEnvVar) + " is set or --admin is given.");
+  }
   cmd->add_option("--admin-socket", f.socket,
                   "The daemon's admin socket (default: admin.sock in the data directory)");
   cmd->add_option("--admin", f.url,

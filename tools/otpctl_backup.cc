@@ -83,13 +83,17 @@ base::Status CopyCheckpoint(const std::string& backup, const std::string& to) {
   return SyncDirectory(to);
 }
 
-// The backup written by the running daemon (POST /v1.0/admin/backup): DEST is a path on the
-// daemon's machine, made absolute here.
-int BackupOnline(AdminClient& admin, const BackupCommandOptions& o) {
+// The backup through the admin API (POST /v1.0/admin/backup): the running daemon's, which writes
+// DEST on its own machine, or with the daemon stopped the same API run in-process on the data
+// directory. DEST is made absolute here; both ways print the same.
+int Backup(const BackupCommandOptions& o) {
+  if (int rc = CheckAdminFlags(o.admin, o.dir, "backup"); rc != 0) return rc;
   std::error_code ec;
   const std::string dest = fs::absolute(o.dest, ec).lexically_normal().string();
   if (ec) return Fail("backup", base::InvalidArgumentError("DEST: " + ec.message()));
-  auto written = admin.Post("/v1.0/admin/backup", boost::json::object{{"path", dest}});
+  auto admin = OpenAdmin(o.admin, o.dir, o.actor, /*read_only=*/false);
+  if (!admin.ok()) return Fail("backup", admin.status());
+  auto written = (*admin)->Post("/v1.0/admin/backup", boost::json::object{{"path", dest}});
   if (!written.ok()) return Fail("backup", written.status());
   if (o.json) {
     std::cout << boost::json::serialize(*written) << "\n";
@@ -101,39 +105,11 @@ int BackupOnline(AdminClient& admin, const BackupCommandOptions& o) {
   boost::json::value key = manifest.is_object() && manifest.as_object().contains("master_key")
                                ? manifest.as_object().at("master_key")
                                : boost::json::value();
-  std::cout << "backup written by the daemon to " << PrintablePath(dest) << ": "
-            << Text(manifest, "tokens") << " tokens, data keys "
-            << Text(manifest, "data_key_versions") << ", taken " << Text(manifest, "created")
-            << "\n"
-            << "It opens only with the daemon's master key (key id " << Text(key, "key_id")
-            << "): keep a copy of that key apart from the backup. Restore with: otpctl restore "
-            << PrintablePath(dest) << " --data-dir NEW --key-file KEY\n";
-  return 0;
-}
-
-int Backup(const BackupCommandOptions& o) {
-  if (int rc = CheckAdminFlags(o.admin, o.dir, "backup"); rc != 0) return rc;
-  auto online = ConnectIfRunning(o.admin, o.dir);
-  if (!online.ok()) return Fail("backup", online.status());
-  if (*online) return BackupOnline(**online, o);
-  auto dir = OpenDataDir(o.dir, DataDirAccess::kReadWrite);
-  if (!dir.ok()) return Fail("backup", dir.status());
-  auto written = WriteBackup(*dir, o.dir.data_dir, o.dest);
-  if (!written.ok()) return Fail("backup", written.status());
-  const BackupManifest& m = *written;
-  const std::string& dest = o.dest;
-  if (o.json) {
-    boost::json::object out;
-    out["backup"] = fs::absolute(dest).string();
-    out["manifest"] = boost::json::parse(ManifestJson(m));
-    std::cout << boost::json::serialize(out) << "\n";
-    return 0;
-  }
-  std::cout << "backup of " << PrintablePath(o.dir.data_dir) << " written to "
-            << PrintablePath(dest) << ": " << m.tokens << " tokens, data keys "
-            << Versions(m.data_key_versions) << ", taken " << IsoTime(m.created) << "\n"
-            << "It opens only with the master key of " << PrintablePath(m.key_source) << " (key id "
-            << m.key_id
+  std::cout << "backup written to " << PrintablePath(dest) << ": " << Text(manifest, "tokens")
+            << " tokens, data keys " << Text(manifest, "data_key_versions") << ", taken "
+            << Text(manifest, "created") << "\n"
+            << "It opens only with the master key of " << PrintablePath(Text(key, "source"))
+            << " (key id " << Text(key, "key_id")
             << "): keep a copy of that key apart from the backup. Restore with: otpctl restore "
             << PrintablePath(dest) << " --data-dir NEW --key-file KEY\n";
   return 0;
@@ -248,6 +224,9 @@ BackupCommands AddBackupCommands(CLI::App& app, BackupCommandOptions& o) {
   backup->add_option("DEST", o.dest, "Backup directory to create (must not exist)")->required();
   AddDataDirFlags(backup, o.dir);
   AddAdminFlags(backup, o.admin);
+  backup->add_option("--actor", o.actor,
+                     "Offline: the name recorded in the audit log (default otpctl); online the "
+                     "daemon records the caller");
   backup->add_flag("--json", o.json, "Print the result and the manifest as JSON");
 
   CLI::App* restore = app.add_subcommand(

@@ -1,9 +1,11 @@
 // `otpctl backup DEST` and `otpctl restore BACKUP`.
 //
-// backup: with the daemon running, asks it for an online backup (POST /v1.0/admin/backup) into
-// DEST on its machine. Otherwise checks the master key against the data directory (read-only), then
-// writes a consistent RocksDB checkpoint and a manifest (tools/backup_manifest.h) to DEST, which
-// must not exist. DEST appears only once complete (it is built as DEST.incomplete and renamed).
+// backup: asks the admin API for a backup (POST /v1.0/admin/backup) into DEST: the running
+// daemon's, on its machine, or with the daemon stopped the same API run in-process on the data
+// directory (tools/offline_admin.h), which checks the master key, then writes a consistent RocksDB
+// checkpoint and a manifest (tools/backup_manifest.h) to DEST. DEST must not exist and appears
+// only once complete (it is built as DEST.incomplete and renamed). Both ways print the same, and
+// a successful backup prints only its result.
 //
 // restore: checks the manifest, then opens the backup read-only with the master key given and
 // checks that it unwraps the backup's data keys and that the data key versions and the token
@@ -27,9 +29,10 @@ namespace otpd::tools {
 
 struct BackupCommandOptions {
   DataDirFlags dir;
-  AdminFlags admin;    // backup: through the running daemon when it runs (tools/otpctl_admin.h)
-  std::string dest;    // backup: the backup directory to write
-  std::string backup;  // restore: the backup directory to read
+  AdminFlags admin;  // backup: through the running daemon when it runs (tools/otpctl_admin.h)
+  std::string actor = "otpctl";  // backup offline: the name in the audit log
+  std::string dest;              // backup: the backup directory to write
+  std::string backup;            // restore: the backup directory to read
   bool json = false;
 };
 

@@ -19,8 +19,9 @@ struct DataDirFlags {
   bool insecure_key_in_data_dir = false;
 };
 
-// Adds the three options to `cmd`.
-void AddDataDirFlags(CLI::App* cmd, DataDirFlags& flags);
+// Adds the three options to `cmd`; --data-dir's help says that the daemon must be stopped, unless
+// `read_only` (the command opens the directory read-only, which works beside the daemon).
+void AddDataDirFlags(CLI::App* cmd, DataDirFlags& flags, bool read_only = false);
 
 // OpenDataDir with `flags` and `access`.
 base::StatusOr<DataDir> OpenDataDir(const DataDirFlags& flags, DataDirAccess access);

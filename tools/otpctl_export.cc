@@ -32,7 +32,7 @@ CLI::App* AddExportCommand(CLI::App& app, ExportCommandOptions& o) {
   CLI::App* cmd = app.add_subcommand("export", "Export tokens to an encrypted PSKC file");
   cmd->add_option("OUT", o.out, "PSKC file to write (must not exist; created with mode 0600)")
       ->required();
-  AddDataDirFlags(cmd, o.dir);
+  AddDataDirFlags(cmd, o.dir, /*read_only=*/true);
   auto* protect = cmd->add_option_group("protection", "Exactly one of:");
   protect->add_option("--psk-file", o.psk_file,
                       "File with the AES key (hex or base64; 16, 24 or 32 bytes) to encrypt with");

@@ -27,7 +27,8 @@ struct ExportCommandOptions {
 
 CLI::App* AddExportCommand(CLI::App& app, ExportCommandOptions& options);
 // Exit codes: 0 written, 1 refused or failed (the reason on stderr). The data directory is opened
-// read-only.
+// read-only, which works beside a running daemon: the file then holds the tokens and counters as
+// they were when the command started.
 int RunExportCommand(const ExportCommandOptions& options);
 
 }  // namespace otpd::tools

@@ -140,8 +140,21 @@ uint64_t Count(const json::object& o, std::string_view key) {
   return v != nullptr && v->is_number() ? v->to_number<uint64_t>() : 0;
 }
 
-// The import through the daemon's admin API: the file goes as the body, read by the daemon as
-// the offline import reads it, and the report comes back.
+// A refused import. The API names a file it cannot read as a whole "the token file: ..." (a PSKC
+// key or password that does not open it answers 401, which the client words as "not
+// authenticated"): that is a file error, reported as one.
+int ImportFailed(const std::string& file, const base::Status& s) {
+  static constexpr std::string_view kFile = "the token file: ";
+  std::string_view message = s.message();
+  if (const size_t at = message.find(kFile); at != std::string_view::npos) {
+    return FileError(file, base::Status(s.code(), message.substr(at + kFile.size())));
+  }
+  if (base::IsInvalidArgument(s)) return FileError(file, s);
+  return Fail(s);
+}
+
+// The import through the admin API: the file goes as the body, read by the API as a token file,
+// and the report comes back.
 int ImportOnline(AdminClient& admin, const ImportCommandOptions& o,
                  std::optional<tokenio::Format> format, const tokenio::PskcSecrets& secrets) {
   AdminRequest request;
@@ -170,10 +183,7 @@ int ImportOnline(AdminClient& admin, const ImportCommandOptions& o,
   }
   auto answer = admin.Send(request);
   for (auto& [name, value] : request.headers) base::Wipe(value.data(), value.size());
-  if (!answer.ok()) {
-    if (base::IsInvalidArgument(answer.status())) return FileError(o.file, answer.status());
-    return Fail(answer.status());
-  }
+  if (!answer.ok()) return ImportFailed(o.file, answer.status());
   if (!answer->is_object()) return Fail(base::InternalError("the daemon's answer is not a report"));
   const json::object& r = answer->as_object();
   service::ImportReport report;
@@ -206,6 +216,9 @@ CLI::App* AddImportCommand(CLI::App& app, ImportCommandOptions& o) {
   cmd->add_option("FILE", o.file, "Entra CSV, OATH CSV or PSKC file")->required();
   AddDataDirFlags(cmd, o.dir);
   AddAdminFlags(cmd, o.admin);
+  cmd->add_option("--actor", o.actor,
+                  "Offline: the name recorded in the audit log (default otpctl); online the "
+                  "daemon records the caller");
   cmd->add_option("--format", o.format, "entra-csv, oath-csv or pskc (default: detect)")
       ->check(CLI::IsMember({"entra-csv", "oath-csv", "pskc"}));
   cmd->add_flag("--dry-run", o.dry_run, "Validate and report; write nothing");
@@ -241,30 +254,11 @@ int RunImportCommand(const ImportCommandOptions& o) {
   }
 
   if (int rc = CheckAdminFlags(o.admin, o.dir, "import"); rc != 0) return rc;
-  auto online = ConnectIfRunning(o.admin, o.dir);
-  if (!online.ok()) return Fail(online.status());
-  if (*online) return ImportOnline(**online, o, format, secrets);
-
-  // The whole file first: a file error stores nothing.
-  auto file = service::ReadTokenFile(o.file, format, secrets);
-  if (!file.ok()) return FileError(o.file, file.status());
-
-  auto dir = OpenDataDir(o.dir, o.dry_run ? DataDirAccess::kReadOnly : DataDirAccess::kReadWrite);
-  if (!dir.ok()) return Fail(dir.status());
-  service::ImportOptions options;
-  options.dry_run = o.dry_run;
-  options.replace = o.replace;
-  options.allow_duplicate_seeds = o.allow_duplicate_seeds;
-  options.file_name = o.file;
-  options.file_sha256 = file->sha256;
-  options.format = std::string(tokenio::FormatName(file->format));
-  service::Importer importer(*dir->store, *dir->keys, *base::RealClock::Get(),
-                             service::InventoryOptions{}, options);
-  if (base::Status s = service::FeedImporter(*file, importer); !s.ok())
-    return Fail(s.WithContext("storing"));
-  auto report = importer.Finish();
-  if (!report.ok()) return Fail(report.status().WithContext("storing"));
-  return PrintReport(o, file->format, *report);
+  // The daemon's admin API, or with the daemon stopped the same API run in-process on the data
+  // directory: one import and one report either way.
+  auto admin = OpenAdmin(o.admin, o.dir, o.actor, /*read_only=*/o.dry_run);
+  if (!admin.ok()) return Fail(admin.status());
+  return ImportOnline(**admin, o, format, secrets);
 }
 
 }  // namespace otpd::tools

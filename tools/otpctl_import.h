@@ -1,6 +1,7 @@
-// `otpctl import FILE`: loads a vendor's token file (Entra CSV, OATH CSV, PSKC) through the running
-// daemon's admin API (the file is the request's body; tools/otpctl_admin.h), or into a stopped
-// server's data directory, with the same checks and the same report.
+// `otpctl import FILE`: loads a vendor's token file (Entra CSV, OATH CSV, PSKC) through the admin
+// API (the file is the request's body): the running daemon's, or with the daemon stopped the same
+// API run in-process on the data directory (tools/otpctl_admin.h), so the checks and the report
+// are the same either way.
 //
 // The whole file is read before anything is stored. A file that cannot be read as a whole
 // (empty, truncated, broken quoting, malformed XML, a wrong key or MAC failure of a PSKC
@@ -26,7 +27,8 @@ struct ImportCommandOptions {
   std::string file;
   DataDirFlags dir;
   AdminFlags admin;
-  std::string format;  // empty: detect
+  std::string actor = "otpctl";  // offline only: online, the daemon names the caller
+  std::string format;            // empty: detect
   bool dry_run = false;
   bool replace = false;
   bool allow_duplicate_seeds = false;

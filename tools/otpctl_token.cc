@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <iostream>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/secret_bytes.h"
@@ -31,100 +33,47 @@ int Usage(std::string_view what, std::string_view message) {
   return 2;
 }
 
-json::object TokenJson(const service::TokenRecord& t) {
-  json::object o;
-  o["serial"] = t.serial;
-  o["status"] = service::TokenStatusName(t.status);
-  o["user"] = t.assigned_to;
-  o["manufacturer"] = t.manufacturer;
-  o["model"] = t.model;
-  o["type"] = engine::OtpTypeName(t.params.type);
-  o["algorithm"] = engine::HashAlgorithmName(t.params.algorithm);
-  o["digits"] = t.params.digits;
-  if (t.params.type == engine::OtpType::kTotp) o["period"] = t.params.period;
-  o["batch"] = t.batch;
-  o["activation_failures"] = t.activation_failures;
-  o["created"] = t.created;
-  o["updated"] = t.updated;
-  if (t.not_after) o["not_after"] = *t.not_after;
-  return o;
+json::object BatchJson(const service::BatchRecord& b) {
+  json::object r;
+  r["id"] = b.id;
+  r["file"] = b.file;
+  r["sha256"] = b.sha256;
+  r["format"] = b.format;
+  r["time"] = b.time;
+  r["time_iso"] = IsoTime(b.time);
+  r["imported"] = b.imported;
+  r["updated"] = b.updated;
+  r["unchanged"] = b.unchanged;
+  r["failed"] = b.failed;
+  r["complete"] = b.complete;
+  return r;
 }
 
-void PrintToken(const service::TokenRecord& t) {
-  std::cout << "serial:       " << Printable(t.serial, 64) << "\n"
-            << "status:       " << service::TokenStatusName(t.status) << "\n"
-            << "user:         " << (t.assigned_to.empty() ? "-" : Printable(t.assigned_to, 254))
-            << "\n"
-            << "manufacturer: " << Printable(t.manufacturer, 64) << "\n"
-            << "model:        " << Printable(t.model, 64) << "\n"
-            << "kind:         " << engine::OtpTypeName(t.params.type) << " "
-            << engine::HashAlgorithmName(t.params.algorithm) << ", " << t.params.digits
-            << " digits";
-  if (t.params.type == engine::OtpType::kTotp) std::cout << ", " << t.params.period << " s";
-  std::cout << "\n"
-            << "batch:        " << t.batch << "\n"
-            << "created:      " << IsoTime(t.created) << "\n"
-            << "updated:      " << IsoTime(t.updated) << "\n";
-  if (t.not_after) std::cout << "expires:      " << IsoTime(*t.not_after) << "\n";
-  std::cout << "activation failures: " << t.activation_failures << "\n";
-}
-
-int List(service::TokenInventory& inv, const TokenCommandOptions& o) {
-  service::TokenFilter filter;
-  if (!o.status.empty()) {
-    auto s = service::ParseTokenStatus(o.status);
-    if (!s.ok()) return Fail("token list", s.status());
-    filter.status = *s;
-  }
-  filter.user = o.user;
-  filter.batch = o.batch;
-  json::array rows;
-  if (!o.json) std::cout << "SERIAL\tSTATUS\tUSER\tKIND\tMANUFACTURER MODEL\n";
-  base::Status s = inv.List(filter, [&](const service::TokenRecord& t) {
-    if (o.json) {
-      rows.push_back(TokenJson(t));
-    } else {
-      std::cout << Printable(t.serial, 64) << "\t" << service::TokenStatusName(t.status) << "\t"
-                << (t.assigned_to.empty() ? "-" : Printable(t.assigned_to, 254)) << "\t"
-                << engine::OtpTypeName(t.params.type) << "/"
-                << engine::HashAlgorithmName(t.params.algorithm) << "/" << t.params.digits << "\t"
-                << Printable(t.manufacturer, 64) << " " << Printable(t.model, 64) << "\n";
-    }
-    return true;
-  });
-  if (!s.ok()) return Fail("token list", s);
-  if (o.json) std::cout << json::serialize(rows) << "\n";
-  return 0;
-}
-
+// The batches by the time of their import, the oldest first (the store keeps them by id, which
+// says nothing about time).
 int Batches(service::TokenInventory& inv, const TokenCommandOptions& o) {
-  json::array rows;
-  if (!o.json) std::cout << "BATCH\tTIME\tFORMAT\tFILE\tCOUNTS\tSHA256\n";
+  std::vector<service::BatchRecord> batches;
   base::Status s = inv.ListBatches([&](const service::BatchRecord& b) {
-    if (o.json) {
-      json::object r;
-      r["id"] = b.id;
-      r["file"] = b.file;
-      r["sha256"] = b.sha256;
-      r["format"] = b.format;
-      r["time"] = b.time;
-      r["time_iso"] = IsoTime(b.time);
-      r["imported"] = b.imported;
-      r["updated"] = b.updated;
-      r["unchanged"] = b.unchanged;
-      r["failed"] = b.failed;
-      r["complete"] = b.complete;
-      rows.push_back(std::move(r));
-    } else {
-      std::cout << b.id << "\t" << IsoTime(b.time) << "\t" << b.format << "\t"
-                << PrintablePath(b.file) << "\t" << b.imported << " imported, " << b.updated
-                << " updated, " << b.unchanged << " unchanged, " << b.failed << " failed"
-                << (b.complete ? "" : " (incomplete)") << "\t" << b.sha256 << "\n";
-    }
+    batches.push_back(b);
     return true;
   });
   if (!s.ok()) return Fail("batch list", s);
-  if (o.json) std::cout << json::serialize(rows) << "\n";
+  std::stable_sort(
+      batches.begin(), batches.end(),
+      [](const service::BatchRecord& a, const service::BatchRecord& b) { return a.time < b.time; });
+  if (o.json) {
+    json::array rows;
+    for (const service::BatchRecord& b : batches) rows.push_back(BatchJson(b));
+    std::cout << json::serialize(rows) << "\n";
+    return 0;
+  }
+  std::cout << "BATCH\tTIME\tFORMAT\tFILE\tCOUNTS\tSHA256\n";
+  for (const service::BatchRecord& b : batches) {
+    std::cout << b.id << "\t" << IsoTime(b.time) << "\t" << b.format << "\t"
+              << PrintablePath(b.file) << "\t" << b.imported << " imported, " << b.updated
+              << " updated, " << b.unchanged << " unchanged, " << b.failed << " failed"
+              << (b.complete ? "" : " (incomplete)") << "\t" << b.sha256 << "\n";
+  }
   return 0;
 }
 
@@ -199,7 +148,7 @@ std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOpti
 
   CLI::App* batch = app.add_subcommand("batch", "Import batches");
   batch->require_subcommand(1);
-  AddDataDirFlags(batch, o.dir);
+  AddDataDirFlags(batch, o.dir, /*read_only=*/true);
   batch->add_subcommand("list", "List import batches (a header row, then one per line)")
       ->add_flag("--json", o.json, "Print a JSON array");
   // Leaf commands pass options they do not know (--data-dir, ...) up to their parent, so they may
@@ -225,62 +174,30 @@ int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions&
     code = *given;
   } else if (verb == "update" && !o.display_name && !o.manufacturer && !o.model) {
     return Usage(what, "give at least one of --display-name, --manufacturer and --model");
+  } else if (verb == "list" && !o.status.empty()) {
+    // The API's filter matches no token with an unknown status; say what the statuses are.
+    if (auto status = service::ParseTokenStatus(o.status); !status.ok()) {
+      return Fail(what, status.status());
+    }
   }
   if (token->parsed()) {
+    // Online and offline alike through the admin API, so that both print the same.
     if (int rc = CheckAdminFlags(o.admin, o.dir, what); rc != 0) return rc;
-    auto online = ConnectIfRunning(o.admin, o.dir);
-    if (!online.ok()) return Fail(what, online.status());
-    if (*online) return RunTokenOnline(**online, verb, o, upn, std::move(code));
+    const bool read_only = verb == "list" || verb == "show";
+    auto admin = OpenAdmin(o.admin, o.dir, o.actor, read_only);
+    if (!admin.ok()) {
+      base::Wipe(code.data(), code.size());
+      return Fail(what, admin.status());
+    }
+    return RunTokenOnline(**admin, verb, o, upn, std::move(code));
   }
-  const bool read_only = batch->parsed() || verb == "list" || verb == "show";
-  auto dir = OpenDataDir(o.dir, read_only ? DataDirAccess::kReadOnly : DataDirAccess::kReadWrite);
-  if (!dir.ok()) return Fail(token->parsed() ? "token" : "batch", dir.status());
+  // No admin API route lists import batches: they are read from the data directory, opened
+  // read-only so that this works beside a running daemon too.
+  auto dir = OpenDataDir(o.dir, DataDirAccess::kReadOnly);
+  if (!dir.ok()) return Fail("batch list", dir.status());
   service::TokenInventory inv(*dir->store, *dir->keys, *base::RealClock::Get(),
                               service::InventoryOptions{});
-  if (batch->parsed()) return Batches(inv, o);
-
-  if (verb == "list") return List(inv, o);
-  if (verb == "show") {
-    auto t = inv.Get(o.serial);
-    if (!t.ok()) return Fail(what, t.status());
-    if (o.json) {
-      std::cout << json::serialize(TokenJson(*t)) << "\n";
-    } else {
-      PrintToken(*t);
-    }
-    return 0;
-  }
-  base::Status s;
-  if (verb == "assign") {
-    s = inv.Assign(o.serial, upn, service::Principal::Owner(o.actor));
-  } else if (verb == "activate") {
-    auto r = inv.Activate(o.serial, code, service::Principal::Owner(o.actor));
-    base::Wipe(code.data(), code.size());
-    if (!r.ok()) return Fail(what, r.status());
-    if (r->outcome != service::ActivationOutcome::kActivated) {
-      std::cerr << "otpctl token activate: wrong code for token " << Printable(o.serial)
-                << " (failed activations: " << r->failures << ")\n";
-      return 1;
-    }
-    std::cout << "token " << Printable(o.serial) << " activated (drift " << r->drift << " steps)\n";
-    return 0;
-  } else if (verb == "update") {
-    s = inv.UpdateToken(o.serial,
-                        service::TokenInventory::Update{.display_name = o.display_name,
-                                                        .manufacturer = o.manufacturer,
-                                                        .model = o.model},
-                        service::Principal::Owner(o.actor))
-            .status();
-  } else if (verb == "deactivate") {
-    s = inv.Deactivate(o.serial, service::Principal::Owner(o.actor));
-  } else if (verb == "unassign") {
-    s = inv.Unassign(o.serial, service::Principal::Owner(o.actor));
-  } else if (verb == "delete") {
-    s = inv.Delete(o.serial, service::Principal::Owner(o.actor));
-  }
-  if (!s.ok()) return Fail(what, s);
-  std::cout << "token " << Printable(o.serial) << ": " << verb << " done\n";
-  return 0;
+  return Batches(inv, o);
 }
 
 }  // namespace otpd::tools

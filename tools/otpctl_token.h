@@ -1,10 +1,12 @@
-// `otpctl token ...` and `otpctl batch list`: the hardware-token inventory, through the running
-// daemon's admin API (tools/otpctl_token_online.h) or in a stopped server's data directory
-// (batch list reads the data directory either way). list, show and batch list open it read-only;
-// tables have a header row and ISO 8601 UTC times, --json prints JSON. assign checks the UPN as
-// import does; activate takes the code (6 to 9 digits) as CODE or, with '-' or none, from one line
-// of standard input; both checks come before the data directory is opened. Exit codes: 0 done, 1
-// refused or failed (the reason on stderr), 2 usage (a malformed UPN or code: nothing changed).
+// `otpctl token ...` and `otpctl batch list`: the hardware-token inventory. token commands go
+// through the admin API, the running daemon's or, when it is stopped, one run in-process on the
+// data directory (tools/otpctl_admin.h), and print the same either way
+// (tools/otpctl_token_online.h). batch list reads the data directory read-only, so it works
+// beside a running daemon, and lists the batches oldest first. Tables have a header row and ISO
+// 8601 UTC times, --json prints JSON. assign checks the UPN as import does; activate takes the
+// code (6 to 9 digits) as CODE or, with '-' or none, from one line of standard input; both checks
+// come before anything is opened. Exit codes: 0 done, 1 refused or failed (the reason on stderr),
+// 2 usage (a malformed UPN or code: nothing changed).
 
 #ifndef OTPD_TOOLS_OTPCTL_TOKEN_H_
 #define OTPD_TOOLS_OTPCTL_TOKEN_H_

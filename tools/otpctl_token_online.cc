@@ -53,6 +53,16 @@ json::object TokenJson(const json::value& d) {
   return o;
 }
 
+// "Acme K1"; one of them alone when the other is not set; "-" when neither is.
+std::string MakeAndModel(const json::value& d) {
+  std::string out;
+  for (const char* field : {"manufacturer", "model"}) {
+    const std::string value = Text(d, field);
+    if (value != "-") out += (out.empty() ? "" : " ") + Printable(value, 64);
+  }
+  return out.empty() ? "-" : out;
+}
+
 std::string Kind(const json::value& d) {
   return Text(d, "type") + "/" + Algorithm(d) + "/" + Text(d, "digits");
 }
@@ -85,27 +95,25 @@ int List(AdminClient& admin, const TokenCommandOptions& o) {
     const std::string user = AssignedTo(d);
     std::cout << Printable(Text(d, "serialNumber"), 64) << "\t" << Text(d, "status") << "\t"
               << (user.empty() ? "-" : Printable(user, 254)) << "\t" << Kind(d) << "\t"
-              << Printable(Text(d, "manufacturer"), 64) << " " << Printable(Text(d, "model"), 64)
-              << "\n";
+              << MakeAndModel(d) << "\n";
   }
   return 0;
 }
 
 void PrintToken(const json::value& d) {
   const std::string user = AssignedTo(d);
-  std::cout << "serial:       " << Printable(Text(d, "serialNumber"), 64) << "\n"
-            << "status:       " << Text(d, "status") << "\n"
-            << "user:         " << (user.empty() ? "-" : Printable(user, 254)) << "\n"
-            << "manufacturer: " << Printable(Text(d, "manufacturer"), 64) << "\n"
-            << "model:        " << Printable(Text(d, "model"), 64) << "\n"
-            << "kind:         " << Text(d, "type") << " " << Algorithm(d) << ", "
-            << Text(d, "digits") << " digits";
-  if (Text(d, "type") == "totp") std::cout << ", " << Text(d, "timeIntervalInSeconds") << " s";
-  std::cout << "\n"
-            << "batch:        " << Text(d, "batch") << "\n"
-            << "created:      " << Text(d, "createdDateTime") << "\n"
-            << "last used:    " << Text(d, "lastUsedDateTime") << "\n"
-            << "activation failures: " << Text(d, "activationFailures") << "\n";
+  std::string kind = Text(d, "type") + " " + Algorithm(d) + ", " + Text(d, "digits") + " digits";
+  if (Text(d, "type") == "totp") kind += ", " + Text(d, "timeIntervalInSeconds") + " s";
+  PrintFields({{"serial", Printable(Text(d, "serialNumber"), 64)},
+               {"status", Text(d, "status")},
+               {"user", user.empty() ? "-" : Printable(user, 254)},
+               {"manufacturer", Printable(Text(d, "manufacturer"), 64)},
+               {"model", Printable(Text(d, "model"), 64)},
+               {"kind", kind},
+               {"batch", Text(d, "batch")},
+               {"created", Text(d, "createdDateTime")},
+               {"last used", Text(d, "lastUsedDateTime")},
+               {"activation failures", Text(d, "activationFailures")}});
 }
 
 }  // namespace
@@ -144,11 +152,12 @@ int RunTokenOnline(AdminClient& admin, const std::string& verb, const TokenComma
     done = admin.Post(method + "/activate", body);
     json::string& sent = body.as_object()["verificationCode"].as_string();
     base::Wipe(sent.data(), sent.size());
+    // A refused code (wrong, already used, malformed) is an answer, not an error: exit 1 with
+    // what the daemon said (service::ActivationRefusal), as offline.
     if (!done.ok() && base::IsInvalidArgument(done.status()) &&
-        std::string_view(done.status().message()).find("verification code is not right") !=
+        std::string_view(done.status().message()).find("refused activation codes so far") !=
             std::string_view::npos) {
-      std::cerr << "otpctl token activate: wrong code for token " << Printable(o.serial) << " ("
-                << done.status().message() << ")\n";
+      std::cerr << "otpctl token activate: " << Printable(done.status().message(), 300) << "\n";
       return 1;
     }
     if (done.ok()) {

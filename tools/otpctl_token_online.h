@@ -1,6 +1,7 @@
-// `otpctl token ...` through the daemon's admin API: the same commands, arguments and output as
-// offline (tools/otpctl_token.h), from the API's hardwareOathDevices and hardwareOathMethods.
-// Differences: activation does not report the drift it learnt, and `show` has no "updated" time.
+// `otpctl token ...` on the admin API, whichever way it goes: the running daemon's, or the one
+// run in-process on a stopped daemon's data directory (tools/offline_admin.h). One set of
+// requests and one printer, so both ways print the same; from the API's hardwareOathDevices and
+// hardwareOathMethods.
 
 #ifndef OTPD_TOOLS_OTPCTL_TOKEN_ONLINE_H_
 #define OTPD_TOOLS_OTPCTL_TOKEN_ONLINE_H_

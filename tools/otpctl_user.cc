@@ -13,14 +13,14 @@ namespace json = boost::json;
 std::string UserPath(const std::string& upn) { return "/v1.0/users/" + UrlEncode(upn); }
 
 void PrintUser(const json::value& u) {
-  std::cout << "user:          " << Printable(Text(u, "userPrincipalName"), 254) << "\n"
-            << "display name:  " << Printable(Text(u, "displayName"), 254) << "\n"
-            << "roles:         " << Printable(Text(u, "roles"), 254) << "\n"
-            << "methods:       " << Text(u, "methodCount") << "\n"
-            << "failed sign-ins: " << Text(u, "signInFailures") << "\n"
-            << "locked until:  " << Text(u, "lockedUntilDateTime") << "\n"
-            << "must register MFA: " << Text(u, "mfaRegistrationRequired") << "\n"
-            << "created:       " << Text(u, "createdDateTime") << "\n";
+  PrintFields({{"user", Printable(Text(u, "userPrincipalName"), 254)},
+               {"display name", Printable(Text(u, "displayName"), 254)},
+               {"roles", Printable(Text(u, "roles"), 254)},
+               {"methods", Text(u, "methodCount")},
+               {"failed sign-ins", Text(u, "signInFailures")},
+               {"locked until", Text(u, "lockedUntilDateTime")},
+               {"must register MFA", Text(u, "mfaRegistrationRequired")},
+               {"created", Text(u, "createdDateTime")}});
 }
 
 base::Status List(AdminClient& admin, const UserCommandOptions& o) {

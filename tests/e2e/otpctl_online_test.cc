@@ -333,7 +333,7 @@ TEST_F(OtpctlOnlineTest, OnlineBackup) {
   const std::string dest = dir_->File("online-backup");
   RunResult backup = Otpctl({"backup", dest});
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
-  EXPECT_TRUE(Has(backup, "backup written by the daemon")) << backup.out;
+  EXPECT_TRUE(Has(backup, "backup written to")) << backup.out;
   struct stat st {};
   EXPECT_EQ(stat((dest + "/otpd-backup.json").c_str(), &st), 0);
   RunResult again = Otpctl({"backup", dest});

@@ -217,6 +217,7 @@ TEST_F(CliTest, TheCodeCanComeFromStandardInput) {
   RunResult dash = Otpctl({"token", "activate", "DEMO0001", "-"}, AliceCode() + "\n");
   EXPECT_EQ(dash.exit_code, 0) << dash.err;
   // So does leaving it out.
+  ASSERT_EQ(Otpctl({"user", "add", "carol@example.com"}).exit_code, 0);
   ASSERT_EQ(Otpctl({"token", "assign", "DEMO0003", "carol@example.com"}).exit_code, 0);
   auto seed = base::Base32Decode("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U");
   auto cred = engine::Credential::Create(engine::OtpParams{}, seed->span());
