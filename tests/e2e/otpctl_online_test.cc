@@ -117,7 +117,7 @@ TEST_F(OtpctlOnlineTest, TokenCommandsGoThroughTheDaemon) {
   RunResult wrong = Otpctl({"token", "activate", "ON1", "-"}, "000000\n");
   if (t.Code(0) != "000000") {
     EXPECT_EQ(wrong.exit_code, 1);
-    EXPECT_TRUE(Has(wrong, "wrong code for token ON1")) << wrong.err;
+    EXPECT_TRUE(Has(wrong, "the code is not right for token ON1")) << wrong.err;
   }
   RunResult activate = Otpctl({"token", "activate", "ON1"}, t.Code(0) + "\n");
   ASSERT_EQ(activate.exit_code, 0) << activate.err;

@@ -231,6 +231,34 @@ TEST_F(CliTest, TheCodeCanComeFromStandardInput) {
   EXPECT_EQ(Otpctl({"token", "activate", "DEMO0002"}).exit_code, 2);
 }
 
+// --data-dir and --key-file on the command line win over $OTPD_DATA_DIR and $OTPD_KEY_FILE for
+// every command, also where commands that share their options (token and batch, backup and
+// restore) would read the environment for the one not run: a backup of another directory than
+// the one named would be a silent disaster.
+TEST_F(CliTest, CommandLineDirectoriesAndKeysWinOverTheEnvironment) {
+  const std::string other_dir = dir_.File("other"), other_key = dir_.File("other.key");
+  ASSERT_EQ(Raw({"init", "--data-dir", other_dir, "--key-file", other_key}).exit_code, 0);
+  const std::vector<std::string> env = {"OTPD_DATA_DIR=" + other_dir, "OTPD_KEY_FILE=" + other_key};
+
+  RunResult list = Raw({"token", "list", "--data-dir", DataDir(), "--key-file", KeyFile()}, env);
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("DEMO0001"), std::string::npos) << list.out;
+
+  const std::string dest = dir_.File("named-backup");
+  RunResult backup = Raw({"backup", dest, "--data-dir", DataDir(), "--key-file", KeyFile()}, env);
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  // The backup holds the named directory's tokens (the other one has none).
+  RunResult backed_up = Raw({"token", "list", "--data-dir", dest, "--key-file", KeyFile()});
+  ASSERT_EQ(backed_up.exit_code, 0) << backed_up.err;
+  EXPECT_NE(backed_up.out.find("DEMO0001"), std::string::npos) << backed_up.out;
+
+  // The environment still gives what the command line leaves out.
+  RunResult from_env =
+      Raw({"token", "list"}, {"OTPD_DATA_DIR=" + DataDir(), "OTPD_KEY_FILE=" + KeyFile()});
+  ASSERT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_NE(from_env.out.find("DEMO0001"), std::string::npos) << from_env.out;
+}
+
 TEST_F(CliTest, AdminApiOptionsAreCheckedBeforeAnythingIsOpened) {
   const auto before = Snapshot(DataDir());
   // Contradictions and malformed arguments are usage errors.
