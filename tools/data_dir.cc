@@ -265,7 +265,6 @@ base::StatusOr<base::SecretBytes> ReadSecretFile(const std::string& path) {
   return secret;
 }
 
-// A private file's content without one trailing line break.
 base::StatusOr<base::SecretBytes> ReadPrivateLine(const std::string& path, std::string_view what) {
   OTPD_ASSIGN_OR_RETURN(base::SecretBytes content, base::ReadPrivateFile(path, what));
   size_t size = content.size();

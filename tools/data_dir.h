@@ -78,8 +78,14 @@ base::StatusOr<DataDir> OpenDataDir(const DataDirOptions& options);
 base::StatusOr<DataDir> OpenDataDir(const std::string& data_dir, const std::string& key_file,
                                     bool create_if_missing = true);
 
-// Reads a small secret file (a password, a pre-shared key), dropping one trailing newline.
+// Reads a small file that is not a key file (a token's seed given to `otpctl code`), dropping one
+// trailing newline. Key and password files go through ReadPrivateLine: checked for their mode.
 base::StatusOr<base::SecretBytes> ReadSecretFile(const std::string& path);
+
+// Reads a key or password file (an API key, a client key, a password), checked as the master key
+// file is (base/secret_file.h: private to its owner, the same message everywhere), dropping one
+// trailing line break. `what` names it in errors ("API key file").
+base::StatusOr<base::SecretBytes> ReadPrivateLine(const std::string& path, std::string_view what);
 
 // Reads an AES key file (a PSKC pre-shared key, a transfer key): hex, base64 or the raw 16, 24
 // or 32 bytes. Checked as the master key file is (base/secret_file.h): a file that its group or

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <iostream>
 
 #include "base/clock.h"
+#include "base/secret_file.h"
 #include "service/app_passwords.h"
 #include "service/directory.h"
 #include "service/hooks.h"
@@ -47,18 +47,17 @@ int Fail(std::string_view command, const base::Status& status) {
   return 1;
 }
 
-// Reads the first line of `path` (the password), without its line end.
-base::StatusOr<base::SecretBytes> ReadPasswordFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return base::InvalidArgumentError("--password-file: cannot read " + PrintablePath(path));
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  auto out = base::SecretBytes::FromString(line);
-  base::Wipe(line.data(), line.size());
-  if (out.size() == 0)
-    return base::InvalidArgumentError("--password-file: the first line is empty");
-  return out;
+// Reads the first line of `path` (the new password), without its line end; a password file is
+// checked as every key file is (private to its owner).
+base::StatusOr<base::SecretBytes> ReadNewPassword(const std::string& path) {
+  auto file = base::ReadPrivateFile(path, "password file");
+  if (!file.ok()) {
+    return base::InvalidArgumentError("--password-file: " + std::string(file.status().message()));
+  }
+  std::string_view line = file->view().substr(0, file->view().find('\n'));
+  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty()) return base::InvalidArgumentError("--password-file: the first line is empty");
+  return base::SecretBytes::FromString(line);
 }
 
 std::string ActionsPath(const std::string& upn) {
@@ -180,7 +179,7 @@ int RunUser(const ActionCommands& c, const ActionCommandOptions& o, const std::s
                                                                : "user revoke-mfa-sessions";
   std::optional<base::SecretBytes> given;
   if (c.reset_password->parsed() && !o.password_file.empty()) {
-    auto password = ReadPasswordFile(o.password_file);
+    auto password = ReadNewPassword(o.password_file);
     if (!password.ok()) {
       std::cerr << "otpctl " << command << ": " << password.status().message() << "\n";
       return 2;

@@ -12,7 +12,7 @@ namespace {
 // The API key: --api-key-file, else $OTPD_API_KEY, else none (the socket's owner needs none).
 base::StatusOr<std::optional<base::SecretBytes>> ApiKey(const AdminFlags& f) {
   if (!f.api_key_file.empty()) {
-    auto key = ReadSecretFile(f.api_key_file);
+    auto key = ReadPrivateLine(f.api_key_file, "API key file");
     if (!key.ok()) {
       return base::InvalidArgumentError("--api-key-file " + PrintablePath(f.api_key_file) + ": " +
                                         std::string(key.status().message()));

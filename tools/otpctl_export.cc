@@ -60,7 +60,7 @@ int RunExportCommand(const ExportCommandOptions& o) {
     options.cipher = CipherFor(key->size());
     options.key = std::move(*key);
   } else {
-    auto password = ReadSecretFile(o.password_file);
+    auto password = ReadPasswordFile(o.password_file);
     if (!password.ok()) return Fail(password.status());
     options.protection = tokenio::PskcProtection::kPassword;
     options.key = std::move(*password);

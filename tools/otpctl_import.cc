@@ -248,7 +248,7 @@ int RunImportCommand(const ImportCommandOptions& o) {
     secrets.pre_shared_key = std::move(*psk);
   }
   if (!o.password_file.empty()) {
-    auto password = ReadSecretFile(o.password_file);
+    auto password = ReadPasswordFile(o.password_file);
     if (!password.ok()) return Fail(password.status());
     secrets.password = std::move(*password);
   }

@@ -112,7 +112,7 @@ int RunVerifyCommand(const VerifyCommandOptions& o) {
   }
   std::string request = "HELLO\thello\tversion=1";
   if (!o.client.empty()) {
-    auto key = ReadSecretFile(o.client_key_file);
+    auto key = ReadPrivateLine(o.client_key_file, "client key file");
     if (!key.ok()) {
       std::cerr << "otpctl verify: " << key.status().message() << "\n";
       close(fd);

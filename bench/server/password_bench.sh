@@ -14,7 +14,7 @@ set -euo pipefail
 bench_prepare
 
 users=$(sed -n '2,9p' "$work/upns.csv" | cut -d, -f1 | paste -sd, -)
-head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$work/password"
+(umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$work/password")
 for user in ${users//,/ }; do
   "$build/tools/otpctl" user --data-dir "$work/data" --key-file "$work/master.key" \
     reset-password "$user" --password-file "$work/password" >/dev/null

@@ -41,7 +41,7 @@ TEST_F(OtpctlActionsTest, ActionCommandsGoThroughTheDaemon) {
   EXPECT_TRUE(audit[0].at("actor").as_string().starts_with("uid:")) << json::serialize(audit[0]);
 
   const std::string file = dir_->File("cli-password");
-  otpd::testing::WriteFile(file, "a file's password 77\n");
+  otpd::testing::WritePrivateFile(file, "a file's password 77\n");
   r = Otpctl({"user", "reset-password", upn, "--password-file", file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("must be changed at the next sign-in"), std::string::npos) << r.out;
@@ -144,7 +144,7 @@ TEST_F(OtpctlActionsTest, ActionCommandsGoThroughTheDaemon) {
 
   // Over TLS with a reader's key: refused, nothing changed.
   const std::string key_file = dir_->File("cli-reader.apikey");
-  otpd::testing::WriteFile(key_file, MakeKey("cli-reader", {"reader"}) + "\n");
+  otpd::testing::WritePrivateFile(key_file, MakeKey("cli-reader", {"reader"}) + "\n");
   r = Otpctl({"user", "reset-password", upn},
              {"--admin", "https://localhost:" + std::to_string(daemon_->admin_port()),
               "--admin-ca-file", dir_->File("admin.crt"), "--api-key-file", key_file});

@@ -296,7 +296,7 @@ TEST_F(OtpctlOnlineTest, ApiKeysAndRoleBoundaries) {
   EXPECT_FALSE(Has(Otpctl({"apikey", "list"}), "escalate"));
 
   // A wrong key, a key file that cannot be read, no key at all.
-  otpd::testing::WriteFile(dir_->File("wrong.apikey"), "otpd_not_a_real_key\n");
+  otpd::testing::WritePrivateFile(dir_->File("wrong.apikey"), "otpd_not_a_real_key\n");
   RunResult wrong = Remote({"user", "list"}, dir_->File("wrong.apikey"));
   EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_TRUE(Has(wrong, "not authenticated")) << wrong.err;

@@ -128,6 +128,12 @@ void WriteFile(const std::string& path, const std::string& contents) {
   out << contents;
 }
 
+void WritePrivateFile(const std::string& path, const std::string& contents) {
+  WriteFile(path, contents);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;

@@ -37,6 +37,8 @@ class TempDir {
 
 // Writes `contents` to `path`, replacing it.
 void WriteFile(const std::string& path, const std::string& contents);
+// WriteFile, then mode 0600: a key or password file as otpd requires it (private to its owner).
+void WritePrivateFile(const std::string& path, const std::string& contents);
 std::string ReadFile(const std::string& path);
 
 }  // namespace otpd::testing

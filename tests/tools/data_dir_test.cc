@@ -208,6 +208,47 @@ TEST_F(DataDirTest, EveryKeyFileOthersMayReadIsRefusedAlike) {
   expect_refused(Otpctl({"token", "list"}), KeyFile());
 }
 
+// Password and API key files are key files too: one its group or others may read is refused,
+// named with what it is, before it is used.
+TEST_F(DataDirTest, PasswordAndApiKeyFilesOthersMayReadAreRefused) {
+  InitDataDir();
+  ASSERT_EQ(Otpctl({"user", "add", "pat@example.com"}).exit_code, 0);
+  const auto refused = [](const RunResult& r, const std::string& what, const std::string& path) {
+    EXPECT_NE(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.err.find(what + " " + path + " has mode 0644"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("chmod 600 " + path), std::string::npos) << r.err;
+  };
+  const std::string pskc_password = dir_.File("pskc.password");
+  otpd::testing::WriteFile(pskc_password, otpd::testing::ReadFile("fixtures/tokenio/password.txt"));
+  chmod(pskc_password.c_str(), 0644);
+  refused(Otpctl({"import", "fixtures/tokenio/pskc_password.xml", "--password-file", pskc_password,
+                  "--dry-run"}),
+          "password file", pskc_password);
+
+  const std::string new_password = dir_.File("new.password");
+  otpd::testing::WriteFile(new_password, "a long enough password 42\n");
+  chmod(new_password.c_str(), 0644);
+  refused(Otpctl({"user", "reset-password", "pat@example.com", "--password-file", new_password}),
+          "password file", new_password);
+
+  const std::string api_key = dir_.File("reader.apikey");
+  otpd::testing::WriteFile(api_key, "otpd_not_a_real_key\n");
+  chmod(api_key.c_str(), 0644);
+  refused(Raw({"user", "list", "--admin", "https://127.0.0.1:1", "--api-key-file", api_key}),
+          "API key file", api_key);
+
+  // Private, the same files are used.
+  chmod(pskc_password.c_str(), 0600);
+  EXPECT_EQ(Otpctl({"import", "fixtures/tokenio/pskc_password.xml", "--password-file",
+                    pskc_password, "--dry-run"})
+                .exit_code,
+            0);
+  chmod(new_password.c_str(), 0600);
+  RunResult reset =
+      Otpctl({"user", "reset-password", "pat@example.com", "--password-file", new_password});
+  EXPECT_EQ(reset.exit_code, 0) << reset.err;
+}
+
 TEST_F(DataDirTest, ReadingCommandsWriteNothing) {
   InitDataDir();
   ASSERT_EQ(Otpctl({"import", "fixtures/demo/tokens.csv"}).exit_code, 0);

@@ -186,15 +186,15 @@ TEST_F(OtpctlTest, EncryptedPskcImport) {
   EXPECT_NE(psk.out.find("3 imported"), std::string::npos) << psk.out;
 
   // A wrong password is one clear error for the file, and nothing is stored.
-  otpd::testing::WriteFile(dir_.File("wrong.txt"), "not the password\n");
+  otpd::testing::WritePrivateFile(dir_.File("wrong.txt"), "not the password\n");
   RunResult wrong = Otpctl(
       {"import", "fixtures/tokenio/pskc_password.xml", "--password-file", dir_.File("wrong.txt")});
   EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_NE(wrong.err.find("wrong password"), std::string::npos) << wrong.err;
   EXPECT_EQ(wrong.err.find("not the password"), std::string::npos);
-  RunResult right =
-      Otpctl({"import", "fixtures/tokenio/pskc_password.xml", "--password-file",
-              "fixtures/tokenio/password.txt", "--dry-run", "--allow-duplicate-seeds"});
+  RunResult right = Otpctl({"import", "fixtures/tokenio/pskc_password.xml", "--password-file",
+                            PrivateCopy("fixtures/tokenio/password.txt"), "--dry-run",
+                            "--allow-duplicate-seeds"});
   EXPECT_EQ(right.exit_code, 0) << right.err;
 
   // A tampered value is rejected alone, with the reason.
