@@ -295,27 +295,38 @@ void ApplyFlags(const FlagSet& set, ServerConfig* config, ConfigErrors* errors) 
   }
 }
 
-// The validate listener: a valid address, TLS off loopback, a certificate and key together, and
-// at least one client that can authenticate.
-Status ValidateValidateListener(const ServerConfig& config) {
-  if (config.validate_tls_cert.empty() != config.validate_tls_key.empty()) {
-    return Invalid(config.validate_tls_cert.empty() ? "validate_tls_cert (--validate-tls-cert)"
-                                                    : "validate_tls_key (--validate-tls-key)",
-                   "is needed too: the validate listener's certificate and key go together");
+// A TLS-capable listener's options, named <name>_listen, <name>_tls_cert and <name>_tls_key (and
+// --<name>-... on the command line): a valid address, TLS off loopback, a certificate and key
+// together. The admin and validate listeners follow the same rules.
+Status ValidateTlsListener(const std::string& name, const std::string& listen,
+                           const std::string& cert, const std::string& key) {
+  const auto option = [&](std::string_view suffix) {
+    std::string flag = name + "-" + std::string(suffix);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return name + "_" + std::string(suffix) + " (--" + flag + ")";
+  };
+  if (cert.empty() != key.empty()) {
+    return Invalid(option(cert.empty() ? "tls_cert" : "tls_key"),
+                   "is needed too: the " + name + " listener's certificate and key go together");
   }
-  if (config.validate_listen.empty()) {
-    if (!config.validate_tls_cert.empty()) {
-      return Invalid("validate_tls_cert (--validate-tls-cert)", "needs validate_listen");
-    }
+  if (listen.empty()) {
+    if (!cert.empty()) return Invalid(option("tls_cert"), "needs " + name + "_listen");
     return base::OkStatus();
   }
-  StatusOr<HostPort> at = ParseHostPort(config.validate_listen);
-  if (!at.ok()) return at.status().WithContext("validate_listen (--validate-listen)");
-  if (config.validate_tls_cert.empty() && !IsLoopbackHost(at->host)) {
-    return Invalid("validate_listen (--validate-listen)",
-                   "is not a loopback address: it needs TLS (validate_tls_cert, validate_tls_key)");
+  StatusOr<HostPort> at = ParseHostPort(listen);
+  if (!at.ok()) return at.status().WithContext(option("listen"));
+  if (cert.empty() && !IsLoopbackHost(at->host)) {
+    return Invalid(option("listen"), "is not a loopback address: it needs TLS (" + name +
+                                         "_tls_cert, " + name + "_tls_key)");
   }
-  if (config.tcp_clients.empty()) {
+  return base::OkStatus();
+}
+
+// The validate listener: as every TLS listener, and at least one client that can authenticate.
+Status ValidateValidateListener(const ServerConfig& config) {
+  OTPD_RETURN_IF_ERROR(ValidateTlsListener("validate", config.validate_listen,
+                                           config.validate_tls_cert, config.validate_tls_key));
+  if (!config.validate_listen.empty() && config.tcp_clients.empty()) {
     return Invalid("validate_listen (--validate-listen)",
                    "needs [clients.NAME] entries: validate clients authenticate with their keys");
   }
@@ -340,26 +351,10 @@ void ValidateStore(const ServerConfig& config, ConfigErrors* errors) {
   if (config.etcd_prefix.empty()) errors->Add(Invalid("etcd_prefix (--etcd-prefix)", "is empty"));
 }
 
-// The admin listener: a valid address, TLS off loopback, a certificate and key together.
+// The admin listener: as every TLS listener.
 Status ValidateAdminListener(const ServerConfig& config) {
-  if (config.admin_tls_cert.empty() != config.admin_tls_key.empty()) {
-    return Invalid(config.admin_tls_cert.empty() ? "admin_tls_cert (--admin-tls-cert)"
-                                                 : "admin_tls_key (--admin-tls-key)",
-                   "is needed too: the admin listener's certificate and key go together");
-  }
-  if (config.admin_listen.empty()) {
-    if (!config.admin_tls_cert.empty()) {
-      return Invalid("admin_tls_cert (--admin-tls-cert)", "needs admin_listen");
-    }
-    return base::OkStatus();
-  }
-  StatusOr<HostPort> admin = ParseHostPort(config.admin_listen);
-  if (!admin.ok()) return admin.status().WithContext("admin_listen (--admin-listen)");
-  if (config.admin_tls_cert.empty() && !IsLoopbackHost(admin->host)) {
-    return Invalid("admin_listen (--admin-listen)",
-                   "is not a loopback address: it needs TLS (admin_tls_cert, admin_tls_key)");
-  }
-  return base::OkStatus();
+  return ValidateTlsListener("admin", config.admin_listen, config.admin_tls_cert,
+                             config.admin_tls_key);
 }
 
 // Rules between options, checked once the file and the flags are applied; fills in the sockets'

@@ -277,6 +277,37 @@ TEST_F(ConfigTest, VersionAndNewLimits) {
   EXPECT_FALSE(Load({"--data-dir", "/d", "--cache-mb", "lots"}).ok());
 }
 
+// The admin and validate listeners follow one set of rules, each error naming the listener's own
+// option and flag.
+TEST_F(ConfigTest, TlsListenersNameTheirOwnOptions) {
+  const std::string clients =
+      Write("clients.toml", "data_dir = \"/d\"\n[clients.radius]\nkey = \"0123456789abcdef\"\n");
+  for (const std::string name : {"admin", "validate"}) {
+    const std::string flag = "--" + name;
+    const auto refusal = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {"--config", clients});
+      base::StatusOr<ServerConfig> c = Load(args);
+      EXPECT_FALSE(c.ok()) << name;
+      return c.ok() ? std::string() : std::string(c.status().message());
+    };
+    const auto has = [&](const std::string& message, const std::string& text) {
+      EXPECT_NE(message.find(text), std::string::npos) << name << ": " << message;
+    };
+    has(refusal({flag + "-listen", "0.0.0.0:7735", flag + "-tls-cert", "/c.pem"}),
+        name + "_tls_key (" + flag + "-tls-key): is needed too: the " + name +
+            " listener's certificate and key go together");
+    has(refusal({flag + "-listen", "0.0.0.0:7735", flag + "-tls-key", "/k.pem"}),
+        name + "_tls_cert (" + flag + "-tls-cert): is needed too");
+    has(refusal({flag + "-tls-cert", "/c.pem", flag + "-tls-key", "/k.pem"}),
+        name + "_tls_cert (" + flag + "-tls-cert): needs " + name + "_listen");
+    has(refusal({flag + "-listen", "0.0.0.0:7735"}),
+        name + "_listen (" + flag + "-listen): is not a loopback address: it needs TLS (" + name +
+            "_tls_cert, " + name + "_tls_key)");
+    has(refusal({flag + "-listen", "nowhere"}), name + "_listen (" + flag + "-listen)");
+    EXPECT_TRUE(Load({"--config", clients, flag + "-listen", "127.0.0.1:0"}).ok()) << name;
+  }
+}
+
 TEST_F(ConfigTest, ValidateListenerNeedsClientsAndTlsOffLoopback) {
   const std::string clients =
       Write("clients.toml", "data_dir = \"/d\"\n[clients.radius]\nkey = \"0123456789abcdef\"\n");
