@@ -1,6 +1,7 @@
 // Password hashing with scrypt (RFC 7914) through OpenSSL 3's EVP_KDF "SCRYPT", for the passwords
-// users type (service/passwords.h). Each hash has a random salt of its own and records the cost
-// it was made with, so raising the cost later affects new hashes only and old ones still verify.
+// users type (service/credentials/passwords.h). Each hash has a random salt of its own and records
+// the cost it was made with, so raising the cost later affects new hashes only and old ones still
+// verify.
 //
 // scrypt is slow and memory-hard on purpose (about 128 * N * r bytes and tens of milliseconds
 // per hash at the default cost): callers run it on a worker pool of its own, never on an io

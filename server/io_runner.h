@@ -1,6 +1,6 @@
 // IoRunner is an io_context and the threads that run it. The verify socket and the validate
 // endpoint serve sign-ins on the daemon's main runner (threads otpd-io-N); the admin API has a
-// runner of its own at a lower priority (otpd-admin-io-N, see tools/otpd.cc), so that a client
+// runner of its own at a lower priority (otpd-admin-io-N, see tools/otpd/otpd.cc), so that a client
 // reading thousands of records cannot hold the io threads that sign-ins need.
 //
 // Thread-safety: Start and Stop are called by the owning thread; io() may be used from any

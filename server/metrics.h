@@ -18,8 +18,8 @@
 #include "base/mutex.h"
 #include "server/http/http_server.h"
 #include "server/server_stats.h"
-#include "service/hooks.h"
-#include "service/sign_in.h"
+#include "service/hooks/hooks.h"
+#include "service/signin/sign_in.h"
 #include "storage/commit_pipeline.h"
 
 namespace otpd::server {

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "service/sign_in.h"
+#include "service/signin/sign_in.h"
 
 namespace otpd::server {
 

@@ -13,7 +13,7 @@
 
 #include "base/histogram.h"
 #include "server/latency_histogram.h"
-#include "service/sign_in.h"
+#include "service/signin/sign_in.h"
 
 namespace otpd::server {
 

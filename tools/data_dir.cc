@@ -12,7 +12,7 @@
 
 #include "base/codec.h"
 #include "base/secret_file.h"
-#include "service/record_upgrade.h"
+#include "service/model/record_upgrade.h"
 
 namespace otpd::tools {
 namespace {

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "base/clock.h"
-#include "service/record_upgrade.h"
+#include "service/model/record_upgrade.h"
 #include "tools/data_dir.h"
 #ifdef OTPD_HAVE_ETCD
 #include "storage/etcd/etcd_store.h"

@@ -17,7 +17,7 @@
 
 #include "base/statusor.h"
 #include "server/config.h"
-#include "service/inventory.h"
+#include "service/admin/inventory.h"
 #include "storage/keyring.h"
 #include "storage/pipelined_store.h"
 #include "storage/store_watch.h"

@@ -11,7 +11,7 @@
 
 #include "server/config.h"
 #include "tools/open_store.h"
-#include "tools/otpctl_seed.h"
+#include "tools/otpctl/seed.h"
 
 int main(int argc, char** argv) {
   uint64_t count = 1000;

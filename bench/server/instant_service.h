@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "service/sign_in.h"
+#include "service/signin/sign_in.h"
 
 namespace otpd::bench {
 

@@ -57,7 +57,7 @@ export function quantile(q, now, before) {
   return lower;
 }
 
-// otpd_verify_total's result labels (service/sign_in.cc, OutcomeReason) in words; a label this
+// otpd_verify_total's result labels (service/signin/sign_in.cc, OutcomeReason) in words; a label this
 // version does not know is shown with its underscores as spaces.
 const RESULT_WORDS = {
   accepted: 'Accepted',

@@ -1,4 +1,4 @@
-// The daemon's rule for phone numbers (service/method_admin.cc, CheckPhoneNumber): "+", a country
+// The daemon's rule for phone numbers (service/admin/method_admin.cc, CheckPhoneNumber): "+", a country
 // code of 1 to 4 digits not starting with 0, one space, 4 to 15 digits, and optionally "x" and an
 // extension of 1 to 10 digits.
 export const PHONE_RULE = 'Write it as + country code, a space, then the number, with an ' +

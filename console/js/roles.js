@@ -1,4 +1,4 @@
-// What the signed-in key may do, from GET /v1.0/me, mirroring service/roles.cc (Authorize). The
+// What the signed-in key may do, from GET /v1.0/me, mirroring service/admin/roles.cc (Authorize). The
 // console offers only what the roles allow and says which role the rest takes; the daemon
 // refuses it anyway. console_test.py checks this table against the daemon's answers per role.
 import {h} from './dom.js';

@@ -3,8 +3,8 @@
 // methods, plus otpd's own resources in the same style (API keys, backups, the audit log).
 //
 // It is transport-free: AdminServer (admin_server.h) authenticates the caller, runs Handle on a
-// worker thread and writes the answer. Authorization is the services' (service/roles.h), so that
-// the API, otpctl and the console enforce the same boundaries; a refused call changes nothing.
+// worker thread and writes the answer. Authorization is the services' (service/admin/roles.h), so
+// that the API, otpctl and the console enforce the same boundaries; a refused call changes nothing.
 //
 // Thread-safety: Handle may be called from several threads at once.
 
@@ -28,16 +28,16 @@
 #include "base/statusor.h"
 #include "server/admin/odata.h"
 #include "server/http/http_server.h"
-#include "service/api_keys.h"
-#include "service/app_passwords.h"
-#include "service/directory.h"
-#include "service/hooks.h"
-#include "service/inventory.h"
-#include "service/method_admin.h"
-#include "service/roles.h"
-#include "service/temporary_access_pass.h"
-#include "service/user_actions.h"
-#include "service/user_admin.h"
+#include "service/admin/api_keys.h"
+#include "service/admin/inventory.h"
+#include "service/admin/method_admin.h"
+#include "service/admin/roles.h"
+#include "service/admin/user_actions.h"
+#include "service/admin/user_admin.h"
+#include "service/credentials/app_passwords.h"
+#include "service/credentials/temporary_access_pass.h"
+#include "service/hooks/hooks.h"
+#include "service/model/directory.h"
 
 namespace otpd::server::admin {
 

@@ -23,7 +23,7 @@
 #include "server/http/http_server.h"
 #include "server/io_runner.h"
 #include "server/metrics.h"
-#include "service/worker_pool.h"
+#include "service/signin/worker_pool.h"
 
 namespace otpd::server::admin {
 

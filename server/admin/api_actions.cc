@@ -8,7 +8,7 @@
 #include "base/clock.h"
 #include "server/admin/admin_api.h"
 #include "server/admin/internal/api_common.h"
-#include "service/passwords.h"
+#include "service/credentials/passwords.h"
 
 namespace otpd::server::admin {
 

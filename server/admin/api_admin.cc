@@ -7,7 +7,7 @@
 #include "base/codec.h"
 #include "server/admin/admin_api.h"
 #include "server/admin/internal/api_common.h"
-#include "service/audit.h"
+#include "service/admin/audit.h"
 
 namespace otpd::server::admin {
 

@@ -8,7 +8,7 @@
 #include "server/admin/admin_api.h"
 #include "server/admin/internal/api_common.h"
 #include "server/admin/json_body.h"
-#include "service/token_file.h"
+#include "service/admin/token_file.h"
 
 namespace otpd::server::admin {
 

@@ -8,7 +8,7 @@
 
 #include "base/clock.h"
 #include "server/admin/json_body.h"
-#include "service/text_checks.h"
+#include "service/model/text_checks.h"
 
 namespace otpd::server::admin {
 

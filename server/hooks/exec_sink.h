@@ -1,7 +1,7 @@
 // The exec hook: each event is handed to a configured program, which reads the event's JSON
-// (service/outbox.h EventJson) on its standard input. The program is started directly (execve,
-// never through a shell: its arguments are passed as they are written in the configuration), in
-// a process group of its own, with a small environment:
+// (service/hooks/outbox.h EventJson) on its standard input. The program is started directly
+// (execve, never through a shell: its arguments are passed as they are written in the
+// configuration), in a process group of its own, with a small environment:
 //   PATH=/usr/local/bin:/usr/bin:/bin, OTPD_EVENT_ID, OTPD_EVENT_SEQ, OTPD_EVENT_TYPE.
 // Its standard output and standard error are discarded (it may print a code it was given; the
 // daemon's log must not). Exit status 0 means delivered; any other status, a crash or a run past
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "service/hooks.h"
+#include "service/hooks/hooks.h"
 
 namespace otpd::server::hooks {
 

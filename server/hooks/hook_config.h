@@ -31,7 +31,7 @@
 #include "base/statusor.h"
 #include "server/hooks/exec_sink.h"
 #include "server/hooks/webhook_sink.h"
-#include "service/hooks.h"
+#include "service/hooks/hooks.h"
 
 namespace otpd::server::hooks {
 

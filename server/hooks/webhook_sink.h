@@ -27,7 +27,7 @@
 #include "base/clock.h"
 #include "base/secret_bytes.h"
 #include "base/statusor.h"
-#include "service/hooks.h"
+#include "service/hooks/hooks.h"
 
 namespace otpd::server::hooks {
 

@@ -30,7 +30,7 @@
 #include "server/internal/hello_guard.h"
 #include "server/io_runner.h"
 #include "server/server_stats.h"
-#include "service/sign_in.h"
+#include "service/signin/sign_in.h"
 
 namespace otpd::server::internal {
 

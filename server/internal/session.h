@@ -46,7 +46,7 @@
 #include "server/internal/listener.h"
 #include "server/protocol.h"
 #include "server/server_stats.h"
-#include "service/sign_in.h"
+#include "service/signin/sign_in.h"
 
 namespace otpd::server::internal {
 

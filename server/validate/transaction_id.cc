@@ -6,7 +6,7 @@
 #include "base/constant_time.h"
 #include "base/mac.h"
 #include "base/seal.h"
-#include "service/records.h"
+#include "service/model/records.h"
 
 namespace otpd::server::validate {
 namespace {

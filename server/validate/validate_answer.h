@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "server/validate/transaction_id.h"
-#include "service/sign_in.h"
+#include "service/signin/sign_in.h"
 
 namespace otpd::server::validate {
 

@@ -40,7 +40,7 @@
 #include "server/io_runner.h"
 #include "server/server_stats.h"
 #include "server/validate/validate_request.h"
-#include "service/sign_in.h"
+#include "service/signin/sign_in.h"
 
 namespace otpd::server::validate {
 

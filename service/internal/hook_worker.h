@@ -1,4 +1,4 @@
-// A hook sink's worker (service/hooks.h): the sink, its retry schedule and thread, and the
+// A hook sink's worker (service/hooks/hooks.h): the sink, its retry schedule and thread, and the
 // delivery state that the worker's thread, the pruner and the admin calls share under its mutex.
 // Not for use outside HookDispatcher.
 
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "base/mutex.h"
-#include "service/hooks.h"
+#include "service/hooks/hooks.h"
 
 namespace otpd::service {
 

@@ -1,5 +1,5 @@
-// What the JSON record codecs of service/records.h share: reading an object's fields with errors
-// that name the record and the field. Not for use outside the records' .cc files.
+// What the JSON record codecs of service/model/records.h share: reading an object's fields with
+// errors that name the record and the field. Not for use outside the records' .cc files.
 
 #ifndef OTPD_SERVICE_INTERNAL_RECORD_JSON_H_
 #define OTPD_SERVICE_INTERNAL_RECORD_JSON_H_

@@ -22,8 +22,8 @@
 #include <string_view>
 
 #include "base/statusor.h"
-#include "service/directory.h"
-#include "service/records.h"
+#include "service/model/directory.h"
+#include "service/model/records.h"
 #include "storage/store.h"
 
 namespace otpd::service::internal {

@@ -1,5 +1,5 @@
-// The sign-in cache's types (service/sign_in_verifier.h): what SignInVerifier keeps in memory
-// for each user, the requests it defers, and the lock stripes. Not for use outside it.
+// The sign-in cache's types (service/signin/sign_in_verifier.h): what SignInVerifier keeps in
+// memory for each user, the requests it defers, and the lock stripes. Not for use outside it.
 
 #ifndef OTPD_SERVICE_INTERNAL_SIGN_IN_CACHE_H_
 #define OTPD_SERVICE_INTERNAL_SIGN_IN_CACHE_H_
@@ -14,10 +14,10 @@
 #include "base/secret_bytes.h"
 #include "engine/credential.h"
 #include "engine/lockout.h"
-#include "service/keyed_table.h"
-#include "service/records.h"
-#include "service/sign_in.h"
-#include "service/sign_in_decision.h"
+#include "service/model/keyed_table.h"
+#include "service/model/records.h"
+#include "service/signin/sign_in.h"
+#include "service/signin/sign_in_decision.h"
 
 namespace otpd::service::internal {
 

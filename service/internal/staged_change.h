@@ -1,7 +1,8 @@
-// The shape every administrative change to one user takes (service/user_actions.h,
-// service/app_passwords.h, service/temporary_access_pass.h): authorize, begin the change under
-// the user's fence, stage the records, then one durable batch with the fence, the audit record
-// and the outbox events, and finally tell the sign-in cache. Not for use outside service/.
+// The shape every administrative change to one user takes (service/admin/user_actions.h,
+// service/credentials/app_passwords.h, service/credentials/temporary_access_pass.h): authorize,
+// begin the change under the user's fence, stage the records, then one durable batch with the
+// fence, the audit record and the outbox events, and finally tell the sign-in cache. Not for use
+// outside service/.
 
 #ifndef OTPD_SERVICE_INTERNAL_STAGED_CHANGE_H_
 #define OTPD_SERVICE_INTERNAL_STAGED_CHANGE_H_
@@ -12,11 +13,11 @@
 
 #include "base/clock.h"
 #include "base/statusor.h"
-#include "service/audit.h"
-#include "service/directory.h"
-#include "service/inventory.h"
-#include "service/outbox.h"
-#include "service/roles.h"
+#include "service/admin/audit.h"
+#include "service/admin/inventory.h"
+#include "service/admin/roles.h"
+#include "service/hooks/outbox.h"
+#include "service/model/directory.h"
 
 namespace otpd::service::internal {
 

@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "service/app_passwords.h"
-#include "service/method_admin.h"
-#include "service/passwords.h"
-#include "service/temporary_access_pass.h"
-#include "service/user_actions.h"
-#include "service/user_admin.h"
+#include "service/admin/method_admin.h"
+#include "service/admin/user_actions.h"
+#include "service/admin/user_admin.h"
+#include "service/credentials/app_passwords.h"
+#include "service/credentials/passwords.h"
+#include "service/credentials/temporary_access_pass.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/server/hook_receiver.h"
 #include "tests/testing/eventually.h"

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "base/clock.h"
-#include "service/audit.h"
-#include "service/method_admin.h"
+#include "service/admin/audit.h"
+#include "service/admin/method_admin.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/testing/pending_app.h"
 

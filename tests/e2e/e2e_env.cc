@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "base/clock.h"
-#include "service/importer.h"
-#include "service/inventory.h"
+#include "service/admin/importer.h"
+#include "service/admin/inventory.h"
 #include "storage/keyring.h"
 #include "tests/testing/etcd_cluster.h"
 #include "tools/data_dir.h"

@@ -9,7 +9,7 @@
 
 #include "base/statusor.h"
 #include "engine/credential.h"
-#include "service/roles.h"
+#include "service/admin/roles.h"
 #include "storage/keyring.h"
 #include "storage/store.h"
 #include "tests/testing/daemon.h"

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "service/inventory.h"
-#include "service/records.h"
-#include "service/sign_in_verifier.h"
+#include "service/admin/inventory.h"
+#include "service/model/records.h"
+#include "service/signin/sign_in_verifier.h"
 #include "tests/e2e/etcd_nodes_env.h"
 
 namespace otpd::e2e {

@@ -16,8 +16,8 @@
 
 #include "base/clock.h"
 #include "server/config.h"
-#include "service/directory.h"
-#include "service/user_admin.h"
+#include "service/admin/user_admin.h"
+#include "service/model/directory.h"
 #include "storage/keyring.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/testing/daemon.h"

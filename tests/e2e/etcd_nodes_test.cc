@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "base/clock.h"
-#include "service/inventory.h"
-#include "service/records.h"
+#include "service/admin/inventory.h"
+#include "service/model/records.h"
 #include "storage/keyring.h"
 #include "tests/e2e/etcd_nodes_env.h"
 

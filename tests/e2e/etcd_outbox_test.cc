@@ -14,7 +14,7 @@
 #include <sstream>
 #include <thread>
 
-#include "service/outbox.h"
+#include "service/hooks/outbox.h"
 #include "tests/e2e/etcd_nodes_env.h"
 #include "tests/testing/http_client.h"
 

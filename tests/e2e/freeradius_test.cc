@@ -22,7 +22,7 @@
 #include <thread>
 
 #include "base/clock.h"
-#include "service/method_admin.h"
+#include "service/admin/method_admin.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/e2e/suite_daemon.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "service/records.h"
+#include "service/model/records.h"
 #include "tests/e2e/e2e_env.h"
 #include "tools/data_dir.h"
 

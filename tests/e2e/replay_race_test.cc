@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "base/clock.h"
-#include "service/inventory.h"
-#include "service/user_admin.h"
+#include "service/admin/inventory.h"
+#include "service/admin/user_admin.h"
 #include "tests/e2e/e2e_env.h"
 
 namespace otpd::e2e {

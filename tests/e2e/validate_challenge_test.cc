@@ -18,7 +18,7 @@
 
 #include "base/clock.h"
 #include "base/codec.h"
-#include "service/method_admin.h"
+#include "service/admin/method_admin.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/e2e/suite_daemon.h"
 #include "tests/e2e/validate_env.h"

@@ -4,7 +4,7 @@
 // daemon signs in again by itself, and after SIGKILL and a restart every code it acknowledged
 // is still burnt and every token signs in.
 // Needs permission to mount a tmpfs (root in CI); skipped otherwise. fsync errors cannot be
-// injected into the real daemon without a hook in tools/otpd.cc: the service tests cover them
+// injected into the real daemon without a hook in tools/otpd/otpd.cc: the service tests cover them
 // with storage/fault_injection_store.h (docs/hardening.md).
 
 #include <gtest/gtest.h>

@@ -7,7 +7,7 @@
 
 #include "server/admin/graph.h"
 #include "server/admin/json_body.h"
-#include "service/text_checks.h"
+#include "service/model/text_checks.h"
 
 namespace otpd::server::admin {
 namespace {

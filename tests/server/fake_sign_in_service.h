@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "service/sign_in.h"
+#include "service/signin/sign_in.h"
 
 namespace otpd::server::testing {
 

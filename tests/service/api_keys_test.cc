@@ -1,8 +1,8 @@
-// API keys (service/api_keys.h) against a RocksDB data directory, with two ApiKeys over the same
-// store standing for two nodes: what one of them revokes or rewrites, the other sees on the very
-// next Authenticate, whatever it met before.
+// API keys (service/admin/api_keys.h) against a RocksDB data directory, with two ApiKeys over the
+// same store standing for two nodes: what one of them revokes or rewrites, the other sees on the
+// very next Authenticate, whatever it met before.
 
-#include "service/api_keys.h"
+#include "service/admin/api_keys.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 
 #include <boost/json.hpp>
 
-#include "service/user_admin.h"
+#include "service/admin/user_admin.h"
 #include "tests/service/actions_env.h"
 
 namespace otpd::service::testing {

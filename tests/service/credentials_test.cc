@@ -1,6 +1,7 @@
 // App passwords, temporary access passes, phone challenges and the self-service verbs
-// (service/app_passwords.h, service/temporary_access_pass.h, service/sign_in_factors.cc,
-// service/self_service.h), against a RocksDB data directory.
+// (service/credentials/app_passwords.h, service/credentials/temporary_access_pass.h,
+// service/signin/sign_in_factors.cc, service/signin/self_service.h), against a RocksDB data
+// directory.
 
 #include <gtest/gtest.h>
 
@@ -8,7 +9,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
-#include "service/outbox.h"
+#include "service/hooks/outbox.h"
 #include "tests/service/actions_env.h"
 #include "tokenio/otpauth.h"
 

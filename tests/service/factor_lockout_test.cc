@@ -1,8 +1,8 @@
 // CONFIRM (an authenticator app's enrolment confirmed with a code from the app) against the
 // user's lockout and the audit log: its wrong codes count toward the same lockout as VERIFY's,
 // a locked user's right code is refused, and a flood of wrong codes leaves a bounded number of
-// audit records that carry the count (service/self_service.h, service/audit.h). Against a
-// RocksDB data directory.
+// audit records that carry the count (service/signin/self_service.h, service/admin/audit.h).
+// Against a RocksDB data directory.
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "service/audit.h"
+#include "service/admin/audit.h"
 #include "tests/service/actions_env.h"
 #include "tests/testing/pending_app.h"
 

@@ -11,9 +11,9 @@
 #include <random>
 #include <thread>
 
-#include "service/importer.h"
-#include "service/inventory.h"
-#include "service/sign_in_verifier.h"
+#include "service/admin/importer.h"
+#include "service/admin/inventory.h"
+#include "service/signin/sign_in_verifier.h"
 #include "tests/service/service_env.h"
 
 namespace otpd::service {

@@ -1,8 +1,8 @@
-#include "service/importer.h"
+#include "service/admin/importer.h"
 
 #include <gtest/gtest.h>
 
-#include "service/inventory.h"
+#include "service/admin/inventory.h"
 #include "tests/service/service_env.h"
 
 namespace otpd::service {

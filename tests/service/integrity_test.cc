@@ -8,10 +8,10 @@
 #include <atomic>
 #include <future>
 
-#include "service/directory.h"
-#include "service/inventory.h"
-#include "service/record_upgrade.h"
-#include "service/sign_in_verifier.h"
+#include "service/admin/inventory.h"
+#include "service/model/directory.h"
+#include "service/model/record_upgrade.h"
+#include "service/signin/sign_in_verifier.h"
 #include "tests/service/service_env.h"
 
 namespace otpd::service {

@@ -1,4 +1,4 @@
-#include "service/inventory.h"
+#include "service/admin/inventory.h"
 
 #include <gtest/gtest.h>
 

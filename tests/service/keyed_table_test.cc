@@ -1,4 +1,4 @@
-#include "service/keyed_table.h"
+#include "service/model/keyed_table.h"
 
 #include <gtest/gtest.h>
 

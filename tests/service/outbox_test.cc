@@ -1,6 +1,6 @@
-// The outbox and its delivery (service/outbox.h, service/hooks.h): events are written with their
-// change or not at all; sinks get every event in order, at least once, through failures, a sink
-// that is gone, dead letters and restarts; SUBSCRIBE's feed.
+// The outbox and its delivery (service/hooks/outbox.h, service/hooks/hooks.h): events are written
+// with their change or not at all; sinks get every event in order, at least once, through failures,
+// a sink that is gone, dead letters and restarts; SUBSCRIBE's feed.
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "service/hooks.h"
+#include "service/hooks/hooks.h"
 #include "tests/service/actions_env.h"
 #include "tests/testing/eventually.h"
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "service/method_admin.h"
+#include "service/admin/method_admin.h"
 
 namespace otpd::service {
 namespace {

@@ -1,4 +1,4 @@
-#include "service/records.h"
+#include "service/model/records.h"
 
 #include <gtest/gtest.h>
 

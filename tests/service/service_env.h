@@ -11,10 +11,10 @@
 
 #include "base/clock.h"
 #include "engine/credential.h"
-#include "service/importer.h"
-#include "service/inventory.h"
-#include "service/roles.h"
-#include "service/user_admin.h"
+#include "service/admin/importer.h"
+#include "service/admin/inventory.h"
+#include "service/admin/roles.h"
+#include "service/admin/user_admin.h"
 #include "storage/fault_injection_store.h"
 #include "storage/keyring.h"
 

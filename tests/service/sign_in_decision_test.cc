@@ -1,6 +1,6 @@
 // The sign-in decision on its own: no store, no cache, no threads.
 
-#include "service/sign_in_decision.h"
+#include "service/signin/sign_in_decision.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "service/sign_in_verifier.h"
+#include "service/signin/sign_in_verifier.h"
 
 #include <gtest/gtest.h>
 

@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include "service/audit.h"
-#include "service/importer.h"
-#include "service/inventory.h"
+#include "service/admin/audit.h"
+#include "service/admin/importer.h"
+#include "service/admin/inventory.h"
 #include "tests/service/service_env.h"
 
 namespace otpd::service {

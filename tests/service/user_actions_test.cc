@@ -1,8 +1,8 @@
-// The authentication administrator's actions (service/user_actions.h) and the factors they
+// The authentication administrator's actions (service/admin/user_actions.h) and the factors they
 // govern, against a RocksDB data directory: password resets and PASSWORD, re-registration and
 // VERIFY, session revocation and SESSION; their role boundaries, audit records and events.
 
-#include "service/user_actions.h"
+#include "service/admin/user_actions.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <random>
 #include <thread>
 
-#include "service/audit.h"
+#include "service/admin/audit.h"
 #include "tests/service/actions_env.h"
 
 namespace otpd::service {

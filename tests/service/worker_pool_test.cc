@@ -1,4 +1,4 @@
-#include "service/worker_pool.h"
+#include "service/signin/worker_pool.h"
 
 #include <gtest/gtest.h>
 #include <pthread.h>

@@ -13,7 +13,7 @@
 
 #include "base/statusor.h"
 #include "engine/credential.h"
-#include "service/method_admin.h"
+#include "service/admin/method_admin.h"
 #include "tokenio/otpauth.h"
 
 namespace otpd::testing {

@@ -1,4 +1,4 @@
-// The manual pages the build writes (tools/man_pages.h), checked against the programs
+// The manual pages the build writes (tools/man/man_pages.h), checked against the programs
 // themselves: every flag `otpd --help` lists is in otpd.8, every key of the example configuration
 // is in otpd.toml.5, and every otpctl command has its section in otpctl.1 with every option its
 // `--help` lists.
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "tests/testing/subprocess.h"
-#include "tools/otpctl_app.h"
+#include "tools/otpctl/app.h"
 
 namespace otpd::tools {
 namespace {

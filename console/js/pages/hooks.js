@@ -35,7 +35,7 @@ export async function renderHooks(root) {
         actions.append(h('button', {type: 'button', class: 'small secondary',
           onclick: () => showDeadLetters(k.name, status)}, 'Show dead letters'));
       }
-      // Redelivering and enabling are the owner's (service/roles.h).
+      // Redelivering and enabling are the owner's (service/admin/roles.h).
       if (can.manageHooks() && k.deadLetters) {
         actions.append(h('button', {type: 'button', class: 'small', onclick: async () => {
           try {

@@ -18,11 +18,11 @@
 #include "server/admin/admin_api.h"
 #include "server/admin/graph.h"
 #include "server/admin/odata.h"
-#include "service/importer.h"
-#include "service/inventory.h"
-#include "service/method_admin.h"
-#include "service/roles.h"
-#include "service/user_admin.h"
+#include "service/admin/importer.h"
+#include "service/admin/inventory.h"
+#include "service/admin/method_admin.h"
+#include "service/admin/roles.h"
+#include "service/admin/user_admin.h"
 #include "tokenio/token_record.h"
 
 namespace otpd::server::admin {

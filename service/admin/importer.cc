@@ -1,0 +1,346 @@
+#include "service/admin/importer.h"
+
+#include <utility>
+
+#include "base/constant_time.h"
+#include "service/admin/audit.h"
+#include "service/hooks/outbox.h"
+#include "service/model/text_checks.h"
+
+namespace otpd::service {
+
+using storage::Durability;
+using storage::Namespace;
+
+namespace {
+
+// An HOTP counter at or beyond this cannot be trusted to advance: no real token counts that far,
+// and the top of the range is where arithmetic would wrap.
+constexpr uint64_t kMaxHotpCounter = (uint64_t{1} << 63) - 1;
+
+}  // namespace
+
+Importer::Importer(storage::Store& store, const storage::KeyRing& keys, const base::Clock& clock,
+                   const InventoryOptions& inventory, ImportOptions options,
+                   CacheInvalidator* invalidator)
+    : store_(store),
+      keys_(keys),
+      directory_(store, keys),
+      seed_states_(directory_),
+      clock_(clock),
+      inventory_(inventory),
+      options_(std::move(options)),
+      invalidator_(invalidator) {
+  batch_record_.id = NewId();
+  batch_record_.file = options_.file_name;
+  batch_record_.sha256 = options_.file_sha256;
+  batch_record_.format = options_.format;
+  batch_record_.time = clock_.NowUnixSeconds();
+  report_.batch_id = batch_record_.id;
+}
+
+void Importer::OnError(tokenio::RowError error) {
+  ++report_.failed;
+  report_.failures.push_back(std::move(error));
+}
+
+void Importer::Fail(const tokenio::TokenRecord& token, std::string reason) {
+  OnError(tokenio::RowError{token.position, token.serial, std::move(reason)});
+}
+
+base::Status Importer::OnToken(tokenio::TokenRecord token) {
+  OTPD_RETURN_IF_ERROR(Authorize(options_.principal, Permission::kManageInventory));
+  const size_t failed_before = report_.failed;
+  OTPD_RETURN_IF_ERROR(Stage(token));
+  if (report_.failed == failed_before) {
+    for (const std::string& w : token.warnings) {
+      report_.warnings.push_back(tokenio::RowError{token.position, token.serial, w});
+    }
+  }
+  if (pending_tokens_ >= options_.chunk_size) return Flush();
+  return base::OkStatus();
+}
+
+base::StatusOr<UserChange*> Importer::ChangeOf(const std::string& upn, int64_t now) {
+  auto it = users_.find(upn);
+  if (it == users_.end()) {
+    OTPD_ASSIGN_OR_RETURN(UserChange change,
+                          directory_.BeginUserChange(upn, now, options_.create_users));
+    it = users_.emplace(upn, std::move(change)).first;
+  }
+  return &it->second;
+}
+
+base::StatusOr<bool> Importer::CheckSeed(const tokenio::TokenRecord& in,
+                                         const std::string& fingerprint, std::string* other) {
+  if (auto staged = seeds_.find(fingerprint); staged != seeds_.end()) {
+    *other = staged->second;
+  } else {
+    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
+                          store_.Get(Namespace::kMeta, SeedIndexKey(fingerprint)));
+    if (entry) *other = entry->value;
+  }
+  if (other->empty() || *other == in.serial) return true;
+  if (options_.allow_duplicate_seeds) {
+    report_.warnings.push_back(tokenio::RowError{
+        in.position, in.serial, "the same seed is also stored under serial " + *other});
+    return true;
+  }
+  Fail(in, "the same seed is already stored under serial " + *other +
+               " (two tokens would show the same codes; use --allow-duplicate-seeds to import "
+               "it anyway)");
+  return false;
+}
+
+base::StatusOr<bool> Importer::AuthorizeReplace(const tokenio::TokenRecord& in,
+                                                const TokenRecord& old, int64_t now) {
+  if (old.assigned_to.empty()) return true;
+  // Replacing the token of a user changes what that user signs in with: it takes the right to
+  // manage that user's methods, whatever door the file came through.
+  OTPD_ASSIGN_OR_RETURN(UserChange * change, ChangeOf(old.assigned_to, now));
+  base::Status allowed =
+      AuthorizeChange(directory_, options_.principal, Permission::kManageUserMethods, change->user);
+  if (allowed.ok()) return true;
+  if (!options_.dry_run) {
+    AuditRecord audit =
+        MakeAudit(clock_, options_.principal, "token.replace", "token/" + old.serial);
+    audit.detail = "user " + old.assigned_to + ", batch " + batch_record_.id;
+    static_cast<void>(RecordRefusal(store_, std::move(audit), allowed));
+  }
+  Fail(in, std::string(allowed.message()));
+  return false;
+}
+
+// Returns a non-OK status only when the import as a whole cannot go on (storage failure); a
+// problem with this token is recorded as a failure row.
+base::Status Importer::Stage(tokenio::TokenRecord& in) {
+  const int64_t now = clock_.NowUnixSeconds();
+  if (!in.upn.empty()) {
+    auto upn = CheckUpn(in.upn);
+    if (!upn.ok()) {
+      Fail(in, std::string(upn.status().message()));
+      return base::OkStatus();
+    }
+    in.upn = std::move(*upn);
+  }
+  for (const auto& [field, text] :
+       {std::pair<std::string_view, std::string_view>{"manufacturer", in.manufacturer},
+        {"model", in.model}}) {
+    if (base::Status clean = CheckFreeText(field, text); !clean.ok()) {
+      Fail(in, std::string(clean.message()));
+      return base::OkStatus();
+    }
+  }
+  if (in.params.type == engine::OtpType::kHotp && in.counter > kMaxHotpCounter) {
+    Fail(in, "HOTP counter is beyond 2^63-1; a token this far along cannot be trusted to advance");
+    return base::OkStatus();
+  }
+  OTPD_ASSIGN_OR_RETURN(std::string fingerprint,
+                        keys_.Fingerprint(kSeedFingerprintPurpose, in.seed.span()));
+  OTPD_ASSIGN_OR_RETURN(std::optional<Versioned<TokenRecord>> existing,
+                        directory_.GetToken(in.serial));
+  // This token's changes are gathered apart and joined to the chunk only if the row succeeds.
+  Staged staged;
+  TokenRecord token;
+  bool same_seed = false;
+  std::string old_fingerprint;  // of the seed this row takes off the serial
+  if (existing) {
+    TokenRecord& old = existing->record;
+    auto seed = keys_.OpenSecret(Namespace::kTokens, old.serial, old.sealed_seed);
+    if (!seed.ok()) return seed.status().WithContext("token " + old.serial);
+    same_seed = base::ConstantTimeEquals(seed->span(), in.seed.span());
+    if (same_seed && old.params == in.params && (in.upn.empty() || in.upn == old.assigned_to)) {
+      ++report_.unchanged;
+      return base::OkStatus();
+    }
+    if (!options_.replace) {
+      Fail(in, "serial already exists with a different seed, parameters or user (use --replace)");
+      return base::OkStatus();
+    }
+    if (old.status != TokenStatus::kAvailable && old.assigned_to != in.upn) {
+      Fail(in, "serial exists and is assigned to " + old.assigned_to +
+                   "; unassign it before replacing");
+      return base::OkStatus();
+    }
+    OTPD_ASSIGN_OR_RETURN(bool allowed, AuthorizeReplace(in, old, now));
+    if (!allowed) return base::OkStatus();
+    token = std::move(old);
+    staged.replacing = true;
+    if (!same_seed) {
+      // The old seed leaves this serial: its index entry goes, its state is kept under it.
+      OTPD_ASSIGN_OR_RETURN(old_fingerprint, UnindexSeed(directory_, staged.batch, token));
+    }
+    if (token.status == TokenStatus::kActivated || token.status == TokenStatus::kFailedActivation) {
+      token.status = TokenStatus::kAssigned;  // a changed token starts over, inactive
+    }
+  } else {
+    token.serial = in.serial;
+    token.created = now;
+  }
+  std::string other_serial;  // another serial holding the same seed (duplicates allowed)
+  if (!same_seed) {
+    OTPD_ASSIGN_OR_RETURN(bool unique, CheckSeed(in, fingerprint, &other_serial));
+    if (!unique) return base::OkStatus();
+    staged.fingerprint = fingerprint;
+  }
+  staged.batch.RequireVersion(Namespace::kTokens, in.serial, existing ? existing->version : 0);
+
+  token.manufacturer = in.manufacturer;
+  token.model = in.model;
+  token.params = in.params;
+  token.initial_counter = in.counter;
+  token.initial_drift = in.time_drift;
+  token.not_after = in.not_after;
+  token.batch = batch_record_.id;
+  token.updated = now;
+  token.activation_failures = 0;
+  OTPD_ASSIGN_OR_RETURN(token.sealed_seed,
+                        keys_.SealSecret(Namespace::kTokens, token.serial, in.seed.span()));
+
+  if (!token.assigned_to.empty()) {
+    // Replacing the token of a user changes what that user signs in with.
+    OTPD_RETURN_IF_ERROR(ChangeOf(token.assigned_to, now).status());
+  }
+  if (!in.upn.empty() && token.assigned_to != in.upn) {
+    auto begun = ChangeOf(in.upn, now);
+    if (base::IsNotFound(begun.status())) {
+      Fail(in, "no user " + in.upn + " exists; create the user before assigning a token to it");
+      return base::OkStatus();
+    }
+    OTPD_ASSIGN_OR_RETURN(UserChange * change, std::move(begun));
+    if (base::Status allowed = AuthorizeChange(directory_, options_.principal,
+                                               Permission::kManageUserMethods, change->user);
+        !allowed.ok()) {
+      Fail(in, std::string(allowed.message()));
+      return base::OkStatus();
+    }
+    UserChange before = *change;
+    base::Status assigned = StageAssignment(directory_, staged.batch, *change, token, now,
+                                            inventory_.max_oath_methods_per_user);
+    if (!assigned.ok()) {
+      *change = std::move(before);
+      if (!base::IsResourceExhausted(assigned)) return assigned;
+      Fail(in, std::string(assigned.message()));
+      return base::OkStatus();
+    }
+    // The assignment is the user's new method: its event goes in the same batch.
+    OTPD_RETURN_IF_ERROR(AddEvent(staged.batch, clock_, events::kMethodAdded, in.upn,
+                                  EventData()
+                                      .Str("serial", token.serial)
+                                      .Str("method_id", token.method_id)
+                                      .Str("id", token.method_id)
+                                      .Str("kind", MethodKindName(MethodKind::kHardwareOath))
+                                      .Str("by", options_.principal.actor)));
+  }
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(staged.batch, token));
+  // Nothing below fails the row: what the seed states stage joins the chunk.
+  OTPD_RETURN_IF_ERROR(StageSeedState(staged, token, old_fingerprint, other_serial));
+  if (staged.replacing) {
+    AuditRecord audit =
+        MakeAudit(clock_, options_.principal, "token.replace", "token/" + token.serial);
+    audit.detail =
+        std::string(same_seed ? "parameters" : "seed") + " replaced, batch " + batch_record_.id;
+    if (!token.assigned_to.empty()) audit.detail += ", user " + token.assigned_to;
+    AddAudit(staged.batch, audit);
+  }
+  pending_.Append(std::move(staged.batch));
+  ++pending_tokens_;
+  if (staged.replacing) {
+    replaced_.push_back(token.serial);
+    ++report_.updated;
+    ++pending_updated_;
+  } else {
+    ++report_.imported;
+    ++pending_imported_;
+  }
+  return base::OkStatus();
+}
+
+base::Status Importer::StageSeedState(Staged& staged, const TokenRecord& token,
+                                      const std::string& old_fingerprint,
+                                      const std::string& other_serial) {
+  if (!old_fingerprint.empty()) {
+    OTPD_RETURN_IF_ERROR(seed_states_.Retire(staged.batch, token.serial, old_fingerprint));
+  }
+  if (staged.fingerprint.empty()) return base::OkStatus();
+  // The first serial keeps the index entry when duplicates are allowed.
+  auto [it, inserted] = seeds_.emplace(staged.fingerprint, token.serial);
+  if (inserted) {
+    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
+                          store_.Get(Namespace::kMeta, SeedIndexKey(staged.fingerprint)));
+    if (!entry) {
+      staged.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(staged.fingerprint), 0);
+      staged.batch.Put(Namespace::kMeta, SeedIndexKey(staged.fingerprint), token.serial);
+    }
+  }
+  // A seed stored before comes back with the watermark it reached (internal/seed_state.h).
+  return seed_states_
+      .Resume(staged.batch, token.serial, staged.fingerprint, InitialState(token), other_serial)
+      .status();
+}
+
+base::Status Importer::Flush() {
+  if (options_.dry_run || (pending_.empty() && users_.empty())) {
+    pending_.Clear();
+    seed_states_.Clear();
+    users_.clear();
+    replaced_.clear();
+    pending_tokens_ = pending_imported_ = pending_updated_ = 0;
+    return base::OkStatus();
+  }
+  const int64_t now = clock_.NowUnixSeconds();
+  for (auto& [upn, change] : users_) OTPD_RETURN_IF_ERROR(directory_.Fence(pending_, change, now));
+  // The batch record goes in with every chunk, with the counts as they will be once the chunk is
+  // in, so that every stored token's batch exists and its counts are what is stored.
+  BatchRecord record = batch_record_;
+  record.imported += pending_imported_;
+  record.updated += pending_updated_;
+  record.unchanged = report_.unchanged;
+  record.failed = report_.failed;
+  pending_.Put(Namespace::kMeta, BatchKey(record.id), EncodeBatch(record));
+  base::Status s = store_.Commit(std::move(pending_), Durability::kDurable);
+  pending_ = storage::WriteBatch();
+  seed_states_.Clear();
+  if (s.ok() && invalidator_ != nullptr) {
+    for (const std::string& serial : replaced_) invalidator_->InvalidateSerial(serial);
+    for (const auto& [upn, change] : users_) invalidator_->InvalidateUser(upn);
+  }
+  if (s.ok()) {
+    NotifyOutbox();
+    for (const auto& [upn, change] : users_) report_.users_created += change.version == 0;
+  }
+  users_.clear();
+  replaced_.clear();
+  pending_tokens_ = pending_imported_ = pending_updated_ = 0;
+  if (base::IsAborted(s)) {
+    return base::AbortedError("tokens or users changed while the import was running; run it again");
+  }
+  OTPD_RETURN_IF_ERROR(s);
+  batch_record_ = std::move(record);
+  return base::OkStatus();
+}
+
+base::StatusOr<ImportReport> Importer::Finish() {
+  OTPD_RETURN_IF_ERROR(Flush());
+  if (options_.dry_run) return report_;
+  batch_record_.unchanged = report_.unchanged;
+  batch_record_.failed = report_.failed;
+  batch_record_.complete = true;
+  // A batch is what an import stored: one that stored nothing (every token already there, or
+  // every row refused) records none, and leaves its trace in the audit log alone.
+  const bool stored = report_.imported + report_.updated > 0;
+  storage::WriteBatch batch;
+  if (stored) batch.Put(Namespace::kMeta, BatchKey(batch_record_.id), EncodeBatch(batch_record_));
+  AuditRecord audit =
+      MakeAudit(clock_, options_.principal, "batch.import",
+                stored ? "batch/" + batch_record_.id : "file/" + batch_record_.file);
+  audit.detail = "file " + batch_record_.file + ": " + std::to_string(report_.imported) +
+                 " imported, " + std::to_string(report_.updated) + " updated, " +
+                 std::to_string(report_.unchanged) + " unchanged, " +
+                 std::to_string(report_.failed) + " failed";
+  AddAudit(batch, audit);
+  OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), Durability::kDurable));
+  return report_;
+}
+
+}  // namespace otpd::service

@@ -1,0 +1,143 @@
+// Importer takes the tokens a tokenio parser reads from a vendor's file and stores them in the
+// inventory: new serials are added (sealed), serials already present with the same seed and
+// parameters are left alone (so re-importing a file changes nothing), and a serial present with a
+// different seed is a failure row unless `replace` is set. A upn in the file assigns the token to
+// that user, creating the user if needed (under the user's fence, service/model/directory.h).
+//
+// A seed already stored under another serial (two tokens that would show the same codes) is a
+// failure row unless `allow_duplicate_seeds` is set; an HOTP counter too large to advance is a
+// failure row.
+//
+// Tokens are committed in chunks, each chunk one atomic durable batch: an interrupted import
+// leaves whole chunks, never half a token. The import's provenance (file, hash, time, counts) is
+// recorded as a batch record, which every imported token references; each chunk's commit updates
+// its counts, so they always equal what is stored.
+//
+// Not thread-safe: one Importer per import, fed by one parser.
+
+#ifndef OTPD_SERVICE_ADMIN_IMPORTER_H_
+#define OTPD_SERVICE_ADMIN_IMPORTER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/statusor.h"
+#include "service/admin/inventory.h"
+#include "service/admin/roles.h"
+#include "service/internal/seed_state.h"
+#include "service/model/directory.h"
+#include "service/model/records.h"
+#include "storage/keyring.h"
+#include "storage/store.h"
+#include "tokenio/token_record.h"
+
+namespace otpd::service {
+
+struct ImportOptions {
+  // Validate everything and report, but write nothing. Default false.
+  bool dry_run = false;
+  // Overwrite the seed and parameters of serials that exist with different ones (only while the
+  // token is available or assigned to the same user). Default false: such rows fail.
+  bool replace = false;
+  // Import a seed that is already stored under another serial (with a warning). Default false:
+  // such rows fail.
+  bool allow_duplicate_seeds = false;
+  // Provenance, recorded in the batch record.
+  std::string file_name;
+  std::string file_sha256;
+  std::string format;
+  // Who imports: the inventory role is needed, and for rows that assign a token, the right to
+  // manage that user's methods (such a row fails otherwise). Default: the owner, as otpctl.
+  Principal principal = Principal::Owner("otpctl");
+  // Create the users a row assigns a token to when they do not exist. Default true: a token file
+  // (Entra CSV, PSKC) names the users its tokens go to, and the report counts the users it
+  // created. The admin API's device bodies set it false: a device assigned to an unknown user
+  // fails its row, as a method added to one does.
+  bool create_users = true;
+  // Tokens per atomic commit. Default 1000.
+  size_t chunk_size = 1000;
+};
+
+struct ImportReport {
+  std::string batch_id;
+  uint64_t imported = 0;       // new tokens
+  uint64_t updated = 0;        // existing serials replaced (--replace)
+  uint64_t unchanged = 0;      // already present, identical
+  uint64_t failed = 0;         // rows rejected by the parser or here
+  uint64_t users_created = 0;  // users that did not exist and now hold a token of this file
+  std::vector<tokenio::RowError> failures;
+  std::vector<tokenio::RowError> warnings;  // accepted rows with a warning (e.g. short seed)
+};
+
+class Importer : public tokenio::TokenSink {
+ public:
+  // `store`, `keys` and `clock` must outlive the importer; `invalidator` (may be null) is told
+  // about every user and replaced token once its chunk is committed.
+  Importer(storage::Store& store, const storage::KeyRing& keys, const base::Clock& clock,
+           const InventoryOptions& inventory, ImportOptions options,
+           CacheInvalidator* invalidator = nullptr);
+
+  // PermissionDenied (the whole import stops) when the principal may not manage the inventory.
+  base::Status OnToken(tokenio::TokenRecord token) override;
+  void OnError(tokenio::RowError error) override;
+
+  // Commits what is pending and records the batch as complete. Call once, after the parser
+  // returned OK. On error, chunks committed before stay committed.
+  base::StatusOr<ImportReport> Finish();
+
+ private:
+  // What one row will change, before it joins the chunk.
+  struct Staged {
+    storage::WriteBatch batch;
+    std::string fingerprint;  // of the seed; indexed when the row commits
+    bool replacing = false;
+  };
+
+  base::Status Stage(tokenio::TokenRecord& token);
+  // Checks the seed against those already stored or staged; a failure row when it is stored
+  // under another serial (and duplicates are not allowed).
+  // `other` is set to the serial that holds the seed already, if any.
+  base::StatusOr<bool> CheckSeed(const tokenio::TokenRecord& in, const std::string& fingerprint,
+                                 std::string* other);
+  // False (a failure row, and a refusal in the audit log under the token) when the principal may
+  // not replace `old`: a token assigned to a user takes the right to manage that user's methods.
+  base::StatusOr<bool> AuthorizeReplace(const tokenio::TokenRecord& in, const TokenRecord& old,
+                                        int64_t now);
+  // Stages the seed index entry and the sign-in states of a row that passed every check: the old
+  // seed's state retired (`old_fingerprint`, "" = the seed stays), the new seed's resumed.
+  base::Status StageSeedState(Staged& staged, const TokenRecord& token,
+                              const std::string& old_fingerprint, const std::string& other_serial);
+  // The change to `upn` this chunk makes (begun on first use).
+  base::StatusOr<UserChange*> ChangeOf(const std::string& upn, int64_t now);
+  base::Status Flush();
+  void Fail(const tokenio::TokenRecord& token, std::string reason);
+
+  storage::Store& store_;
+  const storage::KeyRing& keys_;
+  const Directory directory_;
+  internal::SeedStates seed_states_;
+  const base::Clock& clock_;
+  const InventoryOptions inventory_;
+  const ImportOptions options_;
+  ImportReport report_;
+  BatchRecord batch_record_;
+  storage::WriteBatch pending_;
+  size_t pending_tokens_ = 0;
+  // Counts of the rows in `pending_`, added to batch_record_ when it commits.
+  uint64_t pending_imported_ = 0, pending_updated_ = 0;
+  // The users this chunk changes, fenced when it commits.
+  std::map<std::string, UserChange> users_;
+  // Tokens replaced in this chunk (their owners are among users_).
+  std::vector<std::string> replaced_;
+  CacheInvalidator* const invalidator_;
+  // Seeds (by fingerprint) of the rows staged in this import, and their serials.
+  std::unordered_map<std::string, std::string> seeds_;
+};
+
+}  // namespace otpd::service
+
+#endif  // OTPD_SERVICE_ADMIN_IMPORTER_H_

@@ -1,0 +1,166 @@
+#include "service/admin/user_actions.h"
+
+#include <utility>
+
+#include "service/admin/audit.h"
+#include "service/admin/method_admin.h"
+#include "service/hooks/outbox.h"
+#include "service/internal/staged_change.h"
+
+namespace otpd::service {
+
+using internal::BeginChange;
+using internal::CommitChange;
+using internal::StagedChange;
+using storage::Namespace;
+
+base::StatusOr<PasswordResetResult> UserActions::ResetPassword(
+    const Principal& by, std::string_view upn_in, std::optional<std::string_view> new_password) {
+  OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
+  if (new_password) OTPD_RETURN_IF_ERROR(CheckPasswordPolicy(*new_password, upn));
+  OTPD_ASSIGN_OR_RETURN(
+      StagedChange c,
+      BeginChange(directory_, clock_, by, Permission::kResetPassword, upn, "password.reset"));
+  PasswordResetResult result;
+  base::SecretBytes password;
+  if (new_password) {
+    password = base::SecretBytes::FromString(*new_password);
+  } else {
+    OTPD_ASSIGN_OR_RETURN(password, GeneratePassword());
+  }
+  // On the hashing pool, with no lock held; the change stays conditional on the fence read above.
+  OTPD_ASSIGN_OR_RETURN(base::PasswordHash hash, hasher_.Hash(password.view()));
+  OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
+  MethodRecord method{.id = std::string(kPasswordMethodId), .created = c.now, .payload = {}};
+  for (const auto& m : methods) {
+    if (m.ok() && m->id == kPasswordMethodId) method.created = m->created;
+  }
+  method.payload =
+      PasswordPayload{.hash = std::move(hash), .must_change = true, .last_changed = c.now};
+  OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, upn, method));
+  result.operation_id = "op_" + NewId();
+  c.audit.detail = "operation " + result.operation_id +
+                   (new_password ? ", password given" : ", password generated");
+  OTPD_RETURN_IF_ERROR(AddEvent(c.batch, clock_, events::kPasswordReset, upn,
+                                EventData()
+                                    .Str("operation", result.operation_id)
+                                    .Bool("generated", !new_password)
+                                    .Bool("must_change", true)
+                                    .Str("by", by.actor)));
+  OTPD_RETURN_IF_ERROR(CommitChange(directory_, c, invalidator_));
+  if (!new_password) result.generated = std::move(password);
+  return result;
+}
+
+base::StatusOr<std::string> UserActions::PasswordResetStatus(const Principal& by,
+                                                             std::string_view upn,
+                                                             std::string_view operation_id) const {
+  OTPD_ASSIGN_OR_RETURN(PasswordResetOperation op, GetPasswordReset(by, upn, operation_id));
+  return op.status;
+}
+
+base::StatusOr<PasswordResetOperation> UserActions::GetPasswordReset(
+    const Principal& by, std::string_view upn_in, std::string_view operation_id) const {
+  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
+  OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
+  std::optional<PasswordResetOperation> found;
+  const std::string wanted = "operation " + std::string(operation_id) + ",";
+  OTPD_RETURN_IF_ERROR(ListAudit(
+      directory_.store(), AuditFilter{.target = "user/" + upn, .action = "password.reset"}, "",
+      [&](std::string_view, const AuditRecord& a) {
+        if (a.result == "ok" && a.detail.starts_with(wanted)) {
+          found = PasswordResetOperation{
+              .id = std::string(operation_id), .status = "succeeded", .time_micros = a.time_micros};
+          return false;
+        }
+        return true;
+      }));
+  if (!found) return base::NotFoundError("no password reset operation with that id");
+  return std::move(*found);
+}
+
+base::StatusOr<ReregistrationResult> UserActions::RequireReregistration(const Principal& by,
+                                                                        std::string_view upn_in) {
+  OTPD_ASSIGN_OR_RETURN(StagedChange c,
+                        BeginChange(directory_, clock_, by, Permission::kManageUserMethods, upn_in,
+                                    "user.require_reregistration"));
+  const std::string& upn = c.upn();
+  ReregistrationResult result;
+  OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
+  std::vector<EventData> deleted;
+  for (const auto& m : methods) {
+    if (!m.ok()) continue;
+    switch (m->kind()) {
+      case MethodKind::kHardwareOath: {
+        const std::string serial(m->serial());
+        OTPD_ASSIGN_OR_RETURN(auto token, directory_.GetToken(serial));
+        if (!token || token->record.assigned_to != upn || token->record.method_id != m->id ||
+            token->record.status != TokenStatus::kActivated) {
+          continue;
+        }
+        TokenRecord t = std::move(token->record);
+        t.status = TokenStatus::kAssigned;
+        t.updated = c.now;
+        c.batch.RequireVersion(Namespace::kTokens, serial, token->version);
+        OTPD_RETURN_IF_ERROR(directory_.PutToken(c.batch, t));
+        result.deactivated_tokens.push_back(serial);
+        c.serials.push_back(serial);
+        break;
+      }
+      case MethodKind::kSoftwareOath: {
+        const auto& app = std::get<SoftwareOathPayload>(m->payload);
+        c.batch.Delete(Namespace::kMethods, MethodKey(upn, m->id));
+        c.batch.Delete(Namespace::kState, MethodStateKey(upn, m->id));
+        result.deleted_methods.push_back({m->id, m->kind(), app.display_name});
+        deleted.push_back(EventData()
+                              .Str("id", m->id)
+                              .Str("kind", MethodKindName(m->kind()))
+                              .Bool("pending", !app.confirmed));
+        break;
+      }
+      case MethodKind::kPhone: {
+        const auto& phone = std::get<PhonePayload>(m->payload);
+        c.batch.Delete(Namespace::kMethods, MethodKey(upn, m->id));
+        result.deleted_methods.push_back(
+            {m->id, m->kind(), std::string(PhoneTypeName(phone.type))});
+        deleted.push_back(EventData()
+                              .Str("id", m->id)
+                              .Str("kind", MethodKindName(m->kind()))
+                              .Str("phone_type", PhoneTypeName(phone.type)));
+        break;
+      }
+      case MethodKind::kEmail:
+      case MethodKind::kPassword:
+      case MethodKind::kTemporaryAccessPass:
+        break;
+    }
+  }
+  // A code already sent to a phone that no longer exists must not sign in either.
+  c.batch.Delete(Namespace::kState, ChallengeKey(upn));
+  c.user.user.mfa_registration_required = true;
+  c.audit.detail = std::to_string(result.deactivated_tokens.size()) + " tokens deactivated, " +
+                   std::to_string(result.deleted_methods.size()) + " methods deleted";
+  OTPD_RETURN_IF_ERROR(AddEvent(c.batch, clock_, events::kUserReregistrationRequired, upn,
+                                EventData()
+                                    .Strings("deactivated_tokens", result.deactivated_tokens)
+                                    .Objects("deleted_methods", deleted)
+                                    .Str("by", by.actor)));
+  OTPD_RETURN_IF_ERROR(CommitChange(directory_, c, invalidator_));
+  return result;
+}
+
+base::StatusOr<uint64_t> UserActions::RevokeMfaSessions(const Principal& by,
+                                                        std::string_view upn_in) {
+  OTPD_ASSIGN_OR_RETURN(StagedChange c,
+                        BeginChange(directory_, clock_, by, Permission::kManageUserMethods, upn_in,
+                                    "user.revoke_mfa_sessions"));
+  const uint64_t epoch = ++c.user.user.sessions_epoch;
+  c.audit.detail = "sessions epoch " + std::to_string(epoch);
+  OTPD_RETURN_IF_ERROR(
+      AddEvent(c.batch, clock_, events::kSessionsRevoked, c.upn(),
+               EventData().Int("epoch", static_cast<int64_t>(epoch)).Str("by", by.actor)));
+  OTPD_RETURN_IF_ERROR(CommitChange(directory_, c, invalidator_));
+  return epoch;
+}
+
+}  // namespace otpd::service
