@@ -1,5 +1,6 @@
 // Comparisons whose running time does not depend on the contents compared, for codes, MACs,
-// client keys and password hashes.
+// client keys and password hashes. Product code compares secrets only through these (never
+// memcmp, operator== or a bare CRYPTO_memcmp).
 
 #ifndef OTPD_BASE_CONSTANT_TIME_H_
 #define OTPD_BASE_CONSTANT_TIME_H_
@@ -15,6 +16,22 @@ namespace otpd::base {
 // mismatch, and no byte position is revealed.
 bool ConstantTimeEquals(std::span<const uint8_t> a, std::span<const uint8_t> b);
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// True when both have the same length and the same bytes, for values whose length is public
+// (digests, MACs, derived keys of a fixed size): a length mismatch answers false at once, equal
+// lengths are compared over every byte.
+bool ConstantTimeEqualsPublicLength(std::span<const uint8_t> a, std::span<const uint8_t> b);
+bool ConstantTimeEqualsPublicLength(std::string_view a, std::string_view b);
+
+// Returns `v` unchanged, but hidden from the optimizer (an empty asm that claims to modify it), so
+// the compiler cannot learn that a mask is all-ones or zero and turn a select into a branch
+// (BoringSSL's value_barrier_w).
+inline uint64_t ValueBarrier(uint64_t v) {
+#if defined(__GNUC__) || defined(__clang__)
+  __asm__("" : "+r"(v) : /* no inputs */);
+#endif
+  return v;
+}
 
 // All-ones when a == b, zero otherwise, without a branch on the values.
 inline uint64_t ConstantTimeEqMask(uint64_t a, uint64_t b) {
@@ -32,6 +49,7 @@ inline uint64_t ConstantTimeLtMask(uint64_t a, uint64_t b) {
 
 // Returns `a` where mask is all-ones and `b` where it is zero.
 inline uint64_t ConstantTimeSelect(uint64_t mask, uint64_t a, uint64_t b) {
+  mask = ValueBarrier(mask);
   return (mask & a) | (~mask & b);
 }
 

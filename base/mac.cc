@@ -5,64 +5,110 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include <memory>
+#include <climits>
+
+#include "base/openssl_objects.h"
 
 namespace otpd::base {
 namespace {
 
-// Fetched from the default provider once (OpenSSL 3 pays for every implicit fetch). Null when the
-// provider does not offer it.
-EVP_MAC* Hmac() {
-  static EVP_MAC* const mac = [] {
-    EVP_MAC* m = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    ERR_clear_error();
-    return m;
-  }();
+EVP_MAC* HmacAlgorithm() {
+  static EVP_MAC* const mac = FetchAlgorithm(EVP_MAC_fetch, "HMAC");
   return mac;
 }
 
-const EVP_MD* Sha256Md() {
-  static EVP_MD* const md = [] {
-    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    ERR_clear_error();
-    return m;
-  }();
-  return md;
+const char* DigestName(MacHash hash) {
+  switch (hash) {
+    case MacHash::kSha1:
+      return "SHA1";
+    case MacHash::kSha256:
+      return "SHA256";
+    case MacHash::kSha512:
+      return "SHA512";
+  }
+  return "SHA256";
 }
 
-struct MacCtxDeleter {
-  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
-};
+const EVP_MD* Digest(MacHash hash) {
+  static EVP_MD* const mds[] = {FetchAlgorithm(EVP_MD_fetch, "SHA1"),
+                                FetchAlgorithm(EVP_MD_fetch, "SHA256"),
+                                FetchAlgorithm(EVP_MD_fetch, "SHA512")};
+  return mds[static_cast<size_t>(hash)];
+}
 
-Status HmacError() {
+size_t DigestBytes(MacHash hash) {
+  return hash == MacHash::kSha1 ? 20 : hash == MacHash::kSha512 ? 64 : 32;
+}
+
+Status OpenSslFailed(std::string_view what) {
   ERR_clear_error();
-  return InternalError("HMAC-SHA256 failed");
+  return InternalError(std::string(what) + " failed in OpenSSL");
+}
+
+// An empty key or password is legal, but OpenSSL wants a non-null pointer for it.
+const uint8_t* NonNull(std::span<const uint8_t> bytes) {
+  static const uint8_t kEmpty = 0;
+  return bytes.empty() ? &kEmpty : bytes.data();
+}
+
+// The one HMAC path: HMAC-`hash` under `key` of the concatenation of `parts`, written to `out`,
+// which holds exactly the digest size.
+Status HmacInto(MacHash hash, std::span<const uint8_t> key,
+                std::initializer_list<std::string_view> parts, std::span<uint8_t> out) {
+  if (HmacAlgorithm() == nullptr) return OpenSslFailed("fetching HMAC");
+  MacCtxPtr ctx(EVP_MAC_CTX_new(HmacAlgorithm()));
+  if (!ctx) return OpenSslFailed("HMAC");
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(DigestName(hash)),
+                                       0),
+      OSSL_PARAM_construct_end(),
+  };
+  if (EVP_MAC_init(ctx.get(), NonNull(key), key.size(), params) != 1) return OpenSslFailed("HMAC");
+  for (std::string_view part : parts) {
+    if (part.empty()) continue;
+    if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()),
+                       part.size()) != 1) {
+      return OpenSslFailed("HMAC");
+    }
+  }
+  size_t len = 0;
+  if (EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
+    return OpenSslFailed("HMAC");
+  }
+  return OkStatus();
 }
 
 }  // namespace
 
 StatusOr<Sha256Digest> HmacSha256(std::span<const uint8_t> key,
                                   std::initializer_list<std::string_view> parts) {
-  if (Hmac() == nullptr) return HmacError();
-  std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(EVP_MAC_CTX_new(Hmac()));
-  if (!ctx) return HmacError();
-  char digest_name[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end(),
-  };
-  if (EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1) return HmacError();
-  for (std::string_view part : parts) {
-    if (part.empty()) continue;
-    if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()),
-                       part.size()) != 1) {
-      return HmacError();
-    }
-  }
   Sha256Digest out;
-  size_t len = 0;
-  if (EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
-    return HmacError();
+  OTPD_RETURN_IF_ERROR(HmacInto(MacHash::kSha256, key, parts, out));
+  return out;
+}
+
+StatusOr<SecretBytes> Hmac(MacHash hash, std::span<const uint8_t> key,
+                           std::span<const uint8_t> data) {
+  SecretBytes out(DigestBytes(hash));
+  std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  OTPD_RETURN_IF_ERROR(HmacInto(hash, key, {text}, out.mutable_span()));
+  return out;
+}
+
+StatusOr<SecretBytes> Pbkdf2(MacHash prf, std::span<const uint8_t> password,
+                             std::span<const uint8_t> salt, uint64_t iterations,
+                             size_t key_length) {
+  if (iterations == 0 || iterations > INT_MAX || key_length == 0 || key_length > 64 ||
+      salt.size() > INT_MAX || password.size() > INT_MAX) {
+    return InvalidArgumentError("PBKDF2 parameters out of range");
+  }
+  if (Digest(prf) == nullptr) return OpenSslFailed("fetching the PBKDF2 digest");
+  SecretBytes out(key_length);
+  if (PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(NonNull(password)),
+                        static_cast<int>(password.size()), salt.data(),
+                        static_cast<int>(salt.size()), static_cast<int>(iterations), Digest(prf),
+                        static_cast<int>(key_length), out.data()) != 1) {
+    return OpenSslFailed("PBKDF2");
   }
   return out;
 }
@@ -70,8 +116,8 @@ StatusOr<Sha256Digest> HmacSha256(std::span<const uint8_t> key,
 Sha256Digest Sha256(std::string_view data) {
   Sha256Digest out{};
   unsigned int len = 0;
-  if (Sha256Md() == nullptr ||
-      EVP_Digest(data.data(), data.size(), out.data(), &len, Sha256Md(), nullptr) != 1) {
+  const EVP_MD* md = Digest(MacHash::kSha256);
+  if (md == nullptr || EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1) {
     // Only a broken OpenSSL gets here; an all-zero digest then compares equal only to itself.
     ERR_clear_error();
     out.fill(0);

@@ -1,32 +1,23 @@
 #include "base/password_hash.h"
 
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#include <memory>
-
-#include "base/secret_bytes.h"
+#include "base/constant_time.h"
+#include "base/openssl_objects.h"
 #include "base/seal.h"
+#include "base/secret_bytes.h"
 
 namespace otpd::base {
 namespace {
 
 // Fetched once: OpenSSL 3 pays for every implicit fetch.
 EVP_KDF* ScryptKdf() {
-  static EVP_KDF* const kdf = [] {
-    EVP_KDF* k = EVP_KDF_fetch(nullptr, "SCRYPT", nullptr);
-    ERR_clear_error();
-    return k;
-  }();
+  static EVP_KDF* const kdf = FetchAlgorithm(EVP_KDF_fetch, "SCRYPT");
   return kdf;
 }
-
-struct KdfCtxDeleter {
-  void operator()(EVP_KDF_CTX* ctx) const { EVP_KDF_CTX_free(ctx); }
-};
 
 }  // namespace
 
@@ -51,7 +42,7 @@ StatusOr<std::string> Scrypt(std::string_view password, std::string_view salt,
                              const ScryptParams& params, size_t key_bytes) {
   OTPD_RETURN_IF_ERROR(params.Validate());
   if (ScryptKdf() == nullptr) return InternalError("OpenSSL does not provide scrypt");
-  std::unique_ptr<EVP_KDF_CTX, KdfCtxDeleter> ctx(EVP_KDF_CTX_new(ScryptKdf()));
+  KdfCtxPtr ctx(EVP_KDF_CTX_new(ScryptKdf()));
   if (!ctx) return InternalError("scrypt context allocation failed");
   uint64_t n = uint64_t{1} << params.log2_n;
   uint32_t r = params.r, p = params.p;
@@ -60,8 +51,8 @@ StatusOr<std::string> Scrypt(std::string_view password, std::string_view salt,
   uint64_t maxmem = params.MemoryBytes() + (uint64_t{1} << 20);
   // OSSL_PARAM takes non-const pointers; the buffers are only read.
   OSSL_PARAM ossl_params[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-                                        const_cast<char*>(password.data()), password.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, const_cast<char*>(password.data()),
+                                        password.size()),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<char*>(salt.data()),
                                         salt.size()),
       OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
@@ -84,8 +75,8 @@ StatusOr<PasswordHash> HashPassword(std::string_view password, const ScryptParam
   PasswordHash hash;
   hash.params = params;
   hash.salt.resize(kPasswordSaltBytes);
-  OTPD_RETURN_IF_ERROR(
-      RandomBytes(std::span<uint8_t>(reinterpret_cast<uint8_t*>(hash.salt.data()), kPasswordSaltBytes)));
+  OTPD_RETURN_IF_ERROR(RandomBytes(
+      std::span<uint8_t>(reinterpret_cast<uint8_t*>(hash.salt.data()), kPasswordSaltBytes)));
   OTPD_ASSIGN_OR_RETURN(hash.key, Scrypt(password, hash.salt, params, kPasswordKeyBytes));
   return hash;
 }
@@ -95,7 +86,7 @@ StatusOr<bool> VerifyPassword(std::string_view password, const PasswordHash& has
     return DataLossError("stored password hash has a malformed key");
   }
   OTPD_ASSIGN_OR_RETURN(std::string key, Scrypt(password, hash.salt, hash.params, hash.key.size()));
-  const bool same = CRYPTO_memcmp(key.data(), hash.key.data(), key.size()) == 0;
+  const bool same = ConstantTimeEqualsPublicLength(key, hash.key);
   Wipe(key.data(), key.size());
   return same;
 }

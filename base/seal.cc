@@ -7,24 +7,17 @@
 #include <climits>
 #include <cstring>
 
+#include "base/openssl_objects.h"
+
 namespace otpd::base {
 namespace {
 
 // AES-256-GCM, fetched from the default provider once per process (OpenSSL 3 pays for every
 // implicit fetch). Null when the provider does not offer it.
 const EVP_CIPHER* AesGcm() {
-  static EVP_CIPHER* const cipher = [] {
-    EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
-    ERR_clear_error();
-    return c;
-  }();
+  static EVP_CIPHER* const cipher = FetchAlgorithm(EVP_CIPHER_fetch, "AES-256-GCM");
   return cipher;
 }
-
-struct CtxDeleter {
-  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
-};
-using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
 
 // Turns an OpenSSL failure into a Status. OpenSSL's own messages are dropped with the error queue:
 // they say nothing about our inputs a caller could act on, and the queue must not leak into the
@@ -83,7 +76,7 @@ StatusOr<std::string> Sealer::Seal(std::span<const uint8_t> plaintext, std::stri
   uint8_t* nonce = out + 5;
   OTPD_RETURN_IF_ERROR(RandomBytes({nonce, kSealNonceBytes}));
 
-  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return OpensslError("context allocation");
   if (EVP_EncryptInit_ex2(ctx.get(), AesGcm(), key_->data(), nonce, nullptr) != 1) {
     return OpensslError("encrypt init");
@@ -122,7 +115,7 @@ StatusOr<SecretBytes> Sealer::Open(std::string_view blob, std::string_view aad) 
   uint8_t tag[kSealTagBytes];
   std::memcpy(tag, ciphertext + ciphertext_len, kSealTagBytes);
 
-  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return OpensslError("context allocation");
   if (EVP_DecryptInit_ex2(ctx.get(), AesGcm(), key_->data(), nonce, nullptr) != 1) {
     return OpensslError("decrypt init");

@@ -4,9 +4,8 @@
 #include <utility>
 #include <vector>
 
-#include <openssl/crypto.h>
-
 #include "base/codec.h"
+#include "base/constant_time.h"
 #include "base/mac.h"
 
 namespace otpd::storage {
@@ -64,6 +63,20 @@ std::optional<uint32_t> ParseVersion(std::string_view text) {
   return static_cast<uint32_t>(v);
 }
 
+// Calls `visit` with every stored data key record: its record name, version and record. Stops at
+// the first error `visit` returns; DataLoss on a malformed record name.
+base::Status ScanDataKeys(const Store& store,
+                          const std::function<base::Status(std::string_view key, uint32_t version,
+                                                           const Record& record)>& visit) {
+  return store.Scan(Namespace::kMeta, kDataKeyPrefix,
+                    [&](std::string_view key, const Record& record) -> base::StatusOr<bool> {
+                      auto version = ParseVersion(key.substr(kDataKeyPrefix.size()));
+                      if (!version) return base::DataLossError("malformed key ring record name");
+                      OTPD_RETURN_IF_ERROR(visit(key, *version, record));
+                      return true;
+                    });
+}
+
 }  // namespace
 
 KeyRing::KeyRing(Store& store, base::SecretBytes master_key)
@@ -108,21 +121,17 @@ base::Status KeyRing::Load(bool create_first_key) {
     std::map<uint32_t, std::shared_ptr<const DataKey>> sealers;
     base::SecretBytes fingerprint_key;
     const base::SecretBytes* master = &master_key_;
-    OTPD_RETURN_IF_ERROR(store_.Scan(
-        Namespace::kMeta, kDataKeyPrefix,
-        [&](std::string_view key, const Record& record) -> base::StatusOr<bool> {
-          auto version = ParseVersion(key.substr(kDataKeyPrefix.size()));
-          if (!version) return base::DataLossError("malformed key ring record name");
-          OTPD_ASSIGN_OR_RETURN(base::SecretBytes data_key,
-                                Unwrap(*master, *version, record.value));
-          if (*version == 1) {
+    OTPD_RETURN_IF_ERROR(ScanDataKeys(
+        store_, [&](std::string_view, uint32_t version, const Record& record) -> base::Status {
+          OTPD_ASSIGN_OR_RETURN(base::SecretBytes data_key, Unwrap(*master, version, record.value));
+          if (version == 1) {
             OTPD_ASSIGN_OR_RETURN(base::Sha256Digest fp,
                                   base::HmacSha256(data_key.span(), {kFingerprintLabel}));
             fingerprint_key = base::SecretBytes(std::span<const uint8_t>(fp));
             base::Wipe(fp.data(), fp.size());
           }
-          OTPD_ASSIGN_OR_RETURN(sealers[*version], MakeDataKey(std::move(data_key), *version));
-          return true;
+          OTPD_ASSIGN_OR_RETURN(sealers[version], MakeDataKey(std::move(data_key), version));
+          return base::OkStatus();
         }));
     if (!current.has_value() && sealers.empty()) {
       if (!create_first_key) return base::NotFoundError("the key ring has no data key yet");
@@ -237,7 +246,10 @@ base::StatusOr<std::string_view> KeyRing::OpenRecord(Namespace ns, std::string_v
                                          std::to_string(version));
   }
   OTPD_ASSIGN_OR_RETURN(base::Sha256Digest mac, RecordMac(key->mac_key, ns, record_key, payload));
-  if (CRYPTO_memcmp(mac.data(), trailer + 5, mac.size()) != 0) return tampered();
+  if (!base::ConstantTimeEqualsPublicLength(mac,
+                                            std::span<const uint8_t>(trailer + 5, mac.size()))) {
+    return tampered();
+  }
   return payload;
 }
 
@@ -266,17 +278,13 @@ base::Status KeyRing::RotateMasterKey(base::SecretBytes new_master_key) {
   if (!current) return base::DataLossError("key ring's current data key record is missing");
   batch.RequireVersion(Namespace::kMeta, kCurrentKey, current->version);
   const base::SecretBytes* master = &master_key_;
-  OTPD_RETURN_IF_ERROR(store_.Scan(
-      Namespace::kMeta, kDataKeyPrefix,
-      [&](std::string_view key, const Record& record) -> base::StatusOr<bool> {
-        auto version = ParseVersion(key.substr(kDataKeyPrefix.size()));
-        if (!version) return base::DataLossError("malformed key ring record name");
-        OTPD_ASSIGN_OR_RETURN(base::SecretBytes data_key,
-                              Unwrap(*master, *version, record.value));
-        OTPD_ASSIGN_OR_RETURN(std::string wrapped, Wrap(new_master_key, *version, data_key));
+  OTPD_RETURN_IF_ERROR(ScanDataKeys(
+      store_, [&](std::string_view key, uint32_t version, const Record& record) -> base::Status {
+        OTPD_ASSIGN_OR_RETURN(base::SecretBytes data_key, Unwrap(*master, version, record.value));
+        OTPD_ASSIGN_OR_RETURN(std::string wrapped, Wrap(new_master_key, version, data_key));
         batch.RequireVersion(Namespace::kMeta, key, record.version);
         batch.Put(Namespace::kMeta, key, wrapped);
-        return true;
+        return base::OkStatus();
       }));
   OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), Durability::kDurable));
   master_key_ = std::move(new_master_key);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "base/codec.h"
+#include "base/seal.h"
 #include "tokenio/internal/crypto.h"
 #include "tokenio/internal/csv_reader.h"
 #include "tokenio/internal/datetime.h"
@@ -119,7 +120,7 @@ base::StatusOr<std::unique_ptr<PskcWriter>> PskcWriter::Create(std::ostream& out
       return base::InvalidArgumentError("PBKDF2 needs at least 1000 iterations");
     }
     uint8_t salt[kSaltBytes];
-    OTPD_RETURN_IF_ERROR(internal::RandomBytes(salt));
+    OTPD_RETURN_IF_ERROR(base::RandomBytes(salt));
     OTPD_ASSIGN_OR_RETURN(state->encryption_key,
                           internal::Pbkdf2(engine::HashAlgorithm::kSha1, options.key, salt,
                                            options.pbkdf2_iterations, state->cipher.key_size));
@@ -144,7 +145,7 @@ base::StatusOr<std::unique_ptr<PskcWriter>> PskcWriter::Create(std::ostream& out
   state->options = std::move(options);
   if (state->encrypted()) {
     state->mac_key = base::SecretBytes(engine::HashOutputSize(state->options.mac));
-    OTPD_RETURN_IF_ERROR(internal::RandomBytes(state->mac_key.mutable_span()));
+    OTPD_RETURN_IF_ERROR(base::RandomBytes(state->mac_key.mutable_span()));
     OTPD_ASSIGN_OR_RETURN(std::string body, state->EncryptedBody(state->mac_key.span(), nullptr));
     out << "<pskc:MACMethod Algorithm=\"" << internal::MacUri(state->options.mac)
         << "\"><pskc:MACKey>" << body << "</pskc:MACKey></pskc:MACMethod>\n";

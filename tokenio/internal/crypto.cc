@@ -2,41 +2,34 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <climits>
-#include <memory>
 
+#include "base/mac.h"
+#include "base/openssl_objects.h"
+#include "base/seal.h"
 #include "tokenio/internal/text.h"
 
 namespace otpd::tokenio::internal {
 
 namespace {
 
-struct CtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-
-// Every algorithm this file uses, fetched once (OpenSSL 3 pays for every implicit fetch).
+// Every cipher this file uses, fetched once (OpenSSL 3 pays for every implicit fetch). The HMAC
+// and PBKDF2 digests live in base/mac.cc.
 struct Algorithms {
   EVP_CIPHER* cbc[3];
   EVP_CIPHER* wrap[3];
   EVP_CIPHER* wrap_pad[3];
-  EVP_MD* md[3];
 
   Algorithms() {
     static const char* kCbc[] = {"AES-128-CBC", "AES-192-CBC", "AES-256-CBC"};
     static const char* kWrap[] = {"AES-128-WRAP", "AES-192-WRAP", "AES-256-WRAP"};
     static const char* kWrapPad[] = {"AES-128-WRAP-PAD", "AES-192-WRAP-PAD", "AES-256-WRAP-PAD"};
-    static const char* kMd[] = {"SHA1", "SHA256", "SHA512"};
     for (int i = 0; i < 3; ++i) {
-      cbc[i] = EVP_CIPHER_fetch(nullptr, kCbc[i], nullptr);
-      wrap[i] = EVP_CIPHER_fetch(nullptr, kWrap[i], nullptr);
-      wrap_pad[i] = EVP_CIPHER_fetch(nullptr, kWrapPad[i], nullptr);
-      md[i] = EVP_MD_fetch(nullptr, kMd[i], nullptr);
+      cbc[i] = base::FetchAlgorithm(EVP_CIPHER_fetch, kCbc[i]);
+      wrap[i] = base::FetchAlgorithm(EVP_CIPHER_fetch, kWrap[i]);
+      wrap_pad[i] = base::FetchAlgorithm(EVP_CIPHER_fetch, kWrapPad[i]);
     }
-    ERR_clear_error();
   }
 };
 
@@ -60,16 +53,16 @@ const EVP_CIPHER* CipherFor(const Cipher& c) {
   return nullptr;
 }
 
-int HashIndex(engine::HashAlgorithm h) {
+base::MacHash MacHashOf(engine::HashAlgorithm h) {
   switch (h) {
     case engine::HashAlgorithm::kSha1:
-      return 0;
+      return base::MacHash::kSha1;
     case engine::HashAlgorithm::kSha256:
-      return 1;
+      return base::MacHash::kSha256;
     case engine::HashAlgorithm::kSha512:
-      return 2;
+      return base::MacHash::kSha512;
   }
-  return 0;
+  return base::MacHash::kSha1;
 }
 
 base::Status OpenSslError(std::string_view what) {
@@ -138,7 +131,7 @@ base::StatusOr<base::SecretBytes> Decrypt(const Cipher& cipher, const base::Secr
   } else if (data.size() < 16 || data.size() % 8 != 0 || data.size() > INT_MAX) {
     return DecryptionFailed();
   }
-  std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
+  base::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return OpenSslError("creating a cipher context");
   EVP_CIPHER_CTX_set_flags(ctx.get(), EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
   if (EVP_DecryptInit_ex2(ctx.get(), evp, key.data(), iv.empty() ? nullptr : iv.data(), nullptr) !=
@@ -172,12 +165,12 @@ base::StatusOr<std::vector<uint8_t>> Encrypt(const Cipher& cipher, const base::S
   std::vector<uint8_t> out;
   uint8_t iv[kBlock];
   if (cipher.mode == CipherMode::kCbc) {
-    OTPD_RETURN_IF_ERROR(RandomBytes(iv));
+    OTPD_RETURN_IF_ERROR(base::RandomBytes(iv));
     out.assign(iv, iv + kBlock);
   }
   size_t prefix = out.size();
   out.resize(prefix + plaintext.size() + 2 * kBlock);
-  std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
+  base::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return OpenSslError("creating a cipher context");
   EVP_CIPHER_CTX_set_flags(ctx.get(), EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
   int len = 0, final_len = 0;
@@ -218,47 +211,14 @@ std::string MacUri(engine::HashAlgorithm hash) {
 
 base::StatusOr<base::SecretBytes> Hmac(engine::HashAlgorithm hash, const base::SecretBytes& key,
                                        std::span<const uint8_t> data) {
-  const EVP_MD* md = Algs().md[HashIndex(hash)];
-  if (md == nullptr) return OpenSslError("fetching the HMAC digest");
-  // An empty key is legal for HMAC but OpenSSL wants a non-null pointer.
-  static const uint8_t kEmpty = 0;
-  base::SecretBytes out(engine::HashOutputSize(hash));
-  unsigned int out_len = 0;
-  if (key.size() > INT_MAX ||
-      HMAC(md, key.empty() ? &kEmpty : key.data(), static_cast<int>(key.size()), data.data(),
-           data.size(), out.data(), &out_len) == nullptr) {
-    return OpenSslError("HMAC");
-  }
-  out.Truncate(out_len);
-  return out;
+  return base::Hmac(MacHashOf(hash), key.span(), data);
 }
 
 base::StatusOr<base::SecretBytes> Pbkdf2(engine::HashAlgorithm prf,
                                          const base::SecretBytes& password,
                                          std::span<const uint8_t> salt, uint64_t iterations,
                                          size_t key_length) {
-  if (iterations == 0 || iterations > INT_MAX || key_length == 0 || key_length > 64 ||
-      salt.size() > INT_MAX || password.size() > INT_MAX) {
-    return base::InvalidArgumentError("PBKDF2 parameters out of range");
-  }
-  const EVP_MD* md = Algs().md[HashIndex(prf)];
-  if (md == nullptr) return OpenSslError("fetching the PBKDF2 digest");
-  base::SecretBytes out(key_length);
-  static const char kEmpty = 0;
-  const char* pass = password.empty() ? &kEmpty : reinterpret_cast<const char*>(password.data());
-  if (PKCS5_PBKDF2_HMAC(pass, static_cast<int>(password.size()), salt.data(),
-                        static_cast<int>(salt.size()), static_cast<int>(iterations), md,
-                        static_cast<int>(key_length), out.data()) != 1) {
-    return OpenSslError("PBKDF2");
-  }
-  return out;
-}
-
-base::Status RandomBytes(std::span<uint8_t> out) {
-  if (out.size() > INT_MAX || RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
-    return OpenSslError("random number generation");
-  }
-  return base::OkStatus();
+  return base::Pbkdf2(MacHashOf(prf), password.span(), salt, iterations, key_length);
 }
 
 }  // namespace otpd::tokenio::internal

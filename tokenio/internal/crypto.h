@@ -1,7 +1,7 @@
 // The cryptography of PSKC (RFC 6030 section 6) on OpenSSL 3: the xmlenc ciphers (AES-CBC with
 // the IV prepended and PKCS#5 padding; AES key wrap RFC 3394 and with padding RFC 5649), HMAC
-// for MACMethod/ValueMAC, and PBKDF2 for password-derived keys. Algorithms are fetched once,
-// on first use, and shared (OpenSSL algorithm objects are thread-safe).
+// for MACMethod/ValueMAC, and PBKDF2 for password-derived keys (both from base/mac.h). Ciphers
+// are fetched once, on first use, and shared (OpenSSL algorithm objects are thread-safe).
 //
 // Errors never contain key material; a decryption failure does not say why (padding or
 // integrity), as the distinction would help an attacker.
@@ -58,17 +58,14 @@ base::StatusOr<std::vector<uint8_t>> Encrypt(const Cipher& cipher, const base::S
 base::StatusOr<engine::HashAlgorithm> ParseMacUri(std::string_view uri);
 std::string MacUri(engine::HashAlgorithm hash);
 
+// base::Hmac and base::Pbkdf2 for the hash a PSKC document names.
 base::StatusOr<base::SecretBytes> Hmac(engine::HashAlgorithm hash, const base::SecretBytes& key,
                                        std::span<const uint8_t> data);
 
-// PBKDF2 (RFC 8018) with HMAC-`prf`.
 base::StatusOr<base::SecretBytes> Pbkdf2(engine::HashAlgorithm prf,
                                          const base::SecretBytes& password,
                                          std::span<const uint8_t> salt, uint64_t iterations,
                                          size_t key_length);
-
-// Cryptographically random bytes.
-base::Status RandomBytes(std::span<uint8_t> out);
 
 }  // namespace otpd::tokenio::internal
 
