@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/calendar.h"
+
 namespace otpd::base {
 
 RealClock* RealClock::Get() {
@@ -42,28 +44,6 @@ std::string FormatUtc(int64_t unix_seconds, int64_t micros, bool with_micros) {
   return buf;
 }
 
-// Reads exactly `digits` decimal digits at `pos`.
-bool Digits(std::string_view text, size_t pos, size_t digits, int* out) {
-  if (pos + digits > text.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + digits; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    v = v * 10 + (text[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date.
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 }  // namespace
 
 std::string FormatIsoTime(int64_t unix_seconds) { return FormatUtc(unix_seconds, 0, false); }
@@ -83,17 +63,17 @@ StatusOr<int64_t> ParseIsoTimeMicros(std::string_view text) {
     return InvalidArgumentError("expected an ISO 8601 time like 2026-01-31T12:00:00Z");
   };
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!Digits(text, 0, 4, &year) || text.size() < 10 || text[4] != '-' ||
-      !Digits(text, 5, 2, &month) || text[7] != '-' || !Digits(text, 8, 2, &day)) {
+  if (!ReadDigits(text, 0, 4, &year) || text.size() < 10 || text[4] != '-' ||
+      !ReadDigits(text, 5, 2, &month) || text[7] != '-' || !ReadDigits(text, 8, 2, &day)) {
     return bad();
   }
   if (month < 1 || month > 12 || day < 1 || day > 31) return bad();
   int64_t micros = 0;
   int64_t offset_seconds = 0;
   if (text.size() > 10) {
-    if ((text[10] != 'T' && text[10] != 't') || !Digits(text, 11, 2, &hour) || text.size() < 19 ||
-        text[13] != ':' || !Digits(text, 14, 2, &minute) || text[16] != ':' ||
-        !Digits(text, 17, 2, &second)) {
+    if ((text[10] != 'T' && text[10] != 't') || !ReadDigits(text, 11, 2, &hour) ||
+        text.size() < 19 || text[13] != ':' || !ReadDigits(text, 14, 2, &minute) ||
+        text[16] != ':' || !ReadDigits(text, 17, 2, &second)) {
       return bad();
     }
     if (hour > 23 || minute > 59 || second > 60) return bad();
@@ -114,7 +94,8 @@ StatusOr<int64_t> ParseIsoTimeMicros(std::string_view text) {
       offset_seconds = 0;
     } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
       int oh = 0, om = 0;
-      if (!Digits(zone, 1, 2, &oh) || !Digits(zone, 4, 2, &om) || oh > 23 || om > 59) return bad();
+      if (!ReadDigits(zone, 1, 2, &oh) || !ReadDigits(zone, 4, 2, &om) || oh > 23 || om > 59)
+        return bad();
       offset_seconds = (oh * 3600 + om * 60) * (zone[0] == '+' ? 1 : -1);
     } else {
       return bad();

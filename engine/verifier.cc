@@ -108,6 +108,15 @@ Verdict Decide(const Credential& credential, const TokenState& state, const Scan
   return v;
 }
 
+// A HOTP decision over the counters from `behind` before the watermark to `ahead` after it, drift
+// measured from the watermark.
+Verdict DecideHotp(const Credential& credential, const TokenState& state, uint32_t code,
+                   uint64_t behind, uint64_t ahead) {
+  Scan scan;
+  ScanAround(credential, code, state.watermark, behind, ahead, state.watermark, &scan);
+  return Decide(credential, state, scan, state.watermark);
+}
+
 Verdict Malformed(const TokenState& state) {
   Verdict v;
   v.kind = VerdictKind::kMalformed;
@@ -143,15 +152,13 @@ Verdict Verify(const Credential& credential, const TokenState& state, std::strin
   std::optional<uint32_t> wanted = ParseCode(code, p.digits);
   if (!wanted) return Malformed(state);
 
-  Scan scan;
   if (p.type == OtpType::kHotp) {
-    ScanAround(credential, *wanted, state.watermark, policy.hotp_look_behind,
-               policy.hotp_look_ahead, state.watermark, &scan);
-    return Decide(credential, state, scan, state.watermark);
+    return DecideHotp(credential, state, *wanted, policy.hotp_look_behind, policy.hotp_look_ahead);
   }
 
   const uint64_t current = TimeStep(p, now_unix);
   const uint64_t centre = TotpCentre(credential, state, now_unix);
+  Scan scan;
   ScanAround(credential, *wanted, centre, policy.totp_window, policy.totp_window, state.watermark,
              &scan);
   if (scan.fresh.found || scan.replayed.found ||
@@ -188,13 +195,11 @@ Verdict Activate(const Credential& credential, const TokenState& state, std::str
   std::optional<uint32_t> wanted = ParseCode(code, p.digits);
   if (!wanted) return Malformed(state);
 
-  Scan scan;
   if (p.type == OtpType::kHotp) {
-    ScanAround(credential, *wanted, state.watermark, 0, policy.hotp_resync_window, state.watermark,
-               &scan);
-    return Decide(credential, state, scan, state.watermark);
+    return DecideHotp(credential, state, *wanted, 0, policy.hotp_resync_window);
   }
   const uint64_t centre = TotpCentre(credential, state, now_unix);
+  Scan scan;
   ScanAround(credential, *wanted, centre, policy.totp_activation_window,
              policy.totp_activation_window, state.watermark, &scan);
   return Decide(credential, state, scan, TimeStep(p, now_unix));

@@ -109,24 +109,11 @@ base::Status ParseEntraCsv(std::istream& in, TokenSink* sink) {
       checker.Reject(reader.line(), "", "malformed CSV: " + std::string(split.message()));
       continue;
     }
-    TokenRecord record;
-    record.position = reader.line();
-    base::Status row = ReadRow(fields, columns, &record);
-    internal::WipeFields(&fields);
-    if (!row.ok()) {
-      if (!reader.terminated()) return internal::TruncatedError(record.position);
-      // The serial is named only when the seed was read: then the columns are in place, and the
-      // serial column cannot hold a shifted seed.
-      checker.Reject(record.position, record.seed.empty() ? "" : std::move(record.serial),
-                     std::string(row.message()));
-      continue;
-    }
-    const size_t rejected = checker.rejected();
-    OTPD_RETURN_IF_ERROR(checker.Submit(std::move(record)));
-    // A last line without a line break that fails a check was most likely cut short.
-    if (!reader.terminated() && checker.rejected() > rejected) {
-      return internal::TruncatedError(reader.line());
-    }
+    OTPD_RETURN_IF_ERROR(
+        internal::SubmitCsvRow(reader.line(), reader.terminated(), &fields, checker,
+                               [columns](const std::vector<std::string>& f, TokenRecord* record) {
+                                 return ReadRow(f, columns, record);
+                               }));
   }
   if (columns == 0) {
     return base::InvalidArgumentError(

@@ -126,23 +126,8 @@ base::Status ParseOathCsv(std::istream& in, TokenSink* sink) {
       internal::WipeFields(&fields);
       continue;
     }
-    TokenRecord record;
-    record.position = reader.line();
-    base::Status row = ReadRow(fields, &record);
-    internal::WipeFields(&fields);
-    if (!row.ok()) {
-      if (!reader.terminated()) return internal::TruncatedError(record.position);
-      // The serial is named only when the seed was read (see entra_csv.cc).
-      checker.Reject(record.position, record.seed.empty() ? "" : std::move(record.serial),
-                     std::string(row.message()));
-      continue;
-    }
-    const size_t rejected = checker.rejected();
-    OTPD_RETURN_IF_ERROR(checker.Submit(std::move(record)));
-    // A last line without a line break that fails a check was most likely cut short.
-    if (!reader.terminated() && checker.rejected() > rejected) {
-      return internal::TruncatedError(reader.line());
-    }
+    OTPD_RETURN_IF_ERROR(
+        internal::SubmitCsvRow(reader.line(), reader.terminated(), &fields, checker, ReadRow));
   }
   return base::OkStatus();
 }

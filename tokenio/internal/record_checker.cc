@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "tokenio/internal/csv_reader.h"
 #include "tokenio/internal/text.h"
 
 namespace otpd::tokenio::internal {
@@ -127,6 +128,25 @@ base::Status RecordChecker::Submit(TokenRecord record) {
 void RecordChecker::Reject(size_t position, std::string serial, std::string reason) {
   ++rejected_;
   sink_->OnError(RowError{position, ReportableSerial(serial), std::move(reason)});
+}
+
+base::Status SubmitCsvRow(
+    size_t line, bool terminated, std::vector<std::string>* fields, RecordChecker& checker,
+    const std::function<base::Status(const std::vector<std::string>&, TokenRecord*)>& read) {
+  TokenRecord record;
+  record.position = line;
+  base::Status row = read(*fields, &record);
+  WipeFields(fields);
+  if (!row.ok()) {
+    if (!terminated) return TruncatedError(record.position);
+    checker.Reject(record.position, record.seed.empty() ? "" : std::move(record.serial),
+                   std::string(row.message()));
+    return base::OkStatus();
+  }
+  const size_t rejected = checker.rejected();
+  OTPD_RETURN_IF_ERROR(checker.Submit(std::move(record)));
+  if (!terminated && checker.rejected() > rejected) return TruncatedError(line);
+  return base::OkStatus();
 }
 
 }  // namespace otpd::tokenio::internal

@@ -9,9 +9,11 @@
 #define OTPD_TOKENIO_INTERNAL_RECORD_CHECKER_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "base/status.h"
 #include "base/statusor.h"
@@ -64,6 +66,15 @@ class RecordChecker {
   size_t accepted_ = 0;
   size_t rejected_ = 0;
 };
+
+// Fills a record from the split `fields` of CSV line `line` with `read` and submits it to
+// `checker`; `fields` are wiped as soon as `read` returns. A row `read` refuses is rejected,
+// naming its serial only when the seed was read (then the columns are in place, and the serial
+// column cannot hold a shifted seed). A last line without a line break (`terminated` false) that
+// fails is most likely cut short: TruncatedError. Otherwise returns what Submit returns.
+base::Status SubmitCsvRow(
+    size_t line, bool terminated, std::vector<std::string>* fields, RecordChecker& checker,
+    const std::function<base::Status(const std::vector<std::string>&, TokenRecord*)>& read);
 
 }  // namespace otpd::tokenio::internal
 
