@@ -5,6 +5,7 @@
 #include "base/constant_time.h"
 #include "service/admin/audit.h"
 #include "service/hooks/outbox.h"
+#include "service/internal/staged_change.h"
 #include "service/model/text_checks.h"
 
 namespace otpd::service {
@@ -112,14 +113,26 @@ base::StatusOr<bool> Importer::AuthorizeReplace(const tokenio::TokenRecord& in,
 }
 
 // Returns a non-OK status only when the import as a whole cannot go on (storage failure); a
-// problem with this token is recorded as a failure row.
+// problem with this token is recorded as a failure row. Each step returns false when the row
+// ends there (a failure row, or a token already stored as it is).
 base::Status Importer::Stage(tokenio::TokenRecord& in) {
   const int64_t now = clock_.NowUnixSeconds();
+  if (!CheckRow(in)) return base::OkStatus();
+  // This token's changes are gathered apart and joined to the chunk only if the row succeeds.
+  Staged row;
+  OTPD_ASSIGN_OR_RETURN(bool go_on, StageToken(in, row, now));
+  if (!go_on) return base::OkStatus();
+  OTPD_ASSIGN_OR_RETURN(go_on, StageUser(in, row, now));
+  if (!go_on) return base::OkStatus();
+  return Join(row);
+}
+
+bool Importer::CheckRow(tokenio::TokenRecord& in) {
   if (!in.upn.empty()) {
     auto upn = CheckUpn(in.upn);
     if (!upn.ok()) {
       Fail(in, std::string(upn.status().message()));
-      return base::OkStatus();
+      return false;
     }
     in.upn = std::move(*upn);
   }
@@ -128,63 +141,37 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
         {"model", in.model}}) {
     if (base::Status clean = CheckFreeText(field, text); !clean.ok()) {
       Fail(in, std::string(clean.message()));
-      return base::OkStatus();
+      return false;
     }
   }
   if (in.params.type == engine::OtpType::kHotp && in.counter > kMaxHotpCounter) {
     Fail(in, "HOTP counter is beyond 2^63-1; a token this far along cannot be trusted to advance");
-    return base::OkStatus();
+    return false;
   }
+  return true;
+}
+
+base::StatusOr<bool> Importer::StageToken(const tokenio::TokenRecord& in, Staged& row,
+                                          int64_t now) {
   OTPD_ASSIGN_OR_RETURN(std::string fingerprint,
                         keys_.Fingerprint(kSeedFingerprintPurpose, in.seed.span()));
   OTPD_ASSIGN_OR_RETURN(std::optional<Versioned<TokenRecord>> existing,
                         directory_.GetToken(in.serial));
-  // This token's changes are gathered apart and joined to the chunk only if the row succeeds.
-  Staged staged;
-  TokenRecord token;
-  bool same_seed = false;
-  std::string old_fingerprint;  // of the seed this row takes off the serial
   if (existing) {
-    TokenRecord& old = existing->record;
-    auto seed = keys_.OpenSecret(Namespace::kTokens, old.serial, old.sealed_seed);
-    if (!seed.ok()) return seed.status().WithContext("token " + old.serial);
-    same_seed = base::ConstantTimeEquals(seed->span(), in.seed.span());
-    if (same_seed && old.params == in.params && (in.upn.empty() || in.upn == old.assigned_to)) {
-      ++report_.unchanged;
-      return base::OkStatus();
-    }
-    if (!options_.replace) {
-      Fail(in, "serial already exists with a different seed, parameters or user (use --replace)");
-      return base::OkStatus();
-    }
-    if (old.status != TokenStatus::kAvailable && old.assigned_to != in.upn) {
-      Fail(in, "serial exists and is assigned to " + old.assigned_to +
-                   "; unassign it before replacing");
-      return base::OkStatus();
-    }
-    OTPD_ASSIGN_OR_RETURN(bool allowed, AuthorizeReplace(in, old, now));
-    if (!allowed) return base::OkStatus();
-    token = std::move(old);
-    staged.replacing = true;
-    if (!same_seed) {
-      // The old seed leaves this serial: its index entry goes, its state is kept under it.
-      OTPD_ASSIGN_OR_RETURN(old_fingerprint, UnindexSeed(directory_, staged.batch, token));
-    }
-    if (token.status == TokenStatus::kActivated || token.status == TokenStatus::kFailedActivation) {
-      token.status = TokenStatus::kAssigned;  // a changed token starts over, inactive
-    }
+    OTPD_ASSIGN_OR_RETURN(bool go_on, StageReplace(in, existing->record, row, now));
+    if (!go_on) return false;
   } else {
-    token.serial = in.serial;
-    token.created = now;
+    row.token.serial = in.serial;
+    row.token.created = now;
   }
-  std::string other_serial;  // another serial holding the same seed (duplicates allowed)
-  if (!same_seed) {
-    OTPD_ASSIGN_OR_RETURN(bool unique, CheckSeed(in, fingerprint, &other_serial));
-    if (!unique) return base::OkStatus();
-    staged.fingerprint = fingerprint;
+  if (!row.same_seed) {
+    OTPD_ASSIGN_OR_RETURN(bool unique, CheckSeed(in, fingerprint, &row.other_serial));
+    if (!unique) return false;
+    row.fingerprint = fingerprint;
   }
-  staged.batch.RequireVersion(Namespace::kTokens, in.serial, existing ? existing->version : 0);
+  row.batch.RequireVersion(Namespace::kTokens, in.serial, existing ? existing->version : 0);
 
+  TokenRecord& token = row.token;
   token.manufacturer = in.manufacturer;
   token.model = in.model;
   token.params = in.params;
@@ -196,56 +183,97 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
   token.activation_failures = 0;
   OTPD_ASSIGN_OR_RETURN(token.sealed_seed,
                         keys_.SealSecret(Namespace::kTokens, token.serial, in.seed.span()));
+  return true;
+}
 
+base::StatusOr<bool> Importer::StageReplace(const tokenio::TokenRecord& in, TokenRecord& old,
+                                            Staged& row, int64_t now) {
+  auto seed = keys_.OpenSecret(Namespace::kTokens, old.serial, old.sealed_seed);
+  if (!seed.ok()) return seed.status().WithContext("token " + old.serial);
+  row.same_seed = base::ConstantTimeEquals(seed->span(), in.seed.span());
+  if (row.same_seed && old.params == in.params && (in.upn.empty() || in.upn == old.assigned_to)) {
+    ++report_.unchanged;
+    return false;
+  }
+  if (!options_.replace) {
+    Fail(in, "serial already exists with a different seed, parameters or user (use --replace)");
+    return false;
+  }
+  if (old.status != TokenStatus::kAvailable && old.assigned_to != in.upn) {
+    Fail(in,
+         "serial exists and is assigned to " + old.assigned_to + "; unassign it before replacing");
+    return false;
+  }
+  OTPD_ASSIGN_OR_RETURN(bool allowed, AuthorizeReplace(in, old, now));
+  if (!allowed) return false;
+  row.token = std::move(old);
+  row.replacing = true;
+  if (!row.same_seed) {
+    // The old seed leaves this serial: its index entry goes, its state is kept under it.
+    OTPD_ASSIGN_OR_RETURN(row.old_fingerprint, UnindexSeed(directory_, row.batch, row.token));
+  }
+  if (row.token.status == TokenStatus::kActivated ||
+      row.token.status == TokenStatus::kFailedActivation) {
+    row.token.status = TokenStatus::kAssigned;  // a changed token starts over, inactive
+  }
+  return true;
+}
+
+base::StatusOr<bool> Importer::StageUser(const tokenio::TokenRecord& in, Staged& row, int64_t now) {
+  TokenRecord& token = row.token;
   if (!token.assigned_to.empty()) {
     // Replacing the token of a user changes what that user signs in with.
     OTPD_RETURN_IF_ERROR(ChangeOf(token.assigned_to, now).status());
   }
-  if (!in.upn.empty() && token.assigned_to != in.upn) {
-    auto begun = ChangeOf(in.upn, now);
-    if (base::IsNotFound(begun.status())) {
-      Fail(in, "no user " + in.upn + " exists; create the user before assigning a token to it");
-      return base::OkStatus();
-    }
-    OTPD_ASSIGN_OR_RETURN(UserChange * change, std::move(begun));
-    if (base::Status allowed = AuthorizeChange(directory_, options_.principal,
-                                               Permission::kManageUserMethods, change->user);
-        !allowed.ok()) {
-      Fail(in, std::string(allowed.message()));
-      return base::OkStatus();
-    }
-    UserChange before = *change;
-    base::Status assigned = StageAssignment(directory_, staged.batch, *change, token, now,
-                                            inventory_.max_oath_methods_per_user);
-    if (!assigned.ok()) {
-      *change = std::move(before);
-      if (!base::IsResourceExhausted(assigned)) return assigned;
-      Fail(in, std::string(assigned.message()));
-      return base::OkStatus();
-    }
-    // The assignment is the user's new method: its event goes in the same batch.
-    OTPD_RETURN_IF_ERROR(AddEvent(staged.batch, clock_, events::kMethodAdded, in.upn,
-                                  EventData()
-                                      .Str("serial", token.serial)
-                                      .Str("method_id", token.method_id)
-                                      .Str("id", token.method_id)
-                                      .Str("kind", MethodKindName(MethodKind::kHardwareOath))
-                                      .Str("by", options_.principal.actor)));
+  if (in.upn.empty() || token.assigned_to == in.upn) return true;
+  auto begun = ChangeOf(in.upn, now);
+  if (base::IsNotFound(begun.status())) {
+    Fail(in, "no user " + in.upn + " exists; create the user before assigning a token to it");
+    return false;
   }
-  OTPD_RETURN_IF_ERROR(directory_.PutToken(staged.batch, token));
+  OTPD_ASSIGN_OR_RETURN(UserChange * change, std::move(begun));
+  if (base::Status allowed = AuthorizeChange(directory_, options_.principal,
+                                             Permission::kManageUserMethods, change->user);
+      !allowed.ok()) {
+    Fail(in, std::string(allowed.message()));
+    return false;
+  }
+  UserChange before = *change;
+  base::Status assigned = StageAssignment(directory_, row.batch, *change, token, now,
+                                          inventory_.max_oath_methods_per_user);
+  if (!assigned.ok()) {
+    *change = std::move(before);
+    if (!base::IsResourceExhausted(assigned)) return assigned;
+    Fail(in, std::string(assigned.message()));
+    return false;
+  }
+  // The assignment is the user's new method: its event goes in the same batch.
+  OTPD_RETURN_IF_ERROR(AddEvent(row.batch, clock_, events::kMethodAdded, in.upn,
+                                EventData()
+                                    .Str("serial", token.serial)
+                                    .Str("method_id", token.method_id)
+                                    .Str("id", token.method_id)
+                                    .Str("kind", MethodKindName(MethodKind::kHardwareOath))
+                                    .Str("by", options_.principal.actor)));
+  return true;
+}
+
+base::Status Importer::Join(Staged& row) {
+  const TokenRecord& token = row.token;
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(row.batch, token));
   // Nothing below fails the row: what the seed states stage joins the chunk.
-  OTPD_RETURN_IF_ERROR(StageSeedState(staged, token, old_fingerprint, other_serial));
-  if (staged.replacing) {
+  OTPD_RETURN_IF_ERROR(StageSeedState(row));
+  if (row.replacing) {
     AuditRecord audit =
         MakeAudit(clock_, options_.principal, "token.replace", "token/" + token.serial);
     audit.detail =
-        std::string(same_seed ? "parameters" : "seed") + " replaced, batch " + batch_record_.id;
+        std::string(row.same_seed ? "parameters" : "seed") + " replaced, batch " + batch_record_.id;
     if (!token.assigned_to.empty()) audit.detail += ", user " + token.assigned_to;
-    AddAudit(staged.batch, audit);
+    AddAudit(row.batch, audit);
   }
-  pending_.Append(std::move(staged.batch));
+  pending_.Append(std::move(row.batch));
   ++pending_tokens_;
-  if (staged.replacing) {
+  if (row.replacing) {
     replaced_.push_back(token.serial);
     ++report_.updated;
     ++pending_updated_;
@@ -256,26 +284,25 @@ base::Status Importer::Stage(tokenio::TokenRecord& in) {
   return base::OkStatus();
 }
 
-base::Status Importer::StageSeedState(Staged& staged, const TokenRecord& token,
-                                      const std::string& old_fingerprint,
-                                      const std::string& other_serial) {
-  if (!old_fingerprint.empty()) {
-    OTPD_RETURN_IF_ERROR(seed_states_.Retire(staged.batch, token.serial, old_fingerprint));
+base::Status Importer::StageSeedState(Staged& row) {
+  const TokenRecord& token = row.token;
+  if (!row.old_fingerprint.empty()) {
+    OTPD_RETURN_IF_ERROR(seed_states_.Retire(row.batch, token.serial, row.old_fingerprint));
   }
-  if (staged.fingerprint.empty()) return base::OkStatus();
+  if (row.fingerprint.empty()) return base::OkStatus();
   // The first serial keeps the index entry when duplicates are allowed.
-  auto [it, inserted] = seeds_.emplace(staged.fingerprint, token.serial);
+  auto [it, inserted] = seeds_.emplace(row.fingerprint, token.serial);
   if (inserted) {
     OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
-                          store_.Get(Namespace::kMeta, SeedIndexKey(staged.fingerprint)));
+                          store_.Get(Namespace::kMeta, SeedIndexKey(row.fingerprint)));
     if (!entry) {
-      staged.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(staged.fingerprint), 0);
-      staged.batch.Put(Namespace::kMeta, SeedIndexKey(staged.fingerprint), token.serial);
+      row.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(row.fingerprint), 0);
+      row.batch.Put(Namespace::kMeta, SeedIndexKey(row.fingerprint), token.serial);
     }
   }
   // A seed stored before comes back with the watermark it reached (internal/seed_state.h).
   return seed_states_
-      .Resume(staged.batch, token.serial, staged.fingerprint, InitialState(token), other_serial)
+      .Resume(row.batch, token.serial, row.fingerprint, InitialState(token), row.other_serial)
       .status();
 }
 
@@ -288,8 +315,6 @@ base::Status Importer::Flush() {
     pending_tokens_ = pending_imported_ = pending_updated_ = 0;
     return base::OkStatus();
   }
-  const int64_t now = clock_.NowUnixSeconds();
-  for (auto& [upn, change] : users_) OTPD_RETURN_IF_ERROR(directory_.Fence(pending_, change, now));
   // The batch record goes in with every chunk, with the counts as they will be once the chunk is
   // in, so that every stored token's batch exists and its counts are what is stored.
   BatchRecord record = batch_record_;
@@ -298,23 +323,20 @@ base::Status Importer::Flush() {
   record.unchanged = report_.unchanged;
   record.failed = report_.failed;
   pending_.Put(Namespace::kMeta, BatchKey(record.id), EncodeBatch(record));
-  base::Status s = store_.Commit(std::move(pending_), Durability::kDurable);
+  // Every user the chunk changes is fenced: the chunk is a change to each of them.
+  std::vector<UserChange*> users;
+  for (auto& [upn, change] : users_) users.push_back(&change);
+  base::Status s = internal::CommitFenced(
+      directory_, std::move(pending_), users, clock_.NowUnixSeconds(), replaced_,
+      "tokens or users changed while the import was running; run it again", invalidator_);
   pending_ = storage::WriteBatch();
   seed_states_.Clear();
-  if (s.ok() && invalidator_ != nullptr) {
-    for (const std::string& serial : replaced_) invalidator_->InvalidateSerial(serial);
-    for (const auto& [upn, change] : users_) invalidator_->InvalidateUser(upn);
-  }
   if (s.ok()) {
-    NotifyOutbox();
     for (const auto& [upn, change] : users_) report_.users_created += change.version == 0;
   }
   users_.clear();
   replaced_.clear();
   pending_tokens_ = pending_imported_ = pending_updated_ = 0;
-  if (base::IsAborted(s)) {
-    return base::AbortedError("tokens or users changed while the import was running; run it again");
-  }
   OTPD_RETURN_IF_ERROR(s);
   batch_record_ = std::move(record);
   return base::OkStatus();

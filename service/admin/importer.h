@@ -93,11 +93,30 @@ class Importer : public tokenio::TokenSink {
   // What one row will change, before it joins the chunk.
   struct Staged {
     storage::WriteBatch batch;
-    std::string fingerprint;  // of the seed; indexed when the row commits
+    TokenRecord token;        // as it will be stored
+    std::string fingerprint;  // of the new seed; indexed when the row commits ("" = seed kept)
     bool replacing = false;
+    bool same_seed = false;       // a replaced token keeps its seed
+    std::string old_fingerprint;  // of the seed this row takes off the serial, if any
+    std::string other_serial;     // another serial holding the same seed (duplicates allowed)
   };
 
+  // One row: CheckRow, StageToken, StageUser, then Join.
   base::Status Stage(tokenio::TokenRecord& token);
+  // False (a failure row) when the row's upn, free text or counter cannot be stored.
+  bool CheckRow(tokenio::TokenRecord& in);
+  // The token record the row stores: a new one, or the stored one it replaces (StageReplace),
+  // with the file's seed and parameters. False when the row ends here.
+  base::StatusOr<bool> StageToken(const tokenio::TokenRecord& in, Staged& row, int64_t now);
+  // Takes the stored token `old` into `row` when it may be replaced (--replace, its owner, the
+  // principal's right); false when the row ends here (unchanged, or a failure row).
+  base::StatusOr<bool> StageReplace(const tokenio::TokenRecord& in, TokenRecord& old, Staged& row,
+                                    int64_t now);
+  // The row's users: a replaced token's owner joins the chunk's changes; a upn naming someone
+  // else assigns the token to them, with its outbox event. False for a failure row.
+  base::StatusOr<bool> StageUser(const tokenio::TokenRecord& in, Staged& row, int64_t now);
+  // Joins a row that passed every check to the chunk, with its seed states and audit record.
+  base::Status Join(Staged& row);
   // Checks the seed against those already stored or staged; a failure row when it is stored
   // under another serial (and duplicates are not allowed).
   // `other` is set to the serial that holds the seed already, if any.
@@ -108,9 +127,8 @@ class Importer : public tokenio::TokenSink {
   base::StatusOr<bool> AuthorizeReplace(const tokenio::TokenRecord& in, const TokenRecord& old,
                                         int64_t now);
   // Stages the seed index entry and the sign-in states of a row that passed every check: the old
-  // seed's state retired (`old_fingerprint`, "" = the seed stays), the new seed's resumed.
-  base::Status StageSeedState(Staged& staged, const TokenRecord& token,
-                              const std::string& old_fingerprint, const std::string& other_serial);
+  // seed's state retired (row.old_fingerprint, "" = the seed stays), the new seed's resumed.
+  base::Status StageSeedState(Staged& row);
   // The change to `upn` this chunk makes (begun on first use).
   base::StatusOr<UserChange*> ChangeOf(const std::string& upn, int64_t now);
   base::Status Flush();
@@ -129,7 +147,7 @@ class Importer : public tokenio::TokenSink {
   size_t pending_tokens_ = 0;
   // Counts of the rows in `pending_`, added to batch_record_ when it commits.
   uint64_t pending_imported_ = 0, pending_updated_ = 0;
-  // The users this chunk changes, fenced when it commits.
+  // The users this chunk changes, fenced when it commits (internal::CommitFenced).
   std::map<std::string, UserChange> users_;
   // Tokens replaced in this chunk (their owners are among users_).
   std::vector<std::string> replaced_;

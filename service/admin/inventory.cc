@@ -6,10 +6,12 @@
 #include "service/admin/audit.h"
 #include "service/hooks/outbox.h"
 #include "service/internal/seed_state.h"
+#include "service/internal/staged_change.h"
 #include "tokenio/upn.h"
 
 namespace otpd::service {
 
+using internal::StagedChange;
 using storage::Durability;
 using storage::Namespace;
 using storage::WriteBatch;
@@ -164,7 +166,7 @@ AuditRecord TokenInventory::Audit(std::string_view action, std::string_view seri
   return MakeAudit(clock_, by, "token." + std::string(action), "token/" + std::string(serial));
 }
 
-base::Status TokenInventory::CommitChange(WriteBatch batch, const AuditRecord& audit) {
+base::Status TokenInventory::CommitTokenChange(WriteBatch batch, const AuditRecord& audit) {
   AddAudit(batch, audit);
   base::Status s = store_.Commit(std::move(batch), Durability::kDurable);
   if (base::IsAborted(s)) {
@@ -189,11 +191,9 @@ base::Status TokenInventory::Refuse(std::string_view action, std::string_view se
 }
 
 base::Status TokenInventory::AuthorizeFor(const TokenRecord& token, std::string_view action,
-                                          const Principal& by, UserRecord* owner) {
-  base::Status allowed =
-      token.assigned_to.empty() && owner == nullptr ? Authorize(by, Permission::kManageInventory)
-      : owner == nullptr                            ? Authorize(by, Permission::kManageUserMethods)
-                         : AuthorizeChange(directory_, by, Permission::kManageUserMethods, *owner);
+                                          const Principal& by) {
+  base::Status allowed = Authorize(by, token.assigned_to.empty() ? Permission::kManageInventory
+                                                                 : Permission::kManageUserMethods);
   if (!allowed.ok()) return Refuse(action, token.serial, by, allowed);
   return base::OkStatus();
 }
@@ -204,13 +204,25 @@ void TokenInventory::Invalidate(const TokenRecord& token) {
   if (!token.assigned_to.empty()) invalidator_->InvalidateUser(token.assigned_to);
 }
 
-base::StatusOr<UserChange> TokenInventory::OwnerChange(const TokenRecord& token) const {
-  auto change = directory_.BeginUserChange(token.assigned_to, clock_.NowUnixSeconds(), false);
-  if (base::IsNotFound(change.status())) {
+base::StatusOr<StagedChange> TokenInventory::BeginUserChange(const TokenRecord& token,
+                                                             std::string_view upn,
+                                                             std::string_view action,
+                                                             const Principal& by,
+                                                             int64_t now) const {
+  const bool owner = upn.empty();
+  auto c = internal::StageChange(directory_, owner ? std::string_view(token.assigned_to) : upn, now,
+                                 Audit(action, token.serial, by));
+  if (owner && base::IsNotFound(c.status())) {
     return base::DataLossError("token " + token.serial + " is assigned to " + token.assigned_to +
                                ", who does not exist");
   }
-  return change;
+  OTPD_RETURN_IF_ERROR(c.status());
+  OTPD_RETURN_IF_ERROR(
+      internal::AuthorizeStaged(directory_, by, Permission::kManageUserMethods, *c));
+  c->serials.push_back(token.serial);
+  c->conflict =
+      c->audit.target + " changed while " + c->audit.action + " was in progress; try again";
+  return c;
 }
 
 base::Status TokenInventory::Assign(std::string_view serial, std::string_view upn_in,
@@ -220,8 +232,7 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
   TokenRecord& token = loaded.record;
   const int64_t now = clock_.NowUnixSeconds();
   // A token is assigned only to a user who exists (NotFound otherwise): no door creates users.
-  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, false));
-  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "assign", actor, &change.user));
+  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginUserChange(token, upn, "assign", actor, now));
   if (token.status != TokenStatus::kAvailable) {
     return Refuse("assign", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is " +
@@ -229,23 +240,18 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
                                                 " to " + token.assigned_to +
                                                 "; only available tokens can be assigned"));
   }
-  WriteBatch batch;
-  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  c.batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   base::Status staged =
-      StageAssignment(directory_, batch, change, token, now, options_.max_oath_methods_per_user);
+      StageAssignment(directory_, c.batch, c.user, token, now, options_.max_oath_methods_per_user);
   if (base::IsResourceExhausted(staged)) return Refuse("assign", serial, actor, staged);
   OTPD_RETURN_IF_ERROR(staged);
-  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
-  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
-  AuditRecord audit = Audit("assign", serial, actor);
-  audit.detail = "user " + upn;
-  OTPD_RETURN_IF_ERROR(Event(batch, events::kMethodAdded, token, upn, actor,
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(c.batch, token));
+  c.audit.detail = "user " + upn;
+  OTPD_RETURN_IF_ERROR(Event(c.batch, events::kMethodAdded, token, upn, actor,
                              EventData()
                                  .Str("id", token.method_id)
                                  .Str("kind", MethodKindName(MethodKind::kHardwareOath))));
-  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
-  Invalidate(token);
-  return base::OkStatus();
+  return internal::CommitChange(directory_, c, invalidator_);
 }
 
 base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view serial,
@@ -276,34 +282,31 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
                   base::FailedPreconditionError("token " + token.serial + " has expired"));
   }
   OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token));
-  OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
-  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "activate", actor, &change.user));
+  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginUserChange(token, {}, "activate", actor, now));
 
   // The token keeps its watermark across deactivation and reassignment: activation searches
   // only at and above it, so codes the token showed before can never be accepted again.
   OTPD_ASSIGN_OR_RETURN(CredentialState state, LoadCredentialState(store_, token));
   engine::Verdict verdict = engine::Activate(credential, state.token, code, now, options_.windows);
 
-  WriteBatch batch;
-  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  c.batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   ActivationResult result;
-  AuditRecord audit = Audit("activate", serial, actor);
   token.updated = now;
   if (verdict.accepted()) {
     token.status = TokenStatus::kActivated;
     token.activation_failures = 0;
     if (display_name) token.display_name = *display_name;
     state.token = verdict.new_state;
-    batch.Put(Namespace::kState, TokenStateKey(token.serial), EncodeCredentialState(state));
+    c.batch.Put(Namespace::kState, TokenStateKey(token.serial), EncodeCredentialState(state));
     result.outcome = ActivationOutcome::kActivated;
     result.drift = verdict.drift;
-    audit.detail = "drift " + std::to_string(verdict.drift) + " steps";
+    c.audit.detail = "drift " + std::to_string(verdict.drift) + " steps";
     // An activated token is a registered MFA method: a user who had to register again has.
-    const bool registered = change.user.mfa_registration_required;
-    change.user.mfa_registration_required = false;
-    if (registered) audit.detail += ", registration completed";
+    const bool registered = c.user.user.mfa_registration_required;
+    c.user.user.mfa_registration_required = false;
+    if (registered) c.audit.detail += ", registration completed";
     OTPD_RETURN_IF_ERROR(
-        Event(batch, events::kTokenActivated, token, token.assigned_to, actor,
+        Event(c.batch, events::kTokenActivated, token, token.assigned_to, actor,
               EventData().Int("drift", verdict.drift).Bool("registration_completed", registered)));
   } else {
     token.status = TokenStatus::kFailedActivation;
@@ -313,14 +316,12 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
                          ? ActivationOutcome::kMalformedCode
                          : ActivationOutcome::kWrongCode;
     result.failures = token.activation_failures;
-    audit.result = result.outcome == ActivationOutcome::kCodeUsed        ? "code already used"
-                   : result.outcome == ActivationOutcome::kMalformedCode ? "malformed code"
-                                                                         : "wrong code";
+    c.audit.result = result.outcome == ActivationOutcome::kCodeUsed        ? "code already used"
+                     : result.outcome == ActivationOutcome::kMalformedCode ? "malformed code"
+                                                                           : "wrong code";
   }
-  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
-  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
-  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
-  Invalidate(token);
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(c.batch, token));
+  OTPD_RETURN_IF_ERROR(internal::CommitChange(directory_, c, invalidator_));
   return result;
 }
 
@@ -363,7 +364,7 @@ base::StatusOr<TokenRecord> TokenInventory::UpdateToken(std::string_view serial,
   WriteBatch batch;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
-  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("update", serial, actor)));
+  OTPD_RETURN_IF_ERROR(CommitTokenChange(std::move(batch), Audit("update", serial, actor)));
   return token;
 }
 
@@ -376,20 +377,15 @@ base::Status TokenInventory::Deactivate(std::string_view serial, const Principal
                                                 std::string(TokenStatusName(token.status)) +
                                                 "; only activated tokens can be deactivated"));
   }
-  OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
-  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "deactivate", actor, &change.user));
-  const int64_t now = clock_.NowUnixSeconds();
+  OTPD_ASSIGN_OR_RETURN(StagedChange c,
+                        BeginUserChange(token, {}, "deactivate", actor, clock_.NowUnixSeconds()));
   token.status = TokenStatus::kAssigned;
-  token.updated = now;
-  WriteBatch batch;
-  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
-  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
-  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
+  token.updated = c.now;
+  c.batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(c.batch, token));
   OTPD_RETURN_IF_ERROR(
-      Event(batch, events::kTokenDeactivated, token, token.assigned_to, actor, EventData()));
-  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("deactivate", serial, actor)));
-  Invalidate(token);
-  return base::OkStatus();
+      Event(c.batch, events::kTokenDeactivated, token, token.assigned_to, actor, EventData()));
+  return internal::CommitChange(directory_, c, invalidator_);
 }
 
 base::Status TokenInventory::Unassign(std::string_view serial, const Principal& actor) {
@@ -399,19 +395,15 @@ base::Status TokenInventory::Unassign(std::string_view serial, const Principal& 
     return Refuse("unassign", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is not assigned"));
   }
-  const TokenRecord before = token;
-  OTPD_ASSIGN_OR_RETURN(UserChange change, OwnerChange(token));
-  OTPD_RETURN_IF_ERROR(AuthorizeFor(token, "unassign", actor, &change.user));
-  const int64_t now = clock_.NowUnixSeconds();
-  WriteBatch batch;
-  batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
+  OTPD_ASSIGN_OR_RETURN(StagedChange c,
+                        BeginUserChange(token, {}, "unassign", actor, clock_.NowUnixSeconds()));
+  c.batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   if (!token.method_id.empty()) {
-    batch.Delete(Namespace::kMethods, MethodKey(token.assigned_to, token.method_id));
+    c.batch.Delete(Namespace::kMethods, MethodKey(token.assigned_to, token.method_id));
   }
   // The token's sign-in state stays: its watermark never goes backwards, whoever holds it next.
-  AuditRecord audit = Audit("unassign", serial, actor);
-  audit.detail = "user " + token.assigned_to;
-  OTPD_RETURN_IF_ERROR(Event(batch, events::kMethodDeleted, token, token.assigned_to, actor,
+  c.audit.detail = "user " + token.assigned_to;
+  OTPD_RETURN_IF_ERROR(Event(c.batch, events::kMethodDeleted, token, token.assigned_to, actor,
                              EventData()
                                  .Str("id", token.method_id)
                                  .Str("kind", MethodKindName(MethodKind::kHardwareOath))));
@@ -419,12 +411,9 @@ base::Status TokenInventory::Unassign(std::string_view serial, const Principal& 
   token.assigned_to.clear();
   token.method_id.clear();
   token.activation_failures = 0;
-  token.updated = now;
-  OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
-  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
-  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), audit));
-  Invalidate(before);
-  return base::OkStatus();
+  token.updated = c.now;
+  OTPD_RETURN_IF_ERROR(directory_.PutToken(c.batch, token));
+  return internal::CommitChange(directory_, c, invalidator_);
 }
 
 base::Status TokenInventory::Delete(std::string_view serial, const Principal& actor) {
@@ -444,7 +433,7 @@ base::Status TokenInventory::Delete(std::string_view serial, const Principal& ac
   // before must stay refused (an HOTP token would otherwise start again from its file's counter).
   internal::SeedStates seeds(directory_);
   OTPD_RETURN_IF_ERROR(seeds.Retire(batch, token.serial, fingerprint));
-  OTPD_RETURN_IF_ERROR(CommitChange(std::move(batch), Audit("delete", serial, actor)));
+  OTPD_RETURN_IF_ERROR(CommitTokenChange(std::move(batch), Audit("delete", serial, actor)));
   Invalidate(token);
   return base::OkStatus();
 }

@@ -43,6 +43,10 @@
 
 namespace otpd::service {
 
+namespace internal {
+struct StagedChange;
+}  // namespace internal
+
 struct InventoryOptions {
   // Windows for activation (the wide +/-2880-step search) and sign-in. Default: WindowPolicy{}.
   engine::WindowPolicy windows;
@@ -161,19 +165,27 @@ class TokenInventory {
  private:
   using Loaded = Versioned<TokenRecord>;
   base::StatusOr<Loaded> Load(std::string_view serial) const;
-  // Commits `batch` (plus an audit record) durably; maps a lost race to Aborted.
-  base::Status CommitChange(storage::WriteBatch batch, const AuditRecord& audit);
+  // Commits a change to the inventory alone (no user's): `batch` plus an audit record, durably;
+  // maps a lost race to Aborted. A change to a token's user goes through BeginUserChange and
+  // internal::CommitChange instead.
+  base::Status CommitTokenChange(storage::WriteBatch batch, const AuditRecord& audit);
   // Adds an outbox event about `token` (its serial and method id, plus `data`).
   base::Status Event(storage::WriteBatch& batch, std::string_view type, const TokenRecord& token,
                      std::string_view user, const Principal& by, EventData data);
-  // Starts a change of the token's owner (who must exist).
-  base::StatusOr<UserChange> OwnerChange(const TokenRecord& token) const;
+  // Begins the change a transition of `token` makes to `upn` (empty: the token's owner, who
+  // must exist: DataLoss otherwise), audited on the token as `action`, with `by` authorized to
+  // manage that user's methods (a refusal is audited). The commit drops the token from the
+  // sign-in cache too.
+  base::StatusOr<internal::StagedChange> BeginUserChange(const TokenRecord& token,
+                                                         std::string_view upn,
+                                                         std::string_view action,
+                                                         const Principal& by, int64_t now) const;
   base::Status Refuse(std::string_view action, std::string_view serial, const Principal& by,
                       base::Status why);
   AuditRecord Audit(std::string_view action, std::string_view serial, const Principal& by) const;
-  // Authorizes `by` to change `token`'s user (or, for an unassigned token, the inventory).
-  base::Status AuthorizeFor(const TokenRecord& token, std::string_view action, const Principal& by,
-                            UserRecord* owner = nullptr);
+  // Authorizes `by` to change `token` when no user's change is begun: the inventory for an
+  // unassigned token, the right to manage users' methods for an assigned one.
+  base::Status AuthorizeFor(const TokenRecord& token, std::string_view action, const Principal& by);
   void Invalidate(const TokenRecord& token);
 
   storage::Store& store_;

@@ -11,6 +11,7 @@
 #include "service/admin/audit.h"
 #include "service/credentials/passwords.h"
 #include "service/hooks/outbox.h"
+#include "service/internal/staged_change.h"
 #include "tokenio/otpauth.h"
 #include "tokenio/upn.h"
 
@@ -146,12 +147,9 @@ base::StatusOr<std::string> CheckEmailAddress(std::string_view address) {
   return normalised;
 }
 
-struct MethodAdmin::Change {
-  UserChange user;
+// A change to the user (internal/staged_change.h) with the user's methods read.
+struct MethodAdmin::Change : internal::StagedChange {
   std::vector<MethodRecord> methods;  // current, lapsed enrolments left out
-  storage::WriteBatch batch;
-  AuditRecord audit;
-  int64_t now = 0;
 
   MethodRecord* Find(std::string_view id) {
     for (MethodRecord& m : methods) {
@@ -164,8 +162,7 @@ struct MethodAdmin::Change {
 MethodAdmin::MethodAdmin(storage::Store& store, const storage::KeyRing& keys,
                          const base::Clock& clock, MethodAdminOptions options,
                          CacheInvalidator* invalidator)
-    : store_(store),
-      keys_(keys),
+    : keys_(keys),
       directory_(store, keys),
       clock_(clock),
       options_(std::move(options)),
@@ -174,18 +171,13 @@ MethodAdmin::MethodAdmin(storage::Store& store, const storage::KeyRing& keys,
 
 base::StatusOr<MethodAdmin::Change> MethodAdmin::Begin(const Principal& by, std::string_view upn_in,
                                                        std::string_view action) const {
-  OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
-  Change c;
-  c.now = clock_.NowUnixSeconds();
-  c.audit = MakeAudit(clock_, by, action, "user/" + upn);
-  // A method is added only to a user who exists: creating one is always its own, explicit step.
-  OTPD_ASSIGN_OR_RETURN(c.user, directory_.BeginUserChange(upn, c.now, /*create=*/false));
   const Permission permission =
       by.self_service ? Permission::kRegisterOwnMethods : Permission::kManageUserMethods;
-  if (base::Status allowed = AuthorizeChange(directory_, by, permission, c.user.user);
-      !allowed.ok()) {
-    return RecordRefusal(store_, std::move(c.audit), allowed);
-  }
+  // A method is added only to a user who exists: creating one is always its own, explicit step.
+  Change c;
+  OTPD_ASSIGN_OR_RETURN(static_cast<internal::StagedChange&>(c),
+                        internal::BeginChange(directory_, clock_, by, permission, upn_in, action));
+  const std::string& upn = c.upn();
   OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
   for (auto& m : methods) {
     if (!m.ok()) continue;
@@ -200,17 +192,7 @@ base::StatusOr<MethodAdmin::Change> MethodAdmin::Begin(const Principal& by, std:
 }
 
 base::Status MethodAdmin::Commit(Change& c) {
-  OTPD_RETURN_IF_ERROR(directory_.Fence(c.batch, c.user, c.now));
-  AddAudit(c.batch, c.audit);
-  base::Status s = store_.Commit(std::move(c.batch), storage::Durability::kDurable);
-  if (base::IsAborted(s)) {
-    return base::AbortedError("user " + c.user.user.upn +
-                              " changed while the change was being made; try again");
-  }
-  OTPD_RETURN_IF_ERROR(s);
-  if (invalidator_ != nullptr) invalidator_->InvalidateUser(c.user.user.upn);
-  NotifyOutbox();
-  return base::OkStatus();
+  return internal::CommitChange(directory_, c, invalidator_);
 }
 
 base::Status MethodAdmin::Event(Change& c, std::string_view type, const MethodRecord& method,

@@ -149,7 +149,6 @@ class MethodAdmin {
   base::Status Event(Change& change, std::string_view type, const MethodRecord& method,
                      EventData data = {});
 
-  storage::Store& store_;
   const storage::KeyRing& keys_;
   const Directory directory_;
   const base::Clock& clock_;

@@ -1,39 +1,84 @@
 #include "service/internal/staged_change.h"
 
+#include <utility>
+
 namespace otpd::service::internal {
+
+namespace {
+
+// Commits `batch` durably, then drops what the sign-in cache holds for `serials` and `upns`
+// and wakes the outbox's readers.
+base::Status CommitAndTell(const Directory& directory, storage::WriteBatch batch,
+                           std::string_view conflict, std::span<const std::string> serials,
+                           std::span<const std::string* const> upns,
+                           CacheInvalidator* invalidator) {
+  base::Status s = directory.store().Commit(std::move(batch), storage::Durability::kDurable);
+  if (base::IsAborted(s)) return base::AbortedError(std::string(conflict));
+  OTPD_RETURN_IF_ERROR(s);
+  if (invalidator != nullptr) {
+    for (const std::string& serial : serials) invalidator->InvalidateSerial(serial);
+    for (const std::string* upn : upns) invalidator->InvalidateUser(*upn);
+  }
+  NotifyOutbox();
+  return base::OkStatus();
+}
+
+}  // namespace
+
+base::StatusOr<StagedChange> StageChange(const Directory& directory, std::string_view upn,
+                                         int64_t now, AuditRecord audit, bool create) {
+  StagedChange c;
+  c.now = now;
+  c.audit = std::move(audit);
+  OTPD_ASSIGN_OR_RETURN(c.user, directory.BeginUserChange(upn, now, create));
+  return c;
+}
+
+base::Status AuthorizeStaged(const Directory& directory, const Principal& by, Permission permission,
+                             StagedChange& c) {
+  base::Status allowed = AuthorizeChange(directory, by, permission, c.user.user);
+  if (allowed.ok()) return allowed;
+  return RecordRefusal(directory.store(), c.audit, std::move(allowed));
+}
 
 base::StatusOr<StagedChange> BeginChange(const Directory& directory, const base::Clock& clock,
                                          const Principal& by, Permission permission,
                                          std::string_view upn_in, std::string_view action,
                                          bool create) {
   OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
-  StagedChange c;
-  c.now = clock.NowUnixSeconds();
-  c.audit = MakeAudit(clock, by, action, "user/" + upn);
-  OTPD_ASSIGN_OR_RETURN(c.user, directory.BeginUserChange(upn, c.now, create));
-  if (base::Status allowed = AuthorizeChange(directory, by, permission, c.user.user);
-      !allowed.ok()) {
-    return RecordRefusal(directory.store(), std::move(c.audit), allowed);
-  }
+  OTPD_ASSIGN_OR_RETURN(StagedChange c,
+                        StageChange(directory, upn, clock.NowUnixSeconds(),
+                                    MakeAudit(clock, by, action, "user/" + upn), create));
+  OTPD_RETURN_IF_ERROR(AuthorizeStaged(directory, by, permission, c));
   return c;
 }
 
 base::Status CommitChange(const Directory& directory, StagedChange& c,
                           CacheInvalidator* invalidator) {
-  OTPD_RETURN_IF_ERROR(directory.Fence(c.batch, c.user, c.now));
+  if (c.delete_user) {
+    c.batch.RequireVersion(storage::Namespace::kUsers, c.upn(), c.user.version);
+    c.batch.Delete(storage::Namespace::kUsers, c.upn());
+  } else {
+    OTPD_RETURN_IF_ERROR(directory.Fence(c.batch, c.user, c.now));
+  }
   AddAudit(c.batch, c.audit);
-  base::Status s = directory.store().Commit(std::move(c.batch), storage::Durability::kDurable);
-  if (base::IsAborted(s)) {
-    return base::AbortedError("user " + c.upn() +
-                              " changed while the change was being made; try again");
+  const std::string conflict =
+      c.conflict.empty() ? "user " + c.upn() + " changed while the change was being made; try again"
+                         : c.conflict;
+  const std::string* upns[] = {&c.upn()};
+  return CommitAndTell(directory, std::move(c.batch), conflict, c.serials, upns, invalidator);
+}
+
+base::Status CommitFenced(const Directory& directory, storage::WriteBatch batch,
+                          std::span<UserChange* const> users, int64_t now,
+                          std::span<const std::string> serials, std::string_view conflict,
+                          CacheInvalidator* invalidator) {
+  std::vector<const std::string*> upns;
+  for (UserChange* user : users) {
+    OTPD_RETURN_IF_ERROR(directory.Fence(batch, *user, now));
+    upns.push_back(&user->user.upn);
   }
-  OTPD_RETURN_IF_ERROR(s);
-  if (invalidator != nullptr) {
-    for (const std::string& serial : c.serials) invalidator->InvalidateSerial(serial);
-    invalidator->InvalidateUser(c.upn());
-  }
-  NotifyOutbox();
-  return base::OkStatus();
+  return CommitAndTell(directory, std::move(batch), conflict, serials, upns, invalidator);
 }
 
 }  // namespace otpd::service::internal

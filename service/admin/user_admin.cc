@@ -4,10 +4,16 @@
 
 #include "service/admin/audit.h"
 #include "service/hooks/outbox.h"
+#include "service/internal/staged_change.h"
 #include "service/model/records.h"
 
 namespace otpd::service {
 
+using internal::AuthorizeStaged;
+using internal::BeginChange;
+using internal::CommitChange;
+using internal::StageChange;
+using internal::StagedChange;
 using storage::Namespace;
 
 base::StatusOr<std::optional<engine::LockoutState>> UnlockUser(const Directory& directory,
@@ -15,41 +21,27 @@ base::StatusOr<std::optional<engine::LockoutState>> UnlockUser(const Directory& 
                                                                std::string_view upn_in,
                                                                const Principal& by,
                                                                CacheInvalidator* invalidator) {
-  OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
-  const int64_t now = clock.NowUnixSeconds();
-  OTPD_ASSIGN_OR_RETURN(UserChange change, directory.BeginUserChange(upn, now, false));
-  AuditRecord audit = MakeAudit(clock, by, "user.unlock", "user/" + upn);
-  if (base::Status allowed =
-          AuthorizeChange(directory, by, Permission::kManageUserMethods, change.user);
-      !allowed.ok()) {
-    return RecordRefusal(directory.store(), std::move(audit), allowed);
-  }
+  OTPD_ASSIGN_OR_RETURN(
+      StagedChange c,
+      BeginChange(directory, clock, by, Permission::kManageUserMethods, upn_in, "user.unlock"));
+  const std::string& upn = c.upn();
   const std::string key = LockoutKey(upn);
   OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> record,
                         directory.store().Get(Namespace::kState, key));
   if (!record) return std::optional<engine::LockoutState>();
   OTPD_ASSIGN_OR_RETURN(engine::LockoutState state, DecodeLockout(record->value));
 
-  audit.detail =
+  c.audit.detail =
       "cleared " + std::to_string(state.failures) + " consecutive failures" +
       (state.locked_until > 0 ? ", locked until unix " + std::to_string(state.locked_until) : "");
-  storage::WriteBatch batch;
-  batch.Delete(Namespace::kState, key);
-  OTPD_RETURN_IF_ERROR(directory.Fence(batch, change, now));
-  AddAudit(batch, audit);
-  OTPD_RETURN_IF_ERROR(AddEvent(batch, clock, events::kUserUnlocked, upn,
+  c.batch.Delete(Namespace::kState, key);
+  OTPD_RETURN_IF_ERROR(AddEvent(c.batch, clock, events::kUserUnlocked, upn,
                                 EventData()
                                     .Int("failures", state.failures)
                                     .Int("locked_until", state.locked_until)
                                     .Str("by", by.actor)));
-  base::Status s = directory.store().Commit(std::move(batch), storage::Durability::kDurable);
-  if (base::IsAborted(s)) {
-    return base::AbortedError("user " + upn + " changed while the lockout was being cleared; " +
-                              "try again");
-  }
-  OTPD_RETURN_IF_ERROR(s);
-  if (invalidator != nullptr) invalidator->InvalidateUser(upn);
-  NotifyOutbox();
+  c.conflict = "user " + upn + " changed while the lockout was being cleared; try again";
+  OTPD_RETURN_IF_ERROR(CommitChange(directory, c, invalidator));
   return std::optional<engine::LockoutState>(state);
 }
 
@@ -65,16 +57,6 @@ base::StatusOr<UserSummary> Summarise(const Directory& directory, UserRecord use
     OTPD_ASSIGN_OR_RETURN(s.lockout, DecodeLockout(lockout->value));
   }
   s.user = std::move(user);
-  return s;
-}
-
-base::Status CommitUserChange(const Directory& directory, storage::WriteBatch batch,
-                              const std::string& upn) {
-  base::Status s = directory.store().Commit(std::move(batch), storage::Durability::kDurable);
-  if (base::IsAborted(s)) {
-    return base::AbortedError("user " + upn + " changed while the change was being made; " +
-                              "try again");
-  }
   return s;
 }
 
@@ -110,21 +92,16 @@ base::StatusOr<UserRecord> UserAdmin::Put(const Principal& by, std::string_view 
   if (display_name.size() > 256) {
     return base::InvalidArgumentError("displayName is longer than 256 characters");
   }
-  const int64_t now = clock_.NowUnixSeconds();
-  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, true));
-  *created = change.version == 0;
-  AuditRecord audit =
-      MakeAudit(clock_, by, *created ? "user.create" : "user.update", "user/" + upn);
-  if (base::Status allowed = AuthorizeChange(directory_, by, Permission::kManageUsers, change.user);
-      !allowed.ok()) {
-    return RecordRefusal(directory_.store(), std::move(audit), allowed);
-  }
-  change.user.display_name = std::string(display_name);
-  storage::WriteBatch batch;
-  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
-  AddAudit(batch, audit);
-  OTPD_RETURN_IF_ERROR(CommitUserChange(directory_, std::move(batch), upn));
-  return change.user;
+  OTPD_ASSIGN_OR_RETURN(StagedChange c,
+                        StageChange(directory_, upn, clock_.NowUnixSeconds(),
+                                    MakeAudit(clock_, by, "user.update", "user/" + upn),
+                                    /*create=*/true));
+  *created = c.user.version == 0;
+  if (*created) c.audit.action = "user.create";
+  OTPD_RETURN_IF_ERROR(AuthorizeStaged(directory_, by, Permission::kManageUsers, c));
+  c.user.user.display_name = std::string(display_name);
+  OTPD_RETURN_IF_ERROR(CommitChange(directory_, c, invalidator_));
+  return c.user.user;
 }
 
 base::StatusOr<UserRecord> UserAdmin::Patch(const Principal& by, std::string_view upn_in,
@@ -134,47 +111,36 @@ base::StatusOr<UserRecord> UserAdmin::Patch(const Principal& by, std::string_vie
   if (display_name && display_name->size() > 256) {
     return base::InvalidArgumentError("displayName is longer than 256 characters");
   }
-  const int64_t now = clock_.NowUnixSeconds();
-  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, false));
-  AuditRecord audit = MakeAudit(clock_, by, roles ? "user.roles" : "user.update", "user/" + upn);
-  base::Status allowed =
-      roles ? Authorize(by, Permission::kManageRoles)
-            : AuthorizeChange(directory_, by, Permission::kManageUsers, change.user);
-  if (!allowed.ok()) return RecordRefusal(directory_.store(), std::move(audit), allowed);
-  if (display_name) change.user.display_name = *display_name;
+  OTPD_ASSIGN_OR_RETURN(
+      StagedChange c, BeginChange(directory_, clock_, by,
+                                  roles ? Permission::kManageRoles : Permission::kManageUsers, upn,
+                                  roles ? "user.roles" : "user.update"));
+  UserRecord& user = c.user.user;
+  if (display_name) user.display_name = *display_name;
   if (roles) {
     OTPD_ASSIGN_OR_RETURN(RoleSet set, RoleSet::Parse(*roles));
-    change.user.roles = set.Names();
-    audit.detail = "roles " + [&] {
+    user.roles = set.Names();
+    c.audit.detail = "roles " + [&] {
       std::string s;
-      for (const std::string& r : change.user.roles) s += (s.empty() ? "" : ",") + r;
+      for (const std::string& r : user.roles) s += (s.empty() ? "" : ",") + r;
       return s.empty() ? std::string("(none)") : s;
     }();
   }
-  storage::WriteBatch batch;
-  OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
-  AddAudit(batch, audit);
-  OTPD_RETURN_IF_ERROR(CommitUserChange(directory_, std::move(batch), upn));
-  if (invalidator_ != nullptr) invalidator_->InvalidateUser(upn);
-  return change.user;
+  OTPD_RETURN_IF_ERROR(CommitChange(directory_, c, invalidator_));
+  return user;
 }
 
 base::Status UserAdmin::Delete(const Principal& by, std::string_view upn_in) {
-  OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
-  const int64_t now = clock_.NowUnixSeconds();
-  OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, false));
-  AuditRecord audit = MakeAudit(clock_, by, "user.delete", "user/" + upn);
-  if (base::Status allowed = AuthorizeChange(directory_, by, Permission::kManageUsers, change.user);
-      !allowed.ok()) {
-    return RecordRefusal(directory_.store(), std::move(audit), allowed);
-  }
-  storage::WriteBatch batch;
-  batch.RequireVersion(Namespace::kUsers, upn, change.version);
+  OTPD_ASSIGN_OR_RETURN(
+      StagedChange c,
+      BeginChange(directory_, clock_, by, Permission::kManageUsers, upn_in, "user.delete"));
+  const std::string& upn = c.upn();
+  storage::WriteBatch& batch = c.batch;
   OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
   for (const auto& m : methods) {
     if (m.ok() && m->kind() == MethodKind::kHardwareOath) {
       return RecordRefusal(
-          directory_.store(), std::move(audit),
+          directory_.store(), std::move(c.audit),
           base::FailedPreconditionError("hardware token " + std::string(m->serial()) +
                                         " is assigned to " + upn + "; unassign it first"));
     }
@@ -198,11 +164,8 @@ base::Status UserAdmin::Delete(const Principal& by, std::string_view upn_in) {
   batch.Delete(Namespace::kState, LockoutKey(upn));
   batch.Delete(Namespace::kState, ChallengeKey(upn));
   batch.Delete(Namespace::kState, TapUseKey(upn));
-  batch.Delete(Namespace::kUsers, upn);
-  AddAudit(batch, audit);
-  OTPD_RETURN_IF_ERROR(CommitUserChange(directory_, std::move(batch), upn));
-  if (invalidator_ != nullptr) invalidator_->InvalidateUser(upn);
-  return base::OkStatus();
+  c.delete_user = true;
+  return CommitChange(directory_, c, invalidator_);
 }
 
 }  // namespace otpd::service

@@ -9,6 +9,7 @@
 #include "base/seal.h"
 #include "service/admin/audit.h"
 #include "service/hooks/outbox.h"
+#include "service/internal/staged_change.h"
 
 namespace otpd::service {
 
@@ -182,34 +183,29 @@ ActionResult SelfServiceActions::DoSetPassword(const std::string& upn,
   }
   auto hash = hasher_.Hash(new_password.view());
   if (!hash.ok()) return Fail(Outcome::kUnavailable);
-  const int64_t now = clock_.NowUnixSeconds();
-  auto change = directory_.BeginUserChange(upn, now, false);
+  // The user's own change, the current password proven: their own methods are theirs to change.
+  const Principal self = Principal::SelfService(upn);
+  auto change = internal::BeginChange(directory_, clock_, self, Permission::kRegisterOwnMethods,
+                                      upn, "password.change");
   if (!change.ok()) return FromStatus(change.status());
+  internal::StagedChange& c = *change;
   // Changed since the current password was checked (an administrator's reset, say): the check
   // no longer stands.
-  if (change->version != fence) return Fail(Outcome::kUnavailable);
+  if (c.user.version != fence) return Fail(Outcome::kUnavailable);
   auto methods = directory_.ReadMethods(upn);
   if (!methods.ok()) return Fail(Outcome::kUnavailable);
-  MethodRecord method{.id = std::string(kPasswordMethodId), .created = now, .payload = {}};
+  MethodRecord method{.id = std::string(kPasswordMethodId), .created = c.now, .payload = {}};
   for (const auto& m : *methods) {
     if (m.ok() && m->id == kPasswordMethodId) method.created = m->created;
   }
   method.payload =
-      PasswordPayload{.hash = std::move(*hash), .must_change = false, .last_changed = now};
-  const Principal self = Principal::SelfService(upn);
-  storage::WriteBatch batch;
-  if (!directory_.PutMethod(batch, upn, method).ok()) return Fail(Outcome::kUnavailable);
-  if (!directory_.Fence(batch, *change, now).ok()) return Fail(Outcome::kUnavailable);
-  AddAudit(batch, MakeAudit(clock_, self, "password.change", "user/" + upn));
-  if (!AddEvent(batch, clock_, events::kPasswordChanged, upn, EventData().Str("by", self.actor))
-           .ok()) {
+      PasswordPayload{.hash = std::move(*hash), .must_change = false, .last_changed = c.now};
+  if (!directory_.PutMethod(c.batch, upn, method).ok() ||
+      !AddEvent(c.batch, clock_, events::kPasswordChanged, upn, EventData().Str("by", self.actor))
+           .ok() ||
+      !internal::CommitChange(directory_, c, invalidator_).ok()) {
     return Fail(Outcome::kUnavailable);
   }
-  if (!directory_.store().Commit(std::move(batch), storage::Durability::kDurable).ok()) {
-    return Fail(Outcome::kUnavailable);
-  }
-  if (invalidator_ != nullptr) invalidator_->InvalidateUser(upn);
-  NotifyOutbox();
   return ActionResult(Outcome::kAccepted);
 }
 
