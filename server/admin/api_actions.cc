@@ -179,9 +179,6 @@ AdminApi::Result AdminApi::DeleteAllAppPasswords(Call& c) {
 AdminApi::Result AdminApi::DeleteUsersAppPasswords(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   if (s_.app_passwords == nullptr) return Missing("app passwords");
-  // A caller who may not manage methods at all is refused as a whole; per-user refusals (a user
-  // holding an administrative role) are per-user results.
-  OTPD_RETURN_IF_ERROR(service::Authorize(c.by(), service::Permission::kManageUserMethods));
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
   std::optional<std::vector<std::string>> users = in.OptionalStringArray("users");
@@ -191,8 +188,12 @@ AdminApi::Result AdminApi::DeleteUsersAppPasswords(Call& c) {
     return base::InvalidArgumentError("users: at most " + std::to_string(kMaxBulkUsers) +
                                       " per request");
   }
+  // A caller who may not manage methods at all is refused as a whole; per-user refusals (a user
+  // holding an administrative role) are per-user results.
+  OTPD_ASSIGN_OR_RETURN(std::vector<service::AppPasswordDeletion> deletions,
+                        s_.app_passwords->DeleteForUsers(c.by(), *users));
   json::array value;
-  for (const service::AppPasswordDeletion& d : s_.app_passwords->DeleteForUsers(c.by(), *users)) {
+  for (const service::AppPasswordDeletion& d : deletions) {
     json::object o;
     o["userPrincipalName"] = d.user;
     o["deleted"] = d.deleted;

@@ -8,6 +8,7 @@
 #include "server/admin/admin_api.h"
 #include "server/admin/internal/api_common.h"
 #include "service/admin/audit.h"
+#include "service/admin/backups.h"
 
 namespace otpd::server::admin {
 
@@ -62,7 +63,6 @@ AdminApi::Result AdminApi::RevokeApiKey(Call& c) {
 
 AdminApi::Result AdminApi::Backup(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  OTPD_RETURN_IF_ERROR(service::Authorize(c.by(), service::Permission::kBackup));
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
   const std::string path = in.String("path", FieldReader::kRequired);
@@ -71,21 +71,16 @@ AdminApi::Result AdminApi::Backup(Call& c) {
     return base::InvalidArgumentError("path must be an absolute path on the daemon's machine");
   }
   if (!s_.backup) return base::UnimplementedError("this daemon cannot write backups");
-  service::AuditRecord audit = service::MakeAudit(*s_.clock, c.by(), "backup.create", "backup");
-  auto written = s_.backup(path);
-  if (!written.ok()) {
-    OTPD_RETURN_IF_ERROR(service::RecordRefusal(*s_.store, audit, written.status()));
-    return written.status();
-  }
-  storage::WriteBatch batch;
-  audit.detail = path;
-  service::AddAudit(batch, audit);
-  OTPD_RETURN_IF_ERROR(s_.store->Commit(std::move(batch), storage::Durability::kDurable));
-  return Json(200, std::move(*written));
+  json::value written;
+  OTPD_RETURN_IF_ERROR(
+      service::CreateBackup(*s_.store, *s_.clock, c.by(), path, [&]() -> base::Status {
+        OTPD_ASSIGN_OR_RETURN(written, s_.backup(path));
+        return base::OkStatus();
+      }));
+  return Json(200, std::move(written));
 }
 
 AdminApi::Result AdminApi::ListAudit(Call& c) {
-  OTPD_RETURN_IF_ERROR(Read(c.by()));
   static const std::set<std::string_view> kFields = {"target", "actor", "action"};
   OTPD_ASSIGN_OR_RETURN(Paging paging,
                         ReadPaging(c.target, kFields, {"target", "actor", "action", "since"}));
@@ -101,30 +96,29 @@ AdminApi::Result AdminApi::ListAudit(Call& c) {
   json::array items;
   std::string last;
   bool more = false;
-  OTPD_RETURN_IF_ERROR(service::ListAudit(
-      *s_.store, filter, paging.after, [&](std::string_view key, const service::AuditRecord& a) {
-        if (!Passes(paging.filter, "target", a.target) ||
-            !Passes(paging.filter, "actor", a.actor) ||
-            !Passes(paging.filter, "action", a.action)) {
-          return true;
-        }
-        if (items.size() == paging.top) {
-          more = true;
-          return false;
-        }
-        json::object o;
-        o["id"] = EncodeSkipToken(key);
-        o["activityDateTime"] = base::FormatIsoTimeMicros(a.time_micros);
-        o["actor"] = a.actor;
-        o["action"] = a.action;
-        o["target"] = a.target;
-        o["result"] = a.result;
-        o["detail"] = a.detail;
-        o["requestId"] = a.request_id;
-        items.push_back(std::move(o));
-        last = std::string(key);
-        return true;
-      }));
+  auto add = [&](std::string_view key, const service::AuditRecord& a) {
+    if (!Passes(paging.filter, "target", a.target) || !Passes(paging.filter, "actor", a.actor) ||
+        !Passes(paging.filter, "action", a.action)) {
+      return true;
+    }
+    if (items.size() == paging.top) {
+      more = true;
+      return false;
+    }
+    json::object o;
+    o["id"] = EncodeSkipToken(key);
+    o["activityDateTime"] = base::FormatIsoTimeMicros(a.time_micros);
+    o["actor"] = a.actor;
+    o["action"] = a.action;
+    o["target"] = a.target;
+    o["result"] = a.result;
+    o["detail"] = a.detail;
+    o["requestId"] = a.request_id;
+    items.push_back(std::move(o));
+    last = std::string(key);
+    return true;
+  };
+  OTPD_RETURN_IF_ERROR(service::ListAudit(c.by(), *s_.store, filter, paging.after, add));
   return Json(200, Page(std::move(items),
                         more ? NextLink(c.api.origin, "/v1.0/audit", c.target, last) : ""));
 }

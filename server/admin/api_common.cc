@@ -152,8 +152,6 @@ base::StatusOr<bool> Switch(const Target& target, std::string_view name) {
   return base::InvalidArgumentError(std::string(name) + " must be true or false");
 }
 
-Status Read(const Principal& by) { return service::Authorize(by, service::Permission::kRead); }
-
 // A 429 for the activation limit, with Retry-After.
 ApiResponse ActivityLimit(const Status& why, std::string_view request_id, int64_t now,
                           std::chrono::seconds window) {

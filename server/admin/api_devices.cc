@@ -49,7 +49,6 @@ base::StatusOr<json::object> AdminApi::DeviceJson(const service::TokenRecord& t)
 }
 
 AdminApi::Result AdminApi::ListDevices(Call& c) {
-  OTPD_RETURN_IF_ERROR(Read(c.by()));
   static const std::set<std::string_view> kFields = {
       "status", "serialNumber", "manufacturer", "model", "batch", "assignedTo/id", "type"};
   OTPD_ASSIGN_OR_RETURN(Paging paging, ReadPaging(c.target, kFields));
@@ -59,7 +58,7 @@ AdminApi::Result AdminApi::ListDevices(Call& c) {
   std::string last;
   bool more = false;
   Status failed;
-  OTPD_RETURN_IF_ERROR(s_.inventory->List(filter, [&](const service::TokenRecord& t) {
+  OTPD_RETURN_IF_ERROR(s_.inventory->List(c.by(), filter, [&](const service::TokenRecord& t) {
     const bool keep = Passes(paging.filter, "status", service::TokenStatusName(t.status)) &&
                       Passes(paging.filter, "serialNumber", t.serial) &&
                       Passes(paging.filter, "manufacturer", t.manufacturer) &&
@@ -87,9 +86,8 @@ AdminApi::Result AdminApi::ListDevices(Call& c) {
 }
 
 AdminApi::Result AdminApi::GetDevice(Call& c) {
-  OTPD_RETURN_IF_ERROR(Read(c.by()));
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(c.param(0)));
+  OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(c.by(), c.param(0)));
   OTPD_ASSIGN_OR_RETURN(json::object device, DeviceJson(token));
   return Json(200, std::move(device));
 }

@@ -148,4 +148,11 @@ base::Status ListAudit(const storage::Store& store, const AuditFilter& filter,
       });
 }
 
+base::Status ListAudit(const Principal& by, const storage::Store& store, const AuditFilter& filter,
+                       std::string_view after,
+                       const std::function<bool(std::string_view key, const AuditRecord&)>& fn) {
+  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
+  return ListAudit(store, filter, after, fn);
+}
+
 }  // namespace otpd::service

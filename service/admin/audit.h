@@ -98,6 +98,10 @@ struct AuditFilter {
 base::Status ListAudit(const storage::Store& store, const AuditFilter& filter,
                        std::string_view after,
                        const std::function<bool(std::string_view key, const AuditRecord&)>& fn);
+// The same for `by`, who needs Permission::kRead (PermissionDenied otherwise, listing nothing).
+base::Status ListAudit(const Principal& by, const storage::Store& store, const AuditFilter& filter,
+                       std::string_view after,
+                       const std::function<bool(std::string_view key, const AuditRecord&)>& fn);
 
 }  // namespace otpd::service
 

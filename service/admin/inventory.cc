@@ -152,6 +152,18 @@ base::Status TokenInventory::List(const TokenFilter& filter,
       });
 }
 
+base::StatusOr<TokenRecord> TokenInventory::Get(const Principal& by,
+                                                std::string_view serial) const {
+  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
+  return Get(serial);
+}
+
+base::Status TokenInventory::List(const Principal& by, const TokenFilter& filter,
+                                  const std::function<bool(const TokenRecord&)>& fn) const {
+  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
+  return List(filter, fn);
+}
+
 base::Status TokenInventory::ListBatches(const std::function<bool(const BatchRecord&)>& fn) const {
   return store_.Scan(Namespace::kMeta, kBatchPrefix,
                      [&](std::string_view, const storage::Record& record) -> base::StatusOr<bool> {

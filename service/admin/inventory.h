@@ -125,6 +125,11 @@ class TokenInventory {
   base::Status List(const TokenFilter& filter,
                     const std::function<bool(const TokenRecord&)>& fn) const;
 
+  // Get and List for `by`, who needs Permission::kRead (PermissionDenied otherwise).
+  base::StatusOr<TokenRecord> Get(const Principal& by, std::string_view serial) const;
+  base::Status List(const Principal& by, const TokenFilter& filter,
+                    const std::function<bool(const TokenRecord&)>& fn) const;
+
   // Every import batch, oldest id first.
   base::Status ListBatches(const std::function<bool(const BatchRecord&)>& fn) const;
 

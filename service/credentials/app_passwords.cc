@@ -134,8 +134,9 @@ base::StatusOr<size_t> AppPasswords::DeleteAll(const Principal& by, std::string_
   return DeleteMatching(by, upn, "");
 }
 
-std::vector<AppPasswordDeletion> AppPasswords::DeleteForUsers(
+base::StatusOr<std::vector<AppPasswordDeletion>> AppPasswords::DeleteForUsers(
     const Principal& by, const std::vector<std::string>& upns) {
+  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kManageUserMethods));
   std::vector<AppPasswordDeletion> out;
   out.reserve(upns.size());
   for (const std::string& upn : upns) {

@@ -58,9 +58,11 @@ class AppPasswords {
   base::Status Delete(const Principal& by, std::string_view upn, std::string_view id);
   // Every app password of the user; returns how many (0 writes nothing).
   base::StatusOr<size_t> DeleteAll(const Principal& by, std::string_view upn);
-  // DeleteAll for each user, one change each; one failure does not stop the others.
-  std::vector<AppPasswordDeletion> DeleteForUsers(const Principal& by,
-                                                  const std::vector<std::string>& upns);
+  // DeleteAll for each user, one change each; one failure does not stop the others. A caller who
+  // may not manage users' methods at all is refused as a whole (PermissionDenied); a refusal for
+  // one user (who holds an administrative role, say) is that user's result.
+  base::StatusOr<std::vector<AppPasswordDeletion>> DeleteForUsers(
+      const Principal& by, const std::vector<std::string>& upns);
 
   // The hex SHA-256 an app password is kept as.
   static std::string Digest(std::string_view password);

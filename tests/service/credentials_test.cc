@@ -83,8 +83,10 @@ TEST_F(CredentialsTest, AtMostFortyAppPasswordsAndDeletionForManyUsers) {
       base::IsResourceExhausted(env_.app_passwords->Create(kOwner, kBob, "one too many").status()));
   MakeUser("carol@example.com");
   ASSERT_TRUE(env_.app_passwords->Create(kOwner, "carol@example.com", "printer").ok());
-  auto results = env_.app_passwords->DeleteForUsers(
+  auto deletions = env_.app_passwords->DeleteForUsers(
       kOwner, {kBob, "carol@example.com", "nobody@example.com", "bad address"});
+  ASSERT_TRUE(deletions.ok()) << deletions.status();
+  const std::vector<AppPasswordDeletion>& results = *deletions;
   ASSERT_EQ(results.size(), 4u);
   EXPECT_TRUE(results[0].status.ok());
   EXPECT_EQ(results[0].deleted, 40u);
@@ -97,7 +99,7 @@ TEST_F(CredentialsTest, AtMostFortyAppPasswordsAndDeletionForManyUsers) {
   for (const auto& e : events) deleted_events += e.type == events::kAppPasswordsDeleted;
   EXPECT_EQ(deleted_events, 2);
   EXPECT_TRUE(base::IsPermissionDenied(
-      env_.app_passwords->DeleteForUsers(WithRoles("ro", {Role::kReader}), {kBob})[0].status));
+      env_.app_passwords->DeleteForUsers(WithRoles("ro", {Role::kReader}), {kBob}).status()));
 }
 
 TEST_F(CredentialsTest, TemporaryAccessPassLifetimeAndUsability) {

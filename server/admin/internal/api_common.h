@@ -98,9 +98,6 @@ boost::json::object ReportJson(const service::ImportReport& report, std::string_
 // "true"/"false" query switches; absent is false, a bare name is true.
 base::StatusOr<bool> Switch(const Target& target, std::string_view name);
 
-// Whether `by` may read (every role may).
-base::Status Read(const service::Principal& by);
-
 // A 429 for the activation limit, with Retry-After.
 ApiResponse ActivityLimit(const base::Status& why, std::string_view request_id, int64_t now,
                           std::chrono::seconds window);
