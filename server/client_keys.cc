@@ -1,6 +1,6 @@
 #include "server/client_keys.h"
 
-#include <openssl/crypto.h>
+#include "base/constant_time.h"
 
 namespace otpd::server {
 
@@ -28,8 +28,9 @@ bool ClientKeys::Authenticate(std::string_view client, std::string_view key) con
   base::Sha256Digest given = base::Sha256(key);
   unsigned matches = 0;
   for (const Digest& c : *table) {
-    const unsigned same_name = CRYPTO_memcmp(c.name.data(), name.data(), name.size()) == 0;
-    const unsigned same_key = CRYPTO_memcmp(c.key.data(), given.data(), given.size()) == 0;
+    // Both compared for every entry, with `&` rather than `&&`: the time taken names no client.
+    const unsigned same_name = base::ConstantTimeEqualsPublicLength(c.name, name);
+    const unsigned same_key = base::ConstantTimeEqualsPublicLength(c.key, given);
     matches |= same_name & same_key;
   }
   base::Wipe(given.data(), given.size());

@@ -1,7 +1,5 @@
 #include "tools/data_dir.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +9,7 @@
 #include <iterator>
 
 #include "base/codec.h"
+#include "base/mac.h"
 #include "base/secret_file.h"
 #include "service/model/record_upgrade.h"
 
@@ -210,13 +209,9 @@ bool IsInsideDirectory(const std::string& path, const std::string& dir) {
 
 std::string MasterKeyId(const base::SecretBytes& master_key) {
   static constexpr char kLabel[] = "otpd master key id";
-  uint8_t mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), master_key.data(), static_cast<int>(master_key.size()),
-           reinterpret_cast<const uint8_t*>(kLabel), sizeof kLabel - 1, mac, &len) == nullptr) {
-    return "unknown";
-  }
-  return base::HexEncode(std::span<const uint8_t>(mac, 8));
+  auto mac = base::HmacSha256(master_key.span(), {kLabel});
+  if (!mac.ok()) return "unknown";
+  return base::HexEncode(std::span<const uint8_t>(mac->data(), 8));
 }
 
 base::StatusOr<DataDir> OpenDataDir(const DataDirOptions& o) {

@@ -1,10 +1,9 @@
 #include "service/admin/api_keys.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 
 #include "base/codec.h"
+#include "base/constant_time.h"
 #include "base/seal.h"
 #include "service/admin/audit.h"
 #include "service/admin/inventory.h"
@@ -179,10 +178,7 @@ base::StatusOr<Principal> ApiKeys::Authenticate(std::string_view bearer) const {
   }
   if (!*loaded) return denied;
   const ApiKeyRecord& record = (*loaded)->record;
-  if (given.size() != record.secret_sha256.size() ||
-      CRYPTO_memcmp(given.data(), record.secret_sha256.data(), given.size()) != 0) {
-    return denied;
-  }
+  if (!base::ConstantTimeEqualsPublicLength(given, record.secret_sha256)) return denied;
   Principal p;
   p.actor = "apikey:" + record.name;
   p.user = record.user;

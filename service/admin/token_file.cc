@@ -9,6 +9,7 @@
 
 #include "base/codec.h"
 #include "base/mac.h"
+#include "base/openssl_objects.h"
 #include "service/admin/importer.h"
 #include "tokenio/entra_csv.h"
 #include "tokenio/oath_csv.h"
@@ -25,7 +26,7 @@ bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 base::Status Inspect(const std::string& path, std::string* sha256, std::string* head, bool* blank) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return base::NotFoundError("cannot open the file");
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  base::MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     return base::InternalError("cannot start SHA-256");
   }
