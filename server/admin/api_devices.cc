@@ -1,6 +1,8 @@
 // The hardware-token inventory: hardwareOathDevices, one device, a list, or a whole token file.
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <initializer_list>
 #include <optional>
 #include <set>
 
@@ -15,6 +17,159 @@ namespace otpd::server::admin {
 namespace json = boost::json;
 namespace bhttp = boost::beast::http;
 using base::Status;
+
+namespace {
+
+// InvalidArgument naming the first query parameter of `target` not in `allowed`.
+Status OnlyParameters(const Target& target, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : target.query) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return base::InvalidArgumentError(
+          name.size() <= 64 ? "the query parameter " + name + " is not supported here"
+                            : std::string("a query parameter is not supported here"));
+    }
+  }
+  return base::OkStatus();
+}
+
+// The device objects of a devices body: one object, or a non-empty array of them.
+base::StatusOr<std::vector<const json::object*>> DeviceObjects(const json::value& body) {
+  if (body.is_object()) return std::vector<const json::object*>{&body.as_object()};
+  if (!body.is_array()) {
+    return base::InvalidArgumentError("the body must be a device object or an array of them");
+  }
+  if (body.as_array().empty()) return base::InvalidArgumentError("the array holds no devices");
+  std::vector<const json::object*> objects;
+  for (const json::value& v : body.as_array()) {
+    if (!v.is_object()) {
+      return base::InvalidArgumentError("item " + std::to_string(objects.size() + 1) +
+                                        " of the array is not an object");
+    }
+    objects.push_back(&v.as_object());
+  }
+  return objects;
+}
+
+// The OATH parameters a device object may set, as sent.
+struct ParamFields {
+  std::optional<int64_t> period;
+  std::optional<std::string> hash;
+  std::optional<std::string> type;
+  std::optional<int64_t> digits;
+  std::optional<int64_t> counter;
+};
+
+ParamFields ReadParamFields(FieldReader& in) {
+  ParamFields f;
+  f.period = in.OptionalInt("timeIntervalInSeconds", 1, 86400);
+  f.hash = in.OptionalString("hashFunction");
+  f.type = in.OptionalString("type");
+  f.digits = in.OptionalInt("digits", engine::kMinDigits, 8);
+  f.counter = in.OptionalInt("counter", 0, INT64_MAX);
+  return f;
+}
+
+// Sets `t`'s parameters and counter from `f`; errors name the field after `where`.
+Status ApplyParams(const ParamFields& f, const std::string& where, tokenio::TokenRecord& t) {
+  if (f.type) {
+    auto parsed = engine::ParseOtpType(*f.type);
+    if (!parsed.ok()) return base::InvalidArgumentError(where + "type must be totp or hotp");
+    t.params.type = *parsed;
+  }
+  if (f.hash) {
+    auto algorithm = engine::ParseHashAlgorithm(*f.hash);
+    if (!algorithm.ok()) {
+      return base::InvalidArgumentError(where +
+                                        "hashFunction must be hmacsha1, hmacsha256 or hmacsha512");
+    }
+    t.params.algorithm = *algorithm;
+  }
+  if (f.period) t.params.period = static_cast<uint32_t>(*f.period);
+  if (f.digits) t.params.digits = static_cast<int>(*f.digits);
+  if (f.counter) {
+    if (t.params.type != engine::OtpType::kHotp) {
+      return base::InvalidArgumentError(where + "counter is for HOTP tokens (type \"hotp\")");
+    }
+    t.counter = static_cast<uint64_t>(*f.counter);
+  }
+  if (Status valid = t.params.Validate(); !valid.ok()) return valid.WithContext(where + "device");
+  return base::OkStatus();
+}
+
+// The seed of a secretKey: Base32, at most 128 characters, at least 128 bits.
+base::StatusOr<base::SecretBytes> DecodeSecretKey(std::string_view secret,
+                                                  const std::string& where) {
+  auto seed = base::Base32Decode(secret);
+  if (!seed.ok() || secret.size() > 128) {
+    return base::InvalidArgumentError(
+        where + "secretKey must be Base32 (A-Z, 2-7), at most 128 characters");
+  }
+  if (seed->size() < 16) {
+    return base::InvalidArgumentError(where + "secretKey must hold at least 128 bits");
+  }
+  return std::move(*seed);
+}
+
+// One device object as a token to import; errors name the field after `where` ("" for a single
+// object, "[i]." in an array).
+base::StatusOr<tokenio::TokenRecord> ReadDevice(const json::object& object,
+                                                const std::string& where) {
+  FieldReader in(object, where);
+  tokenio::TokenRecord t;
+  t.serial = in.String("serialNumber", FieldReader::kRequired);
+  std::string secret = in.String("secretKey", FieldReader::kRequired);
+  t.manufacturer = in.Text("manufacturer");
+  t.model = in.Text("model");
+  std::optional<std::string> display_name = in.OptionalText("displayName");
+  const ParamFields params = ReadParamFields(in);
+  const json::object* assign = in.Object("assignTo");
+  in.Allow("@odata.type");
+  in.Allow("id");
+  in.Allow("status");
+  OTPD_RETURN_IF_ERROR(in.Finish());
+  if (display_name && !display_name->empty()) {
+    return base::InvalidArgumentError(where +
+                                      "displayName is set by activation or PATCH, not at creation");
+  }
+  if (assign != nullptr) {
+    FieldReader who(*assign, where + "assignTo.");
+    t.upn = who.String("id", FieldReader::kRequired);
+    OTPD_RETURN_IF_ERROR(who.Finish());
+  }
+  if (t.serial.empty() || t.serial.size() > 128) {
+    return base::InvalidArgumentError(where + "serialNumber must have 1 to 128 characters");
+  }
+  OTPD_RETURN_IF_ERROR(ApplyParams(params, where, t));
+  OTPD_ASSIGN_OR_RETURN(t.seed, DecodeSecretKey(secret, where));
+  return t;
+}
+
+// AlreadyExists when the inventory holds `serial`: a single device body creates, never replaces.
+Status RefuseExisting(const service::TokenInventory& inventory, const std::string& serial) {
+  auto existing = inventory.Get(serial);
+  if (existing.ok()) {
+    return base::AlreadyExistsError("a token with serial number " + existing->serial +
+                                    " exists already");
+  }
+  if (!base::IsNotFound(existing.status())) return existing.status();
+  return base::OkStatus();
+}
+
+service::ImportOptions DeviceImportOptions(bool dry, bool duplicates, std::string sha256,
+                                           const service::Principal& by) {
+  service::ImportOptions options;
+  options.dry_run = dry;
+  options.allow_duplicate_seeds = duplicates;
+  options.file_name = "admin API devices";
+  options.file_sha256 = std::move(sha256);
+  options.format = "json";
+  options.principal = by;
+  // A device body assigns to a user who exists, as a method is added to one: never creates one.
+  options.create_users = false;
+  return options;
+}
+
+}  // namespace
 
 base::StatusOr<json::object> AdminApi::DeviceJson(const service::TokenRecord& t) const {
   OTPD_ASSIGN_OR_RETURN(service::CredentialState state, service::LoadCredentialState(*s_.store, t));
@@ -134,15 +289,8 @@ AdminApi::Result AdminApi::CreateDevices(Call& c) {
 }
 
 AdminApi::Result AdminApi::ImportTokenFile(Call& c) {
-  static const std::set<std::string_view> kParams = {"format", "replace", "allowDuplicateSeeds",
-                                                     "dryRun", "fileName"};
-  for (const auto& [name, value] : c.target.query) {
-    if (!kParams.contains(name)) {
-      return base::InvalidArgumentError(
-          name.size() <= 64 ? "the query parameter " + name + " is not supported here"
-                            : std::string("a query parameter is not supported here"));
-    }
-  }
+  OTPD_RETURN_IF_ERROR(
+      OnlyParameters(c.target, {"format", "replace", "allowDuplicateSeeds", "dryRun", "fileName"}));
   std::optional<tokenio::Format> format;
   std::string_view type = c.request()[bhttp::field::content_type];
   if (std::optional<std::string_view> f = c.target.Param("format")) {
@@ -191,33 +339,11 @@ AdminApi::Result AdminApi::ImportTokenFile(Call& c) {
 }
 
 AdminApi::Result AdminApi::ImportJsonDevices(Call& c, const json::value& body) {
-  static const std::set<std::string_view> kParams = {"allowDuplicateSeeds", "dryRun"};
-  for (const auto& [name, value] : c.target.query) {
-    if (!kParams.contains(name)) {
-      return base::InvalidArgumentError(
-          name.size() <= 64 ? "the query parameter " + name + " is not supported here"
-                            : std::string("a query parameter is not supported here"));
-    }
-  }
+  OTPD_RETURN_IF_ERROR(OnlyParameters(c.target, {"allowDuplicateSeeds", "dryRun"}));
   OTPD_ASSIGN_OR_RETURN(bool dry, Switch(c.target, "dryRun"));
   OTPD_ASSIGN_OR_RETURN(bool duplicates, Switch(c.target, "allowDuplicateSeeds"));
   const bool single = body.is_object();
-  if (!single && !body.is_array()) {
-    return base::InvalidArgumentError("the body must be a device object or an array of them");
-  }
-  std::vector<const json::object*> objects;
-  if (single) {
-    objects.push_back(&body.as_object());
-  } else {
-    if (body.as_array().empty()) return base::InvalidArgumentError("the array holds no devices");
-    for (const json::value& v : body.as_array()) {
-      if (!v.is_object()) {
-        return base::InvalidArgumentError("item " + std::to_string(objects.size() + 1) +
-                                          " of the array is not an object");
-      }
-      objects.push_back(&v.as_object());
-    }
-  }
+  OTPD_ASSIGN_OR_RETURN(std::vector<const json::object*> objects, DeviceObjects(body));
 
   // Every object is checked before anything is stored: a malformed one refuses the whole request.
   service::TokenFile file;
@@ -225,90 +351,16 @@ AdminApi::Result AdminApi::ImportJsonDevices(Call& c, const json::value& body) {
   file.sha256 = base::HexEncode(base::Sha256(c.request().body()));
   for (size_t i = 0; i < objects.size(); ++i) {
     const std::string where = single ? "" : "[" + std::to_string(i) + "].";
-    FieldReader in(*objects[i], where);
-    tokenio::TokenRecord t;
+    OTPD_ASSIGN_OR_RETURN(tokenio::TokenRecord t, ReadDevice(*objects[i], where));
     t.position = i + 1;
-    t.serial = in.String("serialNumber", FieldReader::kRequired);
-    std::string secret = in.String("secretKey", FieldReader::kRequired);
-    t.manufacturer = in.Text("manufacturer");
-    t.model = in.Text("model");
-    std::optional<std::string> display_name = in.OptionalText("displayName");
-    std::optional<int64_t> period = in.OptionalInt("timeIntervalInSeconds", 1, 86400);
-    std::optional<std::string> hash = in.OptionalString("hashFunction");
-    std::optional<std::string> type = in.OptionalString("type");
-    std::optional<int64_t> digits = in.OptionalInt("digits", engine::kMinDigits, 8);
-    std::optional<int64_t> counter = in.OptionalInt("counter", 0, INT64_MAX);
-    const json::object* assign = in.Object("assignTo");
-    in.Allow("@odata.type");
-    in.Allow("id");
-    in.Allow("status");
-    OTPD_RETURN_IF_ERROR(in.Finish());
-    if (display_name && !display_name->empty()) {
-      return base::InvalidArgumentError(
-          where + "displayName is set by activation or PATCH, not at creation");
-    }
-    if (assign != nullptr) {
-      FieldReader who(*assign, where + "assignTo.");
-      t.upn = who.String("id", FieldReader::kRequired);
-      OTPD_RETURN_IF_ERROR(who.Finish());
-    }
-    if (t.serial.empty() || t.serial.size() > 128) {
-      return base::InvalidArgumentError(where + "serialNumber must have 1 to 128 characters");
-    }
-    if (type) {
-      auto parsed = engine::ParseOtpType(*type);
-      if (!parsed.ok()) return base::InvalidArgumentError(where + "type must be totp or hotp");
-      t.params.type = *parsed;
-    }
-    if (hash) {
-      auto algorithm = engine::ParseHashAlgorithm(*hash);
-      if (!algorithm.ok()) {
-        return base::InvalidArgumentError(
-            where + "hashFunction must be hmacsha1, hmacsha256 or hmacsha512");
-      }
-      t.params.algorithm = *algorithm;
-    }
-    if (period) t.params.period = static_cast<uint32_t>(*period);
-    if (digits) t.params.digits = static_cast<int>(*digits);
-    if (counter) {
-      if (t.params.type != engine::OtpType::kHotp) {
-        return base::InvalidArgumentError(where + "counter is for HOTP tokens (type \"hotp\")");
-      }
-      t.counter = static_cast<uint64_t>(*counter);
-    }
-    if (Status valid = t.params.Validate(); !valid.ok()) return valid.WithContext(where + "device");
-    auto seed = base::Base32Decode(secret);
-    if (!seed.ok() || secret.size() > 128) {
-      return base::InvalidArgumentError(
-          where + "secretKey must be Base32 (A-Z, 2-7), at most 128 characters");
-    }
-    if (seed->size() < 16) {
-      return base::InvalidArgumentError(where + "secretKey must hold at least 128 bits");
-    }
-    t.seed = std::move(*seed);
     file.rows.tokens.push_back(std::move(t));
   }
-  if (single && !dry) {
-    auto existing = s_.inventory->Get(file.rows.tokens.front().serial);
-    if (existing.ok()) {
-      return base::AlreadyExistsError("a token with serial number " + existing->serial +
-                                      " exists already");
-    }
-    if (!base::IsNotFound(existing.status())) return existing.status();
-  }
-
-  service::ImportOptions options;
-  options.dry_run = dry;
-  options.allow_duplicate_seeds = duplicates;
-  options.file_name = "admin API devices";
-  options.file_sha256 = file.sha256;
-  options.format = "json";
-  options.principal = c.by();
-  // A device body assigns to a user who exists, as a method is added to one: never creates one.
-  options.create_users = false;
-  service::Importer importer(*s_.store, *s_.keys, *s_.clock, s_.inventory_options, options,
-                             s_.invalidator);
   const std::string first_serial = file.rows.tokens.front().serial;
+  if (single && !dry) OTPD_RETURN_IF_ERROR(RefuseExisting(*s_.inventory, first_serial));
+
+  service::Importer importer(*s_.store, *s_.keys, *s_.clock, s_.inventory_options,
+                             DeviceImportOptions(dry, duplicates, file.sha256, c.by()),
+                             s_.invalidator);
   OTPD_RETURN_IF_ERROR(service::FeedImporter(file, importer));
   OTPD_ASSIGN_OR_RETURN(service::ImportReport report, importer.Finish());
   if (!single) return Json(200, ReportJson(report, "json", dry));

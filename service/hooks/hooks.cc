@@ -223,176 +223,242 @@ bool HookDispatcher::Sleep(Worker* w, std::chrono::milliseconds d) {
   return !stopping_.load();
 }
 
-void HookDispatcher::Run(Worker* w) {
-  auto log = [&](const std::string& line) {
-    if (options_.log) options_.log("hook " + w->name + ": " + line);
-  };
-  bool fresh = !options_.active;  // whether this worker's state is the store's (see Reload)
-  while (!stopping_.load()) {
-    if (options_.active) {
-      if (!options_.active()) {
-        fresh = false;
-        Sleep(w, options_.poll);
-        continue;
-      }
-      if (!fresh) {
-        if (base::Status s = Reload(w); !s.ok()) {
-          log("cannot read the hook's cursor: " + std::string(s.message()));
-          Sleep(w, options_.poll);
-          continue;
-        }
-        fresh = true;
-      }
+// One worker's delivery loop, on the worker's thread: wait until this node may deliver, take the
+// next event (a dead letter put back, else the one after the cursor), offer it to the sink with
+// retries, and record the outcome. Every outcome reaches the store through Commit.
+class HookDispatcher::Worker::Loop {
+ public:
+  Loop(HookDispatcher& d, Worker& w) : d_(d), w_(w), fresh_(!d.options_.active) {}
+
+  void Run() {
+    while (!d_.stopping_.load()) {
+      if (!Ready()) continue;
+      std::optional<Taken> taken = Take();
+      if (!taken) continue;
+      if (!Deliver(*taken)) return;
     }
+  }
+
+ private:
+  // An event in hand; `redelivered` when it is a dead letter put back (the cursor stays).
+  struct Taken {
+    OutboxEvent event;
+    bool redelivered = false;
+  };
+
+  void Log(const std::string& line) const {
+    if (d_.options_.log) d_.options_.log("hook " + w_.name + ": " + line);
+  }
+
+  std::string DeadLetterKey(uint64_t seq) const {
+    return HookDeadLetterPrefix(w_.name) + storage::LogKey(seq);
+  }
+
+  // Commits `batch`; when `moves_cursor`, the batch also moves the cursor to `seq` on the
+  // condition that nobody else moved it (CommitCursor).
+  base::Status Commit(storage::WriteBatch batch, uint64_t seq, bool moves_cursor,
+                      storage::Durability durability) {
+    if (moves_cursor) return d_.CommitCursor(&w_, std::move(batch), seq, durability);
+    return d_.store_.Commit(std::move(batch), durability);
+  }
+
+  // Another node moved the cursor: go on from what the store holds.
+  void Reread() {
+    Log("the cursor was moved by another node; reading it again");
+    fresh_ = d_.Reload(&w_).ok();
+  }
+
+  // Whether this node delivers now, with this worker's state read again from the store after a
+  // time it did not (see Reload). Sleeps a poll interval when not.
+  bool Ready() {
+    if (!d_.options_.active) return true;
+    if (!d_.options_.active()) {
+      fresh_ = false;
+      d_.Sleep(&w_, d_.options_.poll);
+      return false;
+    }
+    if (fresh_) return true;
+    if (base::Status s = d_.Reload(&w_); !s.ok()) {
+      Log("cannot read the hook's cursor: " + std::string(s.message()));
+      d_.Sleep(&w_, d_.options_.poll);
+      return false;
+    }
+    fresh_ = true;
+    return true;
+  }
+
+  // The next event: a dead letter put back, else the one after the cursor. Nothing when the sink
+  // is disabled or the outbox cannot be read (after a poll interval), when no event is waiting
+  // (after waiting for one), or when a dead letter put back has left the outbox (its record is
+  // removed).
+  std::optional<Taken> Take() {
     uint64_t cursor;
     std::optional<uint64_t> redelivery;
     {
-      base::MutexLock lock(w->mu);
-      if (w->disabled) {
+      base::MutexLock lock(w_.mu);
+      if (w_.disabled) {
         lock.Unlock();
-        Sleep(w, options_.poll);
-        fresh = !options_.active;  // another node may enable it
-        continue;
+        d_.Sleep(&w_, d_.options_.poll);
+        fresh_ = !d_.options_.active;  // another node may enable it
+        return std::nullopt;
       }
-      cursor = w->cursor;
-      if (!w->requeued.empty()) {
-        redelivery = w->requeued.front();
-        w->requeued.erase(w->requeued.begin());
+      cursor = w_.cursor;
+      if (!w_.requeued.empty()) {
+        redelivery = w_.requeued.front();
+        w_.requeued.erase(w_.requeued.begin());
       }
     }
-    // The next event: a dead letter put back, else the one after the cursor.
     const uint64_t seen = OutboxGeneration();
-    std::optional<OutboxEvent> event;
+    std::optional<Taken> taken;
     const uint64_t after = redelivery ? *redelivery - 1 : cursor;
-    base::Status read = ReadEvents(store_, after, 1, [&](OutboxEvent e) {
-      if (!redelivery || e.seq == *redelivery) event = std::move(e);
+    base::Status read = ReadEvents(d_.store_, after, 1, [&](OutboxEvent e) {
+      if (!redelivery || e.seq == *redelivery) taken = Taken{std::move(e), redelivery.has_value()};
       return false;
     });
     if (!read.ok()) {
-      log("cannot read the outbox: " + std::string(read.message()));
-      Sleep(w, options_.poll);
-      continue;
+      Log("cannot read the outbox: " + std::string(read.message()));
+      d_.Sleep(&w_, d_.options_.poll);
+    } else if (!taken && redelivery) {
+      Log("dead letter " + std::to_string(*redelivery) + " is no longer in the outbox");
+      storage::WriteBatch batch;
+      batch.Delete(Namespace::kMeta, DeadLetterKey(*redelivery));
+      (void)Commit(std::move(batch), *redelivery, false, storage::Durability::kRelaxed);
+    } else if (!taken) {
+      WaitForOutbox(seen, d_.options_.poll);
     }
-    if (!event) {
-      if (redelivery) {
-        log("dead letter " + std::to_string(*redelivery) + " is no longer in the outbox");
-        storage::WriteBatch batch;
-        batch.Delete(Namespace::kMeta,
-                     HookDeadLetterPrefix(w->name) + storage::LogKey(*redelivery));
-        (void)store_.Commit(std::move(batch), storage::Durability::kRelaxed);
-        continue;
-      }
-      WaitForOutbox(seen, options_.poll);
-      continue;
-    }
+    return taken;
+  }
 
+  // Offers the event until it is delivered, the sink is gone, or it becomes a dead letter. False
+  // when stopping.
+  bool Deliver(const Taken& t) {
     uint32_t attempts = 0;
     for (;;) {
-      if (stopping_.load()) return;
-      if (!Active()) {  // another node goes on from the recorded cursor
-        if (redelivery) {
-          base::MutexLock lock(w->mu);
-          w->requeued.insert(w->requeued.begin(), *redelivery);
-        }
-        break;
+      if (d_.stopping_.load()) return false;
+      if (!d_.Active()) {  // another node goes on from the recorded cursor
+        if (t.redelivered) PutBack(t.event.seq);
+        return true;
       }
-      DeliveryResult result;
-      auto text = EventJson(*event, w->sink->wants_secrets() ? &keys_ : nullptr);
-      if (!text.ok()) {
-        // Unreadable (a secret that no key opens): no retry can help.
-        result.detail = "the event cannot be read: " + std::string(text.status().message());
-        attempts = w->retry.attempts - 1;
-      } else {
-        result = w->sink->Deliver(*event, *text);
-        base::Wipe(text->data(), text->size());
-      }
+      DeliveryResult result = Attempt(t.event, &attempts);
       if (result.outcome == DeliveryOutcome::kDelivered) {
-        storage::WriteBatch batch;
-        base::Status s;
-        // Recorded before the cursor moves in memory: the pruner keeps what a restart would
-        // deliver again.
-        if (redelivery) {
-          batch.Delete(Namespace::kMeta,
-                       HookDeadLetterPrefix(w->name) + storage::LogKey(event->seq));
-          s = store_.Commit(std::move(batch), storage::Durability::kRelaxed);
-        } else {
-          s = CommitCursor(w, std::move(batch), event->seq, storage::Durability::kRelaxed);
-        }
-        if (base::IsAborted(s)) {
-          // Another node moved the cursor: go on from what the store holds.
-          log("the cursor was moved by another node; reading it again");
-          fresh = Reload(w).ok();
-        } else if (!s.ok()) {
-          log("cannot record the cursor: " + std::string(s.message()));
-          fresh = !options_.active;
-          if (!redelivery) {
-            base::MutexLock lock(w->mu);
-            w->cursor = event->seq;  // as before: an unrecorded cursor only means a redelivery
-          }
-        }
-        base::MutexLock lock(w->mu);
-        if (redelivery && w->dead_letters > 0) --w->dead_letters;
-        ++w->delivered;
-        break;
+        Delivered(t);
+        return true;
       }
       if (result.outcome == DeliveryOutcome::kGone) {
-        storage::WriteBatch batch;
-        batch.Put(Namespace::kMeta, HookDisabledKey(w->name),
-                  std::to_string(clock_.NowUnixSeconds()));
-        (void)store_.Commit(std::move(batch), storage::Durability::kDurable);
-        log("disabled: the sink answered that it is gone (" + result.detail +
-            "); events wait for it to be enabled again");
-        base::MutexLock lock(w->mu);
-        w->disabled = true;
-        w->last_error = result.detail;
-        if (redelivery) w->requeued.insert(w->requeued.begin(), *redelivery);
-        break;
+        Gone(t, result.detail);
+        return true;
       }
       ++attempts;
       {
-        base::MutexLock lock(w->mu);
-        ++w->failed_attempts;
-        w->last_error = result.detail;
+        base::MutexLock lock(w_.mu);
+        ++w_.failed_attempts;
+        w_.last_error = result.detail;
       }
-      if (attempts >= w->retry.attempts) {
-        DeadLetter dead{.seq = event->seq,
-                        .event_id = event->id,
-                        .type = event->type,
-                        .user = event->user,
-                        .attempts = attempts,
-                        .time = clock_.NowUnixSeconds(),
-                        .last_error = result.detail};
-        storage::WriteBatch batch;
-        batch.Put(Namespace::kMeta, HookDeadLetterPrefix(w->name) + storage::LogKey(event->seq),
-                  EncodeDeadLetter(dead));
-        base::Status s = redelivery ? store_.Commit(std::move(batch), storage::Durability::kDurable)
-                                    : CommitCursor(w, std::move(batch), event->seq,
-                                                   storage::Durability::kDurable);
-        if (base::IsAborted(s)) {
-          log("the cursor was moved by another node; reading it again");
-          fresh = Reload(w).ok();
-          break;
-        }
-        if (!s.ok()) {
-          log("cannot record a dead letter: " + std::string(s.message()));
-          if (!Sleep(w, options_.poll)) return;
-          continue;  // tries again; the event is not skipped
-        }
-        log("event " + std::to_string(event->seq) + " (" + event->type +
-            ") is a dead letter after " + std::to_string(attempts) + " attempts: " + result.detail);
-        base::MutexLock lock(w->mu);
-        if (!redelivery) ++w->dead_letters;
-        break;
+      if (attempts >= w_.retry.attempts) {
+        if (Bury(t, attempts, result.detail)) return true;
+        if (!d_.Sleep(&w_, d_.options_.poll)) return false;
+        continue;  // tries again; the event is not skipped
       }
-      std::chrono::milliseconds delay = w->retry.Delay(attempts);
+      std::chrono::milliseconds delay = w_.retry.Delay(attempts);
       if (result.retry_after) {
-        delay = std::clamp(*result.retry_after, std::chrono::milliseconds(0), w->retry.max);
+        delay = std::clamp(*result.retry_after, std::chrono::milliseconds(0), w_.retry.max);
       }
-      if (attempts == 1) log("delivery failed (" + result.detail + "); retrying");
-      if (!Sleep(w, delay)) return;
+      if (attempts == 1) Log("delivery failed (" + result.detail + "); retrying");
+      if (!d_.Sleep(&w_, delay)) return false;
     }
   }
-}
+
+  // One offer to the sink. An event no key opens cannot be sent; no retry can help, so
+  // `attempts` is set to make this failure the last.
+  DeliveryResult Attempt(const OutboxEvent& event, uint32_t* attempts) {
+    DeliveryResult result;
+    auto text = EventJson(event, w_.sink->wants_secrets() ? &d_.keys_ : nullptr);
+    if (!text.ok()) {
+      result.detail = "the event cannot be read: " + std::string(text.status().message());
+      *attempts = w_.retry.attempts - 1;
+      return result;
+    }
+    result = w_.sink->Deliver(event, *text);
+    base::Wipe(text->data(), text->size());
+    return result;
+  }
+
+  void PutBack(uint64_t seq) {
+    base::MutexLock lock(w_.mu);
+    w_.requeued.insert(w_.requeued.begin(), seq);
+  }
+
+  // Recorded before the cursor moves in memory: the pruner keeps what a restart would deliver
+  // again. A cursor the store refused only means a redelivery.
+  void Delivered(const Taken& t) {
+    const uint64_t seq = t.event.seq;
+    storage::WriteBatch batch;
+    if (t.redelivered) batch.Delete(Namespace::kMeta, DeadLetterKey(seq));
+    base::Status s = Commit(std::move(batch), seq, !t.redelivered, storage::Durability::kRelaxed);
+    if (base::IsAborted(s)) {
+      Reread();
+    } else if (!s.ok()) {
+      Log("cannot record the cursor: " + std::string(s.message()));
+      fresh_ = !d_.options_.active;
+      if (!t.redelivered) {
+        base::MutexLock lock(w_.mu);
+        w_.cursor = seq;
+      }
+    }
+    base::MutexLock lock(w_.mu);
+    if (t.redelivered && w_.dead_letters > 0) --w_.dead_letters;
+    ++w_.delivered;
+  }
+
+  // The sink answered that it is gone: disabled until enabled again, the event kept for then.
+  void Gone(const Taken& t, const std::string& detail) {
+    storage::WriteBatch batch;
+    batch.Put(Namespace::kMeta, HookDisabledKey(w_.name),
+              std::to_string(d_.clock_.NowUnixSeconds()));
+    (void)Commit(std::move(batch), t.event.seq, false, storage::Durability::kDurable);
+    Log("disabled: the sink answered that it is gone (" + detail +
+        "); events wait for it to be enabled again");
+    base::MutexLock lock(w_.mu);
+    w_.disabled = true;
+    w_.last_error = detail;
+    if (t.redelivered) w_.requeued.insert(w_.requeued.begin(), t.event.seq);
+  }
+
+  // Records the event as a dead letter, moving the cursor past it in the same commit unless it
+  // was one already. False when the store refused (the caller tries again).
+  bool Bury(const Taken& t, uint32_t attempts, const std::string& error) {
+    const OutboxEvent& e = t.event;
+    DeadLetter dead{.seq = e.seq,
+                    .event_id = e.id,
+                    .type = e.type,
+                    .user = e.user,
+                    .attempts = attempts,
+                    .time = d_.clock_.NowUnixSeconds(),
+                    .last_error = error};
+    storage::WriteBatch batch;
+    batch.Put(Namespace::kMeta, DeadLetterKey(e.seq), EncodeDeadLetter(dead));
+    base::Status s = Commit(std::move(batch), e.seq, !t.redelivered, storage::Durability::kDurable);
+    if (base::IsAborted(s)) {
+      Reread();
+      return true;
+    }
+    if (!s.ok()) {
+      Log("cannot record a dead letter: " + std::string(s.message()));
+      return false;
+    }
+    Log("event " + std::to_string(e.seq) + " (" + e.type + ") is a dead letter after " +
+        std::to_string(attempts) + " attempts: " + error);
+    base::MutexLock lock(w_.mu);
+    if (!t.redelivered) ++w_.dead_letters;
+    return true;
+  }
+
+  HookDispatcher& d_;
+  Worker& w_;
+  bool fresh_;  // whether this worker's state is the store's (see Reload)
+};
+
+void HookDispatcher::Run(Worker* w) { Worker::Loop(*this, *w).Run(); }
 
 void HookDispatcher::Prune() {
   auto last = LastEventSequence(store_);

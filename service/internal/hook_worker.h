@@ -17,6 +17,8 @@
 namespace otpd::service {
 
 struct HookDispatcher::Worker {
+  class Loop;  // the delivery loop run on `thread` (hooks.cc)
+
   std::string name;
   std::unique_ptr<EventSink> sink;
   RetrySchedule retry;
