@@ -47,12 +47,8 @@ base::Status ReadRow(const std::vector<std::string>& fields, size_t columns, Tok
   if (secret.size() > kMaxSecretChars) {
     return base::InvalidArgumentError("secret key is longer than 128 base32 characters");
   }
-  base::StatusOr<base::SecretBytes> seed = base::Base32Decode(secret);
-  if (!seed.ok()) {
-    return base::InvalidArgumentError("secret key is not valid base32 (" +
-                                      std::string(seed.status().message()) + ")");
-  }
-  record->seed = std::move(seed).value();
+  OTPD_ASSIGN_OR_RETURN(record->seed,
+                        internal::DecodedSeed(base::Base32Decode(secret), "secret key", "base32"));
 
   std::optional<uint64_t> interval = internal::ParseUint64(fields[3]);
   if (!interval || (*interval != 30 && *interval != 60)) {

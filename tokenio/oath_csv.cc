@@ -31,12 +31,7 @@ base::Status ReadSeed(std::string_view text, TokenRecord* record) {
     text.remove_prefix(2);
   }
   if (text.empty()) return base::InvalidArgumentError("seed is empty");
-  base::StatusOr<base::SecretBytes> seed = base::HexDecode(text);
-  if (!seed.ok()) {
-    return base::InvalidArgumentError("seed is not valid hex (" +
-                                      std::string(seed.status().message()) + ")");
-  }
-  record->seed = std::move(seed).value();
+  OTPD_ASSIGN_OR_RETURN(record->seed, internal::DecodedSeed(base::HexDecode(text), "seed", "hex"));
   return base::OkStatus();
 }
 

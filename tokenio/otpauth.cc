@@ -77,12 +77,8 @@ base::Status ApplyParameter(std::string_view name, std::string_view raw, Otpauth
     if (raw.find('%') != std::string_view::npos) {
       return base::InvalidArgumentError("secret must be plain base32");
     }
-    base::StatusOr<base::SecretBytes> seed = base::Base32Decode(raw);
-    if (!seed.ok()) {
-      return base::InvalidArgumentError("secret is not valid base32 (" +
-                                        std::string(seed.status().message()) + ")");
-    }
-    key->secret = std::move(seed).value();
+    OTPD_ASSIGN_OR_RETURN(key->secret,
+                          internal::DecodedSeed(base::Base32Decode(raw), "secret", "base32"));
     *has_secret = true;
     return base::OkStatus();
   }

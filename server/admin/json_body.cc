@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "server/http/json_sax.h"
 
 namespace otpd::server::admin {
 
@@ -17,18 +18,11 @@ using boost::system::error_code;
 
 // Finds a member given twice in one object, as the body is parsed (boost::json's SAX interface);
 // only member names are kept, never values (a body may hold a seed or a password).
-class DuplicateMembers {
+class DuplicateMembers : public JsonSaxDefaults {
  public:
-  static constexpr size_t max_object_size = size_t(-1);
-  static constexpr size_t max_array_size = size_t(-1);
-  static constexpr size_t max_key_size = size_t(-1);
-  static constexpr size_t max_string_size = size_t(-1);
-
   // The path of the first duplicate ("" when none).
   const std::string& duplicate() const { return duplicate_; }
 
-  bool on_document_begin(error_code&) { return true; }
-  bool on_document_end(error_code&) { return true; }
   bool on_object_begin(error_code&) {
     frames_.push_back(Frame{.object = true});
     return true;
@@ -61,8 +55,6 @@ class DuplicateMembers {
   bool on_double(double, std::string_view, error_code&) { return Value(); }
   bool on_bool(bool, error_code&) { return Value(); }
   bool on_null(error_code&) { return Value(); }
-  bool on_comment_part(std::string_view, error_code&) { return true; }
-  bool on_comment(std::string_view, error_code&) { return true; }
 
  private:
   struct Frame {

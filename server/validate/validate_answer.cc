@@ -24,6 +24,18 @@ json::object Envelope(double now) {
   return o;
 }
 
+// The envelope with a decided result: `value` true only for an accepted code; `authentication`
+// is ACCEPT, REJECT or CHALLENGE.
+json::object Decided(double now, bool value, std::string_view authentication) {
+  json::object o = Envelope(now);
+  json::object result;
+  result["status"] = true;
+  result["value"] = value;
+  result["authentication"] = authentication;
+  o["result"] = std::move(result);
+  return o;
+}
+
 // privacyIDEA's detail.message for a refusal, where it has one.
 std::string_view RefusalMessage(Outcome outcome) {
   switch (outcome) {
@@ -74,12 +86,7 @@ Answer CheckAnswer(const service::SignInResult& r, bool by_serial, double now) {
       break;
   }
   const bool accepted = r.outcome == Outcome::kAccepted;
-  json::object o = Envelope(now);
-  json::object result;
-  result["status"] = true;
-  result["value"] = accepted;
-  result["authentication"] = accepted ? "ACCEPT" : "REJECT";
-  o["result"] = std::move(result);
+  json::object o = Decided(now, accepted, accepted ? "ACCEPT" : "REJECT");
   json::object detail;
   detail["message"] = accepted ? std::string_view("matching 1 tokens") : RefusalMessage(r.outcome);
   if (!r.method_id.empty()) {
@@ -94,12 +101,7 @@ Answer CheckAnswer(const service::SignInResult& r, bool by_serial, double now) {
 }
 
 Answer ChallengeAnswer(const ChallengeSent& c, double now) {
-  json::object o = Envelope(now);
-  json::object result;
-  result["status"] = true;
-  result["value"] = false;
-  result["authentication"] = "CHALLENGE";
-  o["result"] = std::move(result);
+  json::object o = Decided(now, false, "CHALLENGE");
   json::object challenge;
   challenge["transaction_id"] = c.transaction_id;
   challenge["serial"] = c.serial;
@@ -125,12 +127,7 @@ Answer ChallengeAnswer(const ChallengeSent& c, double now) {
 namespace {
 
 Answer Reject(std::string_view message, std::string_view reason, int64_t retry_after, double now) {
-  json::object o = Envelope(now);
-  json::object result;
-  result["status"] = true;
-  result["value"] = false;
-  result["authentication"] = "REJECT";
-  o["result"] = std::move(result);
+  json::object o = Decided(now, false, "REJECT");
   json::object detail;
   detail["message"] = message;
   detail["otpd_reason"] = reason;

@@ -5,6 +5,8 @@
 #include <map>
 #include <utility>
 
+#include "server/http/json_sax.h"
+
 namespace otpd::server::validate {
 namespace {
 
@@ -88,13 +90,8 @@ class Params {
 // Reads a JSON object's top-level known members as they are parsed (boost::json's SAX
 // interface): a duplicate of a known member is refused, which a parsed document (last one wins)
 // would hide; nothing but the known values is copied.
-class JsonFields {
+class JsonFields : public JsonSaxDefaults {
  public:
-  static constexpr size_t max_object_size = size_t(-1);
-  static constexpr size_t max_array_size = size_t(-1);
-  static constexpr size_t max_key_size = size_t(-1);
-  static constexpr size_t max_string_size = size_t(-1);
-
   explicit JsonFields(Params* params) : params_(params) {}
   JsonFields(const JsonFields&) = delete;
   JsonFields& operator=(const JsonFields&) = delete;
@@ -102,8 +99,6 @@ class JsonFields {
 
   const Status& status() const { return status_; }
 
-  bool on_document_begin(error_code&) { return true; }
-  bool on_document_end(error_code&) { return true; }
   bool on_object_begin(error_code& ec) { return Open(Kind::kContainer, ec); }
   bool on_object_end(size_t, error_code&) { return Close(); }
   bool on_array_begin(error_code& ec) { return Open(Kind::kArray, ec); }
@@ -143,8 +138,6 @@ class JsonFields {
   bool on_double(double, std::string_view, error_code& ec) { return Number(ec); }
   bool on_bool(bool, error_code& ec) { return Begin(Kind::kScalar, ec); }
   bool on_null(error_code& ec) { return Begin(Kind::kScalar, ec); }
-  bool on_comment_part(std::string_view, error_code&) { return true; }
-  bool on_comment(std::string_view, error_code&) { return true; }
 
  private:
   enum class Kind { kContainer, kArray, kString, kScalar };

@@ -130,6 +130,13 @@ void RecordChecker::Reject(size_t position, std::string serial, std::string reas
   sink_->OnError(RowError{position, ReportableSerial(serial), std::move(reason)});
 }
 
+base::StatusOr<base::SecretBytes> DecodedSeed(base::StatusOr<base::SecretBytes> decoded,
+                                              std::string_view field, std::string_view encoding) {
+  if (decoded.ok()) return decoded;
+  return base::InvalidArgumentError(std::string(field) + " is not valid " + std::string(encoding) +
+                                    " (" + std::string(decoded.status().message()) + ")");
+}
+
 base::Status SubmitCsvRow(
     size_t line, bool terminated, std::vector<std::string>* fields, RecordChecker& checker,
     const std::function<base::Status(const std::vector<std::string>&, TokenRecord*)>& read) {

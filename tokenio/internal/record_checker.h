@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/secret_bytes.h"
 #include "base/status.h"
 #include "base/statusor.h"
 #include "tokenio/token_record.h"
@@ -66,6 +67,11 @@ class RecordChecker {
   size_t accepted_ = 0;
   size_t rejected_ = 0;
 };
+
+// The seed `decoded` from a text field, or InvalidArgument "<field> is not valid <encoding>
+// (<the decoder's reason>)".
+base::StatusOr<base::SecretBytes> DecodedSeed(base::StatusOr<base::SecretBytes> decoded,
+                                              std::string_view field, std::string_view encoding);
 
 // Fills a record from the split `fields` of CSV line `line` with `read` and submits it to
 // `checker`; `fields` are wiped as soon as `read` returns. A row `read` refuses is rejected,
