@@ -6,113 +6,6 @@
 namespace otpd::server {
 namespace {
 
-struct VerbEntry {
-  std::string_view name;
-  Verb verb;
-};
-
-constexpr std::array<VerbEntry, 15> kVerbs = {{
-    {"HELLO", Verb::kHello},
-    {"VERIFY", Verb::kVerify},
-    {"RESYNC", Verb::kResync},
-    {"PING", Verb::kPing},
-    {"STATS", Verb::kStats},
-    {"PASSWORD", Verb::kPassword},
-    {"APP_PASSWORD", Verb::kAppPassword},
-    {"REMEMBER", Verb::kRemember},
-    {"SESSION", Verb::kSession},
-    {"SUBSCRIBE", Verb::kSubscribe},
-    {"TAP", Verb::kTap},
-    {"CHALLENGE", Verb::kChallenge},
-    {"SET_PASSWORD", Verb::kSetPassword},
-    {"ENROL", Verb::kEnrol},
-    {"CONFIRM", Verb::kConfirm},
-}};
-
-std::optional<Verb> LookupVerb(std::string_view name) {
-  for (const VerbEntry& e : kVerbs) {
-    if (e.name == name) return e.verb;
-  }
-  return std::nullopt;
-}
-
-// The slot of `key` in `request` for `verb`, or nullptr when the verb does not take that key.
-std::string_view* FieldSlot(Verb verb, std::string_view key, Request* request) {
-  switch (verb) {
-    case Verb::kHello:
-      if (key == "version") return &request->version;
-      if (key == "client") return &request->client;
-      if (key == "key") return &request->key;
-      return nullptr;
-    case Verb::kResync:
-      if (key == "otp2") return &request->otp2;
-      [[fallthrough]];
-    case Verb::kVerify:
-      if (key == "user") return &request->user;
-      if (key == "serial") return &request->serial;
-      if (key == "otp") return &request->otp;
-      return nullptr;
-    case Verb::kPassword:
-    case Verb::kAppPassword:
-      if (key == "user") return &request->user;
-      if (key == "password") return &request->password;
-      return nullptr;
-    case Verb::kTap:
-      if (key == "user") return &request->user;
-      if (key == "pass") return &request->pass;
-      return nullptr;
-    case Verb::kSession:
-      if (key == "user") return &request->user;
-      if (key == "session") return &request->session;
-      return nullptr;
-    case Verb::kRemember:
-      if (key == "user") return &request->user;
-      if (key == "days") return &request->days;
-      return nullptr;
-    case Verb::kSetPassword:
-      if (key == "user") return &request->user;
-      if (key == "old") return &request->old_password;
-      if (key == "new") return &request->new_password;
-      return nullptr;
-    case Verb::kEnrol:
-      if (key == "user") return &request->user;
-      if (key == "tap") return &request->tap;
-      if (key == "name") return &request->name;
-      return nullptr;
-    case Verb::kConfirm:
-      if (key == "user") return &request->user;
-      if (key == "method") return &request->method;
-      if (key == "otp") return &request->otp;
-      return nullptr;
-    case Verb::kChallenge:
-      if (key == "user") return &request->user;
-      if (key == "method") return &request->method;
-      if (key == "channel") return &request->channel;
-      return nullptr;
-    case Verb::kSubscribe:
-      if (key == "from") return &request->from;
-      return nullptr;
-    default:
-      return nullptr;
-  }
-}
-
-// Decimal digits only, without a sign or leading zeros, within [min, max].
-bool IsNumberIn(std::string_view text, uint64_t min, uint64_t max) {
-  if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0')) return false;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  return ec == std::errc() && end == text.data() + text.size() && v >= min && v <= max;
-}
-
-bool IsOtp(std::string_view code) {
-  if (code.size() < 6 || code.size() > 9) return false;
-  for (char c : code) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 bool HasControlCharacter(std::string_view text) {
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
@@ -121,65 +14,12 @@ bool HasControlCharacter(std::string_view text) {
   return false;
 }
 
-// Checks the combination of keys a verb needs; returns an error description or "".
-std::string_view CheckRequiredFields(const Request& r) {
-  switch (r.verb) {
-    case Verb::kHello:
-      if (r.version.empty()) return "missing version";
-      if (r.client.empty() != r.key.empty()) return "client and key go together";
-      return "";
-    case Verb::kVerify:
-    case Verb::kResync:
-      if (!r.user.empty() && !r.serial.empty()) return "both user and serial";
-      if (r.user.empty() && r.serial.empty()) return "missing user or serial";
-      if (!IsOtp(r.otp)) return "missing or malformed otp";
-      if (r.verb == Verb::kResync && !IsOtp(r.otp2)) return "missing or malformed otp2";
-      return "";
-    case Verb::kPassword:
-    case Verb::kAppPassword:
-      if (r.user.empty()) return "missing user";
-      if (r.password.empty()) return "missing password";
-      return "";
-    case Verb::kTap:
-      if (r.user.empty()) return "missing user";
-      if (r.pass.empty()) return "missing pass";
-      return "";
-    case Verb::kSession:
-      if (r.user.empty()) return "missing user";
-      if (r.session.empty()) return "missing session";
-      return "";
-    case Verb::kRemember:
-      if (r.user.empty()) return "missing user";
-      if (!r.days.empty() && !IsNumberIn(r.days, 1, 365)) return "days must be 1..365";
-      return "";
-    case Verb::kSetPassword:
-      if (r.user.empty()) return "missing user";
-      if (r.old_password.empty() || r.new_password.empty()) return "missing old or new";
-      return "";
-    case Verb::kEnrol:
-      if (r.user.empty()) return "missing user";
-      if (r.name.size() > 256) return "name longer than 256";
-      return "";
-    case Verb::kConfirm:
-      if (r.user.empty()) return "missing user";
-      if (r.method.empty()) return "missing method";
-      if (!IsOtp(r.otp)) return "missing or malformed otp";
-      return "";
-    case Verb::kChallenge:
-      if (r.user.empty()) return "missing user";
-      if (r.method != "mobile" && r.method != "alternateMobile" && r.method != "office") {
-        return "method must be mobile, alternateMobile or office";
-      }
-      if (!r.channel.empty() && r.channel != "sms" && r.channel != "voice") {
-        return "channel must be sms or voice";
-      }
-      return "";
-    case Verb::kSubscribe:
-      if (!r.from.empty() && !IsNumberIn(r.from, 1, UINT64_MAX >> 1)) return "malformed from";
-      return "";
-    default:
-      return "";
+// The slot of `key` in `request` when `spec`'s verb takes that key, otherwise nullptr.
+std::string_view* FieldSlot(const VerbSpec& spec, std::string_view key, Request* request) {
+  for (const VerbField& field : spec.fields) {
+    if (!field.key.empty() && field.key == key) return &(request->*field.slot);
   }
+  return nullptr;
 }
 
 ParseResult Fail(ParseResult result, std::string_view error) {
@@ -189,7 +29,7 @@ ParseResult Fail(ParseResult result, std::string_view error) {
 }
 
 // Parses the `key=value` fields that follow the id. `fields` starts after the id's TAB.
-std::string_view ParseFields(std::span<char> fields, Request* request) {
+std::string_view ParseFields(const VerbSpec& spec, std::span<char> fields, Request* request) {
   size_t pos = 0;
   const size_t n = fields.size();
   while (true) {
@@ -201,7 +41,7 @@ std::string_view ParseFields(std::span<char> fields, Request* request) {
     if (eq == std::string_view::npos) return "field without '='";
     if (eq == 0) return "empty key";
     if (eq + 1 == field.size()) return "empty value";
-    std::string_view* slot = FieldSlot(request->verb, field.substr(0, eq), request);
+    std::string_view* slot = FieldSlot(spec, field.substr(0, eq), request);
     if (slot == nullptr) return "unknown key";
     if (!slot->empty()) return "duplicate key";
     std::span<char> value = fields.subspan(pos + eq + 1, field.size() - eq - 1);
@@ -219,28 +59,6 @@ std::string_view ParseFields(std::span<char> fields, Request* request) {
 }
 
 }  // namespace
-
-bool CarriesSecret(Verb verb) {
-  switch (verb) {
-    case Verb::kHello:
-    case Verb::kPassword:
-    case Verb::kAppPassword:
-    case Verb::kTap:
-    case Verb::kSession:
-    case Verb::kSetPassword:
-    case Verb::kEnrol:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::string_view VerbName(Verb verb) {
-  for (const VerbEntry& e : kVerbs) {
-    if (e.verb == verb) return e.name;
-  }
-  return "?";
-}
 
 bool IsValidId(std::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength) return false;
@@ -267,16 +85,17 @@ ParseResult ParseRequest(std::span<char> line) {
   if (!IsValidId(id)) return Fail(result, "bad id");
   result.id = id;
 
-  std::optional<Verb> verb = LookupVerb(text.substr(0, verb_end));
-  if (!verb) return Fail(result, "unknown verb");
-  result.request.verb = *verb;
+  const VerbSpec* spec = FindVerb(text.substr(0, verb_end));
+  if (spec == nullptr) return Fail(result, "unknown verb");
+  result.request.verb = spec->verb;
   result.request.id = id;
 
   if (id_end != std::string_view::npos) {
-    std::string_view error = ParseFields(line.subspan(id_end + 1, n - id_end - 1), &result.request);
+    std::string_view error =
+        ParseFields(*spec, line.subspan(id_end + 1, n - id_end - 1), &result.request);
     if (!error.empty()) return Fail(result, error);
   }
-  std::string_view error = CheckRequiredFields(result.request);
+  std::string_view error = spec->check(result.request);
   if (!error.empty()) return Fail(result, error);
   result.ok = true;
   return result;
@@ -381,24 +200,15 @@ std::string FormatSignInReply(std::string_view id, const service::SignInResult& 
 }
 
 std::string FormatFactorReply(std::string_view id, Verb verb, const service::SignInResult& result) {
+  return DescribeVerb(verb).reply(id, result);
+}
+
+std::string FormatFactorReply(std::string_view id, const service::SignInResult& result,
+                              void (*accepted)(const service::SignInResult&, ReplyBuilder&)) {
   using service::Outcome;
   if (result.outcome == Outcome::kAccepted) {
     ReplyBuilder b = ReplyBuilder::Ok(id);
-    switch (verb) {
-      case Verb::kPassword:
-        if (result.must_change) b.Add("must_change", "1");
-        break;
-      case Verb::kAppPassword:
-      case Verb::kTap:
-        if (!result.method_id.empty()) b.Add("method", result.method_id);
-        if (result.usable_once) b.Add("usable_once", "1");
-        break;
-      case Verb::kChallenge:
-        b.Add("channel", result.channel).Add("expires_in", result.expires_in_seconds);
-        break;
-      default:
-        break;
-    }
+    if (accepted != nullptr) accepted(result, b);
     return std::move(b).Finish();
   }
   ReplyBuilder b = ReplyBuilder::Fail(id, service::OutcomeReason(result.outcome));

@@ -1,5 +1,6 @@
 // Verify socket protocol v1 (docs/protocol.md): parsing request lines and formatting replies.
-// Pure functions over bytes; no I/O, no Asio, no allocation on the parse path.
+// Pure functions over bytes; no I/O, no Asio, no allocation on the parse path. What each verb
+// takes, requires and answers is its VerbSpec (server/protocol_verbs.cc).
 //
 // A request line is `VERB<TAB>id[<TAB>key=value]...`; values may carry the escapes `\\`, `\t`
 // and `\n`. A reply is `OK<TAB>id[<TAB>key=value]...` or `FAIL<TAB>id<TAB>reason=R[...]`.
@@ -9,6 +10,7 @@
 #ifndef OTPD_SERVER_PROTOCOL_H_
 #define OTPD_SERVER_PROTOCOL_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -48,12 +50,6 @@ enum class Verb : uint8_t {
   kConfirm,
 };
 
-// Whether a request of `verb` carries a secret (a password, a pass, a session token, a client
-// key): its line is wiped once handled.
-bool CarriesSecret(Verb verb);
-
-std::string_view VerbName(Verb verb);
-
 // One parsed request. The views point into the line given to ParseRequest (which unescapes
 // values in place) and are valid as long as that buffer is unchanged. Unused fields are empty;
 // a field that is set is never empty.
@@ -85,6 +81,62 @@ struct Request {
   std::string_view channel;  // CHALLENGE: sms or voice
   std::string_view from;     // SUBSCRIBE: the first sequence number wanted (decimal)
 };
+
+// What a connection answers itself (HELLO, PING, STATS, SUBSCRIBE); the session implements it.
+class ConnectionVerbs {
+ public:
+  virtual ~ConnectionVerbs() = default;
+  virtual void OnHello(const Request& request) = 0;
+  virtual void OnPing(const Request& request) = 0;
+  virtual void OnStats(const Request& request) = 0;
+  virtual void OnSubscribe(const Request& request) = 0;
+};
+
+// One key a verb takes, and the member of Request that ParseRequest sets to its value.
+struct VerbField {
+  std::string_view key;
+  std::string_view Request::*slot = nullptr;
+  // A password, a pass, a session token or a client key: the line is wiped once handled.
+  bool secret = false;
+};
+
+// Everything about one verb, in one place (server/protocol_verbs.cc): its name, the keys it takes
+// and which are secret, what it requires, who answers it and how the answer is shaped. Exactly
+// one of `connection`, `sign_in` and `action` is set. A new verb is one VerbSpec in kVerbs and
+// the service call (or ConnectionVerbs handler) it names.
+struct VerbSpec {
+  using SignInCall = void (*)(service::SignInService&, const Request&, service::SignInCallback);
+  using SignInReply = std::string (*)(std::string_view id, const service::SignInResult&);
+  using ActionCall = void (*)(service::SelfService&, const Request&, service::ActionCallback);
+
+  std::string_view name;
+  Verb verb = Verb::kPing;
+  std::array<VerbField, 4> fields{};  // unused entries have an empty key
+  // The combination of keys the verb needs: "" when the request is complete, otherwise a short
+  // static description of what is missing or malformed (ParseResult::error).
+  std::string_view (*check)(const Request&) = nullptr;
+  // Answered by the connection itself.
+  void (ConnectionVerbs::*connection)(const Request&) = nullptr;
+  // Handed to the SignInService; `reply` formats its answer.
+  SignInCall sign_in = nullptr;
+  SignInReply reply = nullptr;
+  // Handed to the SelfService; FormatActionReply formats its answer.
+  ActionCall action = nullptr;
+  // An accepted answer for a named user proves a second factor on this connection (for REMEMBER).
+  bool proves_mfa = false;
+  // Refused unless the same user proved a second factor on this connection just before (once).
+  bool needs_proven_mfa = false;
+};
+
+// The spec of every Verb (indexed by it), and of the verb named `name` (nullptr when unknown).
+const VerbSpec& DescribeVerb(Verb verb);
+const VerbSpec* FindVerb(std::string_view name);
+
+// Whether a request of `verb` carries a secret (a password, a pass, a session token, a client
+// key): its line is wiped once handled.
+bool CarriesSecret(Verb verb);
+
+std::string_view VerbName(Verb verb);
 
 struct ParseResult {
   bool ok = false;
@@ -133,8 +185,14 @@ class ReplyBuilder {
   std::string text_;
 };
 
-// The reply to PASSWORD, APP_PASSWORD, TAP, SESSION or CHALLENGE (docs/protocol.md).
+// The reply to PASSWORD, APP_PASSWORD, TAP, SESSION or CHALLENGE (docs/protocol.md): the verb's
+// VerbSpec::reply.
 std::string FormatFactorReply(std::string_view id, Verb verb, const service::SignInResult& result);
+
+// The shape the factor verbs' replies share: `OK id` with the fields `accepted` adds (it may be
+// null), or `FAIL id reason=..` with retry_after when locked or rate limited.
+std::string FormatFactorReply(std::string_view id, const service::SignInResult& result,
+                              void (*accepted)(const service::SignInResult&, ReplyBuilder&));
 
 // The reply to a self-service verb: `OK id` with the result's fields, or `FAIL id reason=..`.
 std::string FormatActionReply(std::string_view id, const service::ActionResult& result);

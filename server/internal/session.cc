@@ -36,17 +36,6 @@ std::string PeerAddress(Socket& socket) {
 
 }  // namespace
 
-const Session::VerbEntry Session::kVerbs[] = {
-    {Verb::kHello, &Session::OnHello},         {Verb::kPing, &Session::OnPing},
-    {Verb::kStats, &Session::OnStats},         {Verb::kVerify, &Session::OnSignIn},
-    {Verb::kResync, &Session::OnSignIn},       {Verb::kPassword, &Session::OnFactor},
-    {Verb::kAppPassword, &Session::OnFactor},  {Verb::kTap, &Session::OnFactor},
-    {Verb::kSession, &Session::OnFactor},      {Verb::kChallenge, &Session::OnFactor},
-    {Verb::kRemember, &Session::OnAction},     {Verb::kSetPassword, &Session::OnAction},
-    {Verb::kEnrol, &Session::OnAction},        {Verb::kConfirm, &Session::OnAction},
-    {Verb::kSubscribe, &Session::OnSubscribe},
-};
-
 Session::Session(std::shared_ptr<Core> core, Socket socket, bool tcp, ConnectionSlot slot)
     : core_(std::move(core)),
       socket_(std::move(socket)),
@@ -222,14 +211,13 @@ void Session::HandleLine(std::span<char> line) {
     StartDraining();
     return;
   }
-  VerbHandler handler = nullptr;
-  for (const VerbEntry& e : kVerbs) {
-    if (e.verb == request.verb) handler = e.handler;
-  }
-  if (handler == nullptr) {
-    ReplyFail(request.id, service::Outcome::kBadRequest);
+  const VerbSpec& spec = DescribeVerb(request.verb);
+  if (spec.connection != nullptr) {
+    (this->*spec.connection)(request);
+  } else if (spec.sign_in != nullptr) {
+    OnSignIn(spec, request);
   } else {
-    (this->*handler)(request);
+    OnAction(spec, request);
   }
   // A client's key, a password, a pass, a session token: the services copied what they keep.
   if (CarriesSecret(request.verb)) base::Wipe(line.data(), line.size());

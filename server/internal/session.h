@@ -17,8 +17,9 @@
 // request_deadline answers unavailable) and linger. Deadlines are times of the server's
 // base::Clock; CheckDeadlines() re-evaluates them against it at once (tests with a FakeClock).
 //
-// Verbs are dispatched through one table (kVerbs in session.cc): a new verb is one entry and one
-// handler.
+// Verbs are dispatched by their VerbSpec (server/protocol_verbs.cc): the connection answers
+// HELLO, PING, STATS and SUBSCRIBE itself (ConnectionVerbs), hands a sign-in verb's service call
+// the completion that formats its reply, and a self-service verb's likewise.
 //
 // A Session owns itself: it is kept alive by the handlers of its pending operations
 // (shared_from_this) and dies when the socket is closed and they have all completed.
@@ -58,7 +59,7 @@ inline uint64_t MicrosSince(SteadyTime start, SteadyTime now) {
   return d < 0 ? 0 : static_cast<uint64_t>(d);
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session final : public std::enable_shared_from_this<Session>, private ConnectionVerbs {
  public:
   // `socket` must use a strand of core->io() as its executor. Connections on the Unix socket,
   // and on TCP when unauthenticated TCP is configured, need no HELLO.
@@ -101,13 +102,6 @@ class Session : public std::enable_shared_from_this<Session> {
     std::atomic<bool> cut{false};
   };
 
-  using VerbHandler = void (Session::*)(const Request&);
-  struct VerbEntry {
-    Verb verb;
-    VerbHandler handler;
-  };
-  static const VerbEntry kVerbs[];
-
   SteadyTime Now() const { return core_->clock().SteadyNow(); }
 
   // ---- reading
@@ -122,13 +116,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void Consume(size_t n);
 
   // ---- verbs
-  void OnHello(const Request& request);
-  void OnPing(const Request& request);
-  void OnStats(const Request& request);
-  void OnSignIn(const Request& request);
-  void OnFactor(const Request& request);
-  void OnAction(const Request& request);
-  void OnSubscribe(const Request& request);
+  void OnHello(const Request& request) override;
+  void OnPing(const Request& request) override;
+  void OnStats(const Request& request) override;
+  void OnSubscribe(const Request& request) override;
+  // Hands the request to the SignInService (spec.sign_in); the answer is formatted by spec.reply.
+  void OnSignIn(const VerbSpec& spec, const Request& request);
+  // Hands the request to the SelfService (spec.action).
+  void OnAction(const VerbSpec& spec, const Request& request);
   // Counts a request toward max_in_flight and registers it as pending; false (and answered
   // unavailable) at the cap.
   bool BeginPending(const Request& request, uint64_t* seq);

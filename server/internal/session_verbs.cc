@@ -94,7 +94,7 @@ bool Session::BeginPending(const Request& request, uint64_t* seq) {
   *seq = next_seq_++;
   SteadyTime now = Now();
   Pending p{std::string(request.id), now, now + core_->request_deadline(), request.verb, {}};
-  if ((request.verb == Verb::kVerify && !request.user.empty()) || request.verb == Verb::kTap) {
+  if (DescribeVerb(request.verb).proves_mfa && !request.user.empty()) {
     p.user = Lower(request.user);
   }
   pending_.emplace(*seq, std::move(p));
@@ -102,48 +102,19 @@ bool Session::BeginPending(const Request& request, uint64_t* seq) {
   return true;
 }
 
-void Session::OnSignIn(const Request& request) {
+void Session::OnSignIn(const VerbSpec& spec, const Request& request) {
   uint64_t seq;
   if (!BeginPending(request, &seq)) return;
-  if (request.verb == Verb::kVerify) {
-    service::VerifyRequest v{request.user, request.serial, request.otp};
-    core_->service()->Verify(v, MakeCallback(seq));
-  } else {
-    service::ResyncRequest r{request.user, request.serial, request.otp, request.otp2};
-    core_->service()->Resync(r, MakeCallback(seq));
-  }
+  spec.sign_in(*core_->service(), request, MakeCallback(seq));
 }
 
-void Session::OnFactor(const Request& request) {
-  uint64_t seq;
-  if (!BeginPending(request, &seq)) return;
-  service::SignInService* service = core_->service();
-  switch (request.verb) {
-    case Verb::kPassword:
-      service->Password({request.user, request.password}, MakeCallback(seq));
-      break;
-    case Verb::kAppPassword:
-      service->AppPassword({request.user, request.password}, MakeCallback(seq));
-      break;
-    case Verb::kTap:
-      service->Tap({request.user, request.pass}, MakeCallback(seq));
-      break;
-    case Verb::kSession:
-      service->Session({request.user, request.session}, MakeCallback(seq));
-      break;
-    default:
-      service->Challenge({request.user, request.method, request.channel}, MakeCallback(seq));
-      break;
-  }
-}
-
-void Session::OnAction(const Request& request) {
+void Session::OnAction(const VerbSpec& spec, const Request& request) {
   service::SelfService* self_service = core_->self_service();
   if (self_service == nullptr) {
     ReplyFail(request.id, service::Outcome::kUnavailable);
     return;
   }
-  if (request.verb == Verb::kRemember) {
+  if (spec.needs_proven_mfa) {
     // Only right after this connection saw the same user prove a second factor; once.
     const std::string user = Lower(request.user);
     const bool proven = !mfa_user_.empty() && mfa_user_ == user;
@@ -155,26 +126,7 @@ void Session::OnAction(const Request& request) {
   }
   uint64_t seq;
   if (!BeginPending(request, &seq)) return;
-  switch (request.verb) {
-    case Verb::kRemember: {
-      uint32_t days = 0;
-      if (!request.days.empty()) {
-        std::from_chars(request.days.data(), request.days.data() + request.days.size(), days);
-      }
-      self_service->Remember({request.user, days}, MakeActionCallback(seq));
-      break;
-    }
-    case Verb::kSetPassword:
-      self_service->SetPassword({request.user, request.old_password, request.new_password},
-                                MakeActionCallback(seq));
-      break;
-    case Verb::kEnrol:
-      self_service->Enrol({request.user, request.tap, request.name}, MakeActionCallback(seq));
-      break;
-    default:
-      self_service->Confirm({request.user, request.method, request.otp}, MakeActionCallback(seq));
-      break;
-  }
+  spec.action(*self_service, request, MakeActionCallback(seq));
 }
 
 service::ActionCallback Session::MakeActionCallback(uint64_t seq) {
@@ -283,9 +235,7 @@ void Session::OnServiceResult(uint64_t seq, service::SignInResult result) {
   } else {
     core_->stats().CountFail(result.outcome);
   }
-  Reply(verb == Verb::kVerify || verb == Verb::kResync
-            ? FormatSignInReply(it->second.id, result)
-            : FormatFactorReply(it->second.id, verb, result));
+  Reply(DescribeVerb(verb).reply(it->second.id, result));
   pending_.erase(it);
   MaybeFinish();
 }
