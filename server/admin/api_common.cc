@@ -76,23 +76,7 @@ std::string_view SmsSignInState(const service::PhonePayload& phone) {
   return phone.sms_sign_in ? "ready" : "notEnabled";
 }
 
-std::string_view OdataType(MethodKind kind) {
-  switch (kind) {
-    case MethodKind::kHardwareOath:
-      return "#microsoft.graph.hardwareOathAuthenticationMethod";
-    case MethodKind::kSoftwareOath:
-      return "#microsoft.graph.softwareOathAuthenticationMethod";
-    case MethodKind::kPhone:
-      return "#microsoft.graph.phoneAuthenticationMethod";
-    case MethodKind::kEmail:
-      return "#microsoft.graph.emailAuthenticationMethod";
-    case MethodKind::kPassword:
-      return "#microsoft.graph.passwordAuthenticationMethod";
-    case MethodKind::kTemporaryAccessPass:
-      return "#microsoft.graph.temporaryAccessPassAuthenticationMethod";
-  }
-  return "#microsoft.graph.authenticationMethod";
-}
+std::string_view OdataType(MethodKind kind) { return service::DescribeMethodKind(kind).odata_type; }
 
 json::array Strings(const std::vector<std::string>& values) {
   json::array out;

@@ -401,29 +401,12 @@ base::Status MethodAdmin::DeleteMethod(const Principal& by, std::string_view upn
   const std::string& user = c.user.user.upn;
   MethodRecord* m = c.Find(id);
   if (m == nullptr) return NoSuchMethod(user, id);
-  switch (m->kind()) {
-    case MethodKind::kHardwareOath:
-      return base::FailedPreconditionError("method " + std::string(id) + " is hardware token " +
-                                           std::string(m->serial()) +
-                                           "; unassign the token instead");
-    case MethodKind::kPhone:
-      if (id == kMobilePhoneId && c.Find(kAlternateMobilePhoneId) != nullptr) {
-        return base::FailedPreconditionError(
-            "delete the alternateMobile phone before the mobile one");
-      }
-      break;
-    case MethodKind::kSoftwareOath:
-      c.batch.Delete(Namespace::kState, MethodStateKey(user, id));
-      break;
-    case MethodKind::kEmail:
-      break;
-    case MethodKind::kPassword:
-      return base::FailedPreconditionError(
-          "the password method is not deleted; reset the password instead");
-    case MethodKind::kTemporaryAccessPass:
-      c.batch.Delete(Namespace::kState, TapUseKey(user));
-      break;
+  const MethodKindSpec& kind = DescribeMethodKind(m->kind());
+  if (kind.undeletable != nullptr) return base::FailedPreconditionError(kind.undeletable(*m));
+  if (id == kMobilePhoneId && c.Find(kAlternateMobilePhoneId) != nullptr) {
+    return base::FailedPreconditionError("delete the alternateMobile phone before the mobile one");
   }
+  if (kind.state_key != nullptr) c.batch.Delete(Namespace::kState, kind.state_key(user, id));
   c.batch.Delete(Namespace::kMethods, MethodKey(user, id));
   c.audit.detail = std::string(MethodKindName(m->kind())) + " " + std::string(id);
   OTPD_RETURN_IF_ERROR(Event(c, events::kMethodDeleted, *m));

@@ -79,6 +79,48 @@ base::StatusOr<PasswordResetOperation> UserActions::GetPasswordReset(
   return std::move(*found);
 }
 
+namespace {
+
+// Re-registration: the activated token behind `m` goes back to assigned (nothing when it is not
+// activated, or no longer this method's).
+base::Status DeactivateToken(const Directory& directory, const MethodRecord& m, StagedChange& c,
+                             ReregistrationResult& result) {
+  const std::string serial(m.serial());
+  OTPD_ASSIGN_OR_RETURN(auto token, directory.GetToken(serial));
+  if (!token || token->record.assigned_to != c.upn() || token->record.method_id != m.id ||
+      token->record.status != TokenStatus::kActivated) {
+    return base::OkStatus();
+  }
+  TokenRecord t = std::move(token->record);
+  t.status = TokenStatus::kAssigned;
+  t.updated = c.now;
+  c.batch.RequireVersion(Namespace::kTokens, serial, token->version);
+  OTPD_RETURN_IF_ERROR(directory.PutToken(c.batch, t));
+  result.deactivated_tokens.push_back(serial);
+  c.serials.push_back(serial);
+  return base::OkStatus();
+}
+
+// Re-registration: `m` is deleted with its sign-in state; `deleted` gets the event's account of
+// it (an app's pending state, a phone's type).
+void DeleteForReregistration(const MethodRecord& m, StagedChange& c, ReregistrationResult& result,
+                             std::vector<EventData>& deleted) {
+  const MethodKindSpec& kind = DescribeMethodKind(m.kind());
+  c.batch.Delete(Namespace::kMethods, MethodKey(c.upn(), m.id));
+  if (kind.state_key != nullptr) c.batch.Delete(Namespace::kState, kind.state_key(c.upn(), m.id));
+  result.deleted_methods.push_back({m.id, m.kind(), kind.label ? kind.label(m) : std::string()});
+  EventData data;
+  data.Str("id", m.id).Str("kind", kind.name);
+  if (const auto* app = std::get_if<SoftwareOathPayload>(&m.payload)) {
+    data.Bool("pending", !app->confirmed);
+  } else if (const auto* phone = std::get_if<PhonePayload>(&m.payload)) {
+    data.Str("phone_type", PhoneTypeName(phone->type));
+  }
+  deleted.push_back(std::move(data));
+}
+
+}  // namespace
+
 base::StatusOr<ReregistrationResult> UserActions::RequireReregistration(const Principal& by,
                                                                         std::string_view upn_in) {
   OTPD_ASSIGN_OR_RETURN(StagedChange c,
@@ -90,48 +132,14 @@ base::StatusOr<ReregistrationResult> UserActions::RequireReregistration(const Pr
   std::vector<EventData> deleted;
   for (const auto& m : methods) {
     if (!m.ok()) continue;
-    switch (m->kind()) {
-      case MethodKind::kHardwareOath: {
-        const std::string serial(m->serial());
-        OTPD_ASSIGN_OR_RETURN(auto token, directory_.GetToken(serial));
-        if (!token || token->record.assigned_to != upn || token->record.method_id != m->id ||
-            token->record.status != TokenStatus::kActivated) {
-          continue;
-        }
-        TokenRecord t = std::move(token->record);
-        t.status = TokenStatus::kAssigned;
-        t.updated = c.now;
-        c.batch.RequireVersion(Namespace::kTokens, serial, token->version);
-        OTPD_RETURN_IF_ERROR(directory_.PutToken(c.batch, t));
-        result.deactivated_tokens.push_back(serial);
-        c.serials.push_back(serial);
+    switch (DescribeMethodKind(m->kind()).reregistration) {
+      case Reregistration::kKeep:
         break;
-      }
-      case MethodKind::kSoftwareOath: {
-        const auto& app = std::get<SoftwareOathPayload>(m->payload);
-        c.batch.Delete(Namespace::kMethods, MethodKey(upn, m->id));
-        c.batch.Delete(Namespace::kState, MethodStateKey(upn, m->id));
-        result.deleted_methods.push_back({m->id, m->kind(), app.display_name});
-        deleted.push_back(EventData()
-                              .Str("id", m->id)
-                              .Str("kind", MethodKindName(m->kind()))
-                              .Bool("pending", !app.confirmed));
+      case Reregistration::kDeactivateToken:
+        OTPD_RETURN_IF_ERROR(DeactivateToken(directory_, *m, c, result));
         break;
-      }
-      case MethodKind::kPhone: {
-        const auto& phone = std::get<PhonePayload>(m->payload);
-        c.batch.Delete(Namespace::kMethods, MethodKey(upn, m->id));
-        result.deleted_methods.push_back(
-            {m->id, m->kind(), std::string(PhoneTypeName(phone.type))});
-        deleted.push_back(EventData()
-                              .Str("id", m->id)
-                              .Str("kind", MethodKindName(m->kind()))
-                              .Str("phone_type", PhoneTypeName(phone.type)));
-        break;
-      }
-      case MethodKind::kEmail:
-      case MethodKind::kPassword:
-      case MethodKind::kTemporaryAccessPass:
+      case Reregistration::kDelete:
+        DeleteForReregistration(*m, c, result, deleted);
         break;
     }
   }

@@ -30,78 +30,70 @@ uint64_t GetBe64(const char* p) {
 constexpr char kStateFormat = 1;
 constexpr char kLockoutFormatV2 = 2;  // adds the time of the last failure
 
+using internal::kOmitEmpty;
+using internal::kRequired;
+
+// The JSON records' fields, one list each for both directions (service/internal/record_json.h).
+struct UserFields {
+  template <typename Io, typename R>
+  void operator()(Io& io, R& r) const {
+    io.Str("upn", r.upn, kRequired).Str("display_name", r.display_name, kOmitEmpty);
+    io.Strings("roles", r.roles, kOmitEmpty);
+    io.Bool("mfa_registration_required", r.mfa_registration_required);
+    io.Int("sessions_epoch", r.sessions_epoch, kOmitEmpty);
+    io.Int("created", r.created).Int("updated", r.updated);
+  }
+};
+
+struct AppPasswordFields {
+  template <typename Io, typename R>
+  void operator()(Io& io, R& r) const {
+    io.Str("id", r.id, kRequired).Str("display_name", r.display_name);
+    io.Str("sha256", r.sha256, kRequired).Int("created", r.created);
+  }
+};
+
+struct SessionFields {
+  template <typename Io, typename R>
+  void operator()(Io& io, R& r) const {
+    io.Str("id", r.id, kRequired).Str("secret_sha256", r.secret_sha256, kRequired);
+    io.Int("epoch", r.epoch).Int("created", r.created).Int("expires", r.expires);
+  }
+};
+
+struct AuditFields {
+  template <typename Io, typename R>
+  void operator()(Io& io, R& r) const {
+    io.Int("time_micros", r.time_micros).Str("actor", r.actor);
+    io.Str("action", r.action, kRequired).Str("target", r.target).Str("result", r.result);
+    io.Str("detail", r.detail, kOmitEmpty).Str("request_id", r.request_id, kOmitEmpty);
+  }
+};
+
 }  // namespace
 
-std::string EncodeUser(const UserRecord& r) {
-  json::object o;
-  o["upn"] = r.upn;
-  if (!r.display_name.empty()) o["display_name"] = r.display_name;
-  if (!r.roles.empty()) {
-    json::array roles;
-    for (const std::string& role : r.roles) roles.emplace_back(role);
-    o["roles"] = std::move(roles);
-  }
-  o["mfa_registration_required"] = r.mfa_registration_required;
-  if (r.sessions_epoch != 0) o["sessions_epoch"] = r.sessions_epoch;
-  o["created"] = r.created;
-  o["updated"] = r.updated;
-  return json::serialize(o);
-}
-
+std::string EncodeUser(const UserRecord& r) { return internal::EncodeFields(r, UserFields{}); }
 base::StatusOr<UserRecord> DecodeUser(std::string_view data) {
-  OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "user"));
-  Reader in(o, "user");
-  UserRecord r;
-  OTPD_RETURN_IF_ERROR(in.String("upn", &r.upn, true));
-  OTPD_RETURN_IF_ERROR(in.String("display_name", &r.display_name));
-  OTPD_RETURN_IF_ERROR(in.StringList("roles", &r.roles));
-  OTPD_RETURN_IF_ERROR(in.Bool("mfa_registration_required", &r.mfa_registration_required));
-  OTPD_RETURN_IF_ERROR(in.Integer("sessions_epoch", &r.sessions_epoch));
-  OTPD_RETURN_IF_ERROR(in.Integer("created", &r.created));
-  OTPD_RETURN_IF_ERROR(in.Integer("updated", &r.updated));
-  return r;
+  return internal::DecodeFields<UserRecord>(data, "user", UserFields{});
 }
 
 std::string EncodeAppPassword(const AppPasswordRecord& r) {
-  json::object o;
-  o["id"] = r.id;
-  o["display_name"] = r.display_name;
-  o["sha256"] = r.sha256;
-  o["created"] = r.created;
-  return json::serialize(o);
+  return internal::EncodeFields(r, AppPasswordFields{});
 }
-
 base::StatusOr<AppPasswordRecord> DecodeAppPassword(std::string_view data) {
-  OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "app password"));
-  Reader in(o, "app password");
-  AppPasswordRecord r;
-  OTPD_RETURN_IF_ERROR(in.String("id", &r.id, true));
-  OTPD_RETURN_IF_ERROR(in.String("display_name", &r.display_name));
-  OTPD_RETURN_IF_ERROR(in.String("sha256", &r.sha256, true));
-  OTPD_RETURN_IF_ERROR(in.Integer("created", &r.created));
-  return r;
+  return internal::DecodeFields<AppPasswordRecord>(data, "app password", AppPasswordFields{});
 }
 
 std::string EncodeSession(const SessionRecord& r) {
-  json::object o;
-  o["id"] = r.id;
-  o["secret_sha256"] = r.secret_sha256;
-  o["epoch"] = r.epoch;
-  o["created"] = r.created;
-  o["expires"] = r.expires;
-  return json::serialize(o);
+  return internal::EncodeFields(r, SessionFields{});
+}
+base::StatusOr<SessionRecord> DecodeSession(std::string_view data) {
+  return internal::DecodeFields<SessionRecord>(data, "session", SessionFields{});
 }
 
-base::StatusOr<SessionRecord> DecodeSession(std::string_view data) {
-  OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "session"));
-  Reader in(o, "session");
-  SessionRecord r;
-  OTPD_RETURN_IF_ERROR(in.String("id", &r.id, true));
-  OTPD_RETURN_IF_ERROR(in.String("secret_sha256", &r.secret_sha256, true));
-  OTPD_RETURN_IF_ERROR(in.Integer("epoch", &r.epoch));
-  OTPD_RETURN_IF_ERROR(in.Integer("created", &r.created));
-  OTPD_RETURN_IF_ERROR(in.Integer("expires", &r.expires));
-  return r;
+std::string EncodeAudit(const AuditRecord& r) { return internal::EncodeFields(r, AuditFields{}); }
+base::StatusOr<AuditRecord> DecodeAudit(std::string_view data) {
+  return internal::DecodeFields<AuditRecord>(data, "audit", AuditFields{});
 }
 
 std::string EncodeChallenge(const ChallengeState& s) {
@@ -121,39 +113,10 @@ base::StatusOr<ChallengeState> DecodeChallenge(std::string_view data) {
   OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "challenge"));
   Reader in(o, "challenge");
   ChallengeState s;
-  OTPD_RETURN_IF_ERROR(in.String("fingerprint", &s.fingerprint));
-  OTPD_RETURN_IF_ERROR(in.String("method", &s.method_id));
-  OTPD_RETURN_IF_ERROR(in.Integer("expires", &s.expires));
-  OTPD_RETURN_IF_ERROR(in.Bool("used", &s.used));
-  OTPD_RETURN_IF_ERROR(in.Integer("window_start", &s.window_start));
-  OTPD_RETURN_IF_ERROR(in.Integer("window_count", &s.window_count));
+  in.Str("fingerprint", s.fingerprint).Str("method", s.method_id).Int("expires", s.expires);
+  in.Bool("used", s.used).Int("window_start", s.window_start).Int("window_count", s.window_count);
+  OTPD_RETURN_IF_ERROR(in.status());
   return s;
-}
-
-std::string EncodeAudit(const AuditRecord& r) {
-  json::object o;
-  o["time_micros"] = r.time_micros;
-  o["actor"] = r.actor;
-  o["action"] = r.action;
-  o["target"] = r.target;
-  o["result"] = r.result;
-  if (!r.detail.empty()) o["detail"] = r.detail;
-  if (!r.request_id.empty()) o["request_id"] = r.request_id;
-  return json::serialize(o);
-}
-
-base::StatusOr<AuditRecord> DecodeAudit(std::string_view data) {
-  OTPD_ASSIGN_OR_RETURN(json::object o, ParseObject(data, "audit"));
-  Reader in(o, "audit");
-  AuditRecord r;
-  OTPD_RETURN_IF_ERROR(in.Integer("time_micros", &r.time_micros));
-  OTPD_RETURN_IF_ERROR(in.String("actor", &r.actor));
-  OTPD_RETURN_IF_ERROR(in.String("action", &r.action, true));
-  OTPD_RETURN_IF_ERROR(in.String("target", &r.target));
-  OTPD_RETURN_IF_ERROR(in.String("result", &r.result));
-  OTPD_RETURN_IF_ERROR(in.String("detail", &r.detail));
-  OTPD_RETURN_IF_ERROR(in.String("request_id", &r.request_id));
-  return r;
 }
 
 // Layout: format byte, watermark (8), drift (8), last_used (8); all big-endian.

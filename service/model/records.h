@@ -56,12 +56,14 @@ struct UserRecord {
 };
 
 // What each kind of method holds. The order of MethodRecord::Payload's alternatives is
-// MethodKind's.
+// MethodKind's; each names its kind (kKind) and service/model/method_kinds.cc checks the order.
 struct HardwareOathPayload {
+  static constexpr MethodKind kKind = MethodKind::kHardwareOath;
   std::string serial;  // the token (tokens/<serial>) that backs the method
   friend bool operator==(const HardwareOathPayload&, const HardwareOathPayload&) = default;
 };
 struct SoftwareOathPayload {
+  static constexpr MethodKind kKind = MethodKind::kSoftwareOath;
   std::string display_name;
   engine::OtpParams params;
   std::string sealed_secret;  // sealed for methods/<upn>\0<id>
@@ -74,18 +76,21 @@ enum class PhoneType : uint8_t { kMobile, kAlternateMobile, kOffice };
 std::string_view PhoneTypeName(PhoneType type);
 std::optional<PhoneType> ParsePhoneType(std::string_view name);
 struct PhonePayload {
+  static constexpr MethodKind kKind = MethodKind::kPhone;
   PhoneType type = PhoneType::kMobile;
   std::string number;  // "+<country code> <number>[x<extension>]"
   bool sms_sign_in = false;
   friend bool operator==(const PhonePayload&, const PhonePayload&) = default;
 };
 struct EmailPayload {
+  static constexpr MethodKind kKind = MethodKind::kEmail;
   std::string address;
   friend bool operator==(const EmailPayload&, const EmailPayload&) = default;
 };
 // The user's password (service/credentials/passwords.h), under Graph's fixed id for it. Only its
 // scrypt hash is kept.
 struct PasswordPayload {
+  static constexpr MethodKind kKind = MethodKind::kPassword;
   base::PasswordHash hash;
   bool must_change = false;  // set by an administrator's reset, cleared by the user's change
   int64_t last_changed = 0;  // Unix seconds
@@ -95,6 +100,7 @@ struct PasswordPayload {
 // a keyed fingerprint of the pass is kept (KeyRing::Fingerprint, purpose "tap"): a short pass could
 // be found from a plain hash by trying them all, not from a fingerprint without the master key.
 struct TemporaryAccessPassPayload {
+  static constexpr MethodKind kKind = MethodKind::kTemporaryAccessPass;
   std::string fingerprint;
   int64_t start = 0;               // Unix seconds: usable from then
   uint32_t lifetime_minutes = 60;  // usable until start + lifetime

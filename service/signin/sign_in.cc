@@ -71,31 +71,4 @@ ActionResult::~ActionResult() {
   for (auto& [key, value] : fields) base::Wipe(value.data(), value.size());
 }
 
-std::optional<MethodKind> ParseMethodKind(std::string_view name) {
-  for (MethodKind k :
-       {MethodKind::kHardwareOath, MethodKind::kSoftwareOath, MethodKind::kPhone,
-        MethodKind::kEmail, MethodKind::kPassword, MethodKind::kTemporaryAccessPass}) {
-    if (name == MethodKindName(k)) return k;
-  }
-  return std::nullopt;
-}
-
-std::string_view MethodKindName(MethodKind kind) {
-  switch (kind) {
-    case MethodKind::kHardwareOath:
-      return "hardware_oath";
-    case MethodKind::kSoftwareOath:
-      return "software_oath";
-    case MethodKind::kPhone:
-      return "phone";
-    case MethodKind::kEmail:
-      return "email";
-    case MethodKind::kPassword:
-      return "password";
-    case MethodKind::kTemporaryAccessPass:
-      return "temporary_access_pass";
-  }
-  return "hardware_oath";
-}
-
 }  // namespace otpd::service
