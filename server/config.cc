@@ -9,6 +9,7 @@
 #include <deque>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include "base/secret_file.h"
@@ -433,8 +434,33 @@ ServerConfig ServerConfig::Clone() const {
   return copy;
 }
 
+namespace {
+
+constexpr std::pair<StoreKind, std::string_view> kStoreKinds[] = {
+    {StoreKind::kRocksDb, "rocksdb"},
+    {StoreKind::kEtcd, "etcd"},
+};
+
+}  // namespace
+
 std::string_view StoreKindName(StoreKind kind) {
-  return kind == StoreKind::kEtcd ? "etcd" : "rocksdb";
+  for (const auto& [k, name] : kStoreKinds) {
+    if (k == kind) return name;
+  }
+  return "unknown";
+}
+
+std::optional<StoreKind> ParseStoreKind(std::string_view name) {
+  for (const auto& [kind, n] : kStoreKinds) {
+    if (n == name) return kind;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string_view> StoreKindNames() {
+  std::vector<std::string_view> names;
+  for (const auto& [kind, name] : kStoreKinds) names.push_back(name);
+  return names;
 }
 
 std::string_view DurabilityName(Durability durability) {

@@ -20,7 +20,9 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/secret_bytes.h"
@@ -205,7 +207,12 @@ base::StatusOr<HostPort> ParseHostPort(std::string_view text);
 bool IsLoopbackHost(std::string_view host);
 
 std::string_view DurabilityName(Durability durability);
+// The configured names of the store kinds ("rocksdb", "etcd"), one table both ways: the name of
+// `kind` ("unknown" outside the enumeration), and the kind a name stands for (nullopt for a name
+// that is none). tools/open_store.h opens each kind.
 std::string_view StoreKindName(StoreKind kind);
+std::optional<StoreKind> ParseStoreKind(std::string_view name);
+std::vector<std::string_view> StoreKindNames();
 
 // Every option as documented: for --help, the example file and manual pages.
 struct OptionDoc {

@@ -1,12 +1,12 @@
 // The group-commit pipeline shared by every Store implementation.
 //
 // Callers submit WriteBatches; ONE committer thread takes everything pending (up to the group
-// limits), evaluates each batch's RequireVersion conditions against the committed state plus the
-// batches already accepted into the same group, assigns record versions, and hands the group to the
-// backend as one atomic write with one fsync (if any member asked for durability). A batch whose
-// conditions fail is dropped alone with AbortedError; a backend failure reaches every remaining
-// member of the group and nothing of the group is applied. Callbacks then run in submission order
-// on the committer thread.
+// limits) and hands the group, whole, to the backend (CommitBackend::CommitGroup), which checks
+// each batch's RequireVersion conditions against the committed state plus the batches accepted
+// before it, assigns record versions and writes the group (a LocalBackend: as one atomic write
+// with one fsync if any member asked for durability). A batch whose conditions fail is dropped
+// alone with AbortedError; a backend failure reaches the members it concerns and nothing of
+// theirs is applied. Callbacks then run in submission order on the committer thread.
 //
 // The queue is bounded: Submit() never blocks and fails with ResourceExhaustedError when full;
 // Commit() waits for space. Close() stops accepting batches (UnavailableError), drains what is
@@ -17,35 +17,28 @@
 #ifndef OTPD_STORAGE_COMMIT_PIPELINE_H_
 #define OTPD_STORAGE_COMMIT_PIPELINE_H_
 
-#include <array>
 #include <atomic>
 #include <cstdint>
-#include <optional>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <span>
-#include <string_view>
 #include <thread>
-#include <unordered_map>
 
 #include "base/histogram.h"
 #include "base/mutex.h"
 #include "storage/store.h"
-#include "storage/version_cache.h"
 
 namespace otpd::storage {
 
-// One change of a group, as handed to a backend. The views point into the submitted batches and are
-// valid only for the duration of CommitBackend::Apply.
-struct Mutation {
-  Namespace ns;
-  std::string_view key;
-  bool is_delete = false;
-  std::string_view value;  // for a put
-  uint64_t version = 0;    // the record's new version, for a put
-};
-
-// What a Store keeps its bytes in. Reads may come from any thread; Apply only from the committer.
+// What a Store keeps its bytes in, and how a group of batches reaches them. Reads may come from
+// any thread; CommitGroup only from the committer.
+//
+// There is one way to commit: the pipeline hands every group, whole, to CommitGroup. A backend
+// that this process alone writes (memory, RocksDB) derives from LocalBackend
+// (storage/local_backend.h), which checks conditions and numbers versions from what it remembers
+// and writes the group as one atomic write; a backend that other processes write too (etcd)
+// checks them against the shared state itself.
 class CommitBackend {
  public:
   virtual ~CommitBackend() = default;
@@ -53,23 +46,9 @@ class CommitBackend {
   // The committed record, nullopt when absent.
   virtual base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const = 0;
 
-  // The committed version of (ns, key); 0 when absent. The default reads the whole record.
-  virtual base::StatusOr<uint64_t> ReadVersion(Namespace ns, std::string_view key) const;
-
   // Records with key >= start and starting with prefix, in key order, until fn returns false.
   virtual base::Status Scan(Namespace ns, std::string_view prefix, std::string_view start,
                             const ScanFn& fn) const = 0;
-
-  // Applies every mutation atomically (all or nothing), in order; when `sync` is true the change,
-  // and every earlier one, is durable (fsynced) before this returns OK. `mutations` may be empty
-  // when only a sync is asked for.
-  virtual base::Status Apply(std::span<const Mutation> mutations, bool sync) = 0;
-
-  // A backend that other processes write too (etcd, shared by several otpd nodes) cannot let the
-  // committer check conditions and number versions from what it alone remembers: it returns true
-  // here and commits whole groups itself (CommitGroup); the pipeline then keeps no version cache,
-  // learns nothing from reads and never calls Apply.
-  virtual bool CommitsGroups() const { return false; }
 
   struct GroupMember {
     const WriteBatch* batch = nullptr;  // valid, non-empty namespaces
@@ -79,21 +58,19 @@ class CommitBackend {
   struct GroupWrites {
     uint64_t writes = 0;  // backend writes made (transactions)
     uint64_t syncs = 0;   // of which made durable for a kDurable member
+    // Set by a backend that wrote the group as one write: the batches it held, and when it was
+    // durable, how long the write took in microseconds, fsync included (for the pipeline's
+    // group_batches and sync_micros).
+    uint64_t batches_in_one_write = 0;
+    std::optional<uint64_t> sync_micros;
   };
   // Commits `members` in order with the semantics of Store::Submit, setting each result: a batch
   // whose conditions do not hold (against what is committed plus the members before it) fails
-  // with AbortedError alone; a backend failure reaches the members it concerns. Committer thread
-  // only. The default fails every member (for backends that do not return true above).
-  virtual GroupWrites CommitGroup(std::span<GroupMember> members);
+  // with AbortedError alone; a backend failure reaches the members it concerns, and nothing of
+  // what it concerns is applied. A durable member with nothing to write still makes every
+  // earlier write durable. Committer thread only.
+  virtual GroupWrites CommitGroup(std::span<GroupMember> members) = 0;
 };
-
-// Where a namespace's log stands (WriteBatch::AppendToLog): the last number given out and the
-// version of its counter record.
-struct LogPosition {
-  uint64_t last = 0;
-  uint64_t version = 0;
-};
-using LogPositions = std::array<std::optional<LogPosition>, kNamespaceCount>;
 
 struct PipelineOptions {
   // Batches that may wait for the committer. Submit() fails with ResourceExhaustedError when this
@@ -109,7 +86,8 @@ struct PipelineOptions {
   // Default: 0.
   size_t max_group_batches = 0;
 
-  // Record versions the committer remembers from its own writes and from the conditions it
+  // For a LocalBackend (storage/local_backend.h), which takes these two from the options too:
+  // record versions the committer remembers from its own writes and from the conditions it
   // checked, so that a Put to a key it wrote before, or a condition on a key it checked before,
   // needs no backend read (the hot sign-in state is rewritten over and over, and every sign-in
   // checks its user's fence: about three records per user). The committer is the only writer,
@@ -162,22 +140,7 @@ class CommitPipeline {
   const base::Histogram& group_batches() const { return group_batches_; }
   const base::Histogram& sync_micros() const { return sync_micros_; }
 
-  // Learning versions from reads (PipelineOptions::learn_from_reads). A reader takes a ticket
-  // before it reads (ns, key) from the backend, then offers what it found. The committer takes
-  // the offer before its next group, unless its cache has forgotten anything since the ticket (a
-  // failed write, or the reset at the limit) or already knows the key (then it wrote the key
-  // since, and knows better). At most 65 536 offers wait; more are dropped. Thread-safe.
-  bool Learns(Namespace ns) const;
-  uint64_t LearnTicket() const { return published_forgets_.load(std::memory_order_acquire); }
-  void Learn(Namespace ns, std::string_view key, uint64_t version, uint64_t ticket) const;
-
  private:
-  struct Offer {
-    KeyPrint key;
-    uint64_t version;
-    uint64_t ticket;
-  };
-
   struct Pending {
     WriteBatch batch;
     Durability durability;
@@ -185,27 +148,12 @@ class CommitPipeline {
   };
 
   void Run();
+  // Hands the group's valid batches to the backend, then completes every batch in order.
   void CommitGroup(std::deque<Pending>& group);
-  // CommitGroup for a backend that commits groups itself (CommitBackend::CommitsGroups).
-  void DelegateGroup(std::deque<Pending>& group);
-  // On the committer: moves the offers into the version cache, then publishes its forgets.
-  void TakeOffers();
   bool OnCommitterThread() const { return std::this_thread::get_id() == committer_id_.load(); }
 
   CommitBackend* const backend_;
   PipelineOptions options_;
-  // Versions of keys this pipeline wrote (see PipelineOptions::version_cache_entries). Only the
-  // committer thread touches it.
-  VersionCache version_cache_;
-  // The logs as committed, by namespace; read from the backend the first time a log is appended
-  // to, and forgotten (read again) after a failed write. Only the committer thread touches it.
-  LogPositions logs_;
-  // version_cache_.forgets() as of the last group: the learning tickets.
-  std::atomic<uint64_t> published_forgets_{0};
-
-  mutable base::Mutex offers_mu_;
-  mutable std::vector<Offer> offers_ OTPD_GUARDED_BY(offers_mu_);
-
   mutable base::Mutex mu_;
   base::CondVar work_cv_;   // queue_ non-empty or closing_
   base::CondVar space_cv_;  // queue_ has room or closing_

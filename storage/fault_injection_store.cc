@@ -6,13 +6,17 @@
 
 namespace otpd::storage {
 
-class FaultInjectionStore::Backend final : public CommitBackend {
+// Faults are injected below the version cache, where a real write or fsync fails: the wrapper
+// remembers versions (as a LocalBackend) and the inner backend only stores.
+class FaultInjectionStore::Backend final : public LocalBackend {
  public:
-  explicit Backend(std::unique_ptr<CommitBackend> inner) : inner_(std::move(inner)) {}
+  Backend(std::unique_ptr<LocalBackend> inner, const PipelineOptions& options)
+      : LocalBackend(options), inner_(std::move(inner)) {}
 
-  base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const override {
+  base::StatusOr<std::optional<Record>> ReadStored(Namespace ns,
+                                                   std::string_view key) const override {
     OTPD_RETURN_IF_ERROR(ReadFault());
-    return inner_->Read(ns, key);
+    return inner_->ReadStored(ns, key);
   }
   base::StatusOr<uint64_t> ReadVersion(Namespace ns, std::string_view key) const override {
     return inner_->ReadVersion(ns, key);  // the committer's own reads are not faulted
@@ -43,18 +47,19 @@ class FaultInjectionStore::Backend final : public CommitBackend {
     return base::UnavailableError("injected read failure");
   }
 
-  std::unique_ptr<CommitBackend> inner_;
+  std::unique_ptr<LocalBackend> inner_;
   std::atomic<int> fail_next_writes_{0};
   std::atomic<bool> fail_sync_{false};
   std::atomic<bool> fail_reads_{false};
   mutable std::atomic<uint64_t> failures_{0};
 };
 
-FaultInjectionStore::FaultInjectionStore(std::unique_ptr<CommitBackend> inner,
+FaultInjectionStore::FaultInjectionStore(std::unique_ptr<LocalBackend> inner,
                                          PipelineOptions options)
-    : FaultInjectionStore(WrapTag{},
-                          std::make_unique<Backend>(inner ? std::move(inner) : NewMemoryBackend()),
-                          options) {}
+    : FaultInjectionStore(
+          WrapTag{},
+          std::make_unique<Backend>(inner ? std::move(inner) : NewMemoryBackend(), options),
+          options) {}
 
 FaultInjectionStore::FaultInjectionStore(WrapTag, std::unique_ptr<Backend> backend,
                                          PipelineOptions options)

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "storage/commit_pipeline.h"
+#include "storage/local_backend.h"
 #include "storage/pipelined_store.h"
 
 namespace otpd::storage {
@@ -23,7 +24,7 @@ class FaultInjectionStore final : public PipelinedStore {
  public:
   // Wraps `inner` (by default a fresh in-memory backend; a RocksDB one from OpenRocksDbBackend()
   // works too).
-  explicit FaultInjectionStore(std::unique_ptr<CommitBackend> inner = nullptr,
+  explicit FaultInjectionStore(std::unique_ptr<LocalBackend> inner = nullptr,
                                PipelineOptions options = {});
 
   // The next `n` group writes fail with UnavailableError("injected write failure").

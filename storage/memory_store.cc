@@ -11,9 +11,12 @@
 namespace otpd::storage {
 namespace {
 
-class MemoryBackend final : public CommitBackend {
+class MemoryBackend final : public LocalBackend {
  public:
-  base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const override {
+  explicit MemoryBackend(const PipelineOptions& options) : LocalBackend(options) {}
+
+  base::StatusOr<std::optional<Record>> ReadStored(Namespace ns,
+                                                   std::string_view key) const override {
     base::ReaderLock lock(mu_);
     const auto& map = maps_[static_cast<size_t>(ns)];
     auto it = map.find(key);
@@ -79,8 +82,11 @@ class MemoryBackend final : public CommitBackend {
 
 }  // namespace
 
-std::unique_ptr<CommitBackend> NewMemoryBackend() { return std::make_unique<MemoryBackend>(); }
+std::unique_ptr<LocalBackend> NewMemoryBackend(const PipelineOptions& options) {
+  return std::make_unique<MemoryBackend>(options);
+}
 
-MemoryStore::MemoryStore(PipelineOptions options) : PipelinedStore(NewMemoryBackend(), options) {}
+MemoryStore::MemoryStore(PipelineOptions options)
+    : PipelinedStore(NewMemoryBackend(options), options) {}
 
 }  // namespace otpd::storage

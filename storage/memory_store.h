@@ -9,12 +9,14 @@
 #include <memory>
 
 #include "storage/commit_pipeline.h"
+#include "storage/local_backend.h"
 #include "storage/pipelined_store.h"
 
 namespace otpd::storage {
 
 // A backend keeping records in memory; for stores composed by hand (FaultInjectionStore).
-std::unique_ptr<CommitBackend> NewMemoryBackend();
+// Only the version cache options of `options` matter.
+std::unique_ptr<LocalBackend> NewMemoryBackend(const PipelineOptions& options = {});
 
 class MemoryStore final : public PipelinedStore {
  public:

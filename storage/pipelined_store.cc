@@ -12,11 +12,7 @@ PipelinedStore::~PipelinedStore() { Close(); }
 base::StatusOr<std::optional<Record>> PipelinedStore::Get(Namespace ns,
                                                           std::string_view key) const {
   if (!IsValidNamespace(ns)) return base::InvalidArgumentError("invalid namespace");
-  if (!pipeline_.Learns(ns)) return backend_->Read(ns, key);
-  const uint64_t ticket = pipeline_.LearnTicket();
-  base::StatusOr<std::optional<Record>> record = backend_->Read(ns, key);
-  if (record.ok()) pipeline_.Learn(ns, key, record->has_value() ? (*record)->version : 0, ticket);
-  return record;
+  return backend_->Read(ns, key);
 }
 
 base::Status PipelinedStore::Scan(Namespace ns, std::string_view prefix, const ScanFn& fn) const {

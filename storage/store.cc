@@ -105,4 +105,19 @@ base::Status Store::ScanFrom(Namespace ns, std::string_view prefix, std::string_
   });
 }
 
+base::Status Store::Backup(const std::string& dir) const {
+  return base::UnimplementedError("this store cannot write backups: " + dir + " was not written");
+}
+
+base::StatusOr<std::unique_ptr<StoreWatch>> Store::WatchNamespace(Namespace ns, WatchCallbacks) {
+  return base::UnimplementedError("this store has no change notifications (" +
+                                  std::string(NamespaceName(ns)) +
+                                  "): this process is its only writer");
+}
+
+base::StatusOr<std::unique_ptr<StoreRole>> Store::NewRole(RoleOptions options) const {
+  return base::UnimplementedError("this store has no roles (" + options.name +
+                                  "): this process is its only writer and holds every role");
+}
+
 }  // namespace otpd::storage

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,8 @@
 
 #include "base/status.h"
 #include "base/statusor.h"
+#include "storage/store_role.h"
+#include "storage/store_watch.h"
 
 namespace otpd::storage {
 
@@ -183,6 +186,25 @@ class Store {
   // Blocking convenience for admin paths and tools: waits for queue space and for the result.
   // Returns FailedPreconditionError when called from the committer thread (from a callback).
   virtual base::Status Commit(WriteBatch batch, Durability durability) = 0;
+
+  // What only some stores can do. A store without it answers UnimplementedError naming what it
+  // lacks (the defaults below); callers ask the store and do without.
+
+  // Writes an online, consistent copy of every record into the directory `dir`, which must not
+  // exist and is created; commits continue meanwhile. RocksDB: a checkpoint, itself a data
+  // directory; etcd: the cluster's snapshot and the list of this store's keys
+  // (storage/etcd/etcd_store.h). The memory store has nothing to copy.
+  virtual base::Status Backup(const std::string& dir) const;
+
+  // Starts watching `ns` for changes by anyone (storage/store_watch.h). Only a store that other
+  // processes write too (etcd) has them; fails when the store cannot be reached.
+  virtual base::StatusOr<std::unique_ptr<StoreWatch>> WatchNamespace(Namespace ns,
+                                                                     WatchCallbacks callbacks);
+
+  // A role that at most one of the processes sharing this store holds at a time
+  // (storage/store_role.h). Only a store that other processes write too (etcd) has roles: on
+  // the others this process holds every role.
+  virtual base::StatusOr<std::unique_ptr<StoreRole>> NewRole(RoleOptions options) const;
 };
 
 }  // namespace otpd::storage

@@ -1,7 +1,7 @@
-// An optional Store interface for stores that other processes write too (etcd, shared by several
-// otpd nodes): notifications of changes to a namespace, so that a node can drop what it caches of
-// records another node changed. Stores with a single writer (RocksDB, memory) do not implement
-// it; callers find it with dynamic_cast and do without.
+// Notifications of changes to a namespace, for stores that other processes write too (etcd,
+// shared by several otpd nodes), so that a node can drop what it caches of records another node
+// changed (Store::WatchNamespace). Stores with a single writer (RocksDB, memory) answer
+// UnimplementedError: there is nothing to watch.
 //
 // Notifications are hints for caches, never the basis of a decision: every decision that matters
 // is committed with RequireVersion conditions (docs/architecture.md, fences), so a late or lost
@@ -11,11 +11,7 @@
 #define OTPD_STORAGE_STORE_WATCH_H_
 
 #include <functional>
-#include <memory>
 #include <string_view>
-
-#include "base/statusor.h"
-#include "storage/store.h"
 
 namespace otpd::storage {
 
@@ -32,14 +28,6 @@ struct WatchCallbacks {
 class StoreWatch {
  public:
   virtual ~StoreWatch() = default;
-};
-
-class WatchableStore {
- public:
-  virtual ~WatchableStore() = default;
-  // Starts watching `ns` from now on. Fails when the store cannot be reached.
-  virtual base::StatusOr<std::unique_ptr<StoreWatch>> WatchNamespace(Namespace ns,
-                                                                     WatchCallbacks callbacks) = 0;
 };
 
 }  // namespace otpd::storage

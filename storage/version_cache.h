@@ -1,5 +1,5 @@
-// The commit pipeline's memory of record versions, kept compact so that it can cover the whole
-// hot working set (two state records per user) without a backend read per rewrite.
+// A LocalBackend's memory of record versions (storage/local_backend.h), kept compact so that it can
+// cover the whole hot working set (two state records per user) without a backend read per rewrite.
 //
 // A record is named by a 128-bit fingerprint of its namespace and key (KeyPrint), not by the key
 // itself: 24 bytes a slot in an open-addressing table, where a map of strings costs about 80
@@ -51,7 +51,7 @@ class VersionCache {
   size_t capacity() const { return slots_.size(); }
   // Counts the calls that may have forgotten a version (Erase, Clear, and the Put that clears at
   // the limit). A version learned elsewhere while this stayed the same is still current unless
-  // the key was written meanwhile (see CommitPipeline::Learn).
+  // the key was written meanwhile (see LocalBackend::Learn).
   uint64_t forgets() const { return forgets_; }
 
  private:

@@ -52,14 +52,19 @@ base::StatusOr<uint64_t> CountTokens(const storage::Store& store) {
   return tokens;
 }
 
+BackupSource DataDirSource(const DataDir& dir, const std::string& data_dir) {
+  return BackupSource{.store = dir.store.get(),
+                      .keys = dir.keys.get(),
+                      .key_source = dir.key_source,
+                      .key_file = dir.key_file,
+                      .key_id = dir.key_id,
+                      .source = fs::absolute(data_dir).lexically_normal().string(),
+                      .schema_version = storage::RocksDbSchemaVersion()};
+}
+
 base::StatusOr<BackupManifest> WriteBackup(const DataDir& dir, const std::string& data_dir,
                                            const std::string& dest) {
-  return WriteBackup(BackupSource{.store = dir.store.get(),
-                                  .keys = dir.keys.get(),
-                                  .key_source = dir.key_source,
-                                  .key_file = dir.key_file,
-                                  .key_id = dir.key_id},
-                     data_dir, dest);
+  return WriteBackup(DataDirSource(dir, data_dir), dest);
 }
 
 base::Status WriteBackupDirectory(const std::string& dest,
@@ -79,12 +84,11 @@ base::Status WriteBackupDirectory(const std::string& dest,
   return s;
 }
 
-base::StatusOr<BackupManifest> WriteBackup(const BackupSource& dir, const std::string& data_dir,
-                                           const std::string& dest) {
+base::StatusOr<BackupManifest> WriteBackup(const BackupSource& dir, const std::string& dest) {
   BackupManifest m;
   m.created = base::RealClock::Get()->NowUnixSeconds();
-  m.source = fs::absolute(data_dir).lexically_normal().string();
-  m.schema_version = storage::RocksDbSchemaVersion();
+  m.source = dir.source;
+  m.schema_version = dir.schema_version;
   m.data_key_versions = dir.keys->versions();
   m.current_data_key = dir.keys->current_version();
   m.key_source = dir.key_source;
@@ -92,7 +96,7 @@ base::StatusOr<BackupManifest> WriteBackup(const BackupSource& dir, const std::s
   m.key_id = dir.key_id;
   OTPD_ASSIGN_OR_RETURN(m.tokens, CountTokens(*dir.store));
   OTPD_RETURN_IF_ERROR(WriteBackupDirectory(dest, [&](const std::string& tmp) {
-    OTPD_RETURN_IF_ERROR(dir.store->CreateCheckpoint(tmp));
+    OTPD_RETURN_IF_ERROR(dir.store->Backup(tmp));
     return WriteManifest(tmp, m);
   }));
   return m;

@@ -32,18 +32,24 @@ base::Status WriteBackupDirectory(const std::string& dest,
 // The number of token records in `store`.
 base::StatusOr<uint64_t> CountTokens(const storage::Store& store);
 
-// What a backup is made from: an open RocksDB store, its key ring, and where the master key
-// came from (DataDir's fields of the same names).
+// What a backup is made from: an open store (its own files: storage::Store::Backup), its key
+// ring, where the master key came from (DataDir's fields of the same names), and what the
+// manifest names as the source and its schema version (BackupManifest).
 struct BackupSource {
-  storage::RocksDbStore* store = nullptr;
+  const storage::Store* store = nullptr;
   const storage::KeyRing* keys = nullptr;
   std::string key_source, key_file, key_id;
+  std::string source;
+  uint32_t schema_version = 0;
 };
 
-// Backs up `source` (opened from `data_dir`) to `dest`, which must not exist. AlreadyExists when
-// it (or a leftover DEST.incomplete) does; nothing is left behind on failure.
-base::StatusOr<BackupManifest> WriteBackup(const BackupSource& source, const std::string& data_dir,
-                                           const std::string& dest);
+// Backs up `source` to `dest`, which must not exist. AlreadyExists when it (or a leftover
+// DEST.incomplete) does; nothing is left behind on failure. The manifest's data key versions are
+// the key ring's at the time of the backup.
+base::StatusOr<BackupManifest> WriteBackup(const BackupSource& source, const std::string& dest);
+// The data directory `data_dir`, opened as `dir`, as a backup's source.
+BackupSource DataDirSource(const DataDir& dir, const std::string& data_dir);
+// A backup of the data directory `data_dir`, opened as `dir`.
 base::StatusOr<BackupManifest> WriteBackup(const DataDir& dir, const std::string& data_dir,
                                            const std::string& dest);
 

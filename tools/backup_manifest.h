@@ -11,14 +11,15 @@
 #include <vector>
 
 #include "base/statusor.h"
+#include "storage/etcd/etcd_store.h"
 
 namespace otpd::tools {
 
 inline constexpr char kManifestFile[] = "otpd-backup.json";
-// What a backup of an etcd store holds beside its manifest (tools/open_store.h): the cluster's
-// snapshot and the list of the installation's keys.
-inline constexpr char kEtcdSnapshotFile[] = "etcd-snapshot.db";
-inline constexpr char kEtcdKeysFile[] = "etcd-keys.tsv";
+// What a backup of an etcd store holds beside its manifest (storage::EtcdStore::Backup): the
+// cluster's snapshot and the list of the installation's keys.
+using storage::kEtcdKeysFile;
+using storage::kEtcdSnapshotFile;
 inline constexpr int kManifestVersion = 1;
 
 struct BackupManifest {

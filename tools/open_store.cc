@@ -1,11 +1,8 @@
 #include "tools/open_store.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <utility>
 
@@ -18,6 +15,12 @@
 
 namespace otpd::tools {
 namespace {
+
+// DaemonStore::backup: the store's own files (storage::Store::Backup) and the manifest.
+std::function<base::StatusOr<BackupManifest>(const std::string&)> WriterOf(BackupSource source) {
+  return
+      [source = std::move(source)](const std::string& dest) { return WriteBackup(source, dest); };
+}
 
 base::StatusOr<DaemonStore> OpenRocksDb(const server::ServerConfig& config) {
   // Only --init makes a new database: without it a mistyped data_dir is refused instead of
@@ -34,14 +37,7 @@ base::StatusOr<DaemonStore> OpenRocksDb(const server::ServerConfig& config) {
                  dir.created_key_file ? " and its master key file " + dir.key_file : "");
   }
   DaemonStore opened;
-  opened.backup = [source = BackupSource{.store = dir.store.get(),
-                                         .keys = dir.keys.get(),
-                                         .key_source = dir.key_source,
-                                         .key_file = dir.key_file,
-                                         .key_id = dir.key_id},
-                   data_dir = config.data_dir](const std::string& dest) {
-    return WriteBackup(source, data_dir, dest);
-  };
+  opened.backup = WriterOf(DataDirSource(dir, config.data_dir));
   opened.store = std::move(dir.store);
   opened.keys = std::move(dir.keys);
   opened.description = "data_dir=" + config.data_dir;
@@ -49,22 +45,6 @@ base::StatusOr<DaemonStore> OpenRocksDb(const server::ServerConfig& config) {
 }
 
 #ifdef OTPD_HAVE_ETCD
-// An online backup of an etcd store into `dest` (DaemonStore::backup); `manifest` is filled but
-// for the time and the token count.
-base::StatusOr<BackupManifest> WriteEtcdBackup(const storage::EtcdStore& store,
-                                               BackupManifest manifest, const std::string& dest) {
-  manifest.created = base::RealClock::Get()->NowUnixSeconds();
-  OTPD_ASSIGN_OR_RETURN(manifest.tokens, CountTokens(store));
-  OTPD_RETURN_IF_ERROR(WriteBackupDirectory(dest, [&](const std::string& tmp) {
-    if (mkdir(tmp.c_str(), 0700) != 0) {
-      return base::UnavailableError("cannot create " + tmp + ": " + std::strerror(errno));
-    }
-    OTPD_RETURN_IF_ERROR(store.Backup(tmp + "/" + kEtcdSnapshotFile, tmp + "/" + kEtcdKeysFile));
-    return WriteManifest(tmp, manifest);
-  }));
-  return manifest;
-}
-
 base::StatusOr<DaemonStore> OpenEtcd(const server::ServerConfig& config) {
   storage::MasterKeyOptions key_options;
   key_options.key_file = config.key_file;
@@ -116,26 +96,39 @@ base::StatusOr<DaemonStore> OpenEtcd(const server::ServerConfig& config) {
     opened.description += (i ? "," : "") + config.etcd_endpoints[i];
   }
   opened.description += " prefix=" + store->prefix();
-  BackupManifest manifest;
-  manifest.source = opened.description;
-  manifest.data_key_versions = (*keys)->versions();
-  manifest.current_data_key = (*keys)->current_version();
   const bool from_env = [] {
     const char* v = std::getenv(storage::kMasterKeyEnvVar);
     return v != nullptr && *v != '\0';
   }();
-  manifest.key_file = from_env ? "" : std::filesystem::absolute(config.key_file).string();
-  manifest.key_source = from_env ? std::string("environment variable ") + storage::kMasterKeyEnvVar
-                                 : "key file " + manifest.key_file;
-  manifest.key_id = key_id;
-  opened.backup = [etcd = store.get(), manifest](const std::string& dest) {
-    return WriteEtcdBackup(*etcd, manifest, dest);
-  };
+  BackupSource source{.store = store.get(), .keys = keys->get(), .key_id = key_id};
+  source.source = opened.description;
+  source.key_file = from_env ? "" : std::filesystem::absolute(config.key_file).string();
+  source.key_source = from_env ? std::string("environment variable ") + storage::kMasterKeyEnvVar
+                               : "key file " + source.key_file;
+  opened.backup = WriterOf(std::move(source));
   opened.store = std::move(store);
   opened.keys = std::move(*keys);
   return opened;
 }
 #endif
+
+#ifndef OTPD_HAVE_ETCD
+base::StatusOr<DaemonStore> OpenEtcd(const server::ServerConfig&) {
+  return base::UnimplementedError(
+      "store = \"etcd\": this otpd was built without the etcd store (gRPC and protobuf were "
+      "missing when it was built)");
+}
+#endif
+
+// The store kinds otpd knows, each with how it is opened; server/config.h names them.
+struct StoreOpener {
+  server::StoreKind kind;
+  base::StatusOr<DaemonStore> (*open)(const server::ServerConfig& config);
+};
+constexpr StoreOpener kStoreOpeners[] = {
+    {server::StoreKind::kRocksDb, OpenRocksDb},
+    {server::StoreKind::kEtcd, OpenEtcd},
+};
 
 }  // namespace
 
@@ -148,44 +141,41 @@ bool HaveEtcdStore() {
 }
 
 base::StatusOr<DaemonStore> OpenDaemonStore(const server::ServerConfig& config) {
-  if (config.store == server::StoreKind::kRocksDb) return OpenRocksDb(config);
-#ifdef OTPD_HAVE_ETCD
-  return OpenEtcd(config);
-#else
-  return base::UnimplementedError(
-      "store = \"etcd\": this otpd was built without the etcd store (gRPC and protobuf were "
-      "missing when it was built)");
-#endif
+  for (const StoreOpener& opener : kStoreOpeners) {
+    if (opener.kind == config.store) return opener.open(config);
+  }
+  return base::InvalidArgumentError("store (--store): kind " +
+                                    std::to_string(static_cast<int>(config.store)) +
+                                    " is not one this otpd can open (rocksdb, etcd)");
 }
 
 base::Status DaemonStore::WatchForChanges(service::CacheInvalidator* invalidator,
                                           std::function<void(std::string_view)> on_lost) {
-  auto* watchable = dynamic_cast<storage::WatchableStore*>(store.get());
-  if (watchable == nullptr) return base::OkStatus();  // this process is the only writer
   // A user's fence moves with every change to the user, its methods or tokens; a token's owner
   // is cached apart from the users (serial -> upn).
-  OTPD_ASSIGN_OR_RETURN(
-      auto users,
-      watchable->WatchNamespace(
-          storage::Namespace::kUsers,
-          {.changed = [invalidator](std::string_view upn) { invalidator->InvalidateUser(upn); },
-           .lost =
-               [on_lost] {
-                 if (on_lost) {
-                   on_lost(
-                       "changes to users may have been missed (etcd compacted its history "
-                       "while the watch was cut off): cached users are used until their next "
-                       "commit fails its fence");
-                 }
-               }}));
+  auto users = store->WatchNamespace(
+      storage::Namespace::kUsers,
+      {.changed = [invalidator](std::string_view upn) { invalidator->InvalidateUser(upn); },
+       .lost =
+           [on_lost] {
+             if (on_lost) {
+               on_lost(
+                   "changes to users may have been missed (etcd compacted its history "
+                   "while the watch was cut off): cached users are used until their next "
+                   "commit fails its fence");
+             }
+           }});
+  // This process is the store's only writer: nothing to watch.
+  if (base::IsUnimplemented(users.status())) return base::OkStatus();
+  if (!users.ok()) return users.status();
   OTPD_ASSIGN_OR_RETURN(auto tokens,
-                        watchable->WatchNamespace(storage::Namespace::kTokens,
-                                                  {.changed =
-                                                       [invalidator](std::string_view serial) {
-                                                         invalidator->InvalidateSerial(serial);
-                                                       },
-                                                   .lost = nullptr}));
-  watches.push_back(std::move(users));
+                        store->WatchNamespace(storage::Namespace::kTokens,
+                                              {.changed =
+                                                   [invalidator](std::string_view serial) {
+                                                     invalidator->InvalidateSerial(serial);
+                                                   },
+                                               .lost = nullptr}));
+  watches.push_back(std::move(*users));
   watches.push_back(std::move(tokens));
   return base::OkStatus();
 }

@@ -1,6 +1,8 @@
 // The daemon's store, as its configuration says: the RocksDB data directory (tools/data_dir.h)
 // or an etcd cluster that several otpd nodes share (storage/etcd/, docs/scale-out.md), with the key
-// ring that unseals its secrets. otpd calls OpenDaemonStore once at start.
+// ring that unseals its secrets. otpd calls OpenDaemonStore once at start. This is the one place
+// that maps a configured store kind (server::StoreKind) to a backend: one opener per kind, in a
+// table; a kind without one is refused.
 //
 // With etcd the master key comes from key_file (or OTPD_MASTER_KEY) exactly as with RocksDB, but
 // is never created: every node must use the same key, so it is made once by the operator. The
@@ -20,7 +22,6 @@
 #include "service/admin/inventory.h"
 #include "storage/keyring.h"
 #include "storage/pipelined_store.h"
-#include "storage/store_watch.h"
 #include "tools/backup.h"
 
 namespace otpd::tools {
@@ -32,7 +33,8 @@ struct DaemonStore {
   // prefix=/otpd/".
   std::string description;
   // Writes an online backup into the directory `dest`, which must not exist, and returns its
-  // manifest (otpd-backup.json in it). RocksDB: a checkpoint of the data directory, which `otpctl
+  // manifest (otpd-backup.json in it): tools/backup.h WriteBackup of this store, whose own files
+  // come from storage::Store::Backup. RocksDB: a checkpoint of the data directory, which `otpctl
   // restore` puts back. etcd: the cluster's snapshot (etcd-snapshot.db, what `etcdctl snapshot
   // save` writes; `etcdctl snapshot restore` puts it back) and the list of this installation's
   // keys with their versions (etcd-keys.tsv). Either way the directory appears only once complete.
@@ -42,15 +44,18 @@ struct DaemonStore {
 
   // When other nodes write the same store (etcd): tells `invalidator` about every user and token
   // that changes, so that the next sign-in loads them afresh. `on_lost` is called (with a
-  // message for the log) when changes may have been missed. Nothing to do for RocksDB.
+  // message for the log) when changes may have been missed. Nothing to do for a store without
+  // change notifications (storage::Store::WatchNamespace answers Unimplemented: RocksDB).
   base::Status WatchForChanges(service::CacheInvalidator* invalidator,
                                std::function<void(std::string_view)> on_lost);
   // Stops the watches: no invalidation reaches the verifier after this returns.
   void StopWatching() { watches.clear(); }
 };
 
-// Opens the store of `config` (store, data_dir, key_file, etcd_*). A data directory that holds no
-// database is refused (naming the path, otpctl init and --init) unless config.create_data_dir
+// Opens the store of `config` (store, data_dir, key_file, etcd_*). InvalidArgument for a store
+// kind otpd has no opener for; Unimplemented for etcd in a build without it. A data directory that
+// holds no database is refused (naming the path, otpctl init and --init) unless
+// config.create_data_dir
 // (--init) asks to create it, with its key file when that does not exist; an existing database
 // never gets a new key file. Errors name what is wrong and never hold a key or a password.
 base::StatusOr<DaemonStore> OpenDaemonStore(const server::ServerConfig& config);

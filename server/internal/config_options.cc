@@ -46,11 +46,12 @@ const std::vector<Option>& Options() {
                "of etcd_endpoints, which several otpd nodes may share (docs/scale-out.md). The "
                "master key stays in key_file either way.",
        .kind = Kind::kChoice,
-       .choices = {"rocksdb", "etcd"},
+       .choices = StoreKindNames(),
        .get = [](const ServerConfig& c) -> Value { return std::string(StoreKindName(c.store)); },
+       // The value is one of the choices (checked before): every choice names a kind.
        .set =
            [](ServerConfig& c, const Value& v) {
-             c.store = Text(v) == "etcd" ? StoreKind::kEtcd : StoreKind::kRocksDb;
+             if (std::optional<StoreKind> kind = ParseStoreKind(Text(v))) c.store = *kind;
            }},
       {.key = "etcd_endpoints",
        .flag = "--etcd-endpoints",

@@ -45,8 +45,6 @@ class EtcdBackend final : public CommitBackend {
   base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const override;
   base::Status Scan(Namespace ns, std::string_view prefix, std::string_view start,
                     const ScanFn& fn) const override;
-  base::Status Apply(std::span<const Mutation> mutations, bool sync) override;
-  bool CommitsGroups() const override { return true; }
   GroupWrites CommitGroup(std::span<GroupMember> members) override;
 
   // "<prefix><namespace>/" and "<prefix><namespace>/<key>".

@@ -25,34 +25,32 @@
 #include "base/mutex.h"
 #include "base/statusor.h"
 #include "storage/etcd/etcd_store.h"
+#include "storage/store_role.h"
 
 namespace otpd::storage {
 
-struct ElectionOptions {
-  std::string name;    // the role, e.g. "outbox"
-  std::string holder;  // this node's identity, stored as the key's value
-  std::chrono::seconds ttl{10};
-  std::function<void()> on_lost;
-};
+// The name of the role, this node's identity, the lease's TTL and what to call when the role is
+// lost (storage/store_role.h).
+using ElectionOptions = RoleOptions;
 
-class EtcdElection {
+class EtcdElection final : public StoreRole {
  public:
   // `store` must outlive the election.
   EtcdElection(const EtcdStore& store, ElectionOptions options);
-  ~EtcdElection();  // Resign()
+  ~EtcdElection() override;  // Resign()
   EtcdElection(const EtcdElection&) = delete;
   EtcdElection& operator=(const EtcdElection&) = delete;
 
   // Takes the role when nobody holds it. True when this node holds it now (also when it already
   // did); false when another does. Unavailable when the cluster cannot be reached.
-  base::StatusOr<bool> TryAcquire();
+  base::StatusOr<bool> TryAcquire() override;
   // True while this node may act as the holder: until the last answered renewal's validity ends
   // (see above), even if the renewal thread is still waiting for a member.
-  bool held() const;
+  bool held() const override;
   // The identity of the current holder, "" when nobody holds the role.
-  base::StatusOr<std::string> Holder() const;
+  base::StatusOr<std::string> Holder() const override;
   // Gives the role up at once (revokes the lease, which deletes the key). on_lost is not called.
-  base::Status Resign();
+  base::Status Resign() override;
 
  private:
   void Renew(int64_t lease, std::chrono::steady_clock::time_point granted_at);

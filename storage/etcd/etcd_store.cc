@@ -1,5 +1,9 @@
 #include "storage/etcd/etcd_store.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -8,6 +12,7 @@
 
 #include "base/codec.h"
 #include "storage/etcd/etcd_backend.h"
+#include "storage/etcd/etcd_election.h"
 #include "storage/internal/record_codec.h"
 
 namespace otpd::storage {
@@ -366,10 +371,6 @@ base::Status EtcdBackend::Scan(Namespace ns, std::string_view prefix, std::strin
   }
 }
 
-base::Status EtcdBackend::Apply(std::span<const Mutation>, bool) {
-  return base::InternalError("the etcd store commits whole groups (CommitGroup)");
-}
-
 base::Status EtcdBackend::ReadStates(const std::vector<std::string>& keys, StateMap& known) {
   const size_t chunk = std::max<size_t>(1, options_.max_txn_ops);
   for (size_t first = 0; first < keys.size(); first += chunk) {
@@ -592,6 +593,17 @@ base::Status EtcdStore::Backup(const std::string& snapshot_path,
   manifest.flush();
   if (!manifest) return base::UnavailableError("cannot write " + manifest_path);
   return base::OkStatus();
+}
+
+base::Status EtcdStore::Backup(const std::string& dir) const {
+  if (mkdir(dir.c_str(), 0700) != 0) {
+    return base::UnavailableError("cannot create " + dir + ": " + std::strerror(errno));
+  }
+  return Backup(dir + "/" + kEtcdSnapshotFile, dir + "/" + kEtcdKeysFile);
+}
+
+base::StatusOr<std::unique_ptr<StoreRole>> EtcdStore::NewRole(RoleOptions options) const {
+  return std::unique_ptr<StoreRole>(std::make_unique<EtcdElection>(*this, std::move(options)));
 }
 
 }  // namespace otpd::storage

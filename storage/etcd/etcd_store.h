@@ -54,7 +54,6 @@
 #include "base/statusor.h"
 #include "storage/pipelined_store.h"
 #include "storage/store.h"
-#include "storage/store_watch.h"
 
 namespace otpd::storage {
 
@@ -62,6 +61,10 @@ namespace etcd_internal {
 class EtcdClient;
 class EtcdBackend;
 }  // namespace etcd_internal
+
+// The files of a backup directory written by EtcdStore::Backup.
+inline constexpr char kEtcdSnapshotFile[] = "etcd-snapshot.db";
+inline constexpr char kEtcdKeysFile[] = "etcd-keys.tsv";
 
 // How to reach the cluster.
 struct EtcdConnection {
@@ -99,7 +102,7 @@ struct EtcdOptions {
   size_t max_group_batches = 0;
 };
 
-class EtcdStore final : public PipelinedStore, public WatchableStore {
+class EtcdStore final : public PipelinedStore {
  public:
   // Connects and checks that the cluster answers (a read under the prefix). Unavailable when no
   // member does within the timeout.
@@ -109,10 +112,16 @@ class EtcdStore final : public PipelinedStore, public WatchableStore {
   base::StatusOr<std::unique_ptr<StoreWatch>> WatchNamespace(Namespace ns,
                                                              WatchCallbacks callbacks) override;
 
+  // Creates `dir` (0700) and writes both files of Backup below into it, as kEtcdSnapshotFile and
+  // kEtcdKeysFile.
+  base::Status Backup(const std::string& dir) const override;
   // Writes etcd's snapshot of the whole cluster database (Maintenance.Snapshot, what `etcdctl
   // snapshot save` writes) to `snapshot_path`, and the list of this store's keys with their
   // versions, one "namespace<TAB>hex(key)<TAB>version" line each, to `manifest_path`.
   base::Status Backup(const std::string& snapshot_path, const std::string& manifest_path) const;
+
+  // An EtcdElection (storage/etcd/etcd_election.h) under this store's prefix.
+  base::StatusOr<std::unique_ptr<StoreRole>> NewRole(RoleOptions options) const override;
 
   const std::string& prefix() const { return prefix_; }
   // The client, for helpers of this folder (EtcdElection).

@@ -53,8 +53,8 @@ base::StatusOr<std::optional<Record>> DecodeOrCorrupt(const rocksdb::PinnableSli
 
 }  // namespace
 
-base::StatusOr<std::optional<Record>> RocksDbBackend::Read(Namespace ns,
-                                                           std::string_view key) const {
+base::StatusOr<std::optional<Record>> RocksDbBackend::ReadStored(Namespace ns,
+                                                                 std::string_view key) const {
   rocksdb::PinnableSlice value;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), cf(ns), rocksdb::Slice(key.data(), key.size()), &value);

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "storage/commit_pipeline.h"
+#include "storage/local_backend.h"
 #include "storage/rocksdb/rocksdb_store.h"
 
 namespace otpd::storage {
@@ -19,12 +19,13 @@ namespace otpd::storage {
 // ... The message is "<context>: <RocksDB's message>".
 base::Status FromRocksDb(const rocksdb::Status& s, std::string_view context);
 
-class RocksDbBackend final : public CommitBackend {
+class RocksDbBackend final : public LocalBackend {
  public:
   static base::StatusOr<std::unique_ptr<RocksDbBackend>> Open(const RocksDbOptions& options);
   ~RocksDbBackend() override;
 
-  base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const override;
+  base::StatusOr<std::optional<Record>> ReadStored(Namespace ns,
+                                                   std::string_view key) const override;
   base::StatusOr<uint64_t> ReadVersion(Namespace ns, std::string_view key) const override;
   base::Status Scan(Namespace ns, std::string_view prefix, std::string_view start,
                     const ScanFn& fn) const override;

@@ -34,21 +34,15 @@ base::Status RocksDbStore::CreateCheckpoint(const std::string& dest_dir) const {
   return rocks()->Checkpoint(dest_dir);
 }
 
+base::Status RocksDbStore::Backup(const std::string& dir) const { return CreateCheckpoint(dir); }
+
 base::Status RocksDbStore::Flush() { return rocks()->Flush(); }
 
 uint32_t RocksDbSchemaVersion() { return rocksdb_schema::kCurrentSchemaVersion; }
 
-base::StatusOr<std::unique_ptr<CommitBackend>> OpenRocksDbBackend(const RocksDbOptions& options) {
+base::StatusOr<std::unique_ptr<LocalBackend>> OpenRocksDbBackend(const RocksDbOptions& options) {
   OTPD_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> backend, RocksDbBackend::Open(options));
-  return std::unique_ptr<CommitBackend>(std::move(backend));
-}
-
-base::Status CreateCheckpoint(const Store& store, const std::string& dest_dir) {
-  const auto* rocks = dynamic_cast<const RocksDbStore*>(&store);
-  if (rocks == nullptr) {
-    return base::InvalidArgumentError("checkpoints need a RocksDB store");
-  }
-  return rocks->CreateCheckpoint(dest_dir);
+  return std::unique_ptr<LocalBackend>(std::move(backend));
 }
 
 }  // namespace otpd::storage

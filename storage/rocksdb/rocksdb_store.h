@@ -23,6 +23,7 @@
 
 #include "base/statusor.h"
 #include "storage/commit_pipeline.h"
+#include "storage/local_backend.h"
 #include "storage/pipelined_store.h"
 #include "storage/store.h"
 
@@ -86,6 +87,8 @@ class RocksDbStore final : public PipelinedStore {
   // should be on the same filesystem (files are hard-linked where possible). The copy is itself a
   // data directory: open it with Open() to restore. Concurrent commits continue meanwhile.
   base::Status CreateCheckpoint(const std::string& dest_dir) const;
+  // CreateCheckpoint(dir).
+  base::Status Backup(const std::string& dir) const override;
 
   // Flushes memtables to SST files (tools and benchmarks; never needed for durability).
   base::Status Flush();
@@ -103,10 +106,7 @@ uint32_t RocksDbSchemaVersion();
 
 // Opens the data directory as a bare backend, for composing with FaultInjectionStore. The
 // pipeline options in `options` are ignored.
-base::StatusOr<std::unique_ptr<CommitBackend>> OpenRocksDbBackend(const RocksDbOptions& options);
-
-// RocksDbStore::CreateCheckpoint when `store` is a RocksDbStore; InvalidArgument otherwise.
-base::Status CreateCheckpoint(const Store& store, const std::string& dest_dir);
+base::StatusOr<std::unique_ptr<LocalBackend>> OpenRocksDbBackend(const RocksDbOptions& options);
 
 }  // namespace otpd::storage
 

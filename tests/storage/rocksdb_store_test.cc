@@ -276,7 +276,7 @@ TEST(RocksDbStoreTest, CheckpointRestoresAnEqualStore) {
         store->Commit(std::move(b), i % 3 ? Durability::kRelaxed : Durability::kDurable).ok());
   }
   auto before = Dump(*store);
-  ASSERT_TRUE(CreateCheckpoint(*store, dir.File("backup")).ok());
+  ASSERT_TRUE(store->Backup(dir.File("backup")).ok());
   PutOrDie(*store, Namespace::kState, "cred-1", "after-backup");
   EXPECT_TRUE(base::IsAlreadyExists(store->CreateCheckpoint(dir.File("backup"))));
   store.reset();
@@ -289,7 +289,7 @@ TEST(RocksDbStoreTest, CheckpointRestoresAnEqualStore) {
   EXPECT_EQ(restored->Get(Namespace::kMeta, "cursor").value()->version, 301u);
 
   MemoryStore memory;
-  EXPECT_TRUE(base::IsInvalidArgument(CreateCheckpoint(memory, dir.File("nope"))));
+  EXPECT_TRUE(base::IsUnimplemented(memory.Backup(dir.File("nope"))));
 }
 
 // A child commits durable watermarks in a loop and reports each acknowledged one; it is killed

@@ -15,6 +15,7 @@
 
 #include "storage/commit_pipeline.h"
 #include "storage/fault_injection_store.h"
+#include "storage/local_backend.h"
 #include "storage/memory_store.h"
 #include "storage/pipelined_store.h"
 #include "storage/version_cache.h"
@@ -77,9 +78,12 @@ TEST(VersionCacheTest, WorkingSetBeyondTheInitialTable) {
 // ---- versions learned from reads --------------------------------------------------------------
 
 // A backend that counts the version reads the committer makes, and can fail its next write.
-class CountingBackend final : public CommitBackend {
+class CountingBackend final : public LocalBackend {
  public:
-  base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const override {
+  explicit CountingBackend(const PipelineOptions& options = {}) : LocalBackend(options) {}
+
+  base::StatusOr<std::optional<Record>> ReadStored(Namespace ns,
+                                                   std::string_view key) const override {
     ++reads;
     auto it = records.find({ns, std::string(key)});
     if (it == records.end()) return std::optional<Record>();
@@ -118,9 +122,9 @@ TEST(LearnedVersionTest, ARecordReadBeforeItsFirstRewriteNeedsNoBackendRead) {
   CountingBackend backend;
   backend.records[{Namespace::kState, "hot"}] = Record{"old", 7};
   CommitPipeline pipeline(&backend, PipelineOptions{});
-  ASSERT_TRUE(pipeline.Learns(Namespace::kState));
-  pipeline.Learn(Namespace::kState, "hot", 7, pipeline.LearnTicket());
-  pipeline.Learn(Namespace::kState, "absent", 0, pipeline.LearnTicket());
+  ASSERT_TRUE(backend.Learns(Namespace::kState));
+  backend.Learn(Namespace::kState, "hot", 7, backend.LearnTicket());
+  backend.Learn(Namespace::kState, "absent", 0, backend.LearnTicket());
   ASSERT_TRUE(PutState(pipeline, "hot").ok());
   ASSERT_TRUE(PutState(pipeline, "absent").ok());
   pipeline.Close();
@@ -132,32 +136,31 @@ TEST(LearnedVersionTest, ARecordReadBeforeItsFirstRewriteNeedsNoBackendRead) {
 TEST(LearnedVersionTest, OnlyTheChosenNamespacesAreLearned) {
   CountingBackend backend;
   CommitPipeline pipeline(&backend, PipelineOptions{});
-  EXPECT_TRUE(pipeline.Learns(Namespace::kUsers));
-  EXPECT_FALSE(pipeline.Learns(Namespace::kTokens));
-  pipeline.Learn(Namespace::kTokens, "t", 0, pipeline.LearnTicket());
+  EXPECT_TRUE(backend.Learns(Namespace::kUsers));
+  EXPECT_FALSE(backend.Learns(Namespace::kTokens));
+  backend.Learn(Namespace::kTokens, "t", 0, backend.LearnTicket());
   WriteBatch batch;
   batch.Put(Namespace::kTokens, "t", "v");
   ASSERT_TRUE(pipeline.Commit(std::move(batch), Durability::kDurable).ok());
   EXPECT_EQ(backend.reads, 1);
 
-  CountingBackend quiet;
-  CommitPipeline none(&quiet, PipelineOptions{.learn_from_reads = 0});
+  CountingBackend none(PipelineOptions{.learn_from_reads = 0});
   EXPECT_FALSE(none.Learns(Namespace::kState));
-  CommitPipeline uncached(&quiet, PipelineOptions{.version_cache_entries = 0});
+  CountingBackend uncached(PipelineOptions{.version_cache_entries = 0});
   EXPECT_FALSE(uncached.Learns(Namespace::kState));
 }
 
 TEST(LearnedVersionTest, AnOfferOlderThanAForgetIsDropped) {
   CountingBackend backend;
   CommitPipeline pipeline(&backend, PipelineOptions{});
-  const uint64_t ticket = pipeline.LearnTicket();
+  const uint64_t ticket = backend.LearnTicket();
   // A write that fails makes the committer forget what it wrote (here "other"): a version read
   // before that may describe what the failed write changed, so it must not be trusted.
   backend.fail_next_write = true;
   ASSERT_FALSE(PutState(pipeline, "other").ok());
-  EXPECT_NE(pipeline.LearnTicket(), ticket);
+  EXPECT_NE(backend.LearnTicket(), ticket);
   backend.records[{Namespace::kState, "hot"}] = Record{"old", 4};
-  pipeline.Learn(Namespace::kState, "hot", 3, ticket);  // stale
+  backend.Learn(Namespace::kState, "hot", 3, ticket);  // stale
   const int before = backend.reads;
   ASSERT_TRUE(PutState(pipeline, "hot").ok());
   pipeline.Close();
@@ -168,11 +171,11 @@ TEST(LearnedVersionTest, AnOfferOlderThanAForgetIsDropped) {
 TEST(LearnedVersionTest, WhatTheCommitterWroteOutranksAnOffer) {
   CountingBackend backend;
   CommitPipeline pipeline(&backend, PipelineOptions{});
-  const uint64_t ticket = pipeline.LearnTicket();
+  const uint64_t ticket = backend.LearnTicket();
   ASSERT_TRUE(PutState(pipeline, "hot").ok());  // version 1, remembered
   ASSERT_TRUE(PutState(pipeline, "hot").ok());  // version 2
   // A read that raced the writes above and saw version 1 arrives late.
-  pipeline.Learn(Namespace::kState, "hot", 1, ticket);
+  backend.Learn(Namespace::kState, "hot", 1, ticket);
   ASSERT_TRUE(PutState(pipeline, "hot").ok());
   pipeline.Close();
   EXPECT_EQ((backend.records[{Namespace::kState, "hot"}].version), 3u);
@@ -227,8 +230,8 @@ TEST(LearnedVersionTest, ConditionsAreRemembered) {
 // Write-once records (audit, outbox) need no version read, and are not remembered: a stream of
 // them must not push the hot state out of the cache.
 TEST(InsertTest, NeedsNoVersionReadAndIsNotRemembered) {
-  CountingBackend backend;
-  CommitPipeline pipeline(&backend, PipelineOptions{.version_cache_entries = 4});
+  CountingBackend backend(PipelineOptions{.version_cache_entries = 4});
+  CommitPipeline pipeline(&backend, PipelineOptions{});
   ASSERT_TRUE(PutState(pipeline, "hot").ok());  // one read, then remembered
   const int reads = backend.reads;
   for (int i = 0; i < 50; ++i) {

@@ -9,17 +9,13 @@
 
 #include "base/mutex.h"
 #include "base/thread_name.h"
-#ifdef OTPD_HAVE_ETCD
-#include "storage/etcd/etcd_election.h"
-#include "storage/etcd/etcd_store.h"
-#endif
+#include "storage/store_role.h"
 
 namespace otpd::tools {
 
-#ifdef OTPD_HAVE_ETCD
 // Tries to take the delivery role once a second while this node does not hold it.
 struct DaemonActions::Role {
-  std::unique_ptr<storage::EtcdElection> election;
+  std::unique_ptr<storage::StoreRole> election;
   base::Mutex mu;
   base::CondVar cv;
   bool stop OTPD_GUARDED_BY(mu) = false;
@@ -57,11 +53,26 @@ struct DaemonActions::Role {
     if (thread.joinable()) thread.join();
   }
 };
-#else
-struct DaemonActions::Role {
-  void Stop() {}
-};
-#endif
+
+namespace {
+
+// The outbox delivery role on a store that several nodes share; null for a store without roles
+// (this process is its only writer, so this node delivers).
+base::StatusOr<std::unique_ptr<storage::StoreRole>> DeliveryRole(const server::ServerConfig& config,
+                                                                 const storage::Store& store) {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  storage::RoleOptions role;
+  role.name = "outbox";
+  role.holder = std::string(host) + ":" + std::to_string(getpid());
+  role.ttl = std::chrono::seconds(config.etcd_lease_ttl_s);
+  role.on_lost = [] { spdlog::warn("the outbox role was lost (its etcd lease ran out)"); };
+  base::StatusOr<std::unique_ptr<storage::StoreRole>> held = store.NewRole(std::move(role));
+  if (base::IsUnimplemented(held.status())) return std::unique_ptr<storage::StoreRole>();
+  return held;
+}
+
+}  // namespace
 
 DaemonActions::DaemonActions(const server::ServerConfig& config, storage::Store& store,
                              const storage::KeyRing& keys, const base::Clock& clock)
@@ -76,19 +87,11 @@ base::StatusOr<std::unique_ptr<DaemonActions>> DaemonActions::Create(
     const base::Clock& clock) {
   OTPD_ASSIGN_OR_RETURN(auto hooks, server::hooks::LoadHookConfig(config.config_file));
   std::unique_ptr<DaemonActions> actions(new DaemonActions(config, store, keys, clock));
-#ifdef OTPD_HAVE_ETCD
-  if (const auto* etcd = dynamic_cast<const storage::EtcdStore*>(&store)) {
-    char host[256] = {};
-    if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-    storage::ElectionOptions election;
-    election.name = "outbox";
-    election.holder = std::string(host) + ":" + std::to_string(getpid());
-    election.ttl = std::chrono::seconds(config.etcd_lease_ttl_s);
-    election.on_lost = [] { spdlog::warn("the outbox role was lost (its etcd lease ran out)"); };
+  OTPD_ASSIGN_OR_RETURN(std::unique_ptr<storage::StoreRole> role, DeliveryRole(config, store));
+  if (role) {
     actions->role_ = std::make_unique<Role>();
-    actions->role_->election = std::make_unique<storage::EtcdElection>(*etcd, election);
+    actions->role_->election = std::move(role);
   }
-#endif
   actions->hooks_ = std::move(hooks);
   service::PasswordOptions passwords;
   passwords.scrypt.log2_n = config.actions.scrypt_log2_n;
@@ -115,9 +118,8 @@ void DaemonActions::Attach(service::SignInVerifier& verifier, server::VerifyServ
 base::Status DaemonActions::Start() {
   service::HookOptions options;
   options.log = [](const std::string& line) { spdlog::warn("{}", line); };
-#ifdef OTPD_HAVE_ETCD
   if (role_) {
-    storage::EtcdElection* election = role_->election.get();
+    storage::StoreRole* election = role_->election.get();
     options.active = [election] { return election->held(); };
     Role* role = role_.get();
     role_->thread = std::thread([role] {
@@ -125,7 +127,6 @@ base::Status DaemonActions::Start() {
       role->Run();
     });
   }
-#endif
   dispatcher_ = std::make_unique<service::HookDispatcher>(store_, keys_, clock_, options);
   const size_t count = hooks_.size();
   for (const server::hooks::HookConfig& h : hooks_) {
@@ -143,10 +144,8 @@ void DaemonActions::Stop() {
   stopped_ = true;
   if (role_) role_->Stop();
   if (dispatcher_) dispatcher_->Stop();
-#ifdef OTPD_HAVE_ETCD
   // Another node takes the role at once instead of after the lease's TTL.
   if (role_ && role_->election) (void)role_->election->Resign();
-#endif
   if (feed_) feed_->Stop();
   if (self_service_) self_service_->Stop();
   if (hasher_) hasher_->Stop();

@@ -3,9 +3,10 @@
 // CONFIRM), the hook dispatcher with the configured [hooks.NAME] sinks, and the event feed that
 // SUBSCRIBE reads. Kept apart from otpd.cc so that its main() only creates, starts and stops it.
 //
-// With store = "etcd", several nodes share the outbox: only the node that holds the "outbox"
-// election role (storage/etcd/etcd_election.h) delivers hooks and prunes old events; every node
-// tries to take the role once a second while nobody holds it (docs/scale-out.md).
+// With store = "etcd", several nodes share the outbox: only the node that holds the store's
+// "outbox" role (storage::Store::NewRole; on etcd an election, storage/etcd/etcd_election.h)
+// delivers hooks and prunes old events; every node tries to take the role once a second while
+// nobody holds it (docs/scale-out.md). A store without roles (RocksDB) needs no election.
 //
 // Order (otpd.cc): Create (before the SignInVerifier: its options need the hasher), then Attach
 // to the verifier and the server, Start; at the end Stop after the server stopped and before the
@@ -74,7 +75,7 @@ class DaemonActions {
   std::unique_ptr<service::SelfServiceActions> self_service_;
   std::unique_ptr<service::HookDispatcher> dispatcher_;
   std::unique_ptr<service::OutboxFeed> feed_;
-  // The delivery role among nodes sharing an etcd store; null on RocksDB.
+  // The delivery role among nodes sharing the store; null for a store without roles (RocksDB).
   struct Role;
   std::unique_ptr<Role> role_;
   bool stopped_ = false;
