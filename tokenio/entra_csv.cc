@@ -98,11 +98,8 @@ base::Status ParseEntraCsv(std::istream& in, TokenSink* sink) {
       continue;
     }
     if (!split.ok()) {
-      if (!reader.terminated()) {
-        internal::WipeFields(&fields);
-        return internal::TruncatedError(reader.line());
-      }
-      checker.Reject(reader.line(), "", "malformed CSV: " + std::string(split.message()));
+      OTPD_RETURN_IF_ERROR(internal::RejectMalformedCsv(reader.line(), reader.terminated(), split,
+                                                        &fields, checker));
       continue;
     }
     OTPD_RETURN_IF_ERROR(

@@ -110,11 +110,8 @@ base::Status ParseOathCsv(std::istream& in, TokenSink* sink) {
     }
     base::Status split = internal::SplitCsvRecord(reader.record(), separator, &fields);
     if (!split.ok()) {
-      if (!reader.terminated()) {
-        internal::WipeFields(&fields);
-        return internal::TruncatedError(reader.line());
-      }
-      checker.Reject(reader.line(), "", "malformed CSV: " + std::string(split.message()));
+      OTPD_RETURN_IF_ERROR(internal::RejectMalformedCsv(reader.line(), reader.terminated(), split,
+                                                        &fields, checker));
       continue;
     }
     if (first && IsHeader(fields)) {

@@ -137,6 +137,16 @@ base::StatusOr<base::SecretBytes> DecodedSeed(base::StatusOr<base::SecretBytes> 
                                     " (" + std::string(decoded.status().message()) + ")");
 }
 
+base::Status RejectMalformedCsv(size_t line, bool terminated, const base::Status& split,
+                                std::vector<std::string>* fields, RecordChecker& checker) {
+  if (!terminated) {
+    WipeFields(fields);
+    return TruncatedError(line);
+  }
+  checker.Reject(line, "", "malformed CSV: " + std::string(split.message()));
+  return base::OkStatus();
+}
+
 base::Status SubmitCsvRow(
     size_t line, bool terminated, std::vector<std::string>* fields, RecordChecker& checker,
     const std::function<base::Status(const std::vector<std::string>&, TokenRecord*)>& read) {

@@ -73,6 +73,12 @@ class RecordChecker {
 base::StatusOr<base::SecretBytes> DecodedSeed(base::StatusOr<base::SecretBytes> decoded,
                                               std::string_view field, std::string_view encoding);
 
+// A CSV line that SplitCsvRecord refused (`split`): rejected as malformed, or, when it is a last
+// line without a line break (`terminated` false), most likely cut short: `fields` are wiped and
+// TruncatedError returned.
+base::Status RejectMalformedCsv(size_t line, bool terminated, const base::Status& split,
+                                std::vector<std::string>* fields, RecordChecker& checker);
+
 // Fills a record from the split `fields` of CSV line `line` with `read` and submits it to
 // `checker`; `fields` are wiped as soon as `read` returns. A row `read` refuses is rejected,
 // naming its serial only when the seed was read (then the columns are in place, and the serial
