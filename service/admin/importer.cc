@@ -31,6 +31,7 @@ Importer::Importer(storage::Store& store, const storage::KeyRing& keys, const ba
       clock_(clock),
       inventory_(inventory),
       options_(std::move(options)),
+      users_(directory_, options_.create_users),
       invalidator_(invalidator) {
   batch_record_.id = NewId();
   batch_record_.file = options_.file_name;
@@ -62,16 +63,6 @@ base::Status Importer::OnToken(tokenio::TokenRecord token) {
   return base::OkStatus();
 }
 
-base::StatusOr<UserChange*> Importer::ChangeOf(const std::string& upn, int64_t now) {
-  auto it = users_.find(upn);
-  if (it == users_.end()) {
-    OTPD_ASSIGN_OR_RETURN(UserChange change,
-                          directory_.BeginUserChange(upn, now, options_.create_users));
-    it = users_.emplace(upn, std::move(change)).first;
-  }
-  return &it->second;
-}
-
 base::StatusOr<bool> Importer::CheckSeed(const tokenio::TokenRecord& in,
                                          const std::string& fingerprint, std::string* other) {
   if (auto staged = seeds_.find(fingerprint); staged != seeds_.end()) {
@@ -98,7 +89,7 @@ base::StatusOr<bool> Importer::AuthorizeReplace(const tokenio::TokenRecord& in,
   if (old.assigned_to.empty()) return true;
   // Replacing the token of a user changes what that user signs in with: it takes the right to
   // manage that user's methods, whatever door the file came through.
-  OTPD_ASSIGN_OR_RETURN(UserChange * change, ChangeOf(old.assigned_to, now));
+  OTPD_ASSIGN_OR_RETURN(UserChange * change, users_.Of(old.assigned_to, now));
   base::Status allowed =
       AuthorizeChange(directory_, options_.principal, Permission::kManageUserMethods, change->user);
   if (allowed.ok()) return true;
@@ -223,10 +214,10 @@ base::StatusOr<bool> Importer::StageUser(const tokenio::TokenRecord& in, Staged&
   TokenRecord& token = row.token;
   if (!token.assigned_to.empty()) {
     // Replacing the token of a user changes what that user signs in with.
-    OTPD_RETURN_IF_ERROR(ChangeOf(token.assigned_to, now).status());
+    OTPD_RETURN_IF_ERROR(users_.Of(token.assigned_to, now).status());
   }
   if (in.upn.empty() || token.assigned_to == in.upn) return true;
-  auto begun = ChangeOf(in.upn, now);
+  auto begun = users_.Of(in.upn, now);
   if (base::IsNotFound(begun.status())) {
     Fail(in, "no user " + in.upn + " exists; create the user before assigning a token to it");
     return false;
@@ -310,7 +301,7 @@ base::Status Importer::Flush() {
   if (options_.dry_run || (pending_.empty() && users_.empty())) {
     pending_.Clear();
     seed_states_.Clear();
-    users_.clear();
+    users_.Clear();
     replaced_.clear();
     pending_tokens_ = pending_imported_ = pending_updated_ = 0;
     return base::OkStatus();
@@ -324,20 +315,15 @@ base::Status Importer::Flush() {
   record.failed = report_.failed;
   pending_.Put(Namespace::kMeta, BatchKey(record.id), EncodeBatch(record));
   // Every user the chunk changes is fenced: the chunk is a change to each of them.
-  std::vector<UserChange*> users;
-  for (auto& [upn, change] : users_) users.push_back(&change);
-  base::Status s = internal::CommitFenced(
-      directory_, std::move(pending_), users, clock_.NowUnixSeconds(), replaced_,
+  base::StatusOr<uint64_t> created = users_.Commit(
+      std::move(pending_), clock_.NowUnixSeconds(), replaced_,
       "tokens or users changed while the import was running; run it again", invalidator_);
   pending_ = storage::WriteBatch();
   seed_states_.Clear();
-  if (s.ok()) {
-    for (const auto& [upn, change] : users_) report_.users_created += change.version == 0;
-  }
-  users_.clear();
   replaced_.clear();
   pending_tokens_ = pending_imported_ = pending_updated_ = 0;
-  OTPD_RETURN_IF_ERROR(s);
+  OTPD_RETURN_IF_ERROR(created.status());
+  report_.users_created += *created;
   batch_record_ = std::move(record);
   return base::OkStatus();
 }

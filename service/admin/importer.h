@@ -29,6 +29,7 @@
 #include "service/admin/inventory.h"
 #include "service/admin/roles.h"
 #include "service/internal/seed_state.h"
+#include "service/internal/staged_change.h"
 #include "service/model/directory.h"
 #include "service/model/records.h"
 #include "storage/keyring.h"
@@ -129,8 +130,6 @@ class Importer : public tokenio::TokenSink {
   // Stages the seed index entry and the sign-in states of a row that passed every check: the old
   // seed's state retired (row.old_fingerprint, "" = the seed stays), the new seed's resumed.
   base::Status StageSeedState(Staged& row);
-  // The change to `upn` this chunk makes (begun on first use).
-  base::StatusOr<UserChange*> ChangeOf(const std::string& upn, int64_t now);
   base::Status Flush();
   void Fail(const tokenio::TokenRecord& token, std::string reason);
 
@@ -147,8 +146,8 @@ class Importer : public tokenio::TokenSink {
   size_t pending_tokens_ = 0;
   // Counts of the rows in `pending_`, added to batch_record_ when it commits.
   uint64_t pending_imported_ = 0, pending_updated_ = 0;
-  // The users this chunk changes, fenced when it commits (internal::CommitFenced).
-  std::map<std::string, UserChange> users_;
+  // The users this chunk changes, fenced when it commits.
+  internal::StagedUsers users_;
   // Tokens replaced in this chunk (their owners are among users_).
   std::vector<std::string> replaced_;
   CacheInvalidator* const invalidator_;

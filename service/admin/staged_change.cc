@@ -69,16 +69,31 @@ base::Status CommitChange(const Directory& directory, StagedChange& c,
   return CommitAndTell(directory, std::move(c.batch), conflict, c.serials, upns, invalidator);
 }
 
-base::Status CommitFenced(const Directory& directory, storage::WriteBatch batch,
-                          std::span<UserChange* const> users, int64_t now,
-                          std::span<const std::string> serials, std::string_view conflict,
-                          CacheInvalidator* invalidator) {
-  std::vector<const std::string*> upns;
-  for (UserChange* user : users) {
-    OTPD_RETURN_IF_ERROR(directory.Fence(batch, *user, now));
-    upns.push_back(&user->user.upn);
+base::StatusOr<UserChange*> StagedUsers::Of(const std::string& upn, int64_t now) {
+  auto it = users_.find(upn);
+  if (it == users_.end()) {
+    OTPD_ASSIGN_OR_RETURN(UserChange change, directory_.BeginUserChange(upn, now, create_));
+    it = users_.emplace(upn, std::move(change)).first;
   }
-  return CommitAndTell(directory, std::move(batch), conflict, serials, upns, invalidator);
+  return &it->second;
+}
+
+base::StatusOr<uint64_t> StagedUsers::Commit(storage::WriteBatch batch, int64_t now,
+                                             std::span<const std::string> serials,
+                                             std::string_view conflict,
+                                             CacheInvalidator* invalidator) {
+  std::map<std::string, UserChange> users = std::move(users_);
+  users_.clear();
+  std::vector<const std::string*> upns;
+  uint64_t created = 0;
+  for (auto& [upn, change] : users) {
+    OTPD_RETURN_IF_ERROR(directory_.Fence(batch, change, now));
+    upns.push_back(&upn);
+    created += change.version == 0;
+  }
+  OTPD_RETURN_IF_ERROR(
+      CommitAndTell(directory_, std::move(batch), conflict, serials, upns, invalidator));
+  return created;
 }
 
 }  // namespace otpd::service::internal

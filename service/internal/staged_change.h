@@ -9,13 +9,14 @@
 //      returned as Aborted with a sentence, then the sign-in cache told and the outbox's readers
 //      woken (CommitChange).
 //
-// BeginChange is steps 1 and 2 for the common case (audit target "user/<upn>"). A change to
-// several users in one batch (an import's chunk) ends with CommitFenced, the commit under
-// CommitChange. Not for use outside service/.
+// BeginChange is steps 1 and 2 for the common case (audit target "user/<upn>"). A batch that
+// changes several users at once (an import's chunk) holds them in StagedUsers, whose Commit is
+// the commit under CommitChange. Not for use outside service/.
 
 #ifndef OTPD_SERVICE_INTERNAL_STAGED_CHANGE_H_
 #define OTPD_SERVICE_INTERNAL_STAGED_CHANGE_H_
 
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -70,14 +71,35 @@ base::StatusOr<StagedChange> BeginChange(const Directory& directory, const base:
 base::Status CommitChange(const Directory& directory, StagedChange& change,
                           CacheInvalidator* invalidator);
 
-// The commit of a batch that changes several users: fences each of `users` (their records
-// rewritten with updated = `now`), commits durably (Aborted with `conflict` on a lost race),
-// then tells `invalidator` (may be null) about `serials` and the users, and wakes the outbox's
-// readers. The batch carries its own audit records.
-base::Status CommitFenced(const Directory& directory, storage::WriteBatch batch,
-                          std::span<UserChange* const> users, int64_t now,
-                          std::span<const std::string> serials, std::string_view conflict,
-                          CacheInvalidator* invalidator);
+// The users one batch changes, each begun once under its fence (an import's chunk: its rows
+// authorize each user themselves, and carry their own audit records).
+//
+// Not thread-safe.
+class StagedUsers {
+ public:
+  // `directory` must outlive this. With `create`, a user who does not exist is created by the
+  // commit; without, Of answers NotFound for them.
+  StagedUsers(const Directory& directory, bool create) : directory_(directory), create_(create) {}
+
+  // The change to `upn` (normalised), begun on first use.
+  base::StatusOr<UserChange*> Of(const std::string& upn, int64_t now);
+  bool empty() const { return users_.empty(); }
+  // Forgets every user begun.
+  void Clear() { users_.clear(); }
+
+  // Fences every user begun (records rewritten with updated = `now`) in `batch`, commits it
+  // durably (Aborted with `conflict` on a lost race), then tells `invalidator` (may be null)
+  // about `serials` and the users and wakes the outbox's readers. Returns how many users the
+  // commit created. The users are forgotten either way.
+  base::StatusOr<uint64_t> Commit(storage::WriteBatch batch, int64_t now,
+                                  std::span<const std::string> serials, std::string_view conflict,
+                                  CacheInvalidator* invalidator);
+
+ private:
+  const Directory& directory_;
+  const bool create_;
+  std::map<std::string, UserChange> users_;
+};
 
 }  // namespace otpd::service::internal
 
