@@ -2,6 +2,7 @@
 // (service/model/records.h): methods, tokens and import batches, and the names of the token
 // statuses and phone types they hold.
 
+#include <array>
 #include <boost/json.hpp>
 
 #include "service/internal/record_json.h"
@@ -12,46 +13,45 @@ namespace json = boost::json;
 using internal::ParseObject;
 using internal::Reader;
 
-std::string_view TokenStatusName(TokenStatus status) {
-  switch (status) {
-    case TokenStatus::kAvailable:
-      return "available";
-    case TokenStatus::kAssigned:
-      return "assigned";
-    case TokenStatus::kActivated:
-      return "activated";
-    case TokenStatus::kFailedActivation:
-      return "failedActivation";
-  }
-  return "available";
+namespace {
+
+// An enum's names, in the enum's order.
+constexpr std::array<std::string_view, 4> kTokenStatusNames = {"available", "assigned", "activated",
+                                                               "failedActivation"};
+constexpr std::array<std::string_view, 3> kPhoneTypeNames = {"mobile", "alternateMobile", "office"};
+
+static_assert(kTokenStatusNames.size() == static_cast<size_t>(TokenStatus::kFailedActivation) + 1);
+static_assert(kPhoneTypeNames.size() == static_cast<size_t>(PhoneType::kOffice) + 1);
+
+// The name of `value` (the first name for a value outside the enum).
+template <typename Enum, size_t N>
+std::string_view NameOf(const std::array<std::string_view, N>& names, Enum value) {
+  const auto i = static_cast<size_t>(value);
+  return i < N ? names[i] : names[0];
 }
 
-base::StatusOr<TokenStatus> ParseTokenStatus(std::string_view name) {
-  for (TokenStatus s : {TokenStatus::kAvailable, TokenStatus::kAssigned, TokenStatus::kActivated,
-                        TokenStatus::kFailedActivation}) {
-    if (name == TokenStatusName(s)) return s;
+template <typename Enum, size_t N>
+std::optional<Enum> ValueOf(const std::array<std::string_view, N>& names, std::string_view name) {
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return static_cast<Enum>(i);
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view TokenStatusName(TokenStatus status) { return NameOf(kTokenStatusNames, status); }
+
+base::StatusOr<TokenStatus> ParseTokenStatus(std::string_view name) {
+  if (auto status = ValueOf<TokenStatus>(kTokenStatusNames, name)) return *status;
   return base::InvalidArgumentError(
       "unknown token status (expected available, assigned, activated or failedActivation)");
 }
 
-std::string_view PhoneTypeName(PhoneType type) {
-  switch (type) {
-    case PhoneType::kMobile:
-      return "mobile";
-    case PhoneType::kAlternateMobile:
-      return "alternateMobile";
-    case PhoneType::kOffice:
-      return "office";
-  }
-  return "mobile";
-}
+std::string_view PhoneTypeName(PhoneType type) { return NameOf(kPhoneTypeNames, type); }
 
 std::optional<PhoneType> ParsePhoneType(std::string_view name) {
-  for (PhoneType t : {PhoneType::kMobile, PhoneType::kAlternateMobile, PhoneType::kOffice}) {
-    if (name == PhoneTypeName(t)) return t;
-  }
-  return std::nullopt;
+  return ValueOf<PhoneType>(kPhoneTypeNames, name);
 }
 
 namespace {
