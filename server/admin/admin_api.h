@@ -41,30 +41,45 @@
 
 namespace otpd::server::admin {
 
-// What the API works on. Everything must outlive the AdminApi.
+// A pointer that cannot be null: made from a reference, used as a pointer.
+template <typename T>
+class Ref {
+ public:
+  Ref(T& object) : p_(&object) {}  // NOLINT(google-explicit-constructor): built from references
+  T* operator->() const { return p_; }
+  T& operator*() const { return *p_; }
+
+ private:
+  T* p_;
+};
+
+// What the API works on: one bundle, built by the composition root (tools/services.h) for the
+// daemon and for otpctl's in-process API alike. Everything must outlive the AdminApi; only the
+// invalidator may be absent.
 struct AdminServices {
-  storage::Store* store = nullptr;
-  const storage::KeyRing* keys = nullptr;
-  const base::Clock* clock = nullptr;
-  service::TokenInventory* inventory = nullptr;
-  service::MethodAdmin* methods = nullptr;
-  service::UserAdmin* users = nullptr;
-  service::ApiKeys* api_keys = nullptr;
-  service::CacheInvalidator* invalidator = nullptr;  // may be null
+  Ref<storage::Store> store;
+  Ref<const storage::KeyRing> keys;
+  Ref<const base::Clock> clock;
+  Ref<service::TokenInventory> inventory;
+  Ref<service::MethodAdmin> methods;
+  Ref<service::UserAdmin> users;
+  Ref<service::ApiKeys> api_keys;
   // The administrator's actions (password reset, re-registration, sessions, app passwords,
-  // temporary access passes). A route whose service is null answers 501.
-  service::UserActions* user_actions = nullptr;
-  service::AppPasswords* app_passwords = nullptr;
-  service::TemporaryAccessPasses* taps = nullptr;
-  // Event delivery to hooks; null where none runs (otpctl's offline path): the hook routes then
-  // list nothing and know no name.
-  service::HookDispatcher* hooks = nullptr;
-  // Each hook's kind ("exec", "webhook") by name, for the hook list.
+  // temporary access passes).
+  Ref<service::UserActions> user_actions;
+  Ref<service::AppPasswords> app_passwords;
+  Ref<service::TemporaryAccessPasses> taps;
+  // The hooks' state: with the daemon's dispatcher, or with the daemon stopped as the store
+  // holds it (service::HookAdmin).
+  Ref<service::HookAdmin> hooks;
+  // Writes a backup to a path on this machine and describes it.
+  std::function<base::StatusOr<boost::json::value>(const std::string& path)> backup;
+  // Told of every change to a user or token so that sign-ins load it afresh: the daemon's
+  // sign-in cache; null where there is none (otpctl offline).
+  service::CacheInvalidator* invalidator = nullptr;
+  // Each hook's kind ("exec", "webhook") by name, for the hook list; empty offline.
   std::map<std::string, std::string, std::less<>> hook_kinds;
   service::InventoryOptions inventory_options;  // for imports
-  // Writes an online backup to a path on this machine and describes it; null when the daemon
-  // cannot back up (the route then answers 501).
-  std::function<base::StatusOr<boost::json::value>(const std::string& path)> backup;
 };
 
 struct AdminApiOptions {

@@ -19,11 +19,6 @@ namespace {
 
 constexpr size_t kMaxBulkUsers = 1000;
 
-// The answer when a route's service is not part of this daemon.
-base::Status Missing(std::string_view what) {
-  return base::UnimplementedError(std::string(what) + " are not available here");
-}
-
 // 404 unless the path names the password method.
 base::Status PasswordMethod(const std::string& id) {
   if (id != kPasswordMethodId) {
@@ -66,7 +61,6 @@ json::object TapViewJson(const service::TapView& view) {
 AdminApi::Result AdminApi::ResetPassword(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_RETURN_IF_ERROR(PasswordMethod(c.param(1)));
-  if (s_.user_actions == nullptr) return Missing("password resets");
   OTPD_ASSIGN_OR_RETURN(json::object body, c.BodyOrEmpty());
   FieldReader in(body);
   std::optional<std::string> given = in.OptionalString("newPassword");
@@ -88,7 +82,6 @@ AdminApi::Result AdminApi::ResetPassword(Call& c) {
 AdminApi::Result AdminApi::GetResetPasswordOperation(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_RETURN_IF_ERROR(PasswordMethod(c.param(1)));
-  if (s_.user_actions == nullptr) return Missing("password resets");
   OTPD_ASSIGN_OR_RETURN(service::PasswordResetOperation op,
                         s_.user_actions->GetPasswordReset(c.by(), c.param(0), c.param(2)));
   json::object o;
@@ -106,7 +99,6 @@ AdminApi::Result AdminApi::GetResetPasswordOperation(Call& c) {
 
 AdminApi::Result AdminApi::RequireReregistration(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.user_actions == nullptr) return Missing("user actions");
   OTPD_ASSIGN_OR_RETURN(json::object body, c.BodyOrEmpty());
   OTPD_RETURN_IF_ERROR(FieldReader(body).Finish());
   OTPD_ASSIGN_OR_RETURN(service::ReregistrationResult result,
@@ -126,7 +118,6 @@ AdminApi::Result AdminApi::RequireReregistration(Call& c) {
 
 AdminApi::Result AdminApi::RevokeMfaSessions(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.user_actions == nullptr) return Missing("user actions");
   OTPD_ASSIGN_OR_RETURN(json::object body, c.BodyOrEmpty());
   OTPD_RETURN_IF_ERROR(FieldReader(body).Finish());
   OTPD_RETURN_IF_ERROR(s_.user_actions->RevokeMfaSessions(c.by(), c.param(0)).status());
@@ -137,7 +128,6 @@ AdminApi::Result AdminApi::RevokeMfaSessions(Call& c) {
 
 AdminApi::Result AdminApi::ListAppPasswords(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.app_passwords == nullptr) return Missing("app passwords");
   OTPD_ASSIGN_OR_RETURN(std::vector<service::AppPasswordRecord> list,
                         s_.app_passwords->List(c.by(), c.param(0)));
   json::array items;
@@ -147,7 +137,6 @@ AdminApi::Result AdminApi::ListAppPasswords(Call& c) {
 
 AdminApi::Result AdminApi::CreateAppPassword(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.app_passwords == nullptr) return Missing("app passwords");
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
   const std::string name = in.Text("displayName", FieldReader::kRequired);
@@ -164,21 +153,18 @@ AdminApi::Result AdminApi::CreateAppPassword(Call& c) {
 
 AdminApi::Result AdminApi::DeleteAppPassword(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.app_passwords == nullptr) return Missing("app passwords");
   OTPD_RETURN_IF_ERROR(s_.app_passwords->Delete(c.by(), c.param(0), c.param(1)));
   return NoContent();
 }
 
 AdminApi::Result AdminApi::DeleteAllAppPasswords(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.app_passwords == nullptr) return Missing("app passwords");
   OTPD_ASSIGN_OR_RETURN(size_t deleted, s_.app_passwords->DeleteAll(c.by(), c.param(0)));
   return Json(200, json::object{{"deleted", deleted}});
 }
 
 AdminApi::Result AdminApi::DeleteUsersAppPasswords(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.app_passwords == nullptr) return Missing("app passwords");
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
   FieldReader in(body);
   std::optional<std::vector<std::string>> users = in.OptionalStringArray("users");
@@ -215,14 +201,12 @@ AdminApi::Result AdminApi::DeleteUsersAppPasswords(Call& c) {
 
 base::StatusOr<json::object> AdminApi::TapJson(const service::Principal& viewer,
                                                std::string_view upn) const {
-  if (s_.taps == nullptr) return Missing("temporary access passes");
   OTPD_ASSIGN_OR_RETURN(service::TapView view, s_.taps->Get(viewer, upn));
   return TapViewJson(view);
 }
 
 AdminApi::Result AdminApi::ListTaps(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.taps == nullptr) return Missing("temporary access passes");
   json::array items;
   auto view = s_.taps->Get(c.by(), c.param(0));
   if (view.ok()) {
@@ -238,7 +222,6 @@ AdminApi::Result AdminApi::ListTaps(Call& c) {
 
 AdminApi::Result AdminApi::CreateTap(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.taps == nullptr) return Missing("temporary access passes");
   OTPD_ASSIGN_OR_RETURN(json::object body, c.BodyOrEmpty());
   FieldReader in(body);
   std::optional<std::string> start = in.OptionalString("startDateTime");
@@ -266,7 +249,6 @@ AdminApi::Result AdminApi::CreateTap(Call& c) {
 
 AdminApi::Result AdminApi::GetTap(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.taps == nullptr) return Missing("temporary access passes");
   OTPD_ASSIGN_OR_RETURN(service::TapView view, s_.taps->Get(c.by(), c.param(0)));
   if (view.method.id != c.param(1)) {
     return base::NotFoundError("the user has no temporary access pass with that id");
@@ -276,7 +258,6 @@ AdminApi::Result AdminApi::GetTap(Call& c) {
 
 AdminApi::Result AdminApi::DeleteTap(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.taps == nullptr) return Missing("temporary access passes");
   // The id is checked inside the change, under the user's fence: a pass that replaced this one
   // meanwhile is not deleted in its place.
   OTPD_RETURN_IF_ERROR(s_.taps->Delete(c.by(), c.param(0), c.param(1)));

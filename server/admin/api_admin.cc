@@ -70,7 +70,6 @@ AdminApi::Result AdminApi::Backup(Call& c) {
   if (path.empty() || path[0] != '/') {
     return base::InvalidArgumentError("path must be an absolute path on the daemon's machine");
   }
-  if (!s_.backup) return base::UnimplementedError("this daemon cannot write backups");
   json::value written;
   OTPD_RETURN_IF_ERROR(
       service::CreateBackup(*s_.store, *s_.clock, c.by(), path, [&]() -> base::Status {

@@ -1,6 +1,6 @@
 // otpd's event delivery to hooks: each sink's state, its dead letters, redelivering them and
-// enabling a sink that a receiver's 410 disabled. Where no dispatcher runs, nothing is listed and
-// no name is known.
+// enabling a sink that a receiver's 410 disabled. service::HookAdmin authorizes and answers, with
+// the daemon's dispatcher or, for a stopped daemon (otpctl offline), from the store.
 
 #include <boost/json.hpp>
 
@@ -12,40 +12,29 @@ namespace otpd::server::admin {
 
 namespace json = boost::json;
 
-namespace {
-
-base::Status NoSuchHook(const std::string& name) {
-  return base::NotFoundError("no hook " + name.substr(0, 64));
-}
-
-}  // namespace
-
 AdminApi::Result AdminApi::ListHooks(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(std::vector<service::SinkStats> sinks, s_.hooks->ListSinks(c.by()));
   json::array items;
-  if (s_.hooks != nullptr) {
-    OTPD_ASSIGN_OR_RETURN(std::vector<service::SinkStats> sinks, s_.hooks->ListSinks(c.by()));
-    for (const service::SinkStats& s : sinks) {
-      auto kind = s_.hook_kinds.find(s.name);
-      json::object o;
-      o["name"] = s.name;
-      o["kind"] = kind == s_.hook_kinds.end() ? json::value(nullptr) : json::value(kind->second);
-      o["state"] = s.disabled ? "disabled" : "enabled";
-      o["cursor"] = s.cursor;
-      o["lag"] = s.backlog;
-      o["deadLetters"] = s.dead_letters;
-      o["delivered"] = s.delivered;
-      o["failedAttempts"] = s.failed_attempts;
-      o["lastError"] = s.last_error.empty() ? json::value(nullptr) : json::value(s.last_error);
-      items.push_back(std::move(o));
-    }
+  for (const service::SinkStats& s : sinks) {
+    auto kind = s_.hook_kinds.find(s.name);
+    json::object o;
+    o["name"] = s.name;
+    o["kind"] = kind == s_.hook_kinds.end() ? json::value(nullptr) : json::value(kind->second);
+    o["state"] = s.disabled ? "disabled" : "enabled";
+    o["cursor"] = s.cursor;
+    o["lag"] = s.backlog;
+    o["deadLetters"] = s.dead_letters;
+    o["delivered"] = s.delivered;
+    o["failedAttempts"] = s.failed_attempts;
+    o["lastError"] = s.last_error.empty() ? json::value(nullptr) : json::value(s.last_error);
+    items.push_back(std::move(o));
   }
   return Json(200, Page(std::move(items), ""));
 }
 
 AdminApi::Result AdminApi::ListDeadLetters(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
-  if (s_.hooks == nullptr) return NoSuchHook(c.param(0));
   OTPD_ASSIGN_OR_RETURN(std::vector<service::DeadLetter> dead,
                         s_.hooks->DeadLetters(c.by(), c.param(0)));
   json::array items;
@@ -67,7 +56,6 @@ AdminApi::Result AdminApi::RedeliverDeadLetters(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_ASSIGN_OR_RETURN(json::object body, c.BodyOrEmpty());
   OTPD_RETURN_IF_ERROR(FieldReader(body).Finish());
-  if (s_.hooks == nullptr) return NoSuchHook(c.param(0));
   OTPD_ASSIGN_OR_RETURN(size_t n, s_.hooks->RedeliverDeadLetters(c.by(), c.param(0)));
   return Json(200, json::object{{"redelivered", n}});
 }
@@ -76,7 +64,6 @@ AdminApi::Result AdminApi::EnableHook(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_ASSIGN_OR_RETURN(json::object body, c.BodyOrEmpty());
   OTPD_RETURN_IF_ERROR(FieldReader(body).Finish());
-  if (s_.hooks == nullptr) return NoSuchHook(c.param(0));
   OTPD_RETURN_IF_ERROR(s_.hooks->EnableSink(c.by(), c.param(0)));
   return NoContent();
 }

@@ -7,8 +7,8 @@
 // A delivery that fails is retried after a delay that doubles from `initial` up to `max`
 // (RetrySchedule; a sink's Retry-After, when it gives one, is honoured up to `max`); after
 // `attempts` failures the event goes to the sink's dead letters (meta/hooks/<sink>/dead/<seq>,
-// shown by DeadLetters and in Stats) and the cursor moves on. A sink that answers "gone" (HTTP
-// 410) is disabled (meta/hooks/<sink>/disabled) until the owner enables it again; its cursor
+// shown by HookAdmin::DeadLetters and in Stats) and the cursor moves on. A sink that answers "gone"
+// (HTTP 410) is disabled (meta/hooks/<sink>/disabled) until the owner enables it again; its cursor
 // stays, so nothing is lost. Cursors survive restarts and kill -9: a restarted worker goes on
 // after the last event it recorded, so an event may be delivered twice, never skipped.
 //
@@ -17,8 +17,8 @@
 //
 // Several nodes on one store (HookOptions::active): only the active node delivers and prunes;
 // the cursors live in the store, so a node that takes over goes on where the last one recorded.
-// Dead letters put back (RedeliverDeadLetters) are delivered by the node that was asked, once it
-// is active.
+// Dead letters put back (HookAdmin::RedeliverDeadLetters) are delivered by the node that was asked,
+// once it is active.
 //
 // OutboxFeed serves SUBSCRIBE (service/signin/sign_in.h EventFeed) from the same log.
 //
@@ -141,17 +141,9 @@ class HookDispatcher {
 
   std::vector<SinkStats> Stats() const;
 
-  // The service calls behind the admin API. Permission::kRead to list, kManageHooks to change.
-  base::StatusOr<std::vector<SinkStats>> ListSinks(const Principal& by) const;
-  base::StatusOr<std::vector<DeadLetter>> DeadLetters(const Principal& by,
-                                                      std::string_view sink) const;
-  // Puts the sink's dead letters back in front of its queue (delivered again, oldest first, before
-  // the events after its cursor) and removes them from the dead letters. Returns how many.
-  base::StatusOr<size_t> RedeliverDeadLetters(const Principal& by, std::string_view sink);
-  // Enables a sink disabled by a 410. NotFound for an unknown sink.
-  base::Status EnableSink(const Principal& by, std::string_view sink);
-
  private:
+  // The admin calls (HookAdmin) redeliver to a running worker and wake it.
+  friend class HookAdmin;
   struct Worker;
   void Run(Worker* w);
   void Prune();
@@ -182,6 +174,40 @@ class HookDispatcher {
 std::string HookCursorKey(std::string_view sink);
 std::string HookDisabledKey(std::string_view sink);
 std::string HookDeadLetterPrefix(std::string_view sink);
+
+// The hook state the admin API shows and changes, for a running daemon and a stopped one alike.
+// Permission::kRead to list, kManageHooks to change; a refused call changes nothing. With the
+// daemon's dispatcher (`running`), the sinks are the configured ones, with its counters. Without
+// one (otpctl on a stopped daemon's data directory) they are the sinks with a cursor in the store
+// (a sink gets one when a daemon first runs it), with what the store holds of them: nothing is
+// delivered, so RedeliverDeadLetters is refused (FailedPrecondition) and the counts of a running
+// worker (delivered, failed attempts, last error) are 0 and empty.
+//
+// Thread-safety: as the store's and the dispatcher's.
+class HookAdmin {
+ public:
+  // `store` (the dispatcher's) and `running` (null: no daemon delivers here) must outlive this.
+  HookAdmin(storage::Store& store, HookDispatcher* running) : store_(store), running_(running) {}
+
+  base::StatusOr<std::vector<SinkStats>> ListSinks(const Principal& by) const;
+  // NotFound for an unknown sink.
+  base::StatusOr<std::vector<DeadLetter>> DeadLetters(const Principal& by,
+                                                      std::string_view sink) const;
+  // Puts the sink's dead letters back in front of its queue (delivered again, oldest first, before
+  // the events after its cursor) and removes them from the dead letters. Returns how many.
+  base::StatusOr<size_t> RedeliverDeadLetters(const Principal& by, std::string_view sink);
+  // Enables a sink disabled by a 410. NotFound for an unknown sink.
+  base::Status EnableSink(const Principal& by, std::string_view sink);
+
+ private:
+  // NotFound unless the dispatcher runs `sink` or, without one, the store has its cursor.
+  base::Status Known(std::string_view sink) const;
+  // Every sink with a cursor in the store.
+  base::StatusOr<std::vector<SinkStats>> StoredSinks() const;
+
+  storage::Store& store_;
+  HookDispatcher* const running_;
+};
 
 struct FeedOptions {
   std::chrono::milliseconds poll{500};

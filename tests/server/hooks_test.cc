@@ -112,14 +112,15 @@ TEST_F(HookDeliveryTest, AfterTheAttemptsTheEventIsADeadLetterAndTheNextOneGoes)
   auto got = receiver.received();
   ASSERT_EQ(got.size(), 4u);
   EXPECT_NE(got[3].id, got[0].id);
-  auto dead = d->DeadLetters(kOwner, "web");
+  auto dead = service::HookAdmin(*env_.store, d.get()).DeadLetters(kOwner, "web");
   ASSERT_TRUE(dead.ok());
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_EQ((*dead)[0].seq, dead_seq);
   EXPECT_EQ((*dead)[0].attempts, 3u);
   EXPECT_EQ((*dead)[0].last_error, "HTTP 500");
   // Sent again on request: the receiver gets it once more, with its original id.
-  ASSERT_EQ(d->RedeliverDeadLetters(kOwner, "web").value(), 1u);
+  ASSERT_EQ(service::HookAdmin(*env_.store, d.get()).RedeliverDeadLetters(kOwner, "web").value(),
+            1u);
   ASSERT_TRUE(receiver.WaitForCount(5));
   EXPECT_EQ(receiver.received()[4].id, got[0].id);
   ASSERT_TRUE(Eventually([&] { return d->Stats()[0].dead_letters == 0; }));
@@ -142,7 +143,7 @@ TEST_F(HookDeliveryTest, RetryAfterIsHonouredAndGoneDisablesTheHook) {
   ASSERT_TRUE(env_.actions->RevokeMfaSessions(kOwner, "erin@example.com").ok());
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(receiver.received().size(), 3u);  // nothing while disabled
-  ASSERT_TRUE(d->EnableSink(kOwner, "web").ok());
+  ASSERT_TRUE(service::HookAdmin(*env_.store, d.get()).EnableSink(kOwner, "web").ok());
   // The event refused with 410 and the one written meanwhile both arrive.
   ASSERT_TRUE(receiver.WaitForCount(5));
   EXPECT_EQ(receiver.received()[3].id, receiver.received()[2].id);

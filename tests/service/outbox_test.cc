@@ -183,7 +183,7 @@ TEST_F(OutboxTest, RetriesThenDeadLettersThenMovesOn) {
   // Four attempts (waits of 10, 20, 40 ms between them), then a dead letter: the sink's stats and
   // the service call show it.
   ASSERT_TRUE(Eventually([&] { return dispatcher->Stats()[0].dead_letters == 1; }));
-  auto dead = dispatcher->DeadLetters(kOwner, "rec");
+  auto dead = HookAdmin(*env_.store, dispatcher.get()).DeadLetters(kOwner, "rec");
   ASSERT_TRUE(dead.ok());
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_EQ((*dead)[0].seq, first);
@@ -202,11 +202,14 @@ TEST_F(OutboxTest, RetriesThenDeadLettersThenMovesOn) {
   EXPECT_TRUE(std::find(state->seqs.begin(), state->seqs.end(), first) == state->seqs.end());
   // The owner sends the dead letter again.
   EXPECT_TRUE(base::IsPermissionDenied(
-      dispatcher->RedeliverDeadLetters(testing::WithRoles("ro", {Role::kReader}), "rec").status()));
-  ASSERT_EQ(dispatcher->RedeliverDeadLetters(kOwner, "rec").value(), 1u);
+      HookAdmin(*env_.store, dispatcher.get())
+          .RedeliverDeadLetters(testing::WithRoles("ro", {Role::kReader}), "rec")
+          .status()));
+  ASSERT_EQ(HookAdmin(*env_.store, dispatcher.get()).RedeliverDeadLetters(kOwner, "rec").value(),
+            1u);
   ASSERT_TRUE(WaitFor(*state, [&] { return state->seqs.back() == first; }));
   ASSERT_TRUE(Eventually([&] { return dispatcher->Stats()[0].dead_letters == 0; }));
-  EXPECT_TRUE(dispatcher->DeadLetters(kOwner, "rec")->empty());
+  EXPECT_TRUE(HookAdmin(*env_.store, dispatcher.get()).DeadLetters(kOwner, "rec")->empty());
 }
 
 TEST_F(OutboxTest, RetryAfterIsHonouredAndTheScheduleDoubles) {
@@ -249,7 +252,7 @@ TEST_F(OutboxTest, AGoneSinkIsDisabledUntilEnabledAndLosesNothing) {
     std::lock_guard lock(state->mu);
     state->answer = DeliveryOutcome::kDelivered;
   }
-  ASSERT_TRUE(dispatcher->EnableSink(kOwner, "rec").ok());
+  ASSERT_TRUE(HookAdmin(*env_.store, dispatcher.get()).EnableSink(kOwner, "rec").ok());
   const uint64_t last = LastEventSequence(*env_.store).value();
   ASSERT_TRUE(WaitFor(*state, [&] { return !state->seqs.empty() && state->seqs.back() == last; }));
   EXPECT_EQ(state->seqs.size(), 2u);
@@ -374,7 +377,8 @@ TEST_F(OutboxTest, NoSecretIsInAnEventAnAuditRecordOrTheLog) {
     std::lock_guard lock(state->mu);
     state->answer = DeliveryOutcome::kDelivered;
   }
-  ASSERT_EQ(dispatcher->RedeliverDeadLetters(kOwner, "rec").value(), last - first);
+  ASSERT_EQ(HookAdmin(*env_.store, dispatcher.get()).RedeliverDeadLetters(kOwner, "rec").value(),
+            last - first);
   ASSERT_TRUE(WaitFor(*state, [&] { return state->seqs.size() == last - first; }));
   std::string code;
   for (const auto& body : state->bodies) {

@@ -12,8 +12,6 @@
 #include "service/credentials/app_passwords.h"
 #include "service/credentials/passwords.h"
 #include "service/credentials/temporary_access_pass.h"
-#include "service/hooks/hooks.h"
-#include "service/hooks/outbox.h"
 #include "service/model/directory.h"
 #include "service/model/method_kind.h"
 #include "tokenio/upn.h"
@@ -31,16 +29,6 @@ constexpr std::string_view kDirFooter =
     "The data directory, admin API options and --actor are given before the subcommand (see "
     "--help of its "
     "parent).";
-
-// Opens the data directory; prints the error and returns nullopt on failure.
-std::optional<DataDir> Open(const ActionCommandOptions& o, std::string_view command) {
-  auto dir = OpenDataDir(o.dir, DataDirAccess::kReadWrite);
-  if (!dir.ok()) {
-    std::cerr << "otpctl " << command << ": " << dir.status().message() << "\n";
-    return std::nullopt;
-  }
-  return std::move(*dir);
-}
 
 int Fail(std::string_view command, const base::Status& status) {
   std::cerr << "otpctl " << command << ": " << status.message() << "\n";
@@ -327,8 +315,8 @@ void PrintHooks(const ActionCommandOptions& o, uint64_t last, const json::array&
   }
 }
 
-// The running daemon's hooks, as the offline commands print them.
-base::Status HooksOnline(AdminClient& admin, const ActionCommandOptions& o, CLI::App* sub) {
+// The hooks, as the admin API shows them (the running daemon's, or the data directory's).
+base::Status Hooks(AdminClient& admin, const ActionCommandOptions& o, CLI::App* sub) {
   const std::string hook = "/v1.0/admin/hooks/" + UrlEncode(o.name);
   if (sub->get_name() == "enable") {
     OTPD_RETURN_IF_ERROR(admin.Post(hook + "/enable", json::object{}).status());
@@ -374,84 +362,12 @@ base::Status HooksOnline(AdminClient& admin, const ActionCommandOptions& o, CLI:
   return base::OkStatus();
 }
 
-// Hook state as the dispatcher keeps it in the meta namespace, for a stopped daemon: enable,
-// dead-letters and redeliver (refused). The admin API has no hooks without the daemon's
-// dispatcher, so these read the store themselves and print through the same functions.
-base::Status HooksOffline(storage::Store& store, const ActionCommandOptions& o, CLI::App* sub) {
-  if (sub->get_name() == "redeliver") {
-    return base::FailedPreconditionError(
-        "redelivering needs the running daemon (it delivers); start otpd and run this again");
-  }
-  // A hook is known here once it has a cursor; the daemon's API says the same of an unknown name.
-  OTPD_ASSIGN_OR_RETURN(auto cursor,
-                        store.Get(storage::Namespace::kMeta, service::HookCursorKey(o.name)));
-  if (!cursor.has_value()) return base::NotFoundError("no hook " + Printable(o.name, 64));
-  if (sub->get_name() == "enable") {
-    storage::WriteBatch batch;
-    batch.Delete(storage::Namespace::kMeta, service::HookDisabledKey(o.name));
-    OTPD_RETURN_IF_ERROR(store.Commit(std::move(batch), storage::Durability::kDurable));
-    std::cout << "hook " << Printable(o.name) << " enabled\n";
-    return base::OkStatus();
-  }
-  json::array items;  // dead-letters
-  OTPD_RETURN_IF_ERROR(store.Scan(storage::Namespace::kMeta, service::HookDeadLetterPrefix(o.name),
-                                  [&](std::string_view, const storage::Record& r) {
-                                    boost::system::error_code ec;
-                                    json::value v = json::parse(r.value, ec);
-                                    if (!ec) items.push_back(std::move(v));
-                                    return true;
-                                  }));
-  PrintDeadLetters(o, items);
-  return base::OkStatus();
-}
-
-// Every hook that has a cursor; "last event" is, as the daemon reports it, the newest event a
-// hook knows of (0 without hooks).
-base::Status HooksOfflineList(storage::Store& store, const ActionCommandOptions& o) {
-  OTPD_ASSIGN_OR_RETURN(const uint64_t newest, service::LastEventSequence(store));
-  uint64_t last = 0;
-  json::array items;
-  OTPD_RETURN_IF_ERROR(store.Scan(
-      storage::Namespace::kMeta, "hooks/", [&](std::string_view key, const storage::Record& r) {
-        if (!key.ends_with("/cursor")) return true;
-        const std::string name(key.substr(6, key.size() - 6 - 7));
-        const uint64_t cursor = std::strtoull(r.value.c_str(), nullptr, 10);
-        size_t dead = 0;
-        (void)store.Scan(storage::Namespace::kMeta, service::HookDeadLetterPrefix(name),
-                         [&](std::string_view, const storage::Record&) {
-                           ++dead;
-                           return true;
-                         });
-        auto disabled = store.Get(storage::Namespace::kMeta, service::HookDisabledKey(name));
-        last = std::max(last, std::max(newest, cursor));
-        items.emplace_back(json::object{{"name", name},
-                                        {"cursor", cursor},
-                                        {"backlog", newest > cursor ? newest - cursor : 0},
-                                        {"dead_letters", dead},
-                                        {"disabled", disabled.ok() && disabled->has_value()}});
-        return true;
-      }));
-  PrintHooks(o, last, items);
-  return base::OkStatus();
-}
-
-// Through the running daemon's admin API when it runs, else on the data directory.
+// Through the running daemon's admin API when it runs, else the same API in-process on the data
+// directory, which shows the hook state stored there (redelivering needs the daemon).
 int RunHooks(const ActionCommands& c, const ActionCommandOptions& o) {
   CLI::App* sub = c.hooks->get_subcommands().front();
-  const std::string command = "hooks " + sub->get_name();
-  if (int rc = CheckAdminFlags(o.admin, o.dir, command); rc != 0) return rc;
-  auto online = ConnectIfRunning(o.admin, o.dir);
-  if (!online.ok()) return Fail(command, online.status());
-  if (*online != nullptr) {
-    if (base::Status s = HooksOnline(**online, o, sub); !s.ok()) return Fail(command, s);
-    return 0;
-  }
-  auto dir = Open(o, command);
-  if (!dir) return 1;
-  base::Status s = sub->get_name() == "list" ? HooksOfflineList(*dir->store, o)
-                                             : HooksOffline(*dir->store, o, sub);
-  if (!s.ok()) return Fail(command, s);
-  return 0;
+  return WithApi(o, "hooks " + sub->get_name(),
+                 [&](AdminClient& admin) { return Hooks(admin, o, sub); });
 }
 
 }  // namespace

@@ -5,21 +5,16 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <functional>
+#include <string>
+#include <utility>
 
 #include "base/clock.h"
 #include "server/admin/admin_api.h"
-#include "service/admin/api_keys.h"
-#include "service/admin/inventory.h"
-#include "service/admin/method_admin.h"
-#include "service/admin/user_actions.h"
-#include "service/admin/user_admin.h"
-#include "service/credentials/app_passwords.h"
 #include "service/credentials/passwords.h"
-#include "service/credentials/temporary_access_pass.h"
-#include "service/model/directory.h"
+#include "service/hooks/hooks.h"
 #include "tools/backup.h"
-#include "tools/backup_manifest.h"
 #include "tools/display.h"
+#include "tools/services.h"
 
 namespace otpd::tools {
 namespace {
@@ -53,23 +48,25 @@ base::StatusOr<BackupManifest> HoldingStderr(
   return result;
 }
 
-// Members in construction order: each service borrows the ones above it.
+// Members in construction order: each borrows the ones above it.
 class OfflineTransport : public AdminTransport {
  public:
   OfflineTransport(DataDir dir, std::string data_dir, std::string actor)
       : dir_(std::move(dir)),
         data_dir_(std::move(data_dir)),
         actor_(std::move(actor)),
-        directory_(*dir_.store, *dir_.keys),
-        inventory_(*dir_.store, *dir_.keys, clock_, service::InventoryOptions{}),
-        methods_(*dir_.store, *dir_.keys, clock_, service::MethodAdminOptions{}),
-        users_(directory_, clock_, nullptr),
-        api_keys_(directory_, clock_),
         hasher_(service::PasswordOptions{}),
-        user_actions_(directory_, clock_, hasher_, nullptr),
-        app_passwords_(directory_, clock_, nullptr),
-        taps_(directory_, clock_, service::TapPolicy{}, nullptr),
-        api_(Services(), server::admin::AdminApiOptions{}) {}
+        hooks_(*dir_.store, /*running=*/nullptr),
+        services_({.store = *dir_.store,
+                   .keys = *dir_.keys,
+                   .clock = *base::RealClock::Get(),
+                   .hasher = hasher_}),
+        api_(services_.Admin(hooks_, {},
+                             [this](const std::string& path) {
+                               return HoldingStderr(
+                                   [&] { return WriteBackup(dir_, data_dir_, path); });
+                             }),
+             server::admin::AdminApiOptions{}) {}
   ~OfflineTransport() override { hasher_.Stop(); }
 
   base::StatusOr<AdminReply> Exchange(const AdminRequest& r) override {
@@ -97,42 +94,13 @@ class OfflineTransport : public AdminTransport {
   std::string Where() const override { return "the data directory " + PrintablePath(data_dir_); }
 
  private:
-  server::admin::AdminServices Services() {
-    server::admin::AdminServices s;
-    s.store = dir_.store.get();
-    s.keys = dir_.keys.get();
-    s.clock = &clock_;
-    s.inventory = &inventory_;
-    s.methods = &methods_;
-    s.users = &users_;
-    s.api_keys = &api_keys_;
-    s.user_actions = &user_actions_;
-    s.app_passwords = &app_passwords_;
-    s.taps = &taps_;
-    s.backup = [this](const std::string& path) -> base::StatusOr<boost::json::value> {
-      OTPD_ASSIGN_OR_RETURN(BackupManifest manifest,
-                            HoldingStderr([&] { return WriteBackup(dir_, data_dir_, path); }));
-      boost::json::object out;
-      out["backup"] = path;
-      out["manifest"] = boost::json::parse(ManifestJson(manifest));
-      return boost::json::value(std::move(out));
-    };
-    return s;
-  }
-
   DataDir dir_;
   std::string data_dir_;
   std::string actor_;
-  const base::Clock& clock_ = *base::RealClock::Get();
-  service::Directory directory_;
-  service::TokenInventory inventory_;
-  service::MethodAdmin methods_;
-  service::UserAdmin users_;
-  service::ApiKeys api_keys_;
   service::PasswordHasher hasher_;
-  service::UserActions user_actions_;
-  service::AppPasswords app_passwords_;
-  service::TemporaryAccessPasses taps_;
+  // No daemon delivers here: the hook routes show and change what the store holds.
+  service::HookAdmin hooks_;
+  Services services_;
   server::admin::AdminApi api_;
 };
 

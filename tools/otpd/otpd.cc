@@ -8,9 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <boost/json.hpp>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,20 +22,14 @@
 #include "server/io_runner.h"
 #include "server/validate/validate_server.h"
 #include "server/verify_server.h"
-#include "service/admin/api_keys.h"
-#include "service/admin/inventory.h"
-#include "service/admin/method_admin.h"
-#include "service/admin/user_actions.h"
-#include "service/admin/user_admin.h"
-#include "service/credentials/app_passwords.h"
-#include "service/credentials/temporary_access_pass.h"
 #include "service/signin/sign_in_verifier.h"
-#include "tools/backup.h"
 #include "tools/open_store.h"
 #include "tools/otpd/daemon_actions.h"
 #include "tools/otpd/daemon_log.h"
 #include "tools/otpd/systemd_notify.h"
+#include "tools/services.h"
 
+namespace otpd::tools {
 namespace {
 
 // Logs errors of one kind at most one line a second (a failing disk fails every request), with
@@ -43,8 +38,8 @@ class ErrorLog {
  public:
   explicit ErrorLog(std::string what) : what_(std::move(what)) {}
 
-  void Report(const otpd::base::Status& status) {
-    const int64_t now = otpd::base::RealClock::Get()->NowUnixSeconds();
+  void Report(const base::Status& status) {
+    const int64_t now = base::RealClock::Get()->NowUnixSeconds();
     last_error_.store(now);
     const uint64_t count = errors_.fetch_add(1) + 1;
     int64_t last = last_logged_.load();
@@ -67,10 +62,10 @@ class ErrorLog {
 
 // otpd --check-config: prints every error of the configuration (its options, then its hooks) or
 // "configuration OK"; 0 when it is valid, 2 otherwise. Nothing is opened or started.
-int CheckConfig(const otpd::server::ServerConfig& config) {
+int CheckConfig(const server::ServerConfig& config) {
   std::vector<std::string> errors = config.check_errors;
   if (!config.config_file.empty()) {
-    auto hooks = otpd::server::hooks::LoadHookConfig(config.config_file);
+    auto hooks = server::hooks::LoadHookConfig(config.config_file);
     if (!hooks.ok()) errors.emplace_back(hooks.status().message());
   }
   if (errors.empty()) {
@@ -84,12 +79,13 @@ int CheckConfig(const otpd::server::ServerConfig& config) {
 }
 
 // Logs a notification to systemd that could not be sent (tools/otpd/systemd_notify.h).
-void Notify(const otpd::base::Status& status) {
+void Notify(const base::Status& status) {
   if (!status.ok()) spdlog::warn("cannot notify systemd: {}", status.message());
 }
 
-int Run(int argc, char** argv) {
-  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
+// Signals are taken synchronously by the main thread (sigwait); every thread started later
+// inherits the mask. A closed client connection does not kill the daemon.
+sigset_t TakeSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -97,184 +93,239 @@ int Run(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
 
-  auto config = otpd::server::LoadServerConfig(argc, argv);
-  if (!config.ok()) {
-    if (otpd::base::IsCancelled(config.status())) {
-      std::cout << config.status().message();
-      return 0;
-    }
-    std::cerr << "otpd: " << config.status().message() << "\n";
-    return 2;
+// The exit code for a configuration that did not load: --help and --version print and exit 0.
+int ConfigRefused(const base::Status& status) {
+  if (base::IsCancelled(status)) {
+    std::cout << status.message();
+    return 0;
   }
-  if (config->check_only) return CheckConfig(*config);
-  otpd::tools::SetUpDaemonLog(config->log_level);
+  std::cerr << "otpd: " << status.message() << "\n";
+  return 2;
+}
 
-  auto dir = otpd::tools::OpenDaemonStore(*config);
-  if (!dir.ok()) {
-    spdlog::error("cannot open the store: {}", dir.status().message());
-    return 1;
-  }
-  ErrorLog storage_errors("storage error, sign-ins answered unavailable");
-  ErrorLog integrity_errors("a record failed its integrity check and is not used");
-  otpd::service::SignInOptions options;
-  options.on_storage_error = [&](const otpd::base::Status& s) { storage_errors.Report(s); };
-  options.on_integrity_error = [&](const otpd::base::Status& s) { integrity_errors.Report(s); };
-  options.cache_bytes = size_t{config->cache_mb} << 20;
-  options.failure_durability = config->durability == otpd::server::Durability::kSync
-                                   ? otpd::storage::Durability::kDurable
-                                   : otpd::storage::Durability::kRelaxed;
-  auto actions = otpd::tools::DaemonActions::Create(*config, *dir->store, *dir->keys,
-                                                    *otpd::base::RealClock::Get());
-  if (!actions.ok()) {
-    std::cerr << "otpd: " << actions.status().message() << "\n";
-    return 2;
-  }
-  options.hasher = (*actions)->hasher();
-  otpd::service::SignInVerifier verifier(*dir->store, *dir->keys, *otpd::base::RealClock::Get(),
-                                         options);
+// The sign-in service's options: the configuration's, failures reported through the error logs.
+service::SignInOptions SignInOptionsFrom(const server::ServerConfig& config,
+                                         ErrorLog& storage_errors, ErrorLog& integrity_errors,
+                                         service::PasswordHasher* hasher) {
+  service::SignInOptions options;
+  options.on_storage_error = [&storage_errors](const base::Status& s) { storage_errors.Report(s); };
+  options.on_integrity_error = [&integrity_errors](const base::Status& s) {
+    integrity_errors.Report(s);
+  };
+  options.cache_bytes = size_t{config.cache_mb} << 20;
+  options.failure_durability = config.durability == server::Durability::kSync
+                                   ? storage::Durability::kDurable
+                                   : storage::Durability::kRelaxed;
+  options.hasher = hasher;
+  return options;
+}
+
+// The running daemon's parts, declared in the order they are built: destroyed in reverse, and
+// stopped in the order Stop gives. `dir` and `actions` outlive it.
+class Daemon {
+ public:
+  Daemon(const server::ServerConfig& config, DaemonStore& dir, DaemonActions& actions)
+      : config_(config),
+        dir_(dir),
+        actions_(actions),
+        verifier_(*dir.store, *dir.keys, clock_,
+                  SignInOptionsFrom(config, storage_errors_, integrity_errors_, actions.hasher())),
+        runner_(std::make_shared<server::IoRunner>(config.io_threads)),
+        server_(config, &verifier_, clock_, runner_),
+        // The admin plane: the same Store and key ring, changes told to the verifier's cache.
+        services_({.store = *dir.store,
+                   .keys = *dir.keys,
+                   .clock = clock_,
+                   .hasher = *actions.hasher(),
+                   .invalidator = &verifier_}),
+        // The privacyIDEA-compatible validate API: the same sign-in service as the verify socket.
+        validate_(runner_, server::validate::ValidateOptionsFrom(config), &verifier_,
+                  config.tcp_clients, clock_),
+        // The admin API has an io thread of its own at a lower priority: a client reading
+        // thousands of records keeps that thread busy serialising and writing, and on a small
+        // machine the sign-ins' io threads then lost CPU to it (docs/benchmarks.md, "The admin
+        // API beside sign-ins").
+        admin_runner_(std::make_shared<server::IoRunner>(1, "otpd-admin-io", 10)) {}
+
+  // Watches the store for other nodes' changes, starts hook delivery and the verify socket.
+  // Errors say which step failed.
+  base::Status StartSignIns();
+  // Starts the admin and validate APIs and reports the start (log, systemd). Errors as above.
+  base::Status StartApis();
+  // Serves signals until SIGTERM or SIGINT; SIGHUP reloads what may change while running.
+  void ServeSignals(const sigset_t& signals);
+  // Stops everything in the order the parts depend on each other, and closes the store.
+  void Stop();
+
+ private:
+  server::admin::AdminServerOptions AdminOptions() const;
+  void Reload();
+
+  const base::Clock& clock_ = *base::RealClock::Get();
+  const server::ServerConfig& config_;
+  DaemonStore& dir_;
+  DaemonActions& actions_;
+  ErrorLog storage_errors_{"storage error, sign-ins answered unavailable"};
+  ErrorLog integrity_errors_{"a record failed its integrity check and is not used"};
+  service::SignInVerifier verifier_;
+  std::shared_ptr<server::IoRunner> runner_;
+  server::VerifyServer server_;
+  Services services_;
+  server::validate::ValidateServer validate_;
+  std::shared_ptr<server::IoRunner> admin_runner_;
+  // Built once hook delivery runs.
+  std::optional<service::HookAdmin> hooks_;
+  std::optional<server::admin::AdminServer> admin_;
+};
+
+base::Status Daemon::StartSignIns() {
   // Other nodes' changes to users and tokens (a store shared through etcd) leave this cache.
-  if (otpd::base::Status s =
-          dir->WatchForChanges(&verifier, [](std::string_view why) { spdlog::warn("{}", why); });
+  if (base::Status s =
+          dir_.WatchForChanges(&verifier_, [](std::string_view why) { spdlog::warn("{}", why); });
       !s.ok()) {
-    spdlog::error("cannot watch the store for other nodes' changes: {}", s.message());
-    return 1;
+    return s.WithContext("cannot watch the store for other nodes' changes");
   }
-  auto runner = std::make_shared<otpd::server::IoRunner>(config->io_threads);
-  otpd::server::VerifyServer server(*config, &verifier, *otpd::base::RealClock::Get(), runner);
-  (*actions)->Attach(verifier, server);
-  if (otpd::base::Status s = (*actions)->Start(); !s.ok()) {
-    spdlog::error("cannot start hook delivery: {}", s.message());
-    return 1;
+  actions_.Attach(verifier_, server_);
+  if (base::Status s = actions_.Start(); !s.ok()) {
+    return s.WithContext("cannot start hook delivery");
   }
-  if (otpd::base::Status s = server.Start(); !s.ok()) {
-    spdlog::error("cannot start the verify server: {}", s.message());
-    return 1;
+  if (base::Status s = server_.Start(); !s.ok()) {
+    return s.WithContext("cannot start the verify server");
   }
-  runner->Start();
+  runner_->Start();
+  return base::OkStatus();
+}
 
-  // The admin plane: the same Store and key ring, changes told to the verifier's cache.
-  const otpd::base::Clock& clock = *otpd::base::RealClock::Get();
-  otpd::service::Directory directory(*dir->store, *dir->keys);
-  otpd::service::TokenInventory inventory(*dir->store, *dir->keys, clock,
-                                          otpd::service::InventoryOptions{}, &verifier);
-  otpd::service::MethodAdmin methods(*dir->store, *dir->keys, clock,
-                                     otpd::service::MethodAdminOptions{}, &verifier);
-  otpd::service::UserAdmin users(directory, clock, &verifier);
-  otpd::service::ApiKeys api_keys(directory, clock);
-  otpd::service::UserActions user_actions(directory, clock, *(*actions)->hasher(), &verifier);
-  otpd::service::AppPasswords app_passwords(directory, clock, &verifier);
-  otpd::service::TemporaryAccessPasses taps(directory, clock, otpd::service::TapPolicy{},
-                                            &verifier);
-  otpd::server::admin::AdminServices services;
-  services.store = dir->store.get();
-  services.keys = dir->keys.get();
-  services.clock = &clock;
-  services.inventory = &inventory;
-  services.methods = &methods;
-  services.users = &users;
-  services.api_keys = &api_keys;
-  services.invalidator = &verifier;
-  services.user_actions = &user_actions;
-  services.app_passwords = &app_passwords;
-  services.taps = &taps;
-  services.hooks = (*actions)->dispatcher();
-  services.hook_kinds = (*actions)->hook_kinds();
-  services.backup = [&](const std::string& path) -> otpd::base::StatusOr<boost::json::value> {
-    OTPD_ASSIGN_OR_RETURN(otpd::tools::BackupManifest manifest, dir->backup(path));
-    boost::json::object out;
-    out["backup"] = path;
-    out["manifest"] = boost::json::parse(otpd::tools::ManifestJson(manifest));
-    return boost::json::value(std::move(out));
-  };
-  // The privacyIDEA-compatible validate API: the same sign-in service as the verify socket.
-  otpd::server::validate::ValidateServer validate(
-      runner, otpd::server::validate::ValidateOptionsFrom(*config), &verifier, config->tcp_clients,
-      clock);
-  otpd::server::admin::AdminServerOptions admin_options =
-      otpd::server::admin::AdminOptionsFrom(*config);
-  admin_options.metrics.verify = &server.stats();
-  admin_options.metrics.sign_in = &verifier;
-  admin_options.metrics.pipeline = &dir->store->pipeline();
-  admin_options.metrics.validate = &validate.counters();
-  admin_options.metrics.validate_server = &validate.stats();
-  admin_options.metrics.hooks = (*actions)->dispatcher();
-  admin_options.ready = [&storage_errors]() -> otpd::base::Status {
-    const int64_t last = storage_errors.last_error();
-    if (last != 0 && otpd::base::RealClock::Get()->NowUnixSeconds() - last < 10) {
-      return otpd::base::UnavailableError("storage errors in the last 10 seconds");
+server::admin::AdminServerOptions Daemon::AdminOptions() const {
+  server::admin::AdminServerOptions options = server::admin::AdminOptionsFrom(config_);
+  options.metrics.verify = &server_.stats();
+  options.metrics.sign_in = &verifier_;
+  options.metrics.pipeline = &dir_.store->pipeline();
+  options.metrics.validate = &validate_.counters();
+  options.metrics.validate_server = &validate_.stats();
+  options.metrics.hooks = actions_.dispatcher();
+  options.ready = [this]() -> base::Status {
+    const int64_t last = storage_errors_.last_error();
+    if (last != 0 && clock_.NowUnixSeconds() - last < 10) {
+      return base::UnavailableError("storage errors in the last 10 seconds");
     }
-    return otpd::base::OkStatus();
+    return base::OkStatus();
   };
-  // The admin API has an io thread of its own at a lower priority: a client reading thousands of
-  // records keeps that thread busy serialising and writing, and on a small machine the sign-ins'
-  // io threads then lost CPU to it (docs/benchmarks.md, "The admin API beside sign-ins").
-  auto admin_runner = std::make_shared<otpd::server::IoRunner>(1, "otpd-admin-io", 10);
-  admin_runner->Start();
-  otpd::server::admin::AdminServer admin(admin_runner, std::move(admin_options), services);
-  int exit_code = 0;
-  if (otpd::base::Status s = admin.Start(); !s.ok()) {
-    spdlog::error("cannot start the admin API: {}", s.message());
-    exit_code = 1;
-  } else if (otpd::base::Status v = validate.Start(); !v.ok()) {
-    spdlog::error("cannot start the validate API: {}", v.message());
-    exit_code = 1;
-  } else {
-    spdlog::info(
-        "started: {} socket={} tcp_port={} admin_socket={} admin_port={} validate_port={} "
-        "durability={}",
-        dir->description, server.unix_socket_path().empty() ? "none" : server.unix_socket_path(),
-        server.tcp_port(), config->admin_socket.empty() ? "none" : config->admin_socket,
-        admin.tcp_port(), validate.tcp_port(), otpd::server::DurabilityName(config->durability));
-    Notify(otpd::tools::NotifyReady());
-  }
+  return options;
+}
 
-  while (exit_code == 0) {
+base::Status Daemon::StartApis() {
+  admin_runner_->Start();
+  hooks_.emplace(*dir_.store, actions_.dispatcher());
+  admin_.emplace(admin_runner_, AdminOptions(),
+                 services_.Admin(*hooks_, actions_.hook_kinds(), dir_.backup));
+  if (base::Status s = admin_->Start(); !s.ok()) {
+    return s.WithContext("cannot start the admin API");
+  }
+  if (base::Status s = validate_.Start(); !s.ok()) {
+    return s.WithContext("cannot start the validate API");
+  }
+  spdlog::info(
+      "started: {} socket={} tcp_port={} admin_socket={} admin_port={} validate_port={} "
+      "durability={}",
+      dir_.description, server_.unix_socket_path().empty() ? "none" : server_.unix_socket_path(),
+      server_.tcp_port(), config_.admin_socket.empty() ? "none" : config_.admin_socket,
+      admin_->tcp_port(), validate_.tcp_port(), server::DurabilityName(config_.durability));
+  Notify(NotifyReady());
+  return base::OkStatus();
+}
+
+void Daemon::ServeSignals(const sigset_t& signals) {
+  for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig != SIGHUP) {
       spdlog::info("stopping on signal {}", sig);
-      break;
+      return;
     }
-    Notify(otpd::tools::NotifyReloading());
-    auto runtime = otpd::server::ReloadServerConfig(*config);
-    if (!runtime.ok()) {
-      spdlog::error("reload refused: {}", runtime.status().message());
-      Notify(otpd::tools::NotifyReady());
-      continue;
-    }
-    for (const std::string& field : runtime->needs_restart) {
-      spdlog::warn("{} changed in the configuration; it takes effect at the next restart", field);
-    }
-    server.ApplyRuntimeConfig(*runtime);
-    validate.ReplaceClients(runtime->tcp_clients);
-    spdlog::set_level(runtime->log_level);
-    spdlog::info("configuration reloaded");
-    Notify(otpd::tools::NotifyReady());
+    Reload();
   }
-  Notify(otpd::tools::NotifyStopping());
-  validate.Stop();
-  admin.Stop();
-  admin_runner->Stop();
-  server.Stop();
-  runner->Stop();
-  (*actions)->Stop();
-  methods.FlushRefusalAudit();  // the admin API's counts of refused codes, while the store is open
+}
+
+void Daemon::Reload() {
+  Notify(NotifyReloading());
+  auto runtime = server::ReloadServerConfig(config_);
+  if (!runtime.ok()) {
+    spdlog::error("reload refused: {}", runtime.status().message());
+    Notify(NotifyReady());
+    return;
+  }
+  for (const std::string& field : runtime->needs_restart) {
+    spdlog::warn("{} changed in the configuration; it takes effect at the next restart", field);
+  }
+  server_.ApplyRuntimeConfig(*runtime);
+  validate_.ReplaceClients(runtime->tcp_clients);
+  spdlog::set_level(runtime->log_level);
+  spdlog::info("configuration reloaded");
+  Notify(NotifyReady());
+}
+
+void Daemon::Stop() {
+  Notify(NotifyStopping());
+  validate_.Stop();
+  if (admin_) admin_->Stop();
+  admin_runner_->Stop();
+  server_.Stop();
+  runner_->Stop();
+  actions_.Stop();
+  // The admin API's counts of refused codes, while the store is open.
+  services_.methods().FlushRefusalAudit();
   // In this order: loads still queued finish (they read the Store and submit commits), then the
   // commit pipeline drains (its completions call back into the verifier), then RocksDB closes.
-  dir->StopWatching();
-  verifier.StopLoading();
-  dir->store->Close();
-  dir->store.reset();
+  dir_.StopWatching();
+  verifier_.StopLoading();
+  dir_.store->Close();
+  dir_.store.reset();
   spdlog::info("stopped");
+}
+
+int Run(int argc, char** argv) {
+  const sigset_t signals = TakeSignals();
+  auto config = server::LoadServerConfig(argc, argv);
+  if (!config.ok()) return ConfigRefused(config.status());
+  if (config->check_only) return CheckConfig(*config);
+  SetUpDaemonLog(config->log_level);
+
+  auto dir = OpenDaemonStore(*config);
+  if (!dir.ok()) {
+    spdlog::error("cannot open the store: {}", dir.status().message());
+    return 1;
+  }
+  auto actions = DaemonActions::Create(*config, *dir->store, *dir->keys, *base::RealClock::Get());
+  if (!actions.ok()) {
+    std::cerr << "otpd: " << actions.status().message() << "\n";
+    return 2;
+  }
+  Daemon daemon(*config, *dir, **actions);
+  if (base::Status s = daemon.StartSignIns(); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 1;
+  }
+  int exit_code = 0;
+  if (base::Status s = daemon.StartApis(); !s.ok()) {
+    spdlog::error("{}", s.message());
+    exit_code = 1;
+  } else {
+    daemon.ServeSignals(signals);
+  }
+  daemon.Stop();
   return exit_code;
 }
 
 }  // namespace
+}  // namespace otpd::tools
 
 int main(int argc, char** argv) {
   try {
-    return Run(argc, argv);
+    return otpd::tools::Run(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "otpd: fatal: %s\n", e.what());
     return 1;
