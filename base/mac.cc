@@ -12,32 +12,27 @@
 namespace otpd::base {
 namespace {
 
+// The algorithms are fetched once per process (OpenSSL 3 pays for every implicit fetch); null
+// when the provider does not offer one.
 EVP_MAC* HmacAlgorithm() {
   static EVP_MAC* const mac = FetchAlgorithm(EVP_MAC_fetch, "HMAC");
   return mac;
 }
 
-const char* DigestName(MacHash hash) {
-  switch (hash) {
-    case MacHash::kSha1:
-      return "SHA1";
-    case MacHash::kSha256:
-      return "SHA256";
-    case MacHash::kSha512:
-      return "SHA512";
-  }
-  return "SHA256";
-}
+// OpenSSL's name and the output size of each MacHash, in the enum's order.
+struct DigestInfo {
+  const char* name;
+  size_t bytes;
+};
+constexpr DigestInfo kDigests[] = {{"SHA1", 20}, {"SHA256", 32}, {"SHA512", 64}};
+
+const DigestInfo& Info(MacHash hash) { return kDigests[static_cast<size_t>(hash)]; }
 
 const EVP_MD* Digest(MacHash hash) {
-  static EVP_MD* const mds[] = {FetchAlgorithm(EVP_MD_fetch, "SHA1"),
-                                FetchAlgorithm(EVP_MD_fetch, "SHA256"),
-                                FetchAlgorithm(EVP_MD_fetch, "SHA512")};
+  static EVP_MD* const mds[] = {FetchAlgorithm(EVP_MD_fetch, kDigests[0].name),
+                                FetchAlgorithm(EVP_MD_fetch, kDigests[1].name),
+                                FetchAlgorithm(EVP_MD_fetch, kDigests[2].name)};
   return mds[static_cast<size_t>(hash)];
-}
-
-size_t DigestBytes(MacHash hash) {
-  return hash == MacHash::kSha1 ? 20 : hash == MacHash::kSha512 ? 64 : 32;
 }
 
 Status OpenSslFailed(std::string_view what) {
@@ -59,7 +54,7 @@ Status HmacInto(MacHash hash, std::span<const uint8_t> key,
   MacCtxPtr ctx(EVP_MAC_CTX_new(HmacAlgorithm()));
   if (!ctx) return OpenSslFailed("HMAC");
   OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(DigestName(hash)),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(Info(hash).name),
                                        0),
       OSSL_PARAM_construct_end(),
   };
@@ -89,7 +84,7 @@ StatusOr<Sha256Digest> HmacSha256(std::span<const uint8_t> key,
 
 StatusOr<SecretBytes> Hmac(MacHash hash, std::span<const uint8_t> key,
                            std::span<const uint8_t> data) {
-  SecretBytes out(DigestBytes(hash));
+  SecretBytes out(Info(hash).bytes);
   std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
   OTPD_RETURN_IF_ERROR(HmacInto(hash, key, {text}, out.mutable_span()));
   return out;
