@@ -37,8 +37,8 @@ class Writer {
     if (p != kOmitEmpty || !v.empty()) o_[key] = v;
     return *this;
   }
-  template <typename Int>
-  Writer& Int(std::string_view key, const Int& v, Presence p = kOptional) {
+  template <typename Number>
+  Writer& Int(std::string_view key, const Number& v, Presence p = kOptional) {
     if (p != kOmitEmpty || v != 0) o_[key] = v;
     return *this;
   }
@@ -101,13 +101,13 @@ class Reader {
     return *this;
   }
 
-  template <typename Int>
-  Reader& Int(std::string_view key, Int& out, Presence p = kOptional) {
+  template <typename Number>
+  Reader& Int(std::string_view key, Number& out, Presence p = kOptional) {
     if (const json::value* v = Find(key, p)) {
       if (v->is_int64()) {
-        out = static_cast<Int>(v->get_int64());
+        out = static_cast<Number>(v->get_int64());
       } else if (v->is_uint64()) {
-        out = static_cast<Int>(v->get_uint64());
+        out = static_cast<Number>(v->get_uint64());
       } else {
         WrongType(key);
       }
