@@ -229,7 +229,8 @@ TEST_F(ValidateChallengeTest, TransactionIdsAreBoundToTheirUser) {
     ExpectDecision(r, false, "No such challenge for this user (unknown transaction_id)");
     EXPECT_EQ(r.body.find(code), std::string::npos);
   }
-  EXPECT_EQ(Answer(rob, tid.substr(0, 63) + "0", code, "/validate/radiuscheck").status, 400);
+  const std::string tampered = tid.substr(0, 63) + (tid[63] == '0' ? "1" : "0");
+  EXPECT_EQ(Answer(rob, tampered, code, "/validate/radiuscheck").status, 400);
   // None of that reached the sign-in: both codes still work, once.
   ExpectDecision(Answer(rob, tid, code), true, "matching 1 tokens");
   ExpectDecision(Answer(wes, wes_tid, wes_code), true, "matching 1 tokens");
