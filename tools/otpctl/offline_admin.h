@@ -1,7 +1,8 @@
 // OfflineAdmin: the admin API run inside otpctl on a data directory that no daemon holds. It
-// opens the directory, builds the services as otpd does (tools/otpd/otpd.cc) and answers requests
-// with the same AdminApi, as the owner named `actor` in the audit log, so that every otpctl
-// command works the same with the daemon stopped.
+// opens the directory, builds the services where otpd builds them (tools/services.h) and answers
+// requests with the same AdminApi, as the owner named `actor` in the audit log, so that every
+// otpctl command works the same with the daemon stopped. The hook routes show the hook state the
+// directory holds (service::HookAdmin without a dispatcher).
 //
 // Thread-safety: one thread at a time.
 
