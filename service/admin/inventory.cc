@@ -216,11 +216,11 @@ void TokenInventory::Invalidate(const TokenRecord& token) {
   if (!token.assigned_to.empty()) invalidator_->InvalidateUser(token.assigned_to);
 }
 
-base::StatusOr<StagedChange> TokenInventory::BeginUserChange(const TokenRecord& token,
-                                                             std::string_view upn,
-                                                             std::string_view action,
-                                                             const Principal& by,
-                                                             int64_t now) const {
+base::StatusOr<StagedChange> TokenInventory::BeginTokenChange(const TokenRecord& token,
+                                                              std::string_view upn,
+                                                              std::string_view action,
+                                                              const Principal& by,
+                                                              int64_t now) const {
   const bool owner = upn.empty();
   auto c = internal::StageChange(directory_, owner ? std::string_view(token.assigned_to) : upn, now,
                                  Audit(action, token.serial, by));
@@ -244,7 +244,7 @@ base::Status TokenInventory::Assign(std::string_view serial, std::string_view up
   TokenRecord& token = loaded.record;
   const int64_t now = clock_.NowUnixSeconds();
   // A token is assigned only to a user who exists (NotFound otherwise): no door creates users.
-  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginUserChange(token, upn, "assign", actor, now));
+  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginTokenChange(token, upn, "assign", actor, now));
   if (token.status != TokenStatus::kAvailable) {
     return Refuse("assign", serial, actor,
                   base::FailedPreconditionError("token " + token.serial + " is " +
@@ -294,7 +294,7 @@ base::StatusOr<ActivationResult> TokenInventory::Activate(std::string_view seria
                   base::FailedPreconditionError("token " + token.serial + " has expired"));
   }
   OTPD_ASSIGN_OR_RETURN(engine::Credential credential, OpenCredential(keys_, token));
-  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginUserChange(token, {}, "activate", actor, now));
+  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginTokenChange(token, {}, "activate", actor, now));
 
   // The token keeps its watermark across deactivation and reassignment: activation searches
   // only at and above it, so codes the token showed before can never be accepted again.
@@ -390,7 +390,7 @@ base::Status TokenInventory::Deactivate(std::string_view serial, const Principal
                                                 "; only activated tokens can be deactivated"));
   }
   OTPD_ASSIGN_OR_RETURN(StagedChange c,
-                        BeginUserChange(token, {}, "deactivate", actor, clock_.NowUnixSeconds()));
+                        BeginTokenChange(token, {}, "deactivate", actor, clock_.NowUnixSeconds()));
   token.status = TokenStatus::kAssigned;
   token.updated = c.now;
   c.batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
@@ -408,7 +408,7 @@ base::Status TokenInventory::Unassign(std::string_view serial, const Principal& 
                   base::FailedPreconditionError("token " + token.serial + " is not assigned"));
   }
   OTPD_ASSIGN_OR_RETURN(StagedChange c,
-                        BeginUserChange(token, {}, "unassign", actor, clock_.NowUnixSeconds()));
+                        BeginTokenChange(token, {}, "unassign", actor, clock_.NowUnixSeconds()));
   c.batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   if (!token.method_id.empty()) {
     c.batch.Delete(Namespace::kMethods, MethodKey(token.assigned_to, token.method_id));

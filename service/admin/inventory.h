@@ -171,7 +171,7 @@ class TokenInventory {
   using Loaded = Versioned<TokenRecord>;
   base::StatusOr<Loaded> Load(std::string_view serial) const;
   // Commits a change to the inventory alone (no user's): `batch` plus an audit record, durably;
-  // maps a lost race to Aborted. A change to a token's user goes through BeginUserChange and
+  // maps a lost race to Aborted. A change to a token's user goes through BeginTokenChange and
   // internal::CommitChange instead.
   base::Status CommitTokenChange(storage::WriteBatch batch, const AuditRecord& audit);
   // Adds an outbox event about `token` (its serial and method id, plus `data`).
@@ -181,10 +181,10 @@ class TokenInventory {
   // must exist: DataLoss otherwise), audited on the token as `action`, with `by` authorized to
   // manage that user's methods (a refusal is audited). The commit drops the token from the
   // sign-in cache too.
-  base::StatusOr<internal::StagedChange> BeginUserChange(const TokenRecord& token,
-                                                         std::string_view upn,
-                                                         std::string_view action,
-                                                         const Principal& by, int64_t now) const;
+  base::StatusOr<internal::StagedChange> BeginTokenChange(const TokenRecord& token,
+                                                          std::string_view upn,
+                                                          std::string_view action,
+                                                          const Principal& by, int64_t now) const;
   base::Status Refuse(std::string_view action, std::string_view serial, const Principal& by,
                       base::Status why);
   AuditRecord Audit(std::string_view action, std::string_view serial, const Principal& by) const;
