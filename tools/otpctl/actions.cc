@@ -30,11 +30,6 @@ constexpr std::string_view kDirFooter =
     "--help of its "
     "parent).";
 
-int Fail(std::string_view command, const base::Status& status) {
-  std::cerr << "otpctl " << command << ": " << status.message() << "\n";
-  return 1;
-}
-
 // Reads the first line of `path` (the new password), without its line end; a password file is
 // checked as every key file is (private to its owner).
 base::StatusOr<base::SecretBytes> ReadNewPassword(const std::string& path) {
@@ -70,14 +65,11 @@ std::string KindOf(const json::value& method) {
 }
 
 // Opens the admin API (the daemon's when it runs, else in-process on the data directory) and
-// runs `body`; prints the failure and returns its exit code.
+// runs `body`, as every command on the API does (tools/otpctl/online.h WithAdmin).
 int WithApi(const ActionCommandOptions& o, const std::string& command,
             const std::function<base::Status(AdminClient&)>& body) {
-  if (int rc = CheckAdminFlags(o.admin, o.dir, command); rc != 0) return rc;
-  auto admin = OpenAdmin(o.admin, o.dir, o.actor, /*read_only=*/false);
-  if (!admin.ok()) return Fail(command, admin.status());
-  if (base::Status s = body(**admin); !s.ok()) return Fail(command, s);
-  return 0;
+  return WithAdmin({.dir = o.dir, .admin = o.admin, .actor = o.actor, .json = o.json}, command,
+                   /*read_only=*/false, body);
 }
 
 // Prints `out` as JSON and wipes the text (it may hold a secret shown once).
