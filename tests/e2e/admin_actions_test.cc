@@ -497,9 +497,14 @@ TEST_F(AdminActionsTest, HooksShowDeadLettersAndRedeliverThem) {
   HttpReply r = owner.Post("/v1.0/admin/hooks/flaky/redeliver", json::object{});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_GE(r.Json().at("redelivered").to_number<size_t>(), letters.size());
+  // An attempt that began before the flag existed may still fail and bury its event after the
+  // redelivery above took the dead letters: such a letter is put back by asking again.
   ASSERT_TRUE(Eventually([&] {
     HttpReply d = owner.Get("/v1.0/admin/hooks/flaky/deadLetters");
-    return d.status == 200 && d.Json().at("value").as_array().empty();
+    if (d.status != 200) return false;
+    if (d.Json().at("value").as_array().empty()) return true;
+    owner.Post("/v1.0/admin/hooks/flaky/redeliver", json::object{});
+    return false;
   })) << daemon_->log();
   EXPECT_EQ(owner.Request("POST", "/v1.0/admin/hooks/flaky/enable").status, 204);
   EXPECT_EQ(metric("otpd_hook_dead_letters"), 0);
