@@ -7,8 +7,8 @@ set(rules
   "engine|#include [<\"](storage|tokenio|service|server|tools|rocksdb|boost/asio|boost/beast)/"
   "storage|#include [<\"](engine|tokenio|service|server|tools|rocksdb|boost/asio|boost/beast)/"
   "tokenio|#include [<\"](storage|service|server|tools|rocksdb|boost/asio|boost/beast)/"
-  "service|#include [<\"](storage/rocksdb|server|tools|rocksdb|boost/asio|boost/beast)/"
-  "server|#include [<\"](storage/rocksdb|tools|rocksdb)/"
+  "service|#include [<\"](storage/rocksdb|storage/etcd|server|tools|rocksdb|boost/asio|boost/beast)/"
+  "server|#include [<\"](storage/rocksdb|storage/etcd|tools|rocksdb)/"
   # The PAM module stands alone: libpam and libc only.
   "pam|#include [<\"](base|engine|storage|tokenio|service|server|tools|rocksdb|boost|openssl)/")
 
