@@ -73,8 +73,7 @@ AdminApi::Result AdminApi::ConfirmSoftwareMethod(Call& c) {
 AdminApi::Result AdminApi::DeleteMethodRoute(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   // The path names the kind: a phone id under emailMethods is not found, as in Graph.
-  const service::MethodKindSpec* kind =
-      service::FindMethodKindByCollection(c.target.segments[4]);
+  const service::MethodKindSpec* kind = service::FindMethodKindByCollection(c.target.segments[4]);
   if (kind == nullptr) return base::NotFoundError("no such collection of methods");
   OTPD_RETURN_IF_ERROR(MethodOfKind(c, c.param(0), c.param(1), kind->kind).status());
   OTPD_RETURN_IF_ERROR(s_.methods->DeleteMethod(c.by(), c.param(0), c.param(1)));
