@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "base/secret_file.h"
+#include "server/client_networks.h"
 #include "server/internal/config_errors.h"
 #include "server/internal/config_options.h"
 #include "server/protocol.h"
@@ -141,6 +142,40 @@ Status ReadKeyFile(const std::string& path, std::string_view where, base::Secret
   return base::OkStatus();
 }
 
+// A client's validate_without_key and networks (validate_without_key true: the validate API
+// admits a request without credentials from those networks as this client).
+Status ParseKeyless(const std::string& where, const toml::node* opt_in, const toml::node* list,
+                    std::vector<std::string>* networks) {
+  bool keyless = false;
+  if (opt_in != nullptr) {
+    std::optional<bool> v = opt_in->value_exact<bool>();
+    if (!v) return Invalid(where + ".validate_without_key", "must be true or false");
+    keyless = *v;
+  }
+  if (!keyless) {
+    if (list == nullptr) return base::OkStatus();
+    return Invalid(where, "networks is read only with validate_without_key = true");
+  }
+  if (list == nullptr) {
+    return Invalid(where,
+                   "validate_without_key needs networks = [\"ADDRESS/PREFIX\", ...]: the "
+                   "source networks whose requests are admitted without a key");
+  }
+  const toml::array* array = list->as_array();
+  if (array == nullptr) return Invalid(where + ".networks", "must be an array of strings");
+  if (array->empty()) return Invalid(where + ".networks", "is empty: nobody would be admitted");
+  for (const toml::node& item : *array) {
+    std::optional<std::string> text = item.value_exact<std::string>();
+    if (!text) return Invalid(where + ".networks", "must be an array of strings");
+    Status checked = CheckClientNetwork(*text);
+    if (!checked.ok()) {
+      return Invalid(where + ".networks", "\"" + *text + "\" " + std::string(checked.message()));
+    }
+    networks->push_back(std::move(*text));
+  }
+  return base::OkStatus();
+}
+
 Status ParseClient(const std::string& name, const toml::node& node, ServerConfig* config) {
   std::string where = "clients." + name;
   if (!IsValidId(name)) return Invalid(where, "client names are 1..64 of [A-Za-z0-9._-]");
@@ -148,8 +183,18 @@ Status ParseClient(const std::string& name, const toml::node& node, ServerConfig
   if (table == nullptr) return Invalid(where, "must be a table");
   base::SecretBytes key;
   bool have_key = false;
+  const toml::node* opt_in = nullptr;
+  const toml::node* networks = nullptr;
   for (const auto& [k, v] : *table) {
     std::string field(k.str());
+    if (field == "validate_without_key" || field == "networks") {
+      if (field == "networks") {
+        networks = &v;
+      } else {
+        opt_in = &v;
+      }
+      continue;
+    }
     if (field == "key") {
       std::optional<std::string> text = v.value_exact<std::string>();
       if (!text) return Invalid(where + ".key", "must be a string");
@@ -160,14 +205,23 @@ Status ParseClient(const std::string& name, const toml::node& node, ServerConfig
       if (!path) return Invalid(where + ".key_file", "must be a string");
       OTPD_RETURN_IF_ERROR(ReadKeyFile(*path, where + ".key_file", &key));
     } else {
-      return Invalid(where + "." + field, "unknown key" + DidYouMean(field, {"key", "key_file"}));
+      return Invalid(where + "." + field,
+                     "unknown key" + DidYouMean(field, {"key", "key_file", "validate_without_key",
+                                                        "networks"}));
     }
     if (have_key) return Invalid(where, "give either key or key_file, not both");
     have_key = true;
   }
-  if (!have_key) return Invalid(where, "needs key or key_file");
-  if (key.size() < 16) return Invalid(where, "the key must be at least 16 bytes");
-  config->tcp_clients.insert_or_assign(name, std::move(key));
+  std::vector<std::string> keyless;
+  OTPD_RETURN_IF_ERROR(ParseKeyless(where, opt_in, networks, &keyless));
+  if (!have_key && keyless.empty()) {
+    return Invalid(where,
+                   "needs key or key_file (or, for the validate API only, validate_without_key = "
+                   "true with networks)");
+  }
+  if (have_key && key.size() < 16) return Invalid(where, "the key must be at least 16 bytes");
+  if (have_key) config->tcp_clients.insert_or_assign(name, std::move(key));
+  if (!keyless.empty()) config->validate_keyless_clients.insert_or_assign(name, std::move(keyless));
   return base::OkStatus();
 }
 
@@ -327,9 +381,11 @@ Status ValidateTlsListener(const std::string& name, const std::string& listen,
 Status ValidateValidateListener(const ServerConfig& config) {
   OTPD_RETURN_IF_ERROR(ValidateTlsListener("validate", config.validate_listen,
                                            config.validate_tls_cert, config.validate_tls_key));
-  if (!config.validate_listen.empty() && config.tcp_clients.empty()) {
+  if (!config.validate_listen.empty() && config.tcp_clients.empty() &&
+      config.validate_keyless_clients.empty()) {
     return Invalid("validate_listen (--validate-listen)",
-                   "needs [clients.NAME] entries: validate clients authenticate with their keys");
+                   "needs [clients.NAME] entries: validate clients authenticate with their keys "
+                   "(or come from the networks of a client with validate_without_key)");
   }
   return base::OkStatus();
 }
@@ -422,6 +478,7 @@ ServerConfig ServerConfig::Clone() const {
   copy.io_threads = io_threads;
   copy.limits = limits;
   for (const auto& [name, key] : tcp_clients) copy.tcp_clients.emplace(name, key.Clone());
+  copy.validate_keyless_clients = validate_keyless_clients;
   copy.allow_unauthenticated_tcp = allow_unauthenticated_tcp;
   copy.insecure_key_in_data_dir = insecure_key_in_data_dir;
   copy.cache_mb = cache_mb;
@@ -545,6 +602,7 @@ StatusOr<RuntimeConfig> ReloadServerConfig(const ServerConfig& running) {
   runtime.limits = fresh.limits;
   runtime.limits.max_line = running.limits.max_line;
   runtime.tcp_clients = std::move(fresh.tcp_clients);
+  runtime.validate_keyless_clients = std::move(fresh.validate_keyless_clients);
   runtime.log_level = fresh.log_level;
   for (const Option& o : Options()) {
     if (!o.reloadable && o.get(fresh) != o.get(running)) runtime.needs_restart.emplace_back(o.key);

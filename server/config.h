@@ -9,6 +9,8 @@
 //   [clients.NAME]                              TCP clients (HELLO client=NAME key=...)
 //   key_file = "/etc/otpd/clients/NAME.key"     the key is the file's first line; or
 //   key = "..."                                 inline (keep the config file 0600 then)
+//   validate_without_key = true                 the validate API admits requests without a key
+//   networks = ["10.1.2.0/24"]                  from these source networks (needed with it)
 //
 // Thread-safety: plain functions and value types.
 
@@ -94,6 +96,7 @@ struct AdminLimits {
 struct RuntimeConfig {
   ServerLimits limits;  // max_line is ignored on reload
   std::map<std::string, base::SecretBytes, std::less<>> tcp_clients;
+  std::map<std::string, std::vector<std::string>, std::less<>> validate_keyless_clients;
   spdlog::level::level_enum log_level = spdlog::level::info;
   // Fields that differ from the running configuration but need a restart to take effect.
   std::vector<std::string> needs_restart;
@@ -154,6 +157,10 @@ struct ServerConfig {
   ServerLimits limits;
   // TCP clients allowed to HELLO: name -> key.
   std::map<std::string, base::SecretBytes, std::less<>> tcp_clients;
+  // Validate API clients admitted without a key ([clients.NAME] with validate_without_key = true):
+  // name -> the source networks ("10.1.2.0/24", "fd00::/64") their requests come from. Empty by
+  // default; the verify socket never reads it (server/client_networks.h).
+  std::map<std::string, std::vector<std::string>, std::less<>> validate_keyless_clients;
   // Lets TCP clients skip HELLO authentication. Only for a listener on a trusted network.
   bool allow_unauthenticated_tcp = false;
   // Accept a master key file inside the data directory (then a copy of the directory alone

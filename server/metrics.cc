@@ -91,6 +91,14 @@ void RenderValidate(Writer& w, const ValidateStats& v, const ServerStats* server
   w.One("otpd_validate_auth_throttled_total", "counter",
         "Validate API requests refused unread from an address that failed too often.",
         Load(v.auth_throttled));
+  w.Header("otpd_validate_admitted_total", "counter",
+           "Validate API requests admitted, by client and how: its key, or its networks "
+           "(validate_without_key).");
+  for (const ValidateStats::Admitted& a : v.AdmittedByClient()) {
+    w.Sample("otpd_validate_admitted_total",
+             "client=\"" + a.client + "\",by=\"" + (a.by_network ? "network" : "key") + "\"",
+             static_cast<double>(a.count));
+  }
   if (server != nullptr) {
     w.Histogram("otpd_validate_duration_seconds",
                 "Time from a validate API request's parsing to its answer, for sign-ins.",

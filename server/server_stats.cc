@@ -33,4 +33,16 @@ std::string FormatStatsReply(std::string_view id, const ServerStats& stats,
   return std::move(b).Finish();
 }
 
+void ValidateStats::CountAdmitted(std::string_view client, bool by_network) {
+  base::MutexLock lock(admitted_mu_);
+  ++admitted_[{std::string(client), by_network}];
+}
+
+std::vector<ValidateStats::Admitted> ValidateStats::AdmittedByClient() const {
+  std::vector<Admitted> out;
+  base::MutexLock lock(admitted_mu_);
+  for (const auto& [key, count] : admitted_) out.push_back(Admitted{key.first, key.second, count});
+  return out;
+}
+
 }  // namespace otpd::server

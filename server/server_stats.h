@@ -8,10 +8,14 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/histogram.h"
+#include "base/mutex.h"
 #include "server/latency_histogram.h"
 #include "service/signin/sign_in.h"
 
@@ -75,6 +79,21 @@ struct ValidateStats {
   uint64_t Answers(Endpoint endpoint, Result result) const {
     return answers[endpoint][result].load(std::memory_order_relaxed);
   }
+
+  // Requests admitted, by the configured client they came from and how: by its key, or by its
+  // networks without credentials (validate_without_key). Only configured names are counted, so
+  // the series are bounded by the configuration.
+  struct Admitted {
+    std::string client;
+    bool by_network = false;
+    uint64_t count = 0;
+  };
+  void CountAdmitted(std::string_view client, bool by_network);
+  std::vector<Admitted> AdmittedByClient() const;  // in name order, key before network
+
+ private:
+  mutable base::Mutex admitted_mu_;
+  std::map<std::pair<std::string, bool>, uint64_t> admitted_ OTPD_GUARDED_BY(admitted_mu_);
 };
 
 // `OK id requests=.. accepted=.. bad_code=.. ... in_flight=.. connections=.. p50_us=.. p90_us=..

@@ -71,6 +71,18 @@ Answer ErrorAnswer(unsigned http_status, int code, std::string_view message, dou
   return Answer{http_status, json::serialize(o)};
 }
 
+Answer PollPendingAnswer(double now) {
+  json::object o = Envelope(now);
+  json::object result;
+  result["status"] = true;
+  result["value"] = false;
+  o["result"] = std::move(result);
+  json::object detail;
+  detail["challenge_status"] = "pending";
+  o["detail"] = std::move(detail);
+  return Answer{200, json::serialize(o)};
+}
+
 Answer CheckAnswer(const service::SignInResult& r, bool by_serial, double now) {
   switch (r.outcome) {
     case Outcome::kUnknownUser:
@@ -89,7 +101,11 @@ Answer CheckAnswer(const service::SignInResult& r, bool by_serial, double now) {
   json::object o = Decided(now, accepted, accepted ? "ACCEPT" : "REJECT");
   json::object detail;
   detail["message"] = accepted ? std::string_view("matching 1 tokens") : RefusalMessage(r.outcome);
-  if (!r.method_id.empty()) {
+  if (r.method_kind == service::MethodKind::kPhone && !r.method_id.empty()) {
+    // A phone's code: privacyIDEA's sms (or voice) token, under the phone's own serial.
+    if (!r.phone_serial.empty()) detail["serial"] = r.phone_serial;
+    detail["type"] = r.channel.empty() ? "sms" : r.channel;
+  } else if (!r.method_id.empty()) {
     if (!r.serial.empty()) detail["serial"] = r.serial;
     detail["type"] = r.otp_type == engine::OtpType::kHotp ? "hotp" : "totp";
     if (r.digits > 0) detail["otplen"] = r.digits;

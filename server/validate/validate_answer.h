@@ -30,7 +30,8 @@ inline constexpr int kErrorParameter = 905;      // a parameter is missing or ma
 
 struct Answer {
   unsigned http_status = 200;
-  std::string body;  // JSON
+  std::string body;   // JSON
+  std::string allow;  // a 405's Allow header
 };
 
 // The answer of /validate/check to a sign-in result. `by_serial` says the request named a token.
@@ -41,7 +42,7 @@ Answer CheckAnswer(const service::SignInResult& result, bool by_serial, double n
 // A phone challenge that was sent: what its answer says.
 struct ChallengeSent {
   std::string transaction_id;
-  std::string serial;  // the phone method's id
+  std::string serial;  // the phone's serial (SignInResult::phone_serial)
   std::string type;    // privacyIDEA's token type: "sms"
   int64_t expires_in_seconds = 0;
 };
@@ -66,6 +67,10 @@ Answer RateLimitedAnswer(int64_t retry_after_seconds, double now);
 // the transaction id, reply:Reply-Message), and a refusal with a Reply-Message.
 std::string RadiusChallengeBody(std::string_view transaction_id);
 std::string RadiusRefusalBody(std::string_view message);
+
+// privacyIDEA's /validate/polltransaction answer for a transaction that no one answered out of
+// band: HTTP 200, result.value false, detail.challenge_status "pending".
+Answer PollPendingAnswer(double now);
 
 // An error answer: result.status false, result.error {code, "ERR<code>: message"}.
 Answer ErrorAnswer(unsigned http_status, int code, std::string_view message, double now);

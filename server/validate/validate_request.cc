@@ -16,7 +16,8 @@ using base::Status;
 using base::StatusOr;
 using boost::system::error_code;
 
-constexpr std::string_view kKnown[] = {"user", "realm", "serial", "pass", "transaction_id"};
+constexpr std::string_view kKnown[] = {"user", "realm",          "serial",
+                                       "pass", "transaction_id", "state"};
 
 bool Known(std::string_view name) {
   for (std::string_view k : kKnown) {
@@ -304,6 +305,15 @@ StatusOr<ValidateParams> ParseValidateRequest(const http::Request& request) {
   OTPD_RETURN_IF_ERROR(Move(params, "realm", kMaxUser, &out.realm));
   OTPD_RETURN_IF_ERROR(Move(params, "serial", kMaxSerial, &out.serial));
   OTPD_RETURN_IF_ERROR(Move(params, "transaction_id", kMaxTransactionId, &out.transaction_id));
+  // privacyIDEA reads `state` (its FreeRADIUS plugin's name for the RADIUS State) as the
+  // transaction id.
+  std::string state;
+  OTPD_RETURN_IF_ERROR(Move(params, "state", kMaxTransactionId, &state));
+  if (!state.empty() && !out.transaction_id.empty() && state != out.transaction_id) {
+    return InvalidArgumentError(
+        "parameters 'state' and 'transaction_id' name different challenges; send one of them");
+  }
+  if (out.transaction_id.empty()) out.transaction_id = std::move(state);
   std::string* pass = params.Find("pass");
   if (pass == nullptr) return InvalidArgumentError("Missing parameter: 'pass'");
   if (pass->size() > kMaxPass) {

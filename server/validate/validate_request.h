@@ -31,13 +31,14 @@ struct ValidateParams {
   std::string serial;
   std::string realm;           // as given (informational)
   base::SecretBytes pass;      // the code; never logged
-  std::string transaction_id;  // answers a challenge (/validate/check's CHALLENGE)
+  std::string transaction_id;  // answers a challenge: `transaction_id`, or privacyIDEA's `state`
 };
 
 // Reads the parameters of `request`: GET takes the query string, POST the query string and the
 // body (application/x-www-form-urlencoded or application/json; an empty body is allowed). A
 // parameter given twice, a value that is not text (control characters, not UTF-8), a malformed
-// encoding, a missing `pass`, both or neither of `user` and `serial`, or an over-long value fail
+// encoding, a missing `pass`, both or neither of `user` and `serial`, `state` and
+// `transaction_id` that differ (either is the transaction id), or an over-long value fail
 // with InvalidArgument whose message names the parameter (never its value). An empty `pass` is
 // allowed (a challenge). The request's body is wiped by the caller.
 base::StatusOr<ValidateParams> ParseValidateRequest(const http::Request& request);

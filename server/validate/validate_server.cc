@@ -11,6 +11,7 @@
 
 #include "base/codec.h"
 #include "server/internal/hello_guard.h"
+#include "server/validate/not_served.h"
 #include "server/validate/transaction_id.h"
 #include "server/validate/validate_answer.h"
 #include "server/validate/validate_request.h"
@@ -23,10 +24,12 @@ namespace bhttp = boost::beast::http;
 // What the server's requests share with the service callbacks that may outlive it.
 class ValidateServer::State {
  public:
-  State(service::SignInService* service, const ClientTable& clients, const base::Clock& clock)
+  State(service::SignInService* service, const ClientTable& clients,
+        const ClientNetworkTable& keyless, const base::Clock& clock)
       : service(service),
         clock(clock),
         clients(clients),
+        keyless(keyless),
         guard(clock, [](const std::string& line) { spdlog::warn("validate: {}", line); }) {
     SetNames(clients);
   }
@@ -53,6 +56,7 @@ class ValidateServer::State {
   service::SignInService* const service;
   const base::Clock& clock;
   ClientKeys clients;
+  ClientNetworks keyless;  // clients admitted without a key, by source network
   internal::HelloGuard guard;
   ServerStats stats;
   ValidateStats counters;
@@ -169,7 +173,7 @@ bool AnswerChallenge(ValidateServer::State& s, Call& call, const service::SignIn
     return true;
   }
   Answer answer = ChallengeAnswer(
-      ChallengeSent{*id, result.method_id, result.channel, result.expires_in_seconds}, s.Now());
+      ChallengeSent{*id, result.phone_serial, result.channel, result.expires_in_seconds}, s.Now());
   call.reply(Respond(call, answer.http_status, std::move(answer.body)));
   return true;
 }
@@ -240,6 +244,7 @@ ValidateServerOptions ValidateOptionsFrom(const ServerConfig& config) {
   o.max_in_flight = config.limits.max_in_flight;
   o.max_failed_auths = config.limits.max_failed_hellos;
   o.request_deadline = config.limits.request_deadline;
+  o.keyless_clients = config.validate_keyless_clients;
   return o;
 }
 
@@ -248,15 +253,16 @@ ValidateServer::ValidateServer(std::shared_ptr<IoRunner> runner, ValidateServerO
                                const base::Clock& clock)
     : runner_(std::move(runner)),
       options_(std::move(options)),
-      state_(std::make_shared<State>(service, clients, clock)) {}
+      state_(std::make_shared<State>(service, clients, options_.keyless_clients, clock)) {}
 
 ValidateServer::~ValidateServer() { Stop(); }
 
 uint16_t ValidateServer::tcp_port() const { return http_ ? http_->tcp_port() : 0; }
 const ServerStats& ValidateServer::stats() const { return state_->stats; }
 const ValidateStats& ValidateServer::counters() const { return state_->counters; }
-void ValidateServer::ReplaceClients(const ClientTable& clients) {
+void ValidateServer::ReplaceClients(const ClientTable& clients, const ClientNetworkTable& keyless) {
   state_->clients.Replace(clients);
+  state_->keyless.Replace(keyless);
   state_->SetNames(clients);
 }
 
@@ -314,6 +320,12 @@ void ValidateServer::OnRequest(http::Request request, const http::Peer& peer, ht
   call->reply.MarkAuthenticated();
   if (!known) {
     s.counters.Count(ValidateStats::kCheck, Result::kError);
+    // privacyIDEA's other endpoints that its clients call answer in its shapes.
+    if (std::optional<Answer> answer = NotServedAnswer(path, request, s.Now())) {
+      http::Response r = Respond(*call, answer->http_status, std::move(answer->body));
+      if (!answer->allow.empty()) r.set(bhttp::field::allow, answer->allow);
+      return call->reply(std::move(r));
+    }
     return call->reply(Refuse(*call, 404, kErrorNotFound,
                               "the validate listener serves /validate/check and "
                               "/validate/radiuscheck",
@@ -340,6 +352,15 @@ bool ValidateServer::Authenticate(const http::Request& request, const http::Peer
                                   PendingCall& call) {
   // HTTP Basic with a [clients.NAME] key, throttled per address and client (State::ThrottleKey).
   State& s = *state_;
+  // No credentials at all: admitted only from the networks of a client that opted in
+  // (validate_without_key). A request that sends a header is judged by it, wherever it comes
+  // from.
+  if (request.find(bhttp::field::authorization) == request.end()) {
+    if (std::optional<std::string> client = s.keyless.Match(peer.address)) {
+      s.counters.CountAdmitted(*client, /*by_network=*/true);
+      return true;
+    }
+  }
   const BasicCredentials given = ReadBasic(s.clients, request[bhttp::field::authorization]);
   const std::string key = s.ThrottleKey(peer.address, given.name);
   if (!s.guard.Allowed(key)) {
@@ -354,7 +375,10 @@ bool ValidateServer::Authenticate(const http::Request& request, const http::Peer
     call.reply(std::move(r));
     return false;
   }
-  if (given.authenticated) return true;
+  if (given.authenticated) {
+    s.counters.CountAdmitted(given.name, /*by_network=*/false);
+    return true;
+  }
   s.guard.Failed(key, options_.max_failed_auths);
   s.stats.hellos_failed.fetch_add(1, std::memory_order_relaxed);
   s.stats.CountFail(Outcome::kUnauthorized);

@@ -9,11 +9,14 @@
 // the code is a VERIFY of the user.
 // Every request authenticates as one of the verify socket's TCP clients ([clients.NAME]) with
 // `Authorization: Basic base64(NAME:KEY)` before anything else about it is answered (an unknown
-// path without a key is a 401, not a 404). Failed authentications lock out, as failed HELLOs do
-// (limits.max_failed_hellos a minute), the source address with the client they name: a client
-// with a wrong key does not lock out the other clients on its host; names that are not configured
-// share one count per address. An answer to a request that did not authenticate closes its
-// connection (http_server.h).
+// path without a key is a 401, not a 404). A request without any Authorization header is
+// admitted instead when its source address is in the networks of a client configured with
+// validate_without_key (client_networks.h): privacyIDEA's own PAM module and FreeRADIUS plugin
+// cannot send credentials. A request that sends a header is judged by it alone. Failed
+// authentications lock out, as failed HELLOs do (limits.max_failed_hellos a minute), the source
+// address with the client they name: a client with a wrong key does not lock out the other clients
+// on its host; names that are not configured share one count per address. An answer to a request
+// that did not authenticate closes its connection (http_server.h).
 //
 // A sign-in runs through the same SignInService as the verify socket's VERIFY: the same user
 // cache and per-user lock (a code accepted on one door is replayed on the other), the same fence,
@@ -35,6 +38,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "server/client_keys.h"
+#include "server/client_networks.h"
 #include "server/config.h"
 #include "server/http/http_server.h"
 #include "server/io_runner.h"
@@ -55,6 +59,8 @@ struct ValidateServerOptions {
   std::chrono::milliseconds request_deadline{5000};
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
+  // Clients admitted without a key from their networks (validate_without_key); none by default.
+  ClientNetworkTable keyless_clients;
 };
 
 // Reads the validate fields of a ServerConfig (and the verify socket's limits it shares).
@@ -75,8 +81,8 @@ class ValidateServer {
   // Stops accepting and lets requests being served answer (up to 5 s). Idempotent.
   void Stop();
 
-  // Applies reloaded TCP clients.
-  void ReplaceClients(const ClientTable& clients);
+  // Applies reloaded clients: the keys, and the networks of the clients admitted without one.
+  void ReplaceClients(const ClientTable& clients, const ClientNetworkTable& keyless);
 
   uint16_t tcp_port() const;
   const ServerStats& stats() const;
@@ -86,7 +92,8 @@ class ValidateServer {
 
  private:
   void OnRequest(http::Request request, const http::Peer& peer, http::Reply reply);
-  // Checks the request's client; on failure answers it and returns false.
+  // Checks the request's client (its key, or its network when it sends no credentials) and
+  // counts it as admitted; on failure answers the request and returns false.
   bool Authenticate(const http::Request& request, const http::Peer& peer, PendingCall& call);
   // Whether a request's transaction_id is valid for its user; if not, answers it.
   bool TransactionAllowed(PendingCall& call, const ValidateParams& params);

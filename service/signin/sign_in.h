@@ -61,8 +61,13 @@ struct SignInResult {
   int64_t retry_after_seconds = 0;  // kLocked and kRateLimited
   bool must_change = false;         // PASSWORD accepted: the password must be changed now
   bool usable_once = false;         // TAP accepted: the pass is used up
-  std::string channel;              // CHALLENGE: "sms" or "voice"
-  int64_t expires_in_seconds = 0;   // CHALLENGE: how long the code is valid
+  std::string channel;              // CHALLENGE: "sms" or "voice"; a phone code matched: the
+                                    // mobile's "sms", the other phones' "voice"
+  // A phone challenged or its code matched: the serial privacyIDEA's clients are shown for it
+  // ("PHONE" and 16 hex digits keyed by the installation's data key over the user and the phone),
+  // so that no two users and no two installations share one (Graph's phone method ids do).
+  std::string phone_serial;
+  int64_t expires_in_seconds = 0;  // CHALLENGE: how long the code is valid
   // PASSWORD and TAP accepted: the fence (the user record's version) the decision was made
   // under, so that a change that depends on it (SET_PASSWORD, ENROL) can be made conditional on
   // nothing having changed since.

@@ -17,6 +17,7 @@
 // already replaced: the change moved the fence, and the commit refuses.
 
 #include <algorithm>
+#include <cctype>
 
 #include "base/codec.h"
 #include "base/constant_time.h"
@@ -35,6 +36,7 @@ namespace {
 
 constexpr int kMaxRedecisions = 3;
 constexpr std::string_view kChallengePurpose = "challenge";
+constexpr std::string_view kPhoneSerialPurpose = "phone-serial";
 
 SignInResult Result(Outcome outcome) {
   SignInResult r;
@@ -133,6 +135,34 @@ base::StatusOr<std::string> SignInVerifier::ChallengeFingerprint(std::string_vie
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
   base::Wipe(data.data(), data.size());
   return fp;
+}
+
+base::StatusOr<std::string> SignInVerifier::PhoneSerial(std::string_view upn,
+                                                        std::string_view method_id) const {
+  std::string data(upn);
+  data.push_back('\0');
+  data.append(method_id);
+  OTPD_ASSIGN_OR_RETURN(
+      std::string fp,
+      keys_.Fingerprint(
+          kPhoneSerialPurpose,
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size())));
+  std::string serial = "PHONE" + fp.substr(0, 16);
+  for (char& c : serial) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return serial;
+}
+
+void SignInVerifier::DescribeMatchedPhone(std::string_view upn, const CachedUser& u,
+                                          SignInResult& result) const {
+  for (const internal::CachedPhone& p : u.phones) {
+    if (p.method_id == u.challenge.method_id) {
+      result.channel = p.type == PhoneType::kMobile ? "sms" : "voice";
+    }
+  }
+  // Without the serial the answer still decides; only its description is shorter.
+  if (auto serial = PhoneSerial(upn, u.challenge.method_id); serial.ok()) {
+    result.phone_serial = std::move(*serial);
+  }
 }
 
 void SignInVerifier::Redecide(std::unique_ptr<Deferred> request) {
@@ -403,6 +433,10 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::ChallengeLocked(
     if (p.type == *type) phone = &p;
   }
   if (phone == nullptr) return refuse(Outcome::kNoMethod);
+  auto serial = PhoneSerial(upn, phone->method_id);
+  if (!serial.ok()) {
+    return Delivery{std::move(request->done), Result(Outcome::kUnavailable), serial.status()};
+  }
   // Only a mobile receives SMS; the others are called. Email is never a factor.
   std::string channel = request->otp2.empty()
                             ? std::string(*type == PhoneType::kMobile ? "sms" : "voice")
@@ -459,6 +493,7 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::ChallengeLocked(
   result.method_id = phone->method_id;
   result.method_kind = MethodKind::kPhone;
   result.channel = channel;
+  result.phone_serial = std::move(*serial);
   result.expires_in_seconds = options_.challenge_ttl_seconds;
   return SubmitLocked(stripe, u, std::move(batch), storage::Durability::kDurable,
                       std::move(request), std::move(result), /*evented=*/true);

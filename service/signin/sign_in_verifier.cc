@@ -312,6 +312,7 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::Decide(Stripe& stripe, s
   } else if (d.challenge_accepted || (pending != nullptr && d.outcome == Outcome::kReplayed)) {
     result.method_id = u.challenge.method_id;
     result.method_kind = MethodKind::kPhone;
+    DescribeMatchedPhone(upn, u, result);
   }
   if (!d.advances && !d.lockout && !d.challenge_accepted) {
     return Delivery{std::move(done), std::move(result), {}};

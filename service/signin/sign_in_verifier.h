@@ -245,6 +245,10 @@ class SignInVerifier final : public SignInService, public CacheInvalidator {
   // The fingerprint a phone code for `upn` is kept as.
   base::StatusOr<std::string> ChallengeFingerprint(std::string_view upn,
                                                    std::string_view code) const;
+  // The serial of `upn`'s phone `method_id` (SignInResult::phone_serial).
+  base::StatusOr<std::string> PhoneSerial(std::string_view upn, std::string_view method_id) const;
+  // Fills `result`'s phone fields for the phone code `u` had pending that the decision matched.
+  void DescribeMatchedPhone(std::string_view upn, const CachedUser& u, SignInResult& result) const;
   void ReportIntegrity(const base::Status& status);
 
   static uint64_t UpnHash(std::string_view upn) { return std::hash<std::string_view>{}(upn); }

@@ -54,7 +54,9 @@ void FakeSignInService::Challenge(const service::ChallengeRequest& request,
   }
   Answer sent;
   sent.result.outcome = service::Outcome::kAccepted;
-  sent.result.method_id = "phone-" + std::string(request.user);
+  // The validate API shows the phone's serial, never its method id (Graph's, the same everywhere).
+  sent.result.method_id = "method-" + std::string(request.user);
+  sent.result.phone_serial = "phone-" + std::string(request.user);
   sent.result.method_kind = service::MethodKind::kPhone;
   sent.result.channel = "sms";
   sent.result.expires_in_seconds = 300;

@@ -52,6 +52,33 @@ TEST(ValidateAnswerTest, AcceptHasPrivacyIdeasShape) {
             R"({"message":"matching 1 tokens","serial":"HW-0001","type":"totp","otplen":6})");
 }
 
+// An accepted phone code is privacyIDEA's sms (or voice) token under the phone's own serial,
+// never the phone method's id (Graph's, the same in every installation).
+TEST(ValidateAnswerTest, PhoneCodesAreSmsOrVoiceUnderThePhonesSerial) {
+  service::SignInResult r = Result(Outcome::kAccepted);
+  r.method_id = "3179e48a-750b-4051-897c-87b9720928f7";
+  r.method_kind = service::MethodKind::kPhone;
+  r.channel = "sms";
+  r.phone_serial = "PHONE0123456789ABCDEF";
+  EXPECT_EQ(json::serialize(Parse(CheckAnswer(r, false, kNow)).at("detail")),
+            R"({"message":"matching 1 tokens","serial":"PHONE0123456789ABCDEF","type":"sms"})");
+  r.channel = "voice";
+  r.outcome = Outcome::kReplayed;
+  const json::object replayed = Parse(CheckAnswer(r, false, kNow));
+  EXPECT_EQ(replayed.at("detail").at("type").as_string(), "voice");
+  EXPECT_EQ(replayed.at("detail").at("serial").as_string(), "PHONE0123456789ABCDEF");
+  EXPECT_FALSE(replayed.at("detail").as_object().contains("otplen"));
+}
+
+TEST(ValidateAnswerTest, PollTransactionIsPendingAndFalse) {
+  const Answer a = PollPendingAnswer(kNow);
+  EXPECT_EQ(a.http_status, 200u);
+  const json::object o = Parse(a);
+  ExpectEnvelope(o);
+  EXPECT_EQ(json::serialize(o.at("result")), R"({"status":true,"value":false})");
+  EXPECT_EQ(json::serialize(o.at("detail")), R"({"challenge_status":"pending"})");
+}
+
 TEST(ValidateAnswerTest, RejectsCarryPrivacyIdeasMessagesAndOtpdsReason) {
   const struct {
     Outcome outcome;

@@ -245,5 +245,35 @@ TEST(ValidateRequestTest, DecodeFormHandsEveryPairOver) {
   EXPECT_EQ(calls, 1);
 }
 
+// privacyIDEA reads `state` (what its FreeRADIUS plugin sends: the RADIUS State) as the
+// transaction id: the same checks apply, and the two naming different transactions is refused.
+TEST(ValidateRequestTest, StateIsTheTransactionId) {
+  const std::string tid(64, 'a');
+  auto p = ParseValidateRequest(Form("user=u%40example.com&pass=123456&state=" + tid));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->transaction_id, tid);
+  auto both = ParseValidateRequest(
+      Form("user=u%40example.com&pass=1&state=" + tid + "&transaction_id=" + tid));
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->transaction_id, tid);
+  auto json =
+      ParseValidateRequest(Json(R"({"user":"u@example.com","pass":"1","state":")" + tid + R"("})"));
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(json->transaction_id, tid);
+
+  const std::string other(64, 'b');
+  const std::string differ =
+      Error(Form("user=u%40example.com&pass=1&state=" + tid + "&transaction_id=" + other));
+  EXPECT_NE(differ.find("'state'"), std::string::npos) << differ;
+  EXPECT_NE(differ.find("'transaction_id'"), std::string::npos) << differ;
+  EXPECT_EQ(differ.find(tid), std::string::npos) << differ;
+  EXPECT_EQ(differ.find(other), std::string::npos) << differ;
+  // The same limits as transaction_id, named as the parameter that was sent.
+  const std::string long_state = Error(Form("user=u&pass=1&state=" + std::string(129, 'c')));
+  EXPECT_NE(long_state.find("'state'"), std::string::npos) << long_state;
+  EXPECT_NE(Error(Form("user=u&pass=1&state=a&state=a")).find("'state'"), std::string::npos);
+  EXPECT_NE(Error(Form("user=u&pass=1&state=%01")).find("'state'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace otpd::server::validate

@@ -34,6 +34,25 @@ inline int ConnectLoopbackTcp(uint16_t port) {
                            reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
 }
 
+// The same from a chosen source address of 127.0.0.0/8 (Linux answers all of it on loopback), so
+// that a test can be a client on another address than 127.0.0.1.
+inline int ConnectLoopbackTcpFrom(uint16_t port, uint32_t source_host_order) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl(source_host_order);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return ConnectDescriptor(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+}
+
 inline int ConnectUnixSocket(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;

@@ -32,6 +32,10 @@ struct RawAnswer {
 class RawHttp {
  public:
   static std::optional<RawHttp> Tcp(uint16_t port) { return Adopt(ConnectLoopbackTcp(port)); }
+  // From source address `source` (host order, inside 127.0.0.0/8) to 127.0.0.1:`port`.
+  static std::optional<RawHttp> TcpFrom(uint16_t port, uint32_t source) {
+    return Adopt(ConnectLoopbackTcpFrom(port, source));
+  }
   static std::optional<RawHttp> Unix(const std::string& path) {
     return Adopt(ConnectUnixSocket(path));
   }

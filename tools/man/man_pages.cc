@@ -259,13 +259,26 @@ std::string OtpdTomlManPage(std::string_view version) {
   page.Section("TABLE [clients.NAME]");
   page.Paragraph(
       "One table per TCP client of the verify socket, which authenticates with HELLO "
-      "client=NAME key=KEY. NAME is 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'. Give one of:");
+      "client=NAME key=KEY, and of the validate API, which authenticates with HTTP Basic "
+      "NAME:KEY. NAME is 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'. Give one of key and "
+      "key_file, or validate_without_key with networks, or both:");
   page.Item(Bold("key_file") + " = " + Italic("PATH"),
             "A file whose first line is the key (16 bytes or more). Keep it mode 0600, owned by "
             "the otpd user.");
   page.Item(Bold("key") + " = " + Italic("KEY"),
             "The key itself. The file then holds a secret: members of the group otpd may read "
             "/etc/otpd/otpd.toml, so prefer key_file.");
+  page.Item(Bold("validate_without_key") + " = " + Italic("BOOL"),
+            "true: the validate API admits a request that sends no Authorization header when its "
+            "source address is in networks, as this client (privacyIDEA's PAM module and "
+            "FreeRADIUS plugin cannot send a key). Default false. The validate API only: the "
+            "verify socket's HELLO always needs a key. Anyone who can send from those addresses "
+            "is this client: list only the hosts that run the clients, and firewall the rest.");
+  page.Item(Bold("networks") + " = " + Italic("[\"ADDRESS/PREFIX\", ...]"),
+            "With validate_without_key: the source networks (IPv4 or IPv6, such as "
+            "\"10.1.2.0/24\" or \"fd00:1::/64\"; \"/32\" or \"/128\" for one host) whose "
+            "requests are admitted. An address in several clients' networks is the client's with "
+            "the longest prefix.");
   page.Section("TABLE [hooks.NAME]");
   page.Paragraph(
       "One table per hook: every lifecycle event (a method added or deleted, a token activated, "

@@ -262,7 +262,7 @@ void Daemon::Reload() {
     spdlog::warn("{} changed in the configuration; it takes effect at the next restart", field);
   }
   server_.ApplyRuntimeConfig(*runtime);
-  validate_.ReplaceClients(runtime->tcp_clients);
+  validate_.ReplaceClients(runtime->tcp_clients, runtime->validate_keyless_clients);
   spdlog::set_level(runtime->log_level);
   spdlog::info("configuration reloaded");
   Notify(NotifyReady());
