@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -211,6 +212,17 @@ class PrivacyIdeaClientsTest : public ValidateSuite<PrivacyIdeaClientsTest> {
 
   static inline std::vector<std::string> sent_codes_;
 };
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+std::string ReplaceOnce(std::string text, const std::string& from, const std::string& to) {
+  if (const size_t at = text.find(from); at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
 
 json::value Json(const RawAnswer& a) {
   boost::system::error_code ec;
@@ -475,6 +487,26 @@ TEST_F(PrivacyIdeaClientsTest, AdmissionsAreCountedPerClientAndHow) {
       "otpd_validate_admitted_total{client=\"radius-hosts\",by=\"network\"}";
   EXPECT_GE(value(after.body, radius_hosts), 1) << after.body;
   EXPECT_EQ(after.body.find("client=\"\""), std::string::npos);
+}
+
+// A SIGHUP applies changed networks: a host taken out is refused, put back it is admitted.
+TEST_F(PrivacyIdeaClientsTest, ReloadAppliesChangedNetworks) {
+  const std::string config = dir_->File("otpd.toml");
+  const std::string original = otpd::testing::ReadFile(config);
+  auto reload = [&](const std::string& text) {
+    const size_t reloads = Count(daemon_->log(), "configuration reloaded");
+    otpd::testing::WriteFile(config, text);
+    ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
+    otpd::testing::Eventually(
+        [&] { return Count(daemon_->log(), "configuration reloaded") > reloads; });
+  };
+  const std::string without = ReplaceOnce(original, "\"127.0.0.2/32\", ", "");
+  ASSERT_NE(without, original);
+  reload(without);
+  const TestToken t = Token("alice");
+  EXPECT_EQ(Pam(t.upn, WrongCode(t)).status, 401);
+  reload(original);
+  ExpectPamDecision(Pam(t.upn, WrongCode(t)), false, "wrong otp value");
 }
 
 // Runs last: nothing the clients sent reaches the log.

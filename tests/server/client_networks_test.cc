@@ -150,9 +150,9 @@ TEST_F(KeylessClientConfigTest, ReloadCarriesTheNetworks) {
 }
 
 TEST(ClientNetworksTest, MatchesIpv4AndIpv6AndTheMostSpecificWins) {
-  ClientNetworks networks({{"office", {"10.1.0.0/16", "fd00:1::/64"}},
-                           {"radius", {"10.1.2.0/24"}},
-                           {"local", {"127.0.0.1/32", "::1/128"}}});
+  ClientNetworks networks(ClientNetworkTable{{"office", {"10.1.0.0/16", "fd00:1::/64"}},
+                                             {"radius", {"10.1.2.0/24"}},
+                                             {"local", {"127.0.0.1/32", "::1/128"}}});
   EXPECT_EQ(networks.Match("10.1.9.9"), "office");
   EXPECT_EQ(networks.Match("10.1.2.3"), "radius");  // inside both: the /24 wins
   EXPECT_EQ(networks.Match("10.1.2.0"), "radius");
@@ -170,7 +170,7 @@ TEST(ClientNetworksTest, MatchesIpv4AndIpv6AndTheMostSpecificWins) {
 }
 
 TEST(ClientNetworksTest, ReplaceAppliesANewTable) {
-  ClientNetworks networks({{"a", {"10.0.0.0/8"}}});
+  ClientNetworks networks(ClientNetworkTable{{"a", {"10.0.0.0/8"}}});
   EXPECT_FALSE(networks.empty());
   EXPECT_EQ(networks.Match("10.2.3.4"), "a");
   networks.Replace({{"b", {"192.0.2.0/24"}}});
