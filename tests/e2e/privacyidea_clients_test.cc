@@ -156,8 +156,9 @@ class PrivacyIdeaClientsTest : public ValidateSuite<PrivacyIdeaClientsTest> {
   static std::string Host() { return "127.0.0.1:" + std::to_string(daemon_->validate_port()); }
 
   // One request from `source`, on a connection of its own (both clients open one per request).
-  static RawAnswer Send(uint32_t source, const std::string& bytes) {
-    std::optional<RawHttp> c = RawHttp::TcpFrom(daemon_->validate_port(), source);
+  static RawAnswer Send(uint32_t source, const std::string& bytes, uint16_t port = 0) {
+    std::optional<RawHttp> c =
+        RawHttp::TcpFrom(port != 0 ? port : daemon_->validate_port(), source);
     if (!c) {
       ADD_FAILURE() << "cannot connect from the test's source address";
       return {};
@@ -487,6 +488,36 @@ TEST_F(PrivacyIdeaClientsTest, AdmissionsAreCountedPerClientAndHow) {
       "otpd_validate_admitted_total{client=\"radius-hosts\",by=\"network\"}";
   EXPECT_GE(value(after.body, radius_hosts), 1) << after.body;
   EXPECT_EQ(after.body.find("client=\"\""), std::string::npos);
+}
+
+// Another installation with the same user and the same phone shows another serial: the serial is
+// keyed by the installation's own data key, so no two installations share one.
+TEST_F(PrivacyIdeaClientsTest, AnotherInstallationShowsAnotherSerialForTheSamePhone) {
+  const auto [tid, here] = ExpectSmsChallenge(Pam(Upn("pat"), ""));
+  ASSERT_FALSE(here.empty());
+  otpd::testing::TempDir other;
+  const std::string data = other.File("data");
+  std::string error;
+  ASSERT_TRUE(PrepareDataDir(data, {Token("pat")}, &error)) << error;
+  otpd::testing::WriteFile(other.File("otpd.toml"),
+                           "[clients.pam-hosts]\nvalidate_without_key = true\n"
+                           "networks = [\"127.0.0.2/32\"]\n");
+  otpd::testing::Daemon daemon;
+  ASSERT_TRUE(daemon.Start(OTPD_PATH, DaemonArgs(data, {"--config", other.File("otpd.toml"),
+                                                        "--validate-listen", "127.0.0.1:0"})))
+      << daemon.log();
+  // The same phone number as pat's here (the first one SuiteStarted added).
+  const otpd::testing::HttpReply phone =
+      otpd::testing::HttpClient::Unix(data + "/admin.sock")
+          .Post("/v1.0/users/" + Upn("pat") + "/authentication/phoneMethods",
+                json::object{{"phoneNumber", "+1 4255551310"}, {"phoneType", "mobile"}});
+  ASSERT_EQ(phone.status, 201) << phone.body;
+  const std::string body = PamBody({{"user", Upn("pat")}, {"pass", ""}});
+  const auto [other_tid, there] =
+      ExpectSmsChallenge(Send(kPamHost, CurlPost("/validate/check", body), daemon.validate_port()));
+  ExpectInstallationSerial(there);
+  EXPECT_NE(there, here);
+  EXPECT_EQ(daemon.Stop(SIGTERM), 0) << daemon.log();
 }
 
 // A SIGHUP applies changed networks: a host taken out is refused, put back it is admitted.
