@@ -80,7 +80,8 @@ class PrivacyIdeaClientsTest : public ValidateSuite<PrivacyIdeaClientsTest> {
  public:
   static std::vector<TestToken> Tokens() {
     std::vector<TestToken> tokens;
-    for (const char* name : {"alice", "bea", "carl", "dan", "pat", "rob", "sue", "tom", "uma"}) {
+    for (const char* name :
+         {"alice", "bea", "carl", "dan", "eve", "pat", "rob", "sue", "tom", "uma"}) {
       tokens.push_back(Totp(name));
     }
     return tokens;
@@ -167,11 +168,13 @@ class PrivacyIdeaClientsTest : public ValidateSuite<PrivacyIdeaClientsTest> {
     return c->Read();
   }
 
-  // What libcurl sends for the PAM module's POST (CURLOPT_POSTFIELDS, its User-Agent header).
-  static std::string CurlPost(const std::string& path, const std::string& body) {
+  // What libcurl sends for the PAM module's POST (CURLOPT_POSTFIELDS, its User-Agent header:
+  // "PAM/1.0.0", or in later releases "privacyidea-pam/VERSION ComputerName/MACHINE-ID").
+  static std::string CurlPost(const std::string& path, const std::string& body,
+                              const std::string& agent = "PAM/1.0.0") {
     return "POST " + path + " HTTP/1.1\r\nHost: " + Host() +
-           "\r\nAccept: */*\r\nUser-Agent: PAM/1.0.0\r\nContent-Length: " +
-           std::to_string(body.size()) +
+           "\r\nAccept: */*\r\nUser-Agent: " + agent +
+           "\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n" + body;
   }
   static std::string CurlGet(const std::string& target) {
@@ -283,6 +286,20 @@ TEST_F(PrivacyIdeaClientsTest, PamModuleAcceptsRefusesAReplayAndAWrongCode) {
   ExpectPamDecision(Pam(t.upn, code), true, "matching 1 tokens");
   ExpectPamDecision(Pam(t.upn, code), false, "wrong otp value. previous otp used again");
   ExpectPamDecision(Pam(t.upn, WrongCode(t)), false, "wrong otp value");
+}
+
+// Later releases send realm= from the module's options (pass, realm, user in name order) and
+// name the machine in their User-Agent; otpd appends the realm to a user name without "@".
+TEST_F(PrivacyIdeaClientsTest, PamModuleWithARealmOption) {
+  const TestToken t = Token("eve");
+  const std::string code = t.Code(1);
+  const std::string agent = "privacyidea-pam/1.1.0 ComputerName/0123456789abcdef0123456789abcdef";
+  const std::string body = PamBody({{"user", "eve"}, {"pass", code}, {"realm", "example.com"}});
+  ASSERT_EQ(body, "pass=" + code + "&realm=example.com&user=eve");
+  ExpectPamDecision(Send(kPamHost, CurlPost("/validate/check", body, agent)), true,
+                    "matching 1 tokens");
+  ExpectPamDecision(Send(kPamHost, CurlPost("/validate/check", body, agent)), false,
+                    "wrong otp value. previous otp used again");
 }
 
 TEST_F(PrivacyIdeaClientsTest, PamSendEmptyPassThenTheSmsCodeWithTheTransactionId) {
