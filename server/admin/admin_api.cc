@@ -1,9 +1,11 @@
 #include "server/admin/admin_api.h"
 
 #include <boost/json.hpp>
+#include <variant>
 
 #include "server/admin/graph.h"
 #include "server/admin/internal/api_common.h"
+#include "server/admin/internal/graph_method_kinds.h"
 
 namespace otpd::server::admin {
 
@@ -24,67 +26,47 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
       while (start <= path.size()) {
         size_t slash = path.find('/', start);
         if (slash == std::string_view::npos) slash = path.size();
-        route.pattern.push_back(path.substr(start, slash - start));
+        route.pattern.emplace_back(path.substr(start, slash - start));
         start = slash + 1;
       }
       r.push_back(std::move(route));
     };
     const std::string devices(kDevices);
-    // Literal strings must outlive the routes: they are static.
-    static const std::string kDeviceList = devices;
-    static const std::string kDeviceOne = devices + "/{id}";
-    add(V::get, kDeviceList, &AdminApi::ListDevices);
-    add(V::post, kDeviceList, &AdminApi::CreateDevices);
-    add(V::get, kDeviceOne, &AdminApi::GetDevice);
-    add(V::patch, kDeviceOne, &AdminApi::UpdateDevice);
-    add(V::delete_, kDeviceOne, &AdminApi::DeleteDevice);
+    add(V::get, devices, &AdminApi::ListDevices);
+    add(V::post, devices, &AdminApi::CreateDevices);
+    add(V::get, devices + "/{id}", &AdminApi::GetDevice);
+    add(V::patch, devices + "/{id}", &AdminApi::UpdateDevice);
+    add(V::delete_, devices + "/{id}", &AdminApi::DeleteDevice);
 
-    add(V::get, "/v1.0/users/{upn}/authentication/hardwareOathMethods",
-        &AdminApi::ListHardwareMethods);
-    add(V::post, "/v1.0/users/{upn}/authentication/hardwareOathMethods",
-        &AdminApi::AssignHardwareMethod);
-    add(V::post,
-        "/v1.0/users/{upn}/authentication/hardwareOathMethods/assignAndActivateBySerialNumber",
+    // What a kind's collection does beyond the routes every kind answers alike.
+    const std::string hardware = "/v1.0/users/{upn}/authentication/hardwareOathMethods";
+    add(V::post, hardware, &AdminApi::AssignHardwareMethod);
+    add(V::post, hardware + "/assignAndActivateBySerialNumber",
         &AdminApi::AssignAndActivateBySerial);
-    add(V::get, "/v1.0/users/{upn}/authentication/hardwareOathMethods/{id}",
-        &AdminApi::GetHardwareMethod);
-    add(V::delete_, "/v1.0/users/{upn}/authentication/hardwareOathMethods/{id}",
-        &AdminApi::UnassignHardwareMethod);
-    add(V::post, "/v1.0/users/{upn}/authentication/hardwareOathMethods/{id}/activate",
-        &AdminApi::ActivateHardwareMethod);
-    add(V::post, "/v1.0/users/{upn}/authentication/hardwareOathMethods/{id}/deactivate",
-        &AdminApi::DeactivateHardwareMethod);
-
-    add(V::get, "/v1.0/users/{upn}/authentication/softwareOathMethods",
-        &AdminApi::ListSoftwareMethods);
-    add(V::post, "/v1.0/users/{upn}/authentication/softwareOathMethods",
-        &AdminApi::EnrolSoftwareMethod);
-    add(V::get, "/v1.0/users/{upn}/authentication/softwareOathMethods/{id}",
-        &AdminApi::GetSoftwareMethod);
-    add(V::delete_, "/v1.0/users/{upn}/authentication/softwareOathMethods/{id}",
-        &AdminApi::DeleteMethodRoute);
-    add(V::post, "/v1.0/users/{upn}/authentication/softwareOathMethods/{id}/confirm",
-        &AdminApi::ConfirmSoftwareMethod);
-
-    add(V::get, "/v1.0/users/{upn}/authentication/phoneMethods", &AdminApi::ListPhoneMethods);
-    add(V::post, "/v1.0/users/{upn}/authentication/phoneMethods", &AdminApi::AddPhoneMethod);
-    add(V::get, "/v1.0/users/{upn}/authentication/phoneMethods/{id}", &AdminApi::GetPhoneMethod);
-    add(V::patch, "/v1.0/users/{upn}/authentication/phoneMethods/{id}",
-        &AdminApi::UpdatePhoneMethod);
-    add(V::delete_, "/v1.0/users/{upn}/authentication/phoneMethods/{id}",
-        &AdminApi::DeleteMethodRoute);
-    add(V::post, "/v1.0/users/{upn}/authentication/phoneMethods/{id}/enableSmsSignIn",
-        &AdminApi::EnableSmsSignIn);
-    add(V::post, "/v1.0/users/{upn}/authentication/phoneMethods/{id}/disableSmsSignIn",
-        &AdminApi::DisableSmsSignIn);
-
-    add(V::get, "/v1.0/users/{upn}/authentication/emailMethods", &AdminApi::ListEmailMethods);
-    add(V::post, "/v1.0/users/{upn}/authentication/emailMethods", &AdminApi::AddEmailMethod);
-    add(V::get, "/v1.0/users/{upn}/authentication/emailMethods/{id}", &AdminApi::GetEmailMethod);
-    add(V::patch, "/v1.0/users/{upn}/authentication/emailMethods/{id}",
-        &AdminApi::UpdateEmailMethod);
-    add(V::delete_, "/v1.0/users/{upn}/authentication/emailMethods/{id}",
-        &AdminApi::DeleteMethodRoute);
+    add(V::get, hardware + "/{id}", &AdminApi::GetHardwareMethod);
+    add(V::delete_, hardware + "/{id}", &AdminApi::UnassignHardwareMethod);
+    add(V::post, hardware + "/{id}/activate", &AdminApi::ActivateHardwareMethod);
+    add(V::post, hardware + "/{id}/deactivate", &AdminApi::DeactivateHardwareMethod);
+    const std::string software = "/v1.0/users/{upn}/authentication/softwareOathMethods";
+    add(V::post, software, &AdminApi::EnrolSoftwareMethod);
+    add(V::post, software + "/{id}/confirm", &AdminApi::ConfirmSoftwareMethod);
+    const std::string phones = "/v1.0/users/{upn}/authentication/phoneMethods";
+    add(V::post, phones + "/{id}/enableSmsSignIn", &AdminApi::EnableSmsSignIn);
+    add(V::post, phones + "/{id}/disableSmsSignIn", &AdminApi::DisableSmsSignIn);
+    // The routes every kind's collection answers alike, as its GraphMethodKind says.
+    for (size_t i = 0; i < std::variant_size_v<service::MethodRecord::Payload>; ++i) {
+      const auto kind = static_cast<service::MethodKind>(i);
+      const std::string_view collection = service::DescribeMethodKind(kind).collection;
+      if (collection.empty()) continue;
+      const GraphMethodKind& graph = DescribeGraphMethodKind(kind);
+      const std::string list = "/v1.0/users/{upn}/authentication/" + std::string(collection);
+      const std::string one = list + "/{id}";
+      if (graph.list) add(V::get, list, &AdminApi::ListKindMethods);
+      if (graph.read_new != nullptr) add(V::post, list, &AdminApi::CreateKindMethod);
+      if (graph.get) add(V::get, one, &AdminApi::GetKindMethod);
+      if (graph.read_change != nullptr) add(V::patch, one, &AdminApi::UpdateKindMethod);
+      if (graph.remove) add(V::delete_, one, &AdminApi::DeleteMethodRoute);
+    }
 
     add(V::get, "/v1.0/users/{upn}/authentication/methods", &AdminApi::ListMethods);
 

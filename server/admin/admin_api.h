@@ -129,28 +129,22 @@ class AdminApi {
   Result GetDevice(Call& c);
   Result UpdateDevice(Call& c);
   Result DeleteDevice(Call& c);
-  Result ListHardwareMethods(Call& c);
   Result AssignHardwareMethod(Call& c);
   Result GetHardwareMethod(Call& c);
   Result ActivateHardwareMethod(Call& c);
   Result DeactivateHardwareMethod(Call& c);
   Result AssignAndActivateBySerial(Call& c);
   Result UnassignHardwareMethod(Call& c);
-  Result ListSoftwareMethods(Call& c);
   Result EnrolSoftwareMethod(Call& c);
-  Result GetSoftwareMethod(Call& c);
   Result ConfirmSoftwareMethod(Call& c);
+  // The routes every kind's collection answers alike (server/admin/internal/graph_method_kinds.h).
+  Result ListKindMethods(Call& c);
+  Result GetKindMethod(Call& c);
+  Result CreateKindMethod(Call& c);
+  Result UpdateKindMethod(Call& c);
   Result DeleteMethodRoute(Call& c);
-  Result ListPhoneMethods(Call& c);
-  Result AddPhoneMethod(Call& c);
-  Result GetPhoneMethod(Call& c);
-  Result UpdatePhoneMethod(Call& c);
   Result EnableSmsSignIn(Call& c);
   Result DisableSmsSignIn(Call& c);
-  Result ListEmailMethods(Call& c);
-  Result AddEmailMethod(Call& c);
-  Result GetEmailMethod(Call& c);
-  Result UpdateEmailMethod(Call& c);
   Result ListMethods(Call& c);
   Result ListUsers(Call& c);
   Result GetUser(Call& c);
@@ -202,6 +196,8 @@ class AdminApi {
   // Activates `serial` (assigned to the caller's user) with `code`: 204, or 400 for a wrong code.
   Result Activate(Call& c, const std::string& serial, const std::string& code,
                   std::optional<std::string> name);
+  // Enables or disables sign-in by SMS on the phone the call names.
+  Result SetSmsSignIn(Call& c, bool enabled);
 
   static const std::vector<Route>& Routes();
 

@@ -71,11 +71,6 @@ std::string_view HashFunctionName(engine::HashAlgorithm a) {
   return "hmacsha1";
 }
 
-std::string_view SmsSignInState(const service::PhonePayload& phone) {
-  if (phone.type != service::PhoneType::kMobile) return "notSupported";
-  return phone.sms_sign_in ? "ready" : "notEnabled";
-}
-
 std::string_view OdataType(MethodKind kind) { return service::DescribeMethodKind(kind).odata_type; }
 
 json::array Strings(const std::vector<std::string>& values) {

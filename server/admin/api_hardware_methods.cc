@@ -14,54 +14,6 @@ using service::MethodKind;
 using service::MethodRecord;
 using service::Principal;
 
-base::StatusOr<json::object> AdminApi::MethodJson(const Principal& viewer,
-                                                  const MethodRecord& m) const {
-  json::object o;
-  o["@odata.type"] = OdataType(m.kind());
-  o["id"] = m.id;
-  o["createdDateTime"] = OrNull(m.created);
-  if (const auto* hw = std::get_if<service::HardwareOathPayload>(&m.payload)) {
-    auto token = s_.inventory->Get(hw->serial);
-    if (token.ok()) {
-      OTPD_ASSIGN_OR_RETURN(json::object device, DeviceJson(*token));
-      o["device"] = std::move(device);
-    } else if (base::IsNotFound(token.status())) {
-      o["device"] = nullptr;
-    } else {
-      return token.status();
-    }
-  } else if (const auto* sw = std::get_if<service::SoftwareOathPayload>(&m.payload)) {
-    o["displayName"] = sw->display_name;
-    o["secretKey"] = nullptr;
-    const bool lapsed = !sw->confirmed && sw->expires <= s_.clock->NowUnixSeconds();
-    o["status"] = sw->confirmed ? "active" : lapsed ? "expired" : "pending";
-    if (!sw->confirmed) o["expiresDateTime"] = OrNull(sw->expires);
-  } else if (const auto* phone = std::get_if<service::PhonePayload>(&m.payload)) {
-    o["phoneNumber"] = service::PhoneNumberFor(viewer, phone->number);
-    o["phoneType"] = service::PhoneTypeName(phone->type);
-    o["smsSignInState"] = SmsSignInState(*phone);
-  } else if (const auto* email = std::get_if<service::EmailPayload>(&m.payload)) {
-    o["emailAddress"] = email->address;
-  } else if (std::holds_alternative<service::PasswordPayload>(m.payload)) {
-    o["password"] = nullptr;  // as Graph: never returned
-  } else if (const auto* tap = std::get_if<service::TemporaryAccessPassPayload>(&m.payload)) {
-    o["startDateTime"] = OrNull(tap->start);
-    o["lifetimeInMinutes"] = tap->lifetime_minutes;
-    o["isUsableOnce"] = tap->usable_once;
-  }
-  return o;
-}
-
-base::StatusOr<MethodRecord> AdminApi::MethodOfKind(Call& c, std::string_view upn,
-                                                    std::string_view id, MethodKind kind) {
-  OTPD_ASSIGN_OR_RETURN(MethodRecord m, s_.methods->Get(c.by(), upn, id));
-  if (m.kind() != kind) {
-    return base::NotFoundError("the user has no " + std::string(service::MethodKindName(kind)) +
-                               " method with that id");
-  }
-  return m;
-}
-
 base::StatusOr<std::string> AdminApi::HardwareSerial(Call& c, std::string_view upn,
                                                      std::string_view id) {
   auto method = s_.methods->Get(c.by(), upn, id);
@@ -94,18 +46,6 @@ Status AdminApi::TakeActivation() {
   }
   activations_.push_back(now);
   return base::OkStatus();
-}
-
-AdminApi::Result AdminApi::ListHardwareMethods(Call& c) {
-  OTPD_RETURN_IF_ERROR(c.NoQuery());
-  OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, s_.methods->List(c.by(), c.param(0)));
-  json::array items;
-  for (const MethodRecord& m : methods) {
-    if (m.kind() != MethodKind::kHardwareOath) continue;
-    OTPD_ASSIGN_OR_RETURN(json::object o, MethodJson(c.by(), m));
-    items.push_back(std::move(o));
-  }
-  return Json(200, Page(std::move(items), ""));
 }
 
 AdminApi::Result AdminApi::AssignHardwareMethod(Call& c) {

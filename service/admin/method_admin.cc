@@ -21,10 +21,6 @@ using storage::Namespace;
 
 namespace {
 
-bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 bool Lapsed(const MethodRecord& m, int64_t now) {
   const auto* app = std::get_if<SoftwareOathPayload>(&m.payload);
   return app != nullptr && !app->confirmed && app->expires <= now;
@@ -41,18 +37,6 @@ base::Status WrongCode() {
 
 }  // namespace
 
-std::string_view PhoneMethodId(PhoneType type) {
-  switch (type) {
-    case PhoneType::kMobile:
-      return kMobilePhoneId;
-    case PhoneType::kAlternateMobile:
-      return kAlternateMobilePhoneId;
-    case PhoneType::kOffice:
-      return kOfficePhoneId;
-  }
-  return kMobilePhoneId;
-}
-
 std::string PhoneNumberFor(const Principal& viewer, std::string_view number) {
   if (SeesFullPhoneNumbers(viewer)) return std::string(number);
   std::string out(number);
@@ -68,83 +52,6 @@ std::string PhoneNumberFor(const Principal& viewer, std::string_view number) {
     if (++seen + 2 <= digits) out[i] = 'X';
   }
   return out;
-}
-
-namespace {
-
-// The length of the E.164 country code `digits` starts with: 1 and 7 stand alone, the two-digit
-// codes ITU-T E.164 assigns are listed, every other code has three digits.
-size_t CountryCodeLength(std::string_view digits) {
-  if (digits.empty()) return 0;
-  if (digits[0] == '1' || digits[0] == '7') return 1;
-  static constexpr std::string_view kTwoDigits[] = {
-      "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
-      "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
-      "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98"};
-  for (std::string_view two : kTwoDigits) {
-    if (digits.starts_with(two)) return 2;
-  }
-  return 3;
-}
-
-// The accepted form of a number written another common way ("+14255551234", "+1 (425)
-// 555-1234", "+44 20 7946 0000"), or "" when there is none to offer.
-std::string SuggestedPhoneNumber(std::string_view number) {
-  if (number.empty() || number[0] != '+' || number.size() > 60) return "";
-  std::string digits, extension;
-  std::string* into = &digits;
-  for (char c : number.substr(1)) {
-    if (std::isdigit(static_cast<unsigned char>(c)) != 0) {
-      into->push_back(c);
-    } else if ((c == 'x' || c == 'X') && into == &digits) {
-      into = &extension;
-    } else if (c != ' ' && c != '-' && c != '(' && c != ')' && c != '.') {
-      return "";
-    }
-  }
-  const size_t cc = CountryCodeLength(digits);
-  if (cc == 0 || digits.size() <= cc) return "";
-  std::string out = "+" + digits.substr(0, cc) + " " + digits.substr(cc);
-  if (!extension.empty()) out += "x" + extension;
-  return out;
-}
-
-}  // namespace
-
-base::Status CheckPhoneNumber(std::string_view number) {
-  if (CheckPhoneNumberForm(number)) return base::OkStatus();
-  std::string message =
-      "phoneNumber must be written \"+{country code} {number}\", with an optional "
-      "\"x{extension}\", e.g. \"+1 4255551234\" or \"+1 5555551234x123\"";
-  // The suggestion is made of the caller's own digits: it tells them nothing they did not send.
-  if (const std::string suggested = SuggestedPhoneNumber(number);
-      !suggested.empty() && CheckPhoneNumberForm(suggested)) {
-    message += "; did you mean \"" + suggested + "\"?";
-  }
-  return base::InvalidArgumentError(message);
-}
-
-bool CheckPhoneNumberForm(std::string_view number) {
-  if (number.size() < 7 || number.size() > 40 || number[0] != '+') return false;
-  const size_t space = number.find(' ');
-  if (space == std::string_view::npos) return false;
-  const std::string_view country = number.substr(1, space - 1);
-  std::string_view rest = number.substr(space + 1);
-  if (size_t x = rest.find('x'); x != std::string_view::npos) {
-    const std::string_view extension = rest.substr(x + 1);
-    rest = rest.substr(0, x);
-    if (!AllDigits(extension) || extension.size() > 10) return false;
-  }
-  if (!AllDigits(country) || country.size() > 4 || country[0] == '0') return false;
-  return AllDigits(rest) && rest.size() >= 4 && rest.size() <= 15;
-}
-
-base::StatusOr<std::string> CheckEmailAddress(std::string_view address) {
-  auto normalised = tokenio::NormaliseUpn(address);
-  if (!normalised.ok()) {
-    return base::InvalidArgumentError("emailAddress is not an address like name@example.com");
-  }
-  return normalised;
 }
 
 // A change to the user (internal/staged_change.h) with the user's methods read.
@@ -197,10 +104,9 @@ base::Status MethodAdmin::Commit(Change& c) {
 
 base::Status MethodAdmin::Event(Change& c, std::string_view type, const MethodRecord& method,
                                 EventData data) {
-  data.Str("id", method.id).Str("kind", MethodKindName(method.kind()));
-  if (const auto* phone = std::get_if<PhonePayload>(&method.payload)) {
-    data.Str("phone_type", PhoneTypeName(phone->type));
-  }
+  const MethodKindSpec& kind = DescribeMethodKind(method.kind());
+  data.Str("id", method.id).Str("kind", kind.name);
+  if (!kind.event_label.empty()) data.Str(kind.event_label, kind.label(method));
   return AddEvent(c.batch, clock_, type, c.user.user.upn, data.Str("by", c.audit.actor));
 }
 
@@ -228,76 +134,56 @@ base::StatusOr<MethodRecord> MethodAdmin::Get(const Principal& by, std::string_v
   return NoSuchMethod(upn, id);
 }
 
-base::StatusOr<MethodRecord> MethodAdmin::AddPhone(const Principal& by, std::string_view upn,
-                                                   PhoneType type, std::string_view number) {
-  OTPD_RETURN_IF_ERROR(CheckPhoneNumber(number));
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "phone.add"));
-  const std::string_view id = PhoneMethodId(type);
-  if (c.Find(id) != nullptr) {
-    return base::AlreadyExistsError("user " + c.user.user.upn + " already has a " +
-                                    std::string(PhoneTypeName(type)) + " phone");
+namespace {
+
+// The rules of `kind` for MethodAdmin::Add and Update, or InvalidArgument when it has none.
+base::StatusOr<const MethodKindSpec*> DirectlyManaged(MethodKind kind) {
+  const MethodKindSpec& spec = DescribeMethodKind(kind);
+  if (spec.check == nullptr || spec.place == nullptr) {
+    return base::InvalidArgumentError(std::string(spec.name) +
+                                      " methods are not added or changed this way");
   }
-  if (type == PhoneType::kAlternateMobile && c.Find(kMobilePhoneId) == nullptr) {
-    return base::FailedPreconditionError("add a mobile phone before an alternateMobile one");
-  }
-  MethodRecord method{.id = std::string(id),
-                      .created = c.now,
-                      .payload = PhonePayload{.type = type, .number = std::string(number)}};
+  return &spec;
+}
+
+// The audit record's detail for a change to `method`: its kind and label ("phone mobile").
+std::string Detail(const MethodKindSpec& kind, const MethodRecord& method) {
+  return kind.label == nullptr ? std::string() : std::string(kind.name) + " " + kind.label(method);
+}
+
+}  // namespace
+
+base::StatusOr<MethodRecord> MethodAdmin::Add(const Principal& by, std::string_view upn,
+                                              MethodRecord::Payload payload) {
+  MethodRecord method{.payload = std::move(payload)};
+  OTPD_ASSIGN_OR_RETURN(const MethodKindSpec* kind, DirectlyManaged(method.kind()));
+  OTPD_RETURN_IF_ERROR(kind->check(method));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, std::string(kind->name) + ".add"));
+  OTPD_RETURN_IF_ERROR(kind->place(method, c.methods, c.user.user.upn));
+  method.created = c.now;
   OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, c.user.user.upn, method));
-  c.audit.detail = "phone " + std::string(PhoneTypeName(type));
+  c.audit.detail = Detail(*kind, method);
   OTPD_RETURN_IF_ERROR(Event(c, events::kMethodAdded, method));
   OTPD_RETURN_IF_ERROR(Commit(c));
   return method;
 }
 
-base::StatusOr<MethodRecord> MethodAdmin::UpdatePhone(const Principal& by, std::string_view upn,
-                                                      std::string_view id,
-                                                      std::optional<std::string> number,
-                                                      std::optional<bool> sms_sign_in) {
-  if (number) OTPD_RETURN_IF_ERROR(CheckPhoneNumber(*number));
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "phone.update"));
-  MethodRecord* m = c.Find(id);
-  auto* phone = m == nullptr ? nullptr : std::get_if<PhonePayload>(&m->payload);
-  if (phone == nullptr) return NoSuchMethod(c.user.user.upn, id);
-  if (sms_sign_in && *sms_sign_in && phone->type != PhoneType::kMobile) {
-    return base::FailedPreconditionError("only a mobile phone can receive SMS");
+base::StatusOr<MethodRecord> MethodAdmin::Update(const Principal& by, std::string_view upn,
+                                                 std::string_view id,
+                                                 MethodRecord::Payload payload) {
+  MethodRecord method{.id = std::string(id), .payload = std::move(payload)};
+  OTPD_ASSIGN_OR_RETURN(const MethodKindSpec* kind, DirectlyManaged(method.kind()));
+  OTPD_RETURN_IF_ERROR(kind->check(method));
+  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, std::string(kind->name) + ".update"));
+  const MethodRecord* before = c.Find(id);
+  if (before == nullptr || before->kind() != method.kind()) {
+    return NoSuchMethod(c.user.user.upn, id);
   }
-  if (number) phone->number = *number;
-  if (sms_sign_in) phone->sms_sign_in = *sms_sign_in;
-  OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, c.user.user.upn, *m));
-  c.audit.detail = "phone " + std::string(PhoneTypeName(phone->type));
-  OTPD_RETURN_IF_ERROR(Event(c, events::kMethodUpdated, *m));
-  OTPD_RETURN_IF_ERROR(Commit(c));
-  return *m;
-}
-
-base::StatusOr<MethodRecord> MethodAdmin::AddEmail(const Principal& by, std::string_view upn,
-                                                   std::string_view address) {
-  OTPD_ASSIGN_OR_RETURN(std::string email, CheckEmailAddress(address));
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "email.add"));
-  if (c.Find(kEmailMethodId) != nullptr) {
-    return base::AlreadyExistsError("user " + c.user.user.upn + " already has an email method");
-  }
-  MethodRecord method{.id = std::string(kEmailMethodId),
-                      .created = c.now,
-                      .payload = EmailPayload{.address = email}};
+  if (kind->amend != nullptr) OTPD_RETURN_IF_ERROR(kind->amend(*before, method));
+  method.created = before->created;
   OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, c.user.user.upn, method));
-  OTPD_RETURN_IF_ERROR(Event(c, events::kMethodAdded, method));
-  OTPD_RETURN_IF_ERROR(Commit(c));
-  return method;
-}
-
-base::StatusOr<MethodRecord> MethodAdmin::UpdateEmail(const Principal& by, std::string_view upn,
-                                                      std::string_view address) {
-  OTPD_ASSIGN_OR_RETURN(std::string email, CheckEmailAddress(address));
-  OTPD_ASSIGN_OR_RETURN(Change c, Begin(by, upn, "email.update"));
-  const MethodRecord* found = c.Find(kEmailMethodId);
-  if (found == nullptr) {
-    return base::NotFoundError("user " + c.user.user.upn + " has no email method");
-  }
-  MethodRecord method = *found;
-  method.payload = EmailPayload{.address = email};
-  OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, c.user.user.upn, method));
+  c.audit.detail = Detail(*kind, method);
+  OTPD_RETURN_IF_ERROR(Event(c, events::kMethodUpdated, method));
   OTPD_RETURN_IF_ERROR(Commit(c));
   return method;
 }
@@ -402,9 +288,10 @@ base::Status MethodAdmin::DeleteMethod(const Principal& by, std::string_view upn
   MethodRecord* m = c.Find(id);
   if (m == nullptr) return NoSuchMethod(user, id);
   const MethodKindSpec& kind = DescribeMethodKind(m->kind());
-  if (kind.undeletable != nullptr) return base::FailedPreconditionError(kind.undeletable(*m));
-  if (id == kMobilePhoneId && c.Find(kAlternateMobilePhoneId) != nullptr) {
-    return base::FailedPreconditionError("delete the alternateMobile phone before the mobile one");
+  if (kind.undeletable != nullptr) {
+    if (std::string why = kind.undeletable(*m, c.methods); !why.empty()) {
+      return base::FailedPreconditionError(why);
+    }
   }
   if (kind.state_key != nullptr) c.batch.Delete(Namespace::kState, kind.state_key(user, id));
   c.batch.Delete(Namespace::kMethods, MethodKey(user, id));

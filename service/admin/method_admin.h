@@ -42,29 +42,14 @@
 #include "service/hooks/outbox.h"
 #include "service/model/directory.h"
 #include "service/model/records.h"
+#include "service/model/text_checks.h"
 
 namespace otpd::service {
 
-// The fixed method ids of Microsoft Graph's phone methods, and of the email method.
-inline constexpr std::string_view kMobilePhoneId = "3179e48a-750b-4051-897c-87b9720928f7";
-inline constexpr std::string_view kAlternateMobilePhoneId = "b6332ec1-7057-4abe-9331-3d72feddfe41";
-inline constexpr std::string_view kOfficePhoneId = "e37fc753-ff3b-4958-9484-eaa9425c82bc";
-inline constexpr std::string_view kEmailMethodId = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
-std::string_view PhoneMethodId(PhoneType type);
-
-// OK for "+{1..4 digit country code} {4..15 digits}" with an optional "x{1..10 digits}";
-// InvalidArgument saying the rule and an example otherwise, and the accepted form of a number
-// written another common way ("+14255551234": did you mean "+1 4255551234"?).
-base::Status CheckPhoneNumber(std::string_view number);
-// Whether `number` is in the accepted form (CheckPhoneNumber without the message).
-bool CheckPhoneNumberForm(std::string_view number);
 // The number as `viewer` may see it: whole for those SeesFullPhoneNumbers() allows, otherwise
 // every digit but the country code and the last two replaced by the letter X, so that a
 // ten-digit US number keeps "+1 ", then eight X's, then its last two digits.
 std::string PhoneNumberFor(const Principal& viewer, std::string_view number);
-
-// local@domain, at most 254 characters; lower-cased.
-base::StatusOr<std::string> CheckEmailAddress(std::string_view address);
 
 struct MethodAdminOptions {
   // OATH methods (hardware tokens and apps) a user may have. Default 5.
@@ -96,20 +81,17 @@ class MethodAdmin {
   base::StatusOr<MethodRecord> Get(const Principal& by, std::string_view upn,
                                    std::string_view id) const;
 
-  // Adds a phone (the user is created if needed). AlreadyExists when the user has one of that
-  // type; FailedPrecondition for an alternate mobile without a mobile.
-  base::StatusOr<MethodRecord> AddPhone(const Principal& by, std::string_view upn, PhoneType type,
-                                        std::string_view number);
-  // Changes a phone's number and/or whether it may receive sign-in SMS (mobile only).
-  base::StatusOr<MethodRecord> UpdatePhone(const Principal& by, std::string_view upn,
-                                           std::string_view id, std::optional<std::string> number,
-                                           std::optional<bool> sms_sign_in);
-  // Adds the email method. AlreadyExists when the user has one.
-  base::StatusOr<MethodRecord> AddEmail(const Principal& by, std::string_view upn,
-                                        std::string_view address);
-  // Changes the email method's address. NotFound when the user has none.
-  base::StatusOr<MethodRecord> UpdateEmail(const Principal& by, std::string_view upn,
-                                           std::string_view address);
+  // Adds a method of a kind an administrator adds directly (phones and email: those whose
+  // MethodKindSpec has `check` and `place`), under the id the kind gives it. InvalidArgument for
+  // a payload its kind's check refuses or a kind added another way; AlreadyExists for a second
+  // one where the kind allows one (a phone of each type, one email); FailedPrecondition for an
+  // alternate mobile without a mobile.
+  base::StatusOr<MethodRecord> Add(const Principal& by, std::string_view upn,
+                                   MethodRecord::Payload payload);
+  // Replaces method `id`'s payload with `payload` (same kind: NotFound otherwise), under the
+  // kind's `check` and `amend` (a phone's type cannot change; only a mobile receives SMS).
+  base::StatusOr<MethodRecord> Update(const Principal& by, std::string_view upn,
+                                      std::string_view id, MethodRecord::Payload payload);
   // Starts an app enrolment. ResourceExhausted at the OATH method limit.
   base::StatusOr<Enrolment> EnrolSoftwareToken(const Principal& by, std::string_view upn,
                                                std::string_view display_name);

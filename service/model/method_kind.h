@@ -16,6 +16,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "base/status.h"
 
 namespace otpd::service {
 
@@ -59,10 +62,26 @@ struct MethodKindSpec {
   // The sign-in state record (Namespace::kState) that belongs to a method of the kind and goes
   // with it; nullptr when there is none.
   std::string (*state_key)(std::string_view upn, std::string_view method_id) = nullptr;
-  // Why an administrator may not delete `method`, with what to do instead; nullptr when they may.
-  std::string (*undeletable)(const MethodRecord& method) = nullptr;
+  // Why an administrator may not delete `method` while the user has `others`, with what to do
+  // instead ("" when they may); nullptr when they always may.
+  std::string (*undeletable)(const MethodRecord& method,
+                             const std::vector<MethodRecord>& others) = nullptr;
   // What a list of deleted methods shows for one (an app's name, a phone's type); nullptr: "".
   std::string (*label)(const MethodRecord& method) = nullptr;
+  // The member under which the kind's events (method.added, ...) carry the label; "": none.
+  std::string_view event_label;
+
+  // Adding and changing a method of the kind with MethodAdmin::Add and Update; nullptr where the
+  // kind has a door of its own (hardware tokens: the inventory; apps: enrolment; the password and
+  // passes: their services). `check` validates and normalises the payload on its own (a phone
+  // number's form, an address's case) and runs before anything is read; `place` gives a new
+  // method its id (Graph's fixed one for phones and email, or a new one) and checks it against
+  // the user's `others` (AlreadyExists naming the user `upn` for a second one); `amend` checks
+  // `after` against the method as it was.
+  base::Status (*check)(MethodRecord& method) = nullptr;
+  base::Status (*place)(MethodRecord& method, const std::vector<MethodRecord>& others,
+                        std::string_view upn) = nullptr;
+  base::Status (*amend)(const MethodRecord& before, const MethodRecord& after) = nullptr;
   // The payload's members of the stored JSON record (service/model/method_records.cc writes the
   // id, kind and created). `decode` sets the record's payload to this kind's.
   void (*encode)(const MethodRecord& method, internal::Writer& out) = nullptr;

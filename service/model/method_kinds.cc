@@ -8,6 +8,7 @@
 
 #include "service/internal/record_json.h"
 #include "service/model/records.h"
+#include "service/model/text_checks.h"
 
 namespace otpd::service {
 namespace {
@@ -99,6 +100,63 @@ struct TemporaryAccessPassFields {
   }
 };
 
+// ---- the rules of the kinds an administrator adds directly -------------------------------------
+
+bool Has(const std::vector<MethodRecord>& methods, std::string_view id) {
+  for (const MethodRecord& m : methods) {
+    if (m.id == id) return true;
+  }
+  return false;
+}
+
+base::Status CheckPhone(MethodRecord& method) {
+  const auto& phone = std::get<PhonePayload>(method.payload);
+  OTPD_RETURN_IF_ERROR(CheckPhoneNumber(phone.number));
+  if (phone.sms_sign_in && phone.type != PhoneType::kMobile) {
+    return base::FailedPreconditionError("only a mobile phone can receive SMS");
+  }
+  return base::OkStatus();
+}
+
+// One phone of each type, under the type's fixed id; a mobile before an alternate mobile.
+base::Status PlacePhone(MethodRecord& method, const std::vector<MethodRecord>& others,
+                        std::string_view upn) {
+  const PhoneType type = std::get<PhonePayload>(method.payload).type;
+  method.id = std::string(PhoneMethodId(type));
+  if (Has(others, method.id)) {
+    return base::AlreadyExistsError("user " + std::string(upn) + " already has a " +
+                                    std::string(PhoneTypeName(type)) + " phone");
+  }
+  if (type == PhoneType::kAlternateMobile && !Has(others, kMobilePhoneId)) {
+    return base::FailedPreconditionError("add a mobile phone before an alternateMobile one");
+  }
+  return base::OkStatus();
+}
+
+base::Status AmendPhone(const MethodRecord& before, const MethodRecord& after) {
+  if (std::get<PhonePayload>(before.payload).type != std::get<PhonePayload>(after.payload).type) {
+    return base::InvalidArgumentError(
+        "phoneType cannot change: delete this phone and add one of the other type");
+  }
+  return base::OkStatus();
+}
+
+base::Status CheckEmail(MethodRecord& method) {
+  auto& email = std::get<EmailPayload>(method.payload);
+  OTPD_ASSIGN_OR_RETURN(email.address, CheckEmailAddress(email.address));
+  return base::OkStatus();
+}
+
+// At most one, under its fixed id.
+base::Status PlaceEmail(MethodRecord& method, const std::vector<MethodRecord>& others,
+                        std::string_view upn) {
+  method.id = std::string(kEmailMethodId);
+  if (Has(others, method.id)) {
+    return base::AlreadyExistsError("user " + std::string(upn) + " already has an email method");
+  }
+  return base::OkStatus();
+}
+
 template <typename P, typename Fields>
 constexpr MethodKindSpec WithCodec(MethodKindSpec spec) {
   spec.encode = EncodePayload<P, Fields>;
@@ -106,69 +164,84 @@ constexpr MethodKindSpec WithCodec(MethodKindSpec spec) {
   return spec;
 }
 
-constexpr std::array<MethodKindSpec, 6> kKinds = {{
-    WithCodec<HardwareOathPayload, HardwareOathFields>({
-        .kind = MethodKind::kHardwareOath,
-        .name = "hardware_oath",
-        .odata_type = "#microsoft.graph.hardwareOathAuthenticationMethod",
-        .collection = "hardwareOathMethods",
-        .oath = true,
-        .reregistration = Reregistration::kDeactivateToken,
-        .undeletable =
-            [](const MethodRecord& m) {
-              return "method " + m.id + " is hardware token " + std::string(m.serial()) +
-                     "; unassign the token instead";
-            },
-    }),
-    WithCodec<SoftwareOathPayload, SoftwareOathFields>({
-        .kind = MethodKind::kSoftwareOath,
-        .name = "software_oath",
-        .odata_type = "#microsoft.graph.softwareOathAuthenticationMethod",
-        .collection = "softwareOathMethods",
-        .oath = true,
-        .reregistration = Reregistration::kDelete,
-        .state_key = MethodStateKey,
-        .label =
-            [](const MethodRecord& m) {
-              return std::get<SoftwareOathPayload>(m.payload).display_name;
-            },
-    }),
-    WithCodec<PhonePayload, PhoneFields>({
-        .kind = MethodKind::kPhone,
-        .name = "phone",
-        .odata_type = "#microsoft.graph.phoneAuthenticationMethod",
-        .collection = "phoneMethods",
-        .reregistration = Reregistration::kDelete,
-        .label =
-            [](const MethodRecord& m) {
-              return std::string(PhoneTypeName(std::get<PhonePayload>(m.payload).type));
-            },
-    }),
-    WithCodec<EmailPayload, EmailFields>({
-        .kind = MethodKind::kEmail,
-        .name = "email",
-        .odata_type = "#microsoft.graph.emailAuthenticationMethod",
-        .collection = "emailMethods",
-    }),
-    WithCodec<PasswordPayload, PasswordFields>({
-        .kind = MethodKind::kPassword,
-        .name = "password",
-        .odata_type = "#microsoft.graph.passwordAuthenticationMethod",
-        .collection = "passwordMethods",
-        .undeletable =
-            [](const MethodRecord&) {
-              return std::string("the password method is not deleted; reset the password instead");
-            },
-    }),
-    WithCodec<TemporaryAccessPassPayload, TemporaryAccessPassFields>({
-        .kind = MethodKind::kTemporaryAccessPass,
-        .name = "temporary_access_pass",
-        .odata_type = "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
-        .collection = "temporaryAccessPassMethods",
-        // The record of the one-time pass the user has used.
-        .state_key = [](std::string_view upn, std::string_view) { return TapUseKey(upn); },
-    }),
-}};
+constexpr std::array<MethodKindSpec, 6> kKinds = {
+    {
+        WithCodec<HardwareOathPayload, HardwareOathFields>({
+            .kind = MethodKind::kHardwareOath,
+            .name = "hardware_oath",
+            .odata_type = "#microsoft.graph.hardwareOathAuthenticationMethod",
+            .collection = "hardwareOathMethods",
+            .oath = true,
+            .reregistration = Reregistration::kDeactivateToken,
+            .undeletable =
+                [](const MethodRecord& m, const std::vector<MethodRecord>&) {
+                  return "method " + m.id + " is hardware token " + std::string(m.serial()) +
+                         "; unassign the token instead";
+                },
+        }),
+        WithCodec<SoftwareOathPayload, SoftwareOathFields>({
+            .kind = MethodKind::kSoftwareOath,
+            .name = "software_oath",
+            .odata_type = "#microsoft.graph.softwareOathAuthenticationMethod",
+            .collection = "softwareOathMethods",
+            .oath = true,
+            .reregistration = Reregistration::kDelete,
+            .state_key = MethodStateKey,
+            .label =
+                [](const MethodRecord& m) {
+                  return std::get<SoftwareOathPayload>(m.payload).display_name;
+                },
+        }),
+        WithCodec<PhonePayload, PhoneFields>({
+            .kind = MethodKind::kPhone,
+            .name = "phone",
+            .odata_type = "#microsoft.graph.phoneAuthenticationMethod",
+            .collection = "phoneMethods",
+            .reregistration = Reregistration::kDelete,
+            .undeletable =
+                [](const MethodRecord& m, const std::vector<MethodRecord>& others) {
+                  return m.id == kMobilePhoneId && Has(others, kAlternateMobilePhoneId)
+                             ? std::string("delete the alternateMobile phone before the mobile one")
+                             : std::string();
+                },
+            .label =
+                [](const MethodRecord& m) {
+                  return std::string(PhoneTypeName(std::get<PhonePayload>(m.payload).type));
+                },
+            .event_label = "phone_type",
+            .check = CheckPhone,
+            .place = PlacePhone,
+            .amend = AmendPhone,
+        }),
+        WithCodec<EmailPayload, EmailFields>({
+            .kind = MethodKind::kEmail,
+            .name = "email",
+            .odata_type = "#microsoft.graph.emailAuthenticationMethod",
+            .collection = "emailMethods",
+            .check = CheckEmail,
+            .place = PlaceEmail,
+        }),
+        WithCodec<PasswordPayload, PasswordFields>(
+            {
+                .kind = MethodKind::kPassword,
+                .name = "password",
+                .odata_type = "#microsoft.graph.passwordAuthenticationMethod",
+                .collection = "passwordMethods",
+                .undeletable =
+                    [](const MethodRecord&, const std::vector<MethodRecord>&) {
+                      return std::string(
+                          "the password method is not deleted; reset the password instead");
+                    },
+            }),
+        WithCodec<TemporaryAccessPassPayload, TemporaryAccessPassFields>({
+            .kind = MethodKind::kTemporaryAccessPass,
+            .name = "temporary_access_pass",
+            .odata_type = "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+            .collection = "temporaryAccessPassMethods",
+            // The record of the one-time pass the user has used.
+            .state_key = [](std::string_view upn, std::string_view) { return TapUseKey(upn); },
+        }),
+    }};
 
 // MethodKind, kKinds and MethodRecord::Payload list the kinds in the same order.
 template <size_t... I>

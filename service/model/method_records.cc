@@ -54,6 +54,18 @@ std::optional<PhoneType> ParsePhoneType(std::string_view name) {
   return ValueOf<PhoneType>(kPhoneTypeNames, name);
 }
 
+std::string_view PhoneMethodId(PhoneType type) {
+  switch (type) {
+    case PhoneType::kMobile:
+      return kMobilePhoneId;
+    case PhoneType::kAlternateMobile:
+      return kAlternateMobilePhoneId;
+    case PhoneType::kOffice:
+      return kOfficePhoneId;
+  }
+  return kMobilePhoneId;
+}
+
 namespace {
 
 using internal::kOmitEmpty;

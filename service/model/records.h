@@ -75,6 +75,14 @@ enum class PhoneType : uint8_t { kMobile, kAlternateMobile, kOffice };
 // "mobile", "alternateMobile", "office".
 std::string_view PhoneTypeName(PhoneType type);
 std::optional<PhoneType> ParsePhoneType(std::string_view name);
+// The fixed method ids of Microsoft Graph's phone methods, and of the email method.
+inline constexpr std::string_view kMobilePhoneId = "3179e48a-750b-4051-897c-87b9720928f7";
+inline constexpr std::string_view kAlternateMobilePhoneId = "b6332ec1-7057-4abe-9331-3d72feddfe41";
+inline constexpr std::string_view kOfficePhoneId = "e37fc753-ff3b-4958-9484-eaa9425c82bc";
+inline constexpr std::string_view kEmailMethodId = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+// The fixed id of the user's phone method of `type`.
+std::string_view PhoneMethodId(PhoneType type);
+
 struct PhonePayload {
   static constexpr MethodKind kKind = MethodKind::kPhone;
   PhoneType type = PhoneType::kMobile;

@@ -9,9 +9,11 @@
 #ifndef OTPD_SERVICE_MODEL_TEXT_CHECKS_H_
 #define OTPD_SERVICE_MODEL_TEXT_CHECKS_H_
 
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
+#include "base/statusor.h"
 
 namespace otpd::service {
 
@@ -20,6 +22,16 @@ namespace otpd::service {
 // first offending character (never the text itself), e.g. "displayName contains a control
 // character (U+000A) at byte 4".
 base::Status CheckFreeText(std::string_view field, std::string_view text);
+
+// OK for "+{1..4 digit country code} {4..15 digits}" with an optional "x{1..10 digits}";
+// InvalidArgument saying the rule and an example otherwise, and the accepted form of a number
+// written another common way ("+14255551234": did you mean "+1 4255551234"?).
+base::Status CheckPhoneNumber(std::string_view number);
+// Whether `number` is in the accepted form (CheckPhoneNumber without the message).
+bool CheckPhoneNumberForm(std::string_view number);
+
+// local@domain, at most 254 characters; lower-cased.
+base::StatusOr<std::string> CheckEmailAddress(std::string_view address);
 
 }  // namespace otpd::service
 

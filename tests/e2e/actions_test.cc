@@ -76,8 +76,11 @@ class ActionsE2eTest : public ::testing::Test {
       ASSERT_TRUE(tap.ok());
       tap_ = std::string(tap->pass.view());
       service::MethodAdmin methods(*dir->store, *dir->keys, clock, {}, nullptr);
-      ASSERT_TRUE(
-          methods.AddPhone(kAdmin, kAlice, service::PhoneType::kMobile, "+1 4255551234").ok());
+      ASSERT_TRUE(methods
+                      .Add(kAdmin, kAlice,
+                           service::PhonePayload{.type = service::PhoneType::kMobile,
+                                                 .number = "+1 4255551234"})
+                      .ok());
     }
     // The hooks: a program that appends each event to a file, and the webhook receiver.
     events_file_ = dir_.File("exec-events");

@@ -122,7 +122,9 @@ bool AddMobile(const std::string& data, const std::string& upn, std::string* err
     return false;
   }
   service::MethodAdmin methods(*dir->store, *dir->keys, *base::RealClock::Get(), {}, nullptr);
-  auto added = methods.AddPhone(kAdmin, upn, service::PhoneType::kMobile, "+1 4255550100");
+  auto added = methods.Add(
+      kAdmin, upn,
+      service::PhonePayload{.type = service::PhoneType::kMobile, .number = "+1 4255550100"});
   if (!added.ok()) *error = std::string(added.status().message());
   return added.ok();
 }

@@ -85,8 +85,10 @@ class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
     service::MethodAdmin methods(*dir->store, *dir->keys, *base::RealClock::Get(), {}, nullptr);
     int n = 10;
     for (const std::string& name : kPhoneUsers) {
-      auto added = methods.AddPhone(kAdmin, Upn(name), service::PhoneType::kMobile,
-                                    "+1 42555512" + std::to_string(n++));
+      auto added =
+          methods.Add(kAdmin, Upn(name),
+                      service::PhonePayload{.type = service::PhoneType::kMobile,
+                                            .number = "+1 42555512" + std::to_string(n++)});
       if (!added.ok()) {
         *error = "cannot add a phone: " + std::string(added.status().message());
         return false;

@@ -166,8 +166,14 @@ TEST_F(CredentialsTest, DeletingAPassByIdNeverDeletesThePassThatReplacedIt) {
 }
 
 TEST_F(CredentialsTest, APhoneCodeIsSentThroughTheOutboxAndAcceptedOnce) {
-  ASSERT_TRUE(env_.methods->AddPhone(kOwner, kBob, PhoneType::kMobile, "+1 4255551234").ok());
-  ASSERT_TRUE(env_.methods->AddPhone(kOwner, kBob, PhoneType::kOffice, "+1 4255550000").ok());
+  ASSERT_TRUE(
+      env_.methods
+          ->Add(kOwner, kBob, PhonePayload{.type = PhoneType::kMobile, .number = "+1 4255551234"})
+          .ok());
+  ASSERT_TRUE(
+      env_.methods
+          ->Add(kOwner, kBob, PhonePayload{.type = PhoneType::kOffice, .number = "+1 4255550000"})
+          .ok());
   EXPECT_EQ(env_.Challenge(kBob, "office", "sms").outcome, Outcome::kBadRequest);  // voice only
   EXPECT_EQ(env_.Challenge(kBob, "alternateMobile").outcome, Outcome::kNoMethod);
   EXPECT_EQ(env_.Challenge(kBob, "email").outcome, Outcome::kBadRequest);  // never a factor
@@ -218,7 +224,10 @@ TEST_F(CredentialsTest, APhoneCodeIsSentThroughTheOutboxAndAcceptedOnce) {
 }
 
 TEST_F(CredentialsTest, ChallengesAreRateLimitedPerUser) {
-  ASSERT_TRUE(env_.methods->AddPhone(kOwner, kBob, PhoneType::kMobile, "+1 4255551234").ok());
+  ASSERT_TRUE(
+      env_.methods
+          ->Add(kOwner, kBob, PhonePayload{.type = PhoneType::kMobile, .number = "+1 4255551234"})
+          .ok());
   for (int i = 0; i < 5; ++i) ASSERT_EQ(env_.Challenge(kBob, "mobile").outcome, Outcome::kAccepted);
   SignInResult limited = env_.Challenge(kBob, "mobile", "voice");
   EXPECT_EQ(limited.outcome, Outcome::kRateLimited);

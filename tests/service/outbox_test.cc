@@ -99,9 +99,10 @@ class OutboxTest : public ::testing::Test {
 TEST_F(OutboxTest, ExistingAdministrativePathsWriteTheirEvents) {
   engine::Credential cred = env_.HardwareToken("HW1", "dana@example.com", "dana token seed 20b.");
   ASSERT_TRUE(env_.Inventory().Deactivate("HW1", kOwner).ok());
-  ASSERT_TRUE(
-      env_.methods->AddPhone(kOwner, "dana@example.com", PhoneType::kMobile, "+44 2071234567")
-          .ok());
+  ASSERT_TRUE(env_.methods
+                  ->Add(kOwner, "dana@example.com",
+                        PhonePayload{.type = PhoneType::kMobile, .number = "+44 2071234567"})
+                  .ok());
   ASSERT_TRUE(env_.methods->DeleteMethod(kOwner, "dana@example.com", kMobilePhoneId).ok());
   ASSERT_TRUE(env_.Inventory().Unassign("HW1", kOwner).ok());
   std::vector<std::string> types;
@@ -115,13 +116,15 @@ TEST_F(OutboxTest, ExistingAdministrativePathsWriteTheirEvents) {
   // A change that fails writes nothing, event included.
   const uint64_t last = LastEventSequence(*env_.store).value();
   env_.store->FailNextWrites(1);
-  EXPECT_FALSE(
-      env_.methods->AddPhone(kOwner, "dana@example.com", PhoneType::kMobile, "+44 2071234567")
-          .ok());
+  EXPECT_FALSE(env_.methods
+                   ->Add(kOwner, "dana@example.com",
+                         PhonePayload{.type = PhoneType::kMobile, .number = "+44 2071234567"})
+                   .ok());
   EXPECT_EQ(LastEventSequence(*env_.store).value(), last);
-  ASSERT_TRUE(
-      env_.methods->AddPhone(kOwner, "dana@example.com", PhoneType::kMobile, "+44 2071234567")
-          .ok());
+  ASSERT_TRUE(env_.methods
+                  ->Add(kOwner, "dana@example.com",
+                        PhonePayload{.type = PhoneType::kMobile, .number = "+44 2071234567"})
+                  .ok());
   EXPECT_EQ(LastEventSequence(*env_.store).value(), last + 1);
   (void)cred;
 }
@@ -262,8 +265,10 @@ TEST_F(OutboxTest, SmsCodesReachSinksThatWantSecretsOnly) {
   UserAdmin users(*env_.directory, env_.clock, env_.verifier.get());
   bool created;
   ASSERT_TRUE(users.Put(kOwner, "sam@example.com", "", &created).ok());
-  ASSERT_TRUE(
-      env_.methods->AddPhone(kOwner, "sam@example.com", PhoneType::kMobile, "+1 4255551234").ok());
+  ASSERT_TRUE(env_.methods
+                  ->Add(kOwner, "sam@example.com",
+                        PhonePayload{.type = PhoneType::kMobile, .number = "+1 4255551234"})
+                  .ok());
   auto state = std::make_shared<RecordingSink::State>();
   auto dispatcher = Dispatcher(state);
   ASSERT_EQ(env_.Challenge("sam@example.com", "mobile").outcome, Outcome::kAccepted);
@@ -344,7 +349,10 @@ TEST_F(OutboxTest, NoSecretIsInAnEventAnAuditRecordOrTheLog) {
   UserAdmin users(*env_.directory, env_.clock, env_.verifier.get());
   bool created;
   ASSERT_TRUE(users.Put(kOwner, upn, "", &created).ok());
-  ASSERT_TRUE(env_.methods->AddPhone(kOwner, upn, PhoneType::kMobile, "+1 4255551234").ok());
+  ASSERT_TRUE(
+      env_.methods
+          ->Add(kOwner, upn, PhonePayload{.type = PhoneType::kMobile, .number = "+1 4255551234"})
+          .ok());
   auto state = std::make_shared<RecordingSink::State>();
   state->answer = DeliveryOutcome::kRetry;  // every event also goes through a failure, logged
   auto dispatcher = Dispatcher(state, RetrySchedule{.initial = 5ms, .max = 5ms, .attempts = 2});

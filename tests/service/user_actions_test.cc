@@ -193,11 +193,18 @@ TEST_F(UserActionsTest, ReregistrationDeactivatesTokensAndDeletesPhonesAndApps) 
   env_.HardwareToken("HW1", kAlice, kSeed);
   env_.HardwareToken("HW2", kAlice, "a second token seed..");
   ASSERT_TRUE(env_.Inventory().Deactivate("HW2", kOwner).ok());  // already not active
-  ASSERT_TRUE(env_.methods->AddPhone(kOwner, kAlice, PhoneType::kMobile, "+1 4255551234").ok());
-  ASSERT_TRUE(env_.methods->AddPhone(kOwner, kAlice, PhoneType::kOffice, "+1 4255550000").ok());
+  ASSERT_TRUE(
+      env_.methods
+          ->Add(kOwner, kAlice, PhonePayload{.type = PhoneType::kMobile, .number = "+1 4255551234"})
+          .ok());
+  ASSERT_TRUE(
+      env_.methods
+          ->Add(kOwner, kAlice, PhonePayload{.type = PhoneType::kOffice, .number = "+1 4255550000"})
+          .ok());
   auto app = env_.methods->EnrolSoftwareToken(kOwner, kAlice, "phone app");
   ASSERT_TRUE(app.ok());
-  ASSERT_TRUE(env_.methods->AddEmail(kOwner, kAlice, "alice@home.example").ok());
+  ASSERT_TRUE(
+      env_.methods->Add(kOwner, kAlice, EmailPayload{.address = "alice@home.example"}).ok());
   ASSERT_TRUE(env_.actions->ResetPassword(kOwner, kAlice, "correct horse battery").ok());
   auto tap = env_.taps->Create(kOwner, kAlice, {});
   ASSERT_TRUE(tap.ok());

@@ -61,7 +61,7 @@ struct AdminApi::Call {
 struct AdminApi::Route {
   boost::beast::http::verb verb;
   // Literal segments and "{name}" for a parameter.
-  std::vector<std::string_view> pattern;
+  std::vector<std::string> pattern;
   Result (AdminApi::*handler)(Call&);
   std::string name;  // "GET /v1.0/users/{upn}", for metrics
 };
@@ -84,9 +84,8 @@ std::string NextLink(const std::string& origin, std::string_view path, const Tar
 bool Passes(const std::vector<FilterClause>& filter, std::string_view field,
             std::string_view value);
 
-// Graph's names: "hmacsha1", a phone's smsSignInState, a method's @odata.type.
+// Graph's names: "hmacsha1", a method's @odata.type.
 std::string_view HashFunctionName(engine::HashAlgorithm a);
-std::string_view SmsSignInState(const service::PhonePayload& phone);
 std::string_view OdataType(service::MethodKind kind);
 
 boost::json::array Strings(const std::vector<std::string>& values);
