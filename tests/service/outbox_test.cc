@@ -129,6 +129,43 @@ TEST_F(OutboxTest, ExistingAdministrativePathsWriteTheirEvents) {
   (void)cred;
 }
 
+// Changing a phone or the email address tells the hooks (method.updated), the address
+// normalised as it was stored.
+TEST_F(OutboxTest, UpdatingAPhoneOrTheEmailWritesMethodUpdated) {
+  const std::string upn = "erin@example.com";
+  UserAdmin users(*env_.directory, env_.clock, env_.verifier.get());
+  bool created = false;
+  ASSERT_TRUE(users.Put(kOwner, upn, "", &created).ok());
+  ASSERT_TRUE(
+      env_.methods
+          ->Add(kOwner, upn, PhonePayload{.type = PhoneType::kMobile, .number = "+1 4255551234"})
+          .ok());
+  ASSERT_TRUE(env_.methods->Add(kOwner, upn, EmailPayload{.address = "erin@home.example"}).ok());
+  ASSERT_TRUE(env_.methods
+                  ->Update(kOwner, upn, kMobilePhoneId,
+                           PhonePayload{.type = PhoneType::kMobile, .number = "+1 4255550000"})
+                  .ok());
+  auto email = env_.methods->Update(kOwner, upn, kEmailMethodId,
+                                    EmailPayload{.address = "Erin@Work.Example"});
+  ASSERT_TRUE(email.ok()) << email.status();
+  EXPECT_EQ(std::get<EmailPayload>(email->payload).address, "erin@work.example");
+  // A change a kind's rules refuse writes nothing.
+  const uint64_t last = LastEventSequence(*env_.store).value();
+  EXPECT_FALSE(env_.methods
+                   ->Update(kOwner, upn, kMobilePhoneId,
+                            PhonePayload{.type = PhoneType::kOffice, .number = "+1 4255550000"})
+                   .ok());
+  EXPECT_EQ(LastEventSequence(*env_.store).value(), last);
+  std::vector<std::string> seen;
+  for (const auto& e : env_.Events()) {
+    if (e.user != upn) continue;
+    const bool phone = e.data_json.find("\"kind\":\"phone\"") != std::string::npos;
+    seen.push_back(e.type + (phone ? " phone" : " other"));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"method.added phone", "method.added other",
+                                            "method.updated phone", "method.updated other"}));
+}
+
 TEST_F(OutboxTest, ASinkGetsEveryEventInOrderWithItsIdAndSequence) {
   auto state = std::make_shared<RecordingSink::State>();
   auto dispatcher = Dispatcher(state);
