@@ -153,8 +153,8 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     std::atomic<bool> busy{false};           // a request is with the handler or being written
   };
 
-  Impl(std::shared_ptr<IoRunner> runner, HttpServerOptions options, Handler handler)
-      : runner(std::move(runner)), options(std::move(options)), handler(std::move(handler)) {}
+  Impl(HttpServerOptions options, Handler handler)
+      : options(std::move(options)), handler(std::move(handler)) {}
 
   uint64_t BodyLimitFor(const RequestHeader& header) const {
     return options.body_limit ? options.body_limit(header) : kDefaultBodyLimit;
@@ -215,7 +215,6 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     return true;
   }
 
-  const std::shared_ptr<IoRunner> runner;
   const HttpServerOptions options;
   const Handler handler;
   HttpServerStats stats;
@@ -515,7 +514,8 @@ base::StatusOr<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const std::st
 }
 
 HttpServer::HttpServer(std::shared_ptr<IoRunner> runner, HttpServerOptions options, Handler handler)
-    : impl_(std::make_shared<Impl>(std::move(runner), std::move(options), std::move(handler))) {}
+    : runner_(std::move(runner)),
+      impl_(std::make_shared<Impl>(std::move(options), std::move(handler))) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -572,7 +572,7 @@ base::Status HttpServer::Start() {
   };
   if (!o.unix_path.empty()) {
     auto listener =
-        std::make_shared<internal::Listener>(impl_->runner->io(), listener_options(), factory);
+        std::make_shared<internal::Listener>(runner_->io(), listener_options(), factory);
     impl_->listeners.push_back(listener);
     if (base::Status s = listener->OpenUnix(o.unix_path); !s.ok()) {
       return fail(s.WithContext(o.name + " socket"));
@@ -580,7 +580,7 @@ base::Status HttpServer::Start() {
   }
   if (!o.tcp_listen.empty()) {
     auto listener =
-        std::make_shared<internal::Listener>(impl_->runner->io(), listener_options(), factory);
+        std::make_shared<internal::Listener>(runner_->io(), listener_options(), factory);
     impl_->listeners.push_back(listener);
     if (base::Status s = listener->OpenTcp(o.tcp_listen); !s.ok()) {
       return fail(s.WithContext(o.name + " listener"));

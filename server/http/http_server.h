@@ -133,6 +133,10 @@ class HttpServer {
   class Impl;
 
  private:
+  // The runner is held here, not by Impl: a session's handler still queued when the runner
+  // stops holds its Impl, and an Impl holding the runner would keep the runner's io_context,
+  // and so that handler, alive for ever.
+  const std::shared_ptr<IoRunner> runner_;
   std::shared_ptr<Impl> impl_;
   uint16_t tcp_port_ = 0;
   bool started_ = false;
