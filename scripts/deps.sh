@@ -3,7 +3,8 @@
 # no-op when everything is already present. The dpkg-dev line is for the Debian package and its test
 # (docs/install.md): cpack's dpkg-shlibdeps and file, lintian, systemd-analyze, adduser for the
 # package's postinst, man for systemd-analyze's check of the unit's Documentation=. Headless
-# Chromium, its WebDriver and Selenium run the admin console's browser tests (tests/browser/).
+# Chromium, its WebDriver and Selenium run the admin console's browser tests (tests/browser/);
+# Node and the npm packages pinned in tests/graph_sdk/package-lock.json the Graph SDK tests.
 set -euo pipefail
 
 packages=(
@@ -30,11 +31,24 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ "${#missing[@]}" -eq 0 ]; then
-  exit 0
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Node and the npm packages of the Graph SDK tests (tests/graph_sdk/). By command, not by Debian
+# package: a node from another source (whose package carries npm itself) is used as it is.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "installing: nodejs npm"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+graph_sdk=$(cd "$(dirname "$0")/../tests/graph_sdk" && pwd)
+if [ ! -d "$graph_sdk/node_modules" ] ||
+  [ "$graph_sdk/package-lock.json" -nt "$graph_sdk/node_modules" ]; then
+  echo "installing: the npm packages of tests/graph_sdk"
+  npm ci --no-audit --no-fund --loglevel=error --prefix "$graph_sdk" >/dev/null
+fi

@@ -64,10 +64,10 @@ OTPD_FUZZ_BUILD_DIR=$build OTPD_FUZZ_SECONDS=${OTPD_FUZZ_SECONDS:-15} bash "$roo
 # races inside it cannot be matched to scripts/tsan.supp there.
 stage "TSan build"
 tsan_tests=(storage_test server_test hooks_test service_test)
-skip="base;engine;tokenio;tools;e2e;hardening;pam;browser"
+skip="base;engine;tokenio;tools;e2e;hardening;pam;browser;graph_sdk"
 if [ "${OTPD_TSAN:-}" = all ]; then
   tsan_tests+=(e2e_test tools_test)
-  skip="base;engine;tokenio;hardening;pam;browser"
+  skip="base;engine;tokenio;hardening;pam;browser;graph_sdk"
 fi
 configure "$tsan_build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 -DCMAKE_CXX_FLAGS=-O1 \
