@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 
-import { Client } from '@microsoft/microsoft-graph-client';
+import { Client, ResponseType } from '@microsoft/microsoft-graph-client';
 
 import { everyItem, graphError, IDS, methodsOf, ODATA } from './graph.mjs';
 import { FULL_ROLES, Otpd } from './otpd_env.mjs';
@@ -80,7 +80,7 @@ test('a wrongly typed field is GraphError 400 with a message naming the field', 
 
 test('POST /users creates the user Graph-style and answers the user object', async () => {
   const upn = `margaret@${DOMAIN}`;
-  const user = await admin.api('/users').post({
+  const raw = await admin.api('/users').responseType(ResponseType.RAW).post({
     accountEnabled: true,
     displayName: 'Margaret Hamilton',
     mailNickname: 'margaret',
@@ -90,6 +90,8 @@ test('POST /users creates the user Graph-style and answers the user object', asy
       forceChangePasswordNextSignIn: true,
     },
   });
+  assert.equal(raw.status, 201);
+  const user = await raw.json();
   assert.equal(user.id, upn);
   assert.equal(user.userPrincipalName, upn);
   assert.equal(user.displayName, 'Margaret Hamilton');
@@ -118,13 +120,14 @@ test('POST /users with a UPN that exists is GraphError 409 nameAlreadyExists', a
 
 test('POST /users with a weak password is GraphError 400 and creates nobody', async () => {
   const upn = `weak@${DOMAIN}`;
-  await graphError(admin.api('/users').post({
+  const e = await graphError(admin.api('/users').post({
     accountEnabled: true,
     displayName: 'Weak',
     mailNickname: 'weak',
     userPrincipalName: upn,
     passwordProfile: { password: 'abc', forceChangePasswordNextSignIn: true },
   }), 400);
+  assert.match(e.message, /password/);
   await graphError(admin.api(`/users/${upn}`).get(), 404, 'itemNotFound');
 });
 
