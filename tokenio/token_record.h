@@ -34,6 +34,8 @@ struct TokenRecord {
   std::string upn;
   std::string manufacturer;
   std::string model;
+  // An administrator's name for the token (the admin API's device body); files carry none.
+  std::string display_name;
   // type, algorithm, digits, period, t0; always passes OtpParams::Validate().
   engine::OtpParams params;
   // At least 16 bytes.

@@ -34,6 +34,7 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
     const std::string devices(kDevices);
     add(V::get, devices, &AdminApi::ListDevices);
     add(V::post, devices, &AdminApi::CreateDevices);
+    add(V::patch, devices, &AdminApi::CreateDevicesDelta);
     add(V::get, devices + "/{id}", &AdminApi::GetDevice);
     add(V::patch, devices + "/{id}", &AdminApi::UpdateDevice);
     add(V::delete_, devices + "/{id}", &AdminApi::DeleteDevice);
@@ -69,6 +70,7 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
     }
 
     add(V::get, "/v1.0/users/{upn}/authentication/methods", &AdminApi::ListMethods);
+    add(V::get, "/v1.0/users/{upn}/authentication/methods/{id}", &AdminApi::GetMethod);
 
     // The administrator's actions (api_actions.cc). The password method's id is fixed, as in
     // Graph; passwordMethods/ is Graph's other path to it.
@@ -76,6 +78,8 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
         &AdminApi::ResetPassword);
     add(V::post, "/v1.0/users/{upn}/authentication/passwordMethods/{pw}/resetPassword",
         &AdminApi::ResetPassword);
+    add(V::get, "/v1.0/users/{upn}/authentication/operations/{id}", &AdminApi::GetOperation);
+    // Where earlier answers' Location pointed.
     add(V::get, "/v1.0/users/{upn}/authentication/methods/{pw}/resetPasswordOperations/{id}",
         &AdminApi::GetResetPasswordOperation);
     add(V::get,
@@ -107,6 +111,7 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
     add(V::post, "/v1.0/admin/hooks/{name}/enable", &AdminApi::EnableHook);
 
     add(V::get, "/v1.0/users", &AdminApi::ListUsers);
+    add(V::post, "/v1.0/users", &AdminApi::CreateUser);
     add(V::get, "/v1.0/users/{upn}", &AdminApi::GetUser);
     add(V::put, "/v1.0/users/{upn}", &AdminApi::PutUser);
     add(V::patch, "/v1.0/users/{upn}", &AdminApi::PatchUser);
@@ -142,13 +147,19 @@ ApiResponse AdminApi::Handle(const ApiCall& api) {
     std::string_view message = status.message();
     // Internal failures are logged by the daemon; the caller learns only that one happened.
     if (e.http_status == 500) message = "an internal error occurred; see the daemon's log";
-    r.body = json::parse(GraphErrorBody(e.code, message, api.request_id, now));
+    r.body =
+        json::parse(GraphErrorBody(e.code, message, api.request_id, api.client_request_id, now));
     r.route = std::move(route);
     return r;
   };
 
   auto target = ParseTarget(request.target());
   if (!target.ok()) return error(target.status(), "unmatched");
+  // Graph's beta endpoint: the same resources (Graph makes many devices at once only in beta).
+  if (!target->segments.empty() && target->segments[0] == "beta") target->segments[0] = "v1.0";
+  if (!target->select.empty() && request.method() != bhttp::verb::get) {
+    return error(base::InvalidArgumentError("$select applies to GET requests"), "unmatched");
+  }
   Call call{api, std::move(*target), {}};
   const std::vector<std::string>& segments = call.target.segments;
 
@@ -170,6 +181,9 @@ ApiResponse AdminApi::Handle(const ApiCall& api) {
     if (route.verb != request.method()) continue;
     call.params = std::move(params);
     Result result = (this->*route.handler)(call);
+    if (result.ok() && result->body) {
+      if (Status s = ApplySelect(call.target.select, *result->body); !s.ok()) result = s;
+    }
     if (!result.ok()) return error(result.status(), route.name);
     result->route = route.name;
     return std::move(*result);
@@ -178,11 +192,11 @@ ApiResponse AdminApi::Handle(const ApiCall& api) {
   if (path_matched) {
     r.status = 405;
     r.body = json::parse(GraphErrorBody("notAllowed", "this resource does not take that method",
-                                        api.request_id, now));
+                                        api.request_id, api.client_request_id, now));
   } else {
     r.body = json::parse(GraphErrorBody("itemNotFound",
                                         "no such resource; see docs/admin-api.md for every path",
-                                        api.request_id, now));
+                                        api.request_id, api.client_request_id, now));
   }
   return r;
 }

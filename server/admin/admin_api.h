@@ -32,6 +32,7 @@
 #include "service/admin/inventory.h"
 #include "service/admin/method_admin.h"
 #include "service/admin/roles.h"
+#include "service/admin/token_file.h"
 #include "service/admin/user_actions.h"
 #include "service/admin/user_admin.h"
 #include "service/credentials/app_passwords.h"
@@ -93,6 +94,7 @@ struct ApiCall {
   const http::Request* request = nullptr;
   service::Principal principal;  // authenticated
   std::string request_id;
+  std::string client_request_id;  // echoed in error bodies (ClientRequestId, graph.h)
   // "https://host" / "http://host" from the connection and the Host header, for nextLink and
   // Location; "" when unknown (links are then relative).
   std::string origin;
@@ -126,6 +128,7 @@ class AdminApi {
   // Routes.
   Result ListDevices(Call& c);
   Result CreateDevices(Call& c);
+  Result CreateDevicesDelta(Call& c);
   Result GetDevice(Call& c);
   Result UpdateDevice(Call& c);
   Result DeleteDevice(Call& c);
@@ -146,9 +149,11 @@ class AdminApi {
   Result EnableSmsSignIn(Call& c);
   Result DisableSmsSignIn(Call& c);
   Result ListMethods(Call& c);
+  Result GetMethod(Call& c);
   Result ListUsers(Call& c);
   Result GetUser(Call& c);
   Result PutUser(Call& c);
+  Result CreateUser(Call& c);
   Result PatchUser(Call& c);
   Result DeleteUser(Call& c);
   Result UnlockUser(Call& c);
@@ -159,6 +164,7 @@ class AdminApi {
   Result ListAudit(Call& c);
   Result ResetPassword(Call& c);
   Result GetResetPasswordOperation(Call& c);
+  Result GetOperation(Call& c);
   Result RequireReregistration(Call& c);
   Result RevokeMfaSessions(Call& c);
   Result ListAppPasswords(Call& c);
@@ -179,6 +185,9 @@ class AdminApi {
   // Helpers.
   Result ImportTokenFile(Call& c);
   Result ImportJsonDevices(Call& c, const boost::json::value& body);
+  static base::StatusOr<service::TokenFile> ReadDeviceList(const Call& c,
+                                                           const boost::json::value& list,
+                                                           std::string_view where);
   base::StatusOr<boost::json::object> DeviceJson(const service::TokenRecord& token) const;
   base::StatusOr<boost::json::object> MethodJson(const service::Principal& viewer,
                                                  const service::MethodRecord& method) const;
@@ -187,6 +196,9 @@ class AdminApi {
   // The user's temporary access pass as Graph shows it (never the pass itself).
   base::StatusOr<boost::json::object> TapJson(const service::Principal& viewer,
                                               std::string_view upn) const;
+  // A method as the methods list shows it (a temporary access pass with its usability).
+  base::StatusOr<boost::json::object> AnyMethodJson(const Call& c,
+                                                    const service::MethodRecord& method) const;
   base::StatusOr<service::MethodRecord> MethodOfKind(Call& c, std::string_view upn,
                                                      std::string_view id, service::MethodKind kind);
   // Counts one activation against the window; ResourceExhausted-like 429 when it is full.

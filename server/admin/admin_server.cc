@@ -48,9 +48,13 @@ bool IsOwner(const http::Peer& peer) {
   return !peer.tcp && peer.uid && (*peer.uid == ::geteuid() || *peer.uid == 0);
 }
 
-void CommonHeaders(http::Response& response, const std::string& request_id) {
+// Every answer names the request (`request-id`) and echoes the caller's `client-request-id`, as
+// Graph does, so that a caller can match a failure (a 401 too) to the daemon's log.
+void CommonHeaders(http::Response& response, const http::Request& request,
+                   const std::string& request_id) {
   response.set(bhttp::field::server, "otpd");
   response.set("request-id", request_id);
+  response.set("client-request-id", ClientRequestId(request["client-request-id"], request_id));
   response.set(bhttp::field::cache_control, "no-store");
   response.set("X-Content-Type-Options", "nosniff");
   response.set("Referrer-Policy", "no-referrer");
@@ -58,10 +62,12 @@ void CommonHeaders(http::Response& response, const std::string& request_id) {
 
 http::Response ErrorResponse(const http::Request& request, unsigned status, std::string_view code,
                              std::string_view message, const std::string& request_id) {
-  http::Response r = http::MakeResponse(
-      request, static_cast<bhttp::status>(status), "application/json",
-      GraphErrorBody(code, message, request_id, base::RealClock::Get()->NowUnixSeconds()));
-  CommonHeaders(r, request_id);
+  http::Response r =
+      http::MakeResponse(request, static_cast<bhttp::status>(status), "application/json",
+                         GraphErrorBody(code, message, request_id,
+                                        ClientRequestId(request["client-request-id"], request_id),
+                                        base::RealClock::Get()->NowUnixSeconds()));
+  CommonHeaders(r, request, request_id);
   return r;
 }
 
@@ -145,7 +151,7 @@ void AdminServer::OnRequest(http::Request request, const http::Peer& peer, http:
                                std::string(s.message()) + "\n");
       }
     }
-    CommonHeaders(r, request_id);
+    CommonHeaders(r, request, request_id);
     requests_.Count(std::string(bhttp::to_string(request.method())) + " " + std::string(target),
                     r.result_int());
     return reply(std::move(r));
@@ -203,7 +209,7 @@ http::Response AdminServer::Serve(const http::Request& request, const http::Peer
     if (!who.ok()) {
       requests_.Count("unauthenticated", 401);
       http::Response r = ErrorResponse(
-          request, 401, "unauthenticated",
+          request, 401, "InvalidAuthenticationToken",
           "send Authorization: Bearer with a current API key (otpctl apikey create)", request_id);
       r.set(bhttp::field::www_authenticate, "Bearer realm=\"otpd\"");
       return r;
@@ -225,7 +231,7 @@ http::Response AdminServer::Serve(const http::Request& request, const http::Peer
     sources.admin_requests = &requests_;
     http::Response r =
         http::MakeResponse(request, bhttp::status::ok, kMetricsContentType, RenderMetrics(sources));
-    CommonHeaders(r, request_id);
+    CommonHeaders(r, request, request_id);
     requests_.Count("GET /metrics", 200);
     return r;
   }
@@ -234,6 +240,7 @@ http::Response AdminServer::Serve(const http::Request& request, const http::Peer
   call.request = &request;
   call.principal = std::move(principal);
   call.request_id = request_id;
+  call.client_request_id = ClientRequestId(request["client-request-id"], request_id);
   call.origin = std::string(peer.tls ? "https://" : "http://") + HostOf(request);
   ApiResponse answer = api_.Handle(call);
 
@@ -241,11 +248,7 @@ http::Response AdminServer::Serve(const http::Request& request, const http::Peer
       request, static_cast<bhttp::status>(answer.status), answer.body ? "application/json" : "",
       answer.body ? boost::json::serialize(*answer.body) : std::string());
   for (const auto& [name, value] : answer.headers) r.set(name, value);
-  CommonHeaders(r, request_id);
-  if (std::string_view client = request["client-request-id"];
-      !client.empty() && client.size() <= 64) {
-    r.set("client-request-id", client);
-  }
+  CommonHeaders(r, request, request_id);
   requests_.Count(answer.route, answer.status);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - started)

@@ -73,18 +73,24 @@ AdminApi::Result AdminApi::ResetPassword(Call& c) {
   ApiResponse r = NoContent(202);
   if (reset->generated) r = Json(202, json::object{{"newPassword", reset->generated->view()}});
   r.headers.emplace_back("Location",
-                         c.Link(UserPath(c.param(0)) + "methods/" + std::string(kPasswordMethodId) +
-                                "/resetPasswordOperations/" + reset->operation_id));
+                         c.Link(UserPath(c.param(0)) + "operations/" + reset->operation_id));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
 
 AdminApi::Result AdminApi::GetResetPasswordOperation(Call& c) {
-  OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_RETURN_IF_ERROR(PasswordMethod(c.param(1)));
+  c.params.erase(c.params.begin() + 1);
+  return GetOperation(c);
+}
+
+// A user's longRunningOperation: password resets are the only operations otpd makes.
+AdminApi::Result AdminApi::GetOperation(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_ASSIGN_OR_RETURN(service::PasswordResetOperation op,
-                        s_.user_actions->GetPasswordReset(c.by(), c.param(0), c.param(2)));
+                        s_.user_actions->GetPasswordReset(c.by(), c.param(0), c.param(1)));
   json::object o;
+  o["@odata.type"] = "#microsoft.graph.longRunningOperation";
   o["id"] = op.id;
   o["status"] = op.status;
   o["statusDetail"] = nullptr;

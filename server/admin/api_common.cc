@@ -46,6 +46,12 @@ std::string NextLink(const std::string& origin, std::string_view path, const Tar
     link += (first ? "" : "&") + PercentEncode(name) + "=" + PercentEncode(value);
     first = false;
   }
+  if (!target.select.empty()) {
+    std::string names;
+    for (const std::string& name : target.select) names += (names.empty() ? "" : ",") + name;
+    link += std::string(first ? "" : "&") + "$select=" + PercentEncode(names);
+    first = false;
+  }
   link += std::string(first ? "" : "&") + "$skiptoken=" + EncodeSkipToken(last_key);
   return link;
 }
@@ -131,12 +137,44 @@ base::StatusOr<bool> Switch(const Target& target, std::string_view name) {
   return base::InvalidArgumentError(std::string(name) + " must be true or false");
 }
 
+// Keeps `fields` of one object, and its annotations.
+Status SelectFields(const std::vector<std::string>& fields, json::object& object) {
+  for (const std::string& field : fields) {
+    if (!object.contains(field)) {
+      return base::InvalidArgumentError("$select: this resource has no property " + field);
+    }
+  }
+  json::object kept;
+  for (auto& [key, value] : object) {
+    const bool annotation = key.starts_with("@odata.");
+    if (annotation || std::find(fields.begin(), fields.end(), key) != fields.end()) {
+      kept[key] = std::move(value);
+    }
+  }
+  object = std::move(kept);
+  return base::OkStatus();
+}
+
+Status ApplySelect(const std::vector<std::string>& fields, json::value& body) {
+  if (fields.empty() || !body.is_object()) return base::OkStatus();
+  json::object& object = body.as_object();
+  // A page: each item, and the page's own members (value, @odata.nextLink) stay.
+  if (const auto it = object.find("value"); it != object.end() && it->value().is_array()) {
+    for (json::value& item : it->value().as_array()) {
+      if (item.is_object()) OTPD_RETURN_IF_ERROR(SelectFields(fields, item.as_object()));
+    }
+    return base::OkStatus();
+  }
+  return SelectFields(fields, object);
+}
+
 // A 429 for the activation limit, with Retry-After.
-ApiResponse ActivityLimit(const Status& why, std::string_view request_id, int64_t now,
+ApiResponse ActivityLimit(const Status& why, const ApiCall& call, int64_t now,
                           std::chrono::seconds window) {
   ApiResponse r;
   r.status = 429;
-  r.body = json::parse(GraphErrorBody("activityLimitReached", why.message(), request_id, now));
+  r.body = json::parse(GraphErrorBody("activityLimitReached", why.message(), call.request_id,
+                                      call.client_request_id, now));
   r.headers.emplace_back("Retry-After", std::to_string(window.count()));
   return r;
 }

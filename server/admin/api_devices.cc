@@ -120,16 +120,16 @@ base::StatusOr<tokenio::TokenRecord> ReadDevice(const json::object& object,
   std::string secret = in.String("secretKey", FieldReader::kRequired);
   t.manufacturer = in.Text("manufacturer");
   t.model = in.Text("model");
-  std::optional<std::string> display_name = in.OptionalText("displayName");
+  t.display_name = in.Text("displayName");
   const ParamFields params = ReadParamFields(in);
   const json::object* assign = in.Object("assignTo");
   in.Allow("@odata.type");
   in.Allow("id");
   in.Allow("status");
+  in.Allow("@contentId");  // a #$delta body's own numbering
   OTPD_RETURN_IF_ERROR(in.Finish());
-  if (display_name && !display_name->empty()) {
-    return base::InvalidArgumentError(where +
-                                      "displayName is set by activation or PATCH, not at creation");
+  if (t.display_name.size() > 256) {
+    return base::InvalidArgumentError(where + "displayName is longer than 256 characters");
   }
   if (assign != nullptr) {
     FieldReader who(*assign, where + "assignTo.");
@@ -255,11 +255,20 @@ AdminApi::Result AdminApi::UpdateDevice(Call& c) {
   update.display_name = in.OptionalText("displayName");
   update.manufacturer = in.OptionalText("manufacturer");
   update.model = in.OptionalText("model");
+  if (std::optional<int64_t> period = in.OptionalInt("timeIntervalInSeconds", 1, 86400)) {
+    update.period = static_cast<uint32_t>(*period);
+  }
+  if (std::optional<std::string> hash = in.OptionalString("hashFunction")) {
+    auto algorithm = engine::ParseHashAlgorithm(*hash);
+    if (!algorithm.ok()) {
+      return base::InvalidArgumentError("hashFunction must be hmacsha1, hmacsha256 or hmacsha512");
+    }
+    update.algorithm = *algorithm;
+  }
   if (in.OptionalString("secretKey")) {
     return base::InvalidArgumentError("secretKey cannot be changed: import the token again");
   }
-  for (std::string_view fixed : {"serialNumber", "timeIntervalInSeconds", "hashFunction", "status",
-                                 "assignedTo", "type", "digits"}) {
+  for (std::string_view fixed : {"serialNumber", "status", "assignedTo", "type", "digits"}) {
     if (body.contains(fixed)) {
       return base::InvalidArgumentError(std::string(fixed) + " cannot be changed");
     }
@@ -286,6 +295,72 @@ AdminApi::Result AdminApi::CreateDevices(Call& c) {
     return ImportJsonDevices(c, body);
   }
   return ImportTokenFile(c);
+}
+
+// Graph's way to create many devices: PATCH of the collection with a #$delta body. All or
+// nothing as far as can be checked: every entry is read, then the whole list is tried without
+// writing, and only a list that would import completely is written.
+AdminApi::Result AdminApi::CreateDevicesDelta(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
+  FieldReader in(body);
+  const std::string context = in.String("@context", FieldReader::kRequired);
+  in.Allow("value");
+  OTPD_RETURN_IF_ERROR(in.Finish());
+  if (context != "#$delta") {
+    return base::InvalidArgumentError("@context must be \"#$delta\" to create devices");
+  }
+  if (!body.at("value").is_array() || body.at("value").as_array().empty()) {
+    return base::InvalidArgumentError("value must be a non-empty array of devices");
+  }
+  std::vector<std::string> serials;
+  for (bool dry : {true, false}) {
+    // Read afresh for each pass: feeding an importer takes the seeds out of the list.
+    OTPD_ASSIGN_OR_RETURN(service::TokenFile file, ReadDeviceList(c, body.at("value"), "value"));
+    serials.clear();
+    for (const tokenio::TokenRecord& t : file.rows.tokens) {
+      // Creating never replaces: a serial that exists refuses the list.
+      if (Status s = RefuseExisting(*s_.inventory, t.serial); !s.ok()) {
+        return s.WithContext("value[" + std::to_string(serials.size()) + "]");
+      }
+      serials.push_back(t.serial);
+    }
+    service::Importer importer(*s_.store, *s_.keys, *s_.clock, s_.inventory_options,
+                               DeviceImportOptions(dry, false, file.sha256, c.by()),
+                               s_.invalidator);
+    OTPD_RETURN_IF_ERROR(service::FeedImporter(file, importer));
+    OTPD_ASSIGN_OR_RETURN(service::ImportReport report, importer.Finish());
+    if (report.failed == 0) continue;
+    const tokenio::RowError& first = report.failures.front();
+    std::string where = "value[" + std::to_string(first.position - 1) + "]: " + first.reason;
+    if (dry) return base::InvalidArgumentError(where + "; no device was created");
+    return base::AbortedError(where + "; it changed meanwhile, and " +
+                              std::to_string(report.imported) + " of the list were created");
+  }
+  json::array created;
+  for (const std::string& serial : serials) {
+    OTPD_ASSIGN_OR_RETURN(service::TokenRecord token, s_.inventory->Get(serial));
+    OTPD_ASSIGN_OR_RETURN(json::object device, DeviceJson(token));
+    created.push_back(std::move(device));
+  }
+  return Json(200, json::object{{"value", std::move(created)}});
+}
+
+// Reads every device of a JSON list; errors name the entry after `where` ("[2]." or "value[2].").
+base::StatusOr<service::TokenFile> AdminApi::ReadDeviceList(const Call& c, const json::value& list,
+                                                            std::string_view where) {
+  OTPD_ASSIGN_OR_RETURN(std::vector<const json::object*> objects, DeviceObjects(list));
+  service::TokenFile file;
+  file.format = tokenio::Format::kOathCsv;  // nominal: rows are counted by position
+  file.sha256 = base::HexEncode(base::Sha256(c.request().body()));
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const std::string at =
+        list.is_object() ? "" : std::string(where) + "[" + std::to_string(i) + "].";
+    OTPD_ASSIGN_OR_RETURN(tokenio::TokenRecord t, ReadDevice(*objects[i], at));
+    t.position = i + 1;
+    file.rows.tokens.push_back(std::move(t));
+  }
+  return file;
 }
 
 AdminApi::Result AdminApi::ImportTokenFile(Call& c) {
@@ -343,18 +418,9 @@ AdminApi::Result AdminApi::ImportJsonDevices(Call& c, const json::value& body) {
   OTPD_ASSIGN_OR_RETURN(bool dry, Switch(c.target, "dryRun"));
   OTPD_ASSIGN_OR_RETURN(bool duplicates, Switch(c.target, "allowDuplicateSeeds"));
   const bool single = body.is_object();
-  OTPD_ASSIGN_OR_RETURN(std::vector<const json::object*> objects, DeviceObjects(body));
 
   // Every object is checked before anything is stored: a malformed one refuses the whole request.
-  service::TokenFile file;
-  file.format = tokenio::Format::kOathCsv;  // nominal: rows are counted by position
-  file.sha256 = base::HexEncode(base::Sha256(c.request().body()));
-  for (size_t i = 0; i < objects.size(); ++i) {
-    const std::string where = single ? "" : "[" + std::to_string(i) + "].";
-    OTPD_ASSIGN_OR_RETURN(tokenio::TokenRecord t, ReadDevice(*objects[i], where));
-    t.position = i + 1;
-    file.rows.tokens.push_back(std::move(t));
-  }
+  OTPD_ASSIGN_OR_RETURN(service::TokenFile file, ReadDeviceList(c, body, ""));
   const std::string first_serial = file.rows.tokens.front().serial;
   if (single && !dry) OTPD_RETURN_IF_ERROR(RefuseExisting(*s_.inventory, first_serial));
 

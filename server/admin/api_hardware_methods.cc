@@ -123,8 +123,7 @@ AdminApi::Result AdminApi::AssignAndActivateBySerial(Call& c) {
 std::optional<ApiResponse> AdminApi::ActivationLimited(const Call& c) {
   Status limit = TakeActivation();
   if (limit.ok()) return std::nullopt;
-  return ActivityLimit(limit, c.api.request_id, s_.clock->NowUnixSeconds(),
-                       options_.activation_window);
+  return ActivityLimit(limit, c.api, s_.clock->NowUnixSeconds(), options_.activation_window);
 }
 
 AdminApi::Result AdminApi::Activate(Call& c, const std::string& serial, const std::string& code,

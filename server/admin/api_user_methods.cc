@@ -138,24 +138,31 @@ AdminApi::Result AdminApi::DeleteMethodRoute(Call& c) {
   return NoContent();
 }
 
+base::StatusOr<json::object> AdminApi::AnyMethodJson(const Call& c, const MethodRecord& m) const {
+  if (m.kind() == MethodKind::kTemporaryAccessPass) {
+    // With its usability, which takes the pass's use state.
+    auto tap = TapJson(c.by(), c.param(0));
+    if (!base::IsNotFound(tap.status())) return tap;
+  }
+  return MethodJson(c.by(), m);
+}
+
 AdminApi::Result AdminApi::ListMethods(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, s_.methods->List(c.by(), c.param(0)));
   json::array items;
   for (const MethodRecord& m : methods) {
-    if (m.kind() == MethodKind::kTemporaryAccessPass) {
-      // With its usability, which takes the pass's use state.
-      auto tap = TapJson(c.by(), c.param(0));
-      if (tap.ok()) {
-        items.push_back(std::move(*tap));
-        continue;
-      }
-      if (!base::IsNotFound(tap.status())) return tap.status();
-    }
-    OTPD_ASSIGN_OR_RETURN(json::object o, MethodJson(c.by(), m));
+    OTPD_ASSIGN_OR_RETURN(json::object o, AnyMethodJson(c, m));
     items.push_back(std::move(o));
   }
   return Json(200, Page(std::move(items), ""));
+}
+
+AdminApi::Result AdminApi::GetMethod(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(MethodRecord m, s_.methods->Get(c.by(), c.param(0), c.param(1)));
+  OTPD_ASSIGN_OR_RETURN(json::object o, AnyMethodJson(c, m));
+  return Json(200, std::move(o));
 }
 
 // ---- authenticator apps ------------------------------------------------------------------------

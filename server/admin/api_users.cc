@@ -72,6 +72,41 @@ AdminApi::Result AdminApi::PutUser(Call& c) {
   return r;
 }
 
+// Graph's create-user body: the user and its password, made together. mailNickname (an Exchange
+// alias) is taken and not kept; otpd has no disabled users, so accountEnabled must be true.
+AdminApi::Result AdminApi::CreateUser(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
+  FieldReader in(body);
+  service::NewUser user;
+  user.upn = in.String("userPrincipalName", FieldReader::kRequired);
+  user.display_name = in.Text("displayName", FieldReader::kRequired);
+  const std::optional<bool> enabled = in.OptionalBool("accountEnabled");
+  in.OptionalString("mailNickname");
+  in.Allow("@odata.type");
+  std::string password;
+  if (const json::object* profile = in.Object("passwordProfile", FieldReader::kRequired)) {
+    FieldReader p(*profile, "passwordProfile.");
+    password = p.String("password", FieldReader::kRequired);
+    user.must_change = p.OptionalBool("forceChangePasswordNextSignIn").value_or(true);
+    p.OptionalBool("forceChangePasswordNextSignInWithMfa");
+    OTPD_RETURN_IF_ERROR(p.Finish());
+  }
+  OTPD_RETURN_IF_ERROR(in.Finish());
+  if (enabled == false) {
+    return base::InvalidArgumentError(
+        "accountEnabled must be true: otpd keeps no disabled users (delete the user instead)");
+  }
+  user.password = password;
+  auto created = s_.user_actions->CreateUser(c.by(), user);
+  base::Wipe(password.data(), password.size());
+  if (!created.ok()) return created.status();
+  OTPD_ASSIGN_OR_RETURN(service::UserSummary u, s_.users->Get(c.by(), created->upn));
+  ApiResponse r = Json(201, UserJson(u, s_.clock->NowUnixSeconds()));
+  r.headers.emplace_back("Location", c.Link("/v1.0/users/" + PercentEncode(u.user.upn)));
+  return r;
+}
+
 AdminApi::Result AdminApi::PatchUser(Call& c) {
   OTPD_RETURN_IF_ERROR(c.NoQuery());
   OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());

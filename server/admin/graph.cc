@@ -20,7 +20,7 @@ GraphError ClassifyStatus(const base::Status& status) {
     case base::StatusCode::kOutOfRange:
       return {400, "invalidRequest"};
     case base::StatusCode::kUnauthenticated:
-      return {401, "unauthenticated"};
+      return {401, "InvalidAuthenticationToken"};
     case base::StatusCode::kPermissionDenied:
       return {403, "accessDenied"};
     case base::StatusCode::kNotFound:
@@ -43,10 +43,12 @@ GraphError ClassifyStatus(const base::Status& status) {
 }
 
 std::string GraphErrorBody(std::string_view code, std::string_view message,
-                           std::string_view request_id, int64_t now_unix_seconds) {
+                           std::string_view request_id, std::string_view client_request_id,
+                           int64_t now_unix_seconds) {
   json::object inner;
-  inner["request-id"] = request_id;
   inner["date"] = base::FormatIsoTime(now_unix_seconds);
+  inner["request-id"] = request_id;
+  inner["client-request-id"] = client_request_id;
   json::object error;
   error["code"] = code;
   error["message"] = message;
@@ -54,6 +56,15 @@ std::string GraphErrorBody(std::string_view code, std::string_view message,
   json::object out;
   out["error"] = std::move(error);
   return json::serialize(out);
+}
+
+std::string_view ClientRequestId(std::string_view header, std::string_view request_id) {
+  const bool usable = !header.empty() && header.size() <= 64 &&
+                      std::all_of(header.begin(), header.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                               c == '.' || c == '_' || c == ':';
+                      });
+  return usable ? header : request_id;
 }
 
 namespace {

@@ -26,7 +26,7 @@ struct GraphError {
   std::string_view code;  // invalidRequest, itemNotFound, accessDenied, ...
 };
 //   InvalidArgument, OutOfRange  400 invalidRequest
-//   Unauthenticated              401 unauthenticated
+//   Unauthenticated              401 InvalidAuthenticationToken (Graph's code)
 //   PermissionDenied             403 accessDenied
 //   NotFound                     404 itemNotFound
 //   AlreadyExists                409 nameAlreadyExists
@@ -38,9 +38,15 @@ struct GraphError {
 //   anything else                500 generalException
 GraphError ClassifyStatus(const base::Status& status);
 
-// `{"error":{"code","message","innerError":{"request-id","date"}}}`.
+// `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.
 std::string GraphErrorBody(std::string_view code, std::string_view message,
-                           std::string_view request_id, int64_t now_unix_seconds);
+                           std::string_view request_id, std::string_view client_request_id,
+                           int64_t now_unix_seconds);
+
+// The caller's `client-request-id` header as an answer may echo it: Graph's SDKs send a GUID;
+// anything longer than 64 characters or outside [A-Za-z0-9._:-] is not echoed, and otpd's own
+// request id stands in for it, as for a caller that sent none.
+std::string_view ClientRequestId(std::string_view header, std::string_view request_id);
 
 // Parses a request body that must be one JSON object (ParseJsonBody, json_body.h: a member given
 // twice is refused). InvalidArgument naming the offset and the reason for malformed JSON, the

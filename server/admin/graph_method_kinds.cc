@@ -139,8 +139,8 @@ constexpr std::array<GraphMethodKind, 6> kGraphKinds = {{
      .remove = true,
      .read_new = ReadNewEmail,
      .read_change = ReadEmailChange},
-    // Reset through the administrator's actions.
-    {.kind = MethodKind::kPassword, .show = ShowPassword},
+    // Listed and read; reset through the administrator's actions.
+    {.kind = MethodKind::kPassword, .show = ShowPassword, .list = true, .get = true},
     // Created, shown (with whether it is usable) and deleted through routes of their own.
     {.kind = MethodKind::kTemporaryAccessPass, .show = ShowPass},
 }};

@@ -200,6 +200,38 @@ std::optional<std::string_view> Target::Param(std::string_view name) const {
   return std::string_view(it->second);
 }
 
+namespace {
+
+// $select=a,b: property names (letters and digits, as Graph's are), each once.
+base::StatusOr<std::vector<std::string>> ParseSelect(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view name = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    const bool word = !name.empty() && name.size() <= 64 &&
+                      std::isalpha(static_cast<unsigned char>(name[0])) != 0 &&
+                      std::all_of(name.begin(), name.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) != 0;
+                      });
+    if (!word) {
+      return base::InvalidArgumentError(
+          "$select must list property names separated by commas, e.g. $select=id,displayName");
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      return base::InvalidArgumentError("$select names " + std::string(name) + " twice");
+    }
+    if (out.size() == 32)
+      return base::InvalidArgumentError("$select names more than 32 properties");
+    out.emplace_back(name);
+  }
+  return out;
+}
+
+}  // namespace
+
 base::StatusOr<Target> ParseTarget(std::string_view target) {
   if (target.empty() || target[0] != '/') {
     return base::InvalidArgumentError("the request target must be an absolute path");
@@ -230,6 +262,11 @@ base::StatusOr<Target> ParseTarget(std::string_view target) {
     std::string value;
     if (eq != std::string_view::npos) {
       OTPD_ASSIGN_OR_RETURN(value, Decode(pair.substr(eq + 1), true, "query"));
+    }
+    if (name == "$select") {
+      OTPD_ASSIGN_OR_RETURN(out.select, ParseSelect(value));
+      if (out.select.empty()) return base::InvalidArgumentError("$select names no property");
+      continue;
     }
     if (!out.query.emplace(name, std::move(value)).second) {
       return base::InvalidArgumentError(name.size() <= 64

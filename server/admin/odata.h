@@ -27,15 +27,18 @@ namespace otpd::server::admin {
 
 struct Target {
   std::vector<std::string> segments;  // "/v1.0/users/a%40b" -> {"v1.0", "users", "a@b"}
-  std::map<std::string, std::string, std::less<>> query;
+  std::map<std::string, std::string, std::less<>> query;  // without $select
+  // $select's properties, in the order given; empty when the answer is whole. Any GET answers
+  // with it (AdminApi::Handle), so it is kept apart from the options each route reads.
+  std::vector<std::string> select;
 
   // The query parameter, or nullopt.
   std::optional<std::string_view> Param(std::string_view name) const;
 };
 
 // Splits and decodes a request target ("/path?query"). InvalidArgument for a target that is not
-// an absolute path, bad percent-encoding, an encoded "/" or NUL in a segment, or a parameter
-// given twice.
+// an absolute path, bad percent-encoding, an encoded "/" or NUL in a segment, a parameter given
+// twice, or a $select that is not a comma-separated list of up to 32 property names.
 base::StatusOr<Target> ParseTarget(std::string_view target);
 
 // Percent-encodes `text` for a path segment or a query value.

@@ -165,6 +165,7 @@ base::StatusOr<bool> Importer::StageToken(const tokenio::TokenRecord& in, Staged
   TokenRecord& token = row.token;
   token.manufacturer = in.manufacturer;
   token.model = in.model;
+  token.display_name = in.display_name;
   token.params = in.params;
   token.initial_counter = in.counter;
   token.initial_drift = in.time_drift;

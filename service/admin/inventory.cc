@@ -369,6 +369,9 @@ base::StatusOr<TokenRecord> TokenInventory::UpdateToken(std::string_view serial,
                                                 token.assigned_to +
                                                 "; only unassigned tokens can be updated"));
   }
+  if (update.algorithm || update.period) {
+    OTPD_RETURN_IF_ERROR(ChangeParams(token, update, actor));
+  }
   if (update.display_name) token.display_name = *update.display_name;
   if (update.manufacturer) token.manufacturer = *update.manufacturer;
   if (update.model) token.model = *update.model;
@@ -378,6 +381,26 @@ base::StatusOr<TokenRecord> TokenInventory::UpdateToken(std::string_view serial,
   OTPD_RETURN_IF_ERROR(directory_.PutToken(batch, token));
   OTPD_RETURN_IF_ERROR(CommitTokenChange(std::move(batch), Audit("update", serial, actor)));
   return token;
+}
+
+base::Status TokenInventory::ChangeParams(TokenRecord& token, const Update& update,
+                                          const Principal& actor) {
+  if (update.period && token.params.type != engine::OtpType::kTotp) {
+    return base::InvalidArgumentError("timeIntervalInSeconds is for TOTP tokens; " + token.serial +
+                                      " is an HOTP token");
+  }
+  uint64_t state_version = 0;
+  OTPD_RETURN_IF_ERROR(LoadCredentialState(store_, token, &state_version).status());
+  if (state_version != 0) {
+    return Refuse("update", token.serial, actor,
+                  base::FailedPreconditionError(
+                      "token " + token.serial +
+                      " has been activated before: its hash function and time step cannot "
+                      "change, or codes it already accepted could be accepted again"));
+  }
+  if (update.algorithm) token.params.algorithm = *update.algorithm;
+  if (update.period) token.params.period = *update.period;
+  return token.params.Validate();
 }
 
 base::Status TokenInventory::Deactivate(std::string_view serial, const Principal& actor) {

@@ -148,10 +148,15 @@ class TokenInventory {
                                             std::optional<std::string> display_name = {});
 
   // Changes the descriptive fields of an available token (Entra: only unassigned tokens are
-  // updatable; the seed and parameters never are). InvalidArgument for a field longer than 256
-  // characters or holding control characters.
+  // updatable; the seed never is). InvalidArgument for a field longer than 256 characters or
+  // holding control characters. The hash function and a TOTP token's time step change only while
+  // the token has never accepted a code (no sign-in state stored): a used token's watermark
+  // counts steps of its old parameters, and codes it already accepted could come back
+  // (FailedPrecondition).
   struct Update {
     std::optional<std::string> display_name, manufacturer, model;
+    std::optional<engine::HashAlgorithm> algorithm;
+    std::optional<uint32_t> period;
   };
   base::StatusOr<TokenRecord> UpdateToken(std::string_view serial, const Update& update,
                                           const Principal& by);
@@ -170,6 +175,8 @@ class TokenInventory {
  private:
   using Loaded = Versioned<TokenRecord>;
   base::StatusOr<Loaded> Load(std::string_view serial) const;
+  // UpdateToken's change of `token`'s hash function or time step, where it is allowed.
+  base::Status ChangeParams(TokenRecord& token, const Update& update, const Principal& actor);
   // Commits a change to the inventory alone (no user's): `batch` plus an audit record, durably;
   // maps a lost race to Aborted. A change to a token's user goes through BeginTokenChange and
   // internal::CommitChange instead.

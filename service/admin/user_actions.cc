@@ -52,6 +52,35 @@ base::StatusOr<PasswordResetResult> UserActions::ResetPassword(
   return result;
 }
 
+base::StatusOr<UserRecord> UserActions::CreateUser(const Principal& by, const NewUser& user) {
+  OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(user.upn));
+  if (user.display_name.size() > 256) {
+    return base::InvalidArgumentError("displayName is longer than 256 characters");
+  }
+  OTPD_RETURN_IF_ERROR(CheckPasswordPolicy(user.password, upn));
+  OTPD_ASSIGN_OR_RETURN(StagedChange c,
+                        internal::StageChange(directory_, upn, clock_.NowUnixSeconds(),
+                                              MakeAudit(clock_, by, "user.create", "user/" + upn),
+                                              /*create=*/true));
+  for (Permission needed : {Permission::kManageUsers, Permission::kResetPassword}) {
+    OTPD_RETURN_IF_ERROR(internal::AuthorizeStaged(directory_, by, needed, c));
+  }
+  if (c.user.version != 0) return base::AlreadyExistsError("user " + upn + " already exists");
+  c.user.user.display_name = user.display_name;
+  // On the hashing pool, with no lock held; the commit stays conditional on the user being new.
+  OTPD_ASSIGN_OR_RETURN(base::PasswordHash hash, hasher_.Hash(user.password));
+  const MethodRecord method{
+      .id = std::string(kPasswordMethodId),
+      .created = c.now,
+      .payload = PasswordPayload{
+          .hash = std::move(hash), .must_change = user.must_change, .last_changed = c.now}};
+  OTPD_RETURN_IF_ERROR(directory_.PutMethod(c.batch, upn, method));
+  c.audit.detail =
+      user.must_change ? "with a password to change at the next sign-in" : "with a password";
+  OTPD_RETURN_IF_ERROR(CommitChange(directory_, c, invalidator_));
+  return c.user.user;
+}
+
 base::StatusOr<std::string> UserActions::PasswordResetStatus(const Principal& by,
                                                              std::string_view upn,
                                                              std::string_view operation_id) const {

@@ -55,6 +55,14 @@ struct DeletedMethod {
   std::string detail;  // "mobile" for a phone, the display name of an app
 };
 
+// A user as Graph's create-user makes one: with a password from the start.
+struct NewUser {
+  std::string upn;
+  std::string display_name;
+  std::string_view password;  // checked against the password policy
+  bool must_change = true;    // Graph's passwordProfile.forceChangePasswordNextSignIn
+};
+
 struct ReregistrationResult {
   std::vector<std::string> deactivated_tokens;  // serials: activated before, assigned now
   std::vector<DeletedMethod> deleted_methods;   // phones and authenticator apps
@@ -73,6 +81,10 @@ class UserActions {
   // revoked. Event password.reset. Permission::kResetPassword.
   base::StatusOr<PasswordResetResult> ResetPassword(const Principal& by, std::string_view upn,
                                                     std::optional<std::string_view> new_password);
+  // Creates `user.upn` with its display name and its password method, in one change audited as
+  // user.create: AlreadyExists when the user exists (nothing changes then), InvalidArgument for
+  // a password the policy refuses. Needs Permission::kManageUsers and kResetPassword.
+  base::StatusOr<UserRecord> CreateUser(const Principal& by, const NewUser& user);
   // "succeeded" when `operation_id` is a reset of `upn`'s password; NotFound otherwise.
   base::StatusOr<std::string> PasswordResetStatus(const Principal& by, std::string_view upn,
                                                   std::string_view operation_id) const;

@@ -29,7 +29,7 @@ TEST_F(AdminActionsTest, ResetPasswordIsAnOperationAndTakesEffectOnTheSocket) {
   EXPECT_GE(generated.size(), 12u);
   EXPECT_EQ(r.Header("Cache-Control"), "no-store");
   const std::string location = r.Header("Location");
-  const std::string prefix = Auth(upn) + "methods/" + kPasswordId + "/resetPasswordOperations/";
+  const std::string prefix = Auth(upn) + "operations/";
   ASSERT_TRUE(PathOf(location).starts_with(prefix)) << location;
   EXPECT_EQ(Password(upn, generated), "OK\tp\tmust_change=1");
 
@@ -49,8 +49,8 @@ TEST_F(AdminActionsTest, ResetPasswordIsAnOperationAndTakesEffectOnTheSocket) {
   // Another user's operation is not this user's.
   MakeUser("other-reset@example.com");
   EXPECT_EQ(owner
-                .Get(Auth("other-reset@example.com") + "methods/" + kPasswordId +
-                     "/resetPasswordOperations/" + std::string(o.at("id").as_string()))
+                .Get(Auth("other-reset@example.com") + "operations/" +
+                     std::string(o.at("id").as_string()))
                 .status,
             404);
 

@@ -31,8 +31,7 @@ TEST_F(OtpctlActionsTest, ActionCommandsGoThroughTheDaemon) {
   EXPECT_EQ(r.err.find(generated), std::string::npos);
   // The operation otpctl names is the API's.
   EXPECT_EQ(Owner()
-                .Get(Auth(upn) + "methods/" + kPasswordId + "/resetPasswordOperations/" +
-                     std::string(reset.at("operation").as_string()))
+                .Get(Auth(upn) + "operations/" + std::string(reset.at("operation").as_string()))
                 .status,
             200);
   // Online, the audit log names the caller (the admin socket's uid), not --actor.

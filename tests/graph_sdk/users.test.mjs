@@ -159,7 +159,7 @@ test('a wrong key is GraphError 401 with a request-id, the client-request-id ech
   });
   const sent = crypto.randomUUID();
   const e = await graphError(
-    wrong.api('/users').header('client-request-id', sent).get(), 401, 'unauthenticated');
+    wrong.api('/users').header('client-request-id', sent).get(), 401, 'InvalidAuthenticationToken');
   assert.ok(e.requestId, 'no request-id in innerError');
   assert.equal(e.parsed.innerError['client-request-id'], sent);
   assert.equal(e.headers.get('client-request-id'), sent);

@@ -135,7 +135,8 @@ TEST(AdminGraphTest, StatusesMapToGraphCodes) {
   EXPECT_EQ(ClassifyStatus(base::NotFoundError("x")).http_status, 404u);
   EXPECT_EQ(ClassifyStatus(base::AlreadyExistsError("x")).http_status, 409u);
   EXPECT_EQ(ClassifyStatus(base::InternalError("x")).http_status, 500u);
-  json::value body = json::parse(GraphErrorBody("itemNotFound", "no such user", "rid-1", 0));
+  json::value body =
+      json::parse(GraphErrorBody("itemNotFound", "no such user", "rid-1", "crid-1", 0));
   EXPECT_EQ(body.at("error").at("code"), "itemNotFound");
   EXPECT_EQ(body.at("error").at("message"), "no such user");
   EXPECT_EQ(body.at("error").at("innerError").at("request-id"), "rid-1");

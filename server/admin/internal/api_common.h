@@ -94,11 +94,16 @@ boost::json::array RowsJson(const std::vector<tokenio::RowError>& rows);
 boost::json::object ReportJson(const service::ImportReport& report, std::string_view format,
                                bool dry);
 
+// Keeps only `fields` ($select) of an answer's object, or of each item of a list page, with
+// their OData annotations ("@odata.type"). InvalidArgument naming a field the resource does not
+// have. A list's items are checked one by one: an empty list accepts any name.
+base::Status ApplySelect(const std::vector<std::string>& fields, boost::json::value& body);
+
 // "true"/"false" query switches; absent is false, a bare name is true.
 base::StatusOr<bool> Switch(const Target& target, std::string_view name);
 
 // A 429 for the activation limit, with Retry-After.
-ApiResponse ActivityLimit(const base::Status& why, std::string_view request_id, int64_t now,
+ApiResponse ActivityLimit(const base::Status& why, const ApiCall& call, int64_t now,
                           std::chrono::seconds window);
 
 // The outcome of an activation of `serial` as the API answers it: 204, or 400 saying why the
