@@ -122,12 +122,19 @@ Answer ChallengeAnswer(const ChallengeSent& c, double now) {
   challenge["transaction_id"] = c.transaction_id;
   challenge["serial"] = c.serial;
   challenge["type"] = c.type;
-  challenge["message"] = kChallengeMessage;
+  challenge["message"] = c.message;
   challenge["client_mode"] = "interactive";
   challenge["attributes"] = nullptr;
   json::object detail;
-  detail["message"] = kChallengeMessage;
-  detail["messages"] = json::array{json::string(kChallengeMessage)};
+  if (!c.image.empty()) {
+    challenge["image"] = c.image;
+    challenge["otpauth_uri"] = c.otpauth_uri;
+    detail["image"] = c.image;
+    detail["otpauth_uri"] = c.otpauth_uri;
+    detail["enroll_via_multichallenge"] = true;
+  }
+  detail["message"] = c.message;
+  detail["messages"] = json::array{json::string(c.message)};
   detail["multi_challenge"] = json::array{std::move(challenge)};
   detail["serial"] = c.serial;
   detail["type"] = c.type;

@@ -39,16 +39,26 @@ struct Answer {
 // or token and `unavailable` are errors.
 Answer CheckAnswer(const service::SignInResult& result, bool by_serial, double now);
 
-// A phone challenge that was sent: what its answer says.
-struct ChallengeSent {
-  std::string transaction_id;
-  std::string serial;  // the phone's serial (SignInResult::phone_serial)
-  std::string type;    // privacyIDEA's token type: "sms"
-  int64_t expires_in_seconds = 0;
-};
-
 // The message shown to the user with a challenge (detail.message, RADIUS Reply-Message).
 inline constexpr std::string_view kChallengeMessage = "Enter the code sent to your phone";
+// The message of an enrolment challenge.
+inline constexpr std::string_view kEnrolmentMessage =
+    "Scan the QR code with your authenticator app, then enter the code it shows";
+
+// A challenge that was made: a phone's code sent, or an authenticator app enrolled (privacyIDEA's
+// enrolment via multichallenge), and what its answer says.
+struct ChallengeSent {
+  std::string transaction_id;
+  std::string serial;  // the phone's serial (SignInResult::phone_serial), or the new app's id
+  std::string type;    // privacyIDEA's token type: "sms", "totp"
+  int64_t expires_in_seconds = 0;
+  std::string_view message = kChallengeMessage;
+  // An enrolment: the QR code as a data: URI (multi_challenge[].image) and the otpauth:// URI it
+  // encodes (otpd's `otpauth_uri`, for front ends that draw the code themselves). Both hold the
+  // new app's secret.
+  std::string image;
+  std::string otpauth_uri;
+};
 
 // The answer of /validate/check that starts a challenge: HTTP 200, result.value false,
 // authentication CHALLENGE, detail.transaction_id and detail.multi_challenge.

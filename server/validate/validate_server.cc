@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -15,6 +17,7 @@
 #include "server/validate/transaction_id.h"
 #include "server/validate/validate_answer.h"
 #include "server/validate/validate_request.h"
+#include "tokenio/qr.h"
 
 namespace otpd::server::validate {
 
@@ -54,6 +57,7 @@ class ValidateServer::State {
   }
 
   service::SignInService* const service;
+  service::SelfService* self = nullptr;  // set before Start; null: no registration at sign-in
   const base::Clock& clock;
   ClientKeys clients;
   ClientNetworks keyless;  // clients admitted without a key, by source network
@@ -68,15 +72,22 @@ class ValidateServer::State {
 };
 
 enum class Route { kCheck, kRadiusCheck };
-// What a request asks of the service: a code to check, or a phone code to send.
-enum class Mode { kVerify, kChallenge };
+// What a request asks of the service: a code to check, a phone code to send, or (after a code
+// refused because the user must register) an app to enrol with a pass or to confirm.
+enum class Mode { kVerify, kChallenge, kEnrol, kConfirm };
+
+// How long an enrolment's transaction id stays valid: as long as the app may stay unconfirmed.
+constexpr int64_t kEnrolmentSeconds = 600;
 
 // What a deferred answer needs of its request.
 struct PendingCall {
   Route route;
   Mode mode = Mode::kVerify;
   bool by_serial = false;
-  std::string user;  // a challenge's user (its transaction id is bound to it)
+  std::string user;  // the user named (a challenge's transaction id is bound to it)
+  // /validate/check's pass, kept for a registration that follows the code's refusal.
+  base::SecretBytes pass;
+  bool transaction = false;  // a valid transaction_id came with it
   unsigned version = 11;
   bool keep_alive = true;
   std::chrono::steady_clock::time_point start;
@@ -140,6 +151,12 @@ BasicCredentials ReadBasic(const ClientKeys& clients, std::string_view header) {
 
 void Submit(const std::shared_ptr<ValidateServer::State>& state, const std::shared_ptr<Call>& call,
             Mode mode, std::string_view user, std::string_view serial, std::string_view pass);
+void Decide(ValidateServer::State& s, Call& call, const service::SignInResult& result);
+bool MayRegister(const ValidateServer::State& s, const Call& call, Outcome outcome);
+void Register(const std::shared_ptr<ValidateServer::State>& state,
+              const std::shared_ptr<Call>& call, service::SignInResult refused);
+void FinishRegistration(ValidateServer::State& s, Call& call, const service::SignInResult& refused,
+                        const service::ActionResult& r);
 
 // The answer to a challenge's result, or false when the result is answered as a sign-in's.
 bool AnswerChallenge(ValidateServer::State& s, Call& call, const service::SignInResult& result) {
@@ -192,6 +209,9 @@ void Finish(const std::shared_ptr<ValidateServer::State>& state, const std::shar
     s.stats.in_flight.fetch_add(1, std::memory_order_relaxed);
     return Submit(state, call, Mode::kVerify, user, "", "");
   }
+  if (call->mode == Mode::kVerify && MayRegister(s, *call, result.outcome)) {
+    return Register(state, call, std::move(result));
+  }
   call->answered = true;
   call->deadline->cancel();
   const auto micros =
@@ -199,19 +219,119 @@ void Finish(const std::shared_ptr<ValidateServer::State>& state, const std::shar
           .count();
   s.stats.RecordLatency(micros < 0 ? 0 : static_cast<uint64_t>(micros));
   if (call->mode == Mode::kChallenge && AnswerChallenge(s, *call, result)) return;
+  Decide(s, *call, result);
+}
+
+// Answers a sign-in's decision.
+void Decide(ValidateServer::State& s, Call& call, const service::SignInResult& result) {
   if (result.outcome == Outcome::kAccepted) {
     s.stats.accepted.fetch_add(1, std::memory_order_relaxed);
   } else {
     s.stats.CountFail(result.outcome);
   }
-  s.counters.Count(call->endpoint(), result.outcome == Outcome::kAccepted      ? Result::kAccept
-                                     : result.outcome == Outcome::kUnavailable ? Result::kError
-                                                                               : Result::kReject);
-  if (call->route == Route::kRadiusCheck) {
-    return call->reply(Respond(*call, RadiusStatus(result.outcome), ""));
+  s.counters.Count(call.endpoint(), result.outcome == Outcome::kAccepted      ? Result::kAccept
+                                    : result.outcome == Outcome::kUnavailable ? Result::kError
+                                                                              : Result::kReject);
+  if (call.route == Route::kRadiusCheck) {
+    return call.reply(Respond(call, RadiusStatus(result.outcome), ""));
   }
-  Answer answer = CheckAnswer(result, call->by_serial, s.Now());
-  call->reply(Respond(*call, answer.http_status, std::move(answer.body)));
+  Answer answer = CheckAnswer(result, call.by_serial, s.Now());
+  call.reply(Respond(call, answer.http_status, std::move(answer.body)));
+}
+
+// Whether a code refused with `outcome` may be the start or the end of a registration: the user
+// must register (or has no second factor: the service decides who may) and sent something.
+bool MayRegister(const ValidateServer::State& s, const Call& call, Outcome outcome) {
+  if (s.self == nullptr || call.route != Route::kCheck || call.by_serial || call.pass.empty()) {
+    return false;
+  }
+  // With a transaction id: the new app's code. Without: a temporary access pass, which always
+  // holds a letter; digits alone are a code (the old token's, say), refused as such, never
+  // tried as a pass that would count a failure.
+  if (call.transaction) {
+    return outcome == Outcome::kRegistrationRequired || outcome == Outcome::kNoMethod;
+  }
+  const std::string_view pass = call.pass.view();
+  if (std::all_of(pass.begin(), pass.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  // A pass is no code: refused as malformed, maybe before the user's state was read.
+  return outcome == Outcome::kRegistrationRequired || outcome == Outcome::kNoMethod ||
+         outcome == Outcome::kBadRequest;
+}
+
+// With a transaction id, the code confirms the app enrolled by the challenge; without one, the
+// pass is taken as a temporary access pass to enrol one. `refused` is answered if neither
+// applies (the service refuses: not a user who may register, no pending app).
+void Register(const std::shared_ptr<ValidateServer::State>& state,
+              const std::shared_ptr<Call>& call, service::SignInResult refused) {
+  call->mode = call->transaction ? Mode::kConfirm : Mode::kEnrol;
+  state->stats.in_flight.fetch_add(1, std::memory_order_relaxed);
+  service::ActionCallback done = [state, call,
+                                  refused = std::move(refused)](service::ActionResult r) mutable {
+    state->stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    asio::post(*call->strand, [state, call, refused = std::move(refused), r = std::move(r)]() {
+      FinishRegistration(*state, *call, refused, r);
+    });
+  };
+  if (call->mode == Mode::kConfirm) {
+    state->self->Confirm(service::ConfirmRequest{.user = call->user, .otp = call->pass.view()},
+                         std::move(done));
+  } else {
+    state->self->Enrol(
+        service::EnrolRequest{.user = call->user, .tap = call->pass.view(), .at_sign_in = true},
+        std::move(done));
+  }
+}
+
+void FinishRegistration(ValidateServer::State& s, Call& call, const service::SignInResult& refused,
+                        const service::ActionResult& r) {
+  if (call.answered) return;  // the deadline answered first
+  call.answered = true;
+  call.deadline->cancel();
+  // Neither a user who may register nor a pass or app to register with: the code's refusal.
+  if (r.outcome == Outcome::kRefused || r.outcome == Outcome::kTapRequired ||
+      (r.outcome == Outcome::kNoMethod && call.mode == Mode::kConfirm) ||
+      (r.outcome == Outcome::kBadRequest && call.mode == Mode::kEnrol)) {
+    return Decide(s, call, refused);
+  }
+  service::SignInResult decided;
+  decided.outcome = r.outcome;
+  decided.retry_after_seconds = r.retry_after_seconds;
+  if (r.outcome != Outcome::kAccepted || call.mode == Mode::kConfirm) {
+    if (r.outcome == Outcome::kAccepted) decided.method_kind = service::MethodKind::kSoftwareOath;
+    return Decide(s, call, decided);
+  }
+  // An app was enrolled: its QR code, under a transaction id that its first code answers.
+  std::string method, uri;
+  for (const auto& [name, value] : r.fields) {
+    if (name == "method") method = value;
+    if (name == "uri") uri = value;
+  }
+  base::StatusOr<std::string> id =
+      s.ids->Issue(call.user, s.clock.NowUnixSeconds() + kEnrolmentSeconds);
+  base::StatusOr<base::SecretBytes> svg = tokenio::QrSvg(uri);
+  base::Wipe(uri.data(), uri.size());
+  if (!id.ok() || !svg.ok()) {
+    spdlog::error("validate: cannot answer an enrolment: {}",
+                  (!id.ok() ? id.status() : svg.status()).message());
+    decided.outcome = Outcome::kUnavailable;
+    return Decide(s, call, decided);
+  }
+  s.counters.Count(call.endpoint(), Result::kChallenge);
+  ChallengeSent enrolment{.transaction_id = *id,
+                          .serial = method,
+                          .type = "totp",
+                          .expires_in_seconds = kEnrolmentSeconds,
+                          .message = kEnrolmentMessage};
+  for (const auto& [name, value] : r.fields) {
+    if (name == "uri") enrolment.otpauth_uri = value;
+  }
+  enrolment.image = "data:image/svg+xml;base64," + base::Base64Encode(svg->span());
+  Answer answer = ChallengeAnswer(enrolment, s.Now());
+  base::Wipe(enrolment.image.data(), enrolment.image.size());
+  base::Wipe(enrolment.otpauth_uri.data(), enrolment.otpauth_uri.size());
+  call.reply(Respond(call, answer.http_status, std::move(answer.body)));
 }
 
 // Hands the call to the service (the caller has counted it in stats.in_flight); its result comes
@@ -256,6 +376,10 @@ ValidateServer::ValidateServer(std::shared_ptr<IoRunner> runner, ValidateServerO
       state_(std::make_shared<State>(service, clients, options_.keyless_clients, clock)) {}
 
 ValidateServer::~ValidateServer() { Stop(); }
+
+void ValidateServer::SetSelfService(service::SelfService* self_service) {
+  state_->self = self_service;
+}
 
 uint16_t ValidateServer::tcp_port() const { return http_ ? http_->tcp_port() : 0; }
 const ServerStats& ValidateServer::stats() const { return state_->stats; }
@@ -421,11 +545,15 @@ bool ValidateServer::TransactionAllowed(PendingCall& call, const ValidateParams&
 void ValidateServer::Begin(std::shared_ptr<PendingCall> call, const ValidateParams& params) {
   State& s = *state_;
   call->by_serial = !params.serial.empty();
+  call->user = params.user;
+  if (call->route == Route::kCheck && !call->by_serial && s.self != nullptr) {
+    call->pass = base::SecretBytes::FromString(params.pass.view());
+  }
   if (!params.transaction_id.empty()) {
     if (!TransactionAllowed(*call, params)) return;
+    call->transaction = true;
   } else if (params.pass.empty() && !call->by_serial) {
     call->mode = Mode::kChallenge;
-    call->user = params.user;
   }
 
   if (s.stats.in_flight.fetch_add(1, std::memory_order_relaxed) >=

@@ -81,6 +81,12 @@ class ValidateServer {
   // Stops accepting and lets requests being served answer (up to 5 s). Idempotent.
   void Stop();
 
+  // Registration at the next sign-in (docs/validate-api.md, "Registering at a sign-in"): a user
+  // who may register and sends a temporary access pass as `pass` is answered with an enrolment
+  // challenge, and the app's first code with its transaction_id confirms it. Null (the default)
+  // offers none. `self_service` must outlive the server; set it before Start.
+  void SetSelfService(service::SelfService* self_service);
+
   // Applies reloaded clients: the keys, and the networks of the clients admitted without one.
   void ReplaceClients(const ClientTable& clients, const ClientNetworkTable& keyless);
 

@@ -16,13 +16,18 @@ namespace {
 // The one TAP of a user lives under this fixed method id (a new one replaces it).
 constexpr std::string_view kTapMethodId = "tap";
 
+// A pass always holds a letter, so that no front end (nor the validate API) can take one for a
+// code: drawn again in the rare case that every character is a digit.
 base::StatusOr<base::SecretBytes> NewPass(uint32_t length) {
   static constexpr std::string_view kAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   base::SecretBytes out(length);
   base::SecretBytes random(length);
-  OTPD_RETURN_IF_ERROR(base::RandomBytes(random.mutable_span()));
-  for (size_t i = 0; i < length; ++i) {
-    out.data()[i] = static_cast<uint8_t>(kAlphabet[random.data()[i] % 32]);  // unbiased
+  for (bool letter = false; !letter;) {
+    OTPD_RETURN_IF_ERROR(base::RandomBytes(random.mutable_span()));
+    for (size_t i = 0; i < length; ++i) {
+      out.data()[i] = static_cast<uint8_t>(kAlphabet[random.data()[i] % 32]);  // unbiased
+      letter = letter || out.data()[i] > '9';
+    }
   }
   return out;
 }

@@ -223,19 +223,78 @@ void SelfServiceActions::Enrol(const EnrolRequest& request, ActionCallback done)
     return;
   }
   auto shared_done = std::make_shared<ActionCallback>(std::move(done));
+  auto tap = std::make_shared<base::SecretBytes>(base::SecretBytes::FromString(request.tap));
   // The pass is checked as TAP checks it (a wrong one counts toward the lockout; a one-time pass
   // is used up by this).
-  sign_in_.Tap(SecretRequest{.user = upn, .secret = request.tap}, [this, upn, name, shared_done](
-                                                                      SignInResult checked) {
-    if (checked.outcome != Outcome::kAccepted) {
-      ActionResult r(checked.outcome);
-      r.retry_after_seconds = checked.retry_after_seconds;
-      (*shared_done)(std::move(r));
-      return;
+  auto with_tap = [this, upn, name, tap, shared_done] {
+    sign_in_.Tap(SecretRequest{.user = upn, .secret = tap->view()}, [this, upn, name, shared_done](
+                                                                        SignInResult checked) {
+      if (checked.outcome != Outcome::kAccepted) {
+        ActionResult r(checked.outcome);
+        r.retry_after_seconds = checked.retry_after_seconds;
+        (*shared_done)(std::move(r));
+        return;
+      }
+      Submit(
+          upn, [this, upn, name] { return DoEnrol(upn, name, false); }, std::move(*shared_done));
+    });
+  };
+  if (!request.at_sign_in) return with_tap();
+  Submit(
+      upn, [this, upn] { return CheckMayRegister(upn); },
+      [with_tap, shared_done](ActionResult allowed) {
+        if (allowed.outcome != Outcome::kAccepted) return (*shared_done)(std::move(allowed));
+        with_tap();
+      });
+}
+
+bool MayRegisterAtSignIn(const UserRecord& user, const std::vector<MethodRecord>& methods) {
+  if (user.mfa_registration_required) return true;
+  return std::none_of(methods.begin(), methods.end(), [](const MethodRecord& m) {
+    switch (m.kind()) {
+      case MethodKind::kHardwareOath:
+      case MethodKind::kPhone:
+        return true;
+      case MethodKind::kSoftwareOath:
+        return std::get<SoftwareOathPayload>(m.payload).confirmed;
+      default:
+        return false;
     }
-    Submit(
-        upn, [this, upn, name] { return DoEnrol(upn, name, false); }, std::move(*shared_done));
   });
+}
+
+ActionResult SelfServiceActions::CheckMayRegister(const std::string& upn) {
+  auto user = directory_.GetUser(upn);
+  if (!user.ok()) return Fail(Outcome::kUnavailable);
+  if (!*user) return Fail(Outcome::kUnknownUser);
+  auto read = directory_.ReadMethods(upn);
+  if (!read.ok()) return Fail(Outcome::kUnavailable);
+  std::vector<MethodRecord> methods;
+  for (auto& m : *read) {
+    // A record that does not open is counted as a factor: never a reason to let someone in.
+    if (!m.ok()) return Fail(Outcome::kRefused, "a method of the user cannot be read");
+    methods.push_back(std::move(*m));
+  }
+  if (!MayRegisterAtSignIn((*user)->record, methods)) {
+    return Fail(Outcome::kRefused,
+                "the user has a second factor already; sign in with it to add another");
+  }
+  return ActionResult(Outcome::kAccepted);
+}
+
+base::StatusOr<std::string> SelfServiceActions::NewestPendingApp(const std::string& upn) {
+  OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
+  const int64_t now = clock_.NowUnixSeconds();
+  std::string newest;
+  int64_t created = -1;
+  for (const auto& m : methods) {
+    if (!m.ok() || m->kind() != MethodKind::kSoftwareOath) continue;
+    const auto& app = std::get<SoftwareOathPayload>(m->payload);
+    if (app.confirmed || app.expires <= now || m->created < created) continue;
+    newest = m->id;
+    created = m->created;
+  }
+  return newest;
 }
 
 ActionResult SelfServiceActions::DoEnrol(const std::string& upn, const std::string& name,
@@ -256,12 +315,19 @@ ActionResult SelfServiceActions::DoEnrol(const std::string& upn, const std::stri
 
 void SelfServiceActions::Confirm(const ConfirmRequest& request, ActionCallback done) {
   const std::string upn = NormaliseUpn(request.user);
-  const std::string method(request.method);
+  // Set once by the check (the newest pending app when none is named), read after it.
+  auto method = std::make_shared<std::string>(request.method);
   auto code = std::make_shared<base::SecretBytes>(base::SecretBytes::FromString(request.otp));
   // The code is a factor: checked under the user's lockout, a wrong one counting toward it.
   auto check = [this, upn, method, code]() -> Outcome {
+    if (method->empty()) {
+      auto pending = NewestPendingApp(upn);
+      if (!pending.ok()) return Outcome::kUnavailable;
+      if (pending->empty()) return Outcome::kNoMethod;
+      *method = std::move(*pending);
+    }
     auto right =
-        methods_.CheckSoftwareTokenCode(Principal::SelfService(upn), upn, method, code->view());
+        methods_.CheckSoftwareTokenCode(Principal::SelfService(upn), upn, *method, code->view());
     if (right.ok()) return *right ? Outcome::kAccepted : Outcome::kBadCode;
     if (base::IsNotFound(right.status())) return Outcome::kNoMethod;
     return FromStatus(right.status()).outcome;
@@ -269,7 +335,7 @@ void SelfServiceActions::Confirm(const ConfirmRequest& request, ActionCallback d
   sign_in_.CheckedFactor(
       CheckedRequest{.user = upn, .check = std::move(check)},
       AfterCheck(upn, std::move(done), [this, upn, method, code](uint64_t fence) {
-        return DoConfirm(upn, method, *code, fence);
+        return DoConfirm(upn, *method, *code, fence);
       }));
 }
 

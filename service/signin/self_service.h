@@ -66,6 +66,12 @@ base::StatusOr<RememberedSession> RememberSession(const Directory& directory,
                                                   const base::Clock& clock, std::string_view upn,
                                                   uint32_t days, size_t max_sessions);
 
+// Who may register a second factor at a sign-in, after a first factor the operator trusts: a
+// user an administrator asked to register again (mfaRegistrationRequired), or one without any
+// second factor yet (no activated or assigned hardware token, no confirmed authenticator app, no
+// phone). A user who has one registers more on a page where they sign in with it.
+bool MayRegisterAtSignIn(const UserRecord& user, const std::vector<MethodRecord>& methods);
+
 class SelfServiceActions final : public SelfService {
  public:
   // Everything must outlive this; `invalidator` may be null.
@@ -97,6 +103,10 @@ class SelfServiceActions final : public SelfService {
   ActionResult DoSetPassword(const std::string& upn, const base::SecretBytes& old_password,
                              const base::SecretBytes& new_password, uint64_t fence);
   ActionResult DoEnrol(const std::string& upn, const std::string& name, bool without_tap);
+  // kAccepted when `upn` may register at a sign-in (MayRegisterAtSignIn), a refusal otherwise.
+  ActionResult CheckMayRegister(const std::string& upn);
+  // The id of the user's newest unconfirmed, unexpired authenticator app: "" when none.
+  base::StatusOr<std::string> NewestPendingApp(const std::string& upn);
   ActionResult DoConfirm(const std::string& upn, const std::string& method,
                          const base::SecretBytes& code, uint64_t fence);
 

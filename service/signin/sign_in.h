@@ -190,10 +190,14 @@ struct EnrolRequest {
   std::string_view user;
   std::string_view tap;   // empty: registration without a pass (only if configured)
   std::string_view name;  // the app's display name; may be empty
+  // Registration offered at a sign-in (the validate API's enrolment challenge): only for a user
+  // who may register there (MayRegisterAtSignIn), checked before the pass is, so that a pass is
+  // not used up for nothing. Refused as kRefused otherwise.
+  bool at_sign_in = false;
 };
 struct ConfirmRequest {
   std::string_view user;
-  std::string_view method;
+  std::string_view method;  // empty: the user's newest pending authenticator app
   std::string_view otp;
 };
 

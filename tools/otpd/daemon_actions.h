@@ -49,6 +49,8 @@ class DaemonActions {
   // After Start: the dispatcher (with no sinks when none is configured) and each configured
   // hook's kind ("exec", "webhook") by name, for the admin API.
   service::HookDispatcher* dispatcher() { return dispatcher_.get(); }
+  // The self-service verbs, once attached (null before).
+  service::SelfService* self_service() { return self_service_.get(); }
   const std::map<std::string, std::string, std::less<>>& hook_kinds() const { return hook_kinds_; }
 
   // Makes the services that need the verifier and gives the server its verbs' services.

@@ -189,6 +189,7 @@ base::Status Daemon::StartSignIns() {
     return s.WithContext("cannot watch the store for other nodes' changes");
   }
   actions_.Attach(verifier_, server_);
+  validate_.SetSelfService(actions_.self_service());
   if (base::Status s = actions_.Start(); !s.ok()) {
     return s.WithContext("cannot start hook delivery");
   }
