@@ -228,6 +228,8 @@ static bool HandleLine(char* line, Progress* progress, OtpdAnswer* answer) {
   const char* version = NULL;
   const char* retry_after = NULL;
   const char* must_change = NULL;
+  const char* method = NULL;
+  const char* uri = NULL;
   for (size_t i = 2; i < count; ++i) {
     char* equals = strchr(fields[i], '=');
     if (equals == NULL || equals == fields[i] || !Unescape(equals + 1)) {
@@ -241,6 +243,8 @@ static bool HandleLine(char* line, Progress* progress, OtpdAnswer* answer) {
     if (strcmp(key, "version") == 0) version = value;
     if (strcmp(key, "retry_after") == 0) retry_after = value;
     if (strcmp(key, "must_change") == 0) must_change = value;
+    if (strcmp(key, "method") == 0) method = value;
+    if (strcmp(key, "uri") == 0) uri = value;
   }
 
   if (strcmp(id, kHelloId) == 0) {
@@ -277,6 +281,12 @@ static bool HandleLine(char* line, Progress* progress, OtpdAnswer* answer) {
                           : strcmp(must_change, "1") == 0 ? 1
                           : strcmp(must_change, "0") == 0 ? 0
                                                           : 2;
+    if (method != NULL && strlen(method) < sizeof(answer->method)) {
+      memcpy(answer->method, method, strlen(method) + 1);
+    }
+    if (uri != NULL && strlen(uri) < sizeof(answer->uri)) {
+      memcpy(answer->uri, uri, strlen(uri) + 1);
+    }
     return true;
   }
   answer->kind = kOtpdFail;
@@ -289,8 +299,18 @@ static bool HandleLine(char* line, Progress* progress, OtpdAnswer* answer) {
 
 // Reads replies until the request is decided: a FAIL (or an id "-" reply) decides at once; an OK
 // only counts once the HELLO was answered OK.
+static void ReadRepliesInto(char* buffer, size_t cap, int fd, long long deadline,
+                            OtpdAnswer* answer);
+
+// The reply may hold an enrolment's URI: the buffer is wiped however reading ends.
 static void ReadReplies(int fd, long long deadline, OtpdAnswer* answer) {
   char buffer[kMaxReplyLine + 2];
+  ReadRepliesInto(buffer, sizeof(buffer), fd, deadline, answer);
+  explicit_bzero(buffer, sizeof(buffer));
+}
+
+static void ReadRepliesInto(char* buffer, size_t cap, int fd, long long deadline,
+                            OtpdAnswer* answer) {
   size_t used = 0;
   Progress progress = {.hello_ok = false, .answered = false};
   for (;;) {
@@ -307,7 +327,7 @@ static void ReadReplies(int fd, long long deadline, OtpdAnswer* answer) {
       memmove(buffer, newline + 1, used);
       if (progress.answered && (answer->kind != kOtpdOk || progress.hello_ok)) return;
     }
-    if (used == sizeof(buffer)) {
+    if (used == cap) {
       SetError(answer, "malformed reply: line longer than %d bytes", kMaxReplyLine);
       return;
     }
@@ -320,7 +340,7 @@ static void ReadReplies(int fd, long long deadline, OtpdAnswer* answer) {
       SetError(answer, "poll: %m");
       return;
     }
-    ssize_t n = recv(fd, buffer + used, sizeof(buffer) - used, 0);
+    ssize_t n = recv(fd, buffer + used, cap - used, 0);
     if (n == 0) {
       SetError(answer, "otpd closed the connection before answering");
       return;
@@ -333,6 +353,8 @@ static void ReadReplies(int fd, long long deadline, OtpdAnswer* answer) {
     used += (size_t)n;
   }
 }
+
+void OtpdWipe(OtpdAnswer* answer) { explicit_bzero(answer->uri, sizeof(answer->uri)); }
 
 void OtpdAsk(const char* socket_path, int timeout_ms, const char* verb, const OtpdField* fields,
              size_t field_count, OtpdAnswer* answer) {

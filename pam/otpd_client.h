@@ -31,6 +31,10 @@ typedef struct {
   long retry_after;
   // OK to PASSWORD: must_change 1 or 0; -1 when absent; 2 for any other value.
   int must_change;
+  // OK to ENROL: the new app's method id and its otpauth:// URI ("" when absent or too long).
+  // The URI holds the app's secret: the caller wipes the answer when done (OtpdWipe).
+  char method[64];
+  char uri[640];
   // kOtpdError: what went wrong, for the log (never a secret).
   char error[160];
 } OtpdAnswer;
@@ -45,6 +49,9 @@ typedef struct {
 // value is wiped before returning.
 void OtpdAsk(const char* socket_path, int timeout_ms, const char* verb, const OtpdField* fields,
              size_t field_count, OtpdAnswer* answer);
+
+// Wipes what an answer may hold of a secret (the enrolment's URI).
+void OtpdWipe(OtpdAnswer* answer);
 
 // Whether `value` can be sent as a protocol value: 1..`max` bytes and no control character
 // other than TAB and LF (those are escaped; the protocol cannot carry the others).

@@ -4,6 +4,7 @@
 // otpd ends in a failure code: there is no fail-open.
 
 #define _GNU_SOURCE
+#include <qrencode.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <stdarg.h>
@@ -22,6 +23,12 @@ static const char kDefaultSocket[] = "/run/otpd/verify.sock";
 static const int kDefaultTimeoutMs = 3000;
 static const long kMaxTimeoutMs = 60000;
 
+// Registration at sign-in for a user otpd says must register (docs/pam.md, "Registering"): after
+// a temporary access pass the module asks for, or after the earlier modules of the stack, which
+// the administrator names as the first factor by choosing `register=stack` (otpd must allow it
+// too: [actions] registration_without_tap).
+typedef enum { kRegisterNone, kRegisterTap, kRegisterStack } RegisterMode;
+
 typedef struct {
   const char* socket_path;
   int timeout_ms;
@@ -30,6 +37,7 @@ typedef struct {
   bool try_first_pass;
   bool nomethod_ignore;
   bool password_mode;
+  RegisterMode register_mode;
   // Appended as "@domain" to a login name without '@' (NULL: the name is sent as given).
   const char* domain;
 } Options;
@@ -81,6 +89,12 @@ static bool ParseOptions(pam_handle_t* pamh, int argc, const char** argv, Option
       o->nomethod_ignore = true;
     } else if (strcmp(arg, "nomethod=fail") == 0) {
       o->nomethod_ignore = false;
+    } else if (strcmp(arg, "register=tap") == 0) {
+      o->register_mode = kRegisterTap;
+    } else if (strcmp(arg, "register=stack") == 0) {
+      o->register_mode = kRegisterStack;
+    } else if (strcmp(arg, "register=none") == 0) {
+      o->register_mode = kRegisterNone;
     } else if (StartsWith(arg, "socket=", &value)) {
       if (value[0] != '/' || !OtpdSendable(value, 107)) {
         pam_syslog(pamh, LOG_ERR, "socket= needs an absolute path of at most 107 bytes");
@@ -135,6 +149,13 @@ static bool IsCode(const char* text) {
     if (text[n] < '0' || text[n] > '9' || n >= 9) return false;
   }
   return n >= 6;
+}
+
+static bool HasLetter(const char* text) {
+  for (; *text != '\0'; ++text) {
+    if ((*text >= 'A' && *text <= 'Z') || (*text >= 'a' && *text <= 'z')) return true;
+  }
+  return false;
 }
 
 static bool WellFormed(const Options* o, const char* secret) {
@@ -270,6 +291,168 @@ static int MapPassword(pam_handle_t* pamh, int flags, const OtpdAnswer* a) {
   return PAM_AUTHINFO_UNAVAIL;
 }
 
+// Asks for a hidden answer (a pass, a code) into `out`; PAM_CONV_ERR when none came.
+static int AskHidden(pam_handle_t* pamh, const char* prompt, char* out, size_t cap) {
+  char* response = NULL;
+  int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &response, "%s", prompt);
+  if (rc != PAM_SUCCESS || response == NULL) {
+    if (response != NULL) {
+      explicit_bzero(response, strlen(response));
+      free(response);
+    }
+    return PAM_CONV_ERR;
+  }
+  CopySecret(response, out, cap);
+  explicit_bzero(response, strlen(response));
+  free(response);
+  return PAM_SUCCESS;
+}
+
+// Whether the QR module at (x, y) of a code drawn with a `quiet`-module margin is light.
+static bool Light(const QRcode* qr, int x, int y, int quiet) {
+  x -= quiet;
+  y -= quiet;
+  if (x < 0 || y < 0 || x >= qr->width || y >= qr->width) return true;
+  return (qr->data[y * qr->width + x] & 1) == 0;
+}
+
+// Shows `text` as a QR code drawn with UTF-8 half blocks, two modules a character high, light
+// modules as blocks (as qrencode -t UTF8 draws them, for terminals with a dark background). The
+// lowest error correction keeps an otpauth URI to about 45 characters by 23 lines, inside an
+// 80x24 terminal. One message per line: no line is longer than a conversation takes.
+static bool ShowQr(pam_handle_t* pamh, int flags, const char* text) {
+  if (flags & PAM_SILENT) return false;
+  QRcode* qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+  if (qr == NULL) return false;
+  const int quiet = 2, size = qr->width + 2 * quiet;
+  const size_t cap = (size_t)size * 3 + 1;
+  char* line = malloc(cap);
+  if (line == NULL) {
+    QRcode_free(qr);
+    return false;
+  }
+  for (int y = 0; y < size; y += 2) {
+    size_t n = 0;
+    for (int x = 0; x < size; ++x) {
+      const bool top = Light(qr, x, y, quiet);
+      const bool bottom = y + 1 < size && Light(qr, x, y + 1, quiet);
+      const char* glyph = top && bottom ? "\xe2\x96\x88"  // full block
+                          : top         ? "\xe2\x96\x80"  // upper half block
+                          : bottom      ? "\xe2\x96\x84"  // lower half block
+                                        : " ";
+      const size_t g = strlen(glyph);
+      memcpy(line + n, glyph, g);
+      n += g;
+    }
+    line[n] = '\0';
+    pam_info(pamh, "%s", line);
+  }
+  // The code holds the app's secret.
+  explicit_bzero(line, cap);
+  free(line);
+  explicit_bzero(qr->data, (size_t)qr->width * (size_t)qr->width);
+  QRcode_free(qr);
+  return true;
+}
+
+// What a refused ENROL or CONFIRM means for PAM.
+static int MapRegistration(pam_handle_t* pamh, int flags, const OtpdAnswer* a) {
+  if (a->kind == kOtpdFail) {
+    if (ReasonIs(a, "bad_password")) {
+      Tell(pamh, flags, "Wrong temporary access pass.");
+      return PAM_AUTH_ERR;
+    }
+    if (ReasonIs(a, "expired") || ReasonIs(a, "not_yet_valid")) {
+      Tell(pamh, flags, "That temporary access pass is not valid now; ask your administrator.");
+      return PAM_AUTH_ERR;
+    }
+    if (ReasonIs(a, "tap_required")) {
+      Tell(pamh, flags, "Registering needs a temporary access pass; ask your administrator.");
+      return PAM_AUTH_ERR;
+    }
+    if (ReasonIs(a, "bad_code")) {
+      Tell(pamh, flags, "Wrong code; the app is not registered. Sign in again to start over.");
+      return PAM_AUTH_ERR;
+    }
+    if (ReasonIs(a, "locked")) {
+      TellLocked(pamh, flags, a);
+      return PAM_MAXTRIES;
+    }
+    if (ReasonIs(a, "refused") || ReasonIs(a, "no_method")) {
+      Tell(pamh, flags, "The app could not be registered; ask your administrator.");
+      return PAM_AUTH_ERR;
+    }
+    if (ReasonIs(a, "unknown_user")) return PAM_USER_UNKNOWN;
+  }
+  Tell(pamh, flags, "The verification service is unavailable; try again later.");
+  return PAM_AUTHINFO_UNAVAIL;
+}
+
+// Registers an authenticator app for `user`, whom otpd asked to register: ENROL (with a pass the
+// user types, or after the stack's earlier modules), the app's QR code and link shown, its first
+// code read and CONFIRMed. Success signs the user in: the pass (or the stack) was the first
+// factor, the new app's code the second.
+static int Register(pam_handle_t* pamh, int flags, const Options* o, const char* user,
+                    const char* log_user, const char* given_pass) {
+  char pass[OTPD_MAX_PASSWORD + 2] = "";
+  if (given_pass != NULL) {
+    CopySecret(given_pass, pass, sizeof(pass));
+  } else if (o->register_mode == kRegisterTap) {
+    pam_info(pamh, "You must register an authenticator app before you can sign in.");
+    int rc = AskHidden(pamh, "Temporary access pass: ", pass, sizeof(pass));
+    if (rc != PAM_SUCCESS || !OtpdSendable(pass, OTPD_MAX_PASSWORD)) {
+      explicit_bzero(pass, sizeof(pass));
+      pam_syslog(pamh, LOG_NOTICE, "user %s: registration: no temporary access pass", log_user);
+      return rc != PAM_SUCCESS ? rc : PAM_AUTH_ERR;
+    }
+  }
+  // at_sign_in: otpd applies its rule of who may register at a sign-in (a user asked to register
+  // again, or without a second factor) before it checks the pass.
+  const OtpdField enrol[] = {{.key = "user", .value = user},
+                             {.key = "at_sign_in", .value = "1"},
+                             {.key = "tap", .value = pass}};
+  OtpdAnswer a;
+  OtpdAsk(o->socket_path, o->timeout_ms, "ENROL", enrol, pass[0] != '\0' ? 3 : 2, &a);
+  explicit_bzero(pass, sizeof(pass));
+  if (a.kind != kOtpdOk || a.uri[0] == '\0' || a.method[0] == '\0') {
+    OtpdWipe(&a);
+    int rc = MapRegistration(pamh, flags, &a);
+    pam_syslog(pamh, LOG_NOTICE, "user %s: registration refused (%s)", log_user,
+               a.kind == kOtpdFail    ? a.reason
+               : a.kind == kOtpdError ? a.error
+                                      : "no link");
+    return rc;
+  }
+  char method[sizeof(a.method)];
+  memcpy(method, a.method, sizeof(method));
+  pam_info(pamh, "Scan this QR code with your authenticator app:");
+  ShowQr(pamh, flags, a.uri);
+  pam_info(pamh, "Or open this link on the phone: %s", a.uri);
+  OtpdWipe(&a);
+
+  char code[16];
+  int rc = AskHidden(pamh, "Code from the app: ", code, sizeof(code));
+  if (rc != PAM_SUCCESS || !IsCode(code)) {
+    explicit_bzero(code, sizeof(code));
+    if (rc == PAM_SUCCESS) Tell(pamh, flags, "A verification code has 6 to 9 digits.");
+    return rc != PAM_SUCCESS ? rc : PAM_AUTH_ERR;
+  }
+  const OtpdField confirm[] = {{.key = "user", .value = user},
+                               {.key = "method", .value = method},
+                               {.key = "otp", .value = code}};
+  OtpdAsk(o->socket_path, o->timeout_ms, "CONFIRM", confirm, 3, &a);
+  explicit_bzero(code, sizeof(code));
+  if (a.kind == kOtpdOk) {
+    pam_info(pamh, "Your authenticator app is registered.");
+    pam_syslog(pamh, LOG_INFO, "user %s: registered an authenticator app", log_user);
+    return PAM_SUCCESS;
+  }
+  rc = MapRegistration(pamh, flags, &a);
+  pam_syslog(pamh, LOG_NOTICE, "user %s: registration not confirmed (%s)", log_user,
+             a.kind == kOtpdFail ? a.reason : a.error);
+  return rc;
+}
+
 static long long ElapsedMs(const struct timespec* since) {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
@@ -339,6 +522,14 @@ OTPD_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc, con
     explicit_bzero(secret, sizeof(secret));
     return rc;
   }
+  // With register=tap, a temporary access pass typed at the code prompt starts a registration:
+  // a pass always holds a letter, a code never does.
+  if (!o.password_mode && o.register_mode == kRegisterTap && HasLetter(secret) &&
+      OtpdSendable(secret, OTPD_MAX_PASSWORD)) {
+    rc = Register(pamh, flags, &o, user, log_user, secret);
+    explicit_bzero(secret, sizeof(secret));
+    return rc;
+  }
   if (!WellFormed(&o, secret)) {
     explicit_bzero(secret, sizeof(secret));
     if (o.password_mode) {
@@ -361,6 +552,11 @@ OTPD_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc, con
   clock_gettime(CLOCK_MONOTONIC, &started);
   OtpdAsk(o.socket_path, o.timeout_ms, o.password_mode ? "PASSWORD" : "VERIFY", fields, 2, &answer);
   explicit_bzero(secret, sizeof(secret));
+  if (!o.password_mode && o.register_mode != kRegisterNone && answer.kind == kOtpdFail &&
+      (ReasonIs(&answer, "registration_required") || ReasonIs(&answer, "no_method"))) {
+    LogOutcome(pamh, &o, log_user, PAM_AUTH_ERR, &answer, ElapsedMs(&started));
+    return Register(pamh, flags, &o, user, log_user, NULL);
+  }
   rc = o.password_mode ? MapPassword(pamh, flags, &answer) : MapVerify(pamh, flags, &o, &answer);
   LogOutcome(pamh, &o, log_user, rc, &answer, ElapsedMs(&started));
   if (rc == PAM_USER_UNKNOWN && strchr(user, '@') == NULL) {

@@ -77,6 +77,8 @@ struct Request {
   std::string_view days;
   // ENROL: the new app's display name; CONFIRM and CHALLENGE: the method.
   std::string_view name;
+  // ENROL: "1" when the front end offers registration at a sign-in (EnrolRequest::at_sign_in).
+  std::string_view at_sign_in;
   std::string_view method;
   std::string_view channel;  // CHALLENGE: sms or voice
   std::string_view from;     // SUBSCRIBE: the first sequence number wanted (decimal)

@@ -86,6 +86,7 @@ std::string_view CheckSetPassword(const Request& r) {
 std::string_view CheckEnrol(const Request& r) {
   if (r.user.empty()) return "missing user";
   if (r.name.size() > 256) return "name longer than 256";
+  if (!r.at_sign_in.empty() && r.at_sign_in != "1") return "at_sign_in must be 1";
   return "";
 }
 
@@ -258,11 +259,14 @@ constexpr std::array<VerbSpec, 15> kVerbs = {
              }},
         {.name = "ENROL",
          .verb = Verb::kEnrol,
-         .fields = {{kUser, {"tap", &Request::tap, true}, {"name", &Request::name}}},
+         .fields = {{kUser,
+                     {"tap", &Request::tap, true},
+                     {"name", &Request::name},
+                     {"at_sign_in", &Request::at_sign_in}}},
          .check = CheckEnrol,
          .action =
              [](SelfService& s, const Request& r, ActionCallback done) {
-               s.Enrol({r.user, r.tap, r.name}, std::move(done));
+               s.Enrol({r.user, r.tap, r.name, r.at_sign_in == "1"}, std::move(done));
              }},
         {.name = "CONFIRM",
          .verb = Verb::kConfirm,

@@ -48,8 +48,13 @@ PamService::PamService(const std::string& stack) {
 
 PamService::~PamService() { unlink(path_.c_str()); }
 
-PamResult Pamtester(const std::string& service, const std::string& user, const std::string& input,
-                    const std::string& operation, const std::vector<std::string>& wrapper) {
+namespace {
+
+// pamtester with `input` written at once, or with `steps` answered one at a time.
+PamResult RunPamtester(const std::string& service, const std::string& user,
+                       const std::string& input, const std::string& operation,
+                       const std::vector<std::string>& wrapper,
+                       const std::vector<DialogStep>& steps) {
   signal(SIGPIPE, SIG_IGN);
   PamResult result;
   int in_pipe[2], out_pipe[2], err_pipe[2];
@@ -98,7 +103,13 @@ PamResult Pamtester(const std::string& service, const std::string& user, const s
   if (!input.empty() && write(in_pipe[1], input.data(), input.size()) < 0) {
     result.err = "writing pamtester's input failed; ";
   }
-  close(in_pipe[1]);
+  int in_fd = in_pipe[1];
+  if (steps.empty()) {
+    close(in_fd);
+    in_fd = -1;
+  }
+  size_t step = 0;
+  size_t seen = 0;  // prompts are looked for in the output after this offset
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
   int open_fds = 2;
@@ -117,7 +128,22 @@ PamResult Pamtester(const std::string& service, const std::string& user, const s
         --open_fds;
       }
     }
+    // Prompts may land on either stream: look in both, in arrival order is not needed since
+    // each prompt is answered once, in the steps' order.
+    while (in_fd >= 0 && step < steps.size()) {
+      const std::string all = result.out + result.err;
+      const size_t at = all.find(steps[step].prompt, seen);
+      if (at == std::string::npos) break;
+      seen = at + steps[step].prompt.size();
+      const std::string line = steps[step].answer(all) + "\n";
+      if (write(in_fd, line.data(), line.size()) < 0) result.err += "writing an answer failed; ";
+      if (++step == steps.size()) {
+        close(in_fd);
+        in_fd = -1;
+      }
+    }
   }
+  if (in_fd >= 0) close(in_fd);
   for (pollfd& p : fds) {
     if (p.fd >= 0) close(p.fd);
   }
@@ -127,6 +153,20 @@ PamResult Pamtester(const std::string& service, const std::string& user, const s
   result.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   return result;
+}
+
+}  // namespace
+
+PamResult Pamtester(const std::string& service, const std::string& user, const std::string& input,
+                    const std::string& operation, const std::vector<std::string>& wrapper) {
+  return RunPamtester(service, user, input, operation, wrapper, {});
+}
+
+PamResult PamDialog(const std::string& service, const std::string& user,
+                    const std::vector<DialogStep>& steps) {
+  // Line-buffered stdout: what the module shows (pam_info, on stdout) must arrive before the
+  // prompt that follows it (on stderr), as on a terminal.
+  return RunPamtester(service, user, "", "authenticate", {"stdbuf", "-oL"}, steps);
 }
 
 ::testing::AssertionResult EndedWith(const PamResult& r, int code) {
@@ -283,6 +323,21 @@ RealOtpd::RealOtpd() {
 
 RealOtpd::~RealOtpd() {
   if (daemon_.running()) daemon_.Stop(SIGTERM);
+}
+
+std::string RealOtpd::OtpctlOutput(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {OTPCTL_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  for (const std::string& a : {std::string("--data-dir"), dir_.File("data"),
+                               std::string("--key-file"), dir_.File("master.key")}) {
+    argv.push_back(a);
+  }
+  RunResult r = otpd::testing::Run(argv);
+  if (r.exit_code != 0) {
+    ADD_FAILURE() << "otpctl " << args[0] << " failed: " << r.err;
+    return "";
+  }
+  return r.out;
 }
 
 bool RealOtpd::Otpctl(const std::vector<std::string>& args) {

@@ -52,6 +52,20 @@ PamResult Pamtester(const std::string& service, const std::string& user, const s
                     const std::string& operation = "authenticate",
                     const std::vector<std::string>& wrapper = {});
 
+// One exchange of a conversation: once `prompt` has appeared (again) in pamtester's output, the
+// line `answer(output so far)` is written to its stdin, so that an answer can depend on what the
+// module showed (a QR code's link).
+struct DialogStep {
+  std::string prompt;
+  std::function<std::string(const std::string& output)> answer;
+};
+
+// Runs `pamtester SERVICE USER authenticate` answering its prompts one at a time, in order, as
+// `steps` say; stdin closes after the last (pamtester reads each answer with one read(), so
+// answers written at once would arrive as one).
+PamResult PamDialog(const std::string& service, const std::string& user,
+                    const std::vector<DialogStep>& steps);
+
 // Whether pamtester reported `code` as the result of the PAM call.
 ::testing::AssertionResult EndedWith(const PamResult& r, int code);
 
@@ -129,6 +143,9 @@ class RealOtpd {
   uint64_t Stat(const std::string& key);
   // A reply of the running daemon to `line`.
   std::string Ask(const std::string& line);
+  // What otpctl prints for `args` (run against the running daemon); "" (and a test failure) when
+  // it fails.
+  std::string OtpctlOutput(const std::vector<std::string>& args);
 
   // Stops otpd with `sig` (SIGTERM: a clean stop that removes the socket; SIGKILL leaves it).
   void Stop(int sig) { daemon_.Stop(sig); }
