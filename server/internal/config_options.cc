@@ -518,6 +518,13 @@ const std::vector<Option>& Options() {
        .get = [](const ServerConfig& c) -> Value { return c.actions.registration_without_tap; },
        .set = [](ServerConfig& c,
                  const Value& v) { c.actions.registration_without_tap = std::get<bool>(v); }},
+      {.key = "actions.registration_url",
+       .help = "Where users register an authenticator app themselves (an https:// page). RADIUS "
+               "cannot show a QR code: a user who must register is told to go there in the "
+               "Access-Reject's Reply-Message.",
+       .example = "\"https://mfa.example.com/security-info\"",
+       .get = [](const ServerConfig& c) -> Value { return c.actions.registration_url; },
+       .set = [](ServerConfig& c, const Value& v) { c.actions.registration_url = Text(v); }},
   };
   return options;
 }

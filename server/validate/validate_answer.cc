@@ -189,6 +189,14 @@ std::string RadiusRefusalBody(std::string_view message) {
   return RadiusBody(std::move(a));
 }
 
+std::string RegistrationMessage(std::string_view registration_url) {
+  if (registration_url.empty()) {
+    return "Register an authenticator app first: sign in once on the web or over SSH, where a QR "
+           "code can be shown, or ask your administrator";
+  }
+  return "Register an authenticator app first, at " + std::string(registration_url);
+}
+
 unsigned RadiusStatus(Outcome outcome) {
   switch (outcome) {
     case Outcome::kAccepted:

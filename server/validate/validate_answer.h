@@ -87,6 +87,10 @@ Answer ErrorAnswer(unsigned http_status, int code, std::string_view message, dou
 
 // The HTTP status of /validate/radiuscheck for a result: 204 accepted, 403 locked, 503
 // unavailable, 400 every other refusal.
+// What a RADIUS user who must register is told: to go to `registration_url`, or ("" ) to sign in
+// once where a QR code can be shown, or to ask an administrator.
+std::string RegistrationMessage(std::string_view registration_url);
+
 unsigned RadiusStatus(service::Outcome outcome);
 
 }  // namespace otpd::server::validate

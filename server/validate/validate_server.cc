@@ -58,6 +58,7 @@ class ValidateServer::State {
 
   service::SignInService* const service;
   service::SelfService* self = nullptr;  // set before Start; null: no registration at sign-in
+  std::string registration_url;          // ValidateServerOptions::registration_url
   const base::Clock& clock;
   ClientKeys clients;
   ClientNetworks keyless;  // clients admitted without a key, by source network
@@ -233,6 +234,11 @@ void Decide(ValidateServer::State& s, Call& call, const service::SignInResult& r
                                     : result.outcome == Outcome::kUnavailable ? Result::kError
                                                                               : Result::kReject);
   if (call.route == Route::kRadiusCheck) {
+    // RADIUS cannot show a QR code: the user is told where to register, never let in.
+    if (result.outcome == Outcome::kRegistrationRequired || result.outcome == Outcome::kNoMethod) {
+      return call.reply(
+          Respond(call, 200, RadiusRefusalBody(RegistrationMessage(s.registration_url))));
+    }
     return call.reply(Respond(call, RadiusStatus(result.outcome), ""));
   }
   Answer answer = CheckAnswer(result, call.by_serial, s.Now());
@@ -365,6 +371,7 @@ ValidateServerOptions ValidateOptionsFrom(const ServerConfig& config) {
   o.max_failed_auths = config.limits.max_failed_hellos;
   o.request_deadline = config.limits.request_deadline;
   o.keyless_clients = config.validate_keyless_clients;
+  o.registration_url = config.actions.registration_url;
   return o;
 }
 
@@ -373,7 +380,9 @@ ValidateServer::ValidateServer(std::shared_ptr<IoRunner> runner, ValidateServerO
                                const base::Clock& clock)
     : runner_(std::move(runner)),
       options_(std::move(options)),
-      state_(std::make_shared<State>(service, clients, options_.keyless_clients, clock)) {}
+      state_(std::make_shared<State>(service, clients, options_.keyless_clients, clock)) {
+  state_->registration_url = options_.registration_url;
+}
 
 ValidateServer::~ValidateServer() { Stop(); }
 
@@ -392,6 +401,14 @@ void ValidateServer::ReplaceClients(const ClientTable& clients, const ClientNetw
 
 base::Status ValidateServer::Start() {
   if (options_.tcp_listen.empty()) return base::OkStatus();
+  // Said in a RADIUS Reply-Message (at most 253 bytes with the sentence around it).
+  const std::string_view url = options_.registration_url;
+  if (!url.empty() &&
+      (url.size() > 200 || !(url.starts_with("https://") || url.starts_with("http://")))) {
+    return base::InvalidArgumentError(
+        "actions.registration_url must be an http:// or https:// address of at most 200 "
+        "characters");
+  }
   OTPD_ASSIGN_OR_RETURN(TransactionIds ids, TransactionIds::Create());
   state_->ids.emplace(std::move(ids));
   http::HttpServerOptions o;

@@ -61,6 +61,9 @@ struct ValidateServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   // Clients admitted without a key from their networks (validate_without_key); none by default.
   ClientNetworkTable keyless_clients;
+  // Where users register themselves ([actions] registration_url), named in the Reply-Message of
+  // /validate/radiuscheck for a user who must register; "" when there is none.
+  std::string registration_url;
 };
 
 // Reads the validate fields of a ServerConfig (and the verify socket's limits it shares).

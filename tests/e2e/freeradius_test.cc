@@ -25,6 +25,7 @@
 #include "service/admin/method_admin.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/e2e/suite_daemon.h"
+#include "tests/testing/http_client.h"
 
 namespace otpd::e2e {
 namespace {
@@ -38,6 +39,7 @@ constexpr char kRadclient[] = "/usr/bin/radclient";
 constexpr char kRlmRest[] = "/usr/lib/freeradius/rlm_rest.so";
 constexpr char kClientKey[] = "freeradius-client-key-0123456789";
 constexpr char kSecret[] = "testing123";
+constexpr char kRegisterUrl[] = "https://mfa.example.com/security-info";
 
 TestToken Totp(const std::string& name) {
   std::string seed = "radius-seed-" + name;
@@ -139,7 +141,7 @@ class FreeradiusTest : public SuiteDaemon<FreeradiusTest> {
       }
     }
     const std::string data = DataDir();
-    if (!PrepareDataDir(data, {Totp("alice"), Totp("carol"), Totp("pat")}, error) ||
+    if (!PrepareDataDir(data, {Totp("alice"), Totp("carol"), Totp("pat"), Totp("dora")}, error) ||
         !AddMobile(data, Totp("pat").upn, error)) {
       return false;
     }
@@ -147,10 +149,11 @@ class FreeradiusTest : public SuiteDaemon<FreeradiusTest> {
     const std::string script = dir_->File("exec-hook");
     WriteFile(script, "#!/bin/sh\n{ cat; echo; } >> \"$1\"\n");
     chmod(script.c_str(), 0700);
-    WriteFile(dir_->File("otpd.toml"), std::string("[clients.freeradius]\nkey = \"") + kClientKey +
-                                           "\"\n[hooks.sms]\ntype = \"exec\"\ncommand = [\"" +
-                                           script + "\", \"" + dir_->File("exec-events") +
-                                           "\"]\nretry_initial_ms = 50\nretry_max_ms = 200\n");
+    WriteFile(dir_->File("otpd.toml"),
+              std::string("[clients.freeradius]\nkey = \"") + kClientKey +
+                  "\"\n[hooks.sms]\ntype = \"exec\"\ncommand = [\"" + script + "\", \"" +
+                  dir_->File("exec-events") + "\"]\nretry_initial_ms = 50\nretry_max_ms = 200\n" +
+                  "[actions]\nregistration_url = \"" + kRegisterUrl + "\"\n");
     *args = {"--config", dir_->File("otpd.toml"), "--validate-listen", "127.0.0.1:0"};
     return true;
   }
@@ -342,6 +345,20 @@ TEST_F(FreeradiusTest, EmptyPasswordGetsAnAccessChallengeAndTheCodeWithItsStateI
   EXPECT_EQ(chap.message, "Send the one-time code as the password (PAP)") << chap.output;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(SentCodes(upn, 0).size(), 1u);  // no code was sent for either
+}
+
+TEST_F(FreeradiusTest, AUserWhoMustRegisterIsToldWhereAndRejected) {
+  const TestToken t = Totp("dora");
+  otpd::testing::HttpReply marked = Owner().Post(
+      "/v1.0/users/" + t.upn + "/authentication/requireReregistration", boost::json::object{});
+  ASSERT_EQ(marked.status, 200) << marked.body;
+  // Neither the old token's code nor an empty password lets the user in; both say where to go.
+  for (const std::string& password : {t.Code(1), std::string()}) {
+    Reply r = Authenticate(t.upn, password);
+    EXPECT_EQ(r.code, "Access-Reject") << r.output;
+    EXPECT_EQ(r.message, std::string("Register an authenticator app first, at ") + kRegisterUrl)
+        << r.output;
+  }
 }
 
 TEST_F(FreeradiusTest, UnknownUserIsRejected) {
