@@ -103,6 +103,7 @@ std::string EncodeChallenge(const ChallengeState& s) {
     o["method"] = s.method_id;
     o["expires"] = s.expires;
     o["used"] = s.used;
+    if (!s.channel.empty()) o["channel"] = s.channel;
   }
   o["window_start"] = s.window_start;
   o["window_count"] = s.window_count;
@@ -115,6 +116,7 @@ base::StatusOr<ChallengeState> DecodeChallenge(std::string_view data) {
   ChallengeState s;
   in.Str("fingerprint", s.fingerprint).Str("method", s.method_id).Int("expires", s.expires);
   in.Bool("used", s.used).Int("window_start", s.window_start).Int("window_count", s.window_count);
+  in.Str("channel", s.channel);
   OTPD_RETURN_IF_ERROR(in.status());
   return s;
 }

@@ -205,6 +205,7 @@ struct ChallengeState {
   std::string method_id;      // the phone it was sent to
   int64_t expires = 0;        // Unix seconds
   bool used = false;          // accepted once; kept until it expires so that a reuse is a replay
+  std::string channel;        // "sms" or "voice": how the code went ("" in older records)
   int64_t window_start = 0;   // the rate limit's current window
   uint32_t window_count = 0;  // challenges sent in it
   friend bool operator==(const ChallengeState&, const ChallengeState&) = default;

@@ -154,8 +154,10 @@ base::StatusOr<std::string> SignInVerifier::PhoneSerial(std::string_view upn,
 
 void SignInVerifier::DescribeMatchedPhone(std::string_view upn, const CachedUser& u,
                                           SignInResult& result) const {
+  // How the code went; a record from before the channel was kept: as each phone type's default.
+  result.channel = u.challenge.channel;
   for (const internal::CachedPhone& p : u.phones) {
-    if (p.method_id == u.challenge.method_id) {
+    if (p.method_id == u.challenge.method_id && result.channel.empty()) {
       result.channel = p.type == PhoneType::kMobile ? "sms" : "voice";
     }
   }
@@ -463,6 +465,7 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::ChallengeLocked(
   }
   next.fingerprint = std::move(*fp);
   next.method_id = phone->method_id;
+  next.channel = channel;
   next.expires = now + options_.challenge_ttl_seconds;
   next.used = false;
   ++next.window_count;

@@ -35,8 +35,8 @@ using otpd::testing::HttpReply;
 using otpd::testing::LineClient;
 
 // Users with a mobile phone (and a TOTP token, like everyone); dave and alice have no phone.
-const std::vector<std::string> kPhoneUsers = {"pat", "quinn", "rob",  "uma",
-                                              "vic", "wes",   "xena", "yuri"};
+const std::vector<std::string> kPhoneUsers = {"pat", "quinn", "rob",  "uma", "vic",
+                                              "wes", "xena",  "yuri", "zoe"};
 
 std::string Upn(const std::string& name) { return name + "@example.com"; }
 
@@ -47,7 +47,7 @@ class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
   static std::vector<TestToken> Tokens() {
     std::vector<TestToken> tokens;
     for (const char* name :
-         {"alice", "dave", "pat", "quinn", "rob", "uma", "vic", "wes", "xena", "yuri"}) {
+         {"alice", "dave", "pat", "quinn", "rob", "uma", "vic", "wes", "xena", "yuri", "zoe"}) {
       tokens.push_back(Totp(name));
     }
     return tokens;
@@ -99,8 +99,10 @@ class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
 
   static std::string EventsFile() { return dir_->File("exec-events"); }
 
-  // The codes of the sms.send events for `upn` that the hook got so far, in order.
-  static std::vector<std::string> SentCodes(const std::string& upn) {
+  // The codes of the `type` events (sms.send, voice.call) for `upn` that the hook got so far, in
+  // order.
+  static std::vector<std::string> SentCodes(const std::string& upn,
+                                            const std::string& type = "sms.send") {
     std::vector<std::string> codes;
     struct stat st {};
     if (stat(EventsFile().c_str(), &st) != 0) return codes;
@@ -109,7 +111,7 @@ class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
     while (std::getline(lines, line)) {
       if (line.empty()) continue;
       json::object e = json::parse(line).as_object();
-      if (e.at("type").as_string() != "sms.send" || e.at("user").as_string() != upn) continue;
+      if (e.at("type").as_string() != type || e.at("user").as_string() != upn) continue;
       codes.emplace_back(e.at("data").at("code").as_string());
     }
     return codes;
@@ -189,6 +191,34 @@ TEST_F(ValidateChallengeTest, ChallengeRoundTripAcceptsTheSentCodeOnce) {
   // Nor without the transaction id, nor on the verify socket.
   ExpectDecision(Check(upn, code), false, "wrong otp value. previous otp used again");
   EXPECT_EQ(otpd::testing::Field(VerifySocket(upn, code), "reason"), "replayed");
+}
+
+TEST_F(ValidateChallengeTest, AnAnswerNamesTheChannelTheCodeWentBy) {
+  // A mobile's code sent by a call (the verify socket's CHALLENGE channel=voice) is privacyIDEA's
+  // voice token in the answer, not its sms one.
+  const std::string upn = Upn("zoe");
+  LineClient socket = LineClient::Unix(DataDir() + "/verify.sock");
+  const std::string sent =
+      socket.Call("CHALLENGE\tc\tuser=" + upn + "\tmethod=mobile\tchannel=voice");
+  ASSERT_EQ(sent.rfind("OK\tc\tchannel=voice", 0), 0u) << sent;
+  std::string code;
+  Eventually([&] {
+    const std::vector<std::string> codes = SentCodes(upn, "voice.call");
+    if (!codes.empty()) code = codes.back();
+    return !code.empty();
+  });
+  ASSERT_EQ(code.size(), 6u) << daemon_->log();
+  sent_codes_.push_back(code);
+  HttpReply voice = Check(upn, code);
+  ExpectDecision(voice, true, "matching 1 tokens");
+  EXPECT_EQ(voice.Json().at("detail").at("type").as_string(), "voice") << voice.body;
+
+  // The next code, by SMS through the validate API, is the sms token again.
+  const std::string tid = Trigger(upn);
+  const std::string sms = WaitForCode(upn, 1);
+  HttpReply ok = Answer(upn, tid, sms);
+  ExpectDecision(ok, true, "matching 1 tokens");
+  EXPECT_EQ(ok.Json().at("detail").at("type").as_string(), "sms") << ok.body;
 }
 
 TEST_F(ValidateChallengeTest, ChallengeWithJsonAndAWrongCodeFirst) {
