@@ -9,8 +9,8 @@ export function forgetKey() { sessionStorage.removeItem(KEY); }
 
 // What a failed call says, in words for a person.
 const WORDS = {
-  unauthenticated: 'The API key was not accepted: it may be mistyped, revoked, or this daemon ' +
-    'may not know it. Sign in again with a current key.',
+  InvalidAuthenticationToken: 'The API key was not accepted: it may be mistyped, revoked, or ' +
+    'this daemon may not know it. Sign in again with a current key.',
   accessDenied: 'Your key\'s roles do not allow this.',
   itemNotFound: 'It is not there (any more): someone may have removed it. Reload the page.',
   notAllowed: 'It is not in a state that allows this.',
