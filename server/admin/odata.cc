@@ -264,6 +264,7 @@ base::StatusOr<Target> ParseTarget(std::string_view target) {
       OTPD_ASSIGN_OR_RETURN(value, Decode(pair.substr(eq + 1), true, "query"));
     }
     if (name == "$select") {
+      if (!out.select.empty()) return base::InvalidArgumentError("$select is given twice");
       OTPD_ASSIGN_OR_RETURN(out.select, ParseSelect(value));
       if (out.select.empty()) return base::InvalidArgumentError("$select names no property");
       continue;

@@ -159,6 +159,7 @@ TEST_F(AdminGraphTest, SelectKeepsTheNamedPropertiesOnly) {
   EXPECT_NE(unknown.body.find("nickname"), std::string::npos) << unknown.body;
   EXPECT_EQ(owner.Get("/v1.0/users/sel@example.com?$select=").status, 400);
   EXPECT_EQ(owner.Get("/v1.0/users/sel@example.com?$select=id,id").status, 400);
+  EXPECT_EQ(owner.Get("/v1.0/users/sel@example.com?$select=id&$select=roles").status, 400);
   EXPECT_EQ(owner.Get("/v1.0/users/sel@example.com?$select=a%3Bb").status, 400);
   HttpReply patch = owner.Patch("/v1.0/users/sel@example.com?$select=id",
                                 json::object{{"displayName", "Changed"}});
