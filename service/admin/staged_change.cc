@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "service/hooks/outbox.h"
+
 namespace otpd::service::internal {
 
 namespace {
@@ -60,6 +62,12 @@ base::Status CommitChange(const Directory& directory, StagedChange& c,
     c.batch.Delete(storage::Namespace::kUsers, c.upn());
   } else {
     OTPD_RETURN_IF_ERROR(directory.Fence(c.batch, c.user, c.now));
+  }
+  // A user's own change (the actor is the user): one more event, for telling them. In this one
+  // place, so that every change a user makes to their own methods or password has it.
+  if (!c.delete_user && c.audit.actor == "user:" + c.upn()) {
+    OTPD_RETURN_IF_ERROR(AddEventAt(c.batch, c.audit.time_micros, events::kSecurityInfoChanged,
+                                    c.upn(), EventData().Str("change", c.audit.action)));
   }
   AddAudit(c.batch, c.audit);
   const std::string conflict =

@@ -135,10 +135,16 @@ std::string EventData::Json() const {
 
 base::Status AddEvent(storage::WriteBatch& batch, const base::Clock& clock, std::string_view type,
                       std::string_view user, const EventData& data, const storage::KeyRing* keys) {
+  return AddEventAt(batch, clock.NowUnixMicros(), type, user, data, keys);
+}
+
+base::Status AddEventAt(storage::WriteBatch& batch, int64_t time_micros, std::string_view type,
+                        std::string_view user, const EventData& data,
+                        const storage::KeyRing* keys) {
   const std::string id = "evt_" + NewId();
   std::string text = "{\"id\":\"" + id +
                      "\",\"type\":" + json::serialize(json::value(json::string(type))) +
-                     ",\"time\":" + std::to_string(clock.NowUnixMicros());
+                     ",\"time\":" + std::to_string(time_micros);
   if (!user.empty()) text += ",\"user\":" + json::serialize(json::value(json::string(user)));
   text += ",\"data\":" + data.Json();
   if (!data.secrets().empty()) {

@@ -51,6 +51,9 @@ inline constexpr std::string_view kTapCreated = "tap.created";
 inline constexpr std::string_view kTapDeleted = "tap.deleted";
 inline constexpr std::string_view kSmsSend = "sms.send";
 inline constexpr std::string_view kVoiceCall = "voice.call";
+// A user changed their own security info (registered or confirmed an app, changed their
+// password): meant for telling them, as Entra mails users (service/internal/staged_change.h).
+inline constexpr std::string_view kSecurityInfoChanged = "user.security_info_changed";
 }  // namespace events
 
 // An event's "data" object, built field by field (values are JSON-encoded here).
@@ -87,6 +90,10 @@ class EventData {
 base::Status AddEvent(storage::WriteBatch& batch, const base::Clock& clock, std::string_view type,
                       std::string_view user, const EventData& data,
                       const storage::KeyRing* keys = nullptr);
+// The same with the event's time given (Unix microseconds).
+base::Status AddEventAt(storage::WriteBatch& batch, int64_t time_micros, std::string_view type,
+                        std::string_view user, const EventData& data,
+                        const storage::KeyRing* keys = nullptr);
 
 // An event as stored, with its sequence number.
 struct OutboxEvent {

@@ -304,6 +304,16 @@ TEST_F(CredentialsTest, RegistrationWithAPassThenConfirmEndsRegistrationRequired
     }
   }
   EXPECT_TRUE(confirmed);
+  // The user's own changes, and only those, say so for the user to be told; the administrator's
+  // re-registration does not.
+  std::vector<std::string> told;
+  for (const auto& e : env_.Events()) {
+    if (e.type == events::kSecurityInfoChanged) {
+      EXPECT_EQ(e.user, kBob);
+      told.push_back(boost::json::parse(e.data_json).at("change").as_string().c_str());
+    }
+  }
+  EXPECT_EQ(told, (std::vector<std::string>{"software_oath.enrol", "software_oath.confirm"}));
 }
 
 TEST_F(CredentialsTest, RegistrationWithoutAPassOnlyWhenAllowedAndRequired) {
