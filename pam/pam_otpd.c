@@ -170,6 +170,23 @@ static void CopySecret(const char* source, char* out, size_t cap) {
   out[n] = '\0';
 }
 
+// Asks for a hidden answer (a pass, a code) into `out`; PAM_CONV_ERR when none came.
+static int AskHidden(pam_handle_t* pamh, const char* prompt, char* out, size_t cap) {
+  char* response = NULL;
+  int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &response, "%s", prompt);
+  if (rc != PAM_SUCCESS || response == NULL) {
+    if (response != NULL) {
+      explicit_bzero(response, strlen(response));
+      free(response);
+    }
+    return PAM_CONV_ERR;
+  }
+  CopySecret(response, out, cap);
+  explicit_bzero(response, strlen(response));
+  free(response);
+  return PAM_SUCCESS;
+}
+
 // The code (or password) to check, into `out`: PAM_AUTHTOK from an earlier module with
 // use_first_pass / try_first_pass, otherwise asked for through the conversation.
 static int ObtainSecret(pam_handle_t* pamh, const Options* o, const char* user_for_log, char* out,
@@ -190,21 +207,12 @@ static int ObtainSecret(pam_handle_t* pamh, const Options* o, const char* user_f
       return PAM_AUTH_ERR;
     }
   }
-  char* response = NULL;
-  int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &response, "%s",
-                      o->password_mode ? "Password: " : "Verification code: ");
-  if (rc != PAM_SUCCESS || response == NULL) {
-    if (response != NULL) {
-      explicit_bzero(response, strlen(response));
-      free(response);
-    }
+  int rc = AskHidden(pamh, o->password_mode ? "Password: " : "Verification code: ", out, cap);
+  if (rc != PAM_SUCCESS) {
     pam_syslog(pamh, LOG_NOTICE, "user %s: the conversation gave no %s", user_for_log,
                o->password_mode ? "password" : "code");
-    return PAM_CONV_ERR;
+    return rc;
   }
-  CopySecret(response, out, cap);
-  explicit_bzero(response, strlen(response));
-  free(response);
   // A password asked for here is offered to the modules after this one, as pam_unix does; a
   // one-time code is not (it is of no use to anyone else).
   if (o->password_mode && WellFormed(o, out)) pam_set_item(pamh, PAM_AUTHTOK, out);
@@ -289,23 +297,6 @@ static int MapPassword(pam_handle_t* pamh, int flags, const OtpdAnswer* a) {
   }
   Tell(pamh, flags, "The verification service is unavailable; try again later.");
   return PAM_AUTHINFO_UNAVAIL;
-}
-
-// Asks for a hidden answer (a pass, a code) into `out`; PAM_CONV_ERR when none came.
-static int AskHidden(pam_handle_t* pamh, const char* prompt, char* out, size_t cap) {
-  char* response = NULL;
-  int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &response, "%s", prompt);
-  if (rc != PAM_SUCCESS || response == NULL) {
-    if (response != NULL) {
-      explicit_bzero(response, strlen(response));
-      free(response);
-    }
-    return PAM_CONV_ERR;
-  }
-  CopySecret(response, out, cap);
-  explicit_bzero(response, strlen(response));
-  free(response);
-  return PAM_SUCCESS;
 }
 
 // Whether the QR module at (x, y) of a code drawn with a `quiet`-module margin is light.

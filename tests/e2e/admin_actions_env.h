@@ -102,27 +102,12 @@ class AdminActionsEnv : public SuiteDaemon<AdminActionsEnv> {
 
  protected:
   static std::string Flag() { return dir_->File("hook-may-succeed"); }
-  static HttpClient Remote(const std::string& key) {
-    HttpClient c = HttpClient::Tls(daemon_->admin_port(), dir_->File("admin.crt"));
-    c.set_bearer(key);
-    return c;
-  }
   static LineClient Socket() { return LineClient::Unix(DataDir() + "/verify.sock"); }
   static const TestToken& Token(const std::string& serial) {
     for (const auto& t : *tokens_) {
       if (t.serial == serial) return t;
     }
     return tokens_->front();
-  }
-  static std::string MakeKey(const std::string& name, const std::vector<std::string>& roles) {
-    json::array r;
-    for (const auto& role : roles) r.emplace_back(role);
-    HttpReply reply =
-        Owner().Post("/v1.0/admin/apiKeys", json::object{{"name", name}, {"roles", r}});
-    EXPECT_EQ(reply.status, 201) << reply.body;
-    json::value v = reply.Json();
-    return v.is_object() && v.as_object().contains("key") ? std::string(v.at("key").as_string())
-                                                          : std::string();
   }
   static void MakeUser(const std::string& upn) {
     HttpReply r = Owner().Put("/v1.0/users/" + upn, json::object{{"displayName", upn}});

@@ -56,24 +56,6 @@ class AdminApiTest : public SuiteDaemon<AdminApiTest> {
   }
 
  protected:
-  static HttpClient Remote(const std::string& key = "") {
-    HttpClient c = HttpClient::Tls(daemon_->admin_port(), dir_->File("admin.crt"));
-    c.set_bearer(key);
-    return c;
-  }
-  // Creates an API key with `roles` as the owner and returns it.
-  static std::string MakeKey(const std::string& name, const std::vector<std::string>& roles,
-                             const std::string& user = "") {
-    json::array r;
-    for (const auto& role : roles) r.emplace_back(role);
-    json::object body{{"name", name}, {"roles", r}};
-    if (!user.empty()) body["user"] = user;
-    HttpReply reply = Owner().Post("/v1.0/admin/apiKeys", body);
-    EXPECT_EQ(reply.status, 201) << reply.body;
-    json::value v = reply.Json();
-    return v.is_object() && v.as_object().contains("key") ? std::string(v.at("key").as_string())
-                                                          : std::string();
-  }
   // Creates an unassigned device as the owner.
   static void MakeDevice(const std::string& serial, const std::string& seed,
                          const std::string& type = "hotp") {

@@ -64,19 +64,6 @@ class AdminGraphTest : public SuiteDaemon<AdminGraphTest> {
   }
 
  protected:
-  static HttpClient Remote(const std::string& key) {
-    HttpClient c = HttpClient::Tls(daemon_->admin_port(), dir_->File("admin.crt"));
-    c.set_bearer(key);
-    return c;
-  }
-  static std::string MakeKey(const std::string& name, const std::vector<std::string>& roles) {
-    json::array r;
-    for (const auto& role : roles) r.emplace_back(role);
-    HttpReply reply =
-        Owner().Post("/v1.0/admin/apiKeys", json::object{{"name", name}, {"roles", r}});
-    EXPECT_EQ(reply.status, 201) << reply.body;
-    return reply.status == 201 ? std::string(reply.Json().at("key").as_string()) : "";
-  }
   static std::string Password(const std::string& upn, const std::string& password) {
     LineClient c = LineClient::Unix(DataDir() + "/verify.sock");
     return c.Call("PASSWORD\tp\tuser=" + upn + "\tpassword=" + password);

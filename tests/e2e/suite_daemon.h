@@ -96,6 +96,25 @@ class SuiteDaemon : public ::testing::Test {
   static otpd::testing::HttpClient Owner() {
     return otpd::testing::HttpClient::Unix(DataDir() + "/admin.sock");
   }
+  // A caller of the TLS admin listener (AdminTlsArgs) holding `key` ("" for none).
+  static otpd::testing::HttpClient Remote(const std::string& key = "") {
+    otpd::testing::HttpClient c =
+        otpd::testing::HttpClient::Tls(daemon_->admin_port(), dir_->File("admin.crt"));
+    c.set_bearer(key);
+    return c;
+  }
+  // An API key with `roles` (for `user`, when given), made by the owner; "" (and a test failure)
+  // when it is refused.
+  static std::string MakeKey(const std::string& name, const std::vector<std::string>& roles,
+                             const std::string& user = "") {
+    boost::json::array r;
+    for (const auto& role : roles) r.emplace_back(role);
+    boost::json::object body{{"name", name}, {"roles", r}};
+    if (!user.empty()) body["user"] = user;
+    otpd::testing::HttpReply reply = Owner().Post("/v1.0/admin/apiKeys", body);
+    EXPECT_EQ(reply.status, 201) << reply.body;
+    return reply.status == 201 ? std::string(reply.Json().at("key").as_string()) : std::string();
+  }
 
   static inline otpd::testing::TempDir* dir_ = nullptr;
   static inline otpd::testing::Daemon* daemon_ = nullptr;

@@ -4,13 +4,13 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 
 import { DEVICES, everyItem, graphError, methodsOf, ODATA } from './graph.mjs';
 import { freshTotp, hotp, newSeed } from './otp.mjs';
-import { FULL_ROLES, Otpd } from './otpd_env.mjs';
+import { otpdForFile } from './otpd_env.mjs';
 
 const DOMAIN = 'devices.example.com';
 let otpd;
@@ -41,21 +41,10 @@ function devicePath(serial) {
   return `${DEVICES}/${encodeURIComponent(serial)}`;
 }
 
-async function newUser(name) {
-  const upn = `${name}-${crypto.randomBytes(3).toString('hex')}@${DOMAIN}`;
-  await admin.api(`/users/${upn}`).put({ displayName: name });
-  return upn;
-}
-
-before(async () => {
-  otpd = new Otpd('devices');
-  await otpd.start();
-  admin = otpd.client(await otpd.apiKey('sdk-admin', FULL_ROLES));
+const suite = otpdForFile('devices', DOMAIN, (s) => {
+  ({ otpd, admin } = s);
 });
-
-after(async () => {
-  if (otpd) await otpd.stop();
-});
+const newUser = suite.newUser;
 
 test('POST one device; GET it (secretKey null); find it by $filter on serialNumber', async () => {
   const { body } = deviceBody('ONE');

@@ -4,34 +4,23 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 
 import { DEVICES, graphError, IDS, methodsOf, ODATA } from './graph.mjs';
 import { newSeed } from './otp.mjs';
-import { FULL_ROLES, Otpd } from './otpd_env.mjs';
+import { otpdForFile } from './otpd_env.mjs';
 
 const DOMAIN = 'methods.example.com';
 let otpd;
 let admin;
 
-// A user made with PUT (no password) under a fresh name.
-async function newUser(name) {
-  const upn = `${name}-${crypto.randomBytes(3).toString('hex')}@${DOMAIN}`;
-  await admin.api(`/users/${upn}`).put({ displayName: name });
-  return upn;
-}
-
-before(async () => {
-  otpd = new Otpd('methods');
-  await otpd.start();
-  admin = otpd.client(await otpd.apiKey('sdk-admin', FULL_ROLES));
+// Users made with PUT (no password) under fresh names.
+const suite = otpdForFile('methods', DOMAIN, (s) => {
+  ({ otpd, admin } = s);
 });
-
-after(async () => {
-  if (otpd) await otpd.stop();
-});
+const newUser = suite.newUser;
 
 test("a phone takes Graph's fixed id per phoneType; get, patch, SMS sign-in, delete", async () => {
   const phones = `${methodsOf(await newUser('phone'))}/phoneMethods`;

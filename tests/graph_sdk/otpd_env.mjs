@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 
 import { Client } from '@microsoft/microsoft-graph-client';
@@ -223,4 +224,27 @@ export class WebhookReceiver {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+// One daemon for a test file, started before its tests and stopped after them (also when they
+// fail). Once started, `suite.otpd` is the daemon and `suite.admin` an SDK client holding a key
+// with every role; `suite.newUser(name)` makes a user with PUT under a fresh name in `domain`.
+// `started(suite)`, when given, is awaited once both are there (the file's own set-up).
+export function otpdForFile(name, domain, started = async () => {}) {
+  const suite = { otpd: null, admin: null };
+  before(async () => {
+    suite.otpd = new Otpd(name);
+    await suite.otpd.start();
+    suite.admin = suite.otpd.client(await suite.otpd.apiKey('sdk-admin', FULL_ROLES));
+    await started(suite);
+  });
+  after(async () => {
+    if (suite.otpd) await suite.otpd.stop();
+  });
+  suite.newUser = async (who) => {
+    const upn = `${who}-${crypto.randomBytes(3).toString('hex')}@${domain}`;
+    await suite.admin.api(`/users/${upn}`).put({ displayName: who });
+    return upn;
+  };
+  return suite;
 }

@@ -3,31 +3,26 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { Client, ResponseType } from '@microsoft/microsoft-graph-client';
 
 import { everyItem, graphError, IDS, methodsOf, ODATA } from './graph.mjs';
-import { FULL_ROLES, Otpd } from './otpd_env.mjs';
+import { otpdForFile } from './otpd_env.mjs';
 
 const DOMAIN = 'users.example.com';
 let otpd;
 let admin;
 let reader;
 
-before(async () => {
-  otpd = new Otpd('users');
-  await otpd.start();
-  admin = otpd.client(await otpd.apiKey('sdk-admin', FULL_ROLES));
+otpdForFile('users', DOMAIN, async (s) => {
+  ({ otpd, admin } = s);
   reader = otpd.client(await otpd.apiKey('sdk-reader', ['reader']));
   for (const name of ['ada', 'alan', 'barbara', 'edsger', 'grace']) {
     await admin.api(`/users/${name}@${DOMAIN}`).put({ displayName: `${name} (SDK)` });
   }
 });
 
-after(async () => {
-  if (otpd) await otpd.stop();
-});
 
 test('a user created with PUT reads back through the SDK with its UPN as id', async () => {
   const upn = `linus@${DOMAIN}`;

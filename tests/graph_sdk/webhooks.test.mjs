@@ -5,25 +5,19 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
 import { IDS, methodsOf } from './graph.mjs';
-import { FULL_ROLES, Otpd } from './otpd_env.mjs';
+import { otpdForFile } from './otpd_env.mjs';
 
 const DOMAIN = 'hooks.example.com';
 let otpd;
 let admin;
 
-before(async () => {
-  otpd = new Otpd('webhooks');
-  await otpd.start();
-  admin = otpd.client(await otpd.apiKey('sdk-admin', FULL_ROLES));
-});
-
-after(async () => {
-  if (otpd) await otpd.stop();
+otpdForFile('webhooks', DOMAIN, (s) => {
+  ({ otpd, admin } = s);
 });
 
 // A phone added through the SDK to a new user; the delivery of its method.added event.

@@ -325,14 +325,18 @@ RealOtpd::~RealOtpd() {
   if (daemon_.running()) daemon_.Stop(SIGTERM);
 }
 
-std::string RealOtpd::OtpctlOutput(const std::vector<std::string>& args) {
+RunResult RealOtpd::RunOtpctl(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {OTPCTL_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
   for (const std::string& a : {std::string("--data-dir"), dir_.File("data"),
                                std::string("--key-file"), dir_.File("master.key")}) {
     argv.push_back(a);
   }
-  RunResult r = otpd::testing::Run(argv);
+  return otpd::testing::Run(argv);
+}
+
+std::string RealOtpd::OtpctlOutput(const std::vector<std::string>& args) {
+  RunResult r = RunOtpctl(args);
   if (r.exit_code != 0) {
     ADD_FAILURE() << "otpctl " << args[0] << " failed: " << r.err;
     return "";
@@ -341,13 +345,7 @@ std::string RealOtpd::OtpctlOutput(const std::vector<std::string>& args) {
 }
 
 bool RealOtpd::Otpctl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {OTPCTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  for (const std::string& a : {std::string("--data-dir"), dir_.File("data"),
-                               std::string("--key-file"), dir_.File("master.key")}) {
-    argv.push_back(a);
-  }
-  RunResult r = otpd::testing::Run(argv);
+  RunResult r = RunOtpctl(args);
   if (r.exit_code != 0) {
     error_ = "otpctl " + args[0] + " failed: " + r.err;
     return false;

@@ -153,6 +153,8 @@ class RealOtpd {
  private:
   std::string Code(int i, uint64_t counter) const;
   bool Otpctl(const std::vector<std::string>& args);
+  // otpctl with `args` and this daemon's data directory and key file.
+  otpd::testing::RunResult RunOtpctl(const std::vector<std::string>& args) const;
 
   otpd::testing::TempDir dir_;
   otpd::testing::Daemon daemon_;
