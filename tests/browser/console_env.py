@@ -106,6 +106,17 @@ class Daemon:
             self.stop()
             raise RuntimeError("otpd did not start:\n" + "".join(self.log[-30:]))
 
+    def wait_log(self, pattern: str) -> re.Match:
+        """The first match of `pattern` in the daemon's log, waiting for it to be logged."""
+        deadline = time.time() + WAIT_SECONDS
+        while time.time() < deadline:
+            for line in list(self.log):
+                m = re.search(pattern, line)
+                if m:
+                    return m
+            time.sleep(0.05)
+        raise RuntimeError(f"otpd never logged {pattern!r}:\n" + "".join(self.log[-30:]))
+
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.admin_port}"

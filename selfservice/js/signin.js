@@ -1,0 +1,110 @@
+// The sign-in view: user name, password and a code; or user name and a Temporary Access Pass.
+import {post} from './api.js';
+
+const $ = (id) => document.getElementById(id);
+let usingTap = false;
+
+function setMode(tap) {
+  usingTap = tap;
+  $('password-row').hidden = tap;
+  $('code-row').hidden = tap;
+  $('tap-row').hidden = !tap;
+  $('use-tap').textContent = tap ? 'Use your password and a code instead' :
+    'Use a Temporary Access Pass';
+  $('sign-in-intro').textContent = tap ?
+    'Sign in with the Temporary Access Pass your administrator gave you.' :
+    'Sign in with your password and a code from your authenticator app or hardware token.';
+  clearErrors();
+}
+
+function clearErrors() {
+  for (const name of ['upn', 'password', 'code', 'tap']) {
+    $(`${name}-error`).textContent = '';
+    $(name).setAttribute('aria-invalid', 'false');
+  }
+  $('sign-in-error').textContent = '';
+}
+
+// Marks a field wrong with words next to it; answers false so that callers can chain checks.
+function wrong(name, text) {
+  $(`${name}-error`).textContent = text;
+  $(name).setAttribute('aria-invalid', 'true');
+  return false;
+}
+
+// The fields' own checks, before anything is sent; focuses the first wrong field.
+function checkFields() {
+  const problems = [];
+  if (!$('upn').value.trim()) problems.push(['upn', 'Enter your user name, as someone@example.com.']);
+  if (usingTap) {
+    if (!$('tap').value.trim()) problems.push(['tap', 'Enter your Temporary Access Pass.']);
+  } else {
+    if (!$('password').value) problems.push(['password', 'Enter your password.']);
+    if (!/^[0-9]{6,8}$/.test($('code').value.trim())) {
+      problems.push(['code', 'Enter the 6 to 8 digits your app or token shows.']);
+    }
+  }
+  for (const [name, text] of problems) wrong(name, text);
+  if (problems.length) $(problems[0][0]).focus();
+  return problems.length === 0;
+}
+
+// When a locked account may try again, in words: Retry-After is seconds or an HTTP date.
+export function retryWords(retryAfter) {
+  if (!retryAfter) return 'Try again later.';
+  const seconds = /^\d+$/.test(retryAfter) ? Number(retryAfter) :
+    Math.max(0, (Date.parse(retryAfter) - Date.now()) / 1000);
+  if (Number.isNaN(seconds)) return 'Try again later.';
+  const at = new Date(Date.now() + seconds * 1000).toLocaleTimeString(undefined,
+    {hour: '2-digit', minute: '2-digit'});
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  return `Try again after ${at} (in about ${minutes} minute${minutes === 1 ? '' : 's'}).`;
+}
+
+function body() {
+  const upn = $('upn').value.trim();
+  if (usingTap) return {userPrincipalName: upn, temporaryAccessPass: $('tap').value.trim()};
+  return {userPrincipalName: upn, password: $('password').value,
+    verificationCode: $('code').value.trim()};
+}
+
+// Shows the sign-in view with `message` (why it is shown), focused on the first field.
+export function showSignIn(message = '') {
+  $('sign-in').hidden = false;
+  $('page').hidden = true;
+  $('sign-out').hidden = true;
+  $('who').textContent = '';
+  for (const name of ['password', 'code', 'tap']) $(name).value = '';
+  clearErrors();
+  $('sign-in-error').textContent = message;
+  document.title = 'Sign in · Security info';
+  $('upn').focus();
+}
+
+// Wires the form; `onSignedIn(session)` gets the daemon's answer.
+export function initSignIn(onSignedIn) {
+  $('use-tap').addEventListener('click', () => {
+    setMode(!usingTap);
+    (usingTap ? $('tap') : $('password')).focus();
+  });
+  $('sign-in-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors();
+    if (!checkFields()) return;
+    const submit = $('sign-in-submit');
+    submit.disabled = true;
+    try {
+      const session = (await post('/selfservice/signin', body())).body;
+      for (const name of ['password', 'code', 'tap']) $(name).value = '';
+      await onSignedIn(session);
+    } catch (err) {
+      const text = err.code === 'locked' ?
+        `${err.describe()} ${retryWords(err.retryAfter)}` : err.describe();
+      $('sign-in-error').textContent = text;
+      $(usingTap ? 'tap' : 'code').value = '';
+      $(usingTap ? 'tap' : 'code').focus();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}

@@ -1,0 +1,532 @@
+"""The Security info page in a real browser: headless Chromium (Selenium) against a real otpd.
+
+Run by CTest (tests/browser/CMakeLists.txt), or by hand:
+  OTPD=build/test/tools/otpd OTPCTL=build/test/tools/otpctl ARTIFACTS=/tmp/shots \
+    /usr/bin/python3 tests/browser/selfservice_test.py -v
+Without Chromium, chromedriver or python3-selenium the tests are skipped, except under CI=true,
+where they fail: CI must run them. Passwords, passes, codes, seeds and cookies are never printed.
+"""
+
+import json
+import os
+import stat
+import sys
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import console_env  # noqa: E402
+from console_env import WAIT_SECONDS, b32decode  # noqa: E402
+
+try:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+except ImportError:  # reported by make_browser() returning None
+    By = Keys = EC = Select = WebDriverWait = None
+
+OTPD = os.environ.get("OTPD", "")
+OTPCTL = os.environ.get("OTPCTL", "")
+ARTIFACTS = os.environ.get("ARTIFACTS", os.getcwd())
+ADMIN_ROLES = ("privileged_authentication_administrator", "authentication_policy_administrator")
+PASSWORD = "correct horse battery"
+NEW_PASSWORD = "staple gun parade 42"
+# The Security info listener, and an exec hook standing in for an SMS gateway: it appends each
+# event it is given to a file in the daemon's directory, where the test reads the phone's code.
+CONFIG = """
+selfservice_listen = "127.0.0.1:0"
+
+[hooks.sms]
+type = "exec"
+command = ["{hook}"]
+"""
+
+
+class Codes:
+    """TOTP codes that are each accepted once: the next one of a secret is from a later time step
+    than the last one given (otpd refuses a step already used), at most one step ahead of now
+    (inside the sign-in window), and not about to expire."""
+
+    def __init__(self):
+        self.last = {}
+
+    def next(self, secret: bytes) -> str:
+        now = time.time()
+        step = int(now // 30) + (1 if 30 - now % 30 < 3 else 0)
+        step = max(step, self.last.get(secret, -1) + 1)
+        if step > int(now // 30) + 1:
+            time.sleep((step - 1) * 30 - now + 0.2)
+        self.last[secret] = step
+        return console_env.totp(secret, step * 30)
+
+
+class SelfServiceTest(unittest.TestCase):
+
+    def setUp(self):
+        self.browser = console_env.make_browser(1280, 900)
+        if self.browser is None:
+            if os.environ.get("CI") == "true":
+                self.fail("chromium, chromium-driver and python3-selenium are needed (scripts/deps.sh)")
+            self.skipTest("no headless Chromium with chromedriver and selenium here")
+        self.assertTrue(OTPD and OTPCTL, "set OTPD and OTPCTL to the built binaries")
+        self.daemon = console_env.Daemon(OTPD, OTPCTL)
+        self.events = os.path.join(self.daemon.dir, "events.jsonl")
+        hook = os.path.join(self.daemon.dir, "sms-hook")
+        with open(hook, "w", encoding="utf-8") as f:
+            f.write(f"#!/bin/sh\ncat >> '{self.events}'\necho >> '{self.events}'\n")
+        os.chmod(hook, stat.S_IRWXU)
+        self.daemon.config = CONFIG.format(hook=hook)
+        try:
+            self.daemon.start()
+            port = self.daemon.wait_log(r"selfservice: serving .*?tcp port (\d+)").group(1)
+            self.admin = self.daemon.api_key("selfservice-admin", *ADMIN_ROLES)
+        except Exception:
+            self.browser.quit()
+            self.daemon.stop()
+            raise
+        # localhost, not 127.0.0.1: Chromium keeps a Secure cookie from http://localhost only.
+        self.base = f"http://localhost:{port}"
+        self.wait = WebDriverWait(self.browser, WAIT_SECONDS)
+        self.codes = Codes()
+
+    def tearDown(self):
+        if getattr(self, "browser", None):
+            result = self._outcome.result
+            if any(t is self for t, _ in result.errors + result.failures):
+                # What the page said went wrong (error regions never hold a secret), and how it
+                # looked.
+                self.screenshot("failed-" + self._testMethodName)
+                for e in self.browser.find_elements(
+                        By.CSS_SELECTOR, ".result.error, .error, .field-error"):
+                    if e.text:
+                        print(f"{self._testMethodName}: the page shows: {e.text}", file=sys.stderr)
+            self.browser.quit()
+        if getattr(self, "daemon", None):
+            self.daemon.stop()
+
+    # The administrator's side, through the admin API.
+
+    def api(self, method, path, body=None, expect=(200, 201, 202, 204)):
+        status, parsed, _ = self.daemon.call(self.admin, method, path, body)
+        self.assertIn(status, expect, f"{method} {path}: {status} {parsed}")
+        return parsed
+
+    def user_path(self, upn):
+        return f"/v1.0/users/{urllib.parse.quote(upn)}/authentication"
+
+    def make_user(self, upn, name):
+        self.api("POST", "/v1.0/users", {
+            "userPrincipalName": upn, "displayName": name, "accountEnabled": True,
+            "passwordProfile": {"password": PASSWORD, "forceChangePasswordNextSignIn": False}})
+
+    def enrol_app(self, upn, name="Authenticator app"):
+        """An authenticator app enrolled and confirmed by the administrator: (id, secret)."""
+        base = self.user_path(upn) + "/softwareOathMethods"
+        app = self.api("POST", base, {"displayName": name})
+        secret = b32decode(app["secretKey"])
+        self.api("POST", f"{base}/{urllib.parse.quote(app['id'])}/confirm",
+                 {"verificationCode": self.codes.next(secret)})
+        return app["id"], secret
+
+    def methods(self, upn, kind):
+        return self.api("GET", f"{self.user_path(upn)}/{kind}")["value"]
+
+    # The user's side, in the browser.
+
+    def screenshot(self, name):
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        self.browser.save_screenshot(os.path.join(ARTIFACTS, f"selfservice-{name}.png"))
+
+    def by_id(self, element_id):
+        return self.wait.until(EC.visibility_of_element_located((By.ID, element_id)))
+
+    def css(self, selector):
+        return self.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, selector)))
+
+    def text_appears(self, selector, text):
+        self.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
+
+    def active(self):
+        return self.browser.switch_to.active_element
+
+    def open_page(self):
+        self.browser.get(self.base + "/security-info/")
+        self.by_id("upn")
+
+    def sign_in(self, upn, password, code):
+        """Types the sign-in form and sends it; the caller waits for what should follow."""
+        for element_id, value in (("upn", upn), ("password", password), ("code", code)):
+            self.by_id(element_id).clear()
+            self.by_id(element_id).send_keys(value)
+        self.by_id("sign-in-submit").click()
+
+    def signed_in(self):
+        self.by_id("methods-title")
+
+    def submit_of(self, element):
+        return element.find_element(By.XPATH, "ancestor::form[1]").find_element(
+            By.CSS_SELECTOR, "button[type=submit]")
+
+    def method_item(self, method_id):
+        return self.css(f"#methods li[data-id='{method_id}']")
+
+    def session_cookie(self):
+        cookies = [c for c in self.browser.get_cookies() if c["name"] == "otpd_session"]
+        self.assertEqual(len(cookies), 1, "the browser holds no otpd_session cookie")
+        return cookies[0]
+
+    def call_with_cookie(self, method, path, cookie, body=None, headers=None):
+        """(status, parsed JSON or None) of a request carrying the session cookie, as a script on
+        another origin or a thief of the cookie would send it."""
+        h = {"Cookie": f"otpd_session={cookie}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        h.update(headers or {})
+        url = self.base.replace("localhost", "127.0.0.1") + path
+        req = urllib.request.Request(url, data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=WAIT_SECONDS) as r:
+                raw = r.read()
+                return r.status, (json.loads(raw) if raw else None)
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                return e.code, json.loads(raw)
+            except ValueError:
+                return e.code, None
+
+    def sent_codes(self, upn):
+        """The data of every sms.send event for `upn` the hook was given, oldest first."""
+        found = []
+        if os.path.exists(self.events):
+            with open(self.events, encoding="utf-8") as f:
+                for line in f:
+                    if line.strip():
+                        event = json.loads(line)
+                        if event.get("type") == "sms.send" and event.get("user") == upn:
+                            found.append(event["data"])
+        return found
+
+    def sent_code(self, upn):
+        """The newest sms.send event's data for `upn`, waiting for the hook to be given it."""
+        deadline = time.time() + WAIT_SECONDS
+        while time.time() < deadline:
+            found = self.sent_codes(upn)
+            if found:
+                return found[-1]
+            time.sleep(0.1)
+        self.fail(f"no sms.send event for {upn} reached the hook")
+
+    # Tests.
+
+    def test_page_headers(self):
+        with urllib.request.urlopen(self.base + "/security-info/", timeout=WAIT_SECONDS) as r:
+            csp = r.headers["Content-Security-Policy"]
+            page = r.read().decode()
+        for part in ("default-src 'self'", "script-src 'self'", "img-src 'self' data:",
+                     "frame-ancestors 'none'"):
+            self.assertIn(part, csp)
+        self.assertNotIn("unsafe-inline", csp)
+        self.assertNotIn("unsafe-eval", csp)
+        self.assertNotIn("style=", page)
+        self.assertNotIn("<script>", page)
+        status, body = self.call_with_cookie("GET", "/selfservice/session", "not-a-session")
+        self.assertEqual(status, 401)
+        self.assertEqual(body["error"]["code"], "InvalidAuthenticationToken")
+
+    def test_reregister_with_a_temporary_access_pass(self):
+        upn = "rita@example.com"
+        self.make_user(upn, "Rita Example")
+        self.enrol_app(upn, "Old phone")
+        self.api("POST", f"{self.user_path(upn)}/requireReregistration", {})
+        tap = self.api("POST", f"{self.user_path(upn)}/temporaryAccessPassMethods",
+                       {"lifetimeInMinutes": 60})["temporaryAccessPass"]
+
+        self.open_page()
+        self.by_id("use-tap").click()
+        self.by_id("upn").send_keys(upn)
+        self.by_id("tap").send_keys(tap)
+        self.screenshot("sign-in-tap")
+        self.by_id("sign-in-submit").click()
+        banner = self.by_id("register-banner")
+        self.assertIn("Your organisation needs you to set up a sign-in method", banner.text)
+        self.assertIn("Rita Example", self.by_id("who").text)
+        # The authenticator app's flow is open, with the focus in it.
+        self.assertEqual(self.active().get_attribute("name"), "app-name")
+        self.screenshot("register-banner")
+
+        self.submit_of(self.active()).click()
+        uri = self.by_id("otpauth-uri").text
+        self.assertTrue(uri.startswith("otpauth://totp/"))
+        key = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)["secret"][0]
+        self.assertEqual(self.by_id("secret-key").text.replace(" ", ""), key,
+                         "the key shown is not the link's secret")
+        qr = self.css("img.qr")
+        self.assertTrue(qr.get_attribute("src").startswith("data:image/svg+xml"))
+        self.assertTrue(self.browser.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0", qr),
+            "the QR code image did not load (the CSP must allow data: images)")
+        self.screenshot("authenticator-app")
+        secret = b32decode(key)
+        code = self.css("input[name=verification-code]")
+        self.assertEqual(self.active(), code)
+        code.send_keys(self.codes.next(secret))
+        self.submit_of(code).click()
+        self.wait.until(EC.invisibility_of_element_located((By.ID, "register-banner")))
+        self.text_appears("#methods", "Authenticator app")
+        self.screenshot("registered")
+        apps = self.methods(upn, "softwareOathMethods")
+        self.assertEqual([a["status"] for a in apps], ["active"])
+
+        # The new app signs in on the verify socket; the old one was deleted by the
+        # re-registration.
+        reply = self.daemon.verify(upn, self.codes.next(secret))
+        self.assertTrue(reply.startswith("OK"), reply)
+
+    def test_add_a_phone(self):
+        upn = "sam@example.com"
+        self.make_user(upn, "Sam Example")
+        _, secret = self.enrol_app(upn)
+        self.open_page()
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.signed_in()
+        self.by_id("add-method").click()
+        self.by_id("add-phone").click()
+        Select(self.css("select[name=phone-type]")).select_by_value("mobile")
+        number = self.css("input[name=phone-number]")
+        number.send_keys("5555550100")  # no country code: refused in the page, nothing sent
+        self.submit_of(number).click()
+        self.text_appears("#add-method-form", "country code")
+        self.assertFalse(self.sent_codes(upn), "a code was sent to a number the page refused")
+        number.clear()
+        number.send_keys("+1 5555550100")
+        self.submit_of(number).click()
+        code = self.css("input[name=phone-code]")
+        self.text_appears("#add-method-form", "We sent a code by text message")
+        sms = self.sent_code(upn)
+        self.assertEqual(sms["to"].replace(" ", ""), "+15555550100")
+        self.screenshot("phone-code")
+        wrong = "000000" if sms["code"] != "000000" else "111111"
+        code.send_keys(wrong)
+        self.submit_of(code).click()
+        self.wait.until(lambda d: code.get_attribute("aria-invalid") == "true")
+        self.assertEqual(self.methods(upn, "phoneMethods"), [])
+        code.clear()
+        code.send_keys(sms["code"])
+        self.submit_of(code).click()
+        self.text_appears("#methods", "Phone (Mobile)")
+        item = self.css("#methods li[data-kind='#microsoft.graph.phoneAuthenticationMethod']")
+        # Masked: the country code and the last digits only.
+        detail = item.find_element(By.CSS_SELECTOR, ".method-detail").text
+        self.assertTrue(detail.startswith("+1 ") and detail.endswith("00"), detail)
+        self.assertLessEqual(sum(c.isdigit() for c in detail), 4, detail)
+        self.screenshot("phone-added")
+        phones = self.methods(upn, "phoneMethods")
+        self.assertEqual([p["phoneType"] for p in phones], ["mobile"])
+
+    def test_change_password(self):
+        upn = "pat@example.com"
+        self.make_user(upn, "Pat Example")
+        _, secret = self.enrol_app(upn)
+        self.open_page()
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.signed_in()
+        current = self.css("input[name=current-password]")
+        current.send_keys(PASSWORD)
+        self.css("input[name=new-password]").send_keys(NEW_PASSWORD)
+        repeat = self.css("input[name=repeat-password]")
+        repeat.send_keys(NEW_PASSWORD + "x")
+        self.submit_of(repeat).click()
+        self.text_appears("#password-form", "The two new passwords are not the same")
+        self.assertEqual(repeat.get_attribute("aria-invalid"), "true")
+        # A wrong current password: the server's refusal is shown, and nothing changes.
+        current.clear()
+        current.send_keys("not the password")
+        repeat.clear()
+        repeat.send_keys(NEW_PASSWORD)
+        self.submit_of(repeat).click()
+        self.wait.until(lambda d: d.find_elements(
+            By.CSS_SELECTOR, "#password-form .field-error:not(:empty), #password-form .result.error"))
+        self.screenshot("password-refused")
+        current.clear()
+        current.send_keys(PASSWORD)
+        self.submit_of(repeat).click()
+        self.text_appears("#password-form", "Your password was changed")
+        self.screenshot("password-changed")
+
+        self.by_id("sign-out").click()
+        self.text_appears("#sign-in-error", "You signed out")
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.text_appears("#sign-in-error", "not right")
+        self.assertFalse(self.browser.find_element(By.ID, "page").is_displayed())
+        self.sign_in(upn, NEW_PASSWORD, self.codes.next(secret))
+        self.signed_in()
+
+    def test_delete_a_method_but_not_the_last(self):
+        upn = "dana@example.com"
+        self.make_user(upn, "Dana Example")
+        work_id, work = self.enrol_app(upn, "Work phone")
+        old_id, _ = self.enrol_app(upn, "Old phone")
+        self.open_page()
+        self.sign_in(upn, PASSWORD, self.codes.next(work))
+        self.signed_in()
+
+        # Escape closes the confirmation and deletes nothing.
+        self.method_item(old_id).find_element(By.CSS_SELECTOR, "button.danger").click()
+        self.css("dialog[open]")
+        self.assertEqual(self.active().text, "Cancel")
+        self.screenshot("delete-confirm")
+        self.active().send_keys(Keys.ESCAPE)
+        self.wait.until(EC.invisibility_of_element_located((By.CSS_SELECTOR, "dialog[open]")))
+        self.assertEqual(len(self.methods(upn, "softwareOathMethods")), 2)
+
+        self.method_item(old_id).find_element(By.CSS_SELECTOR, "button.danger").click()
+        self.css("dialog[open] button.danger").click()
+        self.wait.until(EC.invisibility_of_element_located(
+            (By.CSS_SELECTOR, f"#methods li[data-id='{old_id}']")))
+        self.assertEqual([a["id"] for a in self.methods(upn, "softwareOathMethods")], [work_id])
+        # The deletion is in the user's recent activity, as done by them.
+        activity = self.by_id("activity")
+        self.browser.execute_script("arguments[0].scrollIntoView()", activity)
+        self.text_appears("#activity", "Method deleted")
+        self.assertIn("you", activity.text)
+        self.screenshot("activity")
+
+        # The last second factor: the server refuses, and the page shows its reason.
+        self.method_item(work_id).find_element(By.CSS_SELECTOR, "button.danger").click()
+        self.css("dialog[open] button.danger").click()
+        error = self.css("#methods-title ~ .result.error")
+        self.assertTrue(error.text)
+        self.assertNotIn("HTTP", error.text)
+        self.screenshot("delete-last-refused")
+        self.method_item(work_id)
+        self.assertEqual([a["id"] for a in self.methods(upn, "softwareOathMethods")], [work_id])
+
+    def test_cookie_replayed_after_sign_out_is_refused(self):
+        upn = "cora@example.com"
+        self.make_user(upn, "Cora Example")
+        _, secret = self.enrol_app(upn)
+        self.open_page()
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.signed_in()
+        cookie = self.session_cookie()
+        self.assertTrue(cookie["httpOnly"])
+        self.assertTrue(cookie["secure"])
+        self.assertEqual(cookie.get("sameSite"), "Strict")
+        self.assertEqual(self.browser.execute_script("return document.cookie"), "")
+        self.assertEqual(self.browser.execute_script(
+            "return [localStorage.length, sessionStorage.length]"), [0, 0])
+        status, me = self.call_with_cookie("GET", "/v1.0/me", cookie["value"])
+        self.assertEqual(status, 200)
+        self.assertEqual(me["userPrincipalName"], upn)
+
+        self.by_id("sign-out").click()
+        self.text_appears("#sign-in-error", "You signed out")
+        for path in ("/v1.0/me", "/selfservice/session", "/v1.0/me/authentication/methods"):
+            status, body = self.call_with_cookie("GET", path, cookie["value"])
+            self.assertEqual(status, 401, f"{path} answered {status} to a signed-out cookie")
+        # The page, reloaded, does not come back signed in either.
+        self.browser.refresh()
+        self.by_id("upn")
+        self.assertFalse(self.browser.find_elements(By.ID, "methods-title"))
+
+    def test_write_without_csrf_token_is_refused(self):
+        upn = "carl@example.com"
+        self.make_user(upn, "Carl Example")
+        app_id, secret = self.enrol_app(upn)
+        self.open_page()
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.signed_in()
+        cookie = self.session_cookie()["value"]
+        attempts = [
+            ("POST", "/v1.0/me/authentication/emailMethods", {"emailAddress": "x@example.com"}),
+            ("DELETE", f"/v1.0/me/authentication/softwareOathMethods/{app_id}", None),
+            ("POST", "/v1.0/me/changePassword",
+             {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD}),
+        ]
+        for method, path, body in attempts:
+            status, answer = self.call_with_cookie(method, path, cookie, body)
+            self.assertEqual(status, 403, f"{method} {path} without X-CSRF-Token: {status}")
+            self.assertEqual(answer["error"]["code"], "csrfTokenMissing")
+            status, answer = self.call_with_cookie(method, path, cookie, body,
+                                                   {"X-CSRF-Token": "guessed"})
+            self.assertEqual(status, 403, f"{method} {path} with a wrong X-CSRF-Token: {status}")
+            self.assertEqual(answer["error"]["code"], "csrfTokenWrong")
+        self.assertEqual(self.methods(upn, "emailMethods"), [])
+        self.assertEqual([a["id"] for a in self.methods(upn, "softwareOathMethods")], [app_id])
+        # The password is still the old one: the page signs in with it again.
+        self.by_id("sign-out").click()
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.signed_in()
+        # The page itself sends the token: the same write from it is done.
+        self.by_id("add-method").click()
+        self.by_id("add-email").click()
+        address = self.css("input[name=email-address]")
+        address.send_keys("carl.home@example.com")
+        self.submit_of(address).click()
+        self.text_appears("#methods", "carl.home@example.com")
+        self.assertEqual([m["emailAddress"] for m in self.methods(upn, "emailMethods")],
+                         ["carl.home@example.com"])
+
+    def test_keyboard_only_at_phone_width(self):
+        upn = "kim@example.com"
+        self.make_user(upn, "Kim Example")
+        _, secret = self.enrol_app(upn)
+        # A phone's viewport (Chromium's window cannot be made narrower than about 500 px).
+        self.browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": 360, "height": 780, "deviceScaleFactor": 1, "mobile": True})
+        self.open_page()
+        self.assertEqual(self.active().get_attribute("id"), "upn")
+        self.active().send_keys(upn + Keys.TAB)
+        self.assertEqual(self.active().get_attribute("id"), "password")
+        self.active().send_keys(PASSWORD + Keys.TAB)
+        self.assertEqual(self.active().get_attribute("id"), "code")
+        self.active().send_keys(self.codes.next(secret))
+        self.assertNoHorizontalScroll()
+        self.screenshot("sign-in-phone-width")
+        self.active().send_keys(Keys.ENTER)
+        self.signed_in()
+        self.assertEqual(self.active().get_attribute("id"), "page-title")
+        self.assertNoHorizontalScroll()
+        self.screenshot("methods-phone-width")
+
+        # To "Add sign-in method" with Tab alone, then the app's flow with Enter.
+        for _ in range(40):
+            if self.active().get_attribute("id") == "add-method":
+                break
+            self.active().send_keys(Keys.TAB)
+        self.assertEqual(self.active().get_attribute("id"), "add-method")
+        self.active().send_keys(Keys.ENTER)
+        self.assertEqual(self.active().get_attribute("id"), "add-app")
+        self.active().send_keys(Keys.ENTER)
+        self.assertEqual(self.active().get_attribute("name"), "app-name")
+        self.active().send_keys(Keys.ENTER)
+        self.by_id("otpauth-uri")
+        self.assertEqual(self.active().get_attribute("name"), "verification-code")
+        self.assertNoHorizontalScroll()
+        self.screenshot("authenticator-app-phone-width")
+
+        # Every control the page shows has an accessible name.
+        unnamed = self.browser.execute_script("""
+            return [...document.querySelectorAll('button, input:not([hidden]), select')]
+              .filter((e) => e.offsetParent !== null)
+              .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                             && !e.textContent.trim())
+              .map((e) => e.outerHTML.slice(0, 80));""")
+        self.assertEqual(unnamed, [])
+
+    def assertNoHorizontalScroll(self):
+        widths = self.browser.execute_script(
+            "const e = document.documentElement; return [e.scrollWidth, e.clientWidth];")
+        self.assertEqual(widths[1], 360)
+        self.assertLessEqual(widths[0], widths[1], "the page scrolls sideways at 360 px")
+
+
+if __name__ == "__main__":
+    unittest.main()
