@@ -63,6 +63,12 @@ class Codes:
         self.last[secret] = step
         return console_env.totp(secret, step * 30)
 
+    def wrong(self, secret: bytes) -> str:
+        """Six digits that no step of the sign-in window around now accepts."""
+        now = int(time.time() // 30)
+        valid = {console_env.totp(secret, (now + d) * 30) for d in range(-3, 4)}
+        return next(c for c in ("000000", "111111", "222222") if c not in valid)
+
 
 class SelfServiceTest(unittest.TestCase):
 
@@ -312,8 +318,7 @@ class SelfServiceTest(unittest.TestCase):
         sms = self.sent_code(upn)
         self.assertEqual(sms["to"].replace(" ", ""), "+15555550100")
         self.screenshot("phone-code")
-        wrong = "000000" if sms["code"] != "000000" else "111111"
-        code.send_keys(wrong)
+        code.send_keys("000000" if sms["code"] != "000000" else "111111")
         self.submit_of(code).click()
         self.wait.until(lambda d: code.get_attribute("aria-invalid") == "true")
         self.assertEqual(self.methods(upn, "phoneMethods"), [])
@@ -473,6 +478,74 @@ class SelfServiceTest(unittest.TestCase):
         self.text_appears("#methods", "carl.home@example.com")
         self.assertEqual([m["emailAddress"] for m in self.methods(upn, "emailMethods")],
                          ["carl.home@example.com"])
+
+    def test_reauthentication_asked_then_the_write_repeated(self):
+        upn = "remy@example.com"
+        self.make_user(upn, "Remy Example")
+        _, secret = self.enrol_app(upn)
+        self.open_page()
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.signed_in()
+        # otpd asks again only 10 minutes after the last code: here the page's fetch answers the
+        # first two attempts of this write as otpd would then. /selfservice/reauth is otpd's own.
+        self.browser.execute_script("""
+            const real = window.fetch;
+            let left = 2;
+            window.fetch = (path, init) => {
+              if (path === '/v1.0/me/authentication/emailMethods' && left > 0) {
+                left -= 1;
+                return Promise.resolve(new Response(JSON.stringify({error: {
+                  code: 'reauthenticationRequired', message: 'confirm it is you'}}),
+                  {status: 403, headers: {'Content-Type': 'application/json'}}));
+              }
+              return real(path, init);
+            };""")
+        self.by_id("add-method").click()
+        self.by_id("add-email").click()
+        address = self.css("input[name=email-address]")
+        address.send_keys("remy.home@example.com")
+        self.submit_of(address).click()
+        self.css("dialog[open]")
+        self.assertEqual(self.active().get_attribute("name"), "reauth-code")
+        # Escape gives up: nothing is added, and the page says why.
+        self.active().send_keys(Keys.ESCAPE)
+        self.wait.until(EC.invisibility_of_element_located((By.CSS_SELECTOR, "dialog[open]")))
+        self.text_appears("#add-method-form", "fresh code")
+        self.assertEqual(self.methods(upn, "emailMethods"), [])
+
+        self.submit_of(address).click()
+        self.css("dialog[open]")
+        code = self.active()
+        code.send_keys(self.codes.wrong(secret))
+        code.send_keys(Keys.ENTER)
+        self.text_appears("dialog[open]", "not right")
+        self.screenshot("reauth")
+        code.clear()
+        code.send_keys(self.codes.next(secret) + Keys.ENTER)
+        self.wait.until(EC.invisibility_of_element_located((By.CSS_SELECTOR, "dialog[open]")))
+        self.text_appears("#methods", "remy.home@example.com")
+        self.assertEqual([m["emailAddress"] for m in self.methods(upn, "emailMethods")],
+                         ["remy.home@example.com"])
+
+    def test_ended_session_returns_to_sign_in(self):
+        upn = "eve@example.com"
+        self.make_user(upn, "Eve Example")
+        _, secret = self.enrol_app(upn)
+        self.open_page()
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.signed_in()
+        # The session ends elsewhere (here: signed out with its own cookie and token).
+        cookie = self.session_cookie()["value"]
+        status, session = self.call_with_cookie("GET", "/selfservice/session", cookie)
+        self.assertEqual(status, 200)
+        status, _ = self.call_with_cookie("POST", "/selfservice/signout", cookie, {},
+                                          {"X-CSRF-Token": session["csrfToken"]})
+        self.assertEqual(status, 204)
+        self.by_id("sign-out-everywhere").click()
+        self.text_appears("#sign-in-error", "Your session ended; sign in again")
+        self.assertEqual(self.active().get_attribute("id"), "upn")
+        self.assertFalse(self.browser.find_element(By.ID, "page").is_displayed())
+        self.screenshot("session-ended")
 
     def test_keyboard_only_at_phone_width(self):
         upn = "kim@example.com"
