@@ -56,9 +56,8 @@ export function retryWords(retryAfter) {
     Math.max(0, (Date.parse(retryAfter) - Date.now()) / 1000);
   if (Number.isNaN(seconds)) return 'Try again later.';
   const at = new Date(Date.now() + seconds * 1000).toLocaleTimeString(undefined,
-    {hour: '2-digit', minute: '2-digit'});
-  const minutes = Math.max(1, Math.ceil(seconds / 60));
-  return `Try again after ${at} (in about ${minutes} minute${minutes === 1 ? '' : 's'}).`;
+    {hour: '2-digit', minute: '2-digit', second: seconds < 120 ? '2-digit' : undefined});
+  return `You can sign in again after ${at}.`;
 }
 
 function body() {

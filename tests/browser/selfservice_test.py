@@ -64,10 +64,15 @@ class Codes:
         return console_env.totp(secret, step * 30)
 
     def wrong(self, secret: bytes) -> str:
-        """Six digits that no step of the sign-in window around now accepts."""
+        """Six digits that no step of the sign-in window around now accepts, different from the
+        last wrong ones (otpd counts a wrong code typed again as one failure)."""
         now = int(time.time() // 30)
         valid = {console_env.totp(secret, (now + d) * 30) for d in range(-3, 4)}
-        return next(c for c in ("000000", "111111", "222222") if c not in valid)
+        while True:
+            self.wrongs = getattr(self, "wrongs", 0) + 1
+            code = str(self.wrongs % 10) * 6
+            if code not in valid:
+                return code
 
 
 class SelfServiceTest(unittest.TestCase):
@@ -255,7 +260,12 @@ class SelfServiceTest(unittest.TestCase):
                        {"lifetimeInMinutes": 60})["temporaryAccessPass"]
 
         self.open_page()
+        self.assertFalse(self.browser.find_element(By.ID, "tap").is_displayed())
         self.by_id("use-tap").click()
+        # Only the user name and the pass are asked for now.
+        for element_id in ("password", "code"):
+            self.assertFalse(self.browser.find_element(By.ID, element_id).is_displayed())
+        self.assertEqual(self.active().get_attribute("id"), "tap")
         self.by_id("upn").send_keys(upn)
         self.by_id("tap").send_keys(tap)
         self.screenshot("sign-in-tap")
@@ -547,6 +557,27 @@ class SelfServiceTest(unittest.TestCase):
         self.assertFalse(self.browser.find_element(By.ID, "page").is_displayed())
         self.screenshot("session-ended")
 
+    def test_locked_sign_in_says_when_to_retry(self):
+        upn = "lou@example.com"
+        self.make_user(upn, "Lou Example")
+        _, secret = self.enrol_app(upn)
+        self.open_page()
+        error = self.browser.find_element(By.ID, "sign-in-error")
+        for attempt in range(10):
+            self.sign_in(upn, f"wrong password {attempt}", self.codes.wrong(secret))
+            self.wait.until(lambda d: error.text and self.by_id("sign-in-submit").is_enabled())
+            self.assertFalse(self.browser.find_element(By.ID, "page").is_displayed())
+            if "again after" in error.text:
+                break
+            self.assertIn("not right", error.text)
+        self.assertIn("You can sign in again after", error.text)
+        self.assertEqual(self.active().get_attribute("id"), "code")
+        self.screenshot("locked")
+        # Locked, even the right code is refused until then.
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.wait.until(lambda d: error.text and self.by_id("sign-in-submit").is_enabled())
+        self.assertIn("again after", error.text)
+
     def test_keyboard_only_at_phone_width(self):
         upn = "kim@example.com"
         self.make_user(upn, "Kim Example")
@@ -556,6 +587,7 @@ class SelfServiceTest(unittest.TestCase):
             "width": 360, "height": 780, "deviceScaleFactor": 1, "mobile": True})
         self.open_page()
         self.assertEqual(self.active().get_attribute("id"), "upn")
+        self.assertFalse(self.browser.find_element(By.ID, "tap").is_displayed())
         self.active().send_keys(upn + Keys.TAB)
         self.assertEqual(self.active().get_attribute("id"), "password")
         self.active().send_keys(PASSWORD + Keys.TAB)
