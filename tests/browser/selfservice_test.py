@@ -63,6 +63,13 @@ class Codes:
         self.last[secret] = step
         return console_env.totp(secret, step * 30)
 
+    def activation(self, secret: bytes) -> str:
+        """A code of the step before now, for a confirmation (whose window reaches far back),
+        leaving the current step for a sign-in."""
+        step = int(time.time() // 30) - 1
+        self.last[secret] = step
+        return console_env.totp(secret, step * 30)
+
     def wrong(self, secret: bytes) -> str:
         """Six digits that no step of the sign-in window around now accepts, different from the
         last wrong ones (otpd counts a wrong code typed again as one failure)."""
@@ -140,7 +147,7 @@ class SelfServiceTest(unittest.TestCase):
         app = self.api("POST", base, {"displayName": name})
         secret = b32decode(app["secretKey"])
         self.api("POST", f"{base}/{urllib.parse.quote(app['id'])}/confirm",
-                 {"verificationCode": self.codes.next(secret)})
+                 {"verificationCode": self.codes.activation(secret)})
         return app["id"], secret
 
     def methods(self, upn, kind):
@@ -193,7 +200,7 @@ class SelfServiceTest(unittest.TestCase):
     def call_with_cookie(self, method, path, cookie, body=None, headers=None):
         """(status, parsed JSON or None) of a request carrying the session cookie, as a script on
         another origin or a thief of the cookie would send it."""
-        h = {"Cookie": f"otpd_session={cookie}"}
+        h = {"Cookie": f"otpd_session={cookie}"} if cookie else {}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -204,6 +211,10 @@ class SelfServiceTest(unittest.TestCase):
         try:
             with urllib.request.urlopen(req, timeout=WAIT_SECONDS) as r:
                 raw = r.read()
+                # The session a sign-in started, kept for the caller.
+                set_cookie = r.headers.get("Set-Cookie") or ""
+                if set_cookie.startswith("otpd_session="):
+                    self.last_cookie = set_cookie.split(";")[0].split("=", 1)[1]
                 return r.status, (json.loads(raw) if raw else None)
         except urllib.error.HTTPError as e:
             raw = e.read()
@@ -479,7 +490,10 @@ class SelfServiceTest(unittest.TestCase):
         self.by_id("sign-out").click()
         self.sign_in(upn, PASSWORD, self.codes.next(secret))
         self.signed_in()
-        # The page itself sends the token: the same write from it is done.
+        # After a reload the page takes up the session again, its token included: the same
+        # write from the page is done.
+        self.browser.refresh()
+        self.signed_in()
         self.by_id("add-method").click()
         self.by_id("add-email").click()
         address = self.css("input[name=email-address]")
@@ -577,6 +591,31 @@ class SelfServiceTest(unittest.TestCase):
         self.sign_in(upn, PASSWORD, self.codes.next(secret))
         self.wait.until(lambda d: error.text and self.by_id("sign-in-submit").is_enabled())
         self.assertIn("again after", error.text)
+
+    def test_sign_out_everywhere(self):
+        upn = "otto@example.com"
+        self.make_user(upn, "Otto Example")
+        _, secret = self.enrol_app(upn)
+        # A session elsewhere: another browser, signed in through the API.
+        status, other = self.call_with_cookie("POST", "/selfservice/signin", "", {
+            "userPrincipalName": upn, "password": PASSWORD,
+            "verificationCode": self.codes.next(secret)})
+        self.assertEqual(status, 200)
+        status, _ = self.call_with_cookie("GET", "/v1.0/me", self.last_cookie)
+        self.assertEqual(status, 200)
+        elsewhere = self.last_cookie
+        self.open_page()
+        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.signed_in()
+        self.by_id("sign-out-everywhere").click()
+        self.text_appears("#sessions-title ~ .result.ok", "signed out everywhere else")
+        status, _ = self.call_with_cookie("GET", "/v1.0/me", elsewhere)
+        self.assertEqual(status, 401, "the other session still answers")
+        # This one goes on.
+        status, _ = self.call_with_cookie("GET", "/v1.0/me", self.session_cookie()["value"])
+        self.assertEqual(status, 200)
+        self.browser.refresh()
+        self.signed_in()
 
     def test_keyboard_only_at_phone_width(self):
         upn = "kim@example.com"
