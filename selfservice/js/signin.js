@@ -99,6 +99,8 @@ export function initSignIn(onSignedIn) {
     } catch (err) {
       const text = err.code === 'locked' ?
         `${err.describe()} ${retryWords(err.retryAfter)}` : err.describe();
+      // A user who must register again signs in with a pass: the form asks for one.
+      if (err.code === 'registrationRequired' && !usingTap) setMode(true);
       $('sign-in-error').textContent = text;
       $(usingTap ? 'tap' : 'code').value = '';
       $(usingTap ? 'tap' : 'code').focus();
