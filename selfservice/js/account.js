@@ -111,7 +111,8 @@ function what(a) {
 }
 
 export async function renderActivity() {
-  const section = h('section', {class: 'panel', id: 'activity', 'aria-labelledby': 'activity-title'},
+  const section = h('section',
+    {class: 'panel', id: 'activity', 'aria-labelledby': 'activity-title'},
     h('h2', {id: 'activity-title'}, 'Recent activity'));
   try {
     const rows = ((await get('/v1.0/me/activity')).body.value || []).slice(0, 20)

@@ -179,7 +179,8 @@ function confirmPhone(body, channel, done) {
 function emailForm(done) {
   const address = field('Email address', h('input', {name: 'email-address', type: 'email',
     autocomplete: 'email'}), 'Used to reset your password, never to sign in.');
-  const form = h('form', {novalidate: true}, address.row, h('button', {type: 'submit'}, 'Add email'));
+  const form = h('form', {novalidate: true}, address.row,
+    h('button', {type: 'submit'}, 'Add email'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!address.input.value.trim()) {

@@ -35,7 +35,9 @@ function wrong(name, text) {
 // The fields' own checks, before anything is sent; focuses the first wrong field.
 function checkFields() {
   const problems = [];
-  if (!$('upn').value.trim()) problems.push(['upn', 'Enter your user name, as someone@example.com.']);
+  if (!$('upn').value.trim()) {
+    problems.push(['upn', 'Enter your user name, as someone@example.com.']);
+  }
   if (usingTap) {
     if (!$('tap').value.trim()) problems.push(['tap', 'Enter your Temporary Access Pass.']);
   } else {

@@ -377,14 +377,15 @@ class SelfServiceTest(unittest.TestCase):
         self.submit_of(repeat).click()
         self.text_appears("#password-form", "The two new passwords are not the same")
         self.assertEqual(repeat.get_attribute("aria-invalid"), "true")
-        # A wrong current password: the server's refusal is shown, and nothing changes.
+        # A wrong current password: the server's refusal is shown next to it.
         current.clear()
         current.send_keys("not the password")
         repeat.clear()
         repeat.send_keys(NEW_PASSWORD)
         self.submit_of(repeat).click()
-        self.wait.until(lambda d: d.find_elements(
-            By.CSS_SELECTOR, "#password-form .field-error:not(:empty), #password-form .result.error"))
+        self.wait.until(lambda d: current.get_attribute("aria-invalid") == "true")
+        current_error = current.find_element(By.XPATH, "following-sibling::p[@class='field-error']")
+        self.assertIn("not right", current_error.text)
         self.screenshot("password-refused")
         current.clear()
         current.send_keys(PASSWORD)
