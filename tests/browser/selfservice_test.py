@@ -584,8 +584,10 @@ class SelfServiceTest(unittest.TestCase):
         _, secret = self.enrol_app(upn)
         self.open_page()
         error = self.browser.find_element(By.ID, "sign-in-error")
-        for attempt in range(10):
-            self.sign_in(upn, f"wrong password {attempt}", self.codes.wrong(secret))
+        # The right password with wrong codes: whoever knows the password must not be able to
+        # go on guessing codes.
+        for _ in range(10):
+            self.sign_in(upn, PASSWORD, self.codes.wrong(secret))
             self.wait.until(lambda d: error.text and self.by_id("sign-in-submit").is_enabled())
             self.assertFalse(self.browser.find_element(By.ID, "page").is_displayed())
             if "again after" in error.text:
