@@ -16,8 +16,12 @@ const KINDS = {
     collection: 'softwareOathMethods'},
   '#microsoft.graph.hardwareOathAuthenticationMethod': {
     name: () => 'Hardware token',
-    detail: (m) => [m.displayName, m.device && m.device.serialNumber, m.serialNumber]
-      .filter(Boolean).join(', ')},
+    detail: (m) => {
+      const d = m.device || {};
+      return [d.displayName, d.serialNumber && `serial ${d.serialNumber}`,
+        d.status && d.status !== 'activated' ? 'not active: ask your administrator' : '']
+        .filter(Boolean).join(', ');
+    }},
   '#microsoft.graph.phoneAuthenticationMethod': {
     name: (m) => `Phone (${PHONE_TYPES[m.phoneType] || m.phoneType || 'phone'})`,
     detail: (m) => m.phoneNumber || '',

@@ -7,6 +7,7 @@ Without Chromium, chromedriver or python3-selenium the tests are skipped, except
 where they fail: CI must run them. Passwords, passes, codes, seeds and cookies are never printed.
 """
 
+import base64
 import json
 import os
 import stat
@@ -33,6 +34,7 @@ OTPD = os.environ.get("OTPD", "")
 OTPCTL = os.environ.get("OTPCTL", "")
 ARTIFACTS = os.environ.get("ARTIFACTS", os.getcwd())
 ADMIN_ROLES = ("privileged_authentication_administrator", "authentication_policy_administrator")
+DEVICES = "/v1.0/directory/authenticationMethodDevices/hardwareOathDevices"
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "staple gun parade 42"
 # The Security info listener, and an exec hook standing in for an SMS gateway: it appends each
@@ -150,6 +152,16 @@ class SelfServiceTest(unittest.TestCase):
                  {"verificationCode": self.codes.activation(secret)})
         return app["id"], secret
 
+    def add_token(self, upn, serial, seed):
+        """A hardware TOTP token assigned to `upn` and activated by the administrator."""
+        self.api("POST", DEVICES, {"serialNumber": serial,
+                                   "secretKey": base64.b32encode(seed).decode(),
+                                   "manufacturer": "Contoso", "model": "Key"})
+        base = self.user_path(upn) + "/hardwareOathMethods"
+        self.api("POST", base, {"device": {"id": serial}})
+        self.api("POST", f"{base}/{serial}/activate",
+                 {"verificationCode": self.codes.activation(seed)})
+
     def methods(self, upn, kind):
         return self.api("GET", f"{self.user_path(upn)}/{kind}")["value"]
 
@@ -191,6 +203,9 @@ class SelfServiceTest(unittest.TestCase):
 
     def method_item(self, method_id):
         return self.css(f"#methods li[data-id='{method_id}']")
+
+    def kind_item(self, kind):
+        return self.css(f"#methods li[data-kind='#microsoft.graph.{kind}']")
 
     def session_cookie(self):
         cookies = [c for c in self.browser.get_cookies() if c["name"] == "otpd_session"]
@@ -353,7 +368,7 @@ class SelfServiceTest(unittest.TestCase):
         code.send_keys(sms["code"])
         self.submit_of(code).click()
         self.text_appears("#methods", "Phone (Mobile)")
-        item = self.css("#methods li[data-kind='#microsoft.graph.phoneAuthenticationMethod']")
+        item = self.kind_item("phoneAuthenticationMethod")
         # Masked: the country code and the last digits only.
         detail = item.find_element(By.CSS_SELECTOR, ".method-detail").text
         self.assertTrue(detail.startswith("+1 ") and detail.endswith("00"), detail)
@@ -444,10 +459,18 @@ class SelfServiceTest(unittest.TestCase):
     def test_cookie_replayed_after_sign_out_is_refused(self):
         upn = "cora@example.com"
         self.make_user(upn, "Cora Example")
-        _, secret = self.enrol_app(upn)
+        seed = bytes(range(1, 21))
+        self.add_token(upn, "CORA-1", seed)
         self.open_page()
-        self.sign_in(upn, PASSWORD, self.codes.next(secret))
+        self.sign_in(upn, PASSWORD, self.codes.next(seed))
         self.signed_in()
+        # A hardware token and the password are listed, and are not the user's to delete.
+        token = self.kind_item("hardwareOathAuthenticationMethod")
+        self.assertIn("Hardware token", token.text)
+        self.assertIn("serial CORA-1", token.text)
+        password = self.kind_item("passwordAuthenticationMethod")
+        for item in (token, password):
+            self.assertEqual(item.find_elements(By.TAG_NAME, "button"), [])
         cookie = self.session_cookie()
         self.assertTrue(cookie["httpOnly"])
         self.assertTrue(cookie["secure"])
