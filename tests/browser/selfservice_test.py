@@ -108,7 +108,8 @@ class SelfServiceTest(unittest.TestCase):
             self.browser.quit()
             self.daemon.stop()
             raise
-        # localhost, not 127.0.0.1: Chromium keeps a Secure cookie from http://localhost only.
+        # Chromium counts loopback (localhost, 127.0.0.1) as a secure context, so it keeps the
+        # Secure session cookie over plain HTTP on this loopback listener.
         self.base = f"http://localhost:{port}"
         self.wait = WebDriverWait(self.browser, WAIT_SECONDS)
         self.codes = Codes()
