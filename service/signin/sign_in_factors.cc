@@ -9,9 +9,10 @@
 //   2. without any lock: the check itself, on the PasswordHasher's threads for scrypt, or after a
 //      Store read on the loader thread (app passwords, a session record, the caller's check);
 //   3. FactorDecide, under the lock again: if the user's fence is still the one of step 1, the
-//      outcome is applied like a code's (a failure counts toward the lockout, a success clears
-//      it, a one-time pass is used up) and the answer waits for a commit conditional on that
-//      fence; otherwise the request starts again from step 1 with what is current.
+//      outcome is applied like a code's (a failure counts toward the lockout, a success but a
+//      password's clears it, a one-time pass is used up) and the answer waits for a commit
+//      conditional on that fence; otherwise the request starts again from step 1 with what is
+//      current.
 //
 // So an answer that a factor is right is never given for a state an administrator's change has
 // already replaced: the change moved the fence, and the commit refuses.
@@ -55,22 +56,6 @@ const base::PasswordHash& DummyHash(const base::ScryptParams& params) {
     return h;
   }();
   return *hash;
-}
-
-// A uniformly drawn 6-digit code.
-base::StatusOr<std::string> SixDigits() {
-  for (;;) {
-    uint8_t random[4];
-    OTPD_RETURN_IF_ERROR(base::RandomBytes(random));
-    const uint32_t v = (uint32_t{random[0]} << 24) | (uint32_t{random[1]} << 16) |
-                       (uint32_t{random[2]} << 8) | random[3];
-    base::Wipe(random, sizeof(random));
-    constexpr uint32_t kLimit = 4'294'000'000u;  // a multiple of 10^6: no bias
-    if (v >= kLimit) continue;
-    std::string code = std::to_string(v % 1'000'000);
-    code.insert(0, 6 - code.size(), '0');
-    return code;
-  }
 }
 
 bool IsHex16(std::string_view s) {
@@ -384,7 +369,11 @@ void SignInVerifier::FactorDecide(std::unique_ptr<Deferred> request, uint64_t fe
                              engine::RecordFailure(u->lockout, now, policy_.lockout), now);
       durability = options_.failure_durability;
     } else if (checked == Outcome::kAccepted) {
-      if (mode != Attempt::Mode::kSession && u->lockout != engine::LockoutState{}) {
+      // A password is a first factor: its success leaves the count of wrong codes as it is, or
+      // whoever knows it could sign in with it between guesses and walk the code space. A
+      // session token cannot be guessed and is no proof of anything new either.
+      const bool clears = mode != Attempt::Mode::kSession && mode != Attempt::Mode::kPassword;
+      if (clears && u->lockout != engine::LockoutState{}) {
         StageLockout(batch, request->upn, *u, engine::RecordSuccess(), now);
       }
       if (mode == Attempt::Mode::kTap && result.usable_once) {
@@ -455,7 +444,7 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::ChallengeLocked(
     return refuse(Outcome::kRateLimited,
                   next.window_start + options_.challenge_window_seconds - now);
   }
-  auto code = SixDigits();
+  auto code = base::RandomSixDigits();
   if (!code.ok())
     return Delivery{std::move(request->done), Result(Outcome::kUnavailable), code.status()};
   auto fp = ChallengeFingerprint(upn, *code);

@@ -127,6 +127,21 @@ TEST_F(FactorLockoutTest, ARightConfirmClearsTheFailuresAsVerifyDoes) {
   EXPECT_EQ(env_.Verify(kBob, HardwareCode()).outcome, Outcome::kAccepted);
 }
 
+// Whoever knows the password must not be able to walk the code space by signing in with it
+// between guesses: the password is the first factor, and only a second factor's success clears
+// the count of wrong codes.
+TEST_F(FactorLockoutTest, ARightPasswordBetweenWrongCodesDoesNotClearThem) {
+  ASSERT_TRUE(env_.actions->ResetPassword(kOwner, kBob, "temporary password 1").ok());
+  const uint32_t threshold = env_.sign_in.lockout.threshold;
+  for (uint32_t i = 0; i < threshold; ++i) {
+    EXPECT_EQ(env_.Verify(kBob, WrongCode(static_cast<int>(i))).outcome, Outcome::kBadCode) << i;
+    if (i + 1 < threshold) {
+      EXPECT_EQ(env_.Password(kBob, "temporary password 1").outcome, Outcome::kAccepted) << i;
+    }
+  }
+  EXPECT_EQ(env_.Verify(kBob, HardwareCode()).outcome, Outcome::kLocked);
+}
+
 TEST_F(FactorLockoutTest, AFloodOfWrongConfirmCodesLeavesABoundedAudit) {
   // No lock gets in the way: every code is checked, as if the threshold were set very high.
   Reopen(1'000'000);
