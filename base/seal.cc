@@ -148,4 +148,19 @@ StatusOr<uint32_t> SealedKeyVersion(std::string_view blob) {
          uint32_t{in[4]};
 }
 
+StatusOr<std::string> RandomSixDigits() {
+  for (;;) {
+    uint8_t random[4];
+    OTPD_RETURN_IF_ERROR(RandomBytes(random));
+    const uint32_t v = (uint32_t{random[0]} << 24) | (uint32_t{random[1]} << 16) |
+                       (uint32_t{random[2]} << 8) | random[3];
+    Wipe(random, sizeof(random));
+    constexpr uint32_t kLimit = 4'294'000'000u;  // a multiple of 10^6: no bias
+    if (v >= kLimit) continue;
+    std::string code = std::to_string(v % 1'000'000);
+    code.insert(0, 6 - code.size(), '0');
+    return code;
+  }
+}
+
 }  // namespace otpd::base

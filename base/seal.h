@@ -69,6 +69,9 @@ StatusOr<uint32_t> SealedKeyVersion(std::string_view blob);
 // Fills `out` with cryptographically secure random bytes (OpenSSL RAND_bytes).
 Status RandomBytes(std::span<uint8_t> out);
 
+// A uniformly drawn 6-digit code ("000000" to "999999"), for a code sent to a phone.
+StatusOr<std::string> RandomSixDigits();
+
 }  // namespace otpd::base
 
 #endif  // OTPD_BASE_SEAL_H_

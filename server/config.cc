@@ -433,6 +433,8 @@ void Validate(ServerConfig* config, ConfigErrors* errors) {
   if (config->admin_socket == "none") config->admin_socket.clear();
   errors->Add(ValidateAdminListener(*config));
   errors->Add(ValidateValidateListener(*config));
+  errors->Add(ValidateTlsListener("selfservice", config->selfservice_listen,
+                                  config->selfservice_tls_cert, config->selfservice_tls_key));
   // Without a data_dir (refused above) the socket has no default place: no second error for it.
   const bool no_data_dir = config->store == StoreKind::kRocksDb && config->data_dir.empty();
   if (config->socket_path.empty() && config->listen.empty() && !no_data_dir) {
@@ -474,6 +476,9 @@ ServerConfig ServerConfig::Clone() const {
   copy.validate_listen = validate_listen;
   copy.validate_tls_cert = validate_tls_cert;
   copy.validate_tls_key = validate_tls_key;
+  copy.selfservice_listen = selfservice_listen;
+  copy.selfservice_tls_cert = selfservice_tls_cert;
+  copy.selfservice_tls_key = selfservice_tls_key;
   copy.durability = durability;
   copy.io_threads = io_threads;
   copy.limits = limits;

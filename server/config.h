@@ -155,6 +155,12 @@ struct ServerConfig {
   // PEM certificate chain and private key of the validate listener; both or neither.
   std::string validate_tls_cert;
   std::string validate_tls_key;
+  // TCP listener of the users' Security info page and its API (docs/selfservice.md), HOST:PORT;
+  // "" = none. Off loopback it needs TLS.
+  std::string selfservice_listen;
+  // PEM certificate chain and private key of the Security info listener; both or neither.
+  std::string selfservice_tls_cert;
+  std::string selfservice_tls_key;
   Durability durability = Durability::kSync;
   uint32_t io_threads = 2;
   ServerLimits limits;

@@ -21,28 +21,6 @@ constexpr size_t kWorkerQueue = 256;
 // Admin work yields the CPU to sign-ins: a bulk reader of the API must not raise their latency.
 constexpr int kWorkerNice = 10;
 
-// A random request id shaped like a GUID, as Graph's are.
-std::string NewRequestId() {
-  uint8_t bytes[16];
-  if (!base::RandomBytes(bytes).ok()) return "00000000-0000-0000-0000-000000000000";
-  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
-  std::string hex = base::HexEncode(bytes);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
-}
-
-// The Host header when it looks like a host name (it goes into links), else "localhost".
-std::string HostOf(const http::Request& request) {
-  std::string_view host = request[bhttp::field::host];
-  const bool sane =
-      !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-               c == '[' || c == ']';
-      });
-  return sane ? std::string(host) : "localhost";
-}
-
 // The admin socket's owner: a Unix peer running as the daemon's uid, or root (SO_PEERCRED).
 bool IsOwner(const http::Peer& peer) {
   return !peer.tcp && peer.uid && (*peer.uid == ::geteuid() || *peer.uid == 0);

@@ -1,5 +1,5 @@
 // The admin console's files (console/ in the source tree), compiled into the binary by
-// cmake/embed_console.cmake, and how AdminServer answers for them: without a key (the files hold
+// cmake/embed_files.cmake, and how AdminServer answers for them: without a key (the files hold
 // no data; every API call the page makes still needs one) and with headers that keep the page
 // from running anything but its own scripts (docs/console.md).
 //
@@ -8,23 +8,14 @@
 #ifndef OTPD_SERVER_ADMIN_CONSOLE_ASSETS_H_
 #define OTPD_SERVER_ADMIN_CONSOLE_ASSETS_H_
 
-#include <cstddef>
-#include <optional>
 #include <string_view>
 
-#include "server/http/http_server.h"
+#include "server/http/embedded_files.h"
 
 namespace otpd::server::admin {
 
-struct ConsoleAsset {
-  const char* path;          // "/console/app.js"
-  const char* content_type;  // "text/javascript; charset=utf-8"
-  const unsigned char* data;
-  size_t size;
-};
-
-// Every file, ended by an entry whose data is null. Generated.
-extern const ConsoleAsset kConsoleAssets[];
+using ConsoleAsset = http::EmbeddedFile;
+using http::kConsoleAssets;
 
 // The file served at `path` (no query): "/" is /console/index.html. Null when there is none.
 const ConsoleAsset* FindConsoleAsset(std::string_view path);

@@ -7,6 +7,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/clock.h"
+#include "base/codec.h"
+#include "base/seal.h"
 #include "server/admin/json_body.h"
 #include "service/model/text_checks.h"
 
@@ -225,6 +227,26 @@ base::Status FieldReader::Finish() {
     }
   }
   return base::OkStatus();
+}
+
+std::string NewRequestId() {
+  uint8_t bytes[16];
+  if (!base::RandomBytes(bytes).ok()) return "00000000-0000-0000-0000-000000000000";
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
+  std::string hex = base::HexEncode(bytes);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+std::string HostOf(const http::Request& request) {
+  std::string_view host = request[boost::beast::http::field::host];
+  const bool sane =
+      !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+               c == '[' || c == ']';
+      });
+  return sane ? std::string(host) : "localhost";
 }
 
 }  // namespace otpd::server::admin

@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "base/statusor.h"
+#include "server/http/http_server.h"
 
 namespace otpd::server::admin {
 
@@ -47,6 +48,13 @@ std::string GraphErrorBody(std::string_view code, std::string_view message,
 // anything longer than 64 characters or outside [A-Za-z0-9._:-] is not echoed, and otpd's own
 // request id stands in for it, as for a caller that sent none.
 std::string_view ClientRequestId(std::string_view header, std::string_view request_id);
+
+// A random request id shaped like a GUID, as Graph's are.
+std::string NewRequestId();
+
+// The request's Host header when it looks like a host name (it goes into links), else
+// "localhost".
+std::string HostOf(const http::Request& request);
 
 // Parses a request body that must be one JSON object (ParseJsonBody, json_body.h: a member given
 // twice is refused). InvalidArgument naming the offset and the reason for malformed JSON, the

@@ -26,6 +26,19 @@ bool Lapsed(const MethodRecord& m, int64_t now) {
   return app != nullptr && !app->confirmed && app->expires <= now;
 }
 
+// A user deleting their own method keeps a second factor: without one, the next sign-in would
+// need an administrator. Checked inside the change, so two deletions at once cannot both pass
+// (the second one's commit fails on the user's fence).
+base::Status KeepsASecondFactor(const MethodRecord& going, const std::vector<MethodRecord>& all) {
+  if (!IsSecondFactor(going)) return base::OkStatus();
+  for (const MethodRecord& m : all) {
+    if (m.id != going.id && IsSecondFactor(m)) return base::OkStatus();
+  }
+  return base::FailedPreconditionError(
+      "this is your last sign-in method besides your password: add another one before deleting "
+      "it");
+}
+
 base::Status NoSuchMethod(std::string_view upn, std::string_view id) {
   return base::NotFoundError("user " + std::string(upn) + " has no method " +
                              std::string(id).substr(0, 64));
@@ -112,7 +125,7 @@ base::Status MethodAdmin::Event(Change& c, std::string_view type, const MethodRe
 
 base::StatusOr<std::vector<MethodRecord>> MethodAdmin::List(const Principal& by,
                                                             std::string_view upn_in) const {
-  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
+  OTPD_RETURN_IF_ERROR(AuthorizeReadOf(by, upn_in));
   OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
   OTPD_ASSIGN_OR_RETURN(auto user, directory_.GetUser(upn));
   if (!user) return base::NotFoundError("no user " + upn);
@@ -293,6 +306,7 @@ base::Status MethodAdmin::DeleteMethod(const Principal& by, std::string_view upn
       return base::FailedPreconditionError(why);
     }
   }
+  if (by.self_service) OTPD_RETURN_IF_ERROR(KeepsASecondFactor(*m, c.methods));
   if (kind.state_key != nullptr) c.batch.Delete(Namespace::kState, kind.state_key(user, id));
   c.batch.Delete(Namespace::kMethods, MethodKey(user, id));
   c.audit.detail = std::string(MethodKindName(m->kind())) + " " + std::string(id);

@@ -60,6 +60,12 @@ base::Status Denied(std::string_view what, std::string_view needs) {
 
 }  // namespace
 
+base::Status AuthorizeReadOf(const Principal& p, std::string_view upn) {
+  if (!p.self_service) return Authorize(p, Permission::kRead);
+  if (NormaliseUpn(p.user) == NormaliseUpn(upn)) return base::OkStatus();
+  return Denied("reading another user's records", "a role");
+}
+
 bool HoldsAdminRole(const UserRecord& user) {
   // The person behind an administrator's API key is an administrator, whatever their record says.
   if (user.holds_admin_key) return true;

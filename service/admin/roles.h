@@ -122,6 +122,10 @@ enum class Permission : uint8_t {
 base::Status Authorize(const Principal& principal, Permission permission,
                        const UserRecord* target = nullptr);
 
+// Permission::kRead for the records of user `upn`: a user acting for themselves reads their own
+// and nobody else's; everyone else as Authorize(principal, kRead).
+base::Status AuthorizeReadOf(const Principal& principal, std::string_view upn);
+
 // True when `user` holds any role but reader (or one this version does not know), or holds an
 // API key with such a role (UserRecord::holds_admin_key).
 bool HoldsAdminRole(const UserRecord& user);

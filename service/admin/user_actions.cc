@@ -188,9 +188,11 @@ base::StatusOr<ReregistrationResult> UserActions::RequireReregistration(const Pr
 
 base::StatusOr<uint64_t> UserActions::RevokeMfaSessions(const Principal& by,
                                                         std::string_view upn_in) {
-  OTPD_ASSIGN_OR_RETURN(StagedChange c,
-                        BeginChange(directory_, clock_, by, Permission::kManageUserMethods, upn_in,
-                                    "user.revoke_mfa_sessions"));
+  // A user signs their own remembered sessions out (Security info's "sign out everywhere").
+  const Permission permission =
+      by.self_service ? Permission::kRegisterOwnMethods : Permission::kManageUserMethods;
+  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginChange(directory_, clock_, by, permission, upn_in,
+                                                    "user.revoke_mfa_sessions"));
   const uint64_t epoch = ++c.user.user.sessions_epoch;
   c.audit.detail = "sessions epoch " + std::to_string(epoch);
   OTPD_RETURN_IF_ERROR(

@@ -141,7 +141,7 @@ base::StatusOr<CreatedTap> TemporaryAccessPasses::Create(const Principal& by, st
 
 base::StatusOr<TapView> TemporaryAccessPasses::Get(const Principal& by,
                                                    std::string_view upn_in) const {
-  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
+  OTPD_RETURN_IF_ERROR(AuthorizeReadOf(by, upn_in));
   OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
   OTPD_ASSIGN_OR_RETURN(auto tap, ReadTap(directory_, upn));
   if (!tap) return base::NotFoundError("user " + upn + " has no temporary access pass");

@@ -100,6 +100,10 @@ std::optional<MethodKind> ParseMethodKind(std::string_view name);
 // True for the kinds that count toward the per-user OATH method limit and sign in with a code.
 inline bool IsOathKind(MethodKind kind) { return DescribeMethodKind(kind).oath; }
 
+// Whether `method` is a second factor the user can sign in with: a hardware token assigned to
+// them (activated or waiting to be), a confirmed authenticator app, a phone.
+bool IsSecondFactor(const MethodRecord& method);
+
 }  // namespace otpd::service
 
 #endif  // OTPD_SERVICE_MODEL_METHOD_KIND_H_

@@ -258,6 +258,18 @@ static_assert(InPayloadOrder(std::make_index_sequence<kKinds.size()>{}),
 
 }  // namespace
 
+bool IsSecondFactor(const MethodRecord& method) {
+  switch (method.kind()) {
+    case MethodKind::kHardwareOath:
+    case MethodKind::kPhone:
+      return true;
+    case MethodKind::kSoftwareOath:
+      return std::get<SoftwareOathPayload>(method.payload).confirmed;
+    default:
+      return false;
+  }
+}
+
 const MethodKindSpec& DescribeMethodKind(MethodKind kind) {
   return kKinds[static_cast<size_t>(kind)];
 }

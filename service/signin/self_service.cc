@@ -249,18 +249,8 @@ void SelfServiceActions::Enrol(const EnrolRequest& request, ActionCallback done)
 }
 
 bool MayRegisterAtSignIn(const UserRecord& user, const std::vector<MethodRecord>& methods) {
-  if (user.mfa_registration_required) return true;
-  return std::none_of(methods.begin(), methods.end(), [](const MethodRecord& m) {
-    switch (m.kind()) {
-      case MethodKind::kHardwareOath:
-      case MethodKind::kPhone:
-        return true;
-      case MethodKind::kSoftwareOath:
-        return std::get<SoftwareOathPayload>(m.payload).confirmed;
-      default:
-        return false;
-    }
-  });
+  return user.mfa_registration_required ||
+         std::none_of(methods.begin(), methods.end(), IsSecondFactor);
 }
 
 ActionResult SelfServiceActions::CheckMayRegister(const std::string& upn) {

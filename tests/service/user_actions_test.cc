@@ -144,9 +144,14 @@ TEST_F(UserActionsTest, RoleBoundariesAreKeptAndRefusalsAudited) {
   EXPECT_TRUE(
       base::IsPermissionDenied(env_.app_passwords->Create(reader, kAlice, "mail").status()));
   EXPECT_TRUE(base::IsPermissionDenied(env_.taps->Create(reader, kAlice, {}).status()));
-  // A user acting for themselves is no administrator.
+  // A user acting for themselves is no administrator: they sign their own remembered sessions
+  // out (Security info), nobody else's, and require nothing.
   EXPECT_TRUE(base::IsPermissionDenied(
-      env_.actions->RevokeMfaSessions(Principal::SelfService(kAlice), kAlice).status()));
+      env_.actions->RevokeMfaSessions(Principal::SelfService(kAlice), "boss@example.com")
+          .status()));
+  EXPECT_TRUE(base::IsPermissionDenied(
+      env_.actions->RequireReregistration(Principal::SelfService(kAlice), kAlice).status()));
+  EXPECT_TRUE(env_.actions->RevokeMfaSessions(Principal::SelfService(kAlice), kAlice).ok());
   // Every refusal is in the audit log, with who tried.
   int refused = 0;
   for (const auto& a : Audit("password.reset")) refused += a.result != "ok";

@@ -96,6 +96,10 @@ bool Daemon::Start(const std::string& binary, const std::vector<std::string>& ar
       if (std::regex_search(fresh, a, validate)) {
         validate_port_ = static_cast<uint16_t>(std::stoi(a[1]));
       }
+      static const std::regex selfservice(R"(selfservice_port=(\d+))");
+      if (std::regex_search(fresh, a, selfservice)) {
+        selfservice_port_ = static_cast<uint16_t>(std::stoi(a[1]));
+      }
       return true;
     }
     int status = 0;

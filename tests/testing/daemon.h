@@ -36,6 +36,7 @@ class Daemon {
   uint16_t admin_port() const { return admin_port_; }
   // The validate API's TCP port (validate_listen), 0 when it has none.
   uint16_t validate_port() const { return validate_port_; }
+  uint16_t selfservice_port() const { return selfservice_port_; }
   // Everything the daemon wrote to stderr so far.
   const std::string& log();
 
@@ -47,6 +48,7 @@ class Daemon {
   uint16_t tcp_port_ = 0;
   uint16_t admin_port_ = 0;
   uint16_t validate_port_ = 0;
+  uint16_t selfservice_port_ = 0;
   std::string log_;
 };
 

@@ -20,6 +20,7 @@
 #include "server/config.h"
 #include "server/hooks/hook_config.h"
 #include "server/io_runner.h"
+#include "server/selfservice/selfservice_server.h"
 #include "server/validate/validate_server.h"
 #include "server/verify_server.h"
 #include "service/signin/sign_in_verifier.h"
@@ -179,6 +180,8 @@ class Daemon {
   // Built once hook delivery runs.
   std::optional<service::HookAdmin> hooks_;
   std::optional<server::admin::AdminServer> admin_;
+  // The users' Security info page, when selfservice_listen is set.
+  std::optional<server::selfservice::SelfServiceServer> selfservice_;
 };
 
 base::Status Daemon::StartSignIns() {
@@ -229,12 +232,21 @@ base::Status Daemon::StartApis() {
   if (base::Status s = validate_.Start(); !s.ok()) {
     return s.WithContext("cannot start the validate API");
   }
+  if (!config_.selfservice_listen.empty()) {
+    selfservice_.emplace(admin_runner_, server::selfservice::SelfServiceOptionsFrom(config_),
+                         services_.Admin(*hooks_, actions_.hook_kinds(), dir_.backup), verifier_,
+                         *actions_.self_service());
+    if (base::Status s = selfservice_->Start(); !s.ok()) {
+      return s.WithContext("cannot start the Security info page");
+    }
+  }
   spdlog::info(
       "started: {} socket={} tcp_port={} admin_socket={} admin_port={} validate_port={} "
-      "durability={}",
+      "selfservice_port={} durability={}",
       dir_.description, server_.unix_socket_path().empty() ? "none" : server_.unix_socket_path(),
       server_.tcp_port(), config_.admin_socket.empty() ? "none" : config_.admin_socket,
-      admin_->tcp_port(), validate_.tcp_port(), server::DurabilityName(config_.durability));
+      admin_->tcp_port(), validate_.tcp_port(), selfservice_ ? selfservice_->tcp_port() : 0,
+      server::DurabilityName(config_.durability));
   Notify(NotifyReady());
   return base::OkStatus();
 }
@@ -272,6 +284,7 @@ void Daemon::Reload() {
 void Daemon::Stop() {
   Notify(NotifyStopping());
   validate_.Stop();
+  if (selfservice_) selfservice_->Stop();
   if (admin_) admin_->Stop();
   admin_runner_->Stop();
   server_.Stop();

@@ -1,0 +1,120 @@
+// SelfServiceServer serves the users' Security info page (selfservice/ in the source tree,
+// docs/selfservice.md) and the API behind it on a TCP listener of its own (selfservice_listen;
+// TLS required off loopback), apart from the admin listener: administrators' keys never work
+// here and users' sessions never work there.
+//
+//   GET  /security-info/...               the page's files (http/embedded_files.h)
+//   POST /selfservice/signin              UPN + password + a code from the user's token or app,
+//                                         or UPN + temporary access pass: starts a session
+//   GET  /selfservice/session             the session's user and CSRF token
+//   POST /selfservice/reauth              a fresh second factor for the writes that need one
+//   POST /selfservice/signout             ends the session
+//   /v1.0/me/...                          Graph's /me paths for the signed-in user: the methods
+//                                         (the admin API's own answers for /users/{upn}/...,
+//                                         server/admin/admin_api.h), changePassword,
+//                                         revokeSignInSessions, and otpd's /v1.0/me/activity
+//
+// Who the caller is: a session cookie (session_table.h; HttpOnly, Secure, SameSite=Strict) and,
+// for every write, its CSRF token in X-CSRF-Token. A write to methods or the password needs a
+// second factor proven in the last SessionLimits::fresh (the sign-in itself, or /reauth). A
+// session also ends when the user's remembered sessions are revoked (their sessions epoch moves
+// on) or the user is deleted: both are read from the store on every request. The caller acts as
+// service::Principal::SelfService(upn): the services refuse it anything but the user's own
+// records (service/admin/roles.h). Factors are checked by the sign-in service, with the same
+// per-user lockout as every other door; each change is audited with the actor "user:<upn>".
+//
+// A phone is saved only once the user typed the code otpd sent to it (an sms.send or voice.call
+// event for the hooks, as a sign-in's code); a user never deletes their last second factor.
+//
+// Thread-safety: Start and Stop are called by the owning thread. Stop it before the sign-in
+// service stops: answers to factors it checks call back into this server.
+
+#ifndef OTPD_SERVER_SELFSERVICE_SELFSERVICE_SERVER_H_
+#define OTPD_SERVER_SELFSERVICE_SELFSERVICE_SERVER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "server/admin/admin_api.h"
+#include "server/config.h"
+#include "server/http/http_server.h"
+#include "server/io_runner.h"
+#include "server/selfservice/session_table.h"
+#include "service/signin/sign_in.h"
+#include "service/signin/worker_pool.h"
+
+namespace otpd::server::selfservice {
+
+struct SelfServiceOptions {
+  std::string tcp_listen;  // HOST:PORT; "" = none (Start does nothing)
+  std::string tls_cert, tls_key;
+  SessionLimits sessions;
+  uint32_t max_connections = 256;
+  size_t workers = 2;
+  // Codes sent to phones being added, per session and window, and how long one is good for.
+  int max_phone_codes = 5;
+  std::chrono::seconds phone_code_window{600};
+  std::chrono::seconds phone_code_ttl{600};
+};
+
+SelfServiceOptions SelfServiceOptionsFrom(const ServerConfig& config);
+
+class SelfServiceServer {
+ public:
+  // Everything must outlive the server.
+  SelfServiceServer(std::shared_ptr<IoRunner> runner, SelfServiceOptions options,
+                    admin::AdminServices services, service::SignInService& sign_in,
+                    service::SelfService& self_service);
+  ~SelfServiceServer();  // Stop()
+  SelfServiceServer(const SelfServiceServer&) = delete;
+  SelfServiceServer& operator=(const SelfServiceServer&) = delete;
+
+  base::Status Start();
+  void Stop();
+  uint16_t tcp_port() const;
+
+  struct Call;  // one request being answered (selfservice_server.cc)
+
+ private:
+  void OnRequest(http::Request request, const http::Peer& peer, http::Reply reply);
+  void Serve(std::shared_ptr<Call> call);
+  // Finds the caller's session and user, or answers the refusal and returns false.
+  bool Admit(Call& call, bool write);
+  // Runs `task` on a worker; answers 503 when they are all busy.
+  void OnWorker(std::shared_ptr<Call> call, std::function<void()> task);
+
+  // selfservice_signin.cc
+  void SignIn(std::shared_ptr<Call> call);
+  void StartSession(std::shared_ptr<Call> call, const std::string& upn);
+  void SessionInfo(Call& call);
+  void Reauthenticate(std::shared_ptr<Call> call);
+  void SignOut(Call& call);
+
+  // selfservice_me.cc
+  void Me(std::shared_ptr<Call> call);
+  void Forward(Call& call, const std::string& rest, std::string body);
+  void PhoneMethod(std::shared_ptr<Call> call, const std::string& rest);
+  void SendPhoneCode(Call& call, const std::string& number, const std::string& type,
+                     const std::string& method);
+  void ConfirmApp(std::shared_ptr<Call> call, const std::string& method);
+  void ChangePassword(std::shared_ptr<Call> call);
+  void RevokeSessions(Call& call);
+  void Activity(Call& call);
+
+  std::shared_ptr<IoRunner> runner_;
+  const SelfServiceOptions options_;
+  const admin::AdminServices services_;
+  service::SignInService& sign_in_;
+  service::SelfService& self_service_;
+  admin::AdminApi api_;
+  SessionTable sessions_;
+  std::unique_ptr<service::WorkerPool> workers_;
+  std::unique_ptr<http::HttpServer> http_;
+  std::atomic<uint64_t> next_worker_{0};
+};
+
+}  // namespace otpd::server::selfservice
+
+#endif  // OTPD_SERVER_SELFSERVICE_SELFSERVICE_SERVER_H_
