@@ -5,6 +5,7 @@ import {announce, clear, h, liveRegion, showError, showOk} from './dom.js';
 import {renderActivity, renderPassword, renderSessions} from './account.js';
 import {renderAddMethod} from './add_method.js';
 import {loadMethods, renderMethods} from './methods.js';
+import {loadPreference, renderDefaultMethod} from './default_method.js';
 import {askForCode} from './reauth.js';
 import {initSignIn, showSignIn} from './signin.js';
 
@@ -29,8 +30,10 @@ async function signedIn(s) {
 async function render(message = '') {
   const root = $('page');
   let methods;
+  let preference;
   try {
     methods = await loadMethods();
+    preference = await loadPreference();
   } catch (err) {
     if (!session) return;
     const region = liveRegion();
@@ -50,6 +53,7 @@ async function render(message = '') {
   const parts = [heading, note, banner,
     h('p', {}, 'These are the methods you use to sign in and to reset your password.'),
     ...(session.mustRegister ? [add, list] : [list, add]),
+    renderDefaultMethod(methods, preference),
     renderPassword(session.userPrincipalName), renderSessions(), await renderActivity()];
   clear(root).append(...parts.filter(Boolean));
   const first = session.mustRegister ? root.querySelector('#add-method-form input') : null;

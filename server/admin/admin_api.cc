@@ -87,6 +87,10 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
         &AdminApi::GetResetPasswordOperation);
     add(V::post, "/v1.0/users/{upn}/authentication/requireReregistration",
         &AdminApi::RequireReregistration);
+    add(V::get, "/v1.0/users/{upn}/authentication/signInPreferences",
+        &AdminApi::GetSignInPreferences);
+    add(V::patch, "/v1.0/users/{upn}/authentication/signInPreferences",
+        &AdminApi::UpdateSignInPreferences);
     add(V::post, "/v1.0/users/{upn}/authentication/revokeMfaSessions",
         &AdminApi::RevokeMfaSessions);
     add(V::get, "/v1.0/users/{upn}/authentication/appPasswords", &AdminApi::ListAppPasswords);

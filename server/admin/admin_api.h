@@ -167,6 +167,8 @@ class AdminApi {
   Result GetOperation(Call& c);
   Result RequireReregistration(Call& c);
   Result RevokeMfaSessions(Call& c);
+  Result GetSignInPreferences(Call& c);
+  Result UpdateSignInPreferences(Call& c);
   Result ListAppPasswords(Call& c);
   Result CreateAppPassword(Call& c);
   Result DeleteAppPassword(Call& c);

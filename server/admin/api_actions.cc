@@ -130,6 +130,39 @@ AdminApi::Result AdminApi::RevokeMfaSessions(Call& c) {
   return Json(200, json::object{{"value", true}});
 }
 
+// Graph's signInPreferences: the user's preferred second factor; otpd has no system-preferred
+// method of its own.
+AdminApi::Result AdminApi::GetSignInPreferences(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(std::string preferred,
+                        s_.user_actions->PreferredMethod(c.by(), c.param(0)));
+  return Json(200, json::object{
+                       {"@odata.type", "#microsoft.graph.signInPreferences"},
+                       {"userPreferredMethodForSecondaryAuthentication",
+                        preferred.empty() ? json::value(nullptr) : json::value(preferred)},
+                       {"isSystemPreferredAuthenticationMethodEnabled", false},
+                       {"systemPreferredAuthenticationMethod", nullptr},
+                   });
+}
+
+AdminApi::Result AdminApi::UpdateSignInPreferences(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(json::object body, c.Body());
+  FieldReader in(body);
+  const std::string preferred =
+      in.String("userPreferredMethodForSecondaryAuthentication", FieldReader::kRequired);
+  if (std::optional<bool> system = in.OptionalBool("isSystemPreferredAuthenticationMethodEnabled");
+      system.value_or(false)) {
+    return base::InvalidArgumentError(
+        "isSystemPreferredAuthenticationMethodEnabled: otpd has no system-preferred method");
+  }
+  in.Allow("@odata.type");
+  OTPD_RETURN_IF_ERROR(in.Finish());
+  OTPD_RETURN_IF_ERROR(s_.user_actions->SetPreferredMethod(
+      c.by(), c.param(0), preferred == "none" ? std::string() : preferred));
+  return NoContent();
+}
+
 // ---- app passwords -----------------------------------------------------------------------------
 
 AdminApi::Result AdminApi::ListAppPasswords(Call& c) {

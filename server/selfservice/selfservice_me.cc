@@ -44,19 +44,20 @@ bool OneOf(std::string_view s, std::initializer_list<std::string_view> names) {
 
 // What a user may do under /v1.0/me/authentication/ that the admin API answers as it answers
 // an administrator for /users/{id}/authentication/: read their methods; add and remove an
-// authenticator app and email; change the email. Phones and confirming an app have their own
-// steps here; everything else (passes, hardware tokens, lockout, re-registration) is an
-// administrator's.
+// authenticator app and email; change the email; choose the second factor they prefer. Phones and
+// confirming an app have their own steps here; everything else (passes, hardware tokens, lockout,
+// re-registration) is an administrator's.
 bool Forwarded(bhttp::verb verb, const std::vector<std::string>& s) {
   if (s.empty() || s.size() > 2) return false;
   switch (verb) {
     case bhttp::verb::get:
       return OneOf(s[0], {"methods", "softwareOathMethods", "phoneMethods", "emailMethods",
-                          "hardwareOathMethods", "passwordMethods"});
+                          "hardwareOathMethods", "passwordMethods", "signInPreferences"});
     case bhttp::verb::post:
       return s.size() == 1 && OneOf(s[0], {"softwareOathMethods", "emailMethods"});
     case bhttp::verb::patch:
-      return s.size() == 2 && s[0] == "emailMethods";
+      return (s.size() == 2 && s[0] == "emailMethods") ||
+             (s.size() == 1 && s[0] == "signInPreferences");
     case bhttp::verb::delete_:
       return s.size() == 2 && OneOf(s[0], {"softwareOathMethods", "phoneMethods", "emailMethods"});
     default:

@@ -1,11 +1,13 @@
 #include "service/admin/user_actions.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "service/admin/audit.h"
 #include "service/admin/method_admin.h"
 #include "service/hooks/outbox.h"
 #include "service/internal/staged_change.h"
+#include "service/model/method_kind.h"
 
 namespace otpd::service {
 
@@ -200,6 +202,69 @@ base::StatusOr<uint64_t> UserActions::RevokeMfaSessions(const Principal& by,
                EventData().Int("epoch", static_cast<int64_t>(epoch)).Str("by", by.actor)));
   OTPD_RETURN_IF_ERROR(CommitChange(directory_, c, invalidator_));
   return epoch;
+}
+
+namespace {
+
+// Whether `methods` hold the second factor `preferred` names.
+bool HasPreferredMethod(const std::vector<MethodRecord>& methods, std::string_view preferred) {
+  return std::any_of(methods.begin(), methods.end(), [&](const MethodRecord& m) {
+    if (!IsSecondFactor(m)) return false;
+    if (preferred == "oath") return IsOathKind(m.kind());
+    const auto* phone = std::get_if<PhonePayload>(&m.payload);
+    if (phone == nullptr) return false;
+    if (preferred == "sms" || preferred == "voiceMobile") return phone->type == PhoneType::kMobile;
+    if (preferred == "voiceAlternateMobile") return phone->type == PhoneType::kAlternateMobile;
+    return preferred == "voiceOffice" && phone->type == PhoneType::kOffice;
+  });
+}
+
+base::StatusOr<std::vector<MethodRecord>> ReadableMethods(const Directory& directory,
+                                                          std::string_view upn) {
+  OTPD_ASSIGN_OR_RETURN(auto read, directory.ReadMethods(upn));
+  std::vector<MethodRecord> methods;
+  for (auto& m : read) {
+    if (m.ok()) methods.push_back(std::move(*m));
+  }
+  return methods;
+}
+
+}  // namespace
+
+base::Status UserActions::SetPreferredMethod(const Principal& by, std::string_view upn_in,
+                                             std::string_view method) {
+  constexpr std::string_view kNames[] = {"oath", "sms", "voiceMobile", "voiceAlternateMobile",
+                                         "voiceOffice"};
+  if (!method.empty() &&
+      std::find(std::begin(kNames), std::end(kNames), method) == std::end(kNames)) {
+    return base::InvalidArgumentError(
+        "userPreferredMethodForSecondaryAuthentication must be oath, sms, voiceMobile, "
+        "voiceAlternateMobile, voiceOffice or none");
+  }
+  const Permission permission =
+      by.self_service ? Permission::kRegisterOwnMethods : Permission::kManageUserMethods;
+  OTPD_ASSIGN_OR_RETURN(StagedChange c, BeginChange(directory_, clock_, by, permission, upn_in,
+                                                    "user.sign_in_preference"));
+  OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, ReadableMethods(directory_, c.upn()));
+  if (!method.empty() && !HasPreferredMethod(methods, method)) {
+    return base::InvalidArgumentError("the user has no " + std::string(method) +
+                                      " method to prefer: add it first");
+  }
+  c.user.user.preferred_method = std::string(method);
+  c.audit.detail = method.empty() ? "none" : std::string(method);
+  return CommitChange(directory_, c, invalidator_);
+}
+
+base::StatusOr<std::string> UserActions::PreferredMethod(const Principal& by,
+                                                         std::string_view upn_in) const {
+  OTPD_RETURN_IF_ERROR(AuthorizeReadOf(by, upn_in));
+  OTPD_ASSIGN_OR_RETURN(const std::string upn, CheckUpn(upn_in));
+  OTPD_ASSIGN_OR_RETURN(auto user, directory_.GetUser(upn));
+  if (!user) return base::NotFoundError("no user " + upn);
+  const std::string& preferred = user->record.preferred_method;
+  if (preferred.empty()) return preferred;
+  OTPD_ASSIGN_OR_RETURN(std::vector<MethodRecord> methods, ReadableMethods(directory_, upn));
+  return HasPreferredMethod(methods, preferred) ? preferred : std::string();
 }
 
 }  // namespace otpd::service

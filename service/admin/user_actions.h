@@ -107,6 +107,15 @@ class UserActions {
   // new epoch. Event sessions.revoked. Permission::kManageUserMethods.
   base::StatusOr<uint64_t> RevokeMfaSessions(const Principal& by, std::string_view upn);
 
+  // The second factor `upn` prefers to be asked for (Graph's signInPreferences): "oath", "sms",
+  // "voiceMobile", "voiceAlternateMobile", "voiceOffice", or "" for none. InvalidArgument for
+  // another name or a method the user does not have. The user sets their own (self service); an
+  // administrator needs Permission::kManageUserMethods. Audited as user.sign_in_preference.
+  base::Status SetPreferredMethod(const Principal& by, std::string_view upn,
+                                  std::string_view method);
+  // The preference as it holds now: "" when none is set or the method it names is gone.
+  base::StatusOr<std::string> PreferredMethod(const Principal& by, std::string_view upn) const;
+
  private:
   const Directory& directory_;
   const base::Clock& clock_;

@@ -41,6 +41,7 @@ struct UserFields {
     io.Strings("roles", r.roles, kOmitEmpty);
     io.Bool("mfa_registration_required", r.mfa_registration_required);
     io.Int("sessions_epoch", r.sessions_epoch, kOmitEmpty);
+    io.Str("preferred_method", r.preferred_method, kOmitEmpty);
     io.Int("created", r.created).Int("updated", r.updated);
   }
 };

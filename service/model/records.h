@@ -47,6 +47,10 @@ struct UserRecord {
   // Remembered MFA sessions issued under an older epoch are revoked (revokeMfaSessions moves it
   // on: one write revokes them all).
   uint64_t sessions_epoch = 0;
+  // The second factor the user prefers to be asked for (Graph's signInPreferences
+  // userPreferredMethodForSecondaryAuthentication): "oath", "sms", "voiceMobile",
+  // "voiceAlternateMobile", "voiceOffice"; "" for none (UserActions::SetPreferredMethod).
+  std::string preferred_method;
   int64_t created = 0;  // Unix seconds
   int64_t updated = 0;
   // Not stored: set by AuthorizeChange (service/model/directory.h) when an API key with an

@@ -377,6 +377,15 @@ class SelfServiceTest(unittest.TestCase):
         self.screenshot("phone-added")
         phones = self.methods(upn, "phoneMethods")
         self.assertEqual([p["phoneType"] for p in phones], ["mobile"])
+        # Texts to that mobile become the default; the choices are the methods the user has.
+        choice = Select(self.by_id("default-method"))
+        offered = [o.get_attribute("value") for o in choice.options]
+        self.assertEqual(offered, ["none", "oath", "sms", "voiceMobile"])
+        choice.select_by_value("sms")
+        self.submit_of(self.by_id("default-method")).click()
+        self.text_appears("#default-method-form", "was saved")
+        preferences = self.api("GET", self.user_path(upn) + "/signInPreferences")
+        self.assertEqual(preferences["userPreferredMethodForSecondaryAuthentication"], "sms")
 
     def test_change_password(self):
         upn = "pat@example.com"

@@ -335,6 +335,17 @@ TEST_F(SelfServiceTest, APhoneIsSavedOnlyWithTheCodeSentToIt) {
   EXPECT_EQ(CountOf(upn, "phoneMethods"), 1u);
   // The code is spent.
   EXPECT_EQ(Call(page, "POST", phones, right).status, 400);
+  // The user prefers texts now; a phone they do not have cannot be preferred.
+  const std::string preferences = "/v1.0/me/authentication/signInPreferences";
+  const std::string key = "userPreferredMethodForSecondaryAuthentication";
+  EXPECT_TRUE(Call(page, "GET", preferences).Json().at(key).is_null());
+  EXPECT_EQ(Call(page, "PATCH", preferences, json::object{{key, "voiceOffice"}}).status, 400);
+  EXPECT_EQ(Call(page, "PATCH", preferences, json::object{{key, "telepathy"}}).status, 400);
+  HttpReply chose = Call(page, "PATCH", preferences, json::object{{key, "sms"}});
+  EXPECT_EQ(chose.status, 204) << chose.body;
+  EXPECT_EQ(Call(page, "GET", preferences).Json().at(key).as_string(), "sms");
+  // Administrators see it through Graph's path.
+  EXPECT_EQ(Owner().Get(Auth(upn, "signInPreferences")).Json().at(key).as_string(), "sms");
   // An office phone gets a call.
   HttpReply office = Call(page, "POST", phones,
                           json::object{{"phoneNumber", "+1 5555550124"}, {"phoneType", "office"}});
