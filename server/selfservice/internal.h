@@ -44,6 +44,8 @@ struct SelfServiceServer::Call {
   // The error a status stands for, as the admin API answers it (graph.h ClassifyStatus).
   void Error(const base::Status& status);
   void NoContent();
+  // 403 `locked`, saying when to try again (Retry-After too).
+  void Locked(int64_t retry_after_seconds);
 };
 
 // The cookie that holds `token`, or (token empty) the one that ends it in the browser.

@@ -84,10 +84,7 @@ void AnswerAction(SelfServiceServer::Call& call, const service::ActionResult& r,
     case Outcome::kBadRequest:
       return call.Error(400, "invalidRequest", detail.empty() ? wrong : detail);
     case Outcome::kLocked:
-      call.headers.emplace_back("Retry-After", std::to_string(r.retry_after_seconds));
-      return call.Error(403, "locked",
-                        "too many wrong attempts: try again in " +
-                            std::to_string(r.retry_after_seconds) + " seconds");
+      return call.Locked(r.retry_after_seconds);
     case Outcome::kNoMethod:
     case Outcome::kUnknownUser:
       return call.Error(404, "itemNotFound", "no such method");

@@ -93,6 +93,13 @@ void SelfServiceServer::Call::NoContent() {
   Answer(http::MakeResponse(request, bhttp::status::no_content, "", ""));
 }
 
+void SelfServiceServer::Call::Locked(int64_t retry_after_seconds) {
+  headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+  Error(
+      403, "locked",
+      "too many wrong attempts: try again in " + std::to_string(retry_after_seconds) + " seconds");
+}
+
 SelfServiceOptions SelfServiceOptionsFrom(const ServerConfig& config) {
   SelfServiceOptions o;
   o.tcp_listen = config.selfservice_listen;

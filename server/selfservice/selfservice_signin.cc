@@ -81,10 +81,7 @@ void RefuseFactor(SelfServiceServer::Call& call, const SignInResult& r, std::str
                service::OutcomeReason(r.outcome), call.request_id);
   switch (r.outcome) {
     case Outcome::kLocked:
-      call.headers.emplace_back("Retry-After", std::to_string(r.retry_after_seconds));
-      return call.Error(403, "locked",
-                        "too many wrong attempts: try again in " +
-                            std::to_string(r.retry_after_seconds) + " seconds");
+      return call.Locked(r.retry_after_seconds);
     case Outcome::kUnavailable:
       return call.Error(503, "serviceNotAvailable", "sign-in could not be checked now; try again");
     case Outcome::kRegistrationRequired:

@@ -1,16 +1,24 @@
 #include "tests/e2e/e2e_env.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
 
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string_view>
+#include <thread>
 
 #include "base/clock.h"
 #include "service/admin/importer.h"
 #include "service/admin/inventory.h"
 #include "storage/keyring.h"
 #include "tests/testing/etcd_cluster.h"
+#include "tests/testing/subprocess.h"
 #include "tools/data_dir.h"
 
 namespace otpd::e2e {
@@ -135,6 +143,34 @@ std::vector<std::string> DaemonArgs(const std::string& data_dir,
 
 std::string VerifyLine(const std::string& id, const std::string& user, const std::string& otp) {
   return "VERIFY\t" + id + "\tuser=" + user + "\totp=" + otp;
+}
+
+std::vector<std::string> HookCodes(const std::string& events_file, const std::string& upn,
+                                   const std::vector<std::string>& types) {
+  std::vector<std::string> codes;
+  struct stat st {};
+  if (stat(events_file.c_str(), &st) != 0) return codes;
+  std::istringstream lines(otpd::testing::ReadFile(events_file));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    const boost::json::object e = boost::json::parse(line).as_object();
+    const std::string type(e.at("type").as_string());
+    if (std::find(types.begin(), types.end(), type) == types.end()) continue;
+    if (e.at("user").as_string() != upn) continue;
+    codes.emplace_back(e.at("data").at("code").as_string());
+  }
+  return codes;
+}
+
+std::vector<std::string> WaitForHookCodes(const std::string& events_file, const std::string& upn,
+                                          size_t count) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::vector<std::string> codes = HookCodes(events_file, upn);
+  while (codes.size() < count && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    codes = HookCodes(events_file, upn);
+  }
+  return codes;
 }
 
 }  // namespace otpd::e2e

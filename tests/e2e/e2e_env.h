@@ -68,6 +68,15 @@ std::vector<std::string> DaemonArgs(const std::string& data_dir,
 
 std::string VerifyLine(const std::string& id, const std::string& user, const std::string& otp);
 
+// The codes of the phone events of `types` for `upn` that an exec hook appending each event to
+// `events_file` got so far, in order (none while the file does not exist).
+std::vector<std::string> HookCodes(const std::string& events_file, const std::string& upn,
+                                   const std::vector<std::string>& types = {"sms.send",
+                                                                            "voice.call"});
+// The same, waiting (up to 30 s) until there are at least `count`.
+std::vector<std::string> WaitForHookCodes(const std::string& events_file, const std::string& upn,
+                                          size_t count);
+
 }  // namespace otpd::e2e
 
 #endif  // OTPD_TESTS_E2E_E2E_ENV_H_

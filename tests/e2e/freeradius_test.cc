@@ -262,25 +262,7 @@ class FreeradiusTest : public SuiteDaemon<FreeradiusTest> {
 
   // The codes of the SMS the hook got for `upn`, waiting until there are `count`.
   static std::vector<std::string> SentCodes(const std::string& upn, size_t count) {
-    std::vector<std::string> codes;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < until) {
-      codes.clear();
-      struct stat st {};
-      if (stat(dir_->File("exec-events").c_str(), &st) == 0) {
-        std::istringstream lines(ReadFile(dir_->File("exec-events")));
-        for (std::string line; std::getline(lines, line);) {
-          if (line.empty()) continue;
-          boost::json::object e = boost::json::parse(line).as_object();
-          if (e.at("type").as_string() == "sms.send" && e.at("user").as_string() == upn) {
-            codes.emplace_back(e.at("data").at("code").as_string());
-          }
-        }
-      }
-      if (codes.size() >= count) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return codes;
+    return WaitForHookCodes(dir_->File("exec-events"), upn, count);
   }
 
   static inline pid_t pid_ = -1;

@@ -102,28 +102,6 @@ class SelfServiceTest : public SuiteDaemon<SelfServiceTest> {
   static int64_t Failures(const std::string& upn) {
     return Owner().Get("/v1.0/users/" + upn).Json().at("signInFailures").as_int64();
   }
-  // The codes the phone hook got for `upn`, waiting until there are `count`.
-  static std::vector<std::string> SentCodes(const std::string& upn, size_t count) {
-    std::vector<std::string> codes;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < until) {
-      codes.clear();
-      struct stat st {};
-      if (stat(dir_->File("exec-events").c_str(), &st) == 0) {
-        std::istringstream lines(otpd::testing::ReadFile(dir_->File("exec-events")));
-        for (std::string line; std::getline(lines, line);) {
-          if (line.empty()) continue;
-          json::object e = json::parse(line).as_object();
-          const bool phone = e.at("type") == "sms.send" || e.at("type") == "voice.call";
-          if (phone && e.at("user").as_string() == upn)
-            codes.emplace_back(e.at("data").at("code").as_string());
-        }
-      }
-      if (codes.size() >= count) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return codes;
-  }
   static std::string VerifySocket(const std::string& upn, const std::string& code) {
     otpd::testing::LineClient c = otpd::testing::LineClient::Unix(DataDir() + "/verify.sock");
     return c.Call(VerifyLine("v", upn, code));
@@ -315,7 +293,7 @@ TEST_F(SelfServiceTest, APhoneIsSavedOnlyWithTheCodeSentToIt) {
   ASSERT_EQ(sent.status, 202) << sent.body;
   EXPECT_EQ(sent.Json().at("channel").as_string(), "sms");
   EXPECT_EQ(CountOf(upn, "phoneMethods"), 0u);
-  const std::vector<std::string> codes = SentCodes(upn, 1);
+  const std::vector<std::string> codes = WaitForHookCodes(dir_->File("exec-events"), upn, 1);
   ASSERT_EQ(codes.size(), 1u);
   // A wrong code, and the right code for another number, save nothing.
   json::object wrong = mobile;

@@ -103,18 +103,7 @@ class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
   // order.
   static std::vector<std::string> SentCodes(const std::string& upn,
                                             const std::string& type = "sms.send") {
-    std::vector<std::string> codes;
-    struct stat st {};
-    if (stat(EventsFile().c_str(), &st) != 0) return codes;
-    std::istringstream lines(otpd::testing::ReadFile(EventsFile()));
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.empty()) continue;
-      json::object e = json::parse(line).as_object();
-      if (e.at("type").as_string() != type || e.at("user").as_string() != upn) continue;
-      codes.emplace_back(e.at("data").at("code").as_string());
-    }
-    return codes;
+    return HookCodes(EventsFile(), upn, {type});
   }
   // The `count`th code sent to `upn` (waiting for the hook), "" if it never comes.
   static std::string WaitForCode(const std::string& upn, size_t count) {
