@@ -201,3 +201,31 @@ def make_browser(width: int = 1280, height: int = 800):
     browser.set_page_load_timeout(WAIT_SECONDS)
     browser.set_script_timeout(WAIT_SECONDS)
     return browser
+
+
+class PageSteps:
+    """What both pages' tests do in the browser. The test sets self.browser, self.wait and
+    SCREENSHOT_PREFIX ("console", "selfservice"); screenshots go to $ARTIFACTS."""
+
+    SCREENSHOT_PREFIX = "page"
+
+    def screenshot(self, name):
+        artifacts = os.environ.get("ARTIFACTS", os.getcwd())
+        os.makedirs(artifacts, exist_ok=True)
+        self.browser.save_screenshot(
+            os.path.join(artifacts, f"{self.SCREENSHOT_PREFIX}-{name}.png"))
+
+    def by_id(self, element_id):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as EC
+        return self.wait.until(EC.visibility_of_element_located((By.ID, element_id)))
+
+    def css(self, selector):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as EC
+        return self.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, selector)))
+
+    def text_appears(self, selector, text):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as EC
+        self.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))

@@ -27,7 +27,6 @@ except ImportError:  # reported by make_browser() returning None
 
 OTPD = os.environ.get("OTPD", "")
 OTPCTL = os.environ.get("OTPCTL", "")
-ARTIFACTS = os.environ.get("ARTIFACTS", os.getcwd())
 ADMIN_ROLES = ("privileged_authentication_administrator", "authentication_policy_administrator")
 DEVICES = "/v1.0/directory/authenticationMethodDevices/hardwareOathDevices"
 SEED_A = bytes(range(1, 21))
@@ -47,7 +46,8 @@ retry_initial_ms = 100
 """
 
 
-class ConsoleTest(unittest.TestCase):
+class ConsoleTest(console_env.PageSteps, unittest.TestCase):
+    SCREENSHOT_PREFIX = "console"
 
     def setUp(self):
         self.browser = console_env.make_browser()
@@ -102,19 +102,6 @@ class ConsoleTest(unittest.TestCase):
         self.api("POST", base, {"device": {"id": serial}})
         self.api("POST", f"{base}/{serial}/activate",
                  {"verificationCode": console_env.totp(seed, time.time() - 30)})
-
-    def screenshot(self, name):
-        os.makedirs(ARTIFACTS, exist_ok=True)
-        self.browser.save_screenshot(os.path.join(ARTIFACTS, f"console-{name}.png"))
-
-    def by_id(self, element_id):
-        return self.wait.until(EC.visibility_of_element_located((By.ID, element_id)))
-
-    def css(self, selector):
-        return self.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, selector)))
-
-    def text_appears(self, selector, text):
-        self.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
 
     def sign_in(self, key, page="#/users"):
         self.browser.get(self.daemon.base + "/")

@@ -32,7 +32,6 @@ except ImportError:  # reported by make_browser() returning None
 
 OTPD = os.environ.get("OTPD", "")
 OTPCTL = os.environ.get("OTPCTL", "")
-ARTIFACTS = os.environ.get("ARTIFACTS", os.getcwd())
 ADMIN_ROLES = ("privileged_authentication_administrator", "authentication_policy_administrator")
 DEVICES = "/v1.0/directory/authenticationMethodDevices/hardwareOathDevices"
 PASSWORD = "correct horse battery"
@@ -84,7 +83,8 @@ class Codes:
                 return code
 
 
-class SelfServiceTest(unittest.TestCase):
+class SelfServiceTest(console_env.PageSteps, unittest.TestCase):
+    SCREENSHOT_PREFIX = "selfservice"
 
     def setUp(self):
         self.browser = console_env.make_browser(1280, 900)
@@ -167,19 +167,6 @@ class SelfServiceTest(unittest.TestCase):
         return self.api("GET", f"{self.user_path(upn)}/{kind}")["value"]
 
     # The user's side, in the browser.
-
-    def screenshot(self, name):
-        os.makedirs(ARTIFACTS, exist_ok=True)
-        self.browser.save_screenshot(os.path.join(ARTIFACTS, f"selfservice-{name}.png"))
-
-    def by_id(self, element_id):
-        return self.wait.until(EC.visibility_of_element_located((By.ID, element_id)))
-
-    def css(self, selector):
-        return self.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, selector)))
-
-    def text_appears(self, selector, text):
-        self.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
 
     def active(self):
         return self.browser.switch_to.active_element
