@@ -114,6 +114,7 @@ struct ActionsConfig {
   uint32_t password_threads = 1;
   uint32_t remember_default_days = 90;
   bool registration_without_tap = false;
+  bool registration_with_password = false;
   // Where users register an authenticator app themselves (a web page), for front ends that
   // cannot show a QR code (RADIUS); "" when there is none.
   std::string registration_url;

@@ -99,7 +99,9 @@ std::string_view CheckConfirm(const Request& r) {
 
 std::string_view CheckChallenge(const Request& r) {
   if (r.user.empty()) return "missing user";
-  if (r.method != "mobile" && r.method != "alternateMobile" && r.method != "office") {
+  // No method: the phone of the user's default sign-in method, else their mobile.
+  if (!r.method.empty() && r.method != "mobile" && r.method != "alternateMobile" &&
+      r.method != "office") {
     return "method must be mobile, alternateMobile or office";
   }
   if (!r.channel.empty() && r.channel != "sms" && r.channel != "voice") {

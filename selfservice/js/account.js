@@ -110,14 +110,37 @@ function what(a) {
     `${words} (${a.result})` : words;
 }
 
+// When each method last signed the user in, and the wrong tries since: what lets a user notice
+// sign-ins that were not theirs.
+async function signInRows(section) {
+  const s = (await get('/v1.0/me/signInActivity')).body || {};
+  const lines = [];
+  if (s.failedSignInsSinceLastSuccess > 0) {
+    const n = s.failedSignInsSinceLastSuccess;
+    lines.push(`${n} wrong ${n === 1 ? 'code or password' : 'codes or passwords'} since your ` +
+      `last sign-in, the last at ${fmtTime(s.lastFailedSignInDateTime)}. Not you? Change your ` +
+      'password and tell your administrator.');
+  }
+  if (s.lockedUntilDateTime) {
+    lines.push(`Signing in is paused until ${fmtTime(s.lockedUntilDateTime)} after too many ` +
+      'wrong tries.');
+  }
+  for (const text of lines) section.append(h('p', {class: 'banner'}, text));
+  const rows = (s.methods || []).map((m) => [m.displayName || '',
+    m.lastUsedDateTime ? fmtTime(m.lastUsedDateTime) : 'Not used to sign in yet']);
+  section.append(table('When each of your apps and tokens last signed you in',
+    ['Method', 'Last sign-in'], rows, 'No app or token yet.'));
+}
+
 export async function renderActivity() {
   const section = h('section',
     {class: 'panel', id: 'activity', 'aria-labelledby': 'activity-title'},
     h('h2', {id: 'activity-title'}, 'Recent activity'));
   try {
+    await signInRows(section);
     const rows = ((await get('/v1.0/me/activity')).body.value || []).slice(0, 20)
       .map((a) => [fmtTime(a.dateTime), what(a), a.detail || '', a.by || a.actor || '']);
-    section.append(table('Your recent sign-ins and changes, newest first',
+    section.append(table('Changes to your sign-in methods and password, newest first',
       ['When', 'What', 'Detail', 'By'], rows, 'Nothing recorded yet.'));
   } catch (err) {
     const region = liveRegion();

@@ -1,8 +1,11 @@
 // The sign-in view: user name, password and a code; or user name and a Temporary Access Pass.
-import {post} from './api.js';
+import {get, post} from './api.js';
 
 const $ = (id) => document.getElementById(id);
 let usingTap = false;
+// The operator lets a user without a second factor yet sign in with the password alone to
+// register one ([actions] registration_with_password).
+let passwordAlone = false;
 
 function setMode(tap) {
   usingTap = tap;
@@ -42,7 +45,8 @@ function checkFields() {
     if (!$('tap').value.trim()) problems.push(['tap', 'Enter your Temporary Access Pass.']);
   } else {
     if (!$('password').value) problems.push(['password', 'Enter your password.']);
-    if (!/^[0-9]{6,8}$/.test($('code').value.trim())) {
+    const code = $('code').value.trim();
+    if (!(passwordAlone && code === '') && !/^[0-9]{6,8}$/.test(code)) {
       problems.push(['code', 'Enter the 6 to 8 digits your app or token shows.']);
     }
   }
@@ -65,8 +69,9 @@ export function retryWords(retryAfter) {
 function body() {
   const upn = $('upn').value.trim();
   if (usingTap) return {userPrincipalName: upn, temporaryAccessPass: $('tap').value.trim()};
-  return {userPrincipalName: upn, password: $('password').value,
-    verificationCode: $('code').value.trim()};
+  const code = $('code').value.trim();
+  return code === '' ? {userPrincipalName: upn, password: $('password').value} :
+    {userPrincipalName: upn, password: $('password').value, verificationCode: code};
 }
 
 // Shows the sign-in view with `message` (why it is shown), focused on the first field.
@@ -84,6 +89,14 @@ export function showSignIn(message = '') {
 
 // Wires the form; `onSignedIn(session)` gets the daemon's answer.
 export function initSignIn(onSignedIn) {
+  get('/selfservice/options').then(({body}) => {
+    passwordAlone = Boolean(body && body.registrationWithPassword);
+    if (passwordAlone) {
+      $('code').required = false;
+      $('code-hint').textContent = 'The code your authenticator app or hardware token shows ' +
+        'now. Not set one up yet? Leave it empty to set one up after your password.';
+    }
+  }).catch(() => {});
   $('use-tap').addEventListener('click', () => {
     setMode(!usingTap);
     (usingTap ? $('tap') : $('password')).focus();

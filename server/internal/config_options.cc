@@ -541,6 +541,15 @@ const std::vector<Option>& Options() {
        .get = [](const ServerConfig& c) -> Value { return c.actions.registration_without_tap; },
        .set = [](ServerConfig& c,
                  const Value& v) { c.actions.registration_without_tap = std::get<bool>(v); }},
+      {.key = "actions.registration_with_password",
+       .help = "Let a user who must register (or has no second factor yet) and holds no temporary "
+               "access pass register an authenticator app at a sign-in after their otpd password "
+               "(/validate/check, the Security info page). Off: a password is often shared with "
+               "other systems or phished, and whoever registers first owns the second factor.",
+       .kind = Kind::kSwitch,
+       .get = [](const ServerConfig& c) -> Value { return c.actions.registration_with_password; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.actions.registration_with_password = std::get<bool>(v); }},
       {.key = "actions.registration_url",
        .help = "Where users register an authenticator app themselves (an https:// page). RADIUS "
                "cannot show a QR code: a user who must register is told to go there in the "

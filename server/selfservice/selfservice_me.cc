@@ -13,6 +13,7 @@
 #include "server/selfservice/internal.h"
 #include "server/selfservice/selfservice_server.h"
 #include "service/admin/audit.h"
+#include "service/admin/user_admin.h"
 #include "service/hooks/outbox.h"
 #include "service/model/text_checks.h"
 
@@ -108,6 +109,9 @@ void SelfServiceServer::Me(std::shared_ptr<Call> call) {
     return call->Json(200, o);
   }
   if (path == "/v1.0/me/activity" && verb == bhttp::verb::get) return Activity(*call);
+  if (path == "/v1.0/me/signInActivity" && verb == bhttp::verb::get) {
+    return SignInActivity(*call);
+  }
   if (verb != bhttp::verb::get && call->session.fresh_until <= services_.clock->NowUnixSeconds()) {
     return call->Error(403, "reauthenticationRequired",
                        "confirm it is you: enter a code from your app or token again");
@@ -349,6 +353,36 @@ void SelfServiceServer::Activity(Call& call) {
   }
   json::object out;
   out["value"] = std::move(items);
+  call.Json(200, out);
+}
+
+void SelfServiceServer::SignInActivity(Call& call) {
+  auto read = service::ReadSignInActivity(service::Directory(*services_.store, *services_.keys),
+                                          call.user.upn);
+  if (!read.ok()) return call.Error(read.status());
+  auto at = [](int64_t unix_seconds) -> json::value {
+    if (unix_seconds == 0) return nullptr;
+    return json::value(base::FormatIsoTime(unix_seconds));
+  };
+  json::array methods;
+  int64_t last_success = 0;
+  for (const service::MethodLastUse& m : read->methods) {
+    json::object o;
+    o["id"] = m.method_id;
+    o["@odata.type"] = service::DescribeMethodKind(m.kind).odata_type;
+    o["displayName"] = m.label;
+    o["lastUsedDateTime"] = at(m.last_used);
+    methods.push_back(std::move(o));
+    last_success = std::max(last_success, m.last_used);
+  }
+  const engine::LockoutState& lockout = read->lockout;
+  json::object out;
+  out["lastSuccessfulSignInDateTime"] = at(last_success);
+  out["failedSignInsSinceLastSuccess"] = lockout.failures;
+  out["lastFailedSignInDateTime"] = at(lockout.failures > 0 ? lockout.last_failure : 0);
+  out["lockedUntilDateTime"] =
+      at(lockout.locked_until > services_.clock->NowUnixSeconds() ? lockout.locked_until : 0);
+  out["methods"] = std::move(methods);
   call.Json(200, out);
 }
 

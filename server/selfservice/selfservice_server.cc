@@ -105,6 +105,7 @@ SelfServiceOptions SelfServiceOptionsFrom(const ServerConfig& config) {
   o.tcp_listen = config.selfservice_listen;
   o.tls_cert = config.selfservice_tls_cert;
   o.tls_key = config.selfservice_tls_key;
+  o.registration_with_password = config.actions.registration_with_password;
   return o;
 }
 
@@ -189,6 +190,12 @@ void SelfServiceServer::Serve(std::shared_ptr<Call> call) {
   if (path == "/selfservice/signin") {
     if (verb != bhttp::verb::post) return call->Error(405, "notAllowed", "sign in with POST");
     return SignIn(call);
+  }
+  if (path == "/selfservice/options" && verb == bhttp::verb::get) {
+    // What the sign-in form may ask for, before anyone signs in: no user's state in it.
+    boost::json::object o;
+    o["registrationWithPassword"] = options_.registration_with_password;
+    return call->Json(200, o);
   }
   const bool me = path == "/v1.0/me" || path.starts_with("/v1.0/me/");
   if (!me && !path.starts_with("/selfservice/")) {

@@ -4,8 +4,11 @@
 // here and users' sessions never work there.
 //
 //   GET  /security-info/...               the page's files (http/embedded_files.h)
+//   GET  /selfservice/options             what the sign-in form may ask for
 //   POST /selfservice/signin              UPN + password + a code from the user's token or app,
-//                                         or UPN + temporary access pass: starts a session
+//                                         or UPN + temporary access pass: starts a session (or
+//                                         UPN + password alone to register, where the operator
+//                                         trusts the password for that)
 //   GET  /selfservice/session             the session's user and CSRF token
 //   POST /selfservice/reauth              a fresh second factor for the writes that need one
 //   POST /selfservice/signout             ends the session
@@ -13,6 +16,7 @@
 //                                         (the admin API's own answers for /users/{upn}/...,
 //                                         server/admin/admin_api.h), changePassword,
 //                                         revokeSignInSessions, and otpd's /v1.0/me/activity
+//                                         and /v1.0/me/signInActivity
 //
 // Who the caller is: a session cookie (session_table.h; HttpOnly, Secure, SameSite=Strict) and,
 // for every write, its CSRF token in X-CSRF-Token. A write to methods or the password needs a
@@ -57,6 +61,9 @@ struct SelfServiceOptions {
   int max_phone_codes = 5;
   std::chrono::seconds phone_code_window{600};
   std::chrono::seconds phone_code_ttl{600};
+  // A user who may register and holds no temporary access pass signs in with their password
+  // alone to register (service::RegistrationFactorFor; [actions] registration_with_password).
+  bool registration_with_password = false;
 };
 
 SelfServiceOptions SelfServiceOptionsFrom(const ServerConfig& config);
@@ -88,6 +95,9 @@ class SelfServiceServer {
   // selfservice_signin.cc
   void SignIn(std::shared_ptr<Call> call);
   void StartSession(std::shared_ptr<Call> call, const std::string& upn);
+  // A session after the password alone, for a user RegistrationFactorFor lets register with it;
+  // refused as a wrong factor otherwise.
+  void StartRegistration(std::shared_ptr<Call> call, const std::string& upn);
   void SessionInfo(Call& call);
   void Reauthenticate(std::shared_ptr<Call> call);
   void SignOut(Call& call);
@@ -102,6 +112,8 @@ class SelfServiceServer {
   void ChangePassword(std::shared_ptr<Call> call);
   void RevokeSessions(Call& call);
   void Activity(Call& call);
+  // When each method last signed the user in, and the failures since (service::SignInActivity).
+  void SignInActivity(Call& call);
 
   std::shared_ptr<IoRunner> runner_;
   const SelfServiceOptions options_;

@@ -26,9 +26,10 @@ struct Factors {
   base::SecretBytes password, code, pass;
 };
 
-// Reads the factors of a body: `password` with `verificationCode`, or `temporaryAccessPass`
-// alone; `with_user` when the body names the user too.
-base::StatusOr<std::shared_ptr<Factors>> ReadFactors(const http::Request& request, bool with_user) {
+// Reads the factors of a body: `password` with `verificationCode` (or alone, when
+// `password_alone`), or `temporaryAccessPass` alone; `with_user` when the body names the user too.
+base::StatusOr<std::shared_ptr<Factors>> ReadFactors(const http::Request& request, bool with_user,
+                                                     bool password_alone = false) {
   OTPD_ASSIGN_OR_RETURN(boost::json::object body, admin::ParseObjectBody(request.body()));
   admin::FieldReader in(body);
   auto f = std::make_shared<Factors>();
@@ -52,7 +53,7 @@ base::StatusOr<std::shared_ptr<Factors>> ReadFactors(const http::Request& reques
   if (with_user && f->password.empty()) {
     return base::InvalidArgumentError("password is required (or a temporaryAccessPass)");
   }
-  if (f->code.empty()) {
+  if (f->code.empty() && !password_alone) {
     return base::InvalidArgumentError(
         "verificationCode is required: a code from your authenticator app or hardware token");
   }
@@ -97,7 +98,8 @@ void RefuseFactor(SelfServiceServer::Call& call, const SignInResult& r, std::str
 
 void SelfServiceServer::SignIn(std::shared_ptr<Call> call) {
   if (base::Status s = FromThisOrigin(call->request, call->peer); !s.ok()) return call->Error(s);
-  auto factors = ReadFactors(call->request, /*with_user=*/true);
+  auto factors = ReadFactors(call->request, /*with_user=*/true,
+                             /*password_alone=*/options_.registration_with_password);
   if (!factors.ok()) return call->Error(factors.status());
   std::shared_ptr<Factors> f = std::move(*factors);
   auto refuse = [call](const SignInResult& r) { RefuseFactor(*call, r, "signInFailed"); };
@@ -112,6 +114,10 @@ void SelfServiceServer::SignIn(std::shared_ptr<Call> call) {
   sign_in_.Password(
       {.user = f->upn, .secret = f->password.view()}, [this, call, f, refuse](SignInResult r) {
         if (r.outcome != Outcome::kAccepted) return refuse(r);
+        if (f->code.empty()) {
+          // The password alone: enough only to register, where the operator trusts it.
+          return OnWorker(call, [this, call, f] { StartRegistration(call, f->upn); });
+        }
         // The code is checked only after the password, as every door does.
         OnWorker(call, [this, call, f, refuse] {
           sign_in_.Verify({.user = f->upn, .otp = f->code.view()},
@@ -150,7 +156,9 @@ void SelfServiceServer::StartSession(std::shared_ptr<Call> call, const std::stri
   service::Directory directory(*services_.store, *services_.keys);
   auto user = directory.GetUser(upn);
   if (!user.ok()) return call->Error(user.status());
-  if (!*user) return RefuseFactor(*call, SignInResult{}, "signInFailed");
+  if (!*user) {
+    return RefuseFactor(*call, SignInResult{.outcome = Outcome::kRefused}, "signInFailed");
+  }
   const int64_t now = services_.clock->NowUnixSeconds();
   call->user = std::move((*user)->record);
   auto token = sessions_.Begin(call->user.upn, call->user.sessions_epoch, now);
@@ -161,6 +169,30 @@ void SelfServiceServer::StartSession(std::shared_ptr<Call> call, const std::stri
   call->session = std::move(*session);
   call->set_cookie = SessionCookie(call->token);
   AnswerSession(*call, sessions_.limits(), directory);
+}
+
+void SelfServiceServer::StartRegistration(std::shared_ptr<Call> call, const std::string& upn) {
+  service::Directory directory(*services_.store, *services_.keys);
+  auto user = directory.GetUser(upn);
+  auto methods = directory.ReadMethods(upn);
+  if (!user.ok() || !methods.ok()) {
+    return call->Error(!user.ok() ? user.status() : methods.status());
+  }
+  std::vector<service::MethodRecord> readable;
+  for (auto& m : *methods) {
+    // A record that does not open is counted as a factor: never a reason to let someone in.
+    if (!m.ok()) {
+      return RefuseFactor(*call, SignInResult{.outcome = Outcome::kRefused}, "signInFailed");
+    }
+    readable.push_back(std::move(*m));
+  }
+  if (!*user || service::RegistrationFactorFor((*user)->record, readable,
+                                               options_.registration_with_password) !=
+                    service::RegistrationFactor::kPassword) {
+    // The same answer as a wrong password: it tells nothing about the user's methods.
+    return RefuseFactor(*call, SignInResult{.outcome = Outcome::kRefused}, "signInFailed");
+  }
+  StartSession(std::move(call), upn);
 }
 
 void SelfServiceServer::SessionInfo(Call& call) {

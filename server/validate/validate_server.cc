@@ -251,15 +251,10 @@ bool MayRegister(const ValidateServer::State& s, const Call& call, Outcome outco
   if (s.self == nullptr || call.route != Route::kCheck || call.by_serial || call.pass.empty()) {
     return false;
   }
-  // With a transaction id: the new app's code. Without: a temporary access pass, which always
-  // holds a letter; digits alone are a code (the old token's, say), refused as such, never
-  // tried as a pass that would count a failure.
+  // With a transaction id: the new app's code. Without: the first factor the service trusts for
+  // a registration (service::RegistrationFactorFor), which refuses digits where a pass is due.
   if (call.transaction) {
     return outcome == Outcome::kRegistrationRequired || outcome == Outcome::kNoMethod;
-  }
-  const std::string_view pass = call.pass.view();
-  if (std::all_of(pass.begin(), pass.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
   }
   // A pass is no code: refused as malformed, maybe before the user's state was read.
   return outcome == Outcome::kRegistrationRequired || outcome == Outcome::kNoMethod ||
@@ -267,7 +262,8 @@ bool MayRegister(const ValidateServer::State& s, const Call& call, Outcome outco
 }
 
 // With a transaction id, the code confirms the app enrolled by the challenge; without one, the
-// pass is taken as a temporary access pass to enrol one. `refused` is answered if neither
+// pass is taken as the first factor of a registration (a temporary access pass, or the user's
+// password where the operator trusts it) to enrol one. `refused` is answered if neither
 // applies (the service refuses: not a user who may register, no pending app).
 void Register(const std::shared_ptr<ValidateServer::State>& state,
               const std::shared_ptr<Call>& call, service::SignInResult refused) {
@@ -352,8 +348,9 @@ void Submit(const std::shared_ptr<ValidateServer::State>& state, const std::shar
     });
   };
   if (mode == Mode::kChallenge) {
-    // An SMS to the user's mobile: the one phone privacyIDEA's "sms" type stands for.
-    state->service->Challenge(service::ChallengeRequest{user, "mobile", "sms"}, std::move(done));
+    // A code to the phone of the user's default sign-in method (a call where it says so), else
+    // an SMS to their mobile: the one phone privacyIDEA's "sms" type stands for.
+    state->service->Challenge(service::ChallengeRequest{user, "", ""}, std::move(done));
   } else {
     state->service->Verify(service::VerifyRequest{user, serial, pass}, std::move(done));
   }

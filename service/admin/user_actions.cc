@@ -212,10 +212,8 @@ bool HasPreferredMethod(const std::vector<MethodRecord>& methods, std::string_vi
     if (!IsSecondFactor(m)) return false;
     if (preferred == "oath") return IsOathKind(m.kind());
     const auto* phone = std::get_if<PhonePayload>(&m.payload);
-    if (phone == nullptr) return false;
-    if (preferred == "sms" || preferred == "voiceMobile") return phone->type == PhoneType::kMobile;
-    if (preferred == "voiceAlternateMobile") return phone->type == PhoneType::kAlternateMobile;
-    return preferred == "voiceOffice" && phone->type == PhoneType::kOffice;
+    const std::optional<PreferredPhone> wanted = PhoneOfPreference(preferred);
+    return phone != nullptr && wanted && phone->type == wanted->type;
   });
 }
 

@@ -1,5 +1,6 @@
 #include "service/admin/user_admin.h"
 
+#include <algorithm>
 #include <string>
 
 #include "service/admin/audit.h"
@@ -43,6 +44,46 @@ base::StatusOr<std::optional<engine::LockoutState>> UnlockUser(const Directory& 
   c.conflict = "user " + upn + " changed while the lockout was being cleared; try again";
   OTPD_RETURN_IF_ERROR(CommitChange(directory, c, invalidator));
   return std::optional<engine::LockoutState>(state);
+}
+
+base::StatusOr<SignInActivity> ReadSignInActivity(const Directory& directory,
+                                                  std::string_view upn) {
+  SignInActivity out;
+  OTPD_ASSIGN_OR_RETURN(auto methods, directory.ReadMethods(upn));
+  for (const auto& m : methods) {
+    if (!m.ok()) continue;  // a record that does not open says nothing about its use
+    MethodLastUse use{.method_id = m->id, .kind = m->kind()};
+    if (m->kind() == MethodKind::kHardwareOath) {
+      use.label = std::get<HardwareOathPayload>(m->payload).serial;
+      OTPD_ASSIGN_OR_RETURN(auto token, directory.GetToken(use.label));
+      if (!token) continue;
+      OTPD_ASSIGN_OR_RETURN(CredentialState state,
+                            LoadCredentialState(directory.store(), token->record));
+      use.last_used = state.last_used;
+    } else if (m->kind() == MethodKind::kSoftwareOath) {
+      const auto& app = std::get<SoftwareOathPayload>(m->payload);
+      if (!app.confirmed) continue;
+      use.label = app.display_name;
+      OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> stored,
+                            directory.store().Get(Namespace::kState, MethodStateKey(upn, m->id)));
+      if (stored) {
+        OTPD_ASSIGN_OR_RETURN(CredentialState state, DecodeCredentialState(stored->value));
+        use.last_used = state.last_used;
+      }
+    } else {
+      continue;
+    }
+    out.methods.push_back(std::move(use));
+  }
+  std::stable_sort(
+      out.methods.begin(), out.methods.end(),
+      [](const MethodLastUse& a, const MethodLastUse& b) { return a.last_used > b.last_used; });
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> lockout,
+                        directory.store().Get(Namespace::kState, LockoutKey(upn)));
+  if (lockout) {
+    OTPD_ASSIGN_OR_RETURN(out.lockout, DecodeLockout(lockout->value));
+  }
+  return out;
 }
 
 namespace {

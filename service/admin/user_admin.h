@@ -43,6 +43,22 @@ struct UserSummary {
   engine::LockoutState lockout;  // failures and locked_until as stored
 };
 
+// When each of a user's methods last signed them in, and the failures since their last success:
+// what lets a user spot sign-ins that were not theirs. Read from the sign-in state the verifier
+// keeps for every accepted code (a token's or app's watermark record, the lockout record), so
+// recording it costs the sign-in path nothing more.
+struct MethodLastUse {
+  std::string method_id;
+  MethodKind kind = MethodKind::kHardwareOath;
+  std::string label;      // a hardware token's serial number, an app's display name
+  int64_t last_used = 0;  // Unix seconds; 0: never used to sign in
+};
+struct SignInActivity {
+  std::vector<MethodLastUse> methods;  // hardware tokens and confirmed apps, most recent first
+  engine::LockoutState lockout;        // failures since the last success, the last one's time
+};
+base::StatusOr<SignInActivity> ReadSignInActivity(const Directory& directory, std::string_view upn);
+
 class UserAdmin {
  public:
   // `directory` and `clock` must outlive this; `invalidator` may be null.

@@ -57,6 +57,8 @@ struct CachedUser {
   bool broken = false;  // the user record failed its integrity check: answer unavailable
   bool registration_required = false;
   uint64_t sessions_epoch = 0;
+  // The phone the user prefers to get codes on (their default sign-in method), if they do.
+  std::optional<PreferredPhone> preferred_phone;
   std::vector<CachedCredential> credentials;
   engine::LockoutState lockout;
   uint64_t lockout_version = 0;  // as state_version, for the user's lockout record

@@ -54,6 +54,16 @@ std::optional<PhoneType> ParsePhoneType(std::string_view name) {
   return ValueOf<PhoneType>(kPhoneTypeNames, name);
 }
 
+std::optional<PreferredPhone> PhoneOfPreference(std::string_view preferred) {
+  if (preferred == "sms") return PreferredPhone{PhoneType::kMobile, "sms"};
+  if (preferred == "voiceMobile") return PreferredPhone{PhoneType::kMobile, "voice"};
+  if (preferred == "voiceAlternateMobile") {
+    return PreferredPhone{PhoneType::kAlternateMobile, "voice"};
+  }
+  if (preferred == "voiceOffice") return PreferredPhone{PhoneType::kOffice, "voice"};
+  return std::nullopt;
+}
+
 std::string_view PhoneMethodId(PhoneType type) {
   switch (type) {
     case PhoneType::kMobile:

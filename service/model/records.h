@@ -79,6 +79,14 @@ enum class PhoneType : uint8_t { kMobile, kAlternateMobile, kOffice };
 // "mobile", "alternateMobile", "office".
 std::string_view PhoneTypeName(PhoneType type);
 std::optional<PhoneType> ParsePhoneType(std::string_view name);
+// The phone and channel a preferred sign-in method names (Graph's
+// userPreferredMethodForSecondaryAuthentication): "sms" the mobile by SMS, "voiceMobile",
+// "voiceAlternateMobile" and "voiceOffice" that phone called; nullopt for "oath", none or else.
+struct PreferredPhone {
+  PhoneType type = PhoneType::kMobile;
+  std::string_view channel;  // "sms" or "voice"
+};
+std::optional<PreferredPhone> PhoneOfPreference(std::string_view preferred);
 // The fixed method ids of Microsoft Graph's phone methods, and of the email method.
 inline constexpr std::string_view kMobilePhoneId = "3179e48a-750b-4051-897c-87b9720928f7";
 inline constexpr std::string_view kAlternateMobilePhoneId = "b6332ec1-7057-4abe-9331-3d72feddfe41";

@@ -223,28 +223,35 @@ void SelfServiceActions::Enrol(const EnrolRequest& request, ActionCallback done)
     return;
   }
   auto shared_done = std::make_shared<ActionCallback>(std::move(done));
-  auto tap = std::make_shared<base::SecretBytes>(base::SecretBytes::FromString(request.tap));
-  // The pass is checked as TAP checks it (a wrong one counts toward the lockout; a one-time pass
-  // is used up by this).
-  auto with_tap = [this, upn, name, tap, shared_done] {
-    sign_in_.Tap(SecretRequest{.user = upn, .secret = tap->view()}, [this, upn, name, shared_done](
-                                                                        SignInResult checked) {
-      if (checked.outcome != Outcome::kAccepted) {
-        ActionResult r(checked.outcome);
-        r.retry_after_seconds = checked.retry_after_seconds;
-        (*shared_done)(std::move(r));
-        return;
-      }
-      Submit(
-          upn, [this, upn, name] { return DoEnrol(upn, name, false); }, std::move(*shared_done));
-    });
+  auto first = std::make_shared<base::SecretBytes>(base::SecretBytes::FromString(request.tap));
+  // Then the user may register: the factor is checked as TAP or PASSWORD checks it (a wrong one
+  // counts toward the lockout; a one-time pass is used up by this).
+  auto enrol = [this, upn, name, shared_done](SignInResult checked) {
+    if (checked.outcome != Outcome::kAccepted) {
+      ActionResult r(checked.outcome);
+      r.retry_after_seconds = checked.retry_after_seconds;
+      (*shared_done)(std::move(r));
+      return;
+    }
+    Submit(
+        upn, [this, upn, name] { return DoEnrol(upn, name, false); }, std::move(*shared_done));
   };
-  if (!request.at_sign_in) return with_tap();
+  if (!request.at_sign_in) {
+    sign_in_.Tap(SecretRequest{.user = upn, .secret = first->view()}, enrol);
+    return;
+  }
+  auto factor = std::make_shared<RegistrationFactor>(RegistrationFactor::kNone);
   Submit(
-      upn, [this, upn] { return CheckMayRegister(upn); },
-      [with_tap, shared_done](ActionResult allowed) {
+      upn,
+      [this, upn, first, factor] { return CheckMayRegister(upn, first->view(), factor.get()); },
+      [this, upn, first, factor, enrol, shared_done](ActionResult allowed) {
         if (allowed.outcome != Outcome::kAccepted) return (*shared_done)(std::move(allowed));
-        with_tap();
+        const SecretRequest check{.user = upn, .secret = first->view()};
+        if (*factor == RegistrationFactor::kPassword) {
+          sign_in_.Password(check, enrol);
+        } else {
+          sign_in_.Tap(check, enrol);
+        }
       });
 }
 
@@ -253,7 +260,21 @@ bool MayRegisterAtSignIn(const UserRecord& user, const std::vector<MethodRecord>
          std::none_of(methods.begin(), methods.end(), IsSecondFactor);
 }
 
-ActionResult SelfServiceActions::CheckMayRegister(const std::string& upn) {
+RegistrationFactor RegistrationFactorFor(const UserRecord& user,
+                                         const std::vector<MethodRecord>& methods,
+                                         bool with_password) {
+  if (!MayRegisterAtSignIn(user, methods)) return RegistrationFactor::kNone;
+  auto has = [&](MethodKind kind) {
+    return std::any_of(methods.begin(), methods.end(),
+                       [kind](const MethodRecord& m) { return m.kind() == kind; });
+  };
+  if (has(MethodKind::kTemporaryAccessPass)) return RegistrationFactor::kTap;
+  if (with_password && has(MethodKind::kPassword)) return RegistrationFactor::kPassword;
+  return RegistrationFactor::kTap;
+}
+
+ActionResult SelfServiceActions::CheckMayRegister(const std::string& upn, std::string_view first,
+                                                  RegistrationFactor* factor) {
   auto user = directory_.GetUser(upn);
   if (!user.ok()) return Fail(Outcome::kUnavailable);
   if (!*user) return Fail(Outcome::kUnknownUser);
@@ -265,9 +286,14 @@ ActionResult SelfServiceActions::CheckMayRegister(const std::string& upn) {
     if (!m.ok()) return Fail(Outcome::kRefused, "a method of the user cannot be read");
     methods.push_back(std::move(*m));
   }
-  if (!MayRegisterAtSignIn((*user)->record, methods)) {
+  *factor = RegistrationFactorFor((*user)->record, methods, options_.registration_with_password);
+  if (*factor == RegistrationFactor::kNone) {
     return Fail(Outcome::kRefused,
                 "the user has a second factor already; sign in with it to add another");
+  }
+  if (*factor == RegistrationFactor::kTap &&
+      std::all_of(first.begin(), first.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return Fail(Outcome::kRefused, "a code is not a temporary access pass");
   }
   return ActionResult(Outcome::kAccepted);
 }

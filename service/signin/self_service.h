@@ -9,7 +9,8 @@
 //                one counts toward the lockout), the new one against the policy, and the change
 //                is committed only if the user did not change since the check (the fence);
 //   ENROL        a new authenticator app (pending) after a temporary access pass, or, if the
-//                operator allows it, without one for a user who must register again;
+//                operator allows it, without one for a user who must register again; at a
+//                sign-in, after the first factor RegistrationFactorFor names;
 //   CONFIRM      confirms it with a code; that ends the user's registration_required state. The
 //                code is checked like a factor (SignInService::CheckedFactor): refused as
 //                `locked` while the user is locked, a wrong one counting toward the lockout as
@@ -47,6 +48,10 @@ struct SelfServiceOptions {
   // false: otpd cannot tell whether the front end checked who is at the keyboard, and whoever
   // registers the first app of such a user owns the account's second factor from then on.
   bool registration_without_tap = false;
+  // A user who may register at a sign-in and holds no temporary access pass proves themselves
+  // with their otpd password instead (RegistrationFactorFor). Default false: a password is often
+  // shared with other systems or phished, and whoever registers first owns the second factor.
+  bool registration_with_password = false;
   // Remembered sessions kept per user; the oldest go beyond it. Default 50.
   size_t max_sessions_per_user = 50;
   size_t threads = 2;
@@ -71,6 +76,22 @@ base::StatusOr<RememberedSession> RememberSession(const Directory& directory,
 // second factor yet (no activated or assigned hardware token, no confirmed authenticator app, no
 // phone). A user who has one registers more on a page where they sign in with it.
 bool MayRegisterAtSignIn(const UserRecord& user, const std::vector<MethodRecord>& methods);
+
+// The first factor a user proves before registering at a sign-in.
+enum class RegistrationFactor : uint8_t {
+  kNone,      // the user may not register there (MayRegisterAtSignIn)
+  kTap,       // their temporary access pass
+  kPassword,  // their otpd password (only where the operator trusts it)
+};
+
+// What `user` must prove to register at a sign-in: nothing allows it for a user who may not; a
+// temporary access pass while the user has one (an administrator who gave a pass meant it to be
+// used, whatever else is allowed); otherwise the user's otpd password where `with_password` and
+// they have one; otherwise a pass (the check then fails: they have none). The one rule every
+// door asks (the verify socket's ENROL at a sign-in, /validate/check, the Security info page).
+RegistrationFactor RegistrationFactorFor(const UserRecord& user,
+                                         const std::vector<MethodRecord>& methods,
+                                         bool with_password);
 
 class SelfServiceActions final : public SelfService {
  public:
@@ -103,8 +124,11 @@ class SelfServiceActions final : public SelfService {
   ActionResult DoSetPassword(const std::string& upn, const base::SecretBytes& old_password,
                              const base::SecretBytes& new_password, uint64_t fence);
   ActionResult DoEnrol(const std::string& upn, const std::string& name, bool without_tap);
-  // kAccepted when `upn` may register at a sign-in (MayRegisterAtSignIn), a refusal otherwise.
-  ActionResult CheckMayRegister(const std::string& upn);
+  // kAccepted when `upn` may register at a sign-in after proving `first` (`factor` set to what
+  // RegistrationFactorFor names), a refusal otherwise. Digits alone are a code (the old token's,
+  // say), never a pass: refused without a check that would count a failure.
+  ActionResult CheckMayRegister(const std::string& upn, std::string_view first,
+                                RegistrationFactor* factor);
   // The id of the user's newest unconfirmed, unexpired authenticator app: "" when none.
   base::StatusOr<std::string> NewestPendingApp(const std::string& upn);
   ActionResult DoConfirm(const std::string& upn, const std::string& method,

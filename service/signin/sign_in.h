@@ -192,7 +192,8 @@ struct EnrolRequest {
   std::string_view name;  // the app's display name; may be empty
   // Registration offered at a sign-in (the validate API's enrolment challenge): only for a user
   // who may register there (MayRegisterAtSignIn), checked before the pass is, so that a pass is
-  // not used up for nothing. Refused as kRefused otherwise.
+  // not used up for nothing. Refused as kRefused otherwise. `tap` then holds the first factor
+  // RegistrationFactorFor names: the user's pass, or their password where that is trusted.
   bool at_sign_in = false;
 };
 struct ConfirmRequest {

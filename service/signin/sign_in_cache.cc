@@ -179,6 +179,7 @@ base::StatusOr<std::unique_ptr<SignInVerifier::CachedUser>> SignInVerifier::Load
   user->fence = (*record)->version;
   user->registration_required = (*record)->record.mfa_registration_required;
   user->sessions_epoch = (*record)->record.sessions_epoch;
+  user->preferred_phone = PhoneOfPreference((*record)->record.preferred_method);
 
   OTPD_ASSIGN_OR_RETURN(auto methods, directory_.ReadMethods(upn));
   std::vector<std::string> serials;

@@ -37,6 +37,11 @@ namespace {
 
 constexpr int kMaxRedecisions = 3;
 constexpr std::string_view kChallengePurpose = "challenge";
+
+bool HasPhone(const internal::CachedUser& u, PhoneType type) {
+  return std::any_of(u.phones.begin(), u.phones.end(),
+                     [type](const internal::CachedPhone& p) { return p.type == type; });
+}
 constexpr std::string_view kPhoneSerialPurpose = "phone-serial";
 
 SignInResult Result(Outcome outcome) {
@@ -417,7 +422,18 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::ChallengeLocked(
   if (int64_t wait = engine::RetryAfter(u.lockout, now); wait > 0) {
     return refuse(Outcome::kLocked, wait);
   }
-  const std::optional<PhoneType> type = ParsePhoneType(request->method);
+  // No phone named: the one the user prefers, if they have it still, else their mobile by SMS.
+  std::string_view preferred_channel;
+  std::optional<PhoneType> type;
+  if (request->method.empty()) {
+    type = PhoneType::kMobile;
+    if (u.preferred_phone && HasPhone(u, u.preferred_phone->type)) {
+      type = u.preferred_phone->type;
+      preferred_channel = u.preferred_phone->channel;
+    }
+  } else {
+    type = ParsePhoneType(request->method);
+  }
   if (!type) return refuse(Outcome::kBadRequest);
   const internal::CachedPhone* phone = nullptr;
   for (const auto& p : u.phones) {
@@ -429,9 +445,9 @@ std::optional<SignInVerifier::Delivery> SignInVerifier::ChallengeLocked(
     return Delivery{std::move(request->done), Result(Outcome::kUnavailable), serial.status()};
   }
   // Only a mobile receives SMS; the others are called. Email is never a factor.
-  std::string channel = request->otp2.empty()
-                            ? std::string(*type == PhoneType::kMobile ? "sms" : "voice")
-                            : request->otp2;
+  std::string channel = !request->otp2.empty()       ? request->otp2
+                        : !preferred_channel.empty() ? std::string(preferred_channel)
+                        : std::string(*type == PhoneType::kMobile ? "sms" : "voice");
   if (channel != "sms" && channel != "voice") return refuse(Outcome::kBadRequest);
   if (channel == "sms" && *type != PhoneType::kMobile) return refuse(Outcome::kBadRequest);
 

@@ -441,6 +441,8 @@ class SelfServiceTest(console_env.PageSteps, unittest.TestCase):
         self.browser.execute_script("arguments[0].scrollIntoView()", activity)
         self.text_appears("#activity", "Method deleted")
         self.assertIn("you", activity.text)
+        # And when each app last signed the user in (from /v1.0/me/signInActivity).
+        self.text_appears("#activity", "Last sign-in")
         self.screenshot("activity")
 
         # The last second factor: the server refuses, and the page shows its reason.

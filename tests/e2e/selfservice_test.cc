@@ -37,8 +37,8 @@ class SelfServiceTest : public SuiteDaemon<SelfServiceTest> {
  public:
   static bool PrepareSuite(std::vector<std::string>* args, std::string* error) {
     std::vector<TestToken> tokens;
-    for (const char* name :
-         {"sam", "wrong", "csrf", "gone", "reg", "phone", "last", "pw", "revoke", "admin"}) {
+    for (const char* name : {"sam", "wrong", "csrf", "gone", "reg", "phone", "last", "pw", "revoke",
+                             "admin", "seen"}) {
       tokens.push_back(Totp(name));
     }
     if (!PrepareDataDir(DataDir(), tokens, error)) return false;
@@ -170,6 +170,13 @@ TEST_F(SelfServiceTest, WrongFactorsStartNothingAndCountTowardTheLockout) {
   r = SignInWith({{"userPrincipalName", upn}, {"pasword", kPassword}});
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("pasword"), std::string::npos) << r.body;
+  // The password alone is no sign-in unless the operator trusts it to register with (it is not
+  // here): refused before it is checked, and the form is told to ask for a code.
+  r = SignInWith({{"userPrincipalName", upn}, {"password", kPassword}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("verificationCode"), std::string::npos) << r.body;
+  EXPECT_FALSE(
+      Client().Get("/selfservice/options").Json().at("registrationWithPassword").as_bool());
   r = Client().Request("POST", "/selfservice/signin", "userPrincipalName=" + upn,
                        "application/x-www-form-urlencoded");
   EXPECT_EQ(r.status, 400) << r.body;
@@ -421,6 +428,40 @@ TEST_F(SelfServiceTest, SigningOutEverywhereEndsTheOtherSessionsAndAnAdministrat
   // An administrator's revocation ends the page's sessions too.
   ASSERT_EQ(Owner().Post(Auth(upn, "revokeMfaSessions"), json::object{}).status, 200);
   EXPECT_EQ(Call(first, "GET", "/v1.0/me").status, 401);
+}
+
+// A user sees when their token last signed them in and the wrong tries since, from the state
+// the sign-in already keeps: a wrong code typed by someone else on another door shows up.
+TEST_F(SelfServiceTest, AUserSeesTheirLastSignInAndTheWrongTriesSince) {
+  const std::string upn = Totp("seen").upn;
+  SetPassword(upn);
+  const Page page = SignIn("seen");
+  EXPECT_EQ(Client().Get("/v1.0/me/signInActivity").status, 401);
+  const std::string wrong = WrongCode(Totp("seen"));
+  EXPECT_EQ(VerifySocket(upn, wrong).rfind("FAIL\tv", 0), 0u);
+  HttpReply r = Call(page, "GET", "/v1.0/me/signInActivity");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value v = r.Json();
+  EXPECT_EQ(v.at("failedSignInsSinceLastSuccess").as_int64(), 1) << r.body;
+  EXPECT_TRUE(v.at("lastFailedSignInDateTime").is_string()) << r.body;
+  EXPECT_TRUE(v.at("lockedUntilDateTime").is_null()) << r.body;
+  ASSERT_EQ(v.at("methods").as_array().size(), 1u) << r.body;
+  const json::value& token = v.at("methods").at(0);
+  EXPECT_EQ(token.at("@odata.type").as_string(),
+            "#microsoft.graph.hardwareOathAuthenticationMethod");
+  EXPECT_EQ(token.at("displayName").as_string(), Totp("seen").serial);
+  EXPECT_TRUE(token.at("lastUsedDateTime").is_string()) << r.body;
+  EXPECT_EQ(v.at("lastSuccessfulSignInDateTime"), token.at("lastUsedDateTime"));
+  // Neither code is in the answer.
+  EXPECT_EQ(r.body.find(wrong), std::string::npos);
+  EXPECT_EQ(r.body.find(Totp("seen").Code(1)), std::string::npos);
+  // The next right code clears the count.
+  EXPECT_EQ(VerifySocket(upn, Totp("seen").Code(2)).rfind("OK\tv", 0), 0u);
+  EXPECT_EQ(Call(page, "GET", "/v1.0/me/signInActivity")
+                .Json()
+                .at("failedSignInsSinceLastSuccess")
+                .as_int64(),
+            0);
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
   static std::vector<TestToken> Tokens() {
     std::vector<TestToken> tokens;
     for (const char* name :
-         {"alice", "dave", "pat", "quinn", "rob", "uma", "vic", "wes", "xena", "yuri", "zoe"}) {
+         {"alice", "dave", "pat", "quinn", "rob", "uma", "vic", "wes", "xena", "yuri", "zoe", "ann"}) {
       tokens.push_back(Totp(name));
     }
     return tokens;
@@ -84,6 +84,15 @@ class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
     }
     service::MethodAdmin methods(*dir->store, *dir->keys, *base::RealClock::Get(), {}, nullptr);
     int n = 10;
+    // ann has an office phone besides her mobile: her default sign-in method picks which rings.
+    for (service::PhoneType type : {service::PhoneType::kMobile, service::PhoneType::kOffice}) {
+      auto added = methods.Add(kAdmin, Upn("ann"),
+                               service::PhonePayload{.type = type, .number = "+1 4255550199"});
+      if (!added.ok()) {
+        *error = "cannot add a phone: " + std::string(added.status().message());
+        return false;
+      }
+    }
     for (const std::string& name : kPhoneUsers) {
       auto added =
           methods.Add(kAdmin, Upn(name),
@@ -381,6 +390,47 @@ TEST_F(ValidateChallengeTest, ZzNoCodeOrKeyInTheLog) {
     }
   }
   EXPECT_EQ(log.find("transaction_id="), std::string::npos);
+}
+
+// The user's default sign-in method (Graph's signInPreferences) says which phone an empty pass
+// reaches and how: a call to the office phone where the user chose voiceOffice, the mobile by SMS
+// once they prefer their app; the verify socket's CHALLENGE without method= does the same.
+TEST_F(ValidateChallengeTest, TheDefaultSignInMethodPicksThePhone) {
+  const std::string upn = Upn("ann");
+  const std::string prefs = "/v1.0/users/" + upn + "/authentication/signInPreferences";
+  auto prefer = [&](const std::string& method) {
+    HttpReply r = Owner().Patch(
+        prefs, json::object{{"userPreferredMethodForSecondaryAuthentication", method}});
+    ASSERT_EQ(r.status, 204) << r.body;
+  };
+  prefer("voiceOffice");
+  HttpReply called = PostForm("/validate/check", {{"user", upn}, {"pass", ""}});
+  ASSERT_EQ(called.status, 200) << called.body;
+  const json::value v = called.Json();
+  ASSERT_EQ(v.at("result").at("authentication").as_string(), "CHALLENGE") << called.body;
+  EXPECT_EQ(v.at("detail").at("type").as_string(), "voice") << called.body;
+  std::string code;
+  Eventually([&] {
+    const std::vector<std::string> codes = SentCodes(upn, "voice.call");
+    if (!codes.empty()) code = codes.back();
+    return !code.empty();
+  });
+  ASSERT_EQ(code.size(), 6u) << daemon_->log();
+  sent_codes_.push_back(code);
+  EXPECT_TRUE(SentCodes(upn).empty()) << "an SMS went out too";
+  ExpectDecision(Answer(upn, std::string(v.at("detail").at("transaction_id").as_string()), code),
+                 true, "matching 1 tokens");
+
+  // The app or token preferred: nothing names a phone, so the mobile gets an SMS as before.
+  prefer("oath");
+  ExpectChallenge(PostForm("/validate/check", {{"user", upn}, {"pass", ""}}));
+  EXPECT_EQ(WaitForCode(upn, 1).size(), 6u) << daemon_->log();
+
+  // The verify socket's CHALLENGE without a method follows the same preference.
+  prefer("voiceOffice");
+  LineClient socket = LineClient::Unix(DataDir() + "/verify.sock");
+  const std::string sent = socket.Call("CHALLENGE\tc\tuser=" + upn);
+  EXPECT_EQ(sent.rfind("OK\tc\tchannel=voice", 0), 0u) << sent;
 }
 
 }  // namespace

@@ -112,7 +112,6 @@ TEST(ProtocolTest, EveryMalformedShapeIsABadRequest) {
       {"confirm without method", "CONFIRM\t1\tuser=a\totp=123456", "1"},
       {"confirm bad otp", "CONFIRM\t1\tuser=a\tmethod=m\totp=12", "1"},
       {"challenge email", "CHALLENGE\t1\tuser=a\tmethod=email", "1"},
-      {"challenge no method", "CHALLENGE\t1\tuser=a", "1"},
       {"challenge pigeon", "CHALLENGE\t1\tuser=a\tmethod=mobile\tchannel=pigeon", "1"},
       {"subscribe from 0", "SUBSCRIBE\t1\tfrom=0", "1"},
       {"subscribe from x", "SUBSCRIBE\t1\tfrom=x", "1"},
@@ -235,6 +234,7 @@ TEST(ProtocolTest, ParsesTheFactorAndSelfServiceVerbs) {
       {"CONFIRM\t1\tuser=a\tmethod=m1\totp=123456", Verb::kConfirm},
       {"CHALLENGE\t1\tuser=a\tmethod=office\tchannel=voice", Verb::kChallenge},
       {"CHALLENGE\t1\tuser=a\tmethod=mobile", Verb::kChallenge},
+      {"CHALLENGE\t1\tuser=a", Verb::kChallenge},  // the user's default phone
       {"SUBSCRIBE\t1", Verb::kSubscribe},
       {"SUBSCRIBE\t1\tfrom=42", Verb::kSubscribe},
   };

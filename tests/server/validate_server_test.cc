@@ -68,11 +68,13 @@ class ValidateServerTest : public ::testing::Test {
   std::unique_ptr<ValidateServer> server_;
 };
 
-TEST_F(ValidateServerTest, EmptyPassAsksForAnSmsToTheMobile) {
+// The service picks the phone and channel (the user's default sign-in method, else the mobile by
+// SMS): the server names neither.
+TEST_F(ValidateServerTest, EmptyPassAsksForACodeToTheUsersDefaultPhone) {
   HttpReply r = Post("/validate/check", "user=Pat%40Example.com&pass=");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Authentication(r), "CHALLENGE") << r.body;
-  EXPECT_EQ(service_.last_challenge(), "Pat@Example.com mobile sms");
+  EXPECT_EQ(service_.last_challenge(), "Pat@Example.com  ");
   EXPECT_EQ(r.Json().at("detail").at("serial").as_string(), "phone-Pat@Example.com");
   EXPECT_EQ(Count(ValidateStats::kCheck, ValidateStats::kChallenge), 1u);
   // A serial with an empty pass is an ordinary (malformed) code, not a challenge.

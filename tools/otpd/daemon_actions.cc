@@ -108,6 +108,7 @@ void DaemonActions::Attach(service::SignInVerifier& verifier, server::VerifyServ
   service::SelfServiceOptions self;
   self.remember_default_days = options_.remember_default_days;
   self.registration_without_tap = options_.registration_without_tap;
+  self.registration_with_password = options_.registration_with_password;
   self_service_ = std::make_unique<service::SelfServiceActions>(
       directory_, clock_, verifier, *methods_, *hasher_, &verifier, self);
   feed_ = std::make_unique<service::OutboxFeed>(store_, service::FeedOptions{});
