@@ -46,8 +46,8 @@ class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
  public:
   static std::vector<TestToken> Tokens() {
     std::vector<TestToken> tokens;
-    for (const char* name :
-         {"alice", "dave", "pat", "quinn", "rob", "uma", "vic", "wes", "xena", "yuri", "zoe", "ann"}) {
+    for (const char* name : {"alice", "dave", "pat", "quinn", "rob", "uma", "vic", "wes", "xena",
+                             "yuri", "zoe", "ann"}) {
       tokens.push_back(Totp(name));
     }
     return tokens;
@@ -114,11 +114,13 @@ class ValidateChallengeTest : public ValidateSuite<ValidateChallengeTest> {
                                             const std::string& type = "sms.send") {
     return HookCodes(EventsFile(), upn, {type});
   }
-  // The `count`th code sent to `upn` (waiting for the hook), "" if it never comes.
-  static std::string WaitForCode(const std::string& upn, size_t count) {
+  // The `count`th code sent to `upn` by `type` events (waiting for the hook), "" if it never
+  // comes.
+  static std::string WaitForCode(const std::string& upn, size_t count,
+                                 const std::string& type = "sms.send") {
     std::string code;
     Eventually([&] {
-      const std::vector<std::string> codes = SentCodes(upn);
+      const std::vector<std::string> codes = SentCodes(upn, type);
       if (codes.size() >= count) code = codes[count - 1];
       return !code.empty();
     });
@@ -199,14 +201,8 @@ TEST_F(ValidateChallengeTest, AnAnswerNamesTheChannelTheCodeWentBy) {
   const std::string sent =
       socket.Call("CHALLENGE\tc\tuser=" + upn + "\tmethod=mobile\tchannel=voice");
   ASSERT_EQ(sent.rfind("OK\tc\tchannel=voice", 0), 0u) << sent;
-  std::string code;
-  Eventually([&] {
-    const std::vector<std::string> codes = SentCodes(upn, "voice.call");
-    if (!codes.empty()) code = codes.back();
-    return !code.empty();
-  });
+  const std::string code = WaitForCode(upn, 1, "voice.call");
   ASSERT_EQ(code.size(), 6u) << daemon_->log();
-  sent_codes_.push_back(code);
   HttpReply voice = Check(upn, code);
   ExpectDecision(voice, true, "matching 1 tokens");
   EXPECT_EQ(voice.Json().at("detail").at("type").as_string(), "voice") << voice.body;
@@ -409,14 +405,8 @@ TEST_F(ValidateChallengeTest, TheDefaultSignInMethodPicksThePhone) {
   const json::value v = called.Json();
   ASSERT_EQ(v.at("result").at("authentication").as_string(), "CHALLENGE") << called.body;
   EXPECT_EQ(v.at("detail").at("type").as_string(), "voice") << called.body;
-  std::string code;
-  Eventually([&] {
-    const std::vector<std::string> codes = SentCodes(upn, "voice.call");
-    if (!codes.empty()) code = codes.back();
-    return !code.empty();
-  });
+  const std::string code = WaitForCode(upn, 1, "voice.call");
   ASSERT_EQ(code.size(), 6u) << daemon_->log();
-  sent_codes_.push_back(code);
   EXPECT_TRUE(SentCodes(upn).empty()) << "an SMS went out too";
   ExpectDecision(Answer(upn, std::string(v.at("detail").at("transaction_id").as_string()), code),
                  true, "matching 1 tokens");
