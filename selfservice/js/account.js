@@ -129,7 +129,7 @@ async function signInRows(section) {
   const rows = (s.methods || []).map((m) => [m.displayName || '',
     m.lastUsedDateTime ? fmtTime(m.lastUsedDateTime) : 'Not used to sign in yet']);
   section.append(table('When each of your apps and tokens last signed you in',
-    ['Method', 'Last sign-in'], rows, 'No app or token yet.'));
+    ['Method', 'Last sign-in'], rows, {empty: 'No app or token yet.'}));
 }
 
 export async function renderActivity() {
@@ -141,7 +141,7 @@ export async function renderActivity() {
     const rows = ((await get('/v1.0/me/activity')).body.value || []).slice(0, 20)
       .map((a) => [fmtTime(a.dateTime), what(a), a.detail || '', a.by || a.actor || '']);
     section.append(table('Changes to your sign-in methods and password, newest first',
-      ['When', 'What', 'Detail', 'By'], rows, 'Nothing recorded yet.'));
+      ['When', 'What', 'Detail', 'By'], rows, {empty: 'Nothing recorded yet.'}));
   } catch (err) {
     const region = liveRegion();
     showError(region, err);

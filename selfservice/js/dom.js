@@ -1,45 +1,8 @@
-// Building the page. Text always goes in as text (never as HTML), so nothing the API answers can
-// become markup or script.
+// Building Security info: what otpd's two pages build alike comes from ../common/dom.js (web/
+// in the source tree); what is Security info's own is here.
+import {h, uid} from '../common/dom.js';
 
-// h('button', {type: 'button', onclick: f, class: 'x'}, 'Label', child...)
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith('on') && typeof value === 'function') {
-      el.addEventListener(name.slice(2), value);
-    } else if (name === 'class') {
-      el.className = value;
-    } else if (name === 'dataset') {
-      Object.assign(el.dataset, value);
-    } else if (value === true) {
-      el.setAttribute(name, '');
-    } else {
-      el.setAttribute(name, String(value));
-    }
-  }
-  append(el, children);
-  return el;
-}
-
-function append(el, children) {
-  for (const c of children) {
-    if (c === undefined || c === null || c === false) continue;
-    if (Array.isArray(c)) append(el, c);
-    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-}
-
-export function clear(el) {
-  while (el.firstChild) el.firstChild.remove();
-  return el;
-}
-
-let counter = 0;
-export function uid(prefix) {
-  counter += 1;
-  return `${prefix}-${counter}`;
-}
+export {announce, clear, h, liveRegion, showError, showOk, table, uid} from '../common/dom.js';
 
 // A labelled field with a hint and a place for its own error: {row, input, error}. The error is
 // part of the input's description, so a screen reader reads it with the field.
@@ -56,42 +19,6 @@ export function field(label, input, hint) {
 export function fieldError(f, text) {
   f.error.textContent = text;
   f.input.setAttribute('aria-invalid', text ? 'true' : 'false');
-}
-
-// Announces `text` to screen readers through the page's live region.
-export function announce(text) {
-  const s = document.getElementById('status');
-  s.textContent = '';
-  setTimeout(() => { s.textContent = text; }, 30);
-}
-
-// A region whose changes are read out: where results of actions appear.
-export function liveRegion() {
-  return h('div', {class: 'result', 'aria-live': 'polite', role: 'status'});
-}
-
-export function showError(region, err) {
-  clear(region);
-  region.className = 'result error';
-  region.append(h('p', {}, err.describe ? err.describe() : String(err.message || err)));
-}
-
-export function showOk(region, ...children) {
-  clear(region);
-  region.className = 'result ok';
-  region.append(...children.map((c) => (c instanceof Node ? c : h('p', {}, c))));
-}
-
-// A table with a caption, headings and rows of cells; on a phone's width each row is a card
-// whose cells show their heading (selfservice.css).
-export function table(caption, headings, rows, empty) {
-  if (rows.length === 0) return h('p', {class: 'empty'}, empty);
-  return h('div', {class: 'table-wrap'},
-    h('table', {},
-      h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, headings.map((x) => h('th', {scope: 'col'}, x)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) =>
-        h('td', {'data-label': headings[i]}, c)))))));
 }
 
 // A modal dialog (the native <dialog>: focus stays inside, Escape closes it). `build(close)`
