@@ -51,6 +51,7 @@ struct ServerLimits {
   // without looking at the key until the minute is over (and the lock doubles, up to an hour,
   // while it keeps failing).
   uint32_t max_failed_hellos = 10;
+  uint32_t selfservice_failed_signins = 20;  // per address a minute; 0: no limit
   // VERIFY/RESYNC calls in the SignInService at once, over all connections; beyond it requests
   // answer `FAIL id reason=unavailable` at once.
   uint32_t max_in_flight = 4096;

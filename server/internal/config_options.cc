@@ -384,6 +384,21 @@ const std::vector<Option>& Options() {
            [](ServerConfig& c, const Value& v) {
              c.limits.max_failed_hellos = static_cast<uint32_t>(Number(v));
            }},
+      {.key = "limits.selfservice_failed_signins",
+       .help = "Wrong sign-ins (and re-authentications) an address may make on the Security info "
+               "page in a minute before its next ones are refused unread for a while, as failed "
+               "HELLOs are. 0: no limit, for a page behind a proxy, where every user comes from "
+               "the proxy's address (each user's own lockout holds either way).",
+       .kind = Kind::kNumber,
+       .min = 0,
+       .max = 1'000'000,
+       .get = [](const ServerConfig& c) -> Value {
+         return uint64_t{c.limits.selfservice_failed_signins};
+       },
+       .set =
+           [](ServerConfig& c, const Value& v) {
+             c.limits.selfservice_failed_signins = static_cast<uint32_t>(Number(v));
+           }},
       {.key = "limits.request_deadline_ms",
        .flag = "--request-deadline",
        .value_name = "MS",

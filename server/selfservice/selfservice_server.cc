@@ -106,6 +106,7 @@ SelfServiceOptions SelfServiceOptionsFrom(const ServerConfig& config) {
   o.tls_cert = config.selfservice_tls_cert;
   o.tls_key = config.selfservice_tls_key;
   o.registration_with_password = config.actions.registration_with_password;
+  o.max_failed_signins = config.limits.selfservice_failed_signins;
   return o;
 }
 
@@ -118,7 +119,9 @@ SelfServiceServer::SelfServiceServer(std::shared_ptr<IoRunner> runner, SelfServi
       sign_in_(sign_in),
       self_service_(self_service),
       api_(std::move(services), admin::AdminApiOptions{}),
-      sessions_(options_.sessions) {}
+      sessions_(options_.sessions),
+      address_guard_(*services_.clock,
+                     [](const std::string& line) { spdlog::warn("selfservice: {}", line); }) {}
 
 SelfServiceServer::~SelfServiceServer() { Stop(); }
 

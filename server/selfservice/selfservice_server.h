@@ -44,6 +44,7 @@
 #include "server/admin/admin_api.h"
 #include "server/config.h"
 #include "server/http/http_server.h"
+#include "server/internal/hello_guard.h"
 #include "server/io_runner.h"
 #include "server/selfservice/session_table.h"
 #include "service/signin/sign_in.h"
@@ -64,6 +65,10 @@ struct SelfServiceOptions {
   // A user who may register and holds no temporary access pass signs in with their password
   // alone to register (service::RegistrationFactorFor; [actions] registration_with_password).
   bool registration_with_password = false;
+  // Wrong sign-ins and re-authentications an address may make in a minute before its next ones
+  // are refused unread (429) for a while, as failed HELLOs are; 0: no such limit (behind a
+  // proxy, where every user comes from its address). The user's own lockout holds either way.
+  uint32_t max_failed_signins = 20;
 };
 
 SelfServiceOptions SelfServiceOptionsFrom(const ServerConfig& config);
@@ -101,6 +106,10 @@ class SelfServiceServer {
   void SessionInfo(Call& call);
   void Reauthenticate(std::shared_ptr<Call> call);
   void SignOut(Call& call);
+  // False, with the 429 answered, while the caller's address is throttled for wrong factors.
+  bool AddressAllowed(Call& call);
+  // Answers a refused factor (and counts a wrong one against the caller's address).
+  void RefuseFactor(Call& call, const service::SignInResult& r, std::string_view code);
 
   // selfservice_me.cc
   void Me(std::shared_ptr<Call> call);
@@ -122,6 +131,7 @@ class SelfServiceServer {
   service::SelfService& self_service_;
   admin::AdminApi api_;
   SessionTable sessions_;
+  internal::HelloGuard address_guard_;  // wrong factors per source address
   std::unique_ptr<service::WorkerPool> workers_;
   std::unique_ptr<http::HttpServer> http_;
   std::atomic<uint64_t> next_worker_{0};

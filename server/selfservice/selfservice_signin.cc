@@ -75,9 +75,21 @@ base::Status FromThisOrigin(const http::Request& request, const http::Peer& peer
   return base::OkStatus();
 }
 
+}  // namespace
+
+bool SelfServiceServer::AddressAllowed(Call& call) {
+  if (options_.max_failed_signins == 0 || address_guard_.Allowed(call.peer.address)) return true;
+  address_guard_.Failed(call.peer.address, options_.max_failed_signins, /*throttled=*/true);
+  call.headers.emplace_back("Retry-After", "60");
+  call.Error(429, "tooManyRequests",
+             "too many wrong sign-ins from this address: try again in a minute");
+  return false;
+}
+
 // Answers a refused factor: when to retry for a lock, 503 when it could not be decided, and
 // otherwise one message whatever was wrong, so that the answer tells nothing about which it was.
-void RefuseFactor(SelfServiceServer::Call& call, const SignInResult& r, std::string_view code) {
+// That last kind counts against the caller's address.
+void SelfServiceServer::RefuseFactor(Call& call, const SignInResult& r, std::string_view code) {
   spdlog::info("selfservice: a factor was refused ({}; request {})",
                service::OutcomeReason(r.outcome), call.request_id);
   switch (r.outcome) {
@@ -90,19 +102,21 @@ void RefuseFactor(SelfServiceServer::Call& call, const SignInResult& r, std::str
                         "your organisation needs you to set up your sign-in methods again: sign "
                         "in with a Temporary Access Pass from your administrator");
     default:
+      if (options_.max_failed_signins > 0) {
+        address_guard_.Failed(call.peer.address, options_.max_failed_signins);
+      }
       return call.Error(401, code, "the user name, password, code or pass is not right");
   }
 }
 
-}  // namespace
-
 void SelfServiceServer::SignIn(std::shared_ptr<Call> call) {
   if (base::Status s = FromThisOrigin(call->request, call->peer); !s.ok()) return call->Error(s);
+  if (!AddressAllowed(*call)) return;
   auto factors = ReadFactors(call->request, /*with_user=*/true,
                              /*password_alone=*/options_.registration_with_password);
   if (!factors.ok()) return call->Error(factors.status());
   std::shared_ptr<Factors> f = std::move(*factors);
-  auto refuse = [call](const SignInResult& r) { RefuseFactor(*call, r, "signInFailed"); };
+  auto refuse = [this, call](const SignInResult& r) { RefuseFactor(*call, r, "signInFailed"); };
   if (!f->pass.empty()) {
     sign_in_.Tap({.user = f->upn, .secret = f->pass.view()},
                  [this, call, f, refuse](SignInResult r) {
@@ -201,6 +215,7 @@ void SelfServiceServer::SessionInfo(Call& call) {
 
 void SelfServiceServer::Reauthenticate(std::shared_ptr<Call> call) {
   if (base::Status s = FromThisOrigin(call->request, call->peer); !s.ok()) return call->Error(s);
+  if (!AddressAllowed(*call)) return;
   auto factors = ReadFactors(call->request, /*with_user=*/false);
   if (!factors.ok()) return call->Error(factors.status());
   std::shared_ptr<Factors> f = std::move(*factors);

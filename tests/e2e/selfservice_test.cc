@@ -464,5 +464,56 @@ TEST_F(SelfServiceTest, AUserSeesTheirLastSignInAndTheWrongTriesSince) {
             0);
 }
 
+// Wrong sign-ins are throttled per source address as failed HELLOs are: past the limit, the
+// address's next sign-ins are refused unread (429), so that no factor of theirs is checked or
+// counted, and spraying passwords across users earns no more guesses.
+class SelfServiceThrottleTest : public SuiteDaemon<SelfServiceThrottleTest> {
+ public:
+  static bool PrepareSuite(std::vector<std::string>* args, std::string* error) {
+    if (!PrepareDataDir(DataDir(), {Totp("spray"), Totp("victim")}, error)) return false;
+    otpd::testing::WriteFile(dir_->File("otpd.toml"), "[limits]\nselfservice_failed_signins = 3\n");
+    *args = {"--config", dir_->File("otpd.toml"), "--selfservice-listen", "127.0.0.1:0"};
+    return true;
+  }
+  static bool SuiteStarted(std::string* error) {
+    if (daemon_->selfservice_port() == 0) *error = "no selfservice port: " + daemon_->log();
+    return error->empty();
+  }
+
+ protected:
+  static HttpReply SignInWith(const json::object& body) {
+    return otpd::testing::HttpClient::Tcp(daemon_->selfservice_port())
+        .Request("POST", "/selfservice/signin", json::serialize(body), "application/json");
+  }
+};
+
+TEST_F(SelfServiceThrottleTest, AnAddressPastItsWrongSignInsIsRefusedUnread) {
+  const std::string upn = Totp("victim").upn;
+  HttpReply r = Owner().Post(
+      "/v1.0/users/" + upn + "/authentication/passwordMethods/" + kPasswordId + "/resetPassword",
+      json::object{{"newPassword", kPassword}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  // Four users' passwords guessed once each (the limit is 3): no user is near their own lockout.
+  for (const std::string& who :
+       {std::string("spray@example.com"), std::string("nobody@example.com"),
+        std::string("other@example.com"), upn}) {
+    r = SignInWith(
+        {{"userPrincipalName", who}, {"password", "summer2026!"}, {"verificationCode", "123456"}});
+    EXPECT_EQ(r.status, 401) << r.body;
+  }
+  // The address is throttled now: even the right factors are not read.
+  r = SignInWith({{"userPrincipalName", upn},
+                  {"password", kPassword},
+                  {"verificationCode", Totp("victim").Code(1)}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "tooManyRequests");
+  EXPECT_EQ(r.Header("retry-after"), "60");
+  EXPECT_TRUE(r.Header("set-cookie").empty());
+  EXPECT_EQ(Owner().Get("/v1.0/users/" + upn).Json().at("signInFailures").as_int64(), 1);
+  // The code was not checked: it still signs in on another door.
+  otpd::testing::LineClient c = otpd::testing::LineClient::Unix(DataDir() + "/verify.sock");
+  EXPECT_EQ(c.Call(VerifyLine("v", upn, Totp("victim").Code(1))).rfind("OK\tv", 0), 0u);
+}
+
 }  // namespace
 }  // namespace otpd::e2e
