@@ -152,6 +152,15 @@ enum class Durability {
 
 using CommitCallback = std::function<void(base::Status)>;
 
+// How big one batch may be on a store: the distinct keys it may touch (written, or read by a
+// condition) and the bytes of keys and values it may carry. A larger batch fails whole, nothing
+// of it applied. Unbounded on RocksDB; etcd's transaction limits on etcd (--max-txn-ops,
+// --max-request-bytes). A writer of many records (an import) sizes its atomic steps by them.
+struct BatchLimits {
+  size_t max_keys = SIZE_MAX;
+  size_t max_bytes = SIZE_MAX;
+};
+
 // Called for each record of a scan: true to go on, false to stop, or an error to stop the scan and
 // make it return that error.
 using ScanFn = std::function<base::StatusOr<bool>(std::string_view key, const Record& record)>;
@@ -205,6 +214,9 @@ class Store {
   // (storage/store_role.h). Only a store that other processes write too (etcd) has roles: on
   // the others this process holds every role.
   virtual base::StatusOr<std::unique_ptr<StoreRole>> NewRole(RoleOptions options) const;
+
+  // The largest batch this store commits (BatchLimits). Default: unbounded.
+  virtual BatchLimits batch_limits() const { return {}; }
 };
 
 }  // namespace otpd::storage

@@ -36,28 +36,8 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- etcd ---------------------------------------------------------------------------------------
-cluster=""
-endpoints=""
-for i in 0 1 2; do
-  cluster+="${cluster:+,}m$i=http://127.0.0.1:$((42479 + i))"
-  endpoints+="${endpoints:+,}127.0.0.1:$((42379 + i))"
-done
-for i in 0 1 2; do
-  etcd --name "m$i" --data-dir "$work/etcd$i" \
-    --listen-client-urls "http://127.0.0.1:$((42379 + i))" \
-    --advertise-client-urls "http://127.0.0.1:$((42379 + i))" \
-    --listen-peer-urls "http://127.0.0.1:$((42479 + i))" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$((42479 + i))" \
-    --initial-cluster "$cluster" --initial-cluster-state new --max-txn-ops 1024 \
-    --logger zap --log-level warn >"$work/etcd$i.log" 2>&1 &
-  pids+=($!)
-done
-export ETCDCTL_API=3
-for _ in $(seq 100); do
-  etcdctl --endpoints "$endpoints" endpoint health >/dev/null 2>&1 && break
-  sleep 0.2
-done
-etcdctl --endpoints "$endpoints" endpoint health
+source "$root/bench/server/etcd_env.sh"
+etcd_start --max-txn-ops 1024
 
 openssl rand -hex 32 >"$work/master.key"
 chmod 600 "$work/master.key"
@@ -65,10 +45,6 @@ store_args=(--store etcd --etcd-endpoints "$endpoints" --etcd-prefix /bench/
             --etcd-max-txn-ops 1024 --key-file "$work/master.key")
 "$build/bench/server/otpd-etcd-seed" --count "$n" --chunk 100 --tokens-out "$work/all.csv" \
   -- "${store_args[@]}"
-db_size() {
-  etcdctl --endpoints "$endpoints" endpoint status -w json |
-    python3 -c 'import json,sys; print(" ".join(str(m["Status"]["dbSize"]) for m in json.load(sys.stdin)))'
-}
 echo "etcd dbSize after seeding $n users (bytes, per member): $(db_size)"
 
 # Half of the users for each node.
@@ -83,7 +59,6 @@ start_node() {  # name
   for _ in $(seq 300); do grep -q started "$work/$1.log" && break; sleep 0.1; done
   grep started "$work/$1.log"
 }
-etcd_pids=("${pids[@]}")
 start_node a
 start_node b
 node_pids=("${pids[@]:3}")
@@ -129,10 +104,7 @@ print(f'cpu (cores): etcd members {e / hz / wall:.2f}, otpd nodes {o / hz / wall
       f'machine {m / hz / wall:.2f} of $(nproc)')"
 done
 echo "etcd dbSize after the runs: $(db_size)"
-rev=$(etcdctl --endpoints "$endpoints" endpoint status -w json |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["revision"])')
-etcdctl --endpoints "$endpoints" --command-timeout 120s compact --physical "$rev" >/dev/null
-etcdctl --endpoints "$endpoints" --command-timeout 120s defrag >/dev/null
+etcd_compact
 echo "etcd dbSize after compaction and defrag: $(db_size)"
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 wait 2>/dev/null || true

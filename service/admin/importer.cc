@@ -52,6 +52,8 @@ void Importer::Fail(const tokenio::TokenRecord& token, std::string reason) {
 
 base::Status Importer::OnToken(tokenio::TokenRecord token) {
   OTPD_RETURN_IF_ERROR(Authorize(options_.principal, Permission::kManageInventory));
+  // The chunk commits before a row that could make it larger than one batch of the store.
+  if (pending_tokens_ > 0 && !RoomForAnotherRow()) OTPD_RETURN_IF_ERROR(Flush());
   const size_t failed_before = report_.failed;
   OTPD_RETURN_IF_ERROR(Stage(token));
   if (report_.failed == failed_before) {
@@ -61,6 +63,21 @@ base::Status Importer::OnToken(tokenio::TokenRecord token) {
   }
   if (pending_tokens_ >= options_.chunk_size) return Flush();
   return base::OkStatus();
+}
+
+bool Importer::RoomForAnotherRow() const {
+  // What one row can add at the most: its token, seed index entry and sign-in states (an old
+  // seed's retired), an audit record, the user it is assigned to (fenced and rewritten), that
+  // user's method and event, and the previous owner's when a token is replaced. Counted
+  // generously: a change and the condition on the same key count twice.
+  constexpr size_t kRowKeys = 24;
+  constexpr size_t kRowBytes = 64 << 10;
+  // The chunk's own: its batch record, the outbox's counter, a user fence and record each.
+  constexpr size_t kChunkKeys = 4;
+  const storage::BatchLimits limits = store_.batch_limits();
+  const size_t keys = pending_.size() + 2 * users_.size() + kChunkKeys + kRowKeys;
+  const size_t bytes = pending_.ApproximateBytes() + kRowBytes;
+  return keys <= limits.max_keys && bytes <= limits.max_bytes;
 }
 
 base::StatusOr<bool> Importer::CheckSeed(const tokenio::TokenRecord& in,

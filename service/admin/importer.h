@@ -9,9 +9,11 @@
 // failure row.
 //
 // Tokens are committed in chunks, each chunk one atomic durable batch: an interrupted import
-// leaves whole chunks, never half a token. The import's provenance (file, hash, time, counts) is
-// recorded as a batch record, which every imported token references; each chunk's commit updates
-// its counts, so they always equal what is stored.
+// leaves whole chunks, never half a token. A chunk holds at most ImportOptions::chunk_size tokens
+// and never more than one batch of the store may (storage::BatchLimits: on etcd, a transaction
+// within the cluster's default limits, so a batch of any size imports there). The import's
+// provenance (file, hash, time, counts) is recorded as a batch record, which every imported token
+// references; each chunk's commit updates its counts, so they always equal what is stored.
 //
 // Not thread-safe: one Importer per import, fed by one parser.
 
@@ -131,6 +133,8 @@ class Importer : public tokenio::TokenSink {
   // seed's state retired (row.old_fingerprint, "" = the seed stays), the new seed's resumed.
   base::Status StageSeedState(Staged& row);
   base::Status Flush();
+  // Whether one more row fits the chunk within the store's batch limits (etcd's transaction).
+  bool RoomForAnotherRow() const;
   void Fail(const tokenio::TokenRecord& token, std::string reason);
 
   storage::Store& store_;

@@ -84,6 +84,7 @@ class StagedUsers {
   // The change to `upn` (normalised), begun on first use.
   base::StatusOr<UserChange*> Of(const std::string& upn, int64_t now);
   bool empty() const { return users_.empty(); }
+  size_t size() const { return users_.size(); }
   // Forgets every user begun.
   void Clear() { users_.clear(); }
 

@@ -546,7 +546,8 @@ EtcdStore::EtcdStore(std::unique_ptr<etcd_internal::EtcdBackend> backend,
                      const EtcdOptions& options)
     : PipelinedStore(std::move(backend), ToPipelineOptions(options)),
       client_(std::move(client)),
-      prefix_(std::move(prefix)) {}
+      prefix_(std::move(prefix)),
+      limits_{.max_keys = options.max_txn_ops, .max_bytes = options.max_request_bytes / 2} {}
 
 EtcdStore::~EtcdStore() = default;
 

@@ -123,6 +123,11 @@ class EtcdStore final : public PipelinedStore {
   // An EtcdElection (storage/etcd/etcd_election.h) under this store's prefix.
   base::StatusOr<std::unique_ptr<StoreRole>> NewRole(RoleOptions options) const override;
 
+  // One etcd transaction: max_txn_ops keys, and max_request_bytes less what the transaction's
+  // framing, compares and version prefixes take (reckoned as half, as the commit path does not
+  // count them in ApproximateBytes).
+  BatchLimits batch_limits() const override { return limits_; }
+
   const std::string& prefix() const { return prefix_; }
   // The client, for helpers of this folder (EtcdElection).
   const std::shared_ptr<etcd_internal::EtcdClient>& client() const { return client_; }
@@ -134,6 +139,7 @@ class EtcdStore final : public PipelinedStore {
 
   std::shared_ptr<etcd_internal::EtcdClient> client_;
   std::string prefix_;
+  BatchLimits limits_;
 };
 
 }  // namespace otpd::storage
