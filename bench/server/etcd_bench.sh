@@ -19,24 +19,12 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 n=${1:-20000}
 seconds=${2:-15}
 build=${3:-$root/build/gcc-release}
-if [ ! -x "$build/bench/server/otpd-etcd-seed" ]; then
-  cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
-    -DCMAKE_BUILD_TYPE=Release -DOTPD_BUILD_BENCH=ON >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target otpd otpctl otpd-loadgen otpd-etcd-seed >/dev/null
-fi
+source "$root/bench/server/etcd_env.sh"
+etcd_bench_prepare otpctl otpd-loadgen otpd-etcd-seed
 bin=$build/tools
 lg=$build/bench/server/otpd-loadgen
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/otpd-etcd-bench-XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 # ---- etcd ---------------------------------------------------------------------------------------
-source "$root/bench/server/etcd_env.sh"
 etcd_start --max-txn-ops 1024
 
 openssl rand -hex 32 >"$work/master.key"

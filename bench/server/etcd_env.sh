@@ -1,11 +1,28 @@
-# Shared by the etcd benchmarks (etcd_bench.sh, etcd_import_bench.sh); sourced, not run. Expects
-# $work (a scratch folder) and the pids array (what the script kills on exit).
+# Shared by the etcd benchmarks (etcd_bench.sh, etcd_import_bench.sh); sourced, not run.
+#   etcd_bench_prepare TARGET...  builds the targets (and otpd) in $build (GCC, Release, with the
+#                              benchmarks), makes the scratch folder $work and the pids array; on
+#                              exit every process in pids is killed and $work removed
 #   etcd_start [ETCD_ARGS...]  starts a 3-member cluster of /usr/bin/etcd on loopback, data on disk
 #                              under $work, ports 42379.. (clients) and 42479.. (peers), with the
 #                              extra arguments given to each member (none: etcd's defaults); sets
 #                              $endpoints and $etcd_pids and waits until the cluster is healthy
 #   db_size                    etcd's database size of each member, in bytes
 #   etcd_compact               compacts to the current revision and defragments every member
+etcd_bench_prepare() {
+  cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
+    -DCMAKE_BUILD_TYPE=Release -DOTPD_BUILD_BENCH=ON >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target otpd "$@" >/dev/null
+  work=$(mktemp -d "${TMPDIR:-/var/tmp}/otpd-etcd-bench-XXXXXX")
+  pids=()
+  trap etcd_bench_cleanup EXIT
+}
+
+etcd_bench_cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+
 etcd_start() {
   local cluster="" i
   endpoints=""

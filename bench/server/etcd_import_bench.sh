@@ -10,21 +10,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 n=${1:-10000}
 build=${2:-$root/build/gcc-release}
-if [ ! -x "$build/tools/otpd" ]; then
-  cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
-    -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target otpd >/dev/null
-fi
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/otpd-import-bench-XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 source "$root/bench/server/etcd_env.sh"
+etcd_bench_prepare
 etcd_start
 openssl rand -hex 32 >"$work/master.key"
 chmod 600 "$work/master.key"
