@@ -68,7 +68,10 @@ void CheckRequest(const server::ParseResult& r, std::string_view line) {
       Check(!q.user.empty() && !q.method.empty() && IsDigits(q.otp) && q.otp.size() >= 6);
       break;
     case server::Verb::kChallenge:
-      Check(q.method == "mobile" || q.method == "alternateMobile" || q.method == "office");
+      // No method: the phone of the user's default sign-in method.
+      Check(!q.user.empty());
+      Check(q.method.empty() || q.method == "mobile" || q.method == "alternateMobile" ||
+            q.method == "office");
       Check(q.channel.empty() || q.channel == "sms" || q.channel == "voice");
       break;
     case server::Verb::kSubscribe:
