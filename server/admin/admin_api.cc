@@ -38,6 +38,9 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
     add(V::get, devices + "/{id}", &AdminApi::GetDevice);
     add(V::patch, devices + "/{id}", &AdminApi::UpdateDevice);
     add(V::delete_, devices + "/{id}", &AdminApi::DeleteDevice);
+    // The imports that filled the inventory (api_devices.cc).
+    add(V::get, "/v1.0/admin/importBatches", &AdminApi::ListImportBatches);
+    add(V::delete_, "/v1.0/admin/importBatches/{id}", &AdminApi::DiscardImportBatch);
 
     // What a kind's collection does beyond the routes every kind answers alike.
     const std::string hardware = "/v1.0/users/{upn}/authentication/hardwareOathMethods";

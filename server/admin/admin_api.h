@@ -132,6 +132,8 @@ class AdminApi {
   Result GetDevice(Call& c);
   Result UpdateDevice(Call& c);
   Result DeleteDevice(Call& c);
+  Result ListImportBatches(Call& c);
+  Result DiscardImportBatch(Call& c);
   Result AssignHardwareMethod(Call& c);
   Result GetHardwareMethod(Call& c);
   Result ActivateHardwareMethod(Call& c);

@@ -124,6 +124,7 @@ json::object ReportJson(const service::ImportReport& report, std::string_view fo
   o["unchanged"] = report.unchanged;
   o["failed"] = report.failed;
   o["usersCreated"] = report.users_created;
+  o["resumed"] = report.resumed;
   o["failures"] = RowsJson(report.failures);
   o["warnings"] = RowsJson(report.warnings);
   return o;

@@ -286,6 +286,49 @@ AdminApi::Result AdminApi::DeleteDevice(Call& c) {
   return NoContent();
 }
 
+namespace {
+
+json::object BatchJson(const service::BatchRecord& b) {
+  json::object o;
+  o["id"] = b.id;
+  o["fileName"] = b.file;
+  o["sha256"] = b.sha256;
+  o["format"] = b.format;
+  o["importedDateTime"] = base::FormatIsoTime(b.time);
+  o["imported"] = b.imported;
+  o["updated"] = b.updated;
+  o["unchanged"] = b.unchanged;
+  o["failed"] = b.failed;
+  // "incomplete": stopped before its tokens were seen (import the file again, or discard it);
+  // "assigning": its tokens are seen, its assignments not all made (import the file again).
+  o["status"] = !b.complete ? "incomplete" : b.assigning ? "assigning" : "complete";
+  return o;
+}
+
+}  // namespace
+
+// Every import batch, the oldest first.
+AdminApi::Result AdminApi::ListImportBatches(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  std::vector<service::BatchRecord> batches;
+  OTPD_RETURN_IF_ERROR(s_.inventory->ListBatches(c.by(), [&](const service::BatchRecord& b) {
+    batches.push_back(b);
+    return true;
+  }));
+  std::stable_sort(batches.begin(), batches.end(),
+                   [](const auto& a, const auto& b) { return a.time < b.time; });
+  json::array items;
+  for (const service::BatchRecord& b : batches) items.push_back(BatchJson(b));
+  return Json(200, Page(std::move(items), ""));
+}
+
+// Throws away what an import that did not complete stored.
+AdminApi::Result AdminApi::DiscardImportBatch(Call& c) {
+  OTPD_RETURN_IF_ERROR(c.NoQuery());
+  OTPD_ASSIGN_OR_RETURN(uint64_t deleted, s_.inventory->DiscardBatch(c.param(0), c.by()));
+  return Json(200, json::object{{"id", c.param(0)}, {"tokensDeleted", deleted}});
+}
+
 AdminApi::Result AdminApi::CreateDevices(Call& c) {
   std::string_view type = c.request()[bhttp::field::content_type];
   type = type.substr(0, type.find(';'));

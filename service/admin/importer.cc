@@ -32,7 +32,8 @@ Importer::Importer(storage::Store& store, const storage::KeyRing& keys, const ba
       inventory_(inventory),
       options_(std::move(options)),
       users_(directory_, options_.create_users),
-      invalidator_(invalidator) {
+      invalidator_(invalidator),
+      planned_(directory_, options_.create_users) {
   batch_record_.id = NewId();
   batch_record_.file = options_.file_name;
   batch_record_.sha256 = options_.file_sha256;
@@ -50,16 +51,46 @@ void Importer::Fail(const tokenio::TokenRecord& token, std::string reason) {
   OnError(tokenio::RowError{token.position, token.serial, std::move(reason)});
 }
 
+base::Status Importer::Begin() {
+  if (begun_) return base::OkStatus();
+  begun_ = true;
+  if (options_.file_sha256.empty()) return base::OkStatus();
+  // The same bytes imported before, by a run that stopped: this run is its continuation.
+  std::optional<BatchRecord> stopped;
+  OTPD_RETURN_IF_ERROR(store_.Scan(
+      Namespace::kMeta, kBatchPrefix,
+      [&](std::string_view, const storage::Record& record) -> base::StatusOr<bool> {
+        OTPD_ASSIGN_OR_RETURN(BatchRecord batch, DecodeBatch(record.value));
+        if (batch.sha256 == options_.file_sha256 && (!batch.complete || batch.assigning) &&
+            (!stopped || batch.time > stopped->time)) {
+          stopped = std::move(batch);
+        }
+        return true;
+      }));
+  if (!stopped) return base::OkStatus();
+  batch_record_ = std::move(*stopped);
+  report_.batch_id = batch_record_.id;
+  report_.resumed = true;
+  batch_stored_ = true;
+  return base::OkStatus();
+}
+
 base::Status Importer::OnToken(tokenio::TokenRecord token) {
   OTPD_RETURN_IF_ERROR(Authorize(options_.principal, Permission::kManageInventory));
+  OTPD_RETURN_IF_ERROR(Begin());
   // The chunk commits before a row that could make it larger than one batch of the store.
   if (pending_tokens_ > 0 && !RoomForAnotherRow()) OTPD_RETURN_IF_ERROR(Flush());
   const size_t failed_before = report_.failed;
-  OTPD_RETURN_IF_ERROR(Stage(token));
+  const uint64_t updated_before = report_.updated;
+  OTPD_ASSIGN_OR_RETURN(bool keep, StageRow(token));
   if (report_.failed == failed_before) {
     for (const std::string& w : token.warnings) {
       report_.warnings.push_back(tokenio::RowError{token.position, token.serial, w});
     }
+  }
+  if (keep) {
+    deferred_.push_back(
+        Deferred{.row = std::move(token), .counted_update = report_.updated > updated_before});
   }
   if (pending_tokens_ >= options_.chunk_size) return Flush();
   return base::OkStatus();
@@ -91,6 +122,8 @@ base::StatusOr<bool> Importer::CheckSeed(const tokenio::TokenRecord& in,
   }
   if (other->empty() || *other == in.serial) return true;
   if (options_.allow_duplicate_seeds) {
+    // Said once, when the row is first read.
+    if (stage_ == Stage::kApplying) return true;
     report_.warnings.push_back(tokenio::RowError{
         in.position, in.serial, "the same seed is also stored under serial " + *other});
     return true;
@@ -106,7 +139,7 @@ base::StatusOr<bool> Importer::AuthorizeReplace(const tokenio::TokenRecord& in,
   if (old.assigned_to.empty()) return true;
   // Replacing the token of a user changes what that user signs in with: it takes the right to
   // manage that user's methods, whatever door the file came through.
-  OTPD_ASSIGN_OR_RETURN(UserChange * change, users_.Of(old.assigned_to, now));
+  OTPD_ASSIGN_OR_RETURN(UserChange * change, Users().Of(old.assigned_to, now));
   base::Status allowed =
       AuthorizeChange(directory_, options_.principal, Permission::kManageUserMethods, change->user);
   if (allowed.ok()) return true;
@@ -123,16 +156,49 @@ base::StatusOr<bool> Importer::AuthorizeReplace(const tokenio::TokenRecord& in,
 // Returns a non-OK status only when the import as a whole cannot go on (storage failure); a
 // problem with this token is recorded as a failure row. Each step returns false when the row
 // ends there (a failure row, or a token already stored as it is).
-base::Status Importer::Stage(tokenio::TokenRecord& in) {
+base::StatusOr<bool> Importer::StageRow(tokenio::TokenRecord& in) {
   const int64_t now = clock_.NowUnixSeconds();
-  if (!CheckRow(in)) return base::OkStatus();
+  if (!CheckRow(in)) return false;
   // This token's changes are gathered apart and joined to the chunk only if the row succeeds.
   Staged row;
   OTPD_ASSIGN_OR_RETURN(bool go_on, StageToken(in, row, now));
-  if (!go_on) return base::OkStatus();
-  OTPD_ASSIGN_OR_RETURN(go_on, StageUser(in, row, now));
-  if (!go_on) return base::OkStatus();
-  return Join(row);
+  if (!go_on) return false;
+  const bool changes_users = row.replacing || row.assign_only || !in.upn.empty();
+  if (stage_ == Stage::kApplying || !changes_users) {
+    OTPD_ASSIGN_OR_RETURN(go_on, StageUser(in, row, now));
+    if (!go_on) return false;
+    OTPD_RETURN_IF_ERROR(Join(row));
+    return false;
+  }
+  // A row that changes users is checked now, against the users as they are and the rows before
+  // it, and applied once the batch is complete: what a user signs in with never refers to a
+  // token nobody sees.
+  Staged check;
+  check.token = row.token;
+  OTPD_ASSIGN_OR_RETURN(go_on, StageUser(in, check, now));
+  if (!go_on) return false;
+  if (row.replacing) {
+    ++report_.updated;
+    return true;
+  }
+  if (!row.assign_only) OTPD_RETURN_IF_ERROR(Join(row));  // the new token, unassigned for now
+  return true;
+}
+
+base::Status Importer::ApplyDeferred() {
+  stage_ = Stage::kApplying;
+  std::vector<Deferred> rows = std::move(deferred_);
+  deferred_.clear();
+  for (Deferred& d : rows) {
+    if (pending_tokens_ > 0 && !RoomForAnotherRow()) OTPD_RETURN_IF_ERROR(Flush());
+    const size_t joined_before = pending_tokens_;
+    OTPD_RETURN_IF_ERROR(StageRow(d.row).status());
+    // A replacement that is refused or no longer needed now (the token changed meanwhile) is not
+    // an update after all.
+    if (d.counted_update && pending_tokens_ == joined_before) --report_.updated;
+    if (pending_tokens_ >= options_.chunk_size) OTPD_RETURN_IF_ERROR(Flush());
+  }
+  return Flush();
 }
 
 bool Importer::CheckRow(tokenio::TokenRecord& in) {
@@ -164,11 +230,23 @@ base::StatusOr<bool> Importer::StageToken(const tokenio::TokenRecord& in, Staged
   OTPD_ASSIGN_OR_RETURN(std::string fingerprint,
                         keys_.Fingerprint(kSeedFingerprintPurpose, in.seed.span()));
   OTPD_ASSIGN_OR_RETURN(std::optional<Versioned<TokenRecord>> existing,
-                        directory_.GetToken(in.serial));
-  if (existing) {
+                        directory_.GetStoredToken(in.serial));
+  if (existing && existing->record.batch == batch_record_.id) {
+    OTPD_ASSIGN_OR_RETURN(bool go_on, StageOwn(in, existing->record, row));
+    if (!go_on) return false;
+  } else if (existing) {
+    OTPD_ASSIGN_OR_RETURN(bool seen, directory_.Seen(existing->record));
+    if (!seen) {
+      Fail(in, "serial is held by import batch " + existing->record.batch +
+                   ", which has not completed: import that batch's file again to finish it, or "
+                   "discard the batch");
+      return false;
+    }
     OTPD_ASSIGN_OR_RETURN(bool go_on, StageReplace(in, existing->record, row, now));
     if (!go_on) return false;
   } else {
+    // Seen once the batch is complete.
+    row.token.importing = true;
     row.token.serial = in.serial;
     row.token.created = now;
   }
@@ -228,14 +306,34 @@ base::StatusOr<bool> Importer::StageReplace(const tokenio::TokenRecord& in, Toke
   return true;
 }
 
+base::StatusOr<bool> Importer::StageOwn(const tokenio::TokenRecord& in, TokenRecord& old,
+                                        Staged& row) {
+  auto seed = keys_.OpenSecret(Namespace::kTokens, old.serial, old.sealed_seed);
+  if (!seed.ok()) return seed.status().WithContext("token " + old.serial);
+  if (!base::ConstantTimeEquals(seed->span(), in.seed.span()) || !(old.params == in.params)) {
+    Fail(in,
+         "an earlier run of this import stored the serial with another seed or parameters; "
+         "discard batch " +
+             batch_record_.id + " to import the file again");
+    return false;
+  }
+  if (stage_ == Stage::kStoring) ++report_.imported;  // stored by an earlier run
+  if (in.upn.empty() || !old.assigned_to.empty()) return false;
+  row.token = std::move(old);
+  row.token.importing = false;  // applied after the batch completed: seen for good
+  row.same_seed = true;
+  row.assign_only = true;
+  return true;
+}
+
 base::StatusOr<bool> Importer::StageUser(const tokenio::TokenRecord& in, Staged& row, int64_t now) {
   TokenRecord& token = row.token;
   if (!token.assigned_to.empty()) {
     // Replacing the token of a user changes what that user signs in with.
-    OTPD_RETURN_IF_ERROR(users_.Of(token.assigned_to, now).status());
+    OTPD_RETURN_IF_ERROR(Users().Of(token.assigned_to, now).status());
   }
   if (in.upn.empty() || token.assigned_to == in.upn) return true;
-  auto begun = users_.Of(in.upn, now);
+  auto begun = Users().Of(in.upn, now);
   if (base::IsNotFound(begun.status())) {
     Fail(in, "no user " + in.upn + " exists; create the user before assigning a token to it");
     return false;
@@ -284,9 +382,8 @@ base::Status Importer::Join(Staged& row) {
   ++pending_tokens_;
   if (row.replacing) {
     replaced_.push_back(token.serial);
-    ++report_.updated;
-    ++pending_updated_;
-  } else {
+    ++pending_updated_;  // the report counted it when the row was read
+  } else if (!row.assign_only) {
     ++report_.imported;
     ++pending_imported_;
   }
@@ -301,13 +398,10 @@ base::Status Importer::StageSeedState(Staged& row) {
   if (row.fingerprint.empty()) return base::OkStatus();
   // The first serial keeps the index entry when duplicates are allowed.
   auto [it, inserted] = seeds_.emplace(row.fingerprint, token.serial);
-  if (inserted) {
-    OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> entry,
-                          store_.Get(Namespace::kMeta, SeedIndexKey(row.fingerprint)));
-    if (!entry) {
-      row.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(row.fingerprint), 0);
-      row.batch.Put(Namespace::kMeta, SeedIndexKey(row.fingerprint), token.serial);
-    }
+  // CheckSeed read the index entry: other_serial is what it holds ("" = none yet).
+  if (inserted && row.other_serial.empty()) {
+    row.batch.RequireVersion(Namespace::kMeta, SeedIndexKey(row.fingerprint), 0);
+    row.batch.Put(Namespace::kMeta, SeedIndexKey(row.fingerprint), token.serial);
   }
   // A seed stored before comes back with the watermark it reached (internal/seed_state.h).
   return seed_states_
@@ -343,20 +437,40 @@ base::Status Importer::Flush() {
   OTPD_RETURN_IF_ERROR(created.status());
   report_.users_created += *created;
   batch_record_ = std::move(record);
+  batch_stored_ = true;
   return base::OkStatus();
 }
 
 base::StatusOr<ImportReport> Importer::Finish() {
+  OTPD_RETURN_IF_ERROR(Begin());
+  if (options_.dry_run) {
+    OTPD_RETURN_IF_ERROR(Flush());
+    return report_;
+  }
+  // The last chunk completes the batch: from its commit on, every new token is seen.
+  batch_record_.complete = true;
+  batch_record_.assigning = !deferred_.empty();
+  const bool flushing = !pending_.empty();
   OTPD_RETURN_IF_ERROR(Flush());
-  if (options_.dry_run) return report_;
+  if (!flushing && (batch_stored_ || !deferred_.empty())) {
+    storage::WriteBatch flip;
+    flip.Put(Namespace::kMeta, BatchKey(batch_record_.id), EncodeBatch(batch_record_));
+    OTPD_RETURN_IF_ERROR(store_.Commit(std::move(flip), Durability::kDurable));
+    batch_stored_ = true;
+  }
+  OTPD_RETURN_IF_ERROR(ApplyDeferred());
+  batch_record_.assigning = false;
   batch_record_.unchanged = report_.unchanged;
   batch_record_.failed = report_.failed;
-  batch_record_.complete = true;
   // A batch is what an import stored: one that stored nothing (every token already there, or
   // every row refused) records none, and leaves its trace in the audit log alone.
   const bool stored = report_.imported + report_.updated > 0;
   storage::WriteBatch batch;
-  if (stored) batch.Put(Namespace::kMeta, BatchKey(batch_record_.id), EncodeBatch(batch_record_));
+  if (batch_stored_ && stored) {
+    batch.Put(Namespace::kMeta, BatchKey(batch_record_.id), EncodeBatch(batch_record_));
+  } else if (batch_stored_) {
+    batch.Delete(Namespace::kMeta, BatchKey(batch_record_.id));
+  }
   AuditRecord audit =
       MakeAudit(clock_, options_.principal, "batch.import",
                 stored ? "batch/" + batch_record_.id : "file/" + batch_record_.file);
@@ -364,6 +478,7 @@ base::StatusOr<ImportReport> Importer::Finish() {
                  " imported, " + std::to_string(report_.updated) + " updated, " +
                  std::to_string(report_.unchanged) + " unchanged, " +
                  std::to_string(report_.failed) + " failed";
+  if (report_.resumed) audit.detail += " (an earlier run of the same file finished)";
   AddAudit(batch, audit);
   OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), Durability::kDurable));
   return report_;

@@ -8,12 +8,21 @@
 // failure row unless `allow_duplicate_seeds` is set; an HOTP counter too large to advance is a
 // failure row.
 //
-// Tokens are committed in chunks, each chunk one atomic durable batch: an interrupted import
-// leaves whole chunks, never half a token. A chunk holds at most ImportOptions::chunk_size tokens
-// and never more than one batch of the store may (storage::BatchLimits: on etcd, a transaction
-// within the cluster's default limits, so a batch of any size imports there). The import's
-// provenance (file, hash, time, counts) is recorded as a batch record, which every imported token
-// references; each chunk's commit updates its counts, so they always equal what is stored.
+// An import is all or nothing as sign-ins and administrators see it, whatever its size. It runs
+// in two stages:
+//   1. storing: every new token is stored, in chunks (each chunk one atomic durable batch of the
+//      store within storage::BatchLimits, so on etcd one transaction within the cluster's default
+//      limits), marked as belonging to an import that is not complete (TokenRecord::importing):
+//      no reader sees it. Rows that assign a token to a user or replace a stored token are checked
+//      against the users and tokens as they are (a failure row otherwise) and kept for stage 2.
+//   2. the batch record's `complete` flips in one commit (with the last chunk), and from that
+//      commit on every new token is seen; then the kept rows are applied in chunks, each user's
+//      change atomic (fenced), and the batch record's `assigning` clears.
+// An import stopped in stage 1 (a failure, a node killed) leaves nothing seen; importing the same
+// file again (same bytes) resumes its batch, and TokenInventory::DiscardBatch deletes it instead.
+// Stopped in stage 2, the same file imported again applies the rows that were not applied yet.
+// The batch record (file, hash, time, counts) goes in with every chunk, so its counts always
+// equal what is stored; every token of the import references it.
 //
 // Not thread-safe: one Importer per import, fed by one parser.
 
@@ -72,6 +81,7 @@ struct ImportReport {
   uint64_t unchanged = 0;      // already present, identical
   uint64_t failed = 0;         // rows rejected by the parser or here
   uint64_t users_created = 0;  // users that did not exist and now hold a token of this file
+  bool resumed = false;        // an earlier import of the same file had stopped; this finished it
   std::vector<tokenio::RowError> failures;
   std::vector<tokenio::RowError> warnings;  // accepted rows with a warning (e.g. short seed)
 };
@@ -88,33 +98,49 @@ class Importer : public tokenio::TokenSink {
   base::Status OnToken(tokenio::TokenRecord token) override;
   void OnError(tokenio::RowError error) override;
 
-  // Commits what is pending and records the batch as complete. Call once, after the parser
-  // returned OK. On error, chunks committed before stay committed.
+  // Completes the batch (its new tokens are seen from then on), then applies the rows that assign
+  // or replace tokens. Call once, after the parser returned OK. On error, chunks committed before
+  // stay committed, unseen until the import is run again.
   base::StatusOr<ImportReport> Finish();
 
  private:
+  enum class Stage { kStoring, kApplying };
   // What one row will change, before it joins the chunk.
   struct Staged {
     storage::WriteBatch batch;
     TokenRecord token;        // as it will be stored
     std::string fingerprint;  // of the new seed; indexed when the row commits ("" = seed kept)
     bool replacing = false;
+    bool assign_only = false;     // a token stored by this batch, now assigned to the row's user
     bool same_seed = false;       // a replaced token keeps its seed
     std::string old_fingerprint;  // of the seed this row takes off the serial, if any
     std::string other_serial;     // another serial holding the same seed (duplicates allowed)
   };
+  // A row kept for stage 2, and whether the report counted it as an update.
+  struct Deferred {
+    tokenio::TokenRecord row;
+    bool counted_update = false;
+  };
 
-  // One row: CheckRow, StageToken, StageUser, then Join.
-  base::Status Stage(tokenio::TokenRecord& token);
+  // Finds the batch of an earlier import of the same file that stopped, to resume it. Once.
+  base::Status Begin();
+  // One row: CheckRow, StageToken, StageUser, then Join (stage 2's rows, or stage 1's new
+  // tokens). True when the row is kept for stage 2.
+  base::StatusOr<bool> StageRow(tokenio::TokenRecord& token);
+  // Stage 2: applies the rows kept.
+  base::Status ApplyDeferred();
   // False (a failure row) when the row's upn, free text or counter cannot be stored.
   bool CheckRow(tokenio::TokenRecord& in);
-  // The token record the row stores: a new one, or the stored one it replaces (StageReplace),
-  // with the file's seed and parameters. False when the row ends here.
+  // The token record the row stores: a new one, or the stored one it replaces (StageReplace) or
+  // assigns (StageOwn), with the file's seed and parameters. False when the row ends here.
   base::StatusOr<bool> StageToken(const tokenio::TokenRecord& in, Staged& row, int64_t now);
   // Takes the stored token `old` into `row` when it may be replaced (--replace, its owner, the
   // principal's right); false when the row ends here (unchanged, or a failure row).
   base::StatusOr<bool> StageReplace(const tokenio::TokenRecord& in, TokenRecord& old, Staged& row,
                                     int64_t now);
+  // A token this batch stored already (an earlier run of the same file, or stage 1): false when
+  // there is nothing left to do, true when the row assigns it.
+  base::StatusOr<bool> StageOwn(const tokenio::TokenRecord& in, TokenRecord& old, Staged& row);
   // The row's users: a replaced token's owner joins the chunk's changes; a upn naming someone
   // else assigns the token to them, with its outbox event. False for a failure row.
   base::StatusOr<bool> StageUser(const tokenio::TokenRecord& in, Staged& row, int64_t now);
@@ -135,6 +161,8 @@ class Importer : public tokenio::TokenSink {
   base::Status Flush();
   // Whether one more row fits the chunk within the store's batch limits (etcd's transaction).
   bool RoomForAnotherRow() const;
+  // The users a row changes: in stage 1 only checked (never committed), in stage 2 the chunk's.
+  internal::StagedUsers& Users() { return stage_ == Stage::kStoring ? planned_ : users_; }
   void Fail(const tokenio::TokenRecord& token, std::string reason);
 
   storage::Store& store_;
@@ -157,6 +185,12 @@ class Importer : public tokenio::TokenSink {
   CacheInvalidator* const invalidator_;
   // Seeds (by fingerprint) of the rows staged in this import, and their serials.
   std::unordered_map<std::string, std::string> seeds_;
+  Stage stage_ = Stage::kStoring;
+  bool begun_ = false;
+  bool batch_stored_ = false;  // the batch record is in the store (a chunk, or an earlier run)
+  // Stage 1's users: every row's assignment checked against them, so that limits add up.
+  internal::StagedUsers planned_;
+  std::vector<Deferred> deferred_;
 };
 
 }  // namespace otpd::service

@@ -1,5 +1,6 @@
 #include "service/admin/inventory.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/seal.h"
@@ -145,6 +146,8 @@ base::Status TokenInventory::List(const TokenFilter& filter,
       Namespace::kTokens, "", start,
       [&](std::string_view key, const storage::Record& record) -> base::StatusOr<bool> {
         OTPD_ASSIGN_OR_RETURN(TokenRecord token, directory_.DecodeTokenAt(key, record.value));
+        OTPD_ASSIGN_OR_RETURN(bool seen, directory_.Seen(token));
+        if (!seen) return true;
         if (filter.status && token.status != *filter.status) return true;
         if (!user.empty() && token.assigned_to != user) return true;
         if (!filter.batch.empty() && token.batch != filter.batch) return true;
@@ -170,6 +173,64 @@ base::Status TokenInventory::ListBatches(const std::function<bool(const BatchRec
                        OTPD_ASSIGN_OR_RETURN(BatchRecord batch, DecodeBatch(record.value));
                        return fn(batch);
                      });
+}
+
+base::Status TokenInventory::ListBatches(const Principal& by,
+                                         const std::function<bool(const BatchRecord&)>& fn) const {
+  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kRead));
+  return ListBatches(fn);
+}
+
+base::StatusOr<uint64_t> TokenInventory::DiscardBatch(std::string_view id, const Principal& by) {
+  OTPD_RETURN_IF_ERROR(Authorize(by, Permission::kManageInventory));
+  const std::string key = BatchKey(id);
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> stored, store_.Get(Namespace::kMeta, key));
+  if (stored) {
+    OTPD_ASSIGN_OR_RETURN(BatchRecord batch, DecodeBatch(stored->value));
+    if (batch.complete) {
+      return base::FailedPreconditionError(
+          "batch " + std::string(id) +
+          " is complete: its tokens are in the inventory, delete them one by one");
+    }
+  }
+  // The batch's tokens, never seen: nobody else changes them, so they are read first and deleted
+  // in changes that stay within what one batch of the store may hold.
+  std::vector<std::string> serials;
+  OTPD_RETURN_IF_ERROR(store_.Scan(
+      Namespace::kTokens, "",
+      [&](std::string_view serial, const storage::Record& record) -> base::StatusOr<bool> {
+        OTPD_ASSIGN_OR_RETURN(TokenRecord token, directory_.DecodeTokenAt(serial, record.value));
+        if (token.importing && token.batch == id) serials.push_back(token.serial);
+        return true;
+      }));
+  if (!stored && serials.empty()) {
+    return base::NotFoundError("no import batch " + std::string(id));
+  }
+  // A token takes its record, its seed index entry and two state records, each with a condition.
+  const storage::BatchLimits limits = store_.batch_limits();
+  const size_t per_change = std::max<size_t>(1, std::min<size_t>(256, limits.max_keys / 8));
+  uint64_t deleted = 0;
+  for (size_t first = 0; first < serials.size(); first += per_change) {
+    WriteBatch batch;
+    internal::SeedStates seeds(directory_);
+    const size_t end = std::min(serials.size(), first + per_change);
+    for (size_t i = first; i < end; ++i) {
+      OTPD_ASSIGN_OR_RETURN(std::optional<Loaded> token, directory_.GetStoredToken(serials[i]));
+      if (!token) continue;
+      OTPD_RETURN_IF_ERROR(StageDelete(batch, *token, seeds));
+      ++deleted;
+    }
+    OTPD_RETURN_IF_ERROR(store_.Commit(std::move(batch), Durability::kDurable));
+  }
+  WriteBatch last;
+  if (stored) {
+    last.RequireVersion(Namespace::kMeta, key, stored->version);
+    last.Delete(Namespace::kMeta, key);
+  }
+  AuditRecord audit = MakeAudit(clock_, by, "batch.discard", "batch/" + std::string(id));
+  audit.detail = std::to_string(deleted) + " tokens of an import that did not complete";
+  OTPD_RETURN_IF_ERROR(CommitTokenChange(std::move(last), audit));
+  return deleted;
 }
 
 AuditRecord TokenInventory::Audit(std::string_view action, std::string_view serial,
@@ -461,16 +522,22 @@ base::Status TokenInventory::Delete(std::string_view serial, const Principal& ac
                                                 token.assigned_to + "; unassign it first"));
   }
   WriteBatch batch;
+  internal::SeedStates seeds(directory_);
+  OTPD_RETURN_IF_ERROR(StageDelete(batch, loaded, seeds));
+  OTPD_RETURN_IF_ERROR(CommitTokenChange(std::move(batch), Audit("delete", serial, actor)));
+  Invalidate(token);
+  return base::OkStatus();
+}
+
+base::Status TokenInventory::StageDelete(WriteBatch& batch, const Loaded& loaded,
+                                         internal::SeedStates& seeds) const {
+  const TokenRecord& token = loaded.record;
   batch.RequireVersion(Namespace::kTokens, token.serial, loaded.version);
   batch.Delete(Namespace::kTokens, token.serial);
   OTPD_ASSIGN_OR_RETURN(std::string fingerprint, UnindexSeed(directory_, batch, token));
   // The watermark outlives the token: were the same seed imported again, codes it accepted
   // before must stay refused (an HOTP token would otherwise start again from its file's counter).
-  internal::SeedStates seeds(directory_);
-  OTPD_RETURN_IF_ERROR(seeds.Retire(batch, token.serial, fingerprint));
-  OTPD_RETURN_IF_ERROR(CommitTokenChange(std::move(batch), Audit("delete", serial, actor)));
-  Invalidate(token);
-  return base::OkStatus();
+  return seeds.Retire(batch, token.serial, fingerprint);
 }
 
 }  // namespace otpd::service

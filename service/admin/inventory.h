@@ -44,6 +44,7 @@
 namespace otpd::service {
 
 namespace internal {
+class SeedStates;
 struct StagedChange;
 }  // namespace internal
 
@@ -132,6 +133,16 @@ class TokenInventory {
 
   // Every import batch, oldest id first.
   base::Status ListBatches(const std::function<bool(const BatchRecord&)>& fn) const;
+  // `by` (who needs Permission::kRead) lists the batches.
+  base::Status ListBatches(const Principal& by,
+                           const std::function<bool(const BatchRecord&)>& fn) const;
+
+  // Deletes what an import that did not complete stored (its tokens, none of which was ever
+  // seen, with their seed index entries; their seeds' states are kept as Delete keeps them), in
+  // changes within the store's batch limits, then its batch record. Needs the inventory role.
+  // FailedPrecondition for a complete batch, NotFound for an unknown one. Returns how many tokens
+  // it deleted. Interrupted, it can be run again.
+  base::StatusOr<uint64_t> DiscardBatch(std::string_view id, const Principal& by);
 
   // Assigns an available token to `upn`. InvalidArgument when `upn` is not an address, NotFound
   // when no such user exists (users are created explicitly, never by an assignment); refused
@@ -175,6 +186,10 @@ class TokenInventory {
  private:
   using Loaded = Versioned<TokenRecord>;
   base::StatusOr<Loaded> Load(std::string_view serial) const;
+  // Stages the deletion of `token` (read at `version`): its record, its seed index entry, and its
+  // sign-in state kept under its seed by `seeds`.
+  base::Status StageDelete(storage::WriteBatch& batch, const Loaded& token,
+                           internal::SeedStates& seeds) const;
   // UpdateToken's change of `token`'s hash function or time step, where it is allowed.
   base::Status ChangeParams(TokenRecord& token, const Update& update, const Principal& actor);
   // Commits a change to the inventory alone (no user's): `batch` plus an audit record, durably;

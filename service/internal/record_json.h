@@ -42,8 +42,8 @@ class Writer {
     if (p != kOmitEmpty || v != 0) o_[key] = v;
     return *this;
   }
-  Writer& Bool(std::string_view key, const bool& v) {
-    o_[key] = v;
+  Writer& Bool(std::string_view key, const bool& v, Presence p = kOptional) {
+    if (p != kOmitEmpty || v) o_[key] = v;
     return *this;
   }
   // A constant or a name computed from the record (an enum's).
@@ -115,7 +115,7 @@ class Reader {
     return *this;
   }
 
-  Reader& Bool(std::string_view key, bool& out) {
+  Reader& Bool(std::string_view key, bool& out, Presence = kOptional) {
     if (const json::value* v = Find(key, kOptional)) {
       if (v->is_bool()) {
         out = v->get_bool();

@@ -1,8 +1,10 @@
 #include "service/model/directory.h"
 
 #include <algorithm>
+#include <unordered_set>
 #include <utility>
 
+#include "base/mutex.h"
 #include "tokenio/upn.h"
 
 namespace otpd::service {
@@ -54,7 +56,7 @@ base::StatusOr<TokenRecord> Directory::DecodeTokenAt(std::string_view serial,
   return token;
 }
 
-base::StatusOr<std::optional<Versioned<TokenRecord>>> Directory::GetToken(
+base::StatusOr<std::optional<Versioned<TokenRecord>>> Directory::GetStoredToken(
     std::string_view serial) const {
   OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> stored,
                         store_.Get(Namespace::kTokens, serial));
@@ -62,6 +64,55 @@ base::StatusOr<std::optional<Versioned<TokenRecord>>> Directory::GetToken(
   OTPD_ASSIGN_OR_RETURN(TokenRecord token, DecodeTokenAt(serial, stored->value));
   return std::optional<Versioned<TokenRecord>>(
       Versioned<TokenRecord>{std::move(token), stored->version});
+}
+
+base::StatusOr<std::optional<Versioned<TokenRecord>>> Directory::GetToken(
+    std::string_view serial) const {
+  OTPD_ASSIGN_OR_RETURN(std::optional<Versioned<TokenRecord>> token, GetStoredToken(serial));
+  if (!token) return token;
+  OTPD_ASSIGN_OR_RETURN(bool seen, Seen(token->record));
+  if (!seen) return std::optional<Versioned<TokenRecord>>();
+  // Seen for good: whoever writes the token back drops the mark.
+  token->record.importing = false;
+  return token;
+}
+
+namespace {
+
+// The batches this process found complete. Batch ids are random and never reused, and a complete
+// batch never becomes incomplete, so one set serves every store the process opens.
+class CompleteBatches {
+ public:
+  static CompleteBatches& Get() {
+    static CompleteBatches* const batches = new CompleteBatches();  // never destroyed
+    return *batches;
+  }
+  bool Has(const std::string& id) const {
+    base::MutexLock lock(mu_);
+    return ids_.contains(id);
+  }
+  void Add(const std::string& id) {
+    base::MutexLock lock(mu_);
+    ids_.insert(id);
+  }
+
+ private:
+  mutable base::Mutex mu_;
+  std::unordered_set<std::string> ids_ OTPD_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+base::StatusOr<bool> Directory::Seen(const TokenRecord& token) const {
+  if (!token.importing) return true;
+  CompleteBatches& complete = CompleteBatches::Get();
+  if (complete.Has(token.batch)) return true;
+  OTPD_ASSIGN_OR_RETURN(std::optional<storage::Record> stored,
+                        store_.Get(Namespace::kMeta, BatchKey(token.batch)));
+  if (!stored) return false;  // a batch being discarded
+  OTPD_ASSIGN_OR_RETURN(BatchRecord batch, DecodeBatch(stored->value));
+  if (batch.complete) complete.Add(token.batch);
+  return batch.complete;
 }
 
 base::StatusOr<std::vector<base::StatusOr<MethodRecord>>> Directory::ReadMethods(

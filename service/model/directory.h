@@ -57,11 +57,20 @@ class Directory {
 
   // The user, nullopt when absent. DataLoss when the record fails its check.
   base::StatusOr<std::optional<Versioned<UserRecord>>> GetUser(std::string_view upn) const;
-  // The token, nullopt when absent. DataLoss when the record fails its check or names another
-  // serial than its key.
+  // The token, nullopt when absent or not seen yet (Seen; a token returned has `importing`
+  // cleared, so that writing it back drops the mark). DataLoss when the record fails its check or
+  // names another serial than its key.
   base::StatusOr<std::optional<Versioned<TokenRecord>>> GetToken(std::string_view serial) const;
-  // Decodes a token record read by a scan of the tokens namespace under `serial`.
+  // The token as stored, seen or not: for the importer and the discarding of a batch.
+  base::StatusOr<std::optional<Versioned<TokenRecord>>> GetStoredToken(
+      std::string_view serial) const;
+  // Decodes a token record read by a scan of the tokens namespace under `serial`; a scan that
+  // answers readers skips tokens that are not Seen.
   base::StatusOr<TokenRecord> DecodeTokenAt(std::string_view serial, std::string_view stored) const;
+  // Whether readers see the token: false while it belongs to an import whose batch is not
+  // complete (TokenRecord::importing). A batch once complete stays so, and is remembered by the
+  // process, so only the first look at a complete batch reads its record.
+  base::StatusOr<bool> Seen(const TokenRecord& token) const;
   // Every method of the user in method-id order, each either the record or the reason it cannot
   // be used (DataLoss for one that fails its check). The outer status is a read error.
   base::StatusOr<std::vector<base::StatusOr<MethodRecord>>> ReadMethods(std::string_view upn) const;

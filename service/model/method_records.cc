@@ -106,7 +106,7 @@ struct TokenFields {
         .Sealed("seed", r.sealed_seed);
     TokenStatusField(io, r.status, r.serial);
     io.Str("assigned_to", r.assigned_to, kOmitEmpty).Str("method_id", r.method_id, kOmitEmpty);
-    io.Str("batch", r.batch, kOmitEmpty);
+    io.Str("batch", r.batch, kOmitEmpty).Bool("importing", r.importing, kOmitEmpty);
     io.Int("initial_counter", r.initial_counter).Int("initial_drift", r.initial_drift);
     io.Maybe("not_after", r.not_after).Int("activation_failures", r.activation_failures);
     io.Int("created", r.created).Int("updated", r.updated);
@@ -119,7 +119,7 @@ struct BatchFields {
     io.Str("id", r.id, kRequired).Str("file", r.file).Str("sha256", r.sha256);
     io.Str("format", r.format).Int("time", r.time).Int("imported", r.imported);
     io.Int("updated", r.updated).Int("unchanged", r.unchanged).Int("failed", r.failed);
-    io.Bool("complete", r.complete);
+    io.Bool("complete", r.complete).Bool("assigning", r.assigning, kOmitEmpty);
   }
 };
 

@@ -156,9 +156,13 @@ struct TokenRecord {
   engine::OtpParams params;
   std::string sealed_seed;
   TokenStatus status = TokenStatus::kAvailable;
-  std::string assigned_to;           // upn, empty when available
-  std::string method_id;             // the user's method that this token backs
-  std::string batch;                 // the import batch it came from
+  std::string assigned_to;  // upn, empty when available
+  std::string method_id;    // the user's method that this token backs
+  std::string batch;        // the import batch it came from
+  // Stored by an import whose batch is not complete yet: no reader sees the token until the batch
+  // record says complete (Directory::Seen). The mark is dropped when the token is next written
+  // (an assignment); until then, a process reads the batch record once to learn it is complete.
+  bool importing = false;
   uint64_t initial_counter = 0;      // HOTP: the counter the token starts at
   int64_t initial_drift = 0;         // TOTP: drift known from the vendor (PSKC TimeDrift)
   std::optional<int64_t> not_after;  // the vendor's expiry date, if any
@@ -178,7 +182,12 @@ struct BatchRecord {
   uint64_t updated = 0;
   uint64_t unchanged = 0;
   uint64_t failed = 0;
+  // Every new token of the file is stored: they are seen from the commit that sets this. Before,
+  // none is (an import stopped midway is finished by importing the same file again, or discarded).
   bool complete = false;
+  // Complete, and the rows that assign tokens to users or replace stored ones are still being
+  // applied, one user's change at a time; importing the same file again finishes them.
+  bool assigning = false;
 };
 
 // The hot sign-in state of one OATH credential.

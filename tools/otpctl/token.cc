@@ -33,46 +33,58 @@ int Usage(std::string_view what, std::string_view message) {
   return 2;
 }
 
-json::object BatchJson(const service::BatchRecord& b) {
+// A batch as the admin API answers it (GET /v1.0/admin/importBatches), as otpctl prints it.
+json::object BatchJson(const json::object& b) {
+  auto text = [&](std::string_view key) -> std::string {
+    const json::value* v = b.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : "";
+  };
+  auto count = [&](std::string_view key) -> int64_t {
+    const json::value* v = b.if_contains(key);
+    return v && v->is_number() ? v->to_number<int64_t>() : 0;
+  };
   json::object r;
-  r["id"] = b.id;
-  r["file"] = b.file;
-  r["sha256"] = b.sha256;
-  r["format"] = b.format;
-  r["time"] = b.time;
-  r["time_iso"] = IsoTime(b.time);
-  r["imported"] = b.imported;
-  r["updated"] = b.updated;
-  r["unchanged"] = b.unchanged;
-  r["failed"] = b.failed;
-  r["complete"] = b.complete;
+  r["id"] = text("id");
+  r["file"] = text("fileName");
+  r["sha256"] = text("sha256");
+  r["format"] = text("format");
+  const std::string when = text("importedDateTime");
+  auto micros = base::ParseIsoTimeMicros(when);
+  r["time"] = micros.ok() ? *micros / 1'000'000 : 0;
+  r["time_iso"] = when;
+  for (std::string_view key : {"imported", "updated", "unchanged", "failed"}) r[key] = count(key);
+  r["complete"] = text("status") != "incomplete";
+  r["assigning"] = text("status") == "assigning";
   return r;
 }
 
-// The batches by the time of their import, the oldest first (the store keeps them by id, which
-// says nothing about time).
-int Batches(service::TokenInventory& inv, const TokenCommandOptions& o) {
-  std::vector<service::BatchRecord> batches;
-  base::Status s = inv.ListBatches([&](const service::BatchRecord& b) {
-    batches.push_back(b);
-    return true;
-  });
-  if (!s.ok()) return Fail("batch list", s);
-  std::stable_sort(
-      batches.begin(), batches.end(),
-      [](const service::BatchRecord& a, const service::BatchRecord& b) { return a.time < b.time; });
+// The batches by the time of their import, the oldest first.
+int Batches(AdminClient& admin, const TokenCommandOptions& o) {
+  auto listed = admin.List("/v1.0/admin/importBatches");
+  if (!listed.ok()) return Fail("batch list", listed.status());
+  json::array rows;
+  for (const json::value& b : *listed) {
+    if (b.is_object()) rows.push_back(BatchJson(b.as_object()));
+  }
   if (o.json) {
-    json::array rows;
-    for (const service::BatchRecord& b : batches) rows.push_back(BatchJson(b));
     std::cout << json::serialize(rows) << "\n";
     return 0;
   }
   std::cout << "BATCH\tTIME\tFORMAT\tFILE\tCOUNTS\tSHA256\n";
-  for (const service::BatchRecord& b : batches) {
-    std::cout << b.id << "\t" << IsoTime(b.time) << "\t" << b.format << "\t"
-              << PrintablePath(b.file) << "\t" << b.imported << " imported, " << b.updated
-              << " updated, " << b.unchanged << " unchanged, " << b.failed << " failed"
-              << (b.complete ? "" : " (incomplete)") << "\t" << b.sha256 << "\n";
+  for (const json::value& row : rows) {
+    const json::object& b = row.as_object();
+    auto str = [&](std::string_view key) { return std::string(b.at(key).as_string()); };
+    auto num = [&](std::string_view key) { return b.at(key).as_int64(); };
+    std::cout << str("id") << "\t" << str("time_iso") << "\t" << str("format") << "\t"
+              << PrintablePath(str("file")) << "\t" << num("imported") << " imported, "
+              << num("updated") << " updated, " << num("unchanged") << " unchanged, "
+              << num("failed") << " failed"
+              << (!b.at("complete").as_bool()
+                      ? " (incomplete: import the file again, or discard it)"
+                  : b.at("assigning").as_bool()
+                      ? " (assignments not all made: import the file again)"
+                      : "")
+              << "\t" << str("sha256") << "\n";
   }
   return 0;
 }
@@ -149,8 +161,16 @@ std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOpti
   CLI::App* batch = app.add_subcommand("batch", "Import batches");
   batch->require_subcommand(1);
   AddDataDirFlags(batch, o.dir, /*read_only=*/true);
+  AddAdminFlags(batch, o.admin);
   batch->add_subcommand("list", "List import batches (a header row, then one per line)")
       ->add_flag("--json", o.json, "Print a JSON array");
+  batch
+      ->add_subcommand(
+          "discard",
+          "Delete the tokens of an import that did not complete, and its batch (through the "
+          "daemon when it runs; importing the same file again finishes the import instead)")
+      ->add_option("BATCH", o.batch, "The batch's id (see batch list)")
+      ->required();
   // Leaf commands pass options they do not know (--data-dir, ...) up to their parent, so they may
   // be written after the subcommand too.
   for (CLI::App* parent : {token, batch}) {
@@ -191,13 +211,20 @@ int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions&
     }
     return RunTokenOnline(**admin, verb, o, upn, std::move(code));
   }
-  // No admin API route lists import batches: they are read from the data directory, opened
-  // read-only so that this works beside a running daemon too.
-  auto dir = OpenDataDir(o.dir, DataDirAccess::kReadOnly);
-  if (!dir.ok()) return Fail("batch list", dir.status());
-  service::TokenInventory inv(*dir->store, *dir->keys, *base::RealClock::Get(),
-                              service::InventoryOptions{});
-  return Batches(inv, o);
+  // Batches too, online and offline alike through the admin API.
+  const bool discard = batch->get_subcommands().front()->get_name() == "discard";
+  const std::string batch_what = discard ? "batch discard" : "batch list";
+  if (int rc = CheckAdminFlags(o.admin, o.dir, batch_what); rc != 0) return rc;
+  auto admin = OpenAdmin(o.admin, o.dir, o.actor, /*read_only=*/!discard);
+  if (!admin.ok()) return Fail(batch_what, admin.status());
+  if (!discard) return Batches(**admin, o);
+  auto done = (*admin)->Call("DELETE", "/v1.0/admin/importBatches/" + UrlEncode(o.batch));
+  if (!done.ok()) return Fail(batch_what, done.status());
+  const json::value* deleted =
+      done->is_object() ? done->as_object().if_contains("tokensDeleted") : nullptr;
+  std::cout << "batch " << Printable(o.batch)
+            << " discarded: " << (deleted ? json::serialize(*deleted) : "0") << " tokens deleted\n";
+  return 0;
 }
 
 }  // namespace otpd::tools

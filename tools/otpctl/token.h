@@ -39,7 +39,7 @@ struct TokenCommandOptions {
 };
 
 // Adds `token` (with list, show, update, assign, activate, deactivate, unassign, delete) and
-// `batch` (with list). Returns the two parent commands.
+// `batch` (with list and discard). Returns the two parent commands.
 std::pair<CLI::App*, CLI::App*> AddTokenCommands(CLI::App& app, TokenCommandOptions& options);
 int RunTokenCommand(CLI::App* token, CLI::App* batch, const TokenCommandOptions& options);
 
