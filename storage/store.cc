@@ -1,5 +1,7 @@
 #include "storage/store.h"
 
+#include <utility>
+
 namespace otpd::storage {
 
 std::string_view NamespaceName(Namespace ns) {
@@ -95,6 +97,31 @@ void WriteBatch::Clear() {
   ops_.clear();
   conditions_.clear();
   bytes_ = 0;
+}
+
+base::Status CommitEach(Store& store, std::vector<WriteBatch> changes, Durability durability,
+                        size_t* committed) {
+  const BatchLimits limits = store.batch_limits();
+  size_t done = 0;
+  size_t joined = 0;
+  if (committed != nullptr) *committed = 0;
+  WriteBatch batch;
+  auto commit = [&]() -> base::Status {
+    if (joined == 0) return base::OkStatus();
+    OTPD_RETURN_IF_ERROR(store.Commit(std::exchange(batch, WriteBatch()), durability));
+    done += std::exchange(joined, 0);
+    if (committed != nullptr) *committed = done;
+    return base::OkStatus();
+  };
+  for (WriteBatch& change : changes) {
+    if (joined > 0 && (batch.size() + change.size() > limits.max_keys ||
+                       batch.ApproximateBytes() + change.ApproximateBytes() > limits.max_bytes)) {
+      OTPD_RETURN_IF_ERROR(commit());
+    }
+    batch.Append(std::move(change));
+    ++joined;
+  }
+  return commit();
 }
 
 base::Status Store::ScanFrom(Namespace ns, std::string_view prefix, std::string_view start,

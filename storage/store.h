@@ -219,6 +219,13 @@ class Store {
   virtual BatchLimits batch_limits() const { return {}; }
 };
 
+// Commits `changes`, each atomic on its own but not together (audit records, deletions of
+// independent records), in as few batches as the store's limits allow, in order. Stops at the
+// first batch that fails and returns its error; `committed` (may be null) receives how many of
+// the changes are in.
+base::Status CommitEach(Store& store, std::vector<WriteBatch> changes, Durability durability,
+                        size_t* committed = nullptr);
+
 }  // namespace otpd::storage
 
 #endif  // OTPD_STORAGE_STORE_H_

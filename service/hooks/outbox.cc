@@ -225,23 +225,20 @@ FeedEvent ToFeedEvent(const OutboxEvent& event) {
 
 base::StatusOr<size_t> PruneEvents(storage::Store& store, uint64_t through,
                                    int64_t older_than_micros, size_t max) {
-  // In batches small enough for one etcd transaction (its --max-txn-ops, 128 by default).
-  constexpr size_t kPerBatch = 64;
   std::vector<uint64_t> doomed;
   OTPD_RETURN_IF_ERROR(ReadEvents(store, 0, max, [&](OutboxEvent e) {
     if (e.seq > through || e.time_micros >= older_than_micros) return false;
     doomed.push_back(e.seq);
     return true;
   }));
-  size_t pruned = 0;
-  for (size_t first = 0; first < doomed.size(); first += kPerBatch) {
-    storage::WriteBatch batch;
-    const size_t last = std::min(doomed.size(), first + kPerBatch);
-    for (size_t i = first; i < last; ++i)
-      batch.Delete(Namespace::kOutbox, storage::LogKey(doomed[i]));
-    OTPD_RETURN_IF_ERROR(store.Commit(std::move(batch), storage::Durability::kRelaxed));
-    pruned = last;
+  // In batches as large as the store takes (on etcd, its transaction limits).
+  std::vector<storage::WriteBatch> deletions(doomed.size());
+  for (size_t i = 0; i < doomed.size(); ++i) {
+    deletions[i].Delete(Namespace::kOutbox, storage::LogKey(doomed[i]));
   }
+  size_t pruned = 0;
+  OTPD_RETURN_IF_ERROR(
+      storage::CommitEach(store, std::move(deletions), storage::Durability::kRelaxed, &pruned));
   return pruned;
 }
 

@@ -120,7 +120,7 @@ base::StatusOr<std::string> EventJson(const OutboxEvent& event, const storage::K
 FeedEvent ToFeedEvent(const OutboxEvent& event);
 
 // Deletes events numbered up to `through` and older than `older_than_micros`, at most `max` of
-// them, in relaxed batches of at most 64 (one etcd transaction each); returns how many.
+// them, in relaxed batches as large as the store takes (storage::CommitEach); returns how many.
 base::StatusOr<size_t> PruneEvents(storage::Store& store, uint64_t through,
                                    int64_t older_than_micros, size_t max);
 
