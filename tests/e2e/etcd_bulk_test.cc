@@ -19,19 +19,9 @@ namespace otpd::e2e {
 namespace {
 
 namespace json = boost::json;
-using otpd::testing::HttpClient;
 using otpd::testing::HttpReply;
 
-class EtcdBulkTest : public EtcdNodesTest {
- protected:
-  std::vector<std::string> ExtraArgs(int i) override {
-    sockets_[i] = dir_.File(i == 0 ? "admin-a.sock" : "admin-b.sock");
-    return {"--admin-socket", sockets_[i]};
-  }
-  HttpClient Owner(int i) { return HttpClient::Unix(sockets_[i]); }
-
-  std::string sockets_[2];
-};
+using EtcdBulkTest = EtcdAdminNodesTest;
 
 std::string BulkUser(int i) { return "bulk" + std::to_string(i) + "@example.com"; }
 

@@ -56,16 +56,7 @@ std::string EntraCsv(int tokens = kTokens, const char* prefix = "VB") {
   return csv;
 }
 
-class EtcdImportTest : public EtcdNodesTest {
- protected:
-  std::vector<std::string> ExtraArgs(int i) override {
-    sockets_[i] = dir_.File(i == 0 ? "admin-a.sock" : "admin-b.sock");
-    return {"--admin-socket", sockets_[i]};
-  }
-  HttpClient Owner(int i) { return HttpClient::Unix(sockets_[i]); }
-
-  std::string sockets_[2];
-};
+using EtcdImportTest = EtcdAdminNodesTest;
 
 TEST_F(EtcdImportTest, ABatchOfThousandsImportsWithEtcdsDefaultLimits) {
   HttpReply r = Owner(0).Request("POST", kDevices + "?format=entra-csv&fileName=vendor.csv",

@@ -20,15 +20,9 @@ namespace json = boost::json;
 using otpd::testing::HttpClient;
 using otpd::testing::HttpReply;
 
-class EtcdKeysTest : public EtcdNodesTest {
+class EtcdKeysTest : public EtcdAdminNodesTest {
  protected:
-  std::vector<std::string> ExtraArgs(int i) override {
-    sockets_[i] = dir_.File(i == 0 ? "admin-a.sock" : "admin-b.sock");
-    return {"--admin-socket", sockets_[i], "--admin-listen", "127.0.0.1:0"};
-  }
-
-  // Node i's admin API as the owner (its admin socket).
-  HttpClient Owner(int i) { return HttpClient::Unix(sockets_[i]); }
+  EtcdKeysTest() { admin_tcp_ = true; }
 
   // Node i's admin API over TCP with the API key `key`.
   HttpClient WithKey(int i, const std::string& key) {
@@ -49,8 +43,6 @@ class EtcdKeysTest : public EtcdNodesTest {
   }
 
   static std::string UserPath(const std::string& upn) { return "/v1.0/users/" + upn; }
-
-  std::string sockets_[2];
 };
 
 // A key used on B (so that B has met it) and then revoked through A is refused by B on the very

@@ -23,6 +23,7 @@
 #include "tests/testing/daemon.h"
 #include "tests/testing/etcd_cluster.h"
 #include "tests/testing/eventually.h"
+#include "tests/testing/http_client.h"
 #include "tests/testing/subprocess.h"
 #include "tools/open_store.h"
 
@@ -149,6 +150,23 @@ class EtcdNodesTest : public ::testing::Test {
   otpd::testing::EtcdCluster cluster_;
   std::string key_file_;
   otpd::testing::Daemon nodes_[2];
+};
+
+// Two nodes with an admin socket each, which the test reaches as the owner.
+class EtcdAdminNodesTest : public EtcdNodesTest {
+ protected:
+  std::vector<std::string> ExtraArgs(int i) override {
+    sockets_[i] = dir_.File(i == 0 ? "admin-a.sock" : "admin-b.sock");
+    std::vector<std::string> args = {"--admin-socket", sockets_[i]};
+    if (admin_tcp_) args.insert(args.end(), {"--admin-listen", "127.0.0.1:0"});
+    return args;
+  }
+
+  // Node i's admin API as the owner (its admin socket).
+  otpd::testing::HttpClient Owner(int i) { return otpd::testing::HttpClient::Unix(sockets_[i]); }
+
+  bool admin_tcp_ = false;  // each node serves its admin API on a TCP port too
+  std::string sockets_[2];
 };
 
 }  // namespace otpd::e2e
