@@ -10,7 +10,11 @@
 #     otpd-loadgen, valid codes, at depths 1, 4 and 8, run at the same time;
 #   - the single RocksDB node: 64 connections, valid codes, the same depths.
 # During each two-node run, the CPU time the etcd members and the otpd nodes used (from
-# /proc/PID/stat) and how busy the whole machine was (/proc/stat), in cores: where the CPU went.
+# /proc/PID/stat) and how busy the whole machine was (/proc/stat), in cores: where the CPU went;
+# and the etcd members' CPU per accepted sign-in, the figure faster commits drive down. After
+# the runs, etcd's own `etcdctl check perf --load=l` (60 s of single-key writes from many clients)
+# on the same cluster: what it commits one key a transaction, beside what otpd's grouped
+# transactions carry.
 # Then etcd's database size (etcdctl endpoint status) before and after compaction+defrag, for
 # the sizing guide.
 # Usage: bash bench/server/etcd_bench.sh [N] [SECONDS_PER_RUN] [BUILD_DIR]
@@ -85,12 +89,17 @@ for depth in 1 4 8; do
   e1=$(ticks "${etcd_pids[@]}") o1=$(ticks "${node_pids[@]}") m1=$(busy_ticks) t1=$(date +%s.%N)
   echo "node A: $(tr '\n' ' ' <"$work/ra.txt")"
   echo "node B: $(tr '\n' ' ' <"$work/rb.txt")"
+  accepted=$(cat "$work/ra.txt" "$work/rb.txt" | awk -F= '/^reason ok=/ { s += $2 } END { print s + 0 }')
   python3 -c "
-e, o, m, hz, wall = $((e1 - e0)), $((o1 - o0)), $((m1 - m0)), $hz, $t1 - $t0
+e, o, m, hz, wall, ok = $((e1 - e0)), $((o1 - o0)), $((m1 - m0)), $hz, $t1 - $t0, $accepted
 print(f'cpu (cores): etcd members {e / hz / wall:.2f}, otpd nodes {o / hz / wall:.2f}, '
       f'the rest (load generators, other jobs) {(m - e - o) / hz / wall:.2f}, '
-      f'machine {m / hz / wall:.2f} of $(nproc)')"
+      f'machine {m / hz / wall:.2f} of $(nproc)')
+print(f'etcd members cpu per accepted sign-in: {e / hz / max(ok, 1) * 1e6:.0f} us ({ok} accepted)')"
 done
+echo "== etcdctl check perf --load=l on the same cluster (otpd nodes idle)"
+etcdctl --endpoints "$endpoints" --command-timeout 120s check perf --load=l 2>&1 | tr '\r' '\n' |
+  grep -E '^(PASS|FAIL)' || true
 echo "etcd dbSize after the runs: $(db_size)"
 etcd_compact
 echo "etcd dbSize after compaction and defrag: $(db_size)"
