@@ -139,7 +139,7 @@ class TokenInventory {
 
   // Deletes what an import that did not complete stored (its tokens, none of which was ever
   // seen, with their seed index entries; their seeds' states are kept as Delete keeps them), in
-  // changes within the store's batch limits, then its batch record. Needs the inventory role.
+  // changes within the store's batch limits, then its batch record. Permission::kManageInventory.
   // FailedPrecondition for a complete batch, NotFound for an unknown one. Returns how many tokens
   // it deleted. Interrupted, it can be run again.
   base::StatusOr<uint64_t> DiscardBatch(std::string_view id, const Principal& by);
