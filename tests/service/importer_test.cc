@@ -37,17 +37,7 @@ class ImporterTest : public ::testing::Test {
   }
 
   // Tokens stored, whether anyone sees them or not.
-  size_t StoredTokenCount() {
-    size_t n = 0;
-    EXPECT_TRUE(env_.store
-                    .Scan(storage::Namespace::kTokens, "",
-                          [&](std::string_view, const storage::Record&) -> base::StatusOr<bool> {
-                            ++n;
-                            return true;
-                          })
-                    .ok());
-    return n;
-  }
+  size_t StoredTokenCount() { return env_.Count(storage::Namespace::kTokens); }
 
   ServiceEnv env_;
 };

@@ -20,17 +20,7 @@ class InventoryTest : public ::testing::Test {
     EXPECT_TRUE(t.ok()) << t.status();
     return t.ok() ? t->status : TokenStatus::kAvailable;
   }
-  size_t AuditCount() {
-    size_t n = 0;
-    EXPECT_TRUE(env_.store
-                    .Scan(storage::Namespace::kAudit, "",
-                          [&](std::string_view, const storage::Record&) {
-                            ++n;
-                            return true;
-                          })
-                    .ok());
-    return n;
-  }
+  size_t AuditCount() { return env_.Count(storage::Namespace::kAudit); }
 
   ServiceEnv env_;
 };

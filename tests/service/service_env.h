@@ -76,6 +76,19 @@ class ServiceEnv {
     return report.ok() ? std::move(*report) : ImportReport{};
   }
 
+  // The records stored in `ns`, whether a reader sees them or not.
+  size_t Count(storage::Namespace ns) {
+    size_t n = 0;
+    EXPECT_TRUE(store
+                    .Scan(ns, "",
+                          [&](std::string_view, const storage::Record&) {
+                            ++n;
+                            return true;
+                          })
+                    .ok());
+    return n;
+  }
+
   // Creates the user `upn` (no methods), as an administrator does before assigning to it.
   void AddUser(std::string_view upn) {
     Directory directory(store, *keys);
