@@ -465,6 +465,7 @@ ServerConfig ServerConfig::Clone() const {
   copy.etcd_password_file = etcd_password_file;
   copy.etcd_timeout_ms = etcd_timeout_ms;
   copy.etcd_max_txn_ops = etcd_max_txn_ops;
+  copy.etcd_commits_in_flight = etcd_commits_in_flight;
   copy.etcd_lease_ttl_s = etcd_lease_ttl_s;
   copy.socket_path = socket_path;
   copy.listen = listen;

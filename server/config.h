@@ -137,6 +137,8 @@ struct ServerConfig {
   std::string etcd_password_file;
   uint32_t etcd_timeout_ms = 2000;
   uint32_t etcd_max_txn_ops = 128;
+  // etcd transactions in flight at once, for changes with disjoint keys.
+  uint32_t etcd_commits_in_flight = 1;
   // The TTL of the lease by which one node holds the hook delivery role.
   uint32_t etcd_lease_ttl_s = 10;
   // Unix verify socket path; "" when disabled (`socket = "none"`).

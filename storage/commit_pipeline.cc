@@ -1,7 +1,10 @@
 #include "storage/commit_pipeline.h"
 
 #include <cstdint>
+#include <functional>
 #include <future>
+#include <iterator>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,21 +25,48 @@ base::Status ValidateBatch(const WriteBatch& batch) {
   return base::OkStatus();
 }
 
-PipelineOptions Adjusted(PipelineOptions options) {
+PipelineOptions Adjusted(PipelineOptions options, const CommitBackend& backend) {
   if (options.max_queue == 0) options.max_queue = 1;
+  if (options.max_groups_in_flight == 0 || !backend.ConcurrentGroups()) {
+    options.max_groups_in_flight = 1;
+  }
   return options;
 }
+
+// The pipeline whose committer this thread is, if any.
+thread_local const CommitPipeline* current_committer = nullptr;
+
+uint64_t KeyHash(Namespace ns, std::string_view key) {
+  const uint64_t h = std::hash<std::string_view>{}(key);
+  return (h ^ (static_cast<uint64_t>(ns) + 1) * 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
+}
+
+// The keys a batch holds while it waits or is written, appended to `out`.
+void AddKeys(const WriteBatch& batch, std::vector<uint64_t>& out) {
+  for (const auto& c : batch.conditions()) out.push_back(KeyHash(c.ns, c.key));
+  for (const auto& op : batch.ops()) {
+    out.push_back(op.kind == WriteBatch::OpKind::kAppend ? KeyHash(op.ns, kLogCounterKey)
+                                                         : KeyHash(op.ns, op.key));
+  }
+}
+
+// How far past the first waiting batch a committer looks for batches it may take.
+constexpr size_t kMaxScan = 4096;
 
 }  // namespace
 
 CommitPipeline::CommitPipeline(CommitBackend* backend, PipelineOptions options)
-    : backend_(backend), options_(Adjusted(options)) {
-  committer_ = std::thread([this] {
-    base::SetCurrentThreadName("otpd-commit");
-    Run();
-  });
-  committer_id_.store(committer_.get_id());
+    : backend_(backend), options_(Adjusted(options, *backend)) {
+  for (size_t i = 0; i < options_.max_groups_in_flight; ++i) {
+    committers_.emplace_back([this] {
+      base::SetCurrentThreadName("otpd-commit");
+      current_committer = this;
+      Run();
+    });
+  }
 }
+
+bool CommitPipeline::OnCommitterThread() const { return current_committer == this; }
 
 CommitPipeline::~CommitPipeline() { Close(); }
 
@@ -81,7 +111,9 @@ void CommitPipeline::Close() {
   space_cv_.SignalAll();
   if (OnCommitterThread()) return;  // the committer drains and exits by itself
   std::call_once(join_once_, [this] {
-    if (committer_.joinable()) committer_.join();
+    for (std::thread& t : committers_) {
+      if (t.joinable()) t.join();
+    }
   });
 }
 
@@ -98,27 +130,86 @@ CommitPipeline::Stats CommitPipeline::stats() const {
 
 void CommitPipeline::Run() {
   std::deque<Pending> group;
+  std::vector<uint64_t> keys;
   for (;;) {
     {
       base::MutexLock lock(mu_);
-      while (!closing_ && queue_.empty()) work_cv_.Wait(lock);
-      if (queue_.empty()) return;  // closing_ and drained
-      size_t bytes = 0;
-      while (!queue_.empty()) {
-        const Pending& next = queue_.front();
-        if (!group.empty()) {
-          if (bytes + next.batch.ApproximateBytes() > options_.max_group_bytes) break;
-          if (options_.max_group_batches != 0 && group.size() >= options_.max_group_batches) break;
+      for (;;) {
+        if (!queue_.empty()) {
+          TakeGroup(group, keys);
+          if (!group.empty()) break;
+        } else if (closing_) {
+          return;  // drained
         }
-        bytes += next.batch.ApproximateBytes();
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+        // Nothing queued, or everything queued waits for a group in flight.
+        work_cv_.Wait(lock);
       }
+      if (!queue_.empty() && groups_in_flight_ < options_.max_groups_in_flight) work_cv_.Signal();
     }
     space_cv_.SignalAll();
     CommitGroup(group);
     group.clear();
+    if (options_.max_groups_in_flight > 1) {
+      {
+        base::MutexLock lock(mu_);
+        for (uint64_t k : keys) in_flight_keys_.erase(k);
+        --groups_in_flight_;
+      }
+      work_cv_.SignalAll();  // batches that waited for these keys may go
+    }
   }
+}
+
+void CommitPipeline::TakeGroup(std::deque<Pending>& group, std::vector<uint64_t>& keys) {
+  keys.clear();
+  size_t bytes = 0;
+  auto fits = [&](const Pending& next) {
+    if (group.empty()) return true;
+    if (bytes + next.batch.ApproximateBytes() > options_.max_group_bytes) return false;
+    return options_.max_group_batches == 0 || group.size() < options_.max_group_batches;
+  };
+  if (options_.max_groups_in_flight == 1) {
+    while (!queue_.empty() && fits(queue_.front())) {
+      bytes += queue_.front().batch.ApproximateBytes();
+      group.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    return;
+  }
+  // Batches passed over keep their place ahead of everything not yet looked at.
+  std::deque<Pending> waiting;
+  std::unordered_set<uint64_t> waiting_keys;
+  std::vector<uint64_t> mine;
+  for (size_t scanned = 0; !queue_.empty() && scanned < kMaxScan; ++scanned) {
+    Pending& next = queue_.front();
+    if (!fits(next)) break;
+    mine.clear();
+    AddKeys(next.batch, mine);
+    if (next.batch.ops().empty()) {
+      // Writes nothing: completes only after every batch before it.
+      if (groups_in_flight_ > 0 || !waiting.empty()) break;
+    } else {
+      bool blocked = false;
+      for (uint64_t k : mine) {
+        if (in_flight_keys_.contains(k) || waiting_keys.contains(k)) blocked = true;
+      }
+      if (blocked) {
+        waiting_keys.insert(mine.begin(), mine.end());
+        waiting.push_back(std::move(next));
+        queue_.pop_front();
+        continue;
+      }
+    }
+    keys.insert(keys.end(), mine.begin(), mine.end());
+    bytes += next.batch.ApproximateBytes();
+    group.push_back(std::move(next));
+    queue_.pop_front();
+  }
+  queue_.insert(queue_.begin(), std::make_move_iterator(waiting.begin()),
+                std::make_move_iterator(waiting.end()));
+  if (group.empty()) return;
+  in_flight_keys_.insert(keys.begin(), keys.end());
+  ++groups_in_flight_;
 }
 
 void CommitPipeline::CommitGroup(std::deque<Pending>& group) {

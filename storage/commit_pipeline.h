@@ -1,12 +1,19 @@
 // The group-commit pipeline shared by every Store implementation.
 //
-// Callers submit WriteBatches; ONE committer thread takes everything pending (up to the group
+// Callers submit WriteBatches; a committer thread takes everything pending (up to the group
 // limits) and hands the group, whole, to the backend (CommitBackend::CommitGroup), which checks
 // each batch's RequireVersion conditions against the committed state plus the batches accepted
 // before it, assigns record versions and writes the group (a LocalBackend: as one atomic write
 // with one fsync if any member asked for durability). A batch whose conditions fail is dropped
 // alone with AbortedError; a backend failure reaches the members it concerns and nothing of
-// theirs is applied. Callbacks then run in submission order on the committer thread.
+// theirs is applied. Callbacks then run in submission order on that committer thread.
+//
+// By default there is one committer. A backend whose writes wait on the network (etcd) may have
+// several groups in flight (PipelineOptions::max_groups_in_flight), one per committer thread,
+// provided no two of them touch the same key: a batch waits while any key it writes or checks is
+// held by a group in flight or by an earlier batch still waiting. So batches that share a key
+// are decided, written and completed in submission order, as with one committer; batches with
+// disjoint keys may complete in any order.
 //
 // The queue is bounded: Submit() never blocks and fails with ResourceExhaustedError when full;
 // Commit() waits for space. Close() stops accepting batches (UnavailableError), drains what is
@@ -24,6 +31,8 @@
 #include <optional>
 #include <span>
 #include <thread>
+#include <unordered_set>
+#include <vector>
 
 #include "base/histogram.h"
 #include "base/mutex.h"
@@ -70,6 +79,11 @@ class CommitBackend {
   // what it concerns is applied. A durable member with nothing to write still makes every
   // earlier write durable. Committer thread only.
   virtual GroupWrites CommitGroup(std::span<GroupMember> members) = 0;
+
+  // Whether CommitGroup may run on several threads at once for groups with disjoint keys
+  // (PipelineOptions::max_groups_in_flight). A backend that numbers versions from what it
+  // remembers of its own writes (LocalBackend) must not.
+  virtual bool ConcurrentGroups() const { return false; }
 };
 
 struct PipelineOptions {
@@ -104,6 +118,13 @@ struct PipelineOptions {
   // namespaces; learning every record read would crowd them out of the cache.
   uint32_t learn_from_reads = (1u << static_cast<unsigned>(Namespace::kState)) |
                               (1u << static_cast<unsigned>(Namespace::kUsers));
+
+  // Groups the backend may be writing at once, each by a committer thread of its own (see the
+  // top of this file). A batch's keys are those it writes or checks, and its namespace's log
+  // counter when it appends to a log (so a log is numbered in commit order); a batch that writes
+  // nothing waits for every batch before it (a durable one still makes them all durable). Taken
+  // as 1 for a backend without CommitBackend::ConcurrentGroups. Default: 1.
+  size_t max_groups_in_flight = 1;
 };
 
 class CommitPipeline {
@@ -117,7 +138,7 @@ class CommitPipeline {
     uint64_t rejected = 0;   // batches refused at Submit (queue full or shut down)
   };
 
-  // `backend` must outlive the pipeline. Starts the committer thread.
+  // `backend` must outlive the pipeline. Starts the committer threads.
   CommitPipeline(CommitBackend* backend, PipelineOptions options);
   ~CommitPipeline();  // Close()
 
@@ -148,9 +169,13 @@ class CommitPipeline {
   };
 
   void Run();
+  // Moves the next group from queue_ to `group`: everything pending up to the group limits, and
+  // with several groups in flight only batches whose keys no group in flight or earlier waiting
+  // batch holds; the group's keys go to `keys` and into in_flight_keys_.
+  void TakeGroup(std::deque<Pending>& group, std::vector<uint64_t>& keys) OTPD_REQUIRES(mu_);
   // Hands the group's valid batches to the backend, then completes every batch in order.
   void CommitGroup(std::deque<Pending>& group);
-  bool OnCommitterThread() const { return std::this_thread::get_id() == committer_id_.load(); }
+  bool OnCommitterThread() const;
 
   CommitBackend* const backend_;
   PipelineOptions options_;
@@ -159,13 +184,16 @@ class CommitPipeline {
   base::CondVar space_cv_;  // queue_ has room or closing_
   std::deque<Pending> queue_ OTPD_GUARDED_BY(mu_);
   bool closing_ OTPD_GUARDED_BY(mu_) = false;
+  // With several groups in flight: their number, and their keys' hashes (a collision only makes
+  // a batch wait).
+  size_t groups_in_flight_ OTPD_GUARDED_BY(mu_) = 0;
+  std::unordered_set<uint64_t> in_flight_keys_ OTPD_GUARDED_BY(mu_);
 
-  std::atomic<std::thread::id> committer_id_;
   std::atomic<uint64_t> groups_{0}, syncs_{0}, committed_{0}, aborted_{0}, failed_{0}, rejected_{0};
   base::Histogram group_batches_{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}};
   base::Histogram sync_micros_{base::LatencyBoundsMicros()};
   std::once_flag join_once_;
-  std::thread committer_;
+  std::vector<std::thread> committers_;
 };
 
 }  // namespace otpd::storage

@@ -7,10 +7,12 @@
 // maintains: 1 after the first Put, +1 on every later Put of the same key. A Delete removes the
 // record and its version; a later Put starts again at 1.
 //
-// Writes go through a commit pipeline: one committer thread gathers every pending batch into one
+// Writes go through a commit pipeline: a committer thread gathers every pending batch into one
 // atomic write and one fsync (group commit) and then completes each caller. Callbacks run on that
 // thread, never on the caller's, so they must be short and must not block on the Store (Commit()
-// from a callback fails).
+// from a callback fails). A store whose writes wait on the network (etcd) may have several
+// committers, each with a group whose keys no other holds (storage/commit_pipeline.h): batches
+// that share a key still complete in submission order, others in any order.
 //
 // Thread-safety: Store implementations are safe to use from any number of threads. WriteBatch is a
 // plain value with no internal locking.
@@ -77,11 +79,12 @@ class WriteBatch {
   // kAppend adds a record to the log of its namespace (outbox events): the committer gives it the
   // log's next number when the batch commits, and writes it, version 1, under LogKey(number). The
   // log's last number is kept in the same namespace under kLogCounterKey, rewritten in the same
-  // atomic write. Numbers are assigned in commit order by the one committer, start at 1, and are
-  // gap-free among committed batches: a batch that aborts or whose group fails to write gives its
-  // numbers back. So once a reader sees number N, every number below N is committed and visible
-  // too; a reader that moves a cursor along the log can never skip a record that committed late.
-  // The op's key is empty; the number is not known to the caller.
+  // atomic write. Numbers are assigned in commit order (two appends to one log are never in
+  // flight together, whatever the committers), start at 1, and are gap-free among committed
+  // batches: a batch that aborts or whose group fails to write gives its numbers back. So once a
+  // reader sees number N, every number below N is committed and visible too; a reader that moves a
+  // cursor along the log can never skip a record that committed late. The op's key is empty; the
+  // number is not known to the caller.
   enum class OpKind : uint8_t { kPut, kDelete, kInsert, kAppend };
   struct Op {
     OpKind kind;

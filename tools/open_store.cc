@@ -73,6 +73,7 @@ base::StatusOr<DaemonStore> OpenEtcd(const server::ServerConfig& config) {
   }
   options.prefix = config.etcd_prefix;
   options.max_txn_ops = config.etcd_max_txn_ops;
+  options.groups_in_flight = config.etcd_commits_in_flight;
   if (!config.data_dir.empty()) {
     // Only the Unix socket lives there with etcd.
     std::error_code ec;

@@ -17,7 +17,12 @@
 # transactions carry.
 # Then etcd's database size (etcdctl endpoint status) before and after compaction+defrag, for
 # the sizing guide.
+# Also per run: etcd's committed proposals (its /metrics, etcd_server_proposals_committed_total)
+# per accepted sign-in, i.e. how many sign-ins one etcd transaction carried.
 # Usage: bash bench/server/etcd_bench.sh [N] [SECONDS_PER_RUN] [BUILD_DIR]
+# Environment: OTPD_NODE_ARGS, more flags for the two etcd nodes (e.g.
+# "--etcd-commits-in-flight 1"); OTPD_ETCD_CONNECTIONS, connections per node (default 32);
+# OTPD_ETCD_ONLY=1 skips check perf, the sizing and the RocksDB node.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 n=${1:-20000}
@@ -46,7 +51,8 @@ tail -n +2 "$work/all.csv" | awk -v a="$work/a.csv" -v b="$work/b.csv" \
 
 start_node() {  # name
   mkdir -p "$work/$1"
-  "$bin/otpd" "${store_args[@]}" --data-dir "$work/$1" 2>"$work/$1.log" &
+  # shellcheck disable=SC2086 # OTPD_NODE_ARGS is a list of flags
+  "$bin/otpd" "${store_args[@]}" ${OTPD_NODE_ARGS:-} --data-dir "$work/$1" 2>"$work/$1.log" &
   pids+=($!)
   for _ in $(seq 300); do grep -q started "$work/$1.log" && break; sleep 0.1; done
   grep started "$work/$1.log"
@@ -67,6 +73,10 @@ busy_ticks() {  # the whole machine's non-idle ticks (all CPUs)
   awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }
 hz=$(getconf CLK_TCK)
+proposals() {  # proposals the first member has seen committed
+  curl -s "http://127.0.0.1:42379/metrics" |
+    awk '/^etcd_server_proposals_committed_total / { print $2 + 0 }'
+}
 
 run() {  # node tokens connections depth duration [max_requests]
   "$lg" --unix "$work/$1/verify.sock" --tokens "$work/$2.csv" --save-tokens "$work/$2.next" \
@@ -78,25 +88,32 @@ run() {  # node tokens connections depth duration [max_requests]
 echo "== warm-up: every user loaded once on its node"
 run a a 32 4 120 $((n * 6 / 10)) >/dev/null
 run b b 32 4 120 $((n * 6 / 10)) >/dev/null
+conns=${OTPD_ETCD_CONNECTIONS:-32}
 for depth in 1 4 8; do
-  echo "== two etcd nodes, 32 + 32 connections, depth $depth, valid codes, ${seconds} s"
+  echo "== two etcd nodes, $conns + $conns connections, depth $depth, valid codes, ${seconds} s"
   e0=$(ticks "${etcd_pids[@]}") o0=$(ticks "${node_pids[@]}") m0=$(busy_ticks) t0=$(date +%s.%N)
-  run a a 32 "$depth" "$seconds" >"$work/ra.txt" &
+  p0=$(proposals)
+  run a a "$conns" "$depth" "$seconds" >"$work/ra.txt" &
   ra=$!
-  run b b 32 "$depth" "$seconds" >"$work/rb.txt" &
+  run b b "$conns" "$depth" "$seconds" >"$work/rb.txt" &
   rb=$!
   wait "$ra" "$rb"
   e1=$(ticks "${etcd_pids[@]}") o1=$(ticks "${node_pids[@]}") m1=$(busy_ticks) t1=$(date +%s.%N)
+  p1=$(proposals)
   echo "node A: $(tr '\n' ' ' <"$work/ra.txt")"
   echo "node B: $(tr '\n' ' ' <"$work/rb.txt")"
   accepted=$(cat "$work/ra.txt" "$work/rb.txt" | awk -F= '/^reason ok=/ { s += $2 } END { print s + 0 }')
   python3 -c "
 e, o, m, hz, wall, ok = $((e1 - e0)), $((o1 - o0)), $((m1 - m0)), $hz, $t1 - $t0, $accepted
+proposals = $p1 - $p0
 print(f'cpu (cores): etcd members {e / hz / wall:.2f}, otpd nodes {o / hz / wall:.2f}, '
       f'the rest (load generators, other jobs) {(m - e - o) / hz / wall:.2f}, '
       f'machine {m / hz / wall:.2f} of $(nproc)')
-print(f'etcd members cpu per accepted sign-in: {e / hz / max(ok, 1) * 1e6:.0f} us ({ok} accepted)')"
+print(f'etcd members cpu per accepted sign-in: {e / hz / max(ok, 1) * 1e6:.0f} us ({ok} accepted)')
+print(f'etcd proposals committed: {proposals:.0f}, {proposals / wall:.0f}/s, '
+      f'{ok / max(proposals, 1):.1f} accepted sign-ins each')"
 done
+if [ "${OTPD_ETCD_ONLY:-0}" = 1 ]; then exit 0; fi
 echo "== etcdctl check perf --load=l on the same cluster (otpd nodes idle)"
 etcdctl --endpoints "$endpoints" --command-timeout 120s check perf --load=l 2>&1 | tr '\r' '\n' |
   grep -E '^(PASS|FAIL)' || true

@@ -124,6 +124,19 @@ const std::vector<Option>& Options() {
        .get = [](const ServerConfig& c) -> Value { return uint64_t{c.etcd_max_txn_ops}; },
        .set = [](ServerConfig& c,
                  const Value& v) { c.etcd_max_txn_ops = static_cast<uint32_t>(Number(v)); }},
+      {.key = "etcd_commits_in_flight",
+       .flag = "--etcd-commits-in-flight",
+       .value_name = "N",
+       .help = "etcd transactions one node may have in flight at once, each for sign-ins and "
+               "changes whose keys no other one in flight touches; 1 sends one at a time and "
+               "gathers the rest into the next. More makes more, smaller transactions: only where "
+               "the members have CPU to spare (docs/scale-out.md).",
+       .kind = Kind::kNumber,
+       .min = 1,
+       .max = 64,
+       .get = [](const ServerConfig& c) -> Value { return uint64_t{c.etcd_commits_in_flight}; },
+       .set = [](ServerConfig& c,
+                 const Value& v) { c.etcd_commits_in_flight = static_cast<uint32_t>(Number(v)); }},
       {.key = "etcd_lease_ttl_s",
        .flag = "--etcd-lease-ttl",
        .value_name = "SECONDS",

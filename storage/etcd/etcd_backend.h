@@ -46,6 +46,8 @@ class EtcdBackend final : public CommitBackend {
   base::Status Scan(Namespace ns, std::string_view prefix, std::string_view start,
                     const ScanFn& fn) const override;
   GroupWrites CommitGroup(std::span<GroupMember> members) override;
+  // Groups with disjoint keys share only the client and the key states, both thread-safe.
+  bool ConcurrentGroups() const override { return true; }
 
   // "<prefix><namespace>/" and "<prefix><namespace>/<key>".
   std::string NamespacePrefix(Namespace ns) const;

@@ -536,6 +536,7 @@ PipelineOptions ToPipelineOptions(const EtcdOptions& o) {
   p.max_queue = o.max_queue;
   p.max_group_bytes = o.max_group_bytes;
   p.max_group_batches = o.max_group_batches;
+  p.max_groups_in_flight = o.groups_in_flight;
   return p;
 }
 

@@ -100,6 +100,11 @@ struct EtcdOptions {
   size_t max_queue = 4096;
   size_t max_group_bytes = 4 << 20;
   size_t max_group_batches = 0;
+  // Transactions this store may have in flight at once, each for a group of batches whose keys
+  // no other one in flight touches (PipelineOptions::max_groups_in_flight). More than one makes
+  // more, smaller transactions: worth it only where the members have CPU to spare for them
+  // (docs/scale-out.md). Default: 1.
+  size_t groups_in_flight = 1;
 };
 
 class EtcdStore final : public PipelinedStore {

@@ -63,6 +63,7 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
       o.max_queue = p.max_queue;
       o.max_group_bytes = p.max_group_bytes;
       o.max_group_batches = p.max_group_batches;
+      o.groups_in_flight = p.max_groups_in_flight;
       auto store = EtcdStore::Open(o);
       EXPECT_TRUE(store.ok()) << store.status();
       return std::move(store).value();

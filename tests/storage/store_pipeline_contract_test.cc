@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -156,6 +157,48 @@ TEST_P(StoreContractTest, ConcurrentAsyncSubmittersAllComplete) {
               (Record{std::to_string(kPerThread - 1), kPerThread}));
   }
   EXPECT_LT(store_->pipeline_stats().groups, static_cast<uint64_t>(kThreads * kPerThread));
+}
+
+// With several groups allowed in flight (etcd commits them at once; a local store keeps one
+// committer), each key's batches are still decided in submission order: every batch on a shared
+// key is conditional on the version the one before it wrote, beside batches of unrelated keys.
+TEST_P(StoreContractTest, SeveralGroupsInFlightDecideEachKeyInOrder) {
+  PipelineOptions p;
+  p.max_groups_in_flight = 4;
+  store_ = Make(p);
+  constexpr int kThreads = 6, kPerThread = 60, kShared = 3;
+  std::mutex mu;
+  std::vector<uint64_t> versions(kShared, 0);
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        WriteBatch b;
+        b.Put(Namespace::kState, "own/" + std::to_string(t) + "/" + std::to_string(i), "v");
+        const int k = (t + i) % kShared;
+        const std::string key = "shared/" + std::to_string(k);
+        std::lock_guard lock(mu);
+        b.RequireVersion(Namespace::kState, key, versions[k]++);
+        b.Put(Namespace::kState, key, std::to_string(t));
+        ASSERT_TRUE(store_
+                        ->Submit(std::move(b), Durability::kDurable,
+                                 [&](base::Status s) {
+                                   if (!s.ok()) failed.fetch_add(1);
+                                 })
+                        .ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  store_->Close();
+  EXPECT_EQ(failed.load(), 0);
+  for (int k = 0; k < kShared; ++k) {
+    auto r = GetOrDie(Namespace::kState, "shared/" + std::to_string(k));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->version, versions[k]);
+  }
+  EXPECT_EQ(ScanKeys(Namespace::kState, "own/").size(), size_t{kThreads * kPerThread});
 }
 
 TEST_P(StoreContractTest, CloseDrainsQueueThenRefuses) {
