@@ -28,8 +28,8 @@ namespace {
 using testing::Gate;
 
 // A map that commits groups concurrently. It checks what the pipeline promises it: no key is in
-// two groups in flight at once. A group that touches `hold` (set before it arrives) stops inside
-// CommitGroup until the gate opens.
+// two groups in flight at once. The first group that touches the key given to HoldOn stops inside
+// CommitGroup until Release().
 class ConcurrentBackend final : public CommitBackend {
  public:
   base::StatusOr<std::optional<Record>> Read(Namespace ns, std::string_view key) const override {
@@ -56,6 +56,7 @@ class ConcurrentBackend final : public CommitBackend {
         if (!active_.insert(k).second) ++overlaps_;
         if (hold_ && *hold_ == k) held = true;
       }
+      if (held) hold_.reset();  // only the first such group waits
       ++in_flight_;
       max_in_flight_ = std::max(max_in_flight_, in_flight_);
     }
@@ -148,80 +149,83 @@ PipelineOptions InFlight(size_t n) {
   return o;
 }
 
-TEST(CommitPipelineTest, ABatchWithOtherKeysCommitsWhileAGroupIsInFlight) {
-  ConcurrentBackend backend;
-  CommitPipeline pipeline(&backend, InFlight(2));
-  backend.HoldOn(Namespace::kState, "a");
-  Pending a = SubmitTo(pipeline, PutOf("a", "1"));
-  backend.WaitHeld();
+class CommitPipelineTest : public ::testing::Test {
+ protected:
+  // A pipeline with `in_flight` committers, and `first` submitted to it: its group, which touches
+  // (ns, key), is held inside the backend until backend_.Release().
+  Pending StartHeld(size_t in_flight, WriteBatch first, Namespace ns, std::string key) {
+    pipeline_ = std::make_unique<CommitPipeline>(&backend_, InFlight(in_flight));
+    backend_.HoldOn(ns, std::move(key));
+    Pending held = SubmitTo(*pipeline_, std::move(first));
+    backend_.WaitHeld();
+    return held;
+  }
+  bool CommitNow(WriteBatch batch) {
+    return pipeline_->Commit(std::move(batch), Durability::kDurable).ok();
+  }
+
+  ConcurrentBackend backend_;
+  std::unique_ptr<CommitPipeline> pipeline_;  // destroyed (drained) before the backend
+};
+
+TEST_F(CommitPipelineTest, ABatchWithOtherKeysCommitsWhileAGroupIsInFlight) {
+  Pending a = StartHeld(2, PutOf("a", "1"), Namespace::kState, "a");
   // The group holding "a" waits on its backend; "b" does not wait for it.
-  EXPECT_TRUE(pipeline.Commit(PutOf("b", "1"), Durability::kDurable).ok());
+  EXPECT_TRUE(CommitNow(PutOf("b", "1")));
   EXPECT_FALSE(a.done());
-  backend.Release();
+  backend_.Release();
   EXPECT_TRUE(a.future.get().ok());
-  EXPECT_EQ(backend.overlaps(), 0);
-  EXPECT_EQ(backend.max_in_flight(), 2);
+  EXPECT_EQ(backend_.overlaps(), 0);
+  EXPECT_EQ(backend_.max_in_flight(), 2);
 }
 
-TEST(CommitPipelineTest, ABatchThatSharesAKeyWaitsForTheGroupInFlight) {
-  ConcurrentBackend backend;
-  CommitPipeline pipeline(&backend, InFlight(4));
-  backend.HoldOn(Namespace::kState, "a");
-  Pending first = SubmitTo(pipeline, PutOf("a", "1"));
-  backend.WaitHeld();
+TEST_F(CommitPipelineTest, ABatchThatSharesAKeyWaitsForTheGroupInFlight) {
+  Pending first = StartHeld(4, PutOf("a", "1"), Namespace::kState, "a");
   // Decided on the first one's version: correct only if it waits for it.
   WriteBatch next = PutOf("a", "2");
   next.RequireVersion(Namespace::kState, "a", 1);
-  Pending second = SubmitTo(pipeline, std::move(next));
+  Pending second = SubmitTo(*pipeline_, std::move(next));
   // A batch that only checks "a" waits too; one behind them on another key does not.
   WriteBatch check;
   check.RequireVersion(Namespace::kState, "a", 2);
   check.Put(Namespace::kState, "c", "1");
-  Pending third = SubmitTo(pipeline, std::move(check));
-  EXPECT_TRUE(pipeline.Commit(PutOf("d", "1"), Durability::kDurable).ok());
+  Pending third = SubmitTo(*pipeline_, std::move(check));
+  EXPECT_TRUE(CommitNow(PutOf("d", "1")));
   EXPECT_FALSE(second.done());
   EXPECT_FALSE(third.done());
-  backend.Release();
+  backend_.Release();
   EXPECT_TRUE(first.future.get().ok());
   EXPECT_TRUE(second.future.get().ok());
   EXPECT_TRUE(third.future.get().ok());
-  EXPECT_EQ(backend.Read(Namespace::kState, "a")->value(), (Record{"2", 2}));
-  EXPECT_EQ(backend.overlaps(), 0);
+  EXPECT_EQ(backend_.Read(Namespace::kState, "a")->value(), (Record{"2", 2}));
+  EXPECT_EQ(backend_.overlaps(), 0);
 }
 
-TEST(CommitPipelineTest, AppendsToOneLogWaitForEachOther) {
-  ConcurrentBackend backend;
-  CommitPipeline pipeline(&backend, InFlight(4));
-  backend.HoldOn(Namespace::kOutbox, std::string(kLogCounterKey));
+TEST_F(CommitPipelineTest, AppendsToOneLogWaitForEachOther) {
   WriteBatch one;
   one.AppendToLog(Namespace::kOutbox, "event 1");
-  Pending first = SubmitTo(pipeline, std::move(one));
-  backend.WaitHeld();
+  Pending first = StartHeld(4, std::move(one), Namespace::kOutbox, std::string(kLogCounterKey));
   WriteBatch two;
   two.AppendToLog(Namespace::kOutbox, "event 2");
   two.Put(Namespace::kState, "x", "1");
-  Pending second = SubmitTo(pipeline, std::move(two));
-  EXPECT_TRUE(pipeline.Commit(PutOf("y", "1"), Durability::kDurable).ok());
+  Pending second = SubmitTo(*pipeline_, std::move(two));
+  EXPECT_TRUE(CommitNow(PutOf("y", "1")));
   EXPECT_FALSE(second.done());
-  backend.Release();
+  backend_.Release();
   EXPECT_TRUE(first.future.get().ok());
   EXPECT_TRUE(second.future.get().ok());
-  EXPECT_EQ(backend.overlaps(), 0);
+  EXPECT_EQ(backend_.overlaps(), 0);
 }
 
-TEST(CommitPipelineTest, ABatchThatWritesNothingWaitsForEveryEarlierBatch) {
-  ConcurrentBackend backend;
-  CommitPipeline pipeline(&backend, InFlight(4));
-  backend.HoldOn(Namespace::kState, "a");
-  Pending a = SubmitTo(pipeline, PutOf("a", "1"));
-  backend.WaitHeld();
-  Pending barrier = SubmitTo(pipeline, WriteBatch());
+TEST_F(CommitPipelineTest, ABatchThatWritesNothingWaitsForEveryEarlierBatch) {
+  Pending a = StartHeld(4, PutOf("a", "1"), Namespace::kState, "a");
+  Pending barrier = SubmitTo(*pipeline_, WriteBatch());
   // Behind the barrier, even a batch with keys of its own waits.
-  Pending after = SubmitTo(pipeline, PutOf("b", "1"));
+  Pending after = SubmitTo(*pipeline_, PutOf("b", "1"));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(barrier.done());
   EXPECT_FALSE(after.done());
-  backend.Release();
+  backend_.Release();
   EXPECT_TRUE(a.future.get().ok());
   EXPECT_TRUE(barrier.future.get().ok());
   EXPECT_TRUE(after.future.get().ok());
@@ -230,8 +234,8 @@ TEST(CommitPipelineTest, ABatchThatWritesNothingWaitsForEveryEarlierBatch) {
 // Many submitters on a few shared keys and many of their own: every batch on a shared key is
 // conditional on the version the one before it wrote, so one decided out of order aborts; each
 // key's completions come in the order its batches were submitted.
-TEST(CommitPipelineTest, ManySubmittersKeepEachKeysOrder) {
-  ConcurrentBackend backend;
+TEST_F(CommitPipelineTest, ManySubmittersKeepEachKeysOrder) {
+  ConcurrentBackend& backend = backend_;
   backend.PauseEachGroup(std::chrono::microseconds(300));
   constexpr int kThreads = 8, kPerThread = 300, kShared = 6;
   std::mutex mu;
@@ -285,7 +289,7 @@ TEST(CommitPipelineTest, ManySubmittersKeepEachKeysOrder) {
   EXPECT_GE(backend.max_in_flight(), 2);  // groups did overlap in time
 }
 
-TEST(CommitPipelineTest, ALocalBackendKeepsOneCommitter) {
+TEST_F(CommitPipelineTest, ALocalBackendKeepsOneCommitter) {
   MemoryStore store(InFlight(4));
   auto release = testing::BlockCommitter(store);
   Pending other;
