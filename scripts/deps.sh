@@ -5,6 +5,8 @@
 # package's postinst, man for systemd-analyze's check of the unit's Documentation=. Headless
 # Chromium, its WebDriver and Selenium run the admin console's browser tests (tests/browser/);
 # Node and the npm packages pinned in tests/graph_sdk/package-lock.json the Graph SDK tests.
+# libldap-dev builds the directory source; slapd and ldap-utils run its tests (each test starts
+# a slapd of its own on a free loopback port).
 set -euo pipefail
 
 packages=(
@@ -21,6 +23,7 @@ packages=(
   etcd-server etcd-client
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc golang-etcd-server-dev
   freeradius freeradius-rest freeradius-utils
+  libldap-dev slapd ldap-utils
   chromium chromium-driver python3-selenium
 )
 

@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,33 +17,10 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/testing/subprocess.h"
+
 namespace otpd::testing {
 namespace {
-
-// `n` different ports nothing listens on right now: all bound at once (so that the kernel cannot
-// hand out one twice), read back, then released. Another process could take one before etcd
-// does; Start() then fails and says so in the member's log.
-std::vector<uint16_t> FreePorts(size_t n) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  for (size_t i = 0; i < n; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    uint16_t port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    fds.push_back(fd);
-    ports.push_back(port);
-  }
-  for (int fd : fds) close(fd);
-  return ports;
-}
 
 // One HTTP/1.0 request to 127.0.0.1:port; the whole answer, "" when none within `timeout_ms`.
 std::string Http(uint16_t port, const std::string& method, const std::string& path,
@@ -198,28 +174,8 @@ bool EtcdCluster::Spawn(int i, bool fresh) {
     }
   }
   const std::string log = root_ + "/" + m.name + ".log";
-  // Everything the child needs is prepared before fork(): it may only make system calls (other
-  // threads of this process may hold the allocator's locks).
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t parent = getpid();
-  pid_t pid = fork();
+  const pid_t pid = StartChild(std::move(args), log);
   if (pid < 0) return false;
-  if (pid == 0) {
-    // The member must not outlive the test, even one that crashes.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    int null = open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, 0);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
   m.pid = pid;
   return true;
 }
@@ -235,7 +191,7 @@ bool EtcdCluster::Start(std::string* error, std::chrono::milliseconds timeout) {
   }
   const bool tls = !options_.cert_file.empty();
   const size_t per_member = tls ? 3 : 2;
-  const std::vector<uint16_t> ports = FreePorts(members_.size() * per_member);
+  const std::vector<uint16_t> ports = FreeLoopbackPorts(members_.size() * per_member);
   for (size_t i = 0; i < members_.size(); ++i) {
     members_[i].client_port = ports[i * per_member];
     members_[i].peer_port = ports[i * per_member + 1];

@@ -4,6 +4,9 @@
 #ifndef OTPD_TESTS_TESTING_SUBPROCESS_H_
 #define OTPD_TESTS_TESTING_SUBPROCESS_H_
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +23,17 @@ struct RunResult {
 // `input` on its standard input (then end of file); /dev/null when `input` is empty.
 RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
               const std::string& input = "");
+
+// Starts `argv` (argv[0] is the program path) in the background: standard output and error
+// appended to `log`, standard input /dev/null. The child is killed (SIGKILL) when the test
+// process dies, even by a crash. Returns its pid, or -1 when fork fails; a program that cannot
+// be run exits with 127.
+pid_t StartChild(std::vector<std::string> argv, const std::string& log);
+
+// `n` different loopback ports nothing listens on right now: all bound at once (so that the
+// kernel cannot hand out one twice), read back, then released. Another process could take one
+// before the server that is given it does; that server then fails to start and says so.
+std::vector<uint16_t> FreeLoopbackPorts(size_t n);
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
 class TempDir {
